@@ -1,0 +1,49 @@
+"""Who is calling: the current user, their area scope, and role requirements."""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from backend.accounts.models import Role, User
+from backend.core import security
+from backend.core.deps import SessionDep
+from backend.core.errors import Forbidden, Unauthorized
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def current_user(
+    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2)]
+) -> User:
+    if not token:
+        raise Unauthorized("请先登录", headers={"WWW-Authenticate": "Bearer"})
+    user_id = security.decode_access_token(token)
+    user = session.get(User, user_id) if user_id else None
+    if user is None or not user.is_active:
+        raise Unauthorized("登录已失效,请重新登录", headers={"WWW-Authenticate": "Bearer"})
+    request.state.user = user
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def _scope(user: CurrentUser) -> str:
+    return user.scope
+
+
+# The caller's area prefix: every query they make is limited to codes starting with it.
+Scope = Annotated[str, Depends(_scope)]
+
+
+def require(*roles: Role) -> Callable[[User], User]:
+    allowed = frozenset(roles)
+
+    def check(user: CurrentUser) -> User:
+        if user.role not in allowed:
+            raise Forbidden("您的角色不能做这项操作", code="role_forbidden")
+        return user
+
+    return check

@@ -1,0 +1,139 @@
+"""Accounts: creating users, logging in with slow-down and lock-out, listing in scope."""
+
+import time
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from backend.accounts.models import MANAGES_USERS, ROLE_NAMES, Role, User
+from backend.accounts.schemas import UserCreate, UserPublic
+from backend.areas import service as areas_service
+from backend.audit import service as audit
+from backend.core import clock, security
+from backend.core.errors import Conflict, Forbidden, Invalid, Unauthorized
+from backend.core.scope import contains, within
+from backend.core.security import mask_phone
+from backend.core.settings import get_settings
+
+
+def get(*, session: Session, user_id: uuid.UUID) -> User | None:
+    return session.get(User, user_id)
+
+
+def by_username(*, session: Session, username: str) -> User | None:
+    return session.exec(select(User).where(User.username == username)).first()
+
+
+def create(*, session: Session, data: UserCreate, actor: User | None) -> User:
+    if data.role != Role.admin and not data.area_code:
+        raise Invalid("area_code", "除系统管理员外,账号必须指定所属地区")
+    if data.area_code and areas_service.get(session=session, code=data.area_code) is None:
+        raise Invalid("area_code", "没有这个地区代码")
+    if actor is not None:
+        if actor.role not in MANAGES_USERS:
+            raise Forbidden("没有管理账号的权限")
+        if actor.role != Role.admin and (
+            data.role == Role.admin or not contains(actor.scope, data.area_code)
+        ):
+            raise Forbidden("只能在本辖区内建立账号")
+    if by_username(session=session, username=data.username) is not None:
+        raise Conflict("用户名已被使用", code="username_taken")
+    user = User.model_validate(
+        data.model_dump(exclude={"password"}),
+        update={"password_hash": security.hash_password(data.password)},
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="user",
+        entity_id=user.id,
+        area_code=user.area_code or "",
+        action="create",
+        changes={"username": [None, user.username], "role": [None, user.role]},
+    )
+    session.commit()
+    return user
+
+
+def authenticate(*, session: Session, username: str, password: str) -> User:
+    """The user, if the password is right; slows down, then locks, after repeated failures."""
+    settings = get_settings()
+    user = by_username(session=session, username=username)
+    now = clock.now()
+    if user is None:
+        security.verify_password(password, security.DUMMY_HASH)
+        raise Unauthorized("用户名或密码不正确", code="bad_credentials")
+    if user.locked_until is not None and user.locked_until > now:
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        raise Unauthorized(
+            f"密码连续输错次数过多,账号已锁定,请 {minutes} 分钟后再试或联系管理员",
+            code="account_locked",
+            detail={"locked_until": user.locked_until.isoformat()},
+        )
+    if not security.verify_password(password, user.password_hash) or not user.is_active:
+        user.failed_logins += 1
+        user.last_failed_at = now
+        left = settings.login_lock_after - user.failed_logins
+        if left <= 0:
+            user.locked_until = now + timedelta(minutes=settings.login_lock_minutes)
+            user.failed_logins = 0
+            message = f"密码连续输错次数过多,账号已锁定 {settings.login_lock_minutes} 分钟"
+            code = "account_locked"
+        else:
+            message = f"用户名或密码不正确(再错 {left} 次将锁定账号)"
+            code = "bad_credentials"
+        session.add(user)
+        session.commit()
+        if user.failed_logins >= settings.login_slowdown_after:
+            # Each further wrong guess costs the guesser more time.
+            time.sleep(min(0.25 * (user.failed_logins - settings.login_slowdown_after + 1), 2))
+        raise Unauthorized(message, code=code)
+    if user.failed_logins or user.locked_until:
+        user.failed_logins, user.locked_until = 0, None
+        session.add(user)
+        session.commit()
+    return user
+
+
+def list_users(
+    *,
+    session: Session,
+    scope: str,
+    role: Role | None = None,
+    area_code: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[User], int]:
+    cond = [within(func.coalesce(User.area_code, ""), scope)] if scope else []
+    if role is not None:
+        cond.append(User.role == role)
+    if area_code:
+        cond.append(within(func.coalesce(User.area_code, ""), area_code))
+    count = session.exec(select(func.count()).select_from(User).where(*cond)).one()
+    stmt = select(User).where(*cond).order_by(col(User.username)).offset(offset).limit(limit)
+    return list(session.exec(stmt)), count
+
+
+def public(*, session: Session, users: list[User], mask: bool = True) -> list[UserPublic]:
+    area_names = areas_service.names(
+        session=session, codes=[u.area_code for u in users if u.area_code]
+    )
+    return [
+        UserPublic(
+            id=u.id,
+            username=u.username,
+            full_name=u.full_name,
+            role=u.role,
+            role_name=ROLE_NAMES[u.role],
+            area_code=u.area_code,
+            area_name=area_names.get(u.area_code or ""),
+            unit=u.unit,
+            phone=(mask_phone(u.phone) if mask else u.phone) if u.phone else None,
+            is_active=u.is_active,
+        )
+        for u in users
+    ]

@@ -1,0 +1,97 @@
+"""Writing and reading audit rows. ID numbers and phones are masked before they are stored."""
+
+import uuid
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from backend.audit.context import current_client
+from backend.audit.models import AuditEntry
+from backend.core.scope import within
+from backend.core.security import mask_value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (date, datetime, uuid.UUID)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [before, after]} for the fields whose value changed, masked."""
+    changes: dict[str, list[Any]] = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = _plain(before.get(key)), _plain(after.get(key))
+        if old != new:
+            changes[key] = [mask_value(key, old), mask_value(key, new)]
+    return changes
+
+
+def record(
+    *,
+    session: Session,
+    actor: Any,
+    entity: str,
+    entity_id: uuid.UUID | str,
+    area_code: str,
+    action: str,
+    changes: dict[str, Any] | None = None,
+    actor_name: str | None = None,
+) -> AuditEntry:
+    """Add an audit row to the caller's transaction (it commits with the change it describes)."""
+    masked = {
+        k: [mask_value(k, _plain(v[0])), mask_value(k, _plain(v[1]))]
+        if isinstance(v, list) and len(v) == 2
+        else mask_value(k, _plain(v))
+        for k, v in (changes or {}).items()
+    }
+    entry = AuditEntry(
+        actor_id=getattr(actor, "id", None),
+        actor_name=actor_name or getattr(actor, "full_name", None) or "系统",
+        actor_role=str(getattr(actor, "role", "")) or None,
+        client=current_client.get()[:200],
+        entity=entity,
+        entity_id=str(entity_id),
+        area_code=area_code,
+        action=action,
+        changes=masked,
+    )
+    session.add(entry)
+    return entry
+
+
+def list_entries(
+    *,
+    session: Session,
+    scope: str,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    actor_id: uuid.UUID | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[AuditEntry], int]:
+    cond = [within(AuditEntry.area_code, scope)]
+    if entity:
+        cond.append(AuditEntry.entity == entity)
+    if entity_id:
+        cond.append(AuditEntry.entity_id == entity_id)
+    if actor_id:
+        cond.append(AuditEntry.actor_id == actor_id)
+    count = session.exec(select(func.count()).select_from(AuditEntry).where(*cond)).one()
+    stmt = (
+        select(AuditEntry)
+        .where(*cond)
+        .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(session.exec(stmt)), count

@@ -1,0 +1,157 @@
+"""The `shouwang` command: serve, migrate, seed-demo, create-user, import-areas."""
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+
+from sqlmodel import select
+
+from backend.core.settings import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option(
+        "sqlalchemy.url", (url or get_settings().database_url).replace("%", "%%")
+    )
+    return config
+
+
+def migrate(url: str | None = None) -> None:
+    from alembic import command
+
+    settings = get_settings()
+    if settings.is_sqlite and url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(url), "heads")
+
+
+def _cmd_migrate(_: argparse.Namespace) -> int:
+    migrate()
+    print("数据库已升级到最新结构")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.migrate:
+        migrate()
+    uvicorn.run(
+        "backend.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def _cmd_import_areas(args: argparse.Namespace) -> int:
+    from backend.areas import service as areas_service
+    from backend.core.db import new_session
+
+    with new_session() as session:
+        n = areas_service.import_csv(session=session, file=Path(args.file))
+    print(f"已导入 {n} 个地区")
+    return 0
+
+
+def _cmd_create_user(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from backend.accounts import service as accounts_service
+    from backend.accounts.schemas import UserCreate
+    from backend.core.db import new_session
+    from backend.core.errors import AppError
+
+    password = args.password or getpass.getpass("密码:")
+    try:
+        data = UserCreate(
+            username=args.username,
+            full_name=args.full_name or args.username,
+            role=args.role,
+            area_code=args.area,
+            unit=args.unit,
+            phone=args.phone,
+            password=password,
+        )
+        with new_session() as session:
+            user = accounts_service.create(session=session, data=data, actor=None)
+    except ValidationError as exc:
+        print(f"输入有误:{exc}", file=sys.stderr)
+        return 2
+    except AppError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    print(f"已建立账号 {user.username}({user.role})")
+    return 0
+
+
+def _cmd_seed_demo(args: argparse.Namespace) -> int:
+    from backend import demo
+    from backend.core.db import new_session
+    from backend.households.models import Household
+
+    settings = get_settings()
+    if settings.env == "production":
+        print("生产环境不能载入演示数据(SHOUWANG_ENV=production)", file=sys.stderr)
+        return 2
+    with new_session() as session:
+        if args.if_empty and session.exec(select(Household).limit(1)).first() is not None:
+            print("数据库已有数据,跳过演示数据")
+            return 0
+        summary = demo.seed(session=session)
+    print(summary)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shouwang", description="守望:防止返贫动态监测和帮扶")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="start the web server")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--migrate", action="store_true", help="migrate the database first")
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("migrate", help="bring the database schema up to date")
+    p.set_defaults(func=_cmd_migrate)
+
+    p = sub.add_parser("seed-demo", help="load the demo counties, households and users")
+    p.add_argument("--if-empty", action="store_true", help="only when there are no households")
+    p.set_defaults(func=_cmd_seed_demo)
+
+    p = sub.add_parser("create-user", help="create an account")
+    p.add_argument("username")
+    p.add_argument("--role", required=True)
+    p.add_argument("--area", help="area code of the account's scope")
+    p.add_argument("--full-name")
+    p.add_argument("--unit")
+    p.add_argument("--phone")
+    p.add_argument("--password", help="omit to be asked")
+    p.set_defaults(func=_cmd_create_user)
+
+    p = sub.add_parser("import-areas", help="load areas from a CSV (code,name,level,parent_code)")
+    p.add_argument("file")
+    p.set_defaults(func=_cmd_import_areas)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Shared machinery: settings, database, security, errors, scope, audit, clock."""

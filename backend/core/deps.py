@@ -1,0 +1,26 @@
+"""Dependency aliases every router uses."""
+
+from typing import Annotated
+
+from fastapi import Depends, Query
+from sqlmodel import Session
+
+from backend.core.db import session_scope
+from backend.core.settings import get_settings
+
+# "function" scope: the session closes as the endpoint returns, before the response is
+# sent, so no connection (or SQLite's write lock) waits on a slow client.
+SessionDep = Annotated[Session, Depends(session_scope, scope="function")]
+
+
+class Paging:
+    def __init__(
+        self,
+        offset: Annotated[int, Query(ge=0, description="从第几条开始")] = 0,
+        limit: Annotated[int, Query(ge=1, le=200, description="每页条数")] = 50,
+    ) -> None:
+        self.offset = offset
+        self.limit = min(limit, get_settings().page_size_max)
+
+
+PagingDep = Annotated[Paging, Depends()]

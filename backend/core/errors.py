@@ -1,0 +1,223 @@
+"""One error type and one handler: every refusal reaches the client as {error, message, detail}."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class AppError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        detail: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.code
+        self.status = status or self.status
+        self.detail = detail
+        self.headers = headers
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+
+
+class Unauthorized(AppError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(AppError):
+    """A refused state change; `code` names the rule that refused it."""
+
+    status = 409
+    code = "conflict"
+
+
+class Invalid(AppError):
+    """Well-formed input that breaks a rule about its content (field named in detail)."""
+
+    status = 422
+    code = "invalid"
+
+    def __init__(self, field: str, message: str, **kw: Any) -> None:
+        label = FIELD_LABELS.get(field.rsplit(".", 1)[-1], "")
+        shown = f"{label}({field})" if label else field
+        super().__init__(f"{shown}:{message}", detail=[{"field": field, "message": message}], **kw)
+
+
+class TooMany(AppError):
+    status = 429
+    code = "too_many_requests"
+
+
+class Unavailable(AppError):
+    status = 503
+    code = "unavailable"
+
+
+# Chinese names of fields, so a message says which box on the screen is wrong.
+FIELD_LABELS = {
+    "name": "姓名",
+    "id_number": "身份证号",
+    "phone": "手机号",
+    "birth_date": "出生日期",
+    "sex": "性别",
+    "relation": "与户主关系",
+    "health": "健康状况",
+    "schooling": "在校情况",
+    "labour": "劳动能力",
+    "employment": "务工就业",
+    "area_code": "所属地区",
+    "helper_id": "帮扶责任人",
+    "category": "户类别",
+    "monitoring_type": "监测类型",
+    "risk_types": "风险类型",
+    "address": "住址",
+    "year": "年度",
+    "wage": "工资性收入",
+    "business": "经营性收入",
+    "property": "财产性收入",
+    "transfer": "转移性收入",
+    "business_cost": "生产经营性支出",
+    "household_size": "家庭人口",
+    "kind": "类型",
+    "description": "说明",
+    "amount": "金额",
+    "start_on": "开始日期",
+    "status": "状态",
+    "username": "用户名",
+    "password": "密码",
+    "role": "角色",
+    "full_name": "姓名",
+    "members": "家庭成员",
+    "measures": "帮扶措施",
+    "due_on": "截止日期",
+    "reason": "理由",
+    "note": "备注",
+    "limit": "每页条数",
+    "offset": "起始位置",
+}
+
+_PYDANTIC_MESSAGES = {
+    "missing": "必须填写",
+    "extra_forbidden": "不认识这个字段",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "bool_type": "应为是或否",
+    "bool_parsing": "应为是或否",
+    "string_type": "应为文字",
+    "string_too_short": "太短",
+    "string_too_long": "太长",
+    "string_pattern_mismatch": "格式不对",
+    "enum": "不是可选的值",
+    "literal_error": "不是可选的值",
+    "date_type": "应为日期(如 2024-05-01)",
+    "date_parsing": "应为日期(如 2024-05-01)",
+    "date_from_datetime_parsing": "应为日期(如 2024-05-01)",
+    "datetime_type": "应为时间",
+    "datetime_parsing": "应为时间",
+    "uuid_type": "应为编号(UUID)",
+    "uuid_parsing": "应为编号(UUID)",
+    "greater_than_equal": "数值太小",
+    "greater_than": "数值太小",
+    "less_than_equal": "数值太大",
+    "less_than": "数值太大",
+    "list_type": "应为列表",
+    "too_long": "条目太多",
+    "too_short": "条目太少",
+    "dict_type": "应为对象",
+    "model_attributes_type": "应为对象",
+    "json_invalid": "不是有效的 JSON",
+    "float_type": "应为数字",
+    "float_parsing": "应为数字",
+}
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "form")]
+    return ".".join(parts) or "请求"
+
+
+def _validation_message(err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    if kind == "value_error":
+        # Our own validators raise ValueError with a Chinese sentence.
+        return str(err.get("ctx", {}).get("error", err.get("msg", "")))
+    if kind in _PYDANTIC_MESSAGES:
+        text = _PYDANTIC_MESSAGES[kind]
+        ctx = err.get("ctx") or {}
+        if kind in ("greater_than_equal", "greater_than") and "ge" in ctx:
+            text += f",不能小于 {ctx['ge']}"
+        elif kind in ("greater_than_equal", "greater_than") and "gt" in ctx:
+            text += f",必须大于 {ctx['gt']}"
+        elif kind in ("less_than_equal", "less_than") and "le" in ctx:
+            text += f",不能大于 {ctx['le']}"
+        elif kind == "string_too_long" and "max_length" in ctx:
+            text += f",最多 {ctx['max_length']} 个字"
+        elif kind == "too_long" and "max_length" in ctx:
+            text += f",最多 {ctx['max_length']} 条"
+        elif kind in ("enum", "literal_error") and "expected" in ctx:
+            text += f",可选:{ctx['expected']}"
+        return text
+    return "格式不对"
+
+
+def _render(status: int, code: str, message: str, detail: Any = None, headers=None) -> JSONResponse:
+    return JSONResponse(
+        {"error": code, "message": message, "detail": detail}, status_code=status, headers=headers
+    )
+
+
+def install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        return _render(exc.status, exc.code, exc.message, exc.detail, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = []
+        for err in exc.errors():
+            field = _field_path(tuple(err.get("loc", ())))
+            detail.append({"field": field, "message": _validation_message(err)})
+        first = detail[0] if detail else {"field": "请求", "message": "格式不对"}
+        label = FIELD_LABELS.get(first["field"].rsplit(".", 1)[-1], "")
+        shown = f"{label}({first['field']})" if label else first["field"]
+        return _render(422, "invalid", f"{shown}:{first['message']}", detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {404: "没有找到", 405: "不支持这种请求方式", 401: "请先登录"}
+        return _render(
+            exc.status_code,
+            {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
+                exc.status_code, "http_error"
+            ),
+            messages.get(exc.status_code, str(exc.detail)),
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        import logging
+
+        logging.getLogger("shouwang").exception("unhandled error", exc_info=exc)
+        return _render(500, "internal_error", "服务器出错了,请稍后再试")

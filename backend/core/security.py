@@ -1,0 +1,155 @@
+"""Passwords, access tokens, and the protection of ID numbers (encrypted, hashed, masked)."""
+
+import base64
+import hashlib
+import hmac
+import uuid
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from jose import JWTError, jwt
+
+from backend.core import clock
+from backend.core.settings import get_settings
+
+JWT_ALGORITHM = "HS256"
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, hashed: str) -> bool:
+    try:
+        return _hasher.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A hash to verify against when the user does not exist, so timing does not reveal it.
+DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def create_access_token(*, subject: uuid.UUID) -> tuple[str, int]:
+    settings = get_settings()
+    lifetime = settings.access_token_minutes * 60
+    issued = clock.now()
+    claims = {
+        "sub": str(subject),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + timedelta(seconds=lifetime)).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, settings.secret_key, algorithm=JWT_ALGORITHM), lifetime
+
+
+def decode_access_token(token: str) -> uuid.UUID | None:
+    """The user id in a valid token, or None. The algorithm is pinned; exp, iss, aud checked."""
+    settings = get_settings()
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key,
+            algorithms=[JWT_ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require_exp": True, "require_sub": True, "require_iat": True},
+        )
+        return uuid.UUID(claims["sub"])
+    except (JWTError, ValueError, KeyError):
+        return None
+
+
+# --- ID numbers (身份证号, GB 11643) -------------------------------------------------------
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+
+
+def id_number_problem(value: str) -> str | None:
+    """Why `value` is not a valid 18-character ID number, in Chinese; None if it is."""
+    if len(value) != 18:
+        return "应为 18 位"
+    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+        return "前 17 位应为数字,最后一位为数字或 X"
+    try:
+        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return "其中的出生日期不存在"
+    if born >= clock.today() or born.year < 1890:
+        return "其中的出生日期不合理"
+    total = sum(int(d) * w for d, w in zip(value[:17], _WEIGHTS, strict=True))
+    if _CHECK[total % 11] != value[17]:
+        return "校验位不正确,请核对"
+    return None
+
+
+def normalize_id_number(value: str) -> str:
+    return value.strip().upper()
+
+
+def birth_date_of(id_number: str) -> date:
+    return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+
+
+def sex_of(id_number: str) -> str:
+    return "male" if int(id_number[16]) % 2 else "female"
+
+
+def mask_id_number(value: str) -> str:
+    return value[:6] + "*" * 8 + value[-4:]
+
+
+def mask_phone(value: str) -> str:
+    return value[:3] + "****" + value[-4:] if len(value) >= 7 else "****"
+
+
+@lru_cache
+def _keys(data_key: str) -> tuple[Fernet, bytes]:
+    def derive(info: bytes) -> bytes:
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(
+            data_key.encode()
+        )
+
+    fernet = Fernet(base64.urlsafe_b64encode(derive(b"shouwang id-number encryption")))
+    return fernet, derive(b"shouwang id-number lookup")
+
+
+def encrypt_id_number(value: str) -> str:
+    fernet, _ = _keys(get_settings().data_key)
+    return fernet.encrypt(value.encode()).decode()
+
+
+def decrypt_id_number(token: str) -> str:
+    fernet, _ = _keys(get_settings().data_key)
+    try:
+        return fernet.decrypt(token.encode()).decode()
+    except InvalidToken as exc:  # a wrong data key is an operator error, not a user's
+        raise RuntimeError("ID number cannot be decrypted: check SHOUWANG_DATA_KEY") from exc
+
+
+def id_number_hash(value: str) -> str:
+    """Keyed hash for finding and de-duplicating people without decrypting every row."""
+    _, key = _keys(get_settings().data_key)
+    return hmac.new(key, normalize_id_number(value).encode(), hashlib.sha256).hexdigest()
+
+
+def mask_value(key: str, value: Any) -> Any:
+    """How a value appears in audit rows and logs."""
+    if value is None:
+        return None
+    if key == "id_number" and isinstance(value, str):
+        return mask_id_number(value)
+    if key == "phone" and isinstance(value, str):
+        return mask_phone(value)
+    return value

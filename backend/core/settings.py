@@ -1,0 +1,54 @@
+"""The one settings class: every knob comes from SHOUWANG_* environment variables or .env."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-secret-change-me-0123456789abcdef"
+DEV_DATA_KEY = "dev-data-key-change-me-0123456789abcdef"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHOUWANG_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./data/shouwang.db"
+    data_dir: Path = Path("./data")
+
+    # Signs access tokens. Outside development it must be set to a long random value.
+    secret_key: str = DEV_SECRET
+    # Encrypts ID numbers at rest and keys their look-up hash; losing it loses the numbers.
+    data_key: str = DEV_DATA_KEY
+
+    jwt_issuer: str = "shouwang"
+    jwt_audience: str = "shouwang-api"
+    access_token_minutes: int = 60
+
+    # After this many failed logins in a row the account waits, then is locked.
+    login_slowdown_after: int = 3
+    login_lock_after: int = 6
+    login_lock_minutes: int = 15
+
+    page_size_max: int = 200
+    upload_max_bytes: int = 10 * 1024 * 1024
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> "Settings":
+        if self.env != "development" and self.env != "test":
+            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+                raise ValueError("SHOUWANG_SECRET_KEY must be set to 32+ random characters")
+            if self.data_key == DEV_DATA_KEY or len(self.data_key) < 32:
+                raise ValueError("SHOUWANG_DATA_KEY must be set to 32+ random characters")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,25 @@
+"""Attachments: photos and documents, stored once per content hash, owned by an area."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from backend.core.models import area_field, created_at_field, id_field
+
+
+class StoredFile(SQLModel, table=True):
+    __tablename__ = "stored_file"
+    __table_args__ = (UniqueConstraint("sha256", "area_code"),)
+
+    id: uuid.UUID = id_field()
+    sha256: str = Field(index=True, max_length=64)
+    content_type: str = Field(max_length=60)
+    size: int
+    area_code: str = area_field()
+    original_name: str = Field(default="", max_length=200)
+    # When the photo was taken, kept from EXIF; everything else in EXIF (GPS, device) is dropped.
+    taken_at: str | None = Field(default=None, max_length=32)
+    uploaded_by: uuid.UUID | None = Field(default=None, index=True)
+    created_at: datetime = created_at_field()

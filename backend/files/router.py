@@ -1,0 +1,72 @@
+"""HTTP for attachments: upload in one's own area, download only within scope."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, UploadFile
+from fastapi.responses import Response
+
+from backend.accounts.deps import CurrentUser, Scope
+from backend.core.deps import SessionDep
+from backend.core.errors import Forbidden, Invalid
+from backend.core.schemas import Output
+from backend.core.scope import contains
+from backend.core.settings import get_settings
+from backend.files import service
+
+router = APIRouter(prefix="/api/v1/files", tags=["files"])
+
+
+class FilePublic(Output):
+    id: uuid.UUID
+    content_type: str
+    size: int
+    area_code: str
+    original_name: str
+    taken_at: str | None
+    created_at: datetime
+
+
+@router.post("", response_model=FilePublic, status_code=201, operation_id="upload_file")
+def upload(
+    session: SessionDep,
+    user: CurrentUser,
+    scope: Scope,
+    file: UploadFile,
+    area_code: Annotated[str, Form(pattern=r"^\d{2,12}$")],
+) -> FilePublic:
+    """Upload a photo (JPEG, PNG, WebP) or PDF for a record in the caller's area."""
+    if not contains(scope, area_code):
+        raise Forbidden("只能为本辖区上传文件", code="outside_scope")
+    data = file.file.read(get_settings().upload_max_bytes + 1)
+    if not data:
+        raise Invalid("file", "文件是空的")
+    row = service.store(
+        session=session,
+        data=data,
+        area_code=area_code,
+        uploaded_by=user.id,
+        original_name=file.filename or "",
+    )
+    session.commit()
+    return FilePublic.model_validate(row)
+
+
+@router.get("/{file_id}", operation_id="download_file", response_class=Response)
+def download(session: SessionDep, scope: Scope, file_id: uuid.UUID) -> Response:
+    """The file's bytes, for callers whose area covers it."""
+    row = service.get_visible(session=session, scope=scope, file_id=file_id)
+    return Response(
+        service.read(row),
+        media_type=row.content_type,
+        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/{file_id}/meta", response_model=FilePublic, operation_id="get_file")
+def meta(session: SessionDep, scope: Scope, file_id: uuid.UUID) -> FilePublic:
+    """What is known about a file."""
+    return FilePublic.model_validate(
+        service.get_visible(session=session, scope=scope, file_id=file_id)
+    )

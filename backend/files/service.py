@@ -1,0 +1,126 @@
+"""Checking, cleaning and storing uploaded files. Types are judged by content, never by name."""
+
+import hashlib
+import io
+import uuid
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+from sqlmodel import Session, select
+
+from backend.core.errors import AppError, Invalid, NotFound
+from backend.core.scope import contains
+from backend.core.settings import get_settings
+from backend.files.models import StoredFile
+
+IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+PDF = "application/pdf"
+EXIF_DATETIME_ORIGINAL = 0x9003
+EXIF_DATETIME = 0x0132
+EXIF_IFD = 0x8769
+MAX_PIXELS = 40_000_000
+
+
+class TooLarge(AppError):
+    status = 413
+    code = "file_too_large"
+
+
+def _storage_dir() -> Path:
+    return get_settings().data_dir / "files"
+
+
+def path_of(sha256: str) -> Path:
+    return _storage_dir() / sha256[:2] / sha256
+
+
+def _clean_image(data: bytes, field: str) -> tuple[bytes, str, str | None]:
+    """Re-encode an image without its metadata; return bytes, type and the time it was taken."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            kind = img.format
+            if kind not in IMAGE_TYPES:
+                raise Invalid(field, "只接受 JPEG、PNG 或 WebP 图片")
+            if img.width * img.height > MAX_PIXELS:
+                raise Invalid(field, "图片像素太大")
+            img.load()
+            exif = img.getexif()
+            taken = exif.get_ifd(EXIF_IFD).get(EXIF_DATETIME_ORIGINAL) or exif.get(EXIF_DATETIME)
+            out = io.BytesIO()
+            clean = img.copy()
+            if kind == "JPEG":
+                keep = Image.Exif()
+                if taken:
+                    keep[EXIF_DATETIME] = taken
+                clean.save(out, "JPEG", quality=90, exif=keep.tobytes())
+            else:
+                clean.save(out, kind)
+            return out.getvalue(), IMAGE_TYPES[kind], str(taken) if taken else None
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise Invalid(field, "不是可识别的图片文件") from exc
+
+
+def check_and_clean(
+    data: bytes, *, field: str = "file", allow_pdf: bool = True
+) -> tuple[bytes, str, str | None]:
+    """(bytes to store, content type, time taken) — or a 422/413 naming the field."""
+    if len(data) == 0:
+        raise Invalid(field, "文件是空的")
+    if len(data) > get_settings().upload_max_bytes:
+        limit = get_settings().upload_max_bytes // (1024 * 1024)
+        raise TooLarge(f"文件太大,不能超过 {limit} MB", detail=[{"field": field}])
+    if data.startswith(b"%PDF-"):
+        if not allow_pdf:
+            raise Invalid(field, "这里只接受图片")
+        return data, PDF, None
+    return _clean_image(data, field)
+
+
+def store(
+    *,
+    session: Session,
+    data: bytes,
+    area_code: str,
+    uploaded_by: uuid.UUID | None,
+    original_name: str = "",
+    field: str = "file",
+    allow_pdf: bool = True,
+) -> StoredFile:
+    """Keep a checked file. The same content in the same area is stored (and answered) once.
+    Adds to the caller's transaction; the caller commits."""
+    clean, content_type, taken = check_and_clean(data, field=field, allow_pdf=allow_pdf)
+    digest = hashlib.sha256(clean).hexdigest()
+    existing = session.exec(
+        select(StoredFile).where(StoredFile.sha256 == digest, StoredFile.area_code == area_code)
+    ).first()
+    if existing is not None:
+        return existing
+    target = path_of(digest)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".{uuid.uuid4().hex}.tmp")
+        tmp.write_bytes(clean)
+        tmp.replace(target)  # atomic: a crash never leaves half a file under the real name
+    row = StoredFile(
+        sha256=digest,
+        content_type=content_type,
+        size=len(clean),
+        area_code=area_code,
+        original_name=original_name[:200],
+        taken_at=taken,
+        uploaded_by=uploaded_by,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_visible(*, session: Session, scope: str, file_id: uuid.UUID) -> StoredFile:
+    row = session.get(StoredFile, file_id)
+    if row is None or not contains(scope, row.area_code):
+        raise NotFound("没有找到这个文件")
+    return row
+
+
+def read(row: StoredFile) -> bytes:
+    return path_of(row.sha256).read_bytes()

@@ -1,0 +1,291 @@
+"""Households, their members, yearly incomes, monitoring state and assistance plans."""
+
+import builtins
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from backend.core.models import (
+    area_field,
+    created_at_field,
+    enum_field,
+    id_field,
+    json_field,
+    time_field,
+)
+
+
+class Category(StrEnum):
+    lifted = "lifted"
+    ordinary = "ordinary"
+
+
+class MonitoringStatus(StrEnum):
+    not_monitored = "not_monitored"
+    monitored = "monitored"
+    risk_cleared = "risk_cleared"
+
+
+class MonitoringType(StrEnum):
+    unstable_lifted = "unstable_lifted"
+    marginal = "marginal"
+    sudden_hardship = "sudden_hardship"
+
+
+class RiskType(StrEnum):
+    illness = "illness"
+    schooling = "schooling"
+    disability = "disability"
+    disaster = "disaster"
+    accident = "accident"
+    unstable_employment = "unstable_employment"
+    failed_business = "failed_business"
+    housing = "housing"
+    drinking_water = "drinking_water"
+    other = "other"
+
+
+RISK_NAMES = {
+    RiskType.illness: "因病",
+    RiskType.schooling: "因学",
+    RiskType.disability: "因残",
+    RiskType.disaster: "因灾",
+    RiskType.accident: "因意外事故",
+    RiskType.unstable_employment: "因务工就业不稳",
+    RiskType.failed_business: "因产业项目失败",
+    RiskType.housing: "住房安全",
+    RiskType.drinking_water: "饮水安全",
+    RiskType.other: "其他",
+}
+
+CATEGORY_NAMES = {Category.lifted: "脱贫户", Category.ordinary: "一般农户"}
+STATUS_NAMES = {
+    MonitoringStatus.not_monitored: "未纳入监测",
+    MonitoringStatus.monitored: "监测中",
+    MonitoringStatus.risk_cleared: "风险已消除",
+}
+TYPE_NAMES = {
+    MonitoringType.unstable_lifted: "脱贫不稳定户",
+    MonitoringType.marginal: "边缘易致贫户",
+    MonitoringType.sudden_hardship: "突发严重困难户",
+}
+
+# 两不愁三保障 plus drinking water: True means secure.
+BASIC_NEEDS = ("food", "clothing", "education", "medical", "housing", "drinking_water")
+BASIC_NEED_NAMES = {
+    "food": "不愁吃",
+    "clothing": "不愁穿",
+    "education": "义务教育有保障",
+    "medical": "基本医疗有保障",
+    "housing": "住房安全有保障",
+    "drinking_water": "饮水安全有保障",
+}
+
+
+class Sex(StrEnum):
+    male = "male"
+    female = "female"
+
+
+class Relation(StrEnum):
+    head = "head"
+    spouse = "spouse"
+    child = "child"
+    child_in_law = "child_in_law"
+    grandchild = "grandchild"
+    parent = "parent"
+    grandparent = "grandparent"
+    sibling = "sibling"
+    other = "other"
+
+
+class Health(StrEnum):
+    healthy = "healthy"
+    chronic = "chronic"
+    serious_illness = "serious_illness"
+    disabled = "disabled"
+
+
+class Schooling(StrEnum):
+    not_in_school = "not_in_school"
+    preschool = "preschool"
+    primary = "primary"
+    junior_secondary = "junior_secondary"
+    senior_secondary = "senior_secondary"
+    vocational = "vocational"
+    higher = "higher"
+
+
+IN_SCHOOL = frozenset(set(Schooling) - {Schooling.not_in_school})
+
+
+class Labour(StrEnum):
+    full = "full"
+    partial = "partial"
+    none = "none"
+
+
+class Employment(StrEnum):
+    not_employed = "not_employed"
+    farming = "farming"
+    local_work = "local_work"
+    migrant_work = "migrant_work"
+    self_employed = "self_employed"
+    public_welfare_job = "public_welfare_job"
+
+
+class MeasureKind(StrEnum):
+    industry = "industry"
+    employment = "employment"
+    dibao = "dibao"
+    tekun = "tekun"
+    medical = "medical"
+    education = "education"
+    microcredit = "microcredit"
+    public_welfare_job = "public_welfare_job"
+    housing = "housing"
+    drinking_water = "drinking_water"
+    insurance = "insurance"
+    other = "other"
+
+
+class MeasureStatus(StrEnum):
+    planned = "planned"
+    in_progress = "in_progress"
+    done = "done"
+    stopped = "stopped"
+
+
+class Household(SQLModel, table=True):
+    __tablename__ = "household"
+
+    id: uuid.UUID = id_field()
+    # Quoted by people ("户编号"); never the members' names or ID numbers.
+    reference: str = Field(unique=True, index=True, max_length=24)
+    area_code: str = area_field()
+    address: str = Field(default="", max_length=120)
+    phone: str | None = Field(default=None, max_length=11)
+    category: Category = enum_field(index=True)
+    monitoring_status: MonitoringStatus = enum_field(MonitoringStatus.not_monitored, index=True)
+    monitoring_type: MonitoringType | None = enum_field(None, index=True)
+    enrolled_on: date | None = None
+    risk_cleared_on: date | None = None
+    plan_due_on: date | None = None
+    basic_needs: dict[str, Any] = json_field(lambda: dict.fromkeys(BASIC_NEEDS, True))
+    helper_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", index=True)
+    created_at: datetime = created_at_field()
+    updated_at: datetime | None = time_field()
+
+
+class HouseholdRisk(SQLModel, table=True):
+    """One row per risk type a household is monitored for (filterable, unlike a JSON list)."""
+
+    __tablename__ = "household_risk"
+
+    household_id: uuid.UUID = Field(
+        foreign_key="household.id", primary_key=True, ondelete="CASCADE"
+    )
+    risk_type: RiskType = enum_field(primary_key=True, index=True)
+
+
+class Member(SQLModel, table=True):
+    __tablename__ = "member"
+    __table_args__ = (
+        # One person is an active member of one household at a time.
+        Index(
+            "uq_member_active_person",
+            "id_number_hash",
+            unique=True,
+            sqlite_where=text("active"),
+            postgresql_where=text("active"),
+        ),
+    )
+
+    id: uuid.UUID = id_field()
+    household_id: uuid.UUID = Field(foreign_key="household.id", index=True)
+    area_code: str = area_field()
+    name: str = Field(index=True, max_length=40)
+    id_number_cipher: str | None = Field(default=None, max_length=200)
+    id_number_hash: str | None = Field(default=None, index=True, max_length=64)
+    sex: Sex = enum_field()
+    birth_date: date
+    relation: Relation = enum_field()
+    health: Health = enum_field(Health.healthy)
+    schooling: Schooling = enum_field(Schooling.not_in_school)
+    labour: Labour = enum_field(Labour.full)
+    employment: Employment = enum_field(Employment.not_employed)
+    active: bool = Field(default=True, index=True)
+    left_on: date | None = None
+    created_at: datetime = created_at_field()
+
+
+class IncomeRecord(SQLModel, table=True):
+    """A household's declared income for one year, in integer yuan."""
+
+    __tablename__ = "income_record"
+    __table_args__ = (UniqueConstraint("household_id", "year"),)
+
+    id: uuid.UUID = id_field()
+    household_id: uuid.UUID = Field(foreign_key="household.id", index=True)
+    year: int
+    wage: int = 0
+    business: int = 0
+    property: int = 0
+    transfer: int = 0
+    business_cost: int = 0
+    household_size: int
+    created_at: datetime = created_at_field()
+    updated_at: datetime | None = time_field()
+
+    # `property` is a column here (财产性收入), so the decorator is named in full.
+    @builtins.property
+    def net_income(self) -> int:
+        return self.wage + self.business + self.property + self.transfer - self.business_cost
+
+    @builtins.property
+    def per_capita_net_income(self) -> int:
+        return self.net_income // self.household_size if self.household_size else 0
+
+
+class AssistancePlan(SQLModel, table=True):
+    """一户一策: one plan per monitored household."""
+
+    __tablename__ = "assistance_plan"
+
+    id: uuid.UUID = id_field()
+    household_id: uuid.UUID = Field(foreign_key="household.id", unique=True, index=True)
+    summary: str = Field(default="", max_length=1000)
+    due_on: date | None = None
+    created_at: datetime = created_at_field()
+    updated_at: datetime | None = time_field()
+
+
+class Measure(SQLModel, table=True):
+    __tablename__ = "measure"
+
+    id: uuid.UUID = id_field()
+    plan_id: uuid.UUID = Field(foreign_key="assistance_plan.id", index=True)
+    kind: MeasureKind = enum_field()
+    description: str = Field(max_length=500)
+    start_on: date
+    status: MeasureStatus = enum_field(MeasureStatus.planned)
+    amount: int = 0
+    carried_out_by: str = Field(default="", max_length=80)
+    created_at: datetime = created_at_field()
+
+
+class MonitoringLine(SQLModel, table=True):
+    """监测收入标准: yuan per person per year, per province and year."""
+
+    __tablename__ = "monitoring_line"
+    __table_args__ = (UniqueConstraint("province_code", "year"),)
+
+    id: uuid.UUID = id_field()
+    province_code: str = Field(foreign_key="area.code", index=True, max_length=2)
+    year: int
+    amount: int
+    basis: str = Field(default="", max_length=200)

@@ -1,0 +1,272 @@
+"""HTTP for households: parse, call the service, shape the answer."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from backend.accounts.deps import CurrentUser
+from backend.core.deps import PagingDep, SessionDep
+from backend.households import service, workflow
+from backend.households.models import Category, MonitoringStatus, MonitoringType, RiskType
+from backend.households.schemas import (
+    ClearRiskInput,
+    EnrollInput,
+    HouseholdCreate,
+    HouseholdPublic,
+    HouseholdsPublic,
+    HouseholdUpdate,
+    IncomeInput,
+    MeasureCreate,
+    MeasureUpdate,
+    MemberCreate,
+    MemberUpdate,
+    MonitoringLinePublic,
+    PlanInput,
+    RevertInput,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["households"])
+HouseholdId = Annotated[uuid.UUID, Path(description="户的编号(UUID)")]
+
+
+@router.get("/households", response_model=HouseholdsPublic, operation_id="list_households")
+def list_households(
+    session: SessionDep,
+    user: CurrentUser,
+    paging: PagingDep,
+    area: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    category: Category | None = None,
+    monitoring_status: MonitoringStatus | None = None,
+    monitoring_type: MonitoringType | None = None,
+    risk_type: RiskType | None = None,
+    helper_id: uuid.UUID | None = None,
+    q: Annotated[str | None, Query(max_length=40, description="姓名、身份证号或户编号")] = None,
+) -> HouseholdsPublic:
+    """Households in the caller's reach, filtered and paginated."""
+    rows, count = service.list_households(
+        session=session,
+        user=user,
+        area=area,
+        category=category,
+        monitoring_status=monitoring_status,
+        monitoring_type=monitoring_type,
+        risk_type=risk_type,
+        helper_id=helper_id,
+        q=q,
+        offset=paging.offset,
+        limit=paging.limit,
+    )
+    return HouseholdsPublic(
+        data=service.summaries(session=session, households=rows, viewer=user), count=count
+    )
+
+
+@router.post(
+    "/households", response_model=HouseholdPublic, status_code=201, operation_id="create_household"
+)
+def create_household(
+    session: SessionDep, user: CurrentUser, data: HouseholdCreate
+) -> HouseholdPublic:
+    """Register a household with its members (and, optionally, past incomes)."""
+    household = service.create(session=session, data=data, actor=user)
+    return service.detail(session=session, household=household, viewer=user)
+
+
+@router.get(
+    "/households/{household_id}", response_model=HouseholdPublic, operation_id="get_household"
+)
+def get_household(
+    session: SessionDep, user: CurrentUser, household_id: HouseholdId
+) -> HouseholdPublic:
+    """One household with members, incomes and plan."""
+    household = service.get_visible(session=session, user=user, household_id=household_id)
+    return service.detail(session=session, household=household, viewer=user)
+
+
+@router.patch(
+    "/households/{household_id}", response_model=HouseholdPublic, operation_id="update_household"
+)
+def update_household(
+    session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: HouseholdUpdate
+) -> HouseholdPublic:
+    """Change a household's address, phone, category, helper or basic-needs status."""
+    household = service.get_visible(session=session, user=user, household_id=household_id)
+    service.update(session=session, household=household, data=data, actor=user)
+    return service.detail(session=session, household=household, viewer=user)
+
+
+@router.post(
+    "/households/{household_id}/members",
+    response_model=HouseholdPublic,
+    status_code=201,
+    operation_id="add_member",
+)
+def add_member(
+    session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: MemberCreate
+) -> HouseholdPublic:
+    """Add a member to a household."""
+    household = service.get_visible(session=session, user=user, household_id=household_id)
+    service.add_member(session=session, household=household, data=data, actor=user)
+    return service.detail(session=session, household=household, viewer=user)
+
+
+@router.patch(
+    "/households/{household_id}/members/{member_id}",
+    response_model=HouseholdPublic,
+    operation_id="update_member",
+)
+def update_member(
+    session: SessionDep,
+    user: CurrentUser,
+    household_id: HouseholdId,
+    member_id: uuid.UUID,
+    data: MemberUpdate,
+) -> HouseholdPublic:
+    """Change a member's details, or mark them as having left (active: false)."""
+    household = service.get_visible(session=session, user=user, household_id=household_id)
+    service.update_member(
+        session=session, household=household, member_id=member_id, data=data, actor=user
+    )
+    return service.detail(session=session, household=household, viewer=user)
+
+
+@router.put(
+    "/households/{household_id}/incomes/{year}",
+    response_model=HouseholdPublic,
+    operation_id="put_income",
+)
+def put_income(
+    session: SessionDep,
+    user: CurrentUser,
+    household_id: HouseholdId,
+    year: Annotated[int, Path(ge=2014, le=2100)],
+    data: IncomeInput,
+) -> HouseholdPublic:
+    """Record or correct a year's income by component (integer yuan)."""
+    household = service.get_visible(session=session, user=user, household_id=household_id)
+    service.upsert_income(session=session, household=household, year=year, data=data, actor=user)
+    return service.detail(session=session, household=household, viewer=user)
+
+
+@router.put(
+    "/households/{household_id}/plan", response_model=HouseholdPublic, operation_id="put_plan"
+)
+def put_plan(
+    session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: PlanInput
+) -> HouseholdPublic:
+    """Write the monitored household's assistance plan (一户一策)."""
+    household = service.get_visible(session=session, user=user, household_id=household_id)
+    service.set_plan(session=session, household=household, data=data, actor=user)
+    return service.detail(session=session, household=household, viewer=user)
+
+
+@router.post(
+    "/households/{household_id}/plan/measures",
+    response_model=HouseholdPublic,
+    status_code=201,
+    operation_id="add_measure",
+)
+def add_measure(
+    session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: MeasureCreate
+) -> HouseholdPublic:
+    """Add an assistance measure to the plan."""
+    household = service.get_visible(session=session, user=user, household_id=household_id)
+    service.add_measure(session=session, household=household, data=data, actor=user)
+    return service.detail(session=session, household=household, viewer=user)
+
+
+@router.patch(
+    "/households/{household_id}/plan/measures/{measure_id}",
+    response_model=HouseholdPublic,
+    operation_id="update_measure",
+)
+def update_measure(
+    session: SessionDep,
+    user: CurrentUser,
+    household_id: HouseholdId,
+    measure_id: uuid.UUID,
+    data: MeasureUpdate,
+) -> HouseholdPublic:
+    """Update a measure's status, amount or description."""
+    household = service.get_visible(session=session, user=user, household_id=household_id)
+    service.update_measure(
+        session=session, household=household, measure_id=measure_id, data=data, actor=user
+    )
+    return service.detail(session=session, household=household, viewer=user)
+
+
+@router.post(
+    "/households/{household_id}/enroll", response_model=HouseholdPublic, operation_id="enroll"
+)
+def enroll(
+    session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: EnrollInput
+) -> HouseholdPublic:
+    """纳入监测: make the household monitored with a type and risk types."""
+    household = service.get_visible(session=session, user=user, household_id=household_id)
+    service.require_editor(user)
+    workflow.enroll(
+        session=session,
+        household=household,
+        monitoring_type=data.monitoring_type,
+        risk_types=data.risk_types,
+        actor=user,
+        enrolled_on=data.enrolled_on,
+        plan_due_on=data.plan_due_on,
+        reason=data.reason,
+    )
+    return service.detail(session=session, household=household, viewer=user)
+
+
+@router.post(
+    "/households/{household_id}/clear-risk",
+    response_model=HouseholdPublic,
+    operation_id="clear_risk",
+)
+def clear_risk(
+    session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: ClearRiskInput
+) -> HouseholdPublic:
+    """风险消除: refused (409) with every guard rule that still holds."""
+    household = service.get_visible(session=session, user=user, household_id=household_id)
+    workflow.clear_risk(
+        session=session,
+        household=household,
+        actor=user,
+        reason=data.reason,
+        cleared_on=data.cleared_on,
+    )
+    return service.detail(session=session, household=household, viewer=user)
+
+
+@router.post(
+    "/households/{household_id}/revert", response_model=HouseholdPublic, operation_id="revert"
+)
+def revert(
+    session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: RevertInput
+) -> HouseholdPublic:
+    """回退: put a cleared household back under monitoring."""
+    household = service.get_visible(session=session, user=user, household_id=household_id)
+    workflow.revert(
+        session=session,
+        household=household,
+        actor=user,
+        monitoring_type=data.monitoring_type,
+        risk_types=data.risk_types,
+        reason=data.reason,
+    )
+    return service.detail(session=session, household=household, viewer=user)
+
+
+@router.get(
+    "/monitoring-lines",
+    response_model=list[MonitoringLinePublic],
+    operation_id="list_monitoring_lines",
+)
+def list_lines(
+    session: SessionDep, _: CurrentUser, province: str | None = None
+) -> list[MonitoringLinePublic]:
+    """监测收入标准 by province and year."""
+    return [
+        MonitoringLinePublic.model_validate(x)
+        for x in workflow.lines(session=session, province_code=province)
+    ]

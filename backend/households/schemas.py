@@ -1,0 +1,298 @@
+"""What the households API reads and writes (never the table classes themselves)."""
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from backend.core import clock
+from backend.core.schemas import AreaCode, Input, MobilePhone, Name, Output, StrictInt, Yuan
+from backend.core.security import birth_date_of, id_number_problem, normalize_id_number, sex_of
+from backend.households.models import (
+    Category,
+    Employment,
+    Health,
+    Labour,
+    MeasureKind,
+    MeasureStatus,
+    MonitoringStatus,
+    MonitoringType,
+    Relation,
+    RiskType,
+    Schooling,
+    Sex,
+)
+
+MAX_AGE = 120
+
+
+def check_id_number(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    value = normalize_id_number(value)
+    problem = id_number_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+class BasicNeeds(Input):
+    """True: secure. 两不愁三保障 and drinking water."""
+
+    food: bool = Field(default=True, strict=True)
+    clothing: bool = Field(default=True, strict=True)
+    education: bool = Field(default=True, strict=True)
+    medical: bool = Field(default=True, strict=True)
+    housing: bool = Field(default=True, strict=True)
+    drinking_water: bool = Field(default=True, strict=True)
+
+
+class MemberFields(Input):
+    health: Health = Health.healthy
+    schooling: Schooling = Schooling.not_in_school
+    labour: Labour = Labour.full
+    employment: Employment = Employment.not_employed
+
+
+class MemberCreate(MemberFields):
+    name: Name
+    relation: Relation
+    # Declared before birth_date and sex, so those validators can see it.
+    id_number: str | None = None
+    birth_date: date | None = Field(default=None, validate_default=True)
+    sex: Sex | None = Field(default=None, validate_default=True)
+
+    _id = field_validator("id_number")(staticmethod(check_id_number))
+
+    @field_validator("birth_date")
+    @classmethod
+    def _birth(cls, value: date | None, info: ValidationInfo) -> date:
+        id_number = info.data.get("id_number")
+        if id_number:
+            derived = birth_date_of(id_number)
+            if value is not None and value != derived:
+                raise ValueError("与身份证号中的出生日期不一致")
+            value = derived
+        if value is None:
+            raise ValueError("没有身份证号时必须填写出生日期")
+        today = clock.today()
+        if value > today:
+            raise ValueError("不能是将来的日期")
+        if today.year - value.year > MAX_AGE:
+            raise ValueError(f"年龄不能超过 {MAX_AGE} 岁")
+        return value
+
+    @field_validator("sex")
+    @classmethod
+    def _sex(cls, value: Sex | None, info: ValidationInfo) -> Sex:
+        id_number = info.data.get("id_number")
+        if id_number:
+            derived = Sex(sex_of(id_number))
+            if value is not None and value != derived:
+                raise ValueError("与身份证号中的性别不一致")
+            return derived
+        if value is None:
+            raise ValueError("没有身份证号时必须填写性别")
+        return value
+
+
+class MemberUpdate(Input):
+    name: Name | None = None
+    relation: Relation | None = None
+    health: Health | None = None
+    schooling: Schooling | None = None
+    labour: Labour | None = None
+    employment: Employment | None = None
+    active: bool | None = Field(default=None, strict=True)
+    left_on: date | None = None
+
+
+class IncomeInput(Input):
+    wage: Yuan = 0
+    business: Yuan = 0
+    property: Yuan = 0
+    transfer: Yuan = 0
+    business_cost: Yuan = 0
+    household_size: Annotated[int, Field(strict=True, ge=1, le=30)]
+
+
+class IncomeCreate(IncomeInput):
+    year: Annotated[int, Field(strict=True, ge=2014, le=2100)]
+
+    @field_validator("year")
+    @classmethod
+    def _not_future(cls, value: int) -> int:
+        if value > clock.today().year:
+            raise ValueError("不能登记将来年度的收入")
+        return value
+
+
+class HouseholdCreate(Input):
+    area_code: AreaCode
+    address: Annotated[str, Field(max_length=120)] = ""
+    phone: MobilePhone | None = None
+    category: Category
+    helper_id: uuid.UUID | None = None
+    basic_needs: BasicNeeds = Field(default_factory=BasicNeeds)
+    members: Annotated[list[MemberCreate], Field(min_length=1, max_length=30)]
+    incomes: Annotated[list[IncomeCreate], Field(default_factory=list, max_length=20)]
+
+    @field_validator("members")
+    @classmethod
+    def _one_head(cls, members: list[MemberCreate]) -> list[MemberCreate]:
+        heads = sum(1 for m in members if m.relation == Relation.head)
+        if heads != 1:
+            raise ValueError("家庭成员中必须有且只有一位户主")
+        return members
+
+
+class HouseholdUpdate(Input):
+    address: Annotated[str, Field(max_length=120)] | None = None
+    phone: MobilePhone | None = None
+    category: Category | None = None
+    helper_id: uuid.UUID | None = None
+    basic_needs: BasicNeeds | None = None
+
+
+class EnrollInput(Input):
+    monitoring_type: MonitoringType
+    risk_types: Annotated[list[RiskType], Field(min_length=1, max_length=10)]
+    enrolled_on: date | None = None
+    plan_due_on: date | None = None
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+class ClearRiskInput(Input):
+    cleared_on: date | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class RevertInput(Input):
+    monitoring_type: MonitoringType
+    risk_types: Annotated[list[RiskType], Field(min_length=1, max_length=10)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class PlanInput(Input):
+    summary: Annotated[str, Field(max_length=1000)] = ""
+    due_on: date | None = None
+
+
+class MeasureCreate(Input):
+    kind: MeasureKind
+    description: Annotated[str, Field(min_length=1, max_length=500)]
+    start_on: date
+    status: MeasureStatus = MeasureStatus.planned
+    amount: Yuan = 0
+    carried_out_by: Annotated[str, Field(max_length=80)] = ""
+
+
+class MeasureUpdate(Input):
+    description: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    status: MeasureStatus | None = None
+    amount: Yuan | None = None
+    carried_out_by: Annotated[str, Field(max_length=80)] | None = None
+
+
+# --- answers ---------------------------------------------------------------------------
+
+
+class MemberPublic(Output):
+    id: uuid.UUID
+    name: str
+    id_number: str | None
+    sex: Sex
+    birth_date: date
+    age: int
+    relation: Relation
+    health: Health
+    schooling: Schooling
+    labour: Labour
+    employment: Employment
+    active: bool
+    left_on: date | None
+
+
+class IncomePublic(Output):
+    id: uuid.UUID
+    year: int
+    wage: int
+    business: int
+    property: int
+    transfer: int
+    business_cost: int
+    household_size: int
+    net_income: int
+    per_capita_net_income: int
+
+
+class MeasurePublic(Output):
+    id: uuid.UUID
+    kind: MeasureKind
+    description: str
+    start_on: date
+    status: MeasureStatus
+    amount: int
+    carried_out_by: str
+
+
+class PlanPublic(Output):
+    id: uuid.UUID
+    summary: str
+    due_on: date | None
+    measures: list[MeasurePublic]
+
+
+class HelperRef(Output):
+    id: uuid.UUID
+    full_name: str
+    unit: str | None = None
+
+
+class HouseholdSummary(Output):
+    id: uuid.UUID
+    reference: str
+    area_code: str
+    area_name: str | None = None
+    head_name: str | None
+    member_count: int
+    phone: str | None
+    category: Category
+    monitoring_status: MonitoringStatus
+    monitoring_type: MonitoringType | None
+    risk_types: list[RiskType]
+    helper: HelperRef | None
+
+
+class HouseholdsPublic(Output):
+    data: list[HouseholdSummary]
+    count: int
+
+
+class HouseholdPublic(HouseholdSummary):
+    address: str
+    enrolled_on: date | None
+    risk_cleared_on: date | None
+    plan_due_on: date | None
+    basic_needs: dict[str, bool]
+    members: list[MemberPublic]
+    incomes: list[IncomePublic]
+    plan: PlanPublic | None
+    created_at: datetime
+    updated_at: datetime | None
+
+
+class MonitoringLinePublic(Output):
+    province_code: str
+    year: int
+    amount: int
+    basis: str
+
+
+class ClearRiskRefusal(Output):
+    rule: str
+    message: str
+
+
+StrictYear = StrictInt

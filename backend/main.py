@@ -1,0 +1,117 @@
+"""create_app(): routers, middleware, the PWA and its static files."""
+
+import logging
+import time
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import text
+
+from backend.accounts.router import router as accounts_router
+from backend.areas.router import router as areas_router
+from backend.audit.context import current_client
+from backend.audit.router import router as audit_router
+from backend.core.db import new_session
+from backend.core.errors import install_handlers
+from backend.files.router import router as files_router
+from backend.households.router import router as households_router
+
+FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
+templates = Jinja2Templates(directory=FRONTEND / "templates")
+log = logging.getLogger("shouwang.access")
+
+API_DESCRIPTION = """
+守望 — 防止返贫动态监测和帮扶平台的开放接口。
+
+Authenticate with `POST /api/v1/auth/token` (OAuth2 password form) and send the token as
+`Authorization: Bearer …`. Every answer is limited to the caller's area scope; a record
+outside it answers 404, the same as a missing one. Errors have one shape:
+`{"error": code, "message": "中文说明", "detail": …}`.
+"""
+
+
+def _page(name: str):
+    def render(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, name, {})
+
+    return render
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="守望 Shouwang API",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    install_handlers(app)
+
+    @app.middleware("http")
+    async def client_and_timing(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # The audit log records which client made a change; never the query string
+        # (it may carry a phone number or a receipt code).
+        ip = request.client.host if request.client else "-"
+        agent = request.headers.get("user-agent", "-")[:120]
+        token = current_client.set(f"{ip} {agent}")
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            current_client.reset(token)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        log.info(
+            "%s %s %s %.1fms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    @app.get("/api/v1/health", tags=["health"], operation_id="health")
+    def health() -> JSONResponse:
+        """Answers ok after a real database round trip; 503 when the database does not answer."""
+        try:
+            with new_session() as session:
+                session.exec(text("SELECT 1")).one()  # type: ignore[call-overload]
+        except Exception:
+            log.exception("health check: database unreachable")
+            return JSONResponse(
+                {"status": "unavailable", "error": "database", "message": "数据库无法连接"},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ok"})
+
+    for router in (areas_router, accounts_router, households_router, audit_router, files_router):
+        app.include_router(router)
+
+    app.mount("/static", StaticFiles(directory=FRONTEND / "static"), name="static")
+
+    @app.get("/sw.js", include_in_schema=False)
+    def service_worker() -> FileResponse:
+        # Served from the root so its scope covers the whole app; never cached stale.
+        return FileResponse(
+            FRONTEND / "static" / "sw.js",
+            media_type="text/javascript",
+            headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+        )
+
+    @app.get("/manifest.webmanifest", include_in_schema=False)
+    def manifest() -> FileResponse:
+        return FileResponse(
+            FRONTEND / "static" / "manifest.webmanifest", media_type="application/manifest+json"
+        )
+
+    app.add_api_route(
+        "/", _page("index.html"), include_in_schema=False, response_class=HTMLResponse
+    )
+    app.add_api_route(
+        "/staff", _page("staff.html"), include_in_schema=False, response_class=HTMLResponse
+    )
+    return app

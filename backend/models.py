@@ -1,0 +1,29 @@
+"""Imports every table so the metadata (and Alembic) sees the whole schema."""
+
+from backend.accounts.models import User
+from backend.areas.models import Area
+from backend.audit.models import AuditEntry
+from backend.files.models import StoredFile
+from backend.households.models import (
+    AssistancePlan,
+    Household,
+    HouseholdRisk,
+    IncomeRecord,
+    Measure,
+    Member,
+    MonitoringLine,
+)
+
+__all__ = [
+    "Area",
+    "AssistancePlan",
+    "AuditEntry",
+    "Household",
+    "HouseholdRisk",
+    "IncomeRecord",
+    "Measure",
+    "Member",
+    "MonitoringLine",
+    "StoredFile",
+    "User",
+]

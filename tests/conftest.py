@@ -1,0 +1,127 @@
+"""Test fixtures: the real migrations on SQLite and (when TEST_DATABASE_URL is set) on
+PostgreSQL, one app per backend, a token per role, small factories."""
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+# Settings are read once per process; point them at a scratch directory before any import.
+_SCRATCH = Path(tempfile.mkdtemp(prefix="shouwang-test-"))
+os.environ.setdefault("SHOUWANG_ENV", "test")
+os.environ["SHOUWANG_DATA_DIR"] = str(_SCRATCH)
+os.environ["SHOUWANG_DATABASE_URL"] = f"sqlite:///{_SCRATCH}/test.db"
+os.environ.setdefault("SHOUWANG_LOGIN_SLOWDOWN_AFTER", "100")
+
+from backend.areas import service as areas_service  # noqa: E402
+from backend.cli import migrate  # noqa: E402
+from backend.core import clock, db  # noqa: E402
+from backend.core.settings import get_settings  # noqa: E402
+from backend.demo import AREAS_CSV  # noqa: E402
+from backend.main import create_app  # noqa: E402
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+# Tables whose rows every test starts without. Areas and monitoring lines are reference data.
+KEEP = {"area", "alembic_version", "monitoring_line"}
+
+
+def _pg_url() -> str:
+    url = make_url(os.environ["TEST_DATABASE_URL"])
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def _prepare(url: str) -> Engine:
+    migrate(url)
+    engine = db.make_engine(url)
+    with Session(engine) as session:
+        areas_service.import_csv(session=session, file=AREAS_CSV)
+    with Session(engine) as session:
+        from backend.households.models import MonitoringLine
+
+        for province in ("62", "61", "34"):
+            for year in range(2022, 2028):
+                session.add(MonitoringLine(province_code=province, year=year, amount=7000))
+        session.commit()
+    return engine
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{_SCRATCH}/suite.db"
+    else:
+        url = _pg_url()
+        _drop_all(url)
+    engine = _prepare(url)
+    yield engine
+    engine.dispose()
+
+
+def _drop_all(url: str) -> None:
+    import sqlalchemy as sa
+
+    eng = sa.create_engine(url)
+    with eng.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    eng.dispose()
+
+
+def _wipe(engine: Engine) -> None:
+    from backend.core.db import metadata
+
+    tables = [t for t in reversed(metadata.sorted_tables) if t.name not in KEEP]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def backend_name(engine: Engine) -> str:
+    return engine.dialect.name
+
+
+@pytest.fixture(autouse=True)
+def _clock() -> Iterator[None]:
+    yield
+    clock.freeze(None)
+
+
+@pytest.fixture
+def app_engine(engine: Engine) -> Iterator[Engine]:
+    db.set_engine(engine)
+    yield engine
+    _wipe(engine)
+
+
+@pytest.fixture
+def session(app_engine: Engine) -> Iterator[Session]:
+    with Session(app_engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def client(app_engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def settings():  # type: ignore[no-untyped-def]
+    return get_settings()
+
+
+def unique(prefix: str = "u") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"

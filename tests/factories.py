@@ -1,0 +1,83 @@
+"""Small factories: a user per role, a household with members, headers for a token."""
+
+import random
+from datetime import date
+
+from sqlmodel import Session
+
+from backend.accounts.models import Role, User
+from backend.core import security
+from backend.demo import make_id_number
+from backend.households import service as households_service
+from backend.households.models import Household
+from backend.households.schemas import HouseholdCreate, MemberCreate
+
+PASSWORD = "correct-horse-9"
+# One argon2 hash for every test user: hashing is slow on purpose.
+_HASH = security.hash_password(PASSWORD)
+_rng = random.Random(7)
+
+# Real codes from shared/data/areas.csv.
+LENGSHUIGOU = "610923102217"  # 宁陕县江口镇冷水沟村
+YANJIAPING = "610923101203"  # 宁陕县四亩地镇严家坪村
+JIANGKOU = "610923102"  # 江口回族镇
+NINGSHAN = "610923"  # 宁陕县
+SHANNAN = "341182108206"  # 明光市女山湖镇山南村
+GAOJIAZHUANG = "620422100200"  # 会宁县会师镇高家庄村
+
+
+def user(
+    session: Session,
+    role: Role,
+    area: str | None,
+    *,
+    username: str | None = None,
+    full_name: str = "测试用户",
+    unit: str | None = None,
+) -> User:
+    u = User(
+        username=username or f"{role.value}_{_rng.randrange(10**9)}",
+        full_name=full_name,
+        role=role,
+        area_code=area,
+        unit=unit,
+        password_hash=_HASH,
+    )
+    session.add(u)
+    session.commit()
+    return u
+
+
+def auth(u: User) -> dict[str, str]:
+    token, _ = security.create_access_token(subject=u.id)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def id_number(born: date = date(1970, 3, 8), *, male: bool = True, region: str = "610923") -> str:
+    return make_id_number(_rng, region, born, male)
+
+
+def member(relation: str = "head", *, born: date = date(1970, 3, 8), **kw) -> MemberCreate:  # type: ignore[no-untyped-def]
+    kw.setdefault("name", "王" + "".join(_rng.sample("建国秀英桂兰玉梅春生志强", 2)))
+    return MemberCreate(
+        relation=relation,
+        id_number=kw.pop("id_number", None) or id_number(born, male=kw.pop("male", True)),
+        **kw,
+    )
+
+
+def household(
+    session: Session,
+    area: str = LENGSHUIGOU,
+    *,
+    members: list[MemberCreate] | None = None,
+    helper: User | None = None,
+    category: str = "lifted",
+) -> Household:
+    data = HouseholdCreate(
+        area_code=area,
+        category=category,
+        helper_id=helper.id if helper else None,
+        members=members or [member("head"), member("spouse", born=date(1972, 5, 1), male=False)],
+    )
+    return households_service.create(session=session, data=data, actor=None)
