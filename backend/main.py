@@ -18,6 +18,7 @@ from backend.core.db import new_session
 from backend.core.errors import install_handlers
 from backend.files.router import router as files_router
 from backend.households.router import router as households_router
+from backend.workdays.router import router as workdays_router
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 templates = Jinja2Templates(directory=FRONTEND / "templates")
@@ -88,7 +89,14 @@ def create_app() -> FastAPI:
             )
         return JSONResponse({"status": "ok"})
 
-    for router in (areas_router, accounts_router, households_router, audit_router, files_router):
+    for router in (
+        areas_router,
+        accounts_router,
+        households_router,
+        audit_router,
+        files_router,
+        workdays_router,
+    ):
         app.include_router(router)
 
     app.mount("/static", StaticFiles(directory=FRONTEND / "static"), name="static")

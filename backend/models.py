@@ -13,11 +13,13 @@ from backend.households.models import (
     Member,
     MonitoringLine,
 )
+from backend.workdays.models import CalendarDay
 
 __all__ = [
     "Area",
     "AssistancePlan",
     "AuditEntry",
+    "CalendarDay",
     "Household",
     "HouseholdRisk",
     "IncomeRecord",

@@ -1,0 +1,135 @@
+"""Working-day arithmetic. Defaults come from the chinese-calendar library (national
+holidays and their 调休 make-up working days); a county's own entries override them."""
+
+from datetime import date, timedelta
+
+import chinese_calendar
+from sqlmodel import Session, col, select
+
+from backend.accounts.models import User
+from backend.audit import service as audit
+from backend.workdays.models import CalendarDay
+
+
+def national_is_workday(day: date) -> bool:
+    """The national rule; for a year the library does not cover yet, Monday to Friday."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
+def national_holiday_name(day: date) -> str | None:
+    try:
+        holiday, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        return None
+    return name if holiday and name else None
+
+
+def covered_years() -> tuple[int, int]:
+    from chinese_calendar import constants
+
+    years = {d.year for d in constants.holidays}
+    return min(years), max(years)
+
+
+class Calendar:
+    """Answers is-this-a-working-day for one area, loading its overrides once per range."""
+
+    def __init__(self, *, session: Session, area_code: str, start: date, end: date) -> None:
+        prefixes = [area_code[:n] for n in (2, 4, 6, 9, 12) if n <= len(area_code)]
+        rows = session.exec(
+            select(CalendarDay).where(
+                col(CalendarDay.area_code).in_(prefixes),
+                col(CalendarDay.day) >= start,
+                col(CalendarDay.day) <= end,
+            )
+        ).all()
+        # The most local entry wins (a village's code is longer than its county's).
+        self._overrides: dict[date, bool] = {}
+        for row in sorted(rows, key=lambda r: len(r.area_code)):
+            self._overrides[row.day] = row.is_workday
+
+    def is_workday(self, day: date) -> bool:
+        if day in self._overrides:
+            return self._overrides[day]
+        return national_is_workday(day)
+
+
+def _calendar(session: Session, area_code: str, start: date, days: int) -> Calendar:
+    # Enough room for the longest holiday runs (春节 plus weekends) around `days` working days.
+    return Calendar(
+        session=session, area_code=area_code, start=start, end=start + timedelta(days=days * 2 + 40)
+    )
+
+
+def add_working_days(*, session: Session, area_code: str, start: date, days: int) -> date:
+    """The date `days` working days after `start` (start itself not counted): a deadline.
+    Zero days gives `start` itself."""
+    cal = _calendar(session, area_code, start, days)
+    current, left = start, days
+    while left > 0:
+        current += timedelta(days=1)
+        if cal.is_workday(current):
+            left -= 1
+    return current
+
+
+def working_days_between(*, session: Session, area_code: str, start: date, end: date) -> int:
+    """Working days after `start` up to and including `end` (negative if end is earlier)."""
+    if end < start:
+        return -working_days_between(session=session, area_code=area_code, start=end, end=start)
+    cal = Calendar(session=session, area_code=area_code, start=start, end=end)
+    return sum(
+        1 for i in range(1, (end - start).days + 1) if cal.is_workday(start + timedelta(days=i))
+    )
+
+
+def is_workday(*, session: Session, area_code: str, day: date) -> bool:
+    return Calendar(session=session, area_code=area_code, start=day, end=day).is_workday(day)
+
+
+def month(*, session: Session, area_code: str, year: int, month: int) -> list[dict]:
+    start = date(year, month, 1)
+    end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    cal = Calendar(session=session, area_code=area_code, start=start, end=end)
+    out = []
+    for i in range((end - start).days + 1):
+        day = start + timedelta(days=i)
+        out.append(
+            {
+                "day": day,
+                "is_workday": cal.is_workday(day),
+                "holiday": national_holiday_name(day),
+                "local": day in cal._overrides,
+            }
+        )
+    return out
+
+
+def set_day(
+    *, session: Session, area_code: str, day: date, is_workday: bool, note: str, actor: User
+) -> CalendarDay:
+    row = session.exec(
+        select(CalendarDay).where(CalendarDay.area_code == area_code, CalendarDay.day == day)
+    ).first()
+    before = {"is_workday": row.is_workday if row else national_is_workday(day)}
+    if row is None:
+        row = CalendarDay(
+            area_code=area_code, day=day, is_workday=is_workday, note=note, created_by=actor.id
+        )
+    else:
+        row.is_workday, row.note = is_workday, note
+    session.add(row)
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="calendar_day",
+        entity_id=f"{area_code}:{day.isoformat()}",
+        area_code=area_code,
+        action="set",
+        changes={**audit.diff(before, {"is_workday": is_workday}), "note": [None, note]},
+    )
+    session.commit()
+    return row

@@ -1,0 +1,115 @@
+"""Browser tests: a real uvicorn server on a fresh demo database, driven through Debian's
+Chromium by Playwright with a phone-sized viewport. One server for the whole session."""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[2]
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, url: str, env: dict[str, str], data_dir: Path) -> None:
+        self.url = url
+        self.env = env
+        self.data_dir = data_dir
+
+    def token(self, username: str, password: str = "Shouwang2026!") -> str:
+        r = httpx.post(
+            f"{self.url}/api/v1/auth/token", data={"username": username, "password": password}
+        )
+        r.raise_for_status()
+        return r.json()["access_token"]
+
+    def api(self, username: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {self.token(username)}"}
+        )
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    data_dir = Path(tempfile.mkdtemp(prefix="shouwang-e2e-"))
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SHOUWANG_ENV": "test",
+        "SHOUWANG_DATA_DIR": str(data_dir),
+        "SHOUWANG_DATABASE_URL": f"sqlite:///{data_dir}/e2e.db",
+    }
+    cli = [sys.executable, "-m", "backend.cli"]
+    subprocess.run([*cli, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([*cli, "seed-demo"], env=env, cwd=ROOT, check=True, capture_output=True)
+    log = (data_dir / "server.log").open("w")
+    server = subprocess.Popen(
+        [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:  # pragma: no cover - a server that never answers fails every e2e test loudly
+        server.terminate()
+        raise RuntimeError((data_dir / "server.log").read_text())
+    yield LiveServer(url, env, data_dir)
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: run `make browser` (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def context(browser, live_server: LiveServer):  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(base_url=live_server.url, locale="zh-CN", **PHONE)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context):  # type: ignore[no-untyped-def]
+    p = context.new_page()
+    yield p
+    p.close()
