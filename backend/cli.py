@@ -50,6 +50,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         proxy_headers=True,
+        # Our middleware logs method, path and status; uvicorn's access log would also
+        # write query strings, which may hold an ID number or a phone.
+        access_log=False,
         log_level="info",
     )
     return 0

@@ -11,13 +11,21 @@ from backend.core.models import area_field, created_at_field, id_field
 
 class StoredFile(SQLModel, table=True):
     __tablename__ = "stored_file"
-    __table_args__ = (UniqueConstraint("sha256", "area_code"),)
+    # The bytes are stored once per content hash; a row says who may see them.
+    __table_args__ = (
+        UniqueConstraint(
+            "sha256", "area_code", "household_id", name="uq_stored_file_content_owner"
+        ),
+    )
 
     id: uuid.UUID = id_field()
     sha256: str = Field(index=True, max_length=64)
     content_type: str = Field(max_length=60)
     size: int
     area_code: str = area_field()
+    # The household the file is about, when there is one: a helper sees only the files of
+    # the households assigned to them (and what they uploaded themselves).
+    household_id: uuid.UUID | None = Field(default=None, foreign_key="household.id", index=True)
     original_name: str = Field(default="", max_length=200)
     # When the photo was taken, kept from EXIF; everything else in EXIF (GPS, device) is dropped.
     taken_at: str | None = Field(default=None, max_length=32)

@@ -14,6 +14,7 @@ from backend.core.schemas import Output
 from backend.core.scope import contains
 from backend.core.settings import get_settings
 from backend.files import service
+from backend.households import service as households_service
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
 
@@ -23,6 +24,7 @@ class FilePublic(Output):
     content_type: str
     size: int
     area_code: str
+    household_id: uuid.UUID | None
     original_name: str
     taken_at: str | None
     created_at: datetime
@@ -34,10 +36,19 @@ def upload(
     user: CurrentUser,
     scope: Scope,
     file: UploadFile,
-    area_code: Annotated[str, Form(pattern=r"^\d{2,12}$")],
+    area_code: Annotated[str | None, Form(pattern=r"^\d{2,12}$")] = None,
+    household_id: Annotated[uuid.UUID | None, Form()] = None,
 ) -> FilePublic:
-    """Upload a photo (JPEG, PNG, WebP) or PDF for a record in the caller's area."""
-    if not contains(scope, area_code):
+    """Upload a photo (JPEG, PNG, WebP) or PDF: for a household (household_id) or for an
+    area in the caller's scope (area_code)."""
+    if household_id is not None:
+        household = households_service.get_visible(
+            session=session, user=user, household_id=household_id
+        )
+        area_code = household.area_code
+    elif area_code is None:
+        raise Invalid("area_code", "请指明文件所属的户或地区")
+    elif not contains(scope, area_code):
         raise Forbidden("只能为本辖区上传文件", code="outside_scope")
     data = file.file.read(get_settings().upload_max_bytes + 1)
     if not data:
@@ -47,6 +58,7 @@ def upload(
         data=data,
         area_code=area_code,
         uploaded_by=user.id,
+        household_id=household_id,
         original_name=file.filename or "",
     )
     session.commit()
@@ -54,9 +66,9 @@ def upload(
 
 
 @router.get("/{file_id}", operation_id="download_file", response_class=Response)
-def download(session: SessionDep, scope: Scope, file_id: uuid.UUID) -> Response:
-    """The file's bytes, for callers whose area covers it."""
-    row = service.get_visible(session=session, scope=scope, file_id=file_id)
+def download(session: SessionDep, user: CurrentUser, file_id: uuid.UUID) -> Response:
+    """The file's bytes, for callers whose area (or assignment) covers it."""
+    row = service.get_visible(session=session, scope=user.scope, file_id=file_id, user=user)
     return Response(
         service.read(row),
         media_type=row.content_type,
@@ -65,8 +77,7 @@ def download(session: SessionDep, scope: Scope, file_id: uuid.UUID) -> Response:
 
 
 @router.get("/{file_id}/meta", response_model=FilePublic, operation_id="get_file")
-def meta(session: SessionDep, scope: Scope, file_id: uuid.UUID) -> FilePublic:
+def meta(session: SessionDep, user: CurrentUser, file_id: uuid.UUID) -> FilePublic:
     """What is known about a file."""
-    return FilePublic.model_validate(
-        service.get_visible(session=session, scope=scope, file_id=file_id)
-    )
+    row = service.get_visible(session=session, scope=user.scope, file_id=file_id, user=user)
+    return FilePublic.model_validate(row)

@@ -6,12 +6,14 @@ import uuid
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from backend.accounts.models import Role, User
 from backend.core.errors import AppError, Invalid, NotFound
 from backend.core.scope import contains
 from backend.core.settings import get_settings
 from backend.files.models import StoredFile
+from backend.households.models import Household
 
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 PDF = "application/pdf"
@@ -82,6 +84,7 @@ def store(
     data: bytes,
     area_code: str,
     uploaded_by: uuid.UUID | None,
+    household_id: uuid.UUID | None = None,
     original_name: str = "",
     field: str = "file",
     allow_pdf: bool = True,
@@ -91,7 +94,13 @@ def store(
     clean, content_type, taken = check_and_clean(data, field=field, allow_pdf=allow_pdf)
     digest = hashlib.sha256(clean).hexdigest()
     existing = session.exec(
-        select(StoredFile).where(StoredFile.sha256 == digest, StoredFile.area_code == area_code)
+        select(StoredFile).where(
+            StoredFile.sha256 == digest,
+            StoredFile.area_code == area_code,
+            col(StoredFile.household_id).is_(None)
+            if household_id is None
+            else StoredFile.household_id == household_id,
+        )
     ).first()
     if existing is not None:
         return existing
@@ -109,16 +118,25 @@ def store(
         original_name=original_name[:200],
         taken_at=taken,
         uploaded_by=uploaded_by,
+        household_id=household_id,
     )
     session.add(row)
     session.flush()
     return row
 
 
-def get_visible(*, session: Session, scope: str, file_id: uuid.UUID) -> StoredFile:
+def get_visible(
+    *, session: Session, scope: str, file_id: uuid.UUID, user: User | None = None
+) -> StoredFile:
+    """The file, if the caller's area covers it; for a helper, only their own uploads and
+    the files of households assigned to them. Otherwise the same 404 as a missing id."""
     row = session.get(StoredFile, file_id)
     if row is None or not contains(scope, row.area_code):
         raise NotFound("没有找到这个文件")
+    if user is not None and user.role == Role.helper and row.uploaded_by != user.id:
+        household = session.get(Household, row.household_id) if row.household_id else None
+        if household is None or household.helper_id != user.id:
+            raise NotFound("没有找到这个文件")
     return row
 
 
