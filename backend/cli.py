@@ -74,7 +74,7 @@ def _cmd_create_user(args: argparse.Namespace) -> int:
     from backend.accounts import service as accounts_service
     from backend.accounts.schemas import UserCreate
     from backend.core.db import new_session
-    from backend.core.errors import AppError
+    from backend.core.errors import AppError, describe
 
     password = args.password or getpass.getpass("密码:")
     try:
@@ -90,7 +90,7 @@ def _cmd_create_user(args: argparse.Namespace) -> int:
         with new_session() as session:
             user = accounts_service.create(session=session, data=data, actor=None)
     except ValidationError as exc:
-        print(f"输入有误:{exc}", file=sys.stderr)
+        print(f"输入有误:{describe(exc.errors())[0]}", file=sys.stderr)
         return 2
     except AppError as exc:
         print(exc.message, file=sys.stderr)

@@ -181,6 +181,18 @@ def _validation_message(err: dict[str, Any]) -> str:
     return "格式不对"
 
 
+def describe(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
+    """Pydantic errors as (one Chinese sentence naming the first field, all of them)."""
+    detail = [
+        {"field": _field_path(tuple(e.get("loc", ()))), "message": _validation_message(e)}
+        for e in errors
+    ]
+    first = detail[0] if detail else {"field": "请求", "message": "格式不对"}
+    label = FIELD_LABELS.get(first["field"].rsplit(".", 1)[-1], "")
+    shown = f"{label}({first['field']})" if label else first["field"]
+    return f"{shown}:{first['message']}", detail
+
+
 def _render(status: int, code: str, message: str, detail: Any = None, headers=None) -> JSONResponse:
     return JSONResponse(
         {"error": code, "message": message, "detail": detail}, status_code=status, headers=headers
@@ -194,14 +206,8 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        detail = []
-        for err in exc.errors():
-            field = _field_path(tuple(err.get("loc", ())))
-            detail.append({"field": field, "message": _validation_message(err)})
-        first = detail[0] if detail else {"field": "请求", "message": "格式不对"}
-        label = FIELD_LABELS.get(first["field"].rsplit(".", 1)[-1], "")
-        shown = f"{label}({first['field']})" if label else first["field"]
-        return _render(422, "invalid", f"{shown}:{first['message']}", detail)
+        message, detail = describe(list(exc.errors()))
+        return _render(422, "invalid", message, detail)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -137,6 +137,15 @@ def test_bad_input_is_refused_with_the_field_named_and_nothing_written(
     assert session.exec(select(Household)).all() == []
 
 
+def test_messages_say_in_chinese_what_is_wrong(client: TestClient, cadre) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/api/v1/households", json=_body(phone="1234"), headers=f.auth(cadre))
+    assert response.json()["message"] == "手机号(phone):应为 11 位手机号码"
+    response = client.post("/api/v1/households", json=_body(category="rich"), headers=f.auth(cadre))
+    assert response.json()["message"].startswith("户类别(category):不是可选的值")
+    response = client.post("/api/v1/households", json=_body(surprise=1), headers=f.auth(cadre))
+    assert response.json()["message"] == "surprise:不认识这个字段"
+
+
 def test_birth_date_in_the_id_number_in_the_future_is_refused(client: TestClient, cadre) -> None:  # type: ignore[no-untyped-def]
     future = clock.today() + timedelta(days=30)
     member = _member(id_number=f.id_number(future))

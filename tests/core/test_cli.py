@@ -1,0 +1,100 @@
+"""The shouwang command, run as a newcomer would run it."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    import os
+
+    full_env = {
+        **os.environ,
+        "SHOUWANG_DATA_DIR": str(tmp_path),
+        "SHOUWANG_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
+        **(env or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "backend.cli", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_migrate_import_and_create_user(tmp_path: Path) -> None:
+    assert run(tmp_path, "migrate").returncode == 0
+    areas = tmp_path / "a.csv"
+    areas.write_text(
+        "code,name,level,parent_code\n62,甘肃省,province,\n6204,白银市,city,62\n", encoding="utf-8"
+    )
+    imported = run(tmp_path, "import-areas", str(areas))
+    assert imported.returncode == 0 and "已导入 2 个地区" in imported.stdout
+    made = run(
+        tmp_path,
+        "create-user",
+        "baiyin",
+        "--role",
+        "county_officer",
+        "--area",
+        "6204",
+        "--password",
+        "long-enough-1",
+    )
+    assert made.returncode == 0, made.stderr
+    again = run(
+        tmp_path,
+        "create-user",
+        "baiyin",
+        "--role",
+        "county_officer",
+        "--area",
+        "6204",
+        "--password",
+        "long-enough-1",
+    )
+    assert again.returncode == 2 and "用户名已被使用" in again.stderr
+    bad_name = run(
+        tmp_path,
+        "create-user",
+        "x",
+        "--role",
+        "helper",
+        "--area",
+        "6204",
+        "--password",
+        "long-enough-1",
+    )
+    assert bad_name.returncode == 2 and "用户名(username):格式不对" in bad_name.stderr
+    bad_area = run(
+        tmp_path,
+        "create-user",
+        "xyz",
+        "--role",
+        "helper",
+        "--area",
+        "6299",
+        "--password",
+        "long-enough-1",
+    )
+    assert bad_area.returncode == 2 and "没有这个地区代码" in bad_area.stderr
+    bad_csv = tmp_path / "b.csv"
+    bad_csv.write_text("code,name,level,parent_code\n620,错,county,62\n", encoding="utf-8")
+    assert run(tmp_path, "import-areas", str(bad_csv)).returncode != 0
+
+
+def test_demo_is_refused_in_production(tmp_path: Path) -> None:
+    env = {
+        "SHOUWANG_ENV": "production",
+        "SHOUWANG_SECRET_KEY": "s" * 40,
+        "SHOUWANG_DATA_KEY": "d" * 40,
+    }
+    assert run(tmp_path, "migrate", env=env).returncode == 0
+    refused = run(tmp_path, "seed-demo", env=env)
+    assert refused.returncode == 2
+    assert "生产环境不能载入演示数据" in refused.stderr
