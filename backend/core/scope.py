@@ -2,16 +2,32 @@
 
 from typing import Any
 
+from sqlalchemy import and_, true
 from sqlalchemy.sql import ColumnElement
 
 from backend.core.errors import NotFound
 
 
+def _successor(prefix: str) -> str | None:
+    """The smallest digit string greater than every string starting with `prefix`."""
+    digits = prefix.rstrip("9")
+    if not digits:
+        return None
+    return digits[:-1] + str(int(digits[-1]) + 1)
+
+
 def within(column: Any, prefix: str) -> ColumnElement[bool]:
-    """SQL test: `column` lies inside the area `prefix` (codes are digits, so LIKE is safe)."""
-    if not prefix.isdigit() and prefix != "":
+    """SQL test: `column` lies inside the area `prefix`. Written as a range on the code
+    (prefix <= code < successor) rather than LIKE, so SQLite and PostgreSQL both use the
+    area_code index whatever the collation."""
+    if prefix == "":
+        return true()
+    if not prefix.isdigit():
         raise ValueError(f"area scope must be digits, got {prefix!r}")
-    return column.like(prefix + "%")
+    upper = _successor(prefix)
+    if upper is None:
+        return column >= prefix
+    return and_(column >= prefix, column < upper)
 
 
 def contains(prefix: str, area_code: str | None) -> bool:

@@ -527,13 +527,16 @@ def list_households(
         )
     if q:
         q = q.strip()
-        person = [col(Member.name).contains(q)]
         if len(q) == 18 and security.id_number_problem(security.normalize_id_number(q)) is None:
-            person = [Member.id_number_hash == security.id_number_hash(q)]
+            person = Member.id_number_hash == security.id_number_hash(q)
+        else:
+            person = col(Member.name).contains(q)
+        # The member match is resolved first (by the hash index for an ID number), so the
+        # households are then found by primary key rather than by scanning them all.
         cond.append(
             or_(
                 Household.reference == q,
-                exists().where(Member.household_id == Household.id, *person),
+                col(Household.id).in_(select(Member.household_id).where(person)),
             )
         )
     count = session.exec(select(func.count()).select_from(Household).where(*cond)).one()
