@@ -9,12 +9,13 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
+from sqlmodel import Session
 
 from backend.accounts.router import router as accounts_router
 from backend.areas.router import router as areas_router
 from backend.audit.context import current_client
 from backend.audit.router import router as audit_router
-from backend.core.db import new_session
+from backend.core.db import get_read_engine
 from backend.core.errors import install_handlers
 from backend.files.router import router as files_router
 from backend.households.router import router as households_router
@@ -79,7 +80,7 @@ def create_app() -> FastAPI:
     def health() -> JSONResponse:
         """Answers ok after a real database round trip; 503 when the database does not answer."""
         try:
-            with new_session() as session:
+            with Session(get_read_engine()) as session:
                 session.exec(text("SELECT 1")).one()  # type: ignore[call-overload]
         except Exception:
             log.exception("health check: database unreachable")

@@ -10,7 +10,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
+from starlette.requests import Request
 
+from backend.core.errors import Unavailable
 from backend.core.settings import get_settings
 
 # Constraint names are stable across SQLite and PostgreSQL, so migrations can name them.
@@ -55,7 +57,11 @@ def _release(info: dict[str, Any]) -> None:
         _sqlite_write_lock.release()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+# A writer that cannot get the lock in this time answers 503 instead of hanging.
+LOCK_TIMEOUT_SECONDS = 30
+
+
+def _configure_sqlite(engine: Engine, *, writer: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
@@ -67,10 +73,19 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout=10000")
         cur.close()
 
+    if not writer:
+        # Readers take a WAL snapshot and never wait for, or block, the writer.
+        @event.listens_for(engine, "begin")
+        def _on_read_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        return
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         if not conn.info.get(_LOCK_KEY):
-            _sqlite_write_lock.acquire()
+            if not _sqlite_write_lock.acquire(timeout=LOCK_TIMEOUT_SECONDS):
+                raise Unavailable("系统繁忙,请稍后再试", code="database_busy")
             conn.info[_LOCK_KEY] = True
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -82,10 +97,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 _engine: Engine | None = None
+_read_engine: Engine | None = None
 _engine_lock = threading.Lock()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, writer: bool = True) -> Engine:
+    """An engine for `url`. On SQLite a writer serializes its transactions in this process
+    (BEGIN IMMEDIATE under one lock); a reader (writer=False) only reads snapshots."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -93,7 +111,7 @@ def make_engine(url: str) -> Engine:
             pool_size=8,
             max_overflow=32,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, writer=writer)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     return engine
@@ -110,12 +128,30 @@ def get_engine() -> Engine:
         return _engine
 
 
+def get_read_engine() -> Engine:
+    """For requests that only read (GET): on SQLite an engine without the write lock, so
+    readers never queue behind writers; on PostgreSQL the same engine."""
+    global _read_engine
+    engine = get_engine()
+    if engine.dialect.name != "sqlite":
+        return engine
+    with _engine_lock:
+        if _read_engine is None:
+            _read_engine = make_engine(
+                engine.url.render_as_string(hide_password=False), writer=False
+            )
+        return _read_engine
+
+
 def set_engine(engine: Engine | None) -> None:
     """Replace the process engine (tests, CLI with another URL)."""
-    global _engine
+    global _engine, _read_engine
     with _engine_lock:
         if _engine is not None and _engine is not engine:
             _engine.dispose()
+            if _read_engine is not None:
+                _read_engine.dispose()
+                _read_engine = None
         _engine = engine
 
 
@@ -123,7 +159,12 @@ def new_session() -> Session:
     return Session(get_engine(), expire_on_commit=False)
 
 
-def session_scope() -> Iterator[Session]:
-    """Request dependency body: one session per request, closed before the response is sent."""
-    with new_session() as session:
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def session_scope(request: Request) -> Iterator[Session]:
+    """Request dependency body: one session per request, closed before the response is
+    sent. GET requests read without the SQLite write lock, so a GET must never write."""
+    engine = get_read_engine() if request.method in READ_METHODS else get_engine()
+    with Session(engine, expire_on_commit=False) as session:
         yield session
