@@ -264,7 +264,8 @@ def submit(
         raise Invalid("photos", f"最多 {MAX_PHOTOS} 张照片")
     for i, photo in enumerate(photos):
         files_service.check_and_clean(photo.data, field=f"photos.{i}", allow_pdf=False)
-    throttle.admit_report(phone=data.phone, address=client_address)
+    # Counted against whoever sends it: the neighbour who reports for several households too.
+    throttle.admit_report(phone=data.reporter_phone or data.phone, address=client_address)
 
     id_hash = security.id_number_hash(data.id_number) if data.id_number else None
     household = (

@@ -215,6 +215,17 @@ def test_too_many_reports_from_one_phone_or_one_address_get_429(
     assert count(session, SelfReport) == 3
 
 
+def test_a_neighbour_reporting_for_others_is_counted_by_their_own_phone(
+    client: TestClient, session: Session, settings, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(settings, "report_limit_per_phone", "2/day")
+    neighbour = {"on_behalf": True, "reporter_name": "李邻居", "reporter_phone": "13800000000"}
+    for i in range(2):
+        assert submit(client, name=f"户{i}", phone=f"1390000050{i}", **neighbour).status_code == 201
+    third = submit(client, name="户3", phone="13900000503", **neighbour)
+    assert third.status_code == 429 and "Retry-After" in third.headers
+
+
 def test_the_lookup_answers_only_to_the_right_phone(client: TestClient, texts) -> None:  # type: ignore[no-untyped-def]
     code = submit(client).json()["receipt_code"]
     r = client.get(
@@ -605,6 +616,9 @@ def test_the_village_poster_is_printable_with_a_qr_code_and_the_cadres_phone(
     assert "冷水沟村" in html and "<svg" in html and "13909150011" in html and "A4" in html
     assert f"/report?village={f.LENGSHUIGOU}" in html
     assert client.get(f"/api/v1/areas/{f.JIANGKOU}000/poster").status_code == 404
+    # A village without a cadre's phone still gets a poster that says where to go.
+    other = client.get(f"/api/v1/areas/{f.YANJIAPING}/poster")
+    assert other.status_code == 200 and "村委会" in other.text
 
 
 def test_the_farmers_pages_are_served(client: TestClient) -> None:
