@@ -96,3 +96,17 @@ def test_staff_see_overdue_reports_flagged_and_take_a_step(page, live_server) ->
     page.get_by_role("link", name="报贫统计").click()
     page.get_by_role("heading", name="乡镇").wait_for()
     assert "冷水沟村" in page.locator("#report-numbers-view").inner_text()
+
+
+def test_without_the_poster_the_village_is_found_by_name(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/report")
+    page.get_by_label("所在村(输入村名查找)").fill("冷水沟")
+    page.get_by_role("button", name=re.compile("冷水沟")).click()
+    taps = 1 + _fill(page, "找村户", "13633334444")
+    assert taps <= 6
+    page.locator("#receipt-code").wait_for()
+    # The phone remembers the village for next time.
+    page.goto("/report")
+    page.wait_for_function(
+        "document.getElementById('village-name').textContent.includes('冷水沟村')"
+    )
