@@ -19,6 +19,8 @@ from backend.core.db import get_read_engine
 from backend.core.errors import install_handlers
 from backend.files.router import router as files_router
 from backend.households.router import router as households_router
+from backend.reports.router import pages as report_pages
+from backend.reports.router import router as reports_router
 from backend.workdays.router import router as workdays_router
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
@@ -97,6 +99,8 @@ def create_app() -> FastAPI:
         audit_router,
         files_router,
         workdays_router,
+        reports_router,
+        report_pages,
     ):
         app.include_router(router)
 

@@ -13,6 +13,7 @@ from backend.households.models import (
     Member,
     MonitoringLine,
 )
+from backend.reports.models import ReportDeadline, ReportEvent, ReportNotice, SelfReport
 from backend.workdays.models import CalendarDay
 
 __all__ = [
@@ -26,6 +27,10 @@ __all__ = [
     "Measure",
     "Member",
     "MonitoringLine",
+    "ReportDeadline",
+    "ReportEvent",
+    "ReportNotice",
+    "SelfReport",
     "StoredFile",
     "User",
 ]

@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     page_size_max: int = 200
     upload_max_bytes: int = 10 * 1024 * 1024
 
+    # 一键报贫: receipts and decisions are texted through this gateway; empty: only logged.
+    sms_gateway_url: str = ""
+    sms_gateway_key: str = ""
+    # Public report form limits (the `limits` notation). memory:// counts inside one process;
+    # several workers share a count through e.g. redis://127.0.0.1:6379.
+    report_limit_per_phone: str = "5/day"
+    report_limit_per_address: str = "30/hour"
+    rate_limit_storage: str = "memory://"
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":
         if self.env != "development" and self.env != "test":

@@ -400,3 +400,8 @@ def _extend(*, session: Session, ctx: DemoContext) -> None:
 
 
 EXTENSIONS: list = []
+
+# Each capability registers its demo step here.
+from backend.reports import demo as _reports_demo  # noqa: E402
+
+EXTENSIONS.append(_reports_demo.seed)

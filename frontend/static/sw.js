@@ -5,18 +5,24 @@
 //    static files come from the shell cache, refreshed from the network when it answers.
 // Offline writes are never the worker's business: pages keep them in an IndexedDB outbox.
 
-const VERSION = "v1";
+const VERSION = "v2";
 const SHELL = `shouwang-shell-${VERSION}`;
 const DATA = `shouwang-data-${VERSION}`;
 
 const SHELL_FILES = [
   "/",
   "/staff",
+  "/report",
+  "/report/status",
   "/manifest.webmanifest",
   "/static/css/app.css",
   "/static/js/api.js",
   "/static/js/register-sw.js",
   "/static/js/staff.js",
+  "/static/js/report.js",
+  "/static/js/report-outbox.js",
+  "/static/js/report-status.js",
+  "/static/js/staff-reports.js",
   "/static/icons/icon-192.png",
   "/static/icons/icon-512.png",
 ];

@@ -1,0 +1,161 @@
+"""Self-reports (一键报贫), their timeline, texts sent about them, and deadline policies."""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Field, SQLModel
+
+from backend.core.models import (
+    area_field,
+    created_at_field,
+    enum_field,
+    id_field,
+    json_field,
+    time_field,
+)
+
+
+class ReportStatus(StrEnum):
+    submitted = "submitted"
+    verifying = "verifying"
+    township_review = "township_review"
+    county_approval = "county_approval"
+    enrolled = "enrolled"
+    rejected = "rejected"
+    referred = "referred"
+    merged = "merged"
+    withdrawn = "withdrawn"
+
+
+STATUS_NAMES = {
+    ReportStatus.submitted: "已受理",
+    ReportStatus.verifying: "入户核实中",
+    ReportStatus.township_review: "乡镇审核中",
+    ReportStatus.county_approval: "县级审定中",
+    ReportStatus.enrolled: "已纳入监测帮扶",
+    ReportStatus.rejected: "不予纳入",
+    ReportStatus.referred: "已转介其他帮扶",
+    ReportStatus.merged: "已合并办理",
+    ReportStatus.withdrawn: "已撤回",
+}
+
+# A report in one of these is still being handled; a second one from the same person joins it.
+OPEN = frozenset(
+    {
+        ReportStatus.submitted,
+        ReportStatus.verifying,
+        ReportStatus.township_review,
+        ReportStatus.county_approval,
+    }
+)
+DECIDED = frozenset({ReportStatus.enrolled, ReportStatus.rejected, ReportStatus.referred})
+
+
+class SelfReport(SQLModel, table=True):
+    __tablename__ = "self_report"
+
+    # Made on the phone when the farmer sends it, so a resend is recognised.
+    id: uuid.UUID = id_field()
+    receipt_code: str = Field(unique=True, index=True, max_length=12)
+    area_code: str = area_field()
+    status: ReportStatus = enum_field(ReportStatus.submitted, index=True)
+
+    # The person whose household is at risk.
+    name: str = Field(max_length=40)
+    phone: str | None = Field(default=None, index=True, max_length=11)
+    id_number_cipher: str | None = Field(default=None, max_length=200)
+    id_number_hash: str | None = Field(default=None, index=True, max_length=64)
+    # 代报: someone else (a neighbour, a relative, a cadre) reported for them.
+    on_behalf: bool = False
+    reporter_name: str | None = Field(default=None, max_length=40)
+    reporter_phone: str | None = Field(default=None, index=True, max_length=11)
+    risk_types: list[str] = json_field(list)
+    note: str = Field(default="", max_length=2000)
+    photo_ids: list[str] = json_field(list)
+    household_id: uuid.UUID | None = Field(default=None, foreign_key="household.id", index=True)
+    # Digest of what the phone sent, to tell a harmless resend from a reused id.
+    payload_digest: str = Field(default="", max_length=64)
+
+    assignee_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", index=True)
+    # 入户核实 findings.
+    risk_confirmed: bool | None = None
+    income_estimate: int | None = None
+    findings: str = Field(default="", max_length=2000)
+    finding_photo_ids: list[str] = json_field(list)
+    verified_at: datetime | None = time_field()
+    verified_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+
+    # 民主评议 and 村内公示.
+    community_review_on: date | None = None
+    community_review_minutes: str = Field(default="", max_length=2000)
+    community_review_file_id: uuid.UUID | None = Field(default=None, foreign_key="stored_file.id")
+    public_notice_start: date | None = None
+    public_notice_days: int | None = None
+    public_notice_objections: str = Field(default="", max_length=2000)
+
+    # 绿色通道: enrolled first, civic steps recorded by the backfill deadline.
+    fast_track: bool = False
+
+    # Deadlines, fixed when the report arrives (working days, by the area's policy).
+    village_due_on: date
+    decision_due_on: date
+    backfill_due_on: date | None = None
+    # The deadline of the step the report is in now; None when nothing is pending.
+    step_due_on: date | None = Field(default=None, index=True)
+
+    decision_reason: str = Field(default="", max_length=500)
+    referred_to: str = Field(default="", max_length=120)
+    decided_at: datetime | None = time_field()
+    decided_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    merged_into_id: uuid.UUID | None = Field(default=None, foreign_key="self_report.id", index=True)
+
+    submitted_at: datetime = created_at_field()
+    updated_at: datetime | None = time_field()
+
+
+class ReportEvent(SQLModel, table=True):
+    """One step of a report's history, shown to staff and (its status changes) to the farmer."""
+
+    __tablename__ = "report_event"
+
+    id: uuid.UUID = id_field()
+    report_id: uuid.UUID = Field(foreign_key="self_report.id", index=True)
+    at: datetime = created_at_field()
+    action: str = Field(max_length=40)
+    from_status: str | None = Field(default=None, max_length=32)
+    to_status: str | None = Field(default=None, max_length=32)
+    actor_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    actor_name: str = Field(default="", max_length=80)
+    note: str = Field(default="", max_length=500)
+    data: dict[str, Any] = json_field()
+
+
+class ReportNotice(SQLModel, table=True):
+    """A text sent (or that failed to send) to the farmer about their report."""
+
+    __tablename__ = "report_notice"
+
+    id: uuid.UUID = id_field()
+    report_id: uuid.UUID = Field(foreign_key="self_report.id", index=True)
+    kind: str = Field(max_length=32)
+    channel: str = Field(max_length=16)
+    sent: bool
+    error: str = Field(default="", max_length=300)
+    at: datetime = created_at_field()
+
+
+class ReportDeadline(SQLModel, table=True):
+    """Working-day deadlines of a province (2-digit code) or a county (6-digit code)."""
+
+    __tablename__ = "report_deadline"
+
+    area_code: str = Field(primary_key=True, foreign_key="area.code", max_length=12)
+    village_check_days: int
+    total_days: int
+    public_notice_days: int = 5
+    backfill_days: int = 10
+    basis: str = Field(default="", max_length=200)
+    updated_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    updated_at: datetime = created_at_field()

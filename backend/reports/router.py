@@ -1,0 +1,373 @@
+"""HTTP for 一键报贫: the public report and look-up, staff workflow, numbers, deadlines,
+village posters and the farmer's pages."""
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile
+
+from backend.accounts.deps import CurrentUser
+from backend.core.deps import PagingDep, SessionDep
+from backend.core.errors import Invalid
+from backend.core.settings import get_settings
+from backend.reports import service, workflow
+from backend.reports.models import ReportStatus
+from backend.reports.schemas import (
+    AssignInput,
+    CommunityReviewInput,
+    DeadlinePolicyInput,
+    DeadlinePolicyPublic,
+    EnrollInput,
+    ForwardInput,
+    MergeInput,
+    PublicNoticeInput,
+    ReferInput,
+    RejectInput,
+    ReportNumbers,
+    SelfReportCreate,
+    SelfReportLookup,
+    SelfReportPublic,
+    SelfReportReceipt,
+    SelfReportsPublic,
+    VerifyInput,
+    WithdrawInput,
+)
+
+TEMPLATES = Jinja2Templates(
+    directory=FilePath(__file__).resolve().parents[2] / "frontend" / "templates"
+)
+router = APIRouter(prefix="/api/v1", tags=["self-reports"])
+pages = APIRouter(include_in_schema=False)
+ReportId = Annotated[uuid.UUID, Path(description="报告编号(UUID)")]
+
+
+# --- the farmer's report -----------------------------------------------------------------
+
+
+@dataclass
+class ReportBody:
+    data: SelfReportCreate
+    photos: list[service.Photo]
+
+
+def _validate(raw: Any, prefix: tuple[str, ...]) -> SelfReportCreate:
+    try:
+        return SelfReportCreate.model_validate(raw)
+    except ValidationError as exc:
+        errors = [{**e, "loc": (*prefix, *e["loc"])} for e in exc.errors()]
+        raise RequestValidationError(errors) from exc
+
+
+async def _report_body(request: Request) -> ReportBody:
+    """The report as JSON, or as multipart: a `report` field holding the JSON and up to
+    three `photos`. One request carries report and photos, so they arrive together or not
+    at all, and the phone's resend (same id) covers both."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data"):
+        limit = get_settings().upload_max_bytes
+        form = await request.form(max_files=10, max_fields=20, max_part_size=1024 * 1024)
+        raw = form.get("report")
+        if not isinstance(raw, str):
+            raise Invalid("report", "缺少报告内容(report 字段,JSON)")
+        try:
+            parsed = json.loads(raw)
+        except ValueError as exc:
+            raise Invalid("report", "不是有效的 JSON") from exc
+        photos = []
+        for item in form.getlist("photos"):
+            if not isinstance(item, UploadFile):
+                raise Invalid("photos", "应为图片文件")
+            photos.append(
+                service.Photo(data=await item.read(limit + 1), filename=item.filename or "")
+            )
+        return ReportBody(_validate(parsed, ("body", "report")), photos)
+    try:
+        parsed = await request.json()
+    except ValueError as exc:
+        raise Invalid("请求", "不是有效的 JSON") from exc
+    return ReportBody(_validate(parsed, ("body",)), [])
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
+
+
+_REPORT_SCHEMA = _inline(SelfReportCreate.model_json_schema())
+_SUBMIT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _REPORT_SCHEMA},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["report"],
+                    "properties": {
+                        "report": {"type": "string", "description": "报告内容,JSON(同上)"},
+                        "photos": {
+                            "type": "array",
+                            "maxItems": 3,
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "最多 3 张照片(JPEG、PNG、WebP)",
+                        },
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "/self-reports",
+    response_model=SelfReportReceipt,
+    status_code=201,
+    operation_id="submit_self_report",
+    openapi_extra=_SUBMIT_BODY,
+    responses={
+        200: {"description": "同一编号的报告已经收到过(重发),返回原来的受理编号"},
+        409: {"description": "同一编号已用于内容不同的报告"},
+        429: {"description": "同一手机号或同一网络提交太多,见 Retry-After"},
+    },
+)
+def submit_self_report(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    body: Annotated[ReportBody, Depends(_report_body)],
+) -> SelfReportReceipt:
+    """一键报贫 (no login): report a household's risk; answers the receipt code."""
+    address = request.client.host if request.client else "-"
+    report, created = service.submit(
+        session=session, data=body.data, photos=body.photos, client_address=address
+    )
+    if not created:
+        response.status_code = 200
+    return SelfReportReceipt(id=report.id, receipt_code=report.receipt_code, status=report.status)
+
+
+@router.get(
+    "/self-reports/lookup", response_model=SelfReportLookup, operation_id="lookup_self_report"
+)
+def lookup_self_report(
+    session: SessionDep,
+    receipt_code: Annotated[str, Query(min_length=4, max_length=12, description="受理编号")],
+    phone: Annotated[str, Query(min_length=11, max_length=11, description="报告时留的手机号")],
+) -> SelfReportLookup:
+    """Where a report stands (no login): status, step, deadline, decision and reason."""
+    return service.lookup(session=session, receipt_code=receipt_code, phone=phone)
+
+
+# --- staff -------------------------------------------------------------------------------
+
+
+@router.get("/self-reports", response_model=SelfReportsPublic, operation_id="list_self_reports")
+def list_self_reports(
+    session: SessionDep,
+    user: CurrentUser,
+    paging: PagingDep,
+    status: ReportStatus | None = None,
+    area: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    overdue: bool | None = None,
+    open_only: Annotated[bool, Query(alias="open")] = False,
+    assignee_id: uuid.UUID | None = None,
+    q: Annotated[str | None, Query(max_length=40, description="受理编号、姓名或手机号")] = None,
+) -> SelfReportsPublic:
+    """Reports in the caller's reach, overdue first; each row says whether it is overdue."""
+    rows, count, late = service.list_reports(
+        session=session,
+        user=user,
+        status=status,
+        area=area,
+        overdue=overdue,
+        open_only=open_only,
+        assignee_id=assignee_id,
+        q=q,
+        offset=paging.offset,
+        limit=paging.limit,
+    )
+    return SelfReportsPublic(
+        data=service.summaries(session=session, reports=rows, viewer=user),
+        count=count,
+        overdue_count=late,
+    )
+
+
+@router.get(
+    "/self-reports/numbers", response_model=ReportNumbers, operation_id="self_report_numbers"
+)
+def self_report_numbers(
+    session: SessionDep,
+    user: CurrentUser,
+    area: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> ReportNumbers:
+    """Per village and township: received, in progress, overdue, enrolled, rejected, median
+    days to decision, and each village's uptake against its county's average."""
+    return service.numbers(session=session, user=user, area=area, since=since, until=until)
+
+
+def _detail(session: SessionDep, report: Any, user: Any) -> SelfReportPublic:
+    return service.detail(
+        session=session,
+        report=report,
+        viewer=user,
+        actions=workflow.allowed_actions(report, user),
+    )
+
+
+@router.get(
+    "/self-reports/{report_id}", response_model=SelfReportPublic, operation_id="get_self_report"
+)
+def get_self_report(
+    session: SessionDep, user: CurrentUser, report_id: ReportId
+) -> SelfReportPublic:
+    """One report with its findings, civic steps, deadlines, history and the actions open
+    to the caller."""
+    report = service.get_visible(session=session, user=user, report_id=report_id)
+    return _detail(session, report, user)
+
+
+def _add_action(
+    path: str, change: Callable[..., Any], model: type[BaseModel], operation_id: str, doc: str
+) -> None:
+    def endpoint(
+        session: SessionDep,
+        user: CurrentUser,
+        report_id: ReportId,
+        data: model,  # type: ignore[valid-type]
+    ) -> SelfReportPublic:
+        report = service.get_visible(session=session, user=user, report_id=report_id)
+        change(session=session, report=report, actor=user, data=data)
+        return _detail(session, report, user)
+
+    endpoint.__doc__ = doc
+    router.add_api_route(
+        f"/self-reports/{{report_id}}/{path}",
+        endpoint,
+        methods=["POST"],
+        response_model=SelfReportPublic,
+        operation_id=operation_id,
+        summary=doc,
+        responses={
+            403: {"description": "角色不能做这一步"},
+            404: {"description": "没有这份报告,或不在您的辖区"},
+            409: {"description": "报告当前状态不能做这一步(detail 说明状态)"},
+        },
+    )
+
+
+for _path, _change, _model, _op, _doc in (
+    ("assign", workflow.assign, AssignInput, "assign_self_report", "Send someone to verify (→ verifying)"),
+    ("verify", workflow.verify, VerifyInput, "verify_self_report", "Record the home visit's findings (→ township_review)"),
+    ("community-review", workflow.record_community_review, CommunityReviewInput, "record_community_review", "Record 民主评议 (date, minutes or attachment)"),
+    ("public-notice", workflow.record_public_notice, PublicNoticeInput, "record_public_notice", "Record 村内公示 (start, days, objections)"),
+    ("forward", workflow.forward, ForwardInput, "forward_self_report", "Township review passed (→ county_approval)"),
+    ("enroll", workflow.enroll, EnrollInput, "enroll_self_report", "County approval: enroll the household (→ enrolled)"),
+    ("fast-track", workflow.fast_track, EnrollInput, "fast_track_self_report", "绿色通道: enroll now, civic steps by the backfill deadline"),
+    ("reject", workflow.reject, RejectInput, "reject_self_report", "Reject with a reason the farmer reads (→ rejected)"),
+    ("refer", workflow.refer, ReferInput, "refer_self_report", "Refer to another kind of help (→ referred)"),
+    ("withdraw", workflow.withdraw, WithdrawInput, "withdraw_self_report", "Withdraw at the farmer's wish (→ withdrawn)"),
+    ("merge", workflow.merge, MergeInput, "merge_self_report", "Join another open report of the same household (→ merged)"),
+):  # fmt: skip
+    _add_action(_path, _change, _model, _op, _doc)
+
+
+# --- deadlines ---------------------------------------------------------------------------
+
+
+@router.get(
+    "/report-deadlines", response_model=list[DeadlinePolicyPublic], operation_id="list_deadlines"
+)
+def list_deadlines(session: SessionDep, user: CurrentUser) -> list[DeadlinePolicyPublic]:
+    """Deadline policies set for the caller's province or county."""
+    return service.list_policies(session=session, scope=user.scope)
+
+
+@router.get(
+    "/report-deadlines/{area_code}",
+    response_model=DeadlinePolicyPublic,
+    operation_id="get_deadline",
+)
+def get_deadline(
+    session: SessionDep,
+    _: CurrentUser,
+    area_code: Annotated[str, Path(pattern=r"^\d{2,12}$")],
+) -> DeadlinePolicyPublic:
+    """The deadlines that apply to an area (its county's, its province's, or the default)."""
+    return service.policy_for(session=session, area_code=area_code)
+
+
+@router.put(
+    "/report-deadlines/{area_code}",
+    response_model=DeadlinePolicyPublic,
+    operation_id="set_deadline",
+)
+def set_deadline(
+    session: SessionDep,
+    user: CurrentUser,
+    area_code: Annotated[str, Path(pattern=r"^\d{2}$|^\d{6}$")],
+    data: DeadlinePolicyInput,
+) -> DeadlinePolicyPublic:
+    """Set a county's (or, as administrator, a province's) working-day deadlines."""
+    return service.set_policy(session=session, area_code=area_code, data=data, actor=user)
+
+
+# --- village poster ----------------------------------------------------------------------
+
+
+@router.get(
+    "/areas/{code}/poster",
+    response_class=HTMLResponse,
+    operation_id="village_poster",
+    tags=["self-reports", "areas"],
+)
+def village_poster(
+    request: Request, session: SessionDep, code: Annotated[str, Path(pattern=r"^\d{12}$")]
+) -> HTMLResponse:
+    """A printable A4 poster for a village: QR code to the report page, how to report, and
+    the village cadre's phone."""
+    info = service.poster(session=session, code=code)
+    url = f"{str(request.base_url).rstrip('/')}/report?village={code}"
+    qr = segno.make(url, error="m").svg_inline(scale=10, border=2, dark="#000")
+    return TEMPLATES.TemplateResponse(
+        request, "report_poster.html", {"info": info, "url": url, "qr": Markup(qr)}
+    )
+
+
+# --- the farmer's pages ------------------------------------------------------------------
+
+
+@pages.get("/report", response_class=HTMLResponse)
+def report_page(request: Request) -> HTMLResponse:
+    return TEMPLATES.TemplateResponse(request, "report.html", {})
+
+
+@pages.get("/report/status", response_class=HTMLResponse)
+def report_status_page(request: Request) -> HTMLResponse:
+    return TEMPLATES.TemplateResponse(request, "report_status.html", {})

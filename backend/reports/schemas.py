@@ -1,0 +1,266 @@
+"""What the self-report API reads and writes (never the table classes themselves)."""
+
+import re
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from backend.core.schemas import AreaCode, Input, Name, Output, StrictBool
+from backend.households.models import Category, MonitoringType, RiskType, Sex
+from backend.households.schemas import check_id_number
+from backend.reports.models import ReportStatus
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Note = Annotated[str, StringConstraints(max_length=500)]
+
+
+def check_mobile(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().replace(" ", "").replace("-", "")
+    if not _MOBILE.match(value):
+        raise ValueError("应为 11 位大陆手机号码(1 开头)")
+    return value
+
+
+class SelfReportCreate(Input):
+    """What the farmer's phone sends. `id` is made on the phone so a resend is recognised."""
+
+    id: uuid.UUID | None = None
+    area_code: AreaCode = Field(description="村(社区)的 12 位代码")
+    name: Name
+    phone: str
+    id_number: str | None = None
+    risk_types: Annotated[list[RiskType], Field(min_length=1, max_length=10)]
+    note: Note = ""
+    on_behalf: StrictBool = False
+    reporter_name: Name | None = None
+    reporter_phone: str | None = None
+
+    _phones = field_validator("phone", "reporter_phone")(staticmethod(check_mobile))
+    _id = field_validator("id_number")(staticmethod(check_id_number))
+
+    @model_validator(mode="after")
+    def _reporter(self) -> "SelfReportCreate":
+        if self.on_behalf and not (self.reporter_name and self.reporter_phone):
+            raise ValueError("代报时必须填写代报人的姓名和手机号")
+        if not self.on_behalf:
+            self.reporter_name = self.reporter_phone = None
+        return self
+
+
+class SelfReportReceipt(Output):
+    id: uuid.UUID
+    receipt_code: str
+    status: ReportStatus
+
+
+class StepPublic(Output):
+    status: ReportStatus
+    status_name: str
+    on: date
+
+
+class SelfReportLookup(Output):
+    """What the farmer sees: where it stands, what happens next and by when, the decision."""
+
+    receipt_code: str
+    status: ReportStatus
+    status_name: str
+    step: str
+    next_step: str
+    due_on: date | None
+    overdue: bool
+    decision: ReportStatus | None
+    reason: str | None
+    referred_to: str | None
+    steps: list[StepPublic]
+
+
+class UserRef(Output):
+    id: uuid.UUID
+    full_name: str
+    role: str
+
+
+class SelfReportSummary(Output):
+    id: uuid.UUID
+    receipt_code: str
+    area_code: str
+    area_name: str | None
+    status: ReportStatus
+    status_name: str
+    name: str
+    phone: str | None
+    on_behalf: bool
+    risk_types: list[RiskType]
+    submitted_at: datetime
+    assignee: UserRef | None
+    step_due_on: date | None
+    overdue: bool
+    overdue_days: int
+    fast_track: bool
+    household_id: uuid.UUID | None
+
+
+class SelfReportsPublic(Output):
+    data: list[SelfReportSummary]
+    count: int
+    overdue_count: int
+
+
+class EventPublic(Output):
+    at: datetime
+    action: str
+    from_status: str | None
+    to_status: str | None
+    actor_name: str
+    note: str
+
+
+class SelfReportPublic(SelfReportSummary):
+    id_number: str | None
+    reporter_name: str | None
+    reporter_phone: str | None
+    note: str
+    photo_ids: list[uuid.UUID]
+    risk_confirmed: bool | None
+    income_estimate: int | None
+    findings: str
+    finding_photo_ids: list[uuid.UUID]
+    verified_at: datetime | None
+    community_review_on: date | None
+    community_review_minutes: str
+    community_review_file_id: uuid.UUID | None
+    public_notice_start: date | None
+    public_notice_days: int | None
+    public_notice_objections: str
+    village_due_on: date
+    decision_due_on: date
+    backfill_due_on: date | None
+    decision_reason: str
+    referred_to: str
+    decided_at: datetime | None
+    merged_into_id: uuid.UUID | None
+    events: list[EventPublic]
+    # Which transitions the viewer may make now (the screen shows only these buttons).
+    actions: list[str]
+
+
+# --- staff actions ----------------------------------------------------------------------
+
+
+class AssignInput(Input):
+    assignee_id: uuid.UUID
+
+
+class VerifyInput(Input):
+    risk_confirmed: StrictBool
+    income_estimate: Annotated[int, Field(strict=True, ge=0, le=1_000_000)] | None = Field(
+        default=None, description="人均年纯收入估算(元)"
+    )
+    findings: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    photo_ids: Annotated[list[uuid.UUID], Field(default_factory=list, max_length=6)]
+
+
+class CommunityReviewInput(Input):
+    held_on: date
+    minutes: Annotated[str, StringConstraints(max_length=2000)] = ""
+    file_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _record(self) -> "CommunityReviewInput":
+        if not self.minutes and self.file_id is None:
+            raise ValueError("请填写评议记录或上传会议记录附件")
+        return self
+
+
+class PublicNoticeInput(Input):
+    start_on: date
+    days: Annotated[int, Field(strict=True, ge=1, le=60)] = 5
+    objections: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class ForwardInput(Input):
+    note: Note = ""
+
+
+class EnrollInput(Input):
+    monitoring_type: MonitoringType
+    risk_types: Annotated[list[RiskType], Field(default_factory=list, max_length=10)]
+    category: Category = Category.ordinary
+    household_id: uuid.UUID | None = Field(
+        default=None, description="已登记的户;不填则按身份证号查找,找不到就新建"
+    )
+    plan_due_on: date | None = None
+    head_birth_date: date | None = None
+    head_sex: Sex | None = None
+    note: Note = ""
+
+
+class RejectInput(Input):
+    reason: Reason = Field(description="农户能看懂的不予纳入理由")
+
+
+class ReferInput(Input):
+    referred_to: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)
+    ]
+    reason: Reason
+
+
+class WithdrawInput(Input):
+    reason: Reason
+
+
+class MergeInput(Input):
+    into_id: uuid.UUID
+
+
+class DeadlinePolicyInput(Input):
+    village_check_days: Annotated[int, Field(strict=True, ge=1, le=60)]
+    total_days: Annotated[int, Field(strict=True, ge=1, le=120)]
+    public_notice_days: Annotated[int, Field(strict=True, ge=1, le=30)] = 5
+    backfill_days: Annotated[int, Field(strict=True, ge=1, le=60)] = 10
+    basis: Annotated[str, StringConstraints(max_length=200)] = ""
+
+    @model_validator(mode="after")
+    def _order(self) -> "DeadlinePolicyInput":
+        if self.total_days < self.village_check_days:
+            raise ValueError("办理总时限不能短于入户核实时限")
+        return self
+
+
+class DeadlinePolicyPublic(Output):
+    area_code: str
+    village_check_days: int
+    total_days: int
+    public_notice_days: int
+    backfill_days: int
+    basis: str
+    default: bool = False
+
+
+class AreaNumbers(Output):
+    area_code: str
+    area_name: str
+    level: str
+    received: int
+    in_progress: int
+    overdue: int
+    enrolled: int
+    rejected: int
+    median_days_to_decision: float | None
+    # Villages only: reports received against the county's average per village.
+    uptake: float | None = None
+    silent: bool = False
+
+
+class ReportNumbers(Output):
+    county_code: str | None
+    county_average_per_village: float | None
+    villages: list[AreaNumbers]
+    townships: list[AreaNumbers]

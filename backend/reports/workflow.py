@@ -1,0 +1,441 @@
+"""The self-report state machine: submitted → verifying → township_review →
+county_approval → enrolled | rejected | referred; also merged and withdrawn, the civic steps
+(民主评议, 公示) and the fast track (绿色通道). Each transition checks role, then state."""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from backend.accounts.models import Role, User
+from backend.audit import service as audit
+from backend.core import clock, security
+from backend.core.errors import Conflict, Forbidden, Invalid
+from backend.core.scope import contains
+from backend.files.models import StoredFile
+from backend.households import service as households_service
+from backend.households import workflow as households_workflow
+from backend.households.models import Household, RiskType
+from backend.households.schemas import HouseholdCreate, MemberCreate
+from backend.reports import service
+from backend.reports.models import OPEN, STATUS_NAMES, ReportStatus, SelfReport
+from backend.reports.schemas import (
+    AssignInput,
+    CommunityReviewInput,
+    EnrollInput,
+    ForwardInput,
+    MergeInput,
+    PublicNoticeInput,
+    ReferInput,
+    RejectInput,
+    VerifyInput,
+    WithdrawInput,
+)
+
+S = ReportStatus
+VILLAGE_UP = frozenset({Role.village_cadre, Role.township_officer, Role.county_officer, Role.admin})
+TOWNSHIP_UP = frozenset({Role.township_officer, Role.county_officer, Role.admin})
+COUNTY = frozenset({Role.county_officer, Role.admin})
+# Who may be sent to verify a report.
+VERIFIERS = frozenset({Role.village_cadre, Role.helper, Role.grid_worker})
+# Where a fast-tracked report owes its civic steps, and where they may be recorded.
+CIVIC_STATES = frozenset({S.verifying, S.township_review})
+
+
+@dataclass(frozen=True)
+class Rule:
+    from_states: frozenset[ReportStatus]
+    roles: frozenset[Role]
+    name: str  # 中文, for refusals
+
+
+RULES: dict[str, Rule] = {
+    "assign": Rule(frozenset({S.submitted, S.verifying}), VILLAGE_UP, "安排入户核实"),
+    "verify": Rule(frozenset({S.verifying}), VILLAGE_UP | VERIFIERS, "记录核实结果"),
+    "community_review": Rule(CIVIC_STATES | {S.enrolled}, VILLAGE_UP, "记录民主评议"),
+    "public_notice": Rule(CIVIC_STATES | {S.enrolled}, VILLAGE_UP, "记录村内公示"),
+    "forward": Rule(frozenset({S.township_review}), TOWNSHIP_UP, "乡镇审核通过,报县审定"),
+    "enroll": Rule(frozenset({S.county_approval}), COUNTY, "审定纳入监测"),
+    "fast_track": Rule(frozenset(OPEN), COUNTY, "绿色通道先行纳入"),
+    "reject": Rule(frozenset({S.township_review, S.county_approval}), TOWNSHIP_UP, "不予纳入"),
+    "refer": Rule(frozenset({S.township_review, S.county_approval}), TOWNSHIP_UP, "转介其他帮扶"),
+    "withdraw": Rule(frozenset(OPEN), VILLAGE_UP, "撤回"),
+    "merge": Rule(frozenset(OPEN), VILLAGE_UP, "合并到同户报告"),
+}
+
+
+def _role_ok(action: str, report: SelfReport, user: User) -> bool:
+    rule = RULES[action]
+    if user.role not in rule.roles:
+        return False
+    if user.role in (Role.helper, Role.grid_worker):
+        # Field workers act only on what they were sent to verify.
+        return report.assignee_id == user.id
+    if action in ("reject", "refer") and report.status == S.county_approval:
+        return user.role in COUNTY  # once with the county, only the county decides
+    if action in ("community_review", "public_notice") and report.status == S.enrolled:
+        return service.backfill_pending(report)
+    return True
+
+
+def _state_ok(action: str, report: SelfReport) -> bool:
+    return report.status in RULES[action].from_states
+
+
+def allowed_actions(report: SelfReport, user: User) -> list[str]:
+    """The transitions `user` may make on `report` now (the screen shows these buttons)."""
+    return [a for a in RULES if _state_ok(a, report) and _role_ok(a, report, user)]
+
+
+def _check(action: str, report: SelfReport, user: User) -> None:
+    """403 for the wrong role, then 409 naming the state for the wrong state."""
+    rule = RULES[action]
+    if user.role not in rule.roles or (
+        user.role in (Role.helper, Role.grid_worker) and report.assignee_id != user.id
+    ):
+        raise Forbidden(f"您的角色不能{rule.name}", code="role_forbidden")
+    if not _state_ok(action, report):
+        raise Conflict(
+            f"报告当前为「{STATUS_NAMES[report.status]}」,不能{rule.name}",
+            code="wrong_state",
+            detail={
+                "status": str(report.status),
+                "action": action,
+                "allowed_from": sorted(s.value for s in rule.from_states),
+            },
+        )
+    if not _role_ok(action, report, user):
+        if report.status == S.enrolled:
+            raise Conflict("绿色通道之外,纳入后不再补录评议和公示", code="no_backfill_pending")
+        raise Forbidden(f"报告已报县里审定,乡镇不能{rule.name}", code="role_forbidden")
+
+
+def _snapshot(r: SelfReport) -> dict[str, Any]:
+    return {
+        "status": r.status,
+        "assignee_id": r.assignee_id,
+        "risk_confirmed": r.risk_confirmed,
+        "income_estimate": r.income_estimate,
+        "community_review_on": r.community_review_on,
+        "public_notice_start": r.public_notice_start,
+        "public_notice_days": r.public_notice_days,
+        "fast_track": r.fast_track,
+        "household_id": r.household_id,
+        "decision_reason": r.decision_reason,
+        "referred_to": r.referred_to,
+        "merged_into_id": r.merged_into_id,
+        "step_due_on": r.step_due_on,
+    }
+
+
+def _finish(
+    *,
+    session: Session,
+    report: SelfReport,
+    actor: User,
+    action: str,
+    before_status: ReportStatus,
+    before: dict[str, Any],
+    note: str = "",
+    extra: dict[str, Any] | None = None,
+    notice: str | None = None,
+) -> SelfReport:
+    """Deadline pointer, timeline, audit row, one commit; then the text to the farmer."""
+    service.refresh_step_due(report)
+    report.updated_at = clock.now()
+    session.add(report)
+    service.add_event(
+        session=session,
+        report=report,
+        action=action,
+        actor=actor,
+        before=before_status,
+        note=note,
+        data=extra,
+    )
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="self_report",
+        entity_id=report.id,
+        area_code=report.area_code,
+        action=action,
+        changes={
+            **audit.diff(before, _snapshot(report)),
+            **({"note": [None, note]} if note else {}),
+        },
+    )
+    session.commit()
+    if notice:
+        service.notify(session=session, report=report, kind=notice)
+    return report
+
+
+def _transition(action: str) -> Callable[..., Any]:
+    """Decorator: check role and state, snapshot, run the change, then finish."""
+
+    def wrap(change: Callable[..., tuple[str, str | None]]) -> Callable[..., SelfReport]:
+        def run(*, session: Session, report: SelfReport, actor: User, data: Any) -> SelfReport:
+            _check(action, report, actor)
+            before, before_status = _snapshot(report), report.status
+            note, notice = change(session=session, report=report, actor=actor, data=data)
+            return _finish(
+                session=session,
+                report=report,
+                actor=actor,
+                action=action,
+                before_status=before_status,
+                before=before,
+                note=note,
+                notice=notice,
+            )
+
+        run.__name__ = change.__name__
+        run.__doc__ = change.__doc__
+        return run
+
+    return wrap
+
+
+def _check_files(session: Session, report: SelfReport, ids: list[uuid.UUID], field: str) -> None:
+    """Attachments must have been uploaded for this report's village."""
+    for i, file_id in enumerate(ids):
+        row = session.get(StoredFile, file_id)
+        if row is None or row.area_code != report.area_code:
+            raise Invalid(f"{field}.{i}", "没有这个附件,或附件不属于这个村")
+
+
+@_transition("assign")
+def assign(
+    *, session: Session, report: SelfReport, actor: User, data: AssignInput
+) -> tuple[str, None]:
+    """安排入户核实: a village cadre, helper or grid worker of the village goes to see."""
+    person = session.get(User, data.assignee_id)
+    if (
+        person is None
+        or not person.is_active
+        or person.role not in VERIFIERS
+        or not contains(person.scope, report.area_code)
+    ):
+        raise Invalid("assignee_id", "应指定本村的村干部、帮扶责任人或网格员")
+    report.assignee_id = person.id
+    report.status = S.verifying
+    return f"安排 {person.full_name} 入户核实", None
+
+
+@_transition("verify")
+def verify(
+    *, session: Session, report: SelfReport, actor: User, data: VerifyInput
+) -> tuple[str, None]:
+    """入户核实: findings recorded, the report goes to the township."""
+    _check_files(session, report, data.photo_ids, "photo_ids")
+    report.risk_confirmed = data.risk_confirmed
+    report.income_estimate = data.income_estimate
+    report.findings = data.findings
+    report.finding_photo_ids = [str(i) for i in data.photo_ids]
+    report.verified_at, report.verified_by = clock.now(), actor.id
+    report.status = S.township_review
+    return ("核实:风险属实" if data.risk_confirmed else "核实:风险不属实"), None
+
+
+@_transition("community_review")
+def record_community_review(
+    *, session: Session, report: SelfReport, actor: User, data: CommunityReviewInput
+) -> tuple[str, None]:
+    """民主评议: the date and the minutes (or an attachment)."""
+    if data.held_on > clock.today():
+        raise Invalid("held_on", "评议日期不能是将来")
+    if data.file_id is not None:
+        _check_files(session, report, [data.file_id], "file_id")
+    report.community_review_on = data.held_on
+    report.community_review_minutes = data.minutes
+    report.community_review_file_id = data.file_id
+    return f"民主评议 {data.held_on}", None
+
+
+@_transition("public_notice")
+def record_public_notice(
+    *, session: Session, report: SelfReport, actor: User, data: PublicNoticeInput
+) -> tuple[str, None]:
+    """村内公示: start date, length (at least the policy's minimum), objections."""
+    minimum = service.policy_for(session=session, area_code=report.area_code).public_notice_days
+    if data.days < minimum:
+        raise Invalid("days", f"公示期不少于 {minimum} 天")
+    report.public_notice_start = data.start_on
+    report.public_notice_days = data.days
+    report.public_notice_objections = data.objections
+    return f"公示 {data.start_on} 起 {data.days} 天", None
+
+
+@_transition("forward")
+def forward(
+    *, session: Session, report: SelfReport, actor: User, data: ForwardInput
+) -> tuple[str, None]:
+    """乡镇审核: passed, with the civic steps done, to the county."""
+    if report.risk_confirmed is not True:
+        raise Conflict("核实结果为风险不属实,应作不予纳入处理", code="risk_not_confirmed")
+    missing = []
+    if report.community_review_on is None:
+        missing.append("民主评议")
+    if report.public_notice_start is None or report.public_notice_days is None:
+        missing.append("村内公示")
+    if missing:
+        raise Conflict(
+            "尚未记录" + "、".join(missing) + ",不能报县审定", code="civic_steps_missing"
+        )
+    ends = report.public_notice_start + timedelta(days=report.public_notice_days)
+    if clock.today() < ends:
+        raise Conflict(
+            f"公示期未满,{ends} 起才能报县审定",
+            code="public_notice_running",
+            detail={"from": str(ends)},
+        )
+    report.status = S.county_approval
+    return data.note, None
+
+
+def _household_for(
+    *, session: Session, report: SelfReport, actor: User, data: EnrollInput
+) -> Household:
+    """The household to enroll: named, already linked, found by ID number, or new."""
+    if data.household_id is not None:
+        household = households_service.get_visible(
+            session=session, user=actor, household_id=data.household_id
+        )
+        if household.area_code != report.area_code:
+            raise Invalid("household_id", "该户不在报告所在的村")
+        return household
+    if report.household_id is not None:
+        linked = session.get(Household, report.household_id)
+        if linked is not None:
+            return linked
+    number = (
+        security.decrypt_id_number(report.id_number_cipher) if report.id_number_cipher else None
+    )
+    if number:
+        found = households_service.household_of_person(session=session, id_number=number)
+        if found is not None:
+            return found
+    elif data.head_birth_date is None or data.head_sex is None:
+        raise Invalid("head_birth_date", "报告没有身份证号,新建户需填写户主出生日期和性别")
+    head = MemberCreate(
+        name=report.name,
+        relation="head",
+        id_number=number,
+        birth_date=None if number else data.head_birth_date,
+        sex=None if number else data.head_sex,
+    )
+    return households_service.create(
+        session=session,
+        data=HouseholdCreate(
+            area_code=report.area_code,
+            phone=report.phone,
+            category=data.category,
+            members=[head],
+        ),
+        actor=actor,
+        commit=False,
+    )
+
+
+def _enroll_household(
+    *, session: Session, report: SelfReport, actor: User, data: EnrollInput
+) -> None:
+    household = _household_for(session=session, report=report, actor=actor, data=data)
+    risks = data.risk_types or [RiskType(r) for r in report.risk_types]
+    households_workflow.enroll(
+        session=session,
+        household=household,
+        monitoring_type=data.monitoring_type,
+        risk_types=risks,
+        actor=actor,
+        plan_due_on=data.plan_due_on,
+        reason=f"一键报贫 {report.receipt_code}",
+        commit=False,
+    )
+    report.household_id = household.id
+    report.risk_types = [r.value for r in risks]
+    report.status = S.enrolled
+    report.decided_at, report.decided_by = clock.now(), actor.id
+
+
+@_transition("enroll")
+def enroll(
+    *, session: Session, report: SelfReport, actor: User, data: EnrollInput
+) -> tuple[str, str]:
+    """县级审定: enrolled; the household is created or found and becomes monitored."""
+    _enroll_household(session=session, report=report, actor=actor, data=data)
+    return data.note or "审定纳入监测", "enrolled"
+
+
+@_transition("fast_track")
+def fast_track(
+    *, session: Session, report: SelfReport, actor: User, data: EnrollInput
+) -> tuple[str, str]:
+    """绿色通道: the county enrolls first; 民主评议 and 公示 follow by the backfill deadline."""
+    policy = service.policy_for(session=session, area_code=report.area_code)
+    report.fast_track = True
+    report.backfill_due_on = service.add_working_days(
+        session=session, area_code=report.area_code, start=clock.today(), days=policy.backfill_days
+    )
+    _enroll_household(session=session, report=report, actor=actor, data=data)
+    return data.note or "绿色通道先行纳入", "enrolled"
+
+
+@_transition("reject")
+def reject(
+    *, session: Session, report: SelfReport, actor: User, data: RejectInput
+) -> tuple[str, str]:
+    """不予纳入, with a reason the farmer reads."""
+    report.status = S.rejected
+    report.decision_reason = data.reason
+    report.decided_at, report.decided_by = clock.now(), actor.id
+    return data.reason, "rejected"
+
+
+@_transition("refer")
+def refer(
+    *, session: Session, report: SelfReport, actor: User, data: ReferInput
+) -> tuple[str, str]:
+    """转介: another kind of help fits better (低保, 临时救助, 医保 …), named."""
+    report.status = S.referred
+    report.referred_to = data.referred_to
+    report.decision_reason = data.reason
+    report.decided_at, report.decided_by = clock.now(), actor.id
+    return f"转介:{data.referred_to}", "referred"
+
+
+@_transition("withdraw")
+def withdraw(
+    *, session: Session, report: SelfReport, actor: User, data: WithdrawInput
+) -> tuple[str, None]:
+    """撤回, at the farmer's wish, recorded by staff with the reason."""
+    report.status = S.withdrawn
+    report.decision_reason = data.reason
+    return data.reason, None
+
+
+@_transition("merge")
+def merge(
+    *, session: Session, report: SelfReport, actor: User, data: MergeInput
+) -> tuple[str, None]:
+    """合并: a report staff recognise as the same household's joins the other open one."""
+    other = service.get_visible(session=session, user=actor, report_id=data.into_id)
+    if other.id == report.id or other.status not in OPEN:
+        raise Conflict("只能并入另一份办理中的报告", code="merge_target_closed")
+    service._join(session=session, primary=other, risk_types=report.risk_types, note=report.note)
+    other.photo_ids = [*other.photo_ids, *report.photo_ids]
+    service.add_event(
+        session=session,
+        report=other,
+        action="joined",
+        actor=actor,
+        note=f"报告 {report.receipt_code} 并入本报告",
+        data={"report_id": str(report.id)},
+    )
+    report.status = S.merged
+    report.merged_into_id = other.id
+    return f"并入报告 {other.receipt_code}", None

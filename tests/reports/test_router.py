@@ -1,0 +1,627 @@
+"""一键报贫 over HTTP: the farmer's report and look-up, every transition and every refusal."""
+
+import io
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlmodel import Session, select
+
+from backend.accounts.models import Role, User
+from backend.audit.models import AuditEntry
+from backend.core import clock
+from backend.files.models import StoredFile
+from backend.households.models import Household, HouseholdRisk, MonitoringStatus
+from backend.reports.models import ReportNotice, SelfReport
+from tests import factories as f
+from tests.reports.conftest import count, get, report_body, rows, submit
+
+
+def _jpeg(size: tuple[int, int] = (40, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
+class Staff:
+    """One account per role around 冷水沟村, and one outside it."""
+
+    def __init__(self, session: Session) -> None:
+        self.cadre = f.user(session, Role.village_cadre, f.LENGSHUIGOU, full_name="何德福")
+        self.helper = f.user(session, Role.helper, f.NINGSHAN, full_name="李春生")
+        self.town = f.user(session, Role.township_officer, f.JIANGKOU, full_name="李东晋")
+        self.county = f.user(session, Role.county_officer, f.NINGSHAN, full_name="杜明文")
+        self.inspector = f.user(session, Role.inspector, f.NINGSHAN)
+        self.other_cadre = f.user(session, Role.village_cadre, f.YANJIAPING)
+        self.other_county = f.user(session, Role.county_officer, "341182")
+
+
+@pytest.fixture
+def staff(session: Session) -> Staff:
+    return Staff(session)
+
+
+def act(client: TestClient, who: User, report_id: str, action: str, body: dict | None = None):  # type: ignore[no-untyped-def]
+    return client.post(
+        f"/api/v1/self-reports/{report_id}/{action}", json=body or {}, headers=f.auth(who)
+    )
+
+
+def _to_township(client: TestClient, staff: Staff, **kw) -> str:  # type: ignore[no-untyped-def]
+    rid = submit(client, **kw).json()["id"]
+    assert (
+        act(client, staff.cadre, rid, "assign", {"assignee_id": str(staff.cadre.id)}).status_code
+        == 200
+    )
+    r = act(
+        client,
+        staff.cadre,
+        rid,
+        "verify",
+        {"risk_confirmed": True, "income_estimate": 5200, "findings": "住院自付 4 万元"},
+    )
+    assert r.status_code == 200, r.text
+    return rid
+
+
+def _civic(client: TestClient, staff: Staff, rid: str) -> None:
+    today = clock.today()
+    r = act(
+        client,
+        staff.cadre,
+        rid,
+        "community-review",
+        {"held_on": str(today - timedelta(days=7)), "minutes": "到会 32 人,一致同意"},
+    )
+    assert r.status_code == 200, r.text
+    r = act(
+        client,
+        staff.cadre,
+        rid,
+        "public-notice",
+        {"start_on": str(today - timedelta(days=6)), "days": 5},
+    )
+    assert r.status_code == 200, r.text
+
+
+def _to_county(client: TestClient, staff: Staff, **kw) -> str:  # type: ignore[no-untyped-def]
+    rid = _to_township(client, staff, **kw)
+    _civic(client, staff, rid)
+    r = act(client, staff.town, rid, "forward", {"note": "同意上报"})
+    assert r.status_code == 200, r.text
+    return rid
+
+
+# --- the farmer's report ---------------------------------------------------------------------
+
+
+def test_a_farmer_reports_without_logging_in_and_gets_a_receipt(
+    client: TestClient, session: Session, texts
+) -> None:  # type: ignore[no-untyped-def]
+    r = submit(client, id_number=f.id_number(date(1961, 2, 3)))
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert set(body) == {"id", "receipt_code", "status"}
+    assert body["status"] == "submitted" and len(body["receipt_code"]) == 8
+    stored = get(session, SelfReport, body["id"])
+    assert stored.area_code == f.LENGSHUIGOU and stored.risk_types == ["illness"]
+    assert stored.id_number_cipher and "1961" not in stored.id_number_cipher
+    audit = rows(session, select(AuditEntry).where(AuditEntry.entity_id == body["id"]))
+    assert audit[0].action == "submit" and "****" in audit[0].changes["phone"][1]
+    # The receipt is texted after the report is stored, and the sending is recorded.
+    assert texts.sent[0][0] == "13912345678" and body["receipt_code"] in texts.sent[0][1]
+    assert count(session, ReportNotice, ReportNotice.sent) == 1
+
+
+def test_a_resent_report_is_recognised_not_doubled(client: TestClient, session: Session) -> None:
+    rid = "5b0f8a9c-7d7e-4b7a-9d61-3f0c2a9e1d11"
+    first = submit(client, id=rid)
+    again = submit(client, id=rid)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["receipt_code"] == first.json()["receipt_code"]
+    other = submit(client, id=rid, note="别的内容")
+    assert other.status_code == 409 and other.json()["error"] == "id_reused"
+    assert count(session, SelfReport) == 1
+
+
+def test_photos_come_with_the_report_in_one_request(client: TestClient, session: Session) -> None:
+    import json
+
+    r = client.post(
+        "/api/v1/self-reports",
+        data={"report": json.dumps(report_body())},
+        files=[
+            ("photos", ("a.jpg", _jpeg(), "image/jpeg")),
+            ("photos", ("b.jpg", _jpeg((50, 50)), "image/jpeg")),
+        ],
+    )
+    assert r.status_code == 201, r.text
+    stored = get(session, SelfReport, r.json()["id"])
+    assert len(stored.photo_ids) == 2
+    files = rows(session, select(StoredFile))
+    assert {x.area_code for x in files} == {f.LENGSHUIGOU} and {x.uploaded_by for x in files} == {
+        None
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"area_code": "610923102999"}, "area_code"),
+        ({"area_code": f.JIANGKOU}, "area_code"),
+        ({"phone": "1391234567"}, "phone"),
+        ({"phone": "23912345678"}, "phone"),
+        ({"id_number": "610923196102031234"}, "id_number"),
+        ({"risk_types": []}, "risk_types"),
+        ({"risk_types": ["bad_luck"]}, "risk_types.0"),
+        ({"note": "很" * 501}, "note"),
+        ({"on_behalf": True}, "请求"),
+    ],
+)
+def test_bad_reports_are_refused_and_nothing_is_written(
+    client: TestClient, session: Session, change: dict, field: str
+) -> None:
+    r = submit(client, **change)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["field"] == field
+    assert count(session, SelfReport) == 0 and count(session, AuditEntry) == 0
+
+
+def test_photos_are_checked_by_content_and_counted(
+    client: TestClient, session: Session, settings, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    report = {"report": json.dumps(report_body())}
+    fake = client.post(
+        "/api/v1/self-reports",
+        data=report,
+        files=[("photos", ("x.jpg", b"MZ\x90\x00not an image", "image/jpeg"))],
+    )
+    assert fake.status_code == 422 and fake.json()["detail"][0]["field"] == "photos.0"
+    pdf = client.post(
+        "/api/v1/self-reports",
+        data=report,
+        files=[("photos", ("x.jpg", b"%PDF-1.4 x", "image/jpeg"))],
+    )
+    assert pdf.status_code == 422
+    four = [("photos", (f"{i}.jpg", _jpeg(), "image/jpeg")) for i in range(4)]
+    many = client.post("/api/v1/self-reports", data=report, files=four)
+    assert many.status_code == 422 and many.json()["detail"][0]["field"] == "photos"
+    monkeypatch.setattr(settings, "upload_max_bytes", 500)
+    big = client.post(
+        "/api/v1/self-reports",
+        data=report,
+        files=[("photos", ("big.jpg", _jpeg((400, 400)), "image/jpeg"))],
+    )
+    assert big.status_code == 413
+    assert count(session, SelfReport) == 0 and count(session, StoredFile) == 0
+
+
+def test_too_many_reports_from_one_phone_or_one_address_get_429(
+    client: TestClient, session: Session, settings, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(settings, "report_limit_per_phone", "2/day")
+    monkeypatch.setattr(settings, "report_limit_per_address", "3/hour")
+    assert submit(client, name="甲").status_code == 201
+    assert submit(client, name="乙").status_code == 201
+    third = submit(client, name="丙")
+    assert third.status_code == 429 and int(third.headers["Retry-After"]) > 3600
+    assert third.json()["error"] == "too_many_reports"
+    assert submit(client, name="丁", phone="13900000002").status_code == 201
+    fifth = submit(client, name="戊", phone="13900000003")
+    assert fifth.status_code == 429 and 0 < int(fifth.headers["Retry-After"]) <= 3600
+    assert count(session, SelfReport) == 3
+
+
+def test_a_neighbour_reporting_for_others_is_counted_by_their_own_phone(
+    client: TestClient, session: Session, settings, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(settings, "report_limit_per_phone", "2/day")
+    neighbour = {"on_behalf": True, "reporter_name": "李邻居", "reporter_phone": "13800000000"}
+    for i in range(2):
+        assert submit(client, name=f"户{i}", phone=f"1390000050{i}", **neighbour).status_code == 201
+    third = submit(client, name="户3", phone="13900000503", **neighbour)
+    assert third.status_code == 429 and "Retry-After" in third.headers
+
+
+def test_the_lookup_answers_only_to_the_right_phone(client: TestClient, texts) -> None:  # type: ignore[no-untyped-def]
+    code = submit(client).json()["receipt_code"]
+    r = client.get(
+        "/api/v1/self-reports/lookup", params={"receipt_code": code, "phone": "13912345678"}
+    )
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "submitted" and body["due_on"] and body["decision"] is None
+    assert body["steps"][0]["status"] == "submitted"
+    assert "name" not in body and "phone" not in body and "note" not in body
+    wrong = client.get(
+        "/api/v1/self-reports/lookup", params={"receipt_code": code, "phone": "13912345679"}
+    )
+    unknown = client.get(
+        "/api/v1/self-reports/lookup", params={"receipt_code": "ZZZZZZZZ", "phone": "13912345678"}
+    )
+    assert wrong.status_code == unknown.status_code == 404
+    assert wrong.json() == unknown.json()
+
+
+def test_a_second_report_from_the_same_person_joins_the_open_one(
+    client: TestClient, session: Session
+) -> None:
+    first = submit(client).json()
+    second = submit(client, risk_types=["schooling"], note="孩子要交学费").json()
+    assert second["status"] == "merged"
+    primary = get(session, SelfReport, first["id"])
+    assert primary.risk_types == ["illness", "schooling"] and "学费" in primary.note
+    r = client.get(
+        "/api/v1/self-reports/lookup",
+        params={"receipt_code": second["receipt_code"], "phone": "13912345678"},
+    )
+    assert r.json()["status"] == "submitted" and "合并" in r.json()["step"]
+
+
+def test_reporting_for_someone_else(client: TestClient, session: Session, texts) -> None:  # type: ignore[no-untyped-def]
+    r = submit(
+        client,
+        on_behalf=True,
+        reporter_name="李邻居",
+        reporter_phone="13800000000",
+        phone="13912340000",
+    )
+    assert r.status_code == 201, r.text
+    stored = get(session, SelfReport, r.json()["id"])
+    assert stored.on_behalf and stored.reporter_name == "李邻居"
+    assert texts.sent[0][0] == "13800000000"
+    for phone in ("13800000000", "13912340000"):
+        found = client.get(
+            "/api/v1/self-reports/lookup",
+            params={"receipt_code": stored.receipt_code, "phone": phone},
+        )
+        assert found.status_code == 200
+
+
+# --- the workflow ---------------------------------------------------------------------------
+
+
+def test_staff_carry_a_report_to_enrolled_and_the_farmer_sees_each_step(
+    client: TestClient, session: Session, staff: Staff, texts
+) -> None:  # type: ignore[no-untyped-def]
+    rid = submit(client, id_number=f.id_number(date(1961, 2, 3), male=False)).json()["id"]
+    r = act(client, staff.town, rid, "assign", {"assignee_id": str(staff.helper.id)})
+    assert r.status_code == 200 and r.json()["status"] == "verifying"
+    assert r.json()["assignee"]["full_name"] == "李春生"
+    r = act(
+        client,
+        staff.helper,
+        rid,
+        "verify",
+        {"risk_confirmed": True, "income_estimate": 5200, "findings": "住院自付 4 万元"},
+    )
+    assert r.status_code == 200 and r.json()["status"] == "township_review"
+    _civic(client, staff, rid)
+    r = act(client, staff.town, rid, "forward", {})
+    assert r.status_code == 200 and r.json()["status"] == "county_approval"
+    detail = client.get(f"/api/v1/self-reports/{rid}", headers=f.auth(staff.county)).json()
+    assert {"enroll", "reject", "refer", "fast_track"} <= set(detail["actions"])
+    r = act(client, staff.county, rid, "enroll", {"monitoring_type": "sudden_hardship"})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "enrolled" and r.json()["household_id"]
+    household = get(session, Household, r.json()["household_id"])
+    assert household.monitoring_status == MonitoringStatus.monitored
+    assert household.area_code == f.LENGSHUIGOU and household.plan_due_on is not None
+    risks = rows(
+        session, select(HouseholdRisk.risk_type).where(HouseholdRisk.household_id == household.id)
+    )
+    assert risks == ["illness"]
+    code = get(session, SelfReport, rid).receipt_code
+    look = client.get(
+        "/api/v1/self-reports/lookup", params={"receipt_code": code, "phone": "13912345678"}
+    ).json()
+    assert look["decision"] == "enrolled" and look["due_on"] is None
+    assert [s["status"] for s in look["steps"]] == [
+        "submitted",
+        "verifying",
+        "township_review",
+        "county_approval",
+        "enrolled",
+    ]
+    assert any("纳入" in t for _, t in texts.sent)
+    actions = [
+        a.action for a in rows(session, select(AuditEntry).where(AuditEntry.entity_id == rid))
+    ]
+    assert {
+        "submit",
+        "assign",
+        "verify",
+        "community_review",
+        "public_notice",
+        "forward",
+        "enroll",
+    } <= set(actions)
+
+
+def test_enrolling_an_existing_household_found_by_id_number(
+    client: TestClient, session: Session, staff: Staff
+) -> None:
+    head = f.member("head")
+    household = f.household(session, members=[head])
+    rid = _to_county(client, staff, id_number=head.id_number)
+    assert get(session, SelfReport, rid).household_id == household.id
+    r = act(
+        client,
+        staff.county,
+        rid,
+        "enroll",
+        {"monitoring_type": "marginal", "risk_types": ["illness", "schooling"]},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["household_id"] == str(household.id)
+    assert count(session, Household) == 1
+
+
+def test_a_new_household_without_id_number_needs_the_heads_birth_date(
+    client: TestClient, session: Session, staff: Staff
+) -> None:
+    rid = _to_county(client, staff)
+    r = act(client, staff.county, rid, "enroll", {"monitoring_type": "marginal"})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "head_birth_date"
+    assert (
+        get(session, SelfReport, rid).status == "county_approval" and count(session, Household) == 0
+    )
+    r = act(
+        client,
+        staff.county,
+        rid,
+        "enroll",
+        {"monitoring_type": "marginal", "head_birth_date": "1960-05-01", "head_sex": "female"},
+    )
+    assert r.status_code == 200, r.text
+
+
+def test_rejection_needs_a_reason_the_farmer_then_reads(
+    client: TestClient, session: Session, staff: Staff, texts
+) -> None:  # type: ignore[no-untyped-def]
+    rid = _to_township(client, staff)
+    before = count(session, AuditEntry)
+    r = act(client, staff.town, rid, "reject", {"reason": "  "})
+    assert r.status_code == 422
+    assert act(client, staff.town, rid, "reject", {}).status_code == 422
+    assert count(session, AuditEntry) == before
+    r = act(client, staff.town, rid, "reject", {"reason": "家庭人均纯收入 1.2 万元,高于监测标准"})
+    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    code = get(session, SelfReport, rid).receipt_code
+    look = client.get(
+        "/api/v1/self-reports/lookup", params={"receipt_code": code, "phone": "13912345678"}
+    ).json()
+    assert look["decision"] == "rejected" and "1.2 万元" in look["reason"]
+    assert "1.2 万元" in texts.sent[-1][1]
+
+
+def test_referral_by_the_county_names_the_other_help(client: TestClient, staff: Staff) -> None:
+    rid = _to_county(client, staff)
+    # Once with the county, the township no longer decides.
+    assert (
+        act(
+            client,
+            staff.town,
+            rid,
+            "refer",
+            {"referred_to": "民政临时救助", "reason": "一次性困难"},
+        ).status_code
+        == 403
+    )
+    r = act(
+        client, staff.county, rid, "refer", {"referred_to": "民政临时救助", "reason": "一次性困难"}
+    )
+    assert (
+        r.status_code == 200
+        and r.json()["status"] == "referred"
+        and r.json()["referred_to"] == "民政临时救助"
+    )
+
+
+def test_fast_track_enrolls_first_and_owes_the_civic_steps(
+    client: TestClient, session: Session, staff: Staff
+) -> None:
+    rid = submit(client, id_number=f.id_number(date(1958, 1, 1))).json()["id"]
+    r = act(client, staff.county, rid, "fast-track", {"monitoring_type": "sudden_hardship"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "enrolled" and body["fast_track"] and body["backfill_due_on"]
+    assert body["step_due_on"] == body["backfill_due_on"]
+    assert set(body["actions"]) == {"community_review", "public_notice"}
+    _civic(client, staff, rid)
+    done = client.get(f"/api/v1/self-reports/{rid}", headers=f.auth(staff.county)).json()
+    assert done["step_due_on"] is None and done["actions"] == []
+    again = act(
+        client, staff.cadre, rid, "public-notice", {"start_on": str(clock.today()), "days": 5}
+    )
+    assert again.status_code == 409
+
+
+def test_forwarding_needs_the_civic_steps_and_a_finished_notice(
+    client: TestClient, staff: Staff
+) -> None:
+    rid = _to_township(client, staff)
+    r = act(client, staff.town, rid, "forward", {})
+    assert r.status_code == 409 and r.json()["error"] == "civic_steps_missing"
+    today = clock.today()
+    act(client, staff.cadre, rid, "community-review", {"held_on": str(today), "minutes": "同意"})
+    short = act(client, staff.cadre, rid, "public-notice", {"start_on": str(today), "days": 3})
+    assert short.status_code == 422
+    act(client, staff.cadre, rid, "public-notice", {"start_on": str(today), "days": 5})
+    r = act(client, staff.town, rid, "forward", {})
+    assert r.status_code == 409 and r.json()["error"] == "public_notice_running"
+    review = act(client, staff.cadre, rid, "community-review", {"held_on": str(today)})
+    assert review.status_code == 422  # neither minutes nor an attachment
+
+
+def test_risk_not_confirmed_cannot_go_to_the_county(client: TestClient, staff: Staff) -> None:
+    rid = submit(client).json()["id"]
+    act(client, staff.cadre, rid, "assign", {"assignee_id": str(staff.cadre.id)})
+    act(
+        client,
+        staff.cadre,
+        rid,
+        "verify",
+        {"risk_confirmed": False, "findings": "已外出务工,收入稳定"},
+    )
+    _civic(client, staff, rid)
+    r = act(client, staff.town, rid, "forward", {})
+    assert r.status_code == 409 and r.json()["error"] == "risk_not_confirmed"
+
+
+def test_transitions_from_the_wrong_state_are_refused_naming_it(
+    client: TestClient, session: Session, staff: Staff
+) -> None:
+    rid = submit(client).json()["id"]
+    before = count(session, AuditEntry)
+    r = act(client, staff.cadre, rid, "verify", {"risk_confirmed": True, "findings": "x"})
+    assert r.status_code == 409
+    assert r.json()["error"] == "wrong_state" and "已受理" in r.json()["message"]
+    assert r.json()["detail"]["status"] == "submitted"
+    assert (
+        act(client, staff.county, rid, "enroll", {"monitoring_type": "marginal"}).status_code == 409
+    )
+    assert act(client, staff.town, rid, "forward", {}).status_code == 409
+    assert count(session, AuditEntry) == before
+
+
+def test_wrong_role_and_outside_scope_are_refused(
+    client: TestClient, session: Session, staff: Staff
+) -> None:
+    rid = submit(client).json()["id"]
+    # A helper verifies only what they were sent to; an inspector only reads.
+    act(client, staff.cadre, rid, "assign", {"assignee_id": str(staff.cadre.id)})
+    assert (
+        act(
+            client, staff.helper, rid, "verify", {"risk_confirmed": True, "findings": "x"}
+        ).status_code
+        == 404
+    )
+    assert act(client, staff.inspector, rid, "withdraw", {"reason": "x"}).status_code == 403
+    assert (
+        client.get(f"/api/v1/self-reports/{rid}", headers=f.auth(staff.inspector)).status_code
+        == 200
+    )
+    # Another village, another county: the same 404 as a missing report.
+    for outsider in (staff.other_cadre, staff.other_county):
+        assert (
+            client.get(f"/api/v1/self-reports/{rid}", headers=f.auth(outsider)).status_code == 404
+        )
+        assert act(client, outsider, rid, "withdraw", {"reason": "x"}).status_code == 404
+    # The village cadre cannot decide for the township or the county.
+    act(client, staff.cadre, rid, "verify", {"risk_confirmed": True, "findings": "x"})
+    r = act(client, staff.cadre, rid, "forward", {})
+    assert r.status_code == 403 and r.json()["error"] == "role_forbidden"
+    assert (
+        act(client, staff.town, rid, "fast-track", {"monitoring_type": "marginal"}).status_code
+        == 403
+    )
+    # Only a village's own cadre, helper or grid worker can be sent to verify.
+    rid2 = submit(client, phone="13900000009", name="赵").json()["id"]
+    bad = act(client, staff.town, rid2, "assign", {"assignee_id": str(staff.other_cadre.id)})
+    assert bad.status_code == 422
+    assert client.get(f"/api/v1/self-reports/{rid}").status_code == 401
+
+
+def test_withdraw_and_merge_by_staff(client: TestClient, session: Session, staff: Staff) -> None:
+    a = submit(client).json()["id"]
+    b = submit(client, name="王桂兰", phone="13900000011").json()["id"]
+    r = act(client, staff.cadre, b, "merge", {"into_id": a})
+    assert (
+        r.status_code == 200 and r.json()["status"] == "merged" and r.json()["merged_into_id"] == a
+    )
+    assert act(client, staff.cadre, a, "merge", {"into_id": b}).status_code == 409
+    r = act(client, staff.cadre, a, "withdraw", {"reason": "家里已自行解决"})
+    assert r.status_code == 200 and r.json()["status"] == "withdrawn"
+    assert act(client, staff.cadre, a, "withdraw", {"reason": "再撤一次"}).status_code == 409
+
+
+def test_overdue_reports_are_flagged_listed_and_counted(
+    client: TestClient, session: Session, staff: Staff
+) -> None:
+    town, county = f.auth(staff.town), f.auth(staff.county)  # tokens made by the real clock
+    clock.freeze(datetime(2024, 9, 27, 2, 0, tzinfo=UTC))
+    late = submit(client).json()["id"]
+    clock.freeze(datetime(2024, 10, 9, 2, 0, tzinfo=UTC))
+    fresh = submit(client, name="新", phone="13900000012").json()["id"]
+    clock.freeze(datetime(2024, 10, 11, 2, 0, tzinfo=UTC))  # the first was due 10-10
+    page = client.get("/api/v1/self-reports", headers=town).json()
+    assert page["count"] == 2 and page["overdue_count"] == 1
+    assert (
+        page["data"][0]["id"] == late
+        and page["data"][0]["overdue"]
+        and page["data"][0]["overdue_days"] == 1
+    )
+    assert page["data"][1]["id"] == fresh and not page["data"][1]["overdue"]
+    only = client.get("/api/v1/self-reports", params={"overdue": "true"}, headers=county).json()
+    assert [x["id"] for x in only["data"]] == [late]
+    numbers = client.get("/api/v1/self-reports/numbers", headers=county).json()
+    village = next(v for v in numbers["villages"] if v["area_code"] == f.LENGSHUIGOU)
+    assert (village["received"], village["in_progress"], village["overdue"]) == (2, 2, 1)
+    town = next(t for t in numbers["townships"] if t["area_code"] == f.JIANGKOU)
+    assert town["overdue"] == 1
+    code = get(session, SelfReport, late).receipt_code
+    look = client.get(
+        "/api/v1/self-reports/lookup", params={"receipt_code": code, "phone": "13912345678"}
+    ).json()
+    assert look["overdue"] is True
+
+
+def test_numbers_show_uptake_and_silent_villages(
+    client: TestClient, session: Session, staff: Staff
+) -> None:
+    for i in range(3):
+        submit(client, name=f"户{i}", phone=f"1390000010{i}")
+    submit(client, area_code=f.YANJIAPING, name="严", phone="13900000200")
+    rid = _to_township(client, staff, name="拒", phone="13900000300")
+    act(client, staff.town, rid, "reject", {"reason": "收入高于标准"})
+    r = client.get(
+        "/api/v1/self-reports/numbers", params={"area": f.NINGSHAN}, headers=f.auth(staff.county)
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    villages = {v["area_code"]: v for v in body["villages"]}
+    lsg = villages[f.LENGSHUIGOU]
+    assert (lsg["received"], lsg["rejected"], lsg["in_progress"]) == (4, 1, 3)
+    assert lsg["median_days_to_decision"] is not None
+    avg = body["county_average_per_village"]
+    assert avg == round(5 / len(villages), 2)
+    assert lsg["uptake"] > 1 and not lsg["silent"]
+    silent = [v for v in body["villages"] if v["received"] == 0]
+    assert silent and all(v["silent"] for v in silent)
+    assert (
+        client.get(
+            "/api/v1/self-reports/numbers", params={"area": "341182"}, headers=f.auth(staff.county)
+        ).status_code
+        == 404
+    )
+
+
+# --- poster and pages -----------------------------------------------------------------------
+
+
+def test_the_village_poster_is_printable_with_a_qr_code_and_the_cadres_phone(
+    client: TestClient, session: Session
+) -> None:
+    cadre = f.user(session, Role.village_cadre, f.LENGSHUIGOU, full_name="何德福")
+    cadre.phone = "13909150011"
+    session.add(cadre)
+    session.commit()
+    r = client.get(f"/api/v1/areas/{f.LENGSHUIGOU}/poster")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    html = r.text
+    assert "冷水沟村" in html and "<svg" in html and "13909150011" in html and "A4" in html
+    assert f"/report?village={f.LENGSHUIGOU}" in html
+    assert client.get(f"/api/v1/areas/{f.JIANGKOU}000/poster").status_code == 404
+    # A village without a cadre's phone still gets a poster that says where to go.
+    other = client.get(f"/api/v1/areas/{f.YANJIAPING}/poster")
+    assert other.status_code == 200 and "村委会" in other.text
+
+
+def test_the_farmers_pages_are_served(client: TestClient) -> None:
+    page = client.get("/report", params={"village": f.LENGSHUIGOU})
+    assert page.status_code == 200 and "一键报贫" in page.text
+    assert client.get("/report/status").status_code == 200
