@@ -1,6 +1,6 @@
 """self-reports
 
-Revision ID: 0003_reports
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-22 19:28:38.620285
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 import backend.core.db
 
-revision: str = '0003_reports'
+revision: str = '0003'
 down_revision: str | Sequence[str] | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

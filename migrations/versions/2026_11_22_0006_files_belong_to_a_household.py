@@ -1,7 +1,7 @@
 """files belong to a household
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-22 19:26:06.333213
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import backend.core.db
 
 revision: str = '0006'
-down_revision: str | Sequence[str] | None = '0002'
+down_revision: str | Sequence[str] | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
