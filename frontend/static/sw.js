@@ -5,7 +5,7 @@
 //    static files come from the shell cache, refreshed from the network when it answers.
 // Offline writes are never the worker's business: pages keep them in an IndexedDB outbox.
 
-const VERSION = "v2";
+const VERSION = "v3";
 const SHELL = `shouwang-shell-${VERSION}`;
 const DATA = `shouwang-data-${VERSION}`;
 
