@@ -5,22 +5,28 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
 
 from backend.accounts.models import Role, User
 from backend.core import security
-from backend.core.deps import SessionDep
+from backend.core.db import get_read_engine
 from backend.core.errors import Forbidden, Unauthorized
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def current_user(
-    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2)]
-) -> User:
+def current_user(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> User:
     if not token:
         raise Unauthorized("请先登录", headers={"WWW-Authenticate": "Bearer"})
     user_id = security.decode_access_token(token)
-    user = session.get(User, user_id) if user_id else None
+    user = None
+    if user_id:
+        # Read through the lock-free engine, apart from the request's session: this runs
+        # in its own thread-pool call, and must not take SQLite's write lock there.
+        with Session(get_read_engine(), expire_on_commit=False) as session:
+            user = session.get(User, user_id)
+            if user is not None:
+                session.expunge(user)
     if user is None or not user.is_active:
         raise Unauthorized("登录已失效,请重新登录", headers={"WWW-Authenticate": "Bearer"})
     request.state.user = user

@@ -1,7 +1,7 @@
 """The database: one engine per process, sessions per use case, SQLite tuned and serialized."""
 
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -162,9 +162,28 @@ def new_session() -> Session:
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def session_scope(request: Request) -> Iterator[Session]:
-    """Request dependency body: one session per request, closed before the response is
-    sent. GET requests read without the SQLite write lock, so a GET must never write."""
-    engine = get_read_engine() if request.method in READ_METHODS else get_engine()
-    with Session(engine, expire_on_commit=False) as session:
+def _read_after_commit(session: Session, read_engine: Engine) -> None:
+    @event.listens_for(session, "after_commit")
+    def _switch(_: Session) -> None:
+        # The use case has committed; what the endpoint reads next (to shape its answer)
+        # must not take the write lock again: FastAPI serializes the answer in another
+        # thread-pool call, and a lock held across that hop can deadlock a busy server.
+        session.bind = read_engine
+
+
+async def session_scope(request: Request) -> AsyncIterator[Session]:
+    """Request dependency: one session per request, closed as the endpoint returns.
+
+    On SQLite a write request holds the process write lock from its first statement to
+    its commit, all inside the endpoint's thread; afterwards it reads without the lock.
+    The teardown is async so that closing (after an error, say) needs no free thread.
+    GET requests read without the write lock, so a GET must never write."""
+    read_engine = get_read_engine()
+    engine = read_engine if request.method in READ_METHODS else get_engine()
+    session = Session(engine, expire_on_commit=False)
+    if engine is not read_engine:
+        _read_after_commit(session, read_engine)
+    try:
         yield session
+    finally:
+        session.close()

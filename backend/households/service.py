@@ -36,7 +36,6 @@ from backend.households.schemas import (
     HouseholdPublic,
     HouseholdSummary,
     HouseholdUpdate,
-    IncomeCreate,
     IncomeInput,
     IncomePublic,
     MeasureCreate,
@@ -367,7 +366,8 @@ def upsert_income(
     *, session: Session, household: Household, year: int, data: IncomeInput, actor: User
 ) -> IncomeRecord:
     require_editor(actor)
-    IncomeCreate(year=year, **data.model_dump())  # the year's own rules
+    if year > clock.today().year:
+        raise Invalid("year", "不能登记将来年度的收入")
     stmt = select(IncomeRecord).where(
         IncomeRecord.household_id == household.id, IncomeRecord.year == year
     )

@@ -1,8 +1,10 @@
 // Shouwang's service worker. Read top to bottom:
 // 1. install: precache the versioned app shell (awaited, so a half-cached shell never serves);
 // 2. activate: delete caches of older versions;
-// 3. fetch: API calls go network-first (GETs fall back to the last copy offline); pages and
-//    static files come from the shell cache, refreshed from the network when it answers.
+// 3. fetch: public reference data (the area tree) goes network-first with the last copy kept
+//    for offline; every other API call goes to the network only, so nobody's personal data
+//    is left in a cache that outlives a logout; pages and static files come from the shell
+//    cache, refreshed from the network when it answers.
 // Offline writes are never the worker's business: pages keep them in an IndexedDB outbox.
 
 const VERSION = "v3";
@@ -46,6 +48,16 @@ self.addEventListener("message", (event) => {
   if (event.data === "skip-waiting") self.skipWaiting();
 });
 
+// Only public answers are kept; a request that carries a login is never cached.
+const CACHEABLE_API = ["/api/v1/areas"];
+
+function offline() {
+  return new Response(JSON.stringify({ error: "offline", message: "当前离线,无法读取" }), {
+    status: 503,
+    headers: { "Content-Type": "application/json" },
+  });
+}
+
 async function networkFirst(request) {
   const cache = await caches.open(DATA);
   try {
@@ -53,12 +65,15 @@ async function networkFirst(request) {
     if (response.ok) cache.put(request, response.clone());
     return response;
   } catch (err) {
-    const cached = await cache.match(request);
-    if (cached) return cached;
-    return new Response(JSON.stringify({ error: "offline", message: "当前离线,无法读取" }), {
-      status: 503,
-      headers: { "Content-Type": "application/json" },
-    });
+    return (await cache.match(request)) || offline();
+  }
+}
+
+async function networkOnly(request) {
+  try {
+    return await fetch(request);
+  } catch (err) {
+    return offline();
   }
 }
 
@@ -83,8 +98,10 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) return;
   if (url.pathname.startsWith("/api/")) {
     // Writes (and personal data in answers to them) go straight to the network.
-    if (event.request.method !== "GET" || url.pathname.startsWith("/api/v1/auth/")) return;
-    event.respondWith(networkFirst(event.request));
+    if (event.request.method !== "GET") return;
+    const shared = CACHEABLE_API.some((p) => url.pathname.startsWith(p))
+      && !event.request.headers.has("Authorization");
+    event.respondWith(shared ? networkFirst(event.request) : networkOnly(event.request));
     return;
   }
   if (event.request.method !== "GET" || url.pathname === "/docs") return;

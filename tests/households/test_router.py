@@ -390,3 +390,15 @@ def test_update_changes_fields_and_basic_needs(client: TestClient, cadre, sessio
     body = response.json()
     assert body["address"] == "5组1号"
     assert body["basic_needs"]["housing"] is False and body["basic_needs"]["food"] is True
+
+
+def test_income_for_a_future_year_is_refused(client: TestClient, cadre, session: Session) -> None:  # type: ignore[no-untyped-def]
+    h = f.household(session)
+    future = clock.today().year + 1
+    response = client.put(
+        f"/api/v1/households/{h.id}/incomes/{future}",
+        json={"wage": 1, "household_size": 2},
+        headers=f.auth(cadre),
+    )
+    assert response.status_code == 422
+    assert response.json()["message"] == "年度(year):不能登记将来年度的收入"

@@ -117,8 +117,12 @@ $("login-form").addEventListener("submit", async (event) => {
   }
 });
 
-$("logout").addEventListener("click", () => {
+$("logout").addEventListener("click", async () => {
   setToken(null);
+  // Nothing a logged-in user read may stay behind on a shared phone or office PC.
+  if ("caches" in window) {
+    for (const key of await caches.keys()) if (key.startsWith("shouwang-data-")) await caches.delete(key);
+  }
   location.hash = "";
   location.reload();
 });
