@@ -13,6 +13,7 @@ from backend.households.models import (
     Member,
     MonitoringLine,
 )
+from backend.visits.models import LedgerEntry, Visit
 from backend.workdays.models import CalendarDay
 
 __all__ = [
@@ -23,9 +24,11 @@ __all__ = [
     "Household",
     "HouseholdRisk",
     "IncomeRecord",
+    "LedgerEntry",
     "Measure",
     "Member",
     "MonitoringLine",
     "StoredFile",
     "User",
+    "Visit",
 ]
