@@ -399,4 +399,10 @@ def _extend(*, session: Session, ctx: DemoContext) -> None:
         step(session=session, ctx=ctx)
 
 
-EXTENSIONS: list = []
+def _visits(*, session: Session, ctx: DemoContext) -> None:
+    from backend.visits.demo import seed as seed_visits
+
+    seed_visits(session=session, ctx=ctx)
+
+
+EXTENSIONS: list = [_visits]
