@@ -207,6 +207,8 @@ class HouseholdCard(HouseholdSummary):
 
 
 class MyHouseholds(Output):
+    # The phone checks it before trusting a cached copy (never another user's households).
+    user_id: uuid.UUID
     month: str
     data: list[HouseholdCard]
     count: int

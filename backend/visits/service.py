@@ -731,7 +731,7 @@ def my_households(*, session: Session, user: User, month: str | None = None) -> 
             c.reference,
         )
     )
-    return MyHouseholds(month=month, data=cards, count=len(cards))
+    return MyHouseholds(user_id=user.id, month=month, data=cards, count=len(cards))
 
 
 # --- ledger ------------------------------------------------------------------------------

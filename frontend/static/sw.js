@@ -5,7 +5,7 @@
 //    static files come from the shell cache, refreshed from the network when it answers.
 // Offline writes are never the worker's business: pages keep them in an IndexedDB outbox.
 
-const VERSION = "v1";
+const VERSION = "v2";
 const SHELL = `shouwang-shell-${VERSION}`;
 const DATA = `shouwang-data-${VERSION}`;
 
@@ -17,6 +17,11 @@ const SHELL_FILES = [
   "/static/js/api.js",
   "/static/js/register-sw.js",
   "/static/js/staff.js",
+  "/field",
+  "/coverage",
+  "/static/js/field.js",
+  "/static/js/outbox.js",
+  "/static/js/coverage.js",
   "/static/icons/icon-192.png",
   "/static/icons/icon-512.png",
 ];
@@ -34,6 +39,14 @@ self.addEventListener("activate", (event) => {
       ))
       .then(() => self.clients.claim()),
   );
+});
+
+// Background Sync: the field app's outbox lives in IndexedDB and needs the page's login, so
+// the worker wakes the open pages and they flush.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "shouwang-outbox") return;
+  event.waitUntil(self.clients.matchAll({ type: "window" })
+    .then((clients) => clients.forEach((c) => c.postMessage("flush-outbox"))));
 });
 
 self.addEventListener("message", (event) => {
