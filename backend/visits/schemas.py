@@ -167,6 +167,7 @@ class VisitRef(Output):
     visited_at: datetime
     visitor_name: str | None
     notes: str
+    pasted_notes: bool = False
 
 
 class MemberBrief(Output):
@@ -201,6 +202,11 @@ class HouseholdCard(HouseholdSummary):
     measures: list[MeasureBrief]
     last_year_income: IncomeBrief | None
     last_visits: list[VisitRef]
+    # This year's ledger so far: months recorded, per-capita net income from them, and the
+    # months whose income equals the same month last year (a sign of copying).
+    ledger_months: int
+    ledger_per_capita_net_income: int | None
+    copied_months: list[str]
     # visited | due | overdue for the caller this month.
     state: str
     last_visited_at: datetime | None

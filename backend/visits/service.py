@@ -26,6 +26,7 @@ from backend.core.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    Unavailable,
     _validation_message,
 )
 from backend.core.scope import contains, within
@@ -154,6 +155,12 @@ def _check(*, session: Session, actor: User, data: VisitCreate) -> Household:
     household = households_service.get_visible(
         session=session, user=actor, household_id=data.household_id
     )
+    if session.get_bind().dialect.name == "postgresql":
+        # One writer per household at a time, so two different visits for the same month
+        # cannot both take the month's ledger slot (SQLite's process lock does this there).
+        session.exec(
+            select(Household.id).where(Household.id == household.id).with_for_update()
+        ).one()
     now = clock.now()
     if data.visited_at > now + CLOCK_SKEW:
         raise Invalid("visited_at", "走访时间不能晚于现在,请检查手机时间")
@@ -373,7 +380,8 @@ def create(*, session: Session, actor: User, data: VisitCreate) -> tuple[Visit, 
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        raise Conflict("记录同时被修改,请稍后重新发送", code="concurrent_change") from exc
+        # A race the household lock should prevent; the phone backs off and sends again.
+        raise Unavailable("记录同时被修改,请稍后重新发送", code="concurrent_change") from exc
     return visit, created
 
 
@@ -431,7 +439,7 @@ def create_batch(*, session: Session, actor: User, items: list[dict[str, Any]]) 
             results.append(
                 BatchItemResult(
                     id=item_id,
-                    status=409,
+                    status=503,
                     error="concurrent_change",
                     message="记录同时被修改,请稍后重新发送",
                 )
@@ -681,6 +689,7 @@ def my_households(*, session: Session, user: User, month: str | None = None) -> 
                 u.id: u.full_name for u in session.exec(select(User).where(col(User.id).in_(vids)))
             }
         last_month = previous_month(month)
+        pasted = _pasted(session, {v.notes_hash for v in rows if v.notes_hash})
         for v in rows:
             if len(recent[v.household_id]) < 3:
                 recent[v.household_id].append(
@@ -690,6 +699,7 @@ def my_households(*, session: Session, user: User, month: str | None = None) -> 
                         visited_at=v.visited_at,
                         visitor_name=visitor_names.get(v.visitor_id),
                         notes=v.notes[:200],
+                        pasted_notes=bool(v.notes_hash and v.notes_hash in pasted),
                     )
                 )
             if v.visitor_id == user.id:
@@ -698,8 +708,20 @@ def my_households(*, session: Session, user: User, month: str | None = None) -> 
                     mine_this.add(v.household_id)
                 elif v.month == last_month:
                     mine_last.add(v.household_id)
+    ledgers: dict[uuid.UUID, list[LedgerEntry]] = defaultdict(list)
+    if ids:
+        for e in session.exec(
+            select(LedgerEntry).where(
+                col(LedgerEntry.household_id).in_(ids),
+                LedgerEntry.year == int(month[:4]),
+                col(LedgerEntry.superseded_at).is_(None),
+            )
+        ):
+            ledgers[e.household_id].append(e)
     cards = []
     for h in households:
+        entries = sorted(ledgers.get(h.id, []), key=lambda e: e.month)
+        net = sum(e.wage + e.business + e.property + e.transfer - e.business_cost for e in entries)
         if h.id in mine_this:
             state = "visited"
         elif h.id in mine_last or china_month(h.created_at) == month:
@@ -717,6 +739,9 @@ def my_households(*, session: Session, user: User, month: str | None = None) -> 
                 measures=measures.get(h.id, []),
                 last_year_income=incomes.get(h.id),
                 last_visits=recent.get(h.id, []),
+                ledger_months=len(entries),
+                ledger_per_capita_net_income=net // entries[-1].household_size if entries else None,
+                copied_months=[e.month for e in entries if e.copied_from_last_year],
                 state=state,
                 last_visited_at=last_at.get(h.id),
             )

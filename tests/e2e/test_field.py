@@ -150,3 +150,22 @@ def test_an_app_update_while_records_wait_loses_none(page, context, live_server)
     with live_server.api("helper_li") as api:
         for visit_id in ids:
             assert api.get(f"/api/v1/visits/{visit_id}").status_code == 200
+
+
+def test_the_township_sees_who_was_not_visited_this_month(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/staff")
+    page.get_by_label("用户名").fill("jiangkou_town")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="入户走访").click()
+    page.get_by_role("link", name="查看本辖区遍访情况").click()
+    page.get_by_text(re.compile(r"未走访 \d+ 户")).wait_for()
+    villages = page.locator("#villages").inner_text()
+    assert "冷水沟村委会" in villages
+    assert "李春生" in page.locator("#helpers").inner_text()
+    rows = page.locator("#not-visited tbody tr")
+    assert rows.count() >= 1 and "冷水沟村委会" in rows.first.inner_text()
+    # Another month, picked on the page.
+    page.get_by_label("月份").fill("2020-01")
+    page.get_by_role("button", name="查看").click()
+    page.get_by_text("2020-01 未走访的农户").wait_for()

@@ -438,3 +438,95 @@ def test_coverage_per_helper_and_village_with_the_households_not_visited(
     assert response.status_code == 404
     response = client.get("/api/v1/visits/coverage", headers=f.auth(helper))
     assert response.status_code == 403
+
+
+def test_the_phone_card_shows_this_years_ledger_and_the_quality_signs(
+    client: TestClient, session: Session, helper: User
+) -> None:
+    from tests.visits.conftest import backdate
+
+    households = [backdate(session, f.household(session, helper=helper)) for _ in range(3)]
+    pasted = "该户两不愁三保障均有保障,家庭收入稳定,无返贫风险。"
+    now = clock.now()
+    same = {"wage": 2000, "business": 500}
+    local = now.astimezone(clock.CHINA)
+    a_year_ago = local.replace(year=local.year - 1, day=min(local.day, 28))
+    # Same month last year, same figures: the seed-000 copy.
+    body = visit_body(households[0], visited_at=a_year_ago.isoformat(), ledger=same)
+    assert client.post("/api/v1/visits", json=body, headers=f.auth(helper)).status_code == 201
+    for h in households:
+        body = visit_body(h, notes=pasted, ledger=same)
+        assert client.post("/api/v1/visits", json=body, headers=f.auth(helper)).status_code == 201
+    cards = {
+        c["id"]: c
+        for c in client.get("/api/v1/visits/my-households", headers=f.auth(helper)).json()["data"]
+    }
+    first = cards[str(households[0].id)]
+    assert first["ledger_months"] == 1
+    assert first["ledger_per_capita_net_income"] == 1250  # 2500 ÷ 2 members
+    assert first["copied_months"] == [china_month(now)]
+    assert first["last_visits"][0]["pasted_notes"] is True
+    assert cards[str(households[1].id)]["copied_months"] == []
+
+
+def test_in_a_batch_a_reused_id_with_new_content_is_a_409_for_that_item(
+    client: TestClient, session: Session, helper: User, home: Household
+) -> None:
+    body = visit_body(home)
+    client.post("/api/v1/visits", json=body, headers=f.auth(helper))
+    other = visit_body(home, notes="另一条,新的内容")
+    items = [{**body, "notes": "被改过的旧记录"}, other, body]
+    response = client.post("/api/v1/visits/batch", json={"items": items}, headers=f.auth(helper))
+    out = response.json()
+    assert [r["status"] for r in out["results"]] == [409, 201, 200]
+    assert out["results"][0]["error"] == "visit_id_conflict"
+    assert (out["stored"], out["already_had"], out["refused"]) == (1, 1, 1)
+    assert _count(session, Visit) == 2
+
+
+def test_a_correction_must_name_a_visit_of_the_same_household(
+    client: TestClient, session: Session, helper: User, home: Household
+) -> None:
+    second = f.household(session, helper=helper)
+    from tests.visits.conftest import backdate
+
+    backdate(session, second)
+    original = visit_body(second)
+    client.post("/api/v1/visits", json=original, headers=f.auth(helper))
+    wrong = visit_body(home, corrects_id=original["id"])
+    response = client.post("/api/v1/visits", json=wrong, headers=f.auth(helper))
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "corrects_id"
+    assert _count(session, Visit) == 1
+
+
+def test_a_photo_from_another_village_cannot_be_attached(
+    client: TestClient, session: Session, helper: User, home: Household
+) -> None:
+    buf = io.BytesIO()
+    Image.new("RGB", (20, 20), (0, 90, 0)).save(buf, "PNG")
+    up = client.post(
+        "/api/v1/files",
+        files={"file": ("b.png", buf.getvalue(), "image/png")},
+        data={"area_code": f.YANJIAPING},
+        headers=f.auth(helper),
+    )
+    assert up.status_code == 201
+    body = visit_body(home, photo_ids=[up.json()["id"]])
+    response = client.post("/api/v1/visits", json=body, headers=f.auth(helper))
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "photo_ids.0"
+
+
+def test_grid_worker_sees_the_village_coverage_and_records_phone_visits(
+    client: TestClient, session: Session, home: Household
+) -> None:
+    grid = f.user(session, Role.grid_worker, f.LENGSHUIGOU)
+    body = visit_body(home, kind="phone", reached="户主妻子")
+    response = client.post("/api/v1/visits", json=body, headers=f.auth(grid))
+    assert response.status_code == 201
+    assert response.json()["reached"] == "户主妻子"
+    cover = client.get("/api/v1/visits/coverage", headers=f.auth(grid)).json()
+    assert cover["villages"][0]["visited"] == 1
+    # The helper's own duty is not met by the grid worker's visit.
+    assert cover["helpers"][0]["visited"] == 0

@@ -135,6 +135,7 @@ function renderHousehold(id) {
     `<span class="tag ${ok ? "risk_cleared" : "monitored"}">${esc(NAMES.basic_needs[k])}${ok ? "✓" : "✗"}</span>`).join("");
   const measures = h.measures.map((m) => `<li>${esc(NAMES.measure[m.kind] || m.kind)}:${esc(m.description)}</li>`).join("");
   const visits = h.last_visits.map((v) => `<li>${chinaTime(v.visited_at)} · ${esc(v.visitor_name || "")}
+    ${v.pasted_notes ? '<span class="flag">与多户走访记录雷同</span>' : ""}
     <br><span class="muted">${esc(v.notes)}</span></li>`).join("") || "<li class=\"muted\">暂无走访记录</li>";
   const income = h.last_year_income
     ? `${h.last_year_income.year} 年家庭纯收入 ${h.last_year_income.net_income} 元,人均 ${h.last_year_income.per_capita_net_income} 元(${h.last_year_income.household_size} 人)`
@@ -151,6 +152,9 @@ function renderHousehold(id) {
     <h2>家庭成员</h2>
     <table><tr><th>姓名</th><th>关系</th><th>年龄</th><th>健康</th><th>在校</th></tr>${members}</table>
     <h2>去年收入</h2><p>${income}</p>
+    <h2>今年收支登记</h2><p>已登记 ${h.ledger_months} 个月${h.ledger_per_capita_net_income !== null
+      ? `,按登记累计人均纯收入 ${h.ledger_per_capita_net_income} 元` : ""}</p>
+    ${h.copied_months.length ? `<p class="flag">${esc(h.copied_months.join("、"))} 的分项收入与去年同月完全一样,请核实</p>` : ""}
     <h2>一户一策</h2><p>${esc(h.plan_summary || "无")}</p><ul>${measures}</ul>
     <h2>最近走访</h2><ul class="list">${visits}</ul>`;
 }

@@ -200,16 +200,21 @@ async function doFlush({ userId, force, onNeedLogin, onProgress }) {
       result.failed += chunk.length;
       continue;
     }
+    const again = [];
     for (const [k, r] of body.results.entries()) {
       const item = chunk[k];
       if (r.status === 200 || r.status === 201) {
         await remove("outbox", item.id);
         result.sent += 1;
+      } else if (r.status >= 500) {
+        again.push(item);
+        result.retry += 1;
       } else {
         await fail(item, r.status, r);
         result.failed += 1;
       }
     }
+    if (again.length) await backOff(again, { userId, onNeedLogin, onProgress });
     onProgress?.(result);
   }
   return result;
