@@ -1,9 +1,11 @@
 """The field app in a real phone-sized browser: a morning offline, nothing lost, sent at noon;
 a refused record waits in 「同步失败」 until corrected; an app update keeps the queue."""
 
+import io
 import re
 
 import pytest
+from PIL import Image
 
 pytestmark = pytest.mark.e2e
 
@@ -20,11 +22,22 @@ def _login(page, username: str = "helper_li") -> None:  # type: ignore[no-untype
     page.wait_for_function("navigator.serviceWorker.controller !== null")
 
 
-def _record(page, row: int, note: str, *, when: str | None = None) -> None:  # type: ignore[no-untyped-def]
+def _photo() -> dict:  # type: ignore[type-arg]
+    buf = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (120, 160, 90)).save(buf, "PNG")
+    return {"name": "house.png", "mimeType": "image/png", "buffer": buf.getvalue()}
+
+
+def _record(  # type: ignore[no-untyped-def]
+    page, row: int, note: str, *, when: str | None = None, photo: bool = False
+) -> None:
     page.locator(".household-row").nth(row).click()
     page.get_by_role("link", name="记录走访").click()
     if when:
         page.get_by_label("走访时间").fill(when)
+    if photo:
+        page.get_by_label("照片(最多 6 张)").set_input_files(_photo())
+        page.get_by_text("已选 1 张照片(已压缩)").wait_for()
     page.get_by_label("住房安全 有问题").check()
     page.get_by_label("住房安全问题说明").fill("厨房后墙有裂缝")
     page.get_by_label("工资性收入").fill("2400")
@@ -53,7 +66,7 @@ def test_a_morning_offline_is_kept_across_a_reload_and_sent_when_online(  # type
     _login(page)
     context.set_offline(True)
     for i in range(3):
-        _record(page, i, f"离线走访第 {i + 1} 户:户主在家,谈了春耕和务工")
+        _record(page, i, f"离线走访第 {i + 1} 户:户主在家,谈了春耕和务工", photo=i == 0)
         page.get_by_text("已保存在手机上(离线)").wait_for()
         page.get_by_text(f"待发送 {i + 1} 条").wait_for()
     assert page.locator(".tag.state.pending").count() == 3
@@ -70,11 +83,22 @@ def test_a_morning_offline_is_kept_across_a_reload_and_sent_when_online(  # type
     page.get_by_text("待发送 0 条").wait_for(timeout=15000)
     page.get_by_text("已发送 3 条").wait_for()
     with live_server.api("helper_li") as api:
+        photos = []
         for visit_id in ids:
             response = api.get(f"/api/v1/visits/{visit_id}")
             assert response.status_code == 200
             assert response.json()["notes"].startswith("离线走访第")
             assert response.json()["ledger"]["wage"] == 2400
+            assert response.json()["checklist"]["housing"] == {
+                "ok": False,
+                "note": "厨房后墙有裂缝",
+            }
+            photos += response.json()["photo_ids"]
+        # The photo went up before its visit, shrunk on the phone to 1280 px on the long side.
+        assert len(photos) == 1
+        meta = api.get(f"/api/v1/files/{photos[0]}")
+        assert meta.status_code == 200 and meta.headers["content-type"] == "image/jpeg"
+        assert Image.open(io.BytesIO(meta.content)).size == (1280, 960)
 
 
 def test_a_refused_record_waits_with_its_reason_and_can_be_corrected(  # type: ignore[no-untyped-def]

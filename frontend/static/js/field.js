@@ -74,6 +74,11 @@ async function loadHouseholds() {
     month = page.month;
     $("cache-note").textContent = "";
   } catch (err) {
+    if (err.status === 403) {
+      households = [];
+      $("cache-note").textContent = err.message;
+      return;
+    }
     const meta = await store.get("meta", "households");
     if (meta && meta.user_id === me.id) {
       households = await store.all("households");
