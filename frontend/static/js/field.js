@@ -47,6 +47,9 @@ async function refreshCounts() {
   $("queue-count").textContent = `待发送 ${c.waiting} 条`;
   $("failed-link").hidden = c.failed === 0;
   $("failed-link").textContent = `同步失败 ${c.failed} 条`;
+  // Records another account made on this phone wait for that account to log in again.
+  $("others-count").hidden = c.others === 0;
+  $("others-count").textContent = `另有 ${c.others} 条属于其他账号,需该账号登录后发送`;
   return c;
 }
 
@@ -72,7 +75,8 @@ async function loadHouseholds() {
     await store.put("meta", { key: "households", user_id: me.id, month: page.month, at: new Date().toISOString() });
     households = page.data;
     month = page.month;
-    $("cache-note").textContent = "";
+    // Offline, the service worker may answer with its last copy.
+    $("cache-note").textContent = navigator.onLine ? "" : "离线:显示保存在手机上的名单";
   } catch (err) {
     if (err.status === 403) {
       households = [];
@@ -164,6 +168,11 @@ function renderHousehold(id) {
     <h2>最近走访</h2><ul class="list">${visits}</ul>`;
 }
 
+function showPhotos(note = "") {
+  $("photo-state").textContent = note || (photos.length ? `已选 ${photos.length} 张照片(已压缩)` : "");
+  $("clear-photos").hidden = photos.length === 0;
+}
+
 function localInputValue(date) {
   const d = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
   return d.toISOString().slice(0, 16);
@@ -211,7 +220,7 @@ function openForm(householdId, item = null) {
   buildRisks(p?.new_risks);
   $("reached-label").hidden = form.elements.kind.value !== "phone";
   $("gps-state").textContent = position ? `已记录位置(±${Math.round(position.accuracy_m || 0)} 米)` : "未记录位置";
-  $("photo-state").textContent = photos.length ? `已选 ${photos.length} 张照片` : "";
+  showPhotos();
   $("form-message").textContent = item?.error ? `上次被拒绝:${item.error.message}` : "";
   form.dataset.household = householdId;
   show("visit-view");
@@ -372,17 +381,22 @@ $("visit-form").addEventListener("change", (event) => {
 
 $("visit-form").elements.photos.addEventListener("change", async (event) => {
   const files = [...event.target.files];
-  if (photos.length + files.length > 6) {
-    $("photo-state").textContent = "最多 6 张照片,多出的没有加入";
-  }
+  const notes = [];
+  if (photos.length + files.length > 6) notes.push("最多 6 张照片,多出的没有加入");
   for (const file of files.slice(0, 6 - photos.length)) {
     try {
       photos.push(await shrink(file));
     } catch (err) {
-      $("photo-state").textContent = `${file.name} 不是可用的图片`;
+      notes.push(`${file.name} 不是可用的图片`);
     }
   }
-  $("photo-state").textContent = `已选 ${photos.length} 张照片(已压缩)`;
+  event.target.value = "";
+  showPhotos(notes.length ? `已选 ${photos.length} 张照片(已压缩);${notes.join(";")}` : "");
+});
+
+$("clear-photos").addEventListener("click", () => {
+  photos = [];
+  showPhotos("已清除照片");
 });
 
 $("gps").addEventListener("click", () => {
@@ -398,8 +412,11 @@ $("gps").addEventListener("click", () => {
   );
 });
 
+let saving = false;
+
 $("visit-form").addEventListener("submit", async (event) => {
   event.preventDefault();
+  if (saving) return; // a second tap must not make a second record
   const form = event.target;
   let payload;
   try {
@@ -410,7 +427,16 @@ $("visit-form").addEventListener("submit", async (event) => {
     return;
   }
   const h = households.find((x) => x.id === payload.household_id);
-  if (editing && editing.id !== payload.id) await store.remove("outbox", editing.id);
+  saving = true;
+  try {
+    await save(payload, h);
+  } finally {
+    saving = false;
+  }
+});
+
+async function save(payload, h) {
+  const replaced = editing && editing.id !== payload.id ? editing.id : null;
   await store.enqueue({
     id: payload.id,
     user_id: me.id,
@@ -420,12 +446,14 @@ $("visit-form").addEventListener("submit", async (event) => {
     photos,
     created_at: editing?.created_at || new Date().toISOString(),
   });
+  // Only once the corrected copy is stored is the refused one let go.
+  if (replaced) await store.remove("outbox", replaced);
   editing = null;
   location.hash = "";
   say(navigator.onLine ? "已保存在手机上,正在发送……" : "已保存在手机上(离线),联网后会自动发送", navigator.onLine ? "ok" : "warn");
   await refreshCounts();
   if (navigator.onLine) await syncNow(true);
-});
+}
 
 $("failed-list").addEventListener("click", async (event) => {
   const button = event.target.closest("button");
