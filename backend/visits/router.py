@@ -74,7 +74,8 @@ def list_visits(
     token: Token,
     paging: PagingDep,
     household_id: uuid.UUID | None = None,
-    visitor_id: uuid.UUID | None = None,
+    visitor_id: Annotated[uuid.UUID | None, Query(description="走访人")] = None,
+    helper_id: Annotated[uuid.UUID | None, Query(description="该户的帮扶责任人")] = None,
     area: AreaQuery = None,
     month: MonthQuery = None,
 ) -> VisitsPublic:
@@ -85,6 +86,7 @@ def list_visits(
             user=user,
             household_id=household_id,
             visitor_id=visitor_id,
+            helper_id=helper_id,
             area=area,
             month=month,
             offset=paging.offset,

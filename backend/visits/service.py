@@ -463,12 +463,15 @@ def list_visits(
     user: User,
     household_id: uuid.UUID | None = None,
     visitor_id: uuid.UUID | None = None,
+    helper_id: uuid.UUID | None = None,
     area: str | None = None,
     month: str | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[list[Visit], int]:
     stmt = _visible_visits(user)
+    if helper_id:
+        stmt = stmt.where(Household.helper_id == helper_id)
     if household_id:
         stmt = stmt.where(Visit.household_id == household_id)
     if visitor_id:

@@ -345,6 +345,8 @@ def test_list_visits_by_household_visitor_village_and_month(
     for params, expected in (
         ({"household_id": str(home.id)}, 1),
         ({"visitor_id": str(helper.id)}, 1),
+        ({"helper_id": str(helper.id)}, 1),
+        ({"visitor_id": str(far_cadre.id)}, 0),
         ({"area": f.LENGSHUIGOU, "month": month}, 1),
         ({"month": "2020-01"}, 0),
     ):
