@@ -193,3 +193,20 @@ def test_the_township_sees_who_was_not_visited_this_month(page, live_server) -> 
     page.get_by_label("月份").fill("2020-01")
     page.get_by_role("button", name="查看").click()
     page.get_by_text("2020-01 未走访的农户").wait_for()
+
+
+def test_an_expired_login_keeps_the_records_and_asks_to_log_in_again(page, context) -> None:  # type: ignore[no-untyped-def]
+    _login(page)
+    context.set_offline(True)
+    _record(page, 0, "登录过期前离线记下的走访")
+    page.get_by_text("待发送 1 条").wait_for()
+    # The morning is long: the token has expired by the time the network is back.
+    page.evaluate("localStorage.setItem('shouwang.token', 'expired-token')")
+    context.set_offline(False)
+    page.get_by_text("登录已过期,请重新登录").wait_for()
+    page.get_by_text("待发送 1 条").wait_for()
+    page.get_by_label("用户名").fill("helper_li")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_text("待发送 0 条").wait_for(timeout=15000)
+    page.get_by_text("已发送 1 条").wait_for()

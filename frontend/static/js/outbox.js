@@ -113,6 +113,9 @@ async function fail(item, status, body, prefix = "") {
   await put("outbox", item);
 }
 
+// No network, the server busy (429) or failing (5xx): try again later, never refuse.
+const transient = (status) => status === 0 || status === 408 || status === 429 || status >= 500;
+
 async function send(path, init) {
   try {
     const response = await fetch(path, init);
@@ -140,7 +143,7 @@ async function uploadPhotos(item) {
       method: "POST", headers: authHeaders(), body: form,
     });
     if (status === 401) return "login";
-    if (status === 0 || status >= 500) return "retry";
+    if (transient(status)) return "retry";
     if (status >= 400) {
       await fail(item, status, body, "照片:");
       return "failed";
@@ -190,7 +193,7 @@ async function doFlush({ userId, force, onNeedLogin, onProgress }) {
       onNeedLogin?.();
       return result;
     }
-    if (status === 0 || status >= 500) {
+    if (transient(status)) {
       result.retry += ready.length - i;
       await backOff(ready.slice(i), { userId, onNeedLogin, onProgress });
       return result;
@@ -206,7 +209,7 @@ async function doFlush({ userId, force, onNeedLogin, onProgress }) {
       if (r.status === 200 || r.status === 201) {
         await remove("outbox", item.id);
         result.sent += 1;
-      } else if (r.status >= 500) {
+      } else if (transient(r.status)) {
         again.push(item);
         result.retry += 1;
       } else {
