@@ -21,6 +21,7 @@ from backend.files.router import router as files_router
 from backend.households.router import router as households_router
 from backend.reports.router import pages as report_pages
 from backend.reports.router import router as reports_router
+from backend.visits.router import router as visits_router
 from backend.workdays.router import router as workdays_router
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
@@ -101,6 +102,7 @@ def create_app() -> FastAPI:
         workdays_router,
         reports_router,
         report_pages,
+        visits_router,
     ):
         app.include_router(router)
 
@@ -127,4 +129,6 @@ def create_app() -> FastAPI:
     app.add_api_route(
         "/staff", _page("staff.html"), include_in_schema=False, response_class=HTMLResponse
     )
+    for path, name in (("/field", "field.html"), ("/coverage", "coverage.html")):
+        app.add_api_route(path, _page(name), include_in_schema=False, response_class=HTMLResponse)
     return app

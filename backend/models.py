@@ -14,6 +14,7 @@ from backend.households.models import (
     MonitoringLine,
 )
 from backend.reports.models import ReportDeadline, ReportEvent, ReportNotice, SelfReport
+from backend.visits.models import LedgerEntry, Visit
 from backend.workdays.models import CalendarDay
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Household",
     "HouseholdRisk",
     "IncomeRecord",
+    "LedgerEntry",
     "Measure",
     "Member",
     "MonitoringLine",
@@ -33,4 +35,5 @@ __all__ = [
     "SelfReport",
     "StoredFile",
     "User",
+    "Visit",
 ]

@@ -1,5 +1,6 @@
 """Small factories: a user per role, a household with members, headers for a token."""
 
+import itertools
 import random
 from datetime import date
 
@@ -7,7 +8,6 @@ from sqlmodel import Session
 
 from backend.accounts.models import Role, User
 from backend.core import security
-from backend.demo import make_id_number
 from backend.households import service as households_service
 from backend.households.models import Household
 from backend.households.schemas import HouseholdCreate, MemberCreate
@@ -53,8 +53,18 @@ def auth(u: User) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+_serial = itertools.count()
+
+
 def id_number(born: date = date(1970, 3, 8), *, male: bool = True, region: str = "610923") -> str:
-    return make_id_number(_rng, region, born, male)
+    """A valid, made-up ID number; consecutive calls never repeat one (500 per birth date
+    and sex before the serial wraps, far more than one test makes)."""
+    from backend.core.security import _CHECK, _WEIGHTS
+
+    code = (next(_serial) % 500) * 2 + (1 if male else 0)
+    body = f"{region}{born:%Y%m%d}{code:03d}"
+    total = sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True))
+    return body + _CHECK[total % 11]
 
 
 def member(relation: str = "head", *, born: date = date(1970, 3, 8), **kw) -> MemberCreate:  # type: ignore[no-untyped-def]

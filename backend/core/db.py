@@ -163,8 +163,10 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _read_after_commit(session: Session, read_engine: Engine) -> None:
-    @event.listens_for(session, "after_commit")
-    def _switch(_: Session) -> None:
+    @event.listens_for(session, "after_transaction_end")
+    def _switch(_: Session, transaction: Any) -> None:
+        if transaction.parent is not None:  # a savepoint or inner transaction: keep going
+            return
         # The use case has committed; what the endpoint reads next (to shape its answer)
         # must not take the write lock again: FastAPI serializes the answer in another
         # thread-pool call, and a lock held across that hop can deadlock a busy server.

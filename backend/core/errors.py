@@ -114,6 +114,18 @@ FIELD_LABELS = {
     "note": "备注",
     "limit": "每页条数",
     "offset": "起始位置",
+    "visited_at": "走访时间",
+    "reached": "接电话的人",
+    "latitude": "纬度",
+    "longitude": "经度",
+    "photo_ids": "照片",
+    "checklist": "两不愁三保障",
+    "agreed_by": "认可人",
+    "corrects_id": "更正的记录",
+    "household_id": "户",
+    "items": "批量记录",
+    "new_risks": "新发现风险",
+    "month": "月份",
 }
 
 _PYDANTIC_MESSAGES = {

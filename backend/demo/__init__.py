@@ -399,9 +399,16 @@ def _extend(*, session: Session, ctx: DemoContext) -> None:
         step(session=session, ctx=ctx)
 
 
+def _visits(*, session: Session, ctx: DemoContext) -> None:
+    from backend.visits.demo import seed as seed_visits
+
+    seed_visits(session=session, ctx=ctx)
+
+
 EXTENSIONS: list = []
 
 # Each capability registers its demo step here.
 from backend.reports import demo as _reports_demo  # noqa: E402
 
 EXTENSIONS.append(_reports_demo.seed)
+EXTENSIONS.append(_visits)

@@ -7,7 +7,7 @@
 //    cache, refreshed from the network when it answers.
 // Offline writes are never the worker's business: pages keep them in an IndexedDB outbox.
 
-const VERSION = "v3";
+const VERSION = "v4";
 const SHELL = `shouwang-shell-${VERSION}`;
 const DATA = `shouwang-data-${VERSION}`;
 
@@ -25,6 +25,11 @@ const SHELL_FILES = [
   "/static/js/report-outbox.js",
   "/static/js/report-status.js",
   "/static/js/staff-reports.js",
+  "/field",
+  "/coverage",
+  "/static/js/field.js",
+  "/static/js/outbox.js",
+  "/static/js/coverage.js",
   "/static/icons/icon-192.png",
   "/static/icons/icon-512.png",
 ];
@@ -42,6 +47,14 @@ self.addEventListener("activate", (event) => {
       ))
       .then(() => self.clients.claim()),
   );
+});
+
+// Background Sync: the field app's outbox lives in IndexedDB and needs the page's login, so
+// the worker wakes the open pages and they flush.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "shouwang-outbox") return;
+  event.waitUntil(self.clients.matchAll({ type: "window" })
+    .then((clients) => clients.forEach((c) => c.postMessage("flush-outbox"))));
 });
 
 self.addEventListener("message", (event) => {

@@ -1,0 +1,100 @@
+"""Visits (走访) and the monthly income-and-spending ledger (收支登记) they record."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Index, text
+from sqlmodel import Field, SQLModel
+
+from backend.core.models import area_field, created_at_field, enum_field, json_field, time_field
+
+
+class VisitKind(StrEnum):
+    home = "home"
+    phone = "phone"
+    other = "other"
+
+
+KIND_NAMES = {VisitKind.home: "入户走访", VisitKind.phone: "电话走访", VisitKind.other: "其他走访"}
+
+
+class Visit(SQLModel, table=True):
+    """One visit, append-only. The id is made on the phone, so a replay is recognised."""
+
+    __tablename__ = "visit"
+    __table_args__ = (Index("ix_visit_household_month", "household_id", "month"),)
+
+    # No default: the phone names the record (STYLE rule 8).
+    id: uuid.UUID = Field(primary_key=True)
+    household_id: uuid.UUID = Field(foreign_key="household.id", index=True)
+    area_code: str = area_field()
+    visitor_id: uuid.UUID = Field(foreign_key="app_user.id", index=True)
+    kind: VisitKind = enum_field()
+    visited_at: datetime = time_field(nullable=False, index=True)
+    # YYYY-MM of visited_at in China time: coverage counts by it.
+    month: str = Field(max_length=7, index=True)
+    reached: str | None = Field(default=None, max_length=40)
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_m: float | None = None
+    checklist: dict[str, Any] = json_field()
+    new_risks: list[str] = json_field(list)
+    help_given: str = Field(default="", max_length=2000)
+    notes: str = Field(default="", max_length=2000)
+    # Normalised notes text hashed, to find the same text pasted for many households.
+    notes_hash: str | None = Field(default=None, max_length=64, index=True)
+    photo_ids: list[str] = json_field(list)
+    family_agrees: bool
+    agreed_by: str | None = Field(default=None, max_length=40)
+    corrects_id: uuid.UUID | None = Field(default=None, foreign_key="visit.id", index=True)
+    # The self-report this visit opened for newly seen risks (wired at merge with reports).
+    report_id: uuid.UUID | None = Field(default=None, index=True)
+    # sha256 of the canonical JSON of what the phone sent: a replay must match it exactly.
+    payload_hash: str = Field(max_length=64)
+    created_at: datetime = created_at_field()
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One household's income and large spending for one month, in integer yuan. A later
+    entry for the same month supersedes the earlier one, which is kept."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        # At most one current entry per household and month.
+        Index(
+            "uq_ledger_entry_current",
+            "household_id",
+            "month",
+            unique=True,
+            sqlite_where=text("superseded_at IS NULL"),
+            postgresql_where=text("superseded_at IS NULL"),
+        ),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    household_id: uuid.UUID = Field(foreign_key="household.id", index=True)
+    area_code: str = area_field()
+    month: str = Field(max_length=7, index=True)
+    year: int = Field(index=True)
+    wage: int = 0
+    business: int = 0
+    property: int = 0
+    transfer: int = 0
+    business_cost: int = 0
+    medical_spending: int = 0
+    schooling_spending: int = 0
+    other_spending: int = 0
+    # Active members when recorded: the divisor of the per-capita figure.
+    household_size: int
+    # The same components as the same month last year: the seed-000 copy-paste sign.
+    copied_from_last_year: bool = False
+    # When the figures were taken (the visit's time): a late-synced older visit never
+    # supersedes a newer figure for the same month.
+    as_of: datetime = time_field(nullable=False)
+    visit_id: uuid.UUID | None = Field(default=None, foreign_key="visit.id", index=True)
+    recorded_by: uuid.UUID = Field(foreign_key="app_user.id", index=True)
+    superseded_at: datetime | None = time_field()
+    superseded_by: uuid.UUID | None = Field(default=None)
+    created_at: datetime = created_at_field()

@@ -1,0 +1,111 @@
+"""HTTP for visits, the monthly ledger and coverage: parse, call the service, answer."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from backend.accounts.deps import CurrentUser
+from backend.core.deps import PagingDep, SessionDep
+from backend.visits import service
+from backend.visits.schemas import (
+    BatchResult,
+    Coverage,
+    LedgerYear,
+    Month,
+    MyHouseholds,
+    VisitBatch,
+    VisitCreate,
+    VisitPublic,
+    VisitsPublic,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["visits"])
+AreaQuery = Annotated[str | None, Query(pattern=r"^\d{2,12}$", description="地区代码")]
+MonthQuery = Annotated[Month | None, Query(description="月份,如 2026-11")]
+
+
+@router.post(
+    "/visits",
+    response_model=VisitPublic,
+    status_code=201,
+    operation_id="record_visit",
+    responses={200: {"description": "同一编号、同样内容已收到过:返回已存的记录"}},
+)
+def record_visit(
+    session: SessionDep, user: CurrentUser, data: VisitCreate, response: Response
+) -> VisitPublic:
+    """Record a visit by its phone-made id; a replay answers 200, another payload 409."""
+    visit, created = service.create(session=session, actor=user, data=data)
+    response.status_code = 201 if created else 200
+    return service.public(session=session, visits=[visit])[0]
+
+
+@router.post("/visits/batch", response_model=BatchResult, operation_id="record_visits_batch")
+def record_visits_batch(session: SessionDep, user: CurrentUser, data: VisitBatch) -> BatchResult:
+    """Up to 200 visits at once, a result per item; a bad item is refused alone."""
+    return service.create_batch(session=session, actor=user, items=data.items)
+
+
+@router.get("/visits", response_model=VisitsPublic, operation_id="list_visits")
+def list_visits(
+    session: SessionDep,
+    user: CurrentUser,
+    paging: PagingDep,
+    household_id: uuid.UUID | None = None,
+    visitor_id: Annotated[uuid.UUID | None, Query(description="走访人")] = None,
+    helper_id: Annotated[uuid.UUID | None, Query(description="该户的帮扶责任人")] = None,
+    area: AreaQuery = None,
+    month: MonthQuery = None,
+) -> VisitsPublic:
+    """Visits in the caller's reach, by household, visitor (helper), village and month."""
+    rows, count = service.list_visits(
+        session=session,
+        user=user,
+        household_id=household_id,
+        visitor_id=visitor_id,
+        helper_id=helper_id,
+        area=area,
+        month=month,
+        offset=paging.offset,
+        limit=paging.limit,
+    )
+    return VisitsPublic(data=service.public(session=session, visits=rows), count=count)
+
+
+@router.get("/visits/my-households", response_model=MyHouseholds, operation_id="my_households")
+def my_households(session: SessionDep, user: CurrentUser, month: MonthQuery = None) -> MyHouseholds:
+    """The households the caller visits, with this month's state, for the phone to keep."""
+    return service.my_households(session=session, user=user, month=month)
+
+
+@router.get("/visits/coverage", response_model=Coverage, operation_id="visit_coverage")
+def coverage(
+    session: SessionDep, user: CurrentUser, area: AreaQuery = None, month: MonthQuery = None
+) -> Coverage:
+    """遍访: per helper and village, households due, visited, not visited, and the list."""
+    return service.coverage(session=session, user=user, area=area, month=month)
+
+
+@router.get("/visits/{visit_id}", response_model=VisitPublic, operation_id="get_visit")
+def get_visit(
+    session: SessionDep,
+    user: CurrentUser,
+    visit_id: Annotated[uuid.UUID, Path(description="走访记录编号")],
+) -> VisitPublic:
+    """One visit, with its ledger entry and the corrections that name it."""
+    visit = service.get_visible(session=session, user=user, visit_id=visit_id)
+    return service.public(session=session, visits=[visit])[0]
+
+
+@router.get(
+    "/households/{household_id}/ledger", response_model=LedgerYear, operation_id="household_ledger"
+)
+def household_ledger(
+    session: SessionDep,
+    user: CurrentUser,
+    household_id: Annotated[uuid.UUID, Path(description="户的编号(UUID)")],
+    year: Annotated[int, Query(ge=2000, le=2100, description="年度")],
+) -> LedgerYear:
+    """The year's monthly ledger and per-capita net income from it beside the declared."""
+    return service.ledger_year(session=session, user=user, household_id=household_id, year=year)

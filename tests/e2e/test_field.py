@@ -1,0 +1,212 @@
+"""The field app in a real phone-sized browser: a morning offline, nothing lost, sent at noon;
+a refused record waits in 「同步失败」 until corrected; an app update keeps the queue."""
+
+import io
+import re
+
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "Shouwang2026!"
+
+
+def _login(page, username: str = "helper_li") -> None:  # type: ignore[no-untyped-def]
+    page.goto("/field")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.locator(".household-row").first.wait_for()
+    # The service worker controls the page, so the shell is there when the network is not.
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+
+def _photo() -> dict:  # type: ignore[type-arg]
+    buf = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (120, 160, 90)).save(buf, "PNG")
+    return {"name": "house.png", "mimeType": "image/png", "buffer": buf.getvalue()}
+
+
+def _record(  # type: ignore[no-untyped-def]
+    page, row: int, note: str, *, when: str | None = None, photo: bool = False
+) -> None:
+    page.locator(".household-row").nth(row).click()
+    page.get_by_role("link", name="记录走访").click()
+    if when:
+        page.get_by_label("走访时间").fill(when)
+    if photo:
+        page.get_by_label("照片(最多 6 张)").set_input_files(_photo())
+        page.get_by_text("已选 1 张照片(已压缩)").wait_for()
+    page.get_by_label("住房安全 有问题").check()
+    page.get_by_label("住房安全问题说明").fill("厨房后墙有裂缝")
+    page.get_by_label("工资性收入").fill("2400")
+    page.get_by_label("医疗支出").fill("600")
+    page.get_by_label("走访情况").fill(note)
+    page.get_by_label("认可人").fill("户主本人")
+    page.get_by_role("button", name="保存走访记录").click()
+    page.locator(".household-row").first.wait_for()
+
+
+def _queued_ids(page) -> list[str]:  # type: ignore[no-untyped-def]
+    return page.evaluate(
+        """() => new Promise((resolve) => {
+            const req = indexedDB.open("shouwang-field");
+            req.onsuccess = () => {
+                const t = req.result.transaction("outbox").objectStore("outbox").getAllKeys();
+                t.onsuccess = () => resolve(t.result);
+            };
+        })"""
+    )
+
+
+def test_a_morning_offline_is_kept_across_a_reload_and_sent_when_online(  # type: ignore[no-untyped-def]
+    page, context, live_server
+) -> None:
+    _login(page)
+    context.set_offline(True)
+    for i in range(3):
+        _record(page, i, f"离线走访第 {i + 1} 户:户主在家,谈了春耕和务工", photo=i == 0)
+        page.get_by_text("已保存在手机上(离线)").wait_for()
+        page.get_by_text(f"待发送 {i + 1} 条").wait_for()
+    assert page.locator(".tag.state.pending").count() == 3
+    ids = _queued_ids(page)
+    assert len(ids) == 3
+
+    page.reload()  # still offline: the shell comes from the service worker, the queue from IndexedDB
+    page.get_by_text("待发送 3 条").wait_for()
+    assert page.locator(".household-row").count() >= 3
+    page.get_by_role("button", name="立即同步").click()
+    page.get_by_text("当前离线").wait_for()
+
+    context.set_offline(False)  # noon: the network is back
+    page.get_by_text("待发送 0 条").wait_for(timeout=15000)
+    page.get_by_text("已发送 3 条").wait_for()
+    with live_server.api("helper_li") as api:
+        photos = []
+        for visit_id in ids:
+            response = api.get(f"/api/v1/visits/{visit_id}")
+            assert response.status_code == 200
+            assert response.json()["notes"].startswith("离线走访第")
+            assert response.json()["ledger"]["wage"] == 2400
+            assert response.json()["checklist"]["housing"] == {
+                "ok": False,
+                "note": "厨房后墙有裂缝",
+            }
+            photos += response.json()["photo_ids"]
+        # The photo went up before its visit, shrunk on the phone to 1280 px on the long side.
+        assert len(photos) == 1
+        meta = api.get(f"/api/v1/files/{photos[0]}")
+        assert meta.status_code == 200 and meta.headers["content-type"] == "image/jpeg"
+        assert Image.open(io.BytesIO(meta.content)).size == (1280, 960)
+
+
+def test_a_refused_record_waits_with_its_reason_and_can_be_corrected(  # type: ignore[no-untyped-def]
+    page, live_server
+) -> None:
+    _login(page)
+    # A time before the household was registered: the server refuses it (422).
+    _record(page, 0, "时间填错了的记录", when="2020-03-01T09:30")
+    page.get_by_text("同步失败 1 条").wait_for()
+    page.get_by_text("待发送 0 条").wait_for()
+    page.get_by_text("同步失败 1 条").click()
+    page.get_by_text("原因:走访时间(visited_at):走访时间早于该户建档时间").wait_for()
+    page.get_by_role("button", name="修改").click()
+    page.get_by_text("上次被拒绝").wait_for()
+    page.get_by_label("走访时间").fill(_now_local(page))
+    page.get_by_role("button", name="保存走访记录").click()
+    page.get_by_text("已发送 1 条").wait_for()
+    assert page.locator("#failed-link").is_hidden()
+
+
+def _now_local(page) -> str:  # type: ignore[no-untyped-def]
+    return page.evaluate(
+        "(() => { const d = new Date(Date.now() - 60000 - new Date().getTimezoneOffset() * 60000);"
+        " return d.toISOString().slice(0, 16); })()"
+    )
+
+
+def test_an_app_update_while_records_wait_loses_none(page, context, live_server) -> None:  # type: ignore[no-untyped-def]
+    _login(page)
+    # The server cannot be reached for visits: records wait on the phone, backing off.
+    context.route("**/api/v1/visits/batch", lambda route: route.abort())
+    for i in range(2):
+        _record(page, i, f"等待更新时的走访 {i + 1}")
+    page.get_by_text("待发送 2 条").wait_for()
+    ids = _queued_ids(page)
+    old_caches = page.evaluate("caches.keys()")
+
+    # A new version of the app: a changed sw.js (new VERSION) installs and takes over.
+    # (Chromium's update() fetch bypasses routing; a registration's fetch does not, so the
+    # new version is registered under a new script URL, as a deploy with a new URL would.)
+    def changed_worker(route):  # type: ignore[no-untyped-def]
+        body = route.fetch().text()
+        body = re.sub(r'const VERSION = "[^"]+";', 'const VERSION = "e2e-update";', body)
+        route.fulfill(body=body, content_type="text/javascript")
+
+    context.route("**/sw.js*", changed_worker)
+    page.evaluate(
+        """async () => {
+            const reg = await navigator.serviceWorker.register("/sw.js?release=e2e", { scope: "/" });
+            const next = reg.installing || reg.waiting;
+            if (!next) throw new Error("no new service worker");
+            await new Promise((resolve) => {
+                const step = () => {
+                    if (next.state === "installed") next.postMessage("skip-waiting");
+                    if (next.state === "activated") resolve();
+                };
+                next.addEventListener("statechange", step);
+                step();
+            });
+        }"""
+    )
+    page.reload()
+    page.get_by_text("待发送 2 条").wait_for()
+    caches = page.evaluate("caches.keys()")
+    assert "shouwang-shell-e2e-update" in caches
+    assert not [c for c in old_caches if c.startswith("shouwang-shell") and c in caches]
+    assert sorted(_queued_ids(page)) == sorted(ids)
+
+    context.unroute("**/api/v1/visits/batch")
+    context.unroute("**/sw.js*")
+    page.get_by_role("button", name="立即同步").click()
+    page.get_by_text("待发送 0 条").wait_for(timeout=15000)
+    with live_server.api("helper_li") as api:
+        for visit_id in ids:
+            assert api.get(f"/api/v1/visits/{visit_id}").status_code == 200
+
+
+def test_the_township_sees_who_was_not_visited_this_month(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/staff")
+    page.get_by_label("用户名").fill("jiangkou_town")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="入户走访").click()
+    page.get_by_role("link", name="查看本辖区遍访情况").click()
+    page.get_by_text(re.compile(r"未走访 \d+ 户")).wait_for()
+    villages = page.locator("#villages").inner_text()
+    assert "冷水沟村委会" in villages
+    assert "李春生" in page.locator("#helpers").inner_text()
+    rows = page.locator("#not-visited tbody tr")
+    assert rows.count() >= 1 and "冷水沟村委会" in rows.first.inner_text()
+    # Another month, picked on the page.
+    page.get_by_label("月份").fill("2020-01")
+    page.get_by_role("button", name="查看").click()
+    page.get_by_text("2020-01 未走访的农户").wait_for()
+
+
+def test_an_expired_login_keeps_the_records_and_asks_to_log_in_again(page, context) -> None:  # type: ignore[no-untyped-def]
+    _login(page)
+    context.set_offline(True)
+    _record(page, 0, "登录过期前离线记下的走访")
+    page.get_by_text("待发送 1 条").wait_for()
+    # The morning is long: the token has expired by the time the network is back.
+    page.evaluate("localStorage.setItem('shouwang.token', 'expired-token')")
+    context.set_offline(False)
+    page.get_by_text("登录已过期,请重新登录").wait_for()
+    page.get_by_text("待发送 1 条").wait_for()
+    page.get_by_label("用户名").fill("helper_li")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_text("待发送 0 条").wait_for(timeout=15000)
+    page.get_by_text("已发送 1 条").wait_for()
