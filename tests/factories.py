@@ -53,8 +53,16 @@ def auth(u: User) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+_issued: set[str] = set()
+
+
 def id_number(born: date = date(1970, 3, 8), *, male: bool = True, region: str = "610923") -> str:
-    return make_id_number(_rng, region, born, male)
+    # Only 500 numbers exist per birth date and sex: never hand one out twice, or two
+    # households of a test could share a person and the test fail by chance.
+    while (number := make_id_number(_rng, region, born, male)) in _issued:
+        pass
+    _issued.add(number)
+    return number
 
 
 def member(relation: str = "head", *, born: date = date(1970, 3, 8), **kw) -> MemberCreate:  # type: ignore[no-untyped-def]
