@@ -17,9 +17,10 @@ from sqlalchemy import case, exists, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from backend.accounts import service as accounts_service
 from backend.accounts.models import Role, User
 from backend.areas import service as areas_service
-from backend.areas.models import Area, AreaLevel
+from backend.areas.models import AreaLevel
 from backend.audit import service as audit
 from backend.core import clock, security
 from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -736,7 +737,7 @@ def list_reports(
 def _user_refs(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, UserRef]:
     if not ids:
         return {}
-    rows = session.exec(select(User).where(col(User.id).in_(ids))).all()
+    rows = accounts_service.by_ids(session=session, ids=ids)
     return {u.id: UserRef(id=u.id, full_name=u.full_name, role=str(u.role)) for u in rows}
 
 
@@ -869,11 +870,7 @@ def numbers(
     ):
         durations[code].append((decided - submitted).total_seconds() / 86400)
 
-    villages = session.exec(
-        select(Area)
-        .where(within(Area.code, base), Area.level == AreaLevel.village)
-        .order_by(col(Area.code))
-    ).all()
+    villages = areas_service.villages_under(session=session, prefix=base)
     per: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for code, status, staff_opened, n, n_late in rows:
         c = per[code]
@@ -1021,16 +1018,9 @@ def poster(*, session: Session, code: str) -> PosterInfo:
     area = areas_service.get(session=session, code=code)
     if area is None or area.level != AreaLevel.village:
         raise NotFound("没有这个村(社区)")
-    cadre = session.exec(
-        select(User)
-        .where(
-            User.area_code == code,
-            User.role == Role.village_cadre,
-            col(User.is_active).is_(True),
-            col(User.phone).is_not(None),
-        )
-        .order_by(col(User.created_at))
-    ).first()
+    cadre = accounts_service.first_reachable(
+        session=session, area_code=code, role=Role.village_cadre
+    )
     return PosterInfo(
         code=code,
         village=area.name,
