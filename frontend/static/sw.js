@@ -3,9 +3,10 @@
 // 2. activate: delete caches of older versions;
 // 3. fetch: API calls go network-first (GETs fall back to the last copy offline); pages and
 //    static files come from the shell cache, refreshed from the network when it answers.
-// Offline writes are never the worker's business: pages keep them in an IndexedDB outbox.
+// Offline writes are never the worker's business: pages keep them in an IndexedDB outbox
+// and send them when open (the report page tells the farmer to open it again once online).
 
-const VERSION = "v3";
+const VERSION = "v4";
 const SHELL = `shouwang-shell-${VERSION}`;
 const DATA = `shouwang-data-${VERSION}`;
 
