@@ -310,6 +310,9 @@ def submit(
     if primary is not None and primary.id == report.id:
         # The same id was stored by a request that raced this one past the first check.
         return _replay(primary, digest), False
+    # Photos reach the disk before the insert below may collide with a racing copy. Files
+    # are stored by content (sha256), so that copy's identical photos are the same files;
+    # at worst a refused different payload leaves an unreferenced file, never a wrong one.
     for i, photo in enumerate(photos):
         stored = files_service.store(
             session=session,
