@@ -2,6 +2,7 @@
 
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 
 from sqlalchemy import func
@@ -20,6 +21,29 @@ from backend.core.settings import get_settings
 
 def get(*, session: Session, user_id: uuid.UUID) -> User | None:
     return session.get(User, user_id)
+
+
+def by_ids(*, session: Session, ids: Iterable[uuid.UUID]) -> list[User]:
+    wanted = set(ids)
+    if not wanted:
+        return []
+    return list(session.exec(select(User).where(col(User.id).in_(wanted))))
+
+
+def first_reachable(*, session: Session, area_code: str, role: Role) -> User | None:
+    """The longest-serving active account of `role` at exactly `area_code` with a phone: who
+    a poster or a letter names as the person to call."""
+    stmt = (
+        select(User)
+        .where(
+            User.area_code == area_code,
+            User.role == role,
+            col(User.is_active).is_(True),
+            col(User.phone).is_not(None),
+        )
+        .order_by(col(User.created_at))
+    )
+    return session.exec(stmt).first()
 
 
 def by_username(*, session: Session, username: str) -> User | None:

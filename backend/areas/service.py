@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from backend.areas.models import CODE_LENGTH, Area, AreaLevel
 from backend.core.errors import Invalid, NotFound
+from backend.core.scope import within
 
 
 def get(*, session: Session, code: str) -> Area | None:
@@ -54,6 +55,12 @@ def path(*, session: Session, code: str) -> list[Area]:
     prefixes = [code[:n] for n in CODE_LENGTH.values() if n < len(code)]
     above = session.exec(select(Area).where(col(Area.code).in_(prefixes))).all()
     return [*sorted(above, key=lambda a: len(a.code)), area]
+
+
+def villages_under(*, session: Session, prefix: str) -> list[Area]:
+    """Every village inside the area `prefix`, in code order."""
+    stmt = select(Area).where(within(Area.code, prefix), Area.level == AreaLevel.village)
+    return list(session.exec(stmt.order_by(col(Area.code))))
 
 
 def names(*, session: Session, codes: Iterable[str]) -> dict[str, str]:

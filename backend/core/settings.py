@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # several workers share a count through e.g. redis://127.0.0.1:6379.
     report_limit_per_phone: str = "5/day"
     report_limit_per_address: str = "30/hour"
+    # The public status look-up (receipt code + phone), so phones cannot be guessed.
+    lookup_limit_per_address: str = "60/hour"
+    lookup_limit_per_code: str = "20/hour"
     rate_limit_storage: str = "memory://"
 
     @model_validator(mode="after")

@@ -281,6 +281,39 @@ def set_risk_types(
         session.add(HouseholdRisk(household_id=household.id, risk_type=risk))
 
 
+def add_risk_types(
+    *,
+    session: Session,
+    household: Household,
+    risk_types: Sequence[RiskType],
+    actor: User,
+    reason: str,
+) -> list[RiskType]:
+    """A monitored household meets a new risk: the types are added to those it has, with an
+    audit row. Adds to the caller's transaction; the caller commits. Answers the new list."""
+    require_editor(actor)
+    if household.monitoring_status != MonitoringStatus.monitored:
+        raise Conflict("只有监测户才能增加风险类型", code="not_monitored")
+    before = risk_types_of(session=session, household_ids=[household.id])[household.id]
+    added = [RiskType(r) for r in dict.fromkeys(risk_types) if RiskType(r) not in before]
+    for risk in added:
+        session.add(HouseholdRisk(household_id=household.id, risk_type=risk))
+    household.updated_at = clock.now()
+    session.add(household)
+    after = sorted([*before, *added])
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="household",
+        entity_id=household.id,
+        area_code=household.area_code,
+        action="add_risk_types",
+        changes={"risk_types": [list(before), after], "reason": [None, reason]},
+    )
+    session.flush()
+    return after
+
+
 def risk_types_of(
     *, session: Session, household_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[RiskType]]:

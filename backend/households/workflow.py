@@ -185,8 +185,10 @@ def revert(
     monitoring_type: MonitoringType,
     risk_types: Sequence[RiskType],
     reason: str,
+    commit: bool = True,
 ) -> Household:
-    """回退: a cleared household goes back under monitoring."""
+    """回退: a cleared household goes back under monitoring. With commit=False it joins
+    the caller's transaction (a self-report's enrolment)."""
     service.require_editor(actor)
     if household.monitoring_status != MonitoringStatus.risk_cleared:
         raise Conflict("只有风险已消除的户才能回退", code="not_cleared")
@@ -211,7 +213,8 @@ def revert(
             "reason": [None, reason],
         },
     )
-    session.commit()
+    if commit:
+        session.commit()
     return household
 
 

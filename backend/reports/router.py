@@ -22,7 +22,7 @@ from backend.accounts.deps import CurrentUser
 from backend.core.deps import PagingDep, SessionDep
 from backend.core.errors import Invalid
 from backend.core.settings import get_settings
-from backend.reports import service, workflow
+from backend.reports import service, throttle, workflow
 from backend.reports.models import ReportStatus
 from backend.reports.schemas import (
     AssignInput,
@@ -142,6 +142,10 @@ _SUBMIT_BODY = {
 }
 
 
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
 @router.post(
     "/self-reports",
     response_model=SelfReportReceipt,
@@ -161,9 +165,8 @@ def submit_self_report(
     body: Annotated[ReportBody, Depends(_report_body)],
 ) -> SelfReportReceipt:
     """一键报贫 (no login): report a household's risk; answers the receipt code."""
-    address = request.client.host if request.client else "-"
     report, created = service.submit(
-        session=session, data=body.data, photos=body.photos, client_address=address
+        session=session, data=body.data, photos=body.photos, client_address=_client_address(request)
     )
     if not created:
         response.status_code = 200
@@ -171,14 +174,19 @@ def submit_self_report(
 
 
 @router.get(
-    "/self-reports/lookup", response_model=SelfReportLookup, operation_id="lookup_self_report"
+    "/self-reports/lookup",
+    response_model=SelfReportLookup,
+    operation_id="lookup_self_report",
+    responses={429: {"description": "查询太多(同一网络或同一受理编号),见 Retry-After"}},
 )
 def lookup_self_report(
+    request: Request,
     session: SessionDep,
     receipt_code: Annotated[str, Query(min_length=4, max_length=12, description="受理编号")],
     phone: Annotated[str, Query(min_length=11, max_length=11, description="报告时留的手机号")],
 ) -> SelfReportLookup:
     """Where a report stands (no login): status, step, deadline, decision and reason."""
+    throttle.admit_lookup(receipt_code=receipt_code, address=_client_address(request))
     return service.lookup(session=session, receipt_code=receipt_code, phone=phone)
 
 

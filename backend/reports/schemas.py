@@ -104,6 +104,8 @@ class SelfReportSummary(Output):
     overdue_days: int
     fast_track: bool
     household_id: uuid.UUID | None
+    # Withdrawn after its step's deadline had passed: closed, but it was late.
+    closed_overdue: bool = False
 
 
 class SelfReportsPublic(Output):
@@ -218,6 +220,7 @@ class WithdrawInput(Input):
 
 class MergeInput(Input):
     into_id: uuid.UUID
+    reason: Reason = Field(description="为什么是同一户的报告")
 
 
 class DeadlinePolicyInput(Input):
@@ -249,12 +252,19 @@ class AreaNumbers(Output):
     area_name: str
     level: str
     received: int
+    # Of those received: sent by farmers (or neighbours) themselves, and opened by cadres
+    # on a household's behalf.
+    from_farmers: int
+    opened_by_staff: int
     in_progress: int
     overdue: int
     enrolled: int
     rejected: int
+    withdrawn: int
+    # Withdrawn after the deadline of the step they were in: lateness that was closed.
+    withdrawn_overdue: int
     median_days_to_decision: float | None
-    # Villages only: reports received against the county's average per village.
+    # Villages only: farmers' own reports against the county's average per village.
     uptake: float | None = None
     silent: bool = False
 

@@ -10,21 +10,22 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import case, exists, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from backend.accounts import service as accounts_service
 from backend.accounts.models import Role, User
 from backend.areas import service as areas_service
-from backend.areas.models import Area, AreaLevel
+from backend.areas.models import AreaLevel
 from backend.audit import service as audit
 from backend.core import clock, security
 from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.ids import short_code
-from backend.core.scope import contains, within
+from backend.core.scope import contains, visible_or_404, within
 from backend.files import service as files_service
 from backend.households import service as households_service
 from backend.households.models import Household, Relation, RiskType
@@ -127,10 +128,6 @@ def list_policies(*, session: Session, scope: str) -> list[DeadlinePolicyPublic]
     ]
 
 
-def add_working_days(*, session: Session, area_code: str, start: date, days: int) -> date:
-    return workdays.add_working_days(session=session, area_code=area_code, start=start, days=days)
-
-
 def refresh_step_due(report: SelfReport) -> None:
     """Point `step_due_on` at the deadline of the step the report is in now."""
     if report.status in (ReportStatus.submitted, ReportStatus.verifying):
@@ -182,12 +179,15 @@ def _new_receipt_code(session: Session) -> str:
 def _open_report_of(
     *,
     session: Session,
+    area_code: str,
     id_hash: str | None,
     household_id: uuid.UUID | None,
     phone: str | None,
     name: str | None,
 ) -> SelfReport | None:
-    """An open report of the same person or household, which a new one joins."""
+    """An open report of the same person or household in the same village, which a new one
+    joins. Never one of another village: the new report's farmer could then read how
+    someone else's report was decided."""
     same = []
     if id_hash:
         same.append(SelfReport.id_number_hash == id_hash)
@@ -199,7 +199,7 @@ def _open_report_of(
         return None
     stmt = (
         select(SelfReport)
-        .where(col(SelfReport.status).in_(OPEN), or_(*same))
+        .where(SelfReport.area_code == area_code, col(SelfReport.status).in_(OPEN), or_(*same))
         .order_by(col(SelfReport.submitted_at))
     )
     return session.exec(stmt).first()
@@ -242,10 +242,12 @@ def _join(*, session: Session, primary: SelfReport, risk_types: Sequence[str], n
 def _deadlines(*, session: Session, area_code: str, on: date) -> tuple[date, date]:
     policy = policy_for(session=session, area_code=area_code)
     return (
-        add_working_days(
+        workdays.add_working_days(
             session=session, area_code=area_code, start=on, days=policy.village_check_days
         ),
-        add_working_days(session=session, area_code=area_code, start=on, days=policy.total_days),
+        workdays.add_working_days(
+            session=session, area_code=area_code, start=on, days=policy.total_days
+        ),
     )
 
 
@@ -256,7 +258,7 @@ def submit(
     under the same id returns the stored one. Every check runs before anything is written."""
     digest = _digest(data, photos)
     if data.id is not None:
-        existing = session.get(SelfReport, data.id)
+        existing = _stored(session, data.id)
         if existing is not None:
             return _replay(existing, digest), False
     areas_service.require_village(session=session, code=data.area_code)
@@ -273,6 +275,10 @@ def submit(
         if data.id_number
         else None
     )
+    # Linked only to a household of the village reported from: anyone may type any ID
+    # number, and a link elsewhere would let the enrolment change another area's household.
+    if household is not None and household.area_code != data.area_code:
+        household = None
     today = clock.today()
     village_due, decision_due = _deadlines(session=session, area_code=data.area_code, on=today)
     report = SelfReport(
@@ -295,11 +301,18 @@ def submit(
     )
     primary = _open_report_of(
         session=session,
+        area_code=data.area_code,
         id_hash=id_hash,
         household_id=report.household_id,
         phone=data.phone,
         name=data.name,
     )
+    if primary is not None and primary.id == report.id:
+        # The same id was stored by a request that raced this one past the first check.
+        return _replay(primary, digest), False
+    # Photos reach the disk before the insert below may collide with a racing copy. Files
+    # are stored by content (sha256), so that copy's identical photos are the same files;
+    # at worst a refused different payload leaves an unreferenced file, never a wrong one.
     for i, photo in enumerate(photos):
         stored = files_service.store(
             session=session,
@@ -359,6 +372,10 @@ def submit(
     return report, True
 
 
+def _stored(session: Session, report_id: uuid.UUID) -> SelfReport | None:
+    return session.get(SelfReport, report_id)
+
+
 def _replay(existing: SelfReport, digest: str) -> SelfReport:
     if existing.payload_digest != digest:
         raise Conflict(
@@ -385,7 +402,12 @@ def open_on_behalf(
     if not risks:
         raise Invalid("risk_types", "至少选择一种风险类型")
     primary = _open_report_of(
-        session=session, id_hash=None, household_id=household.id, phone=None, name=None
+        session=session,
+        area_code=household.area_code,
+        id_hash=None,
+        household_id=household.id,
+        phone=None,
+        name=None,
     )
     if primary is not None:
         before = list(primary.risk_types)
@@ -493,6 +515,9 @@ _STEP = {
 }
 
 
+MERGED_STEP = "您的报告已与同一户的报告合并办理。"
+
+
 def lookup(*, session: Session, receipt_code: str, phone: str) -> SelfReportLookup:
     """Where a report stands, for whoever holds its receipt code and phone number. A wrong
     phone answers exactly like an unknown code."""
@@ -522,13 +547,27 @@ def lookup(*, session: Session, receipt_code: str, phone: str) -> SelfReportLook
         for e in events
         if e.to_status
     ]
+    due = shown.step_due_on if shown.status in OPEN else None
+    decided = shown.status in DECIDED or shown.status == ReportStatus.withdrawn
+    if shown is not report:
+        # Merged: where the joint handling stands, never the other report's reason or
+        # referral, which may be about someone else's family.
+        return SelfReportLookup(
+            receipt_code=report.receipt_code,
+            status=shown.status,
+            status_name=STATUS_NAMES[shown.status],
+            step=f"{MERGED_STEP}目前:{STATUS_NAMES[shown.status]}",
+            next_step="如需了解详情,请联系村干部",
+            due_on=due,
+            overdue=due is not None and due < clock.today(),
+            decision=shown.status if decided else None,
+            reason=None,
+            referred_to=None,
+            steps=steps,
+        )
     step, next_step = _STEP.get(shown.status, ("", ""))
     if shown.status == ReportStatus.referred and shown.referred_to:
         step = f"已转介:{shown.referred_to}"
-    if shown is not report:
-        step = f"您的报告已与同一户先前的报告合并办理。{step}"
-    decided = shown.status in DECIDED or shown.status == ReportStatus.withdrawn
-    due = shown.step_due_on if shown.status in OPEN else None
     return SelfReportLookup(
         receipt_code=report.receipt_code,
         status=shown.status,
@@ -547,7 +586,7 @@ def lookup(*, session: Session, receipt_code: str, phone: str) -> SelfReportLook
 # --- texts to the farmer -----------------------------------------------------------------
 
 
-def _text(report: SelfReport, kind: str) -> str:
+def _text(report: SelfReport, kind: str, outcome: ReportStatus | None = None) -> str:
     code = report.receipt_code
     if kind == "receipt":
         if report.status == ReportStatus.merged:
@@ -562,10 +601,25 @@ def _text(report: SelfReport, kind: str) -> str:
         return f"【守望】您的报告({code})经核实不予纳入监测,理由:{report.decision_reason}"
     if kind == "referred":
         return f"【守望】您的报告({code})已转介:{report.referred_to}。{report.decision_reason}"
+    if kind == "withdrawn":
+        return (
+            f"【守望】您的报告({code})已撤回,原因:{report.decision_reason}。"
+            "如仍有困难,可以重新报告或联系村干部。"
+        )
+    if kind == "merged":
+        return f"【守望】您的报告({code})已与同一户的报告合并办理,凭原编号可继续查询进度。"
+    if kind == "merged_outcome" and outcome is not None:
+        # The outcome of the report this one joined: its status only, never its reason.
+        return (
+            f"【守望】您的报告({code})已合并办理,办理结果:{STATUS_NAMES[outcome]}。"
+            "详情请联系村干部。"
+        )
     return f"【守望】您的报告({code})状态:{STATUS_NAMES[report.status]}"
 
 
-def notify(*, session: Session, report: SelfReport, kind: str) -> bool:
+def notify(
+    *, session: Session, report: SelfReport, kind: str, outcome: ReportStatus | None = None
+) -> bool:
     """Text the farmer, after the change is committed. A failed send is logged and recorded;
     it never undoes or fails the change it reports."""
     phone = report.reporter_phone if report.on_behalf and report.reporter_phone else report.phone
@@ -574,7 +628,7 @@ def notify(*, session: Session, report: SelfReport, kind: str) -> bool:
     notifier = get_notifier()
     error = ""
     try:
-        notifier.send(phone=phone, text=_text(report, kind))
+        notifier.send(phone=phone, text=_text(report, kind, outcome))
     except NotifyError as exc:
         error = str(exc)
     except Exception as exc:  # a broken gateway must never cost the farmer their report
@@ -611,17 +665,21 @@ def visible(user: User) -> list[Any]:
     return cond
 
 
-def can_see(user: User, report: SelfReport) -> bool:
-    if not contains(user.scope, report.area_code):
-        return False
-    return user.role != Role.helper or report.assignee_id == user.id
-
-
 def get_visible(*, session: Session, user: User, report_id: uuid.UUID) -> SelfReport:
+    """The report, or the same 404 whether it is missing, outside the caller's area, or (for
+    a helper) not assigned to them."""
     report = session.get(SelfReport, report_id)
-    if report is None or not can_see(user, report):
-        raise NotFound("没有找到这份报告", code="report_not_found")
-    return report
+    if report is not None and user.role == Role.helper and report.assignee_id != user.id:
+        report = None
+    return visible_or_404(report, user.scope, "报告")
+
+
+def merged_into(*, session: Session, report: SelfReport) -> list[SelfReport]:
+    """The reports that joined this one (merged into it)."""
+    stmt = select(SelfReport).where(
+        SelfReport.merged_into_id == report.id, SelfReport.status == ReportStatus.merged
+    )
+    return list(session.exec(stmt.order_by(col(SelfReport.submitted_at))))
 
 
 def list_reports(
@@ -682,7 +740,7 @@ def list_reports(
 def _user_refs(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, UserRef]:
     if not ids:
         return {}
-    rows = session.exec(select(User).where(col(User.id).in_(ids))).all()
+    rows = accounts_service.by_ids(session=session, ids=ids)
     return {u.id: UserRef(id=u.id, full_name=u.full_name, role=str(u.role)) for u in rows}
 
 
@@ -712,6 +770,8 @@ def summaries(
             overdue_days=(today - r.step_due_on).days if is_overdue(r, today) else 0,
             fast_track=r.fast_track,
             household_id=r.household_id,
+            closed_overdue=r.status == ReportStatus.withdrawn
+            and _closed_late(r.verified_at, r.village_due_on, r.decision_due_on, r.decided_at),
         )
         for r in reports
     ]
@@ -793,15 +853,17 @@ def numbers(
     if until:
         cond.append(SelfReport.submitted_at < _start_of(until, plus_days=1))
     late = (col(SelfReport.step_due_on).is_not(None)) & (col(SelfReport.step_due_on) < today)
+    by_staff = opened_by_staff()
     rows = session.exec(
         select(
             SelfReport.area_code,
             SelfReport.status,
+            by_staff,
             func.count(),
             func.sum(case((late, 1), else_=0)),
         )
         .where(*cond)
-        .group_by(col(SelfReport.area_code), col(SelfReport.status))
+        .group_by(col(SelfReport.area_code), col(SelfReport.status), by_staff)
     ).all()
     durations: dict[str, list[float]] = defaultdict(list)
     for code, submitted, decided in session.exec(
@@ -811,15 +873,14 @@ def numbers(
     ):
         durations[code].append((decided - submitted).total_seconds() / 86400)
 
-    villages = session.exec(
-        select(Area)
-        .where(within(Area.code, base), Area.level == AreaLevel.village)
-        .order_by(col(Area.code))
-    ).all()
+    villages = areas_service.villages_under(session=session, prefix=base)
     per: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for code, status, n, n_late in rows:
+    for code, status, staff_opened, n, n_late in rows:
         c = per[code]
         c["received"] += n
+        c["opened_by_staff" if staff_opened else "from_farmers"] += n
+        if status == ReportStatus.withdrawn:
+            c["withdrawn"] += n
         c["overdue"] += int(n_late or 0)
         if status in OPEN:
             c["in_progress"] += n
@@ -827,11 +888,26 @@ def numbers(
             c["enrolled"] += n
         if status == ReportStatus.rejected:
             c["rejected"] += n
+    # A withdrawal after the deadline still counts as overdue: closing a late report must
+    # not make the lateness disappear from the numbers.
+    for code, verified_at, village_due, decision_due, closed_at in session.exec(
+        select(
+            SelfReport.area_code,
+            SelfReport.verified_at,
+            SelfReport.village_due_on,
+            SelfReport.decision_due_on,
+            SelfReport.decided_at,
+        ).where(*cond, SelfReport.status == ReportStatus.withdrawn)
+    ):
+        if _closed_late(verified_at, village_due, decision_due, closed_at):
+            per[code]["withdrawn_overdue"] += 1
+    # Uptake counts the farmers' own reports: a village where only cadres open reports on
+    # households' behalf is still one whose farmers are silent.
     county_totals: dict[str, int] = defaultdict(int)
     county_villages: dict[str, int] = defaultdict(int)
     for v in villages:
         county_villages[v.code[:6]] += 1
-        county_totals[v.code[:6]] += per[v.code]["received"]
+        county_totals[v.code[:6]] += per[v.code]["from_farmers"]
 
     def median(values: list[float]) -> float | None:
         return round(statistics.median(values), 1) if values else None
@@ -842,20 +918,24 @@ def numbers(
             continue
         c = per[v.code]
         avg = county_totals[v.code[:6]] / county_villages[v.code[:6]]
-        uptake = round(c["received"] / avg, 2) if avg else None
+        uptake = round(c["from_farmers"] / avg, 2) if avg else None
         village_rows.append(
             AreaNumbers(
                 area_code=v.code,
                 area_name=v.name,
                 level="village",
                 received=c["received"],
+                from_farmers=c["from_farmers"],
+                opened_by_staff=c["opened_by_staff"],
                 in_progress=c["in_progress"],
                 overdue=c["overdue"],
                 enrolled=c["enrolled"],
                 rejected=c["rejected"],
+                withdrawn=c["withdrawn"],
+                withdrawn_overdue=c["withdrawn_overdue"],
                 median_days_to_decision=median(durations[v.code]),
                 uptake=uptake,
-                silent=c["received"] == 0 or (uptake is not None and uptake < 0.5),
+                silent=c["from_farmers"] == 0 or (uptake is not None and uptake < 0.5),
             )
         )
     town_codes = sorted({r.area_code[:9] for r in village_rows})
@@ -869,10 +949,14 @@ def numbers(
                 area_name=town_names.get(t, t),
                 level="township",
                 received=sum(r.received for r in members),
+                from_farmers=sum(r.from_farmers for r in members),
+                opened_by_staff=sum(r.opened_by_staff for r in members),
                 in_progress=sum(r.in_progress for r in members),
                 overdue=sum(r.overdue for r in members),
                 enrolled=sum(r.enrolled for r in members),
                 rejected=sum(r.rejected for r in members),
+                withdrawn=sum(r.withdrawn for r in members),
+                withdrawn_overdue=sum(r.withdrawn_overdue for r in members),
                 median_days_to_decision=median(
                     [d for r in members for d in durations[r.area_code]]
                 ),
@@ -888,9 +972,35 @@ def numbers(
     )
 
 
-def _start_of(day: date, plus_days: int = 0):  # type: ignore[no-untyped-def]
-    from datetime import datetime, time, timedelta
+def opened_by_staff() -> Any:
+    """SQL: the report was opened by a cadre on a household's behalf (its submit event has
+    an actor), not sent by a farmer or a neighbour from the public form."""
+    return (
+        exists()
+        .where(
+            ReportEvent.report_id == SelfReport.id,
+            ReportEvent.action == "submit",
+            col(ReportEvent.actor_id).is_not(None),
+        )
+        .label("opened_by_staff")
+    )
 
+
+def _closed_late(
+    verified_at: datetime | None,
+    village_due: date,
+    decision_due: date,
+    closed_at: datetime | None,
+) -> bool:
+    """Whether a report closed at `closed_at` had passed the deadline of the step it was in:
+    the village check until it was verified, the whole procedure after."""
+    if closed_at is None:
+        return False
+    due = village_due if verified_at is None else decision_due
+    return closed_at.astimezone(clock.CHINA).date() > due
+
+
+def _start_of(day: date, plus_days: int = 0) -> datetime:
     return datetime.combine(day + timedelta(days=plus_days), time(0), tzinfo=clock.CHINA)
 
 
@@ -908,19 +1018,12 @@ class PosterInfo:
 
 def poster(*, session: Session, code: str) -> PosterInfo:
     """What a village's poster shows: its name and its village cadre's phone."""
-    area = session.get(Area, code)
+    area = areas_service.get(session=session, code=code)
     if area is None or area.level != AreaLevel.village:
         raise NotFound("没有这个村(社区)")
-    cadre = session.exec(
-        select(User)
-        .where(
-            User.area_code == code,
-            User.role == Role.village_cadre,
-            col(User.is_active).is_(True),
-            col(User.phone).is_not(None),
-        )
-        .order_by(col(User.created_at))
-    ).first()
+    cadre = accounts_service.first_reachable(
+        session=session, area_code=code, role=Role.village_cadre
+    )
     return PosterInfo(
         code=code,
         village=area.name,

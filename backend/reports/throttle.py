@@ -1,7 +1,10 @@
-"""Rate limits on the public report form, per phone number and per client address."""
+"""Rate limits on the public report form and the status look-up, per phone number, per
+receipt code and per client address (an IPv6 client by its /64, which one subscriber holds)."""
 
+import ipaddress
 import math
 import time
+from collections.abc import Callable
 from functools import lru_cache
 
 from limits import parse
@@ -21,31 +24,77 @@ def _limiter() -> MovingWindowRateLimiter:
     return MovingWindowRateLimiter(_storage(get_settings().rate_limit_storage))
 
 
-def _checks(phone: str, address: str) -> list[tuple[str, str, str]]:
-    settings = get_settings()
-    return [
-        (settings.report_limit_per_phone, "report-phone", phone),
-        (settings.report_limit_per_address, "report-address", address),
-    ]
+def address_key(address: str) -> str:
+    """The key a client address is counted under. An IPv6 subscriber is handed a whole /64
+    and can pick a fresh address in it for every request, so the /64 is the unit; an
+    IPv4-mapped IPv6 address counts as the IPv4 address it carries."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
-def admit_report(*, phone: str, address: str) -> None:
-    """Count one report against both limits, or refuse it with 429 and Retry-After."""
+def _admit(checks: list[tuple[str, str, str]], refuse: Callable[[str, int], TooMany]) -> None:
+    """Count one request against every limit, or refuse it (none counted) with 429."""
     limiter = _limiter()
-    checks = [(parse(rule), kind, key) for rule, kind, key in _checks(phone, address)]
-    for item, kind, key in checks:
+    parsed = [(parse(rule), kind, key) for rule, kind, key in checks]
+    for item, kind, key in parsed:
         if not limiter.test(item, kind, key):
             stats = limiter.get_window_stats(item, kind, key)
             wait = max(1, math.ceil(stats.reset_time - time.time()))
-            who = "这个手机号" if kind == "report-phone" else "这台设备所在的网络"
-            raise TooMany(
-                f"{who}提交的报告太多了,请 {_readable(wait)}后再试,或直接联系村干部",
-                code="too_many_reports",
-                detail={"retry_after": wait, "limit": kind},
-                headers={"Retry-After": str(wait)},
-            )
-    for item, kind, key in checks:
+            error = refuse(kind, wait)
+            error.detail = {"retry_after": wait, "limit": kind}
+            error.headers = {"Retry-After": str(wait)}
+            raise error
+    for item, kind, key in parsed:
         limiter.hit(item, kind, key)
+
+
+def admit_report(*, phone: str, address: str) -> None:
+    """Count one report against the phone's and the address's limits, or refuse it with
+    429 and Retry-After."""
+    settings = get_settings()
+
+    def refuse(kind: str, wait: int) -> TooMany:
+        who = "这个手机号" if kind == "report-phone" else "这台设备所在的网络"
+        return TooMany(
+            f"{who}提交的报告太多了,请 {_readable(wait)}后再试,或直接联系村干部",
+            code="too_many_reports",
+        )
+
+    _admit(
+        [
+            (settings.report_limit_per_phone, "report-phone", phone),
+            (settings.report_limit_per_address, "report-address", address_key(address)),
+        ],
+        refuse,
+    )
+
+
+def admit_lookup(*, receipt_code: str, address: str) -> None:
+    """Count one status look-up against the address's and the receipt code's limits: a
+    receipt code with guessed phone numbers, or many codes from one network, is refused
+    with 429 and Retry-After long before the guessing could pay."""
+    settings = get_settings()
+
+    def refuse(kind: str, wait: int) -> TooMany:
+        return TooMany(
+            f"查询次数太多了,请 {_readable(wait)}后再试,或直接联系村干部",
+            code="too_many_lookups",
+        )
+
+    _admit(
+        [
+            (settings.lookup_limit_per_address, "lookup-address", address_key(address)),
+            (settings.lookup_limit_per_code, "lookup-code", receipt_code.strip().upper()),
+        ],
+        refuse,
+    )
 
 
 def _readable(seconds: int) -> str:

@@ -10,18 +10,19 @@ from typing import Any
 
 from sqlmodel import Session
 
+from backend.accounts import service as accounts_service
 from backend.accounts.models import Role, User
 from backend.audit import service as audit
 from backend.core import clock, security
-from backend.core.errors import Conflict, Forbidden, Invalid
+from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.scope import contains
-from backend.files.models import StoredFile
+from backend.files import service as files_service
 from backend.households import service as households_service
 from backend.households import workflow as households_workflow
-from backend.households.models import Household, RiskType
+from backend.households.models import Household, MonitoringStatus, RiskType
 from backend.households.schemas import HouseholdCreate, MemberCreate
 from backend.reports import service
-from backend.reports.models import OPEN, STATUS_NAMES, ReportStatus, SelfReport
+from backend.reports.models import DECIDED, OPEN, STATUS_NAMES, ReportStatus, SelfReport
 from backend.reports.schemas import (
     AssignInput,
     CommunityReviewInput,
@@ -34,6 +35,7 @@ from backend.reports.schemas import (
     VerifyInput,
     WithdrawInput,
 )
+from backend.workdays import service as workdays
 
 S = ReportStatus
 VILLAGE_UP = frozenset({Role.village_cadre, Role.township_officer, Role.county_officer, Role.admin})
@@ -43,6 +45,10 @@ COUNTY = frozenset({Role.county_officer, Role.admin})
 VERIFIERS = frozenset({Role.village_cadre, Role.helper, Role.grid_worker})
 # Where a fast-tracked report owes its civic steps, and where they may be recorded.
 CIVIC_STATES = frozenset({S.verifying, S.township_review})
+# A village cadre may close a report (withdraw, merge) only while it is still the
+# village's; once the township has it, closing it is the township's or the county's call,
+# so a report the village let run late cannot be made to disappear there.
+VILLAGE_STATES = frozenset({S.submitted, S.verifying})
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,8 @@ def _role_ok(action: str, report: SelfReport, user: User) -> bool:
         return report.assignee_id == user.id
     if action in ("reject", "refer") and report.status == S.county_approval:
         return user.role in COUNTY  # once with the county, only the county decides
+    if action in ("withdraw", "merge") and report.status not in VILLAGE_STATES:
+        return user.role in TOWNSHIP_UP
     if action in ("community_review", "public_notice") and report.status == S.enrolled:
         return service.backfill_pending(report)
     return True
@@ -110,6 +118,11 @@ def _check(action: str, report: SelfReport, user: User) -> None:
     if not _role_ok(action, report, user):
         if report.status == S.enrolled:
             raise Conflict("绿色通道之外,纳入后不再补录评议和公示", code="no_backfill_pending")
+        if action in ("withdraw", "merge"):
+            raise Forbidden(
+                f"报告已到{STATUS_NAMES[report.status]}阶段,村里不能{rule.name},请联系乡镇",
+                code="role_forbidden",
+            )
         raise Forbidden(f"报告已报县里审定,乡镇不能{rule.name}", code="role_forbidden")
 
 
@@ -171,6 +184,12 @@ def _finish(
     session.commit()
     if notice:
         service.notify(session=session, report=report, kind=notice)
+    if report.status in DECIDED or report.status == S.withdrawn:
+        # Whoever's report was merged into this one hears the outcome too (status only).
+        for joined in service.merged_into(session=session, report=report):
+            service.notify(
+                session=session, report=joined, kind="merged_outcome", outcome=report.status
+            )
     return report
 
 
@@ -203,9 +222,10 @@ def _transition(action: str) -> Callable[..., Any]:
 def _check_files(session: Session, report: SelfReport, ids: list[uuid.UUID], field: str) -> None:
     """Attachments must have been uploaded for this report's village."""
     for i, file_id in enumerate(ids):
-        row = session.get(StoredFile, file_id)
-        if row is None or row.area_code != report.area_code:
-            raise Invalid(f"{field}.{i}", "没有这个附件,或附件不属于这个村")
+        try:
+            files_service.get_visible(session=session, scope=report.area_code, file_id=file_id)
+        except NotFound as exc:
+            raise Invalid(f"{field}.{i}", "没有这个附件,或附件不属于这个村") from exc
 
 
 @_transition("assign")
@@ -213,7 +233,7 @@ def assign(
     *, session: Session, report: SelfReport, actor: User, data: AssignInput
 ) -> tuple[str, None]:
     """安排入户核实: a village cadre, helper or grid worker of the village goes to see."""
-    person = session.get(User, data.assignee_id)
+    person = accounts_service.get(session=session, user_id=data.assignee_id)
     if (
         person is None
         or not person.is_active
@@ -297,19 +317,39 @@ def forward(
     return data.note, None
 
 
+NOT_HERE = "没有这户,或该户不在报告所在的村"
+
+
+def _household_in_village(
+    *, session: Session, report: SelfReport, actor: User, household_id: uuid.UUID
+) -> Household | None:
+    """The household, if the actor may see it and it lies in the report's own village."""
+    try:
+        household = households_service.get_visible(
+            session=session, user=actor, household_id=household_id
+        )
+    except NotFound:
+        return None
+    return household if household.area_code == report.area_code else None
+
+
 def _household_for(
     *, session: Session, report: SelfReport, actor: User, data: EnrollInput
 ) -> Household:
-    """The household to enroll: named, already linked, found by ID number, or new."""
+    """The household to enroll: named, already linked, found by ID number, or new. Only a
+    household of the report's own village, within the actor's reach, is ever changed."""
     if data.household_id is not None:
-        household = households_service.get_visible(
-            session=session, user=actor, household_id=data.household_id
+        household = _household_in_village(
+            session=session, report=report, actor=actor, household_id=data.household_id
         )
-        if household.area_code != report.area_code:
-            raise Invalid("household_id", "该户不在报告所在的村")
+        if household is None:
+            # The same answer whether it is missing, out of reach or in another village.
+            raise Invalid("household_id", NOT_HERE)
         return household
     if report.household_id is not None:
-        linked = session.get(Household, report.household_id)
+        linked = _household_in_village(
+            session=session, report=report, actor=actor, household_id=report.household_id
+        )
         if linked is not None:
             return linked
     number = (
@@ -318,6 +358,13 @@ def _household_for(
     if number:
         found = households_service.household_of_person(session=session, id_number=number)
         if found is not None:
+            if found.area_code != report.area_code or not contains(actor.scope, found.area_code):
+                raise Conflict(
+                    "报告人的身份证号登记在其他村的农户中,不能在本村纳入;"
+                    "请核实身份证号,或请该户所在地办理",
+                    code="household_in_other_village",
+                    detail={"field": "household_id"},
+                )
             return found
     elif data.head_birth_date is None or data.head_sex is None:
         raise Invalid("head_birth_date", "报告没有身份证号,新建户需填写户主出生日期和性别")
@@ -344,18 +391,37 @@ def _household_for(
 def _enroll_household(
     *, session: Session, report: SelfReport, actor: User, data: EnrollInput
 ) -> None:
+    """Creates or updates the household: a new or unmonitored one is enrolled, a cleared
+    one goes back under monitoring (回退), a monitored one gets the report's risk types
+    added. Each through the households domain, which writes its own audit row."""
     household = _household_for(session=session, report=report, actor=actor, data=data)
     risks = data.risk_types or [RiskType(r) for r in report.risk_types]
-    households_workflow.enroll(
-        session=session,
-        household=household,
-        monitoring_type=data.monitoring_type,
-        risk_types=risks,
-        actor=actor,
-        plan_due_on=data.plan_due_on,
-        reason=f"一键报贫 {report.receipt_code}",
-        commit=False,
-    )
+    reason = f"一键报贫 {report.receipt_code}"
+    if household.monitoring_status == MonitoringStatus.monitored:
+        households_service.add_risk_types(
+            session=session, household=household, risk_types=risks, actor=actor, reason=reason
+        )
+    elif household.monitoring_status == MonitoringStatus.risk_cleared:
+        households_workflow.revert(
+            session=session,
+            household=household,
+            actor=actor,
+            monitoring_type=data.monitoring_type,
+            risk_types=risks,
+            reason=reason,
+            commit=False,
+        )
+    else:
+        households_workflow.enroll(
+            session=session,
+            household=household,
+            monitoring_type=data.monitoring_type,
+            risk_types=risks,
+            actor=actor,
+            plan_due_on=data.plan_due_on,
+            reason=reason,
+            commit=False,
+        )
     report.household_id = household.id
     report.risk_types = [r.value for r in risks]
     report.status = S.enrolled
@@ -378,7 +444,7 @@ def fast_track(
     """绿色通道: the county enrolls first; 民主评议 and 公示 follow by the backfill deadline."""
     policy = service.policy_for(session=session, area_code=report.area_code)
     report.fast_track = True
-    report.backfill_due_on = service.add_working_days(
+    report.backfill_due_on = workdays.add_working_days(
         session=session, area_code=report.area_code, start=clock.today(), days=policy.backfill_days
     )
     _enroll_household(session=session, report=report, actor=actor, data=data)
@@ -408,34 +474,85 @@ def refer(
     return f"转介:{data.referred_to}", "referred"
 
 
+def _late_note(report: SelfReport) -> str:
+    """Said on the timeline and in the audit row when an overdue report is closed."""
+    if not service.is_overdue(report):
+        return ""
+    return f"(关闭时已逾期 {(clock.today() - report.step_due_on).days} 天)"  # type: ignore[operator]
+
+
 @_transition("withdraw")
 def withdraw(
     *, session: Session, report: SelfReport, actor: User, data: WithdrawInput
-) -> tuple[str, None]:
-    """撤回, at the farmer's wish, recorded by staff with the reason."""
+) -> tuple[str, str]:
+    """撤回, at the farmer's wish, recorded by staff with the reason; the farmer is told."""
+    late = _late_note(report)
     report.status = S.withdrawn
     report.decision_reason = data.reason
-    return data.reason, None
+    # When it was closed: numbers tell a report withdrawn after its deadline.
+    report.decided_at, report.decided_by = clock.now(), actor.id
+    return data.reason + late, "withdrawn"
 
 
 @_transition("merge")
 def merge(
     *, session: Session, report: SelfReport, actor: User, data: MergeInput
-) -> tuple[str, None]:
-    """合并: a report staff recognise as the same household's joins the other open one."""
+) -> tuple[str, str]:
+    """合并: a report staff recognise as the same household's joins the other open one, of
+    the same household or at least the same village. The other keeps the earlier
+    deadlines, so an overdue report cannot vanish into a fresher one."""
     other = service.get_visible(session=session, user=actor, report_id=data.into_id)
     if other.id == report.id or other.status not in OPEN:
         raise Conflict("只能并入另一份办理中的报告", code="merge_target_closed")
+    same_household = report.household_id is not None and report.household_id == other.household_id
+    if not same_household and other.area_code != report.area_code:
+        raise Conflict("只能并入同一户或同一村的报告", code="merge_other_village")
+    late = _late_note(report)
+    other_before = {
+        "risk_types": list(other.risk_types),
+        "village_due_on": other.village_due_on,
+        "decision_due_on": other.decision_due_on,
+        "step_due_on": other.step_due_on,
+    }
     service._join(session=session, primary=other, risk_types=report.risk_types, note=report.note)
     other.photo_ids = [*other.photo_ids, *report.photo_ids]
+    other.village_due_on = min(other.village_due_on, report.village_due_on)
+    other.decision_due_on = min(other.decision_due_on, report.decision_due_on)
+    service.refresh_step_due(other)
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="self_report",
+        entity_id=other.id,
+        area_code=other.area_code,
+        action="joined",
+        changes={
+            **audit.diff(
+                other_before,
+                {
+                    "risk_types": list(other.risk_types),
+                    "village_due_on": other.village_due_on,
+                    "decision_due_on": other.decision_due_on,
+                    "step_due_on": other.step_due_on,
+                },
+            ),
+            "merged_report_id": [None, report.id],
+        },
+    )
+    # Reports already merged into this one follow it to the other.
+    moved = service.merged_into(session=session, report=report)
+    for joined in moved:
+        joined.merged_into_id = other.id
+        session.add(joined)
     service.add_event(
         session=session,
         report=other,
         action="joined",
         actor=actor,
-        note=f"报告 {report.receipt_code} 并入本报告",
-        data={"report_id": str(report.id)},
+        note=f"报告 {report.receipt_code} 并入本报告:{data.reason}",
+        data={"report_id": str(report.id), "moved": [str(j.id) for j in moved]},
     )
     report.status = S.merged
     report.merged_into_id = other.id
-    return f"并入报告 {other.receipt_code}", None
+    report.decision_reason = data.reason
+    return f"并入报告 {other.receipt_code}:{data.reason}{late}", "merged"

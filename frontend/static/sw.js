@@ -5,9 +5,10 @@
 //    for offline; every other API call goes to the network only, so nobody's personal data
 //    is left in a cache that outlives a logout; pages and static files come from the shell
 //    cache, refreshed from the network when it answers.
-// Offline writes are never the worker's business: pages keep them in an IndexedDB outbox.
+// Offline writes are never the worker's business: pages keep them in an IndexedDB outbox
+// and send them when open (the report page tells the farmer to open it again once online).
 
-const VERSION = "v4";
+const VERSION = "v5";
 const SHELL = `shouwang-shell-${VERSION}`;
 const DATA = `shouwang-data-${VERSION}`;
 

@@ -18,7 +18,7 @@ def _fill(page, name: str, phone: str) -> int:  # type: ignore[no-untyped-def]
     taps = 0
     page.get_by_text("生病", exact=True).click()
     taps += 1
-    page.get_by_role("button", name="发送").click()
+    page.get_by_role("button", name="发送", exact=True).click()
     taps += 1
     return taps
 
@@ -66,7 +66,10 @@ def test_a_report_filed_offline_is_sent_when_the_network_returns(
     context.set_offline(True)
     _fill(page, "离线户", "13622223333")
     page.get_by_text("没有网络,报告已保存在手机上").wait_for()
+    assert "联网后打开这个页面" in page.locator("#report-message").inner_text()
     assert "等待发送" in page.locator("#outbox-list").inner_text()
+    # Kept on the phone, the form is emptied so a second tap cannot double it.
+    assert page.get_by_label("姓名", exact=True).input_value() == ""
     with live_server.api("lengshuigou_cadre") as api:
         assert api.get("/api/v1/self-reports", params={"q": "13622223333"}).json()["count"] == 0
     context.set_offline(False)
@@ -110,3 +113,65 @@ def test_without_the_poster_the_village_is_found_by_name(page, live_server) -> N
     page.wait_for_function(
         "document.getElementById('village-name').textContent.includes('冷水沟村')"
     )
+
+
+def _open_form(page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"/report?village={LENGSHUIGOU}")
+    page.wait_for_function(
+        "document.getElementById('village-name').textContent.includes('冷水沟村')"
+    )
+
+
+def test_without_phone_storage_the_report_is_sent_directly(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    page.add_init_script(
+        "Object.defineProperty(window, 'indexedDB', {get() {"
+        " return {open() { throw new Error('IndexedDB disabled'); }}; }});"
+    )
+    _open_form(page)
+    _fill(page, "无存储户", "13644445555")
+    page.locator("#receipt-code").wait_for()
+    with live_server.api("lengshuigou_cadre") as api:
+        assert api.get("/api/v1/self-reports", params={"q": "13644445555"}).json()["count"] == 1
+
+
+def test_a_busy_server_is_told_apart_from_no_network(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    answers = [
+        (
+            429,
+            {"Retry-After": "120"},
+            "这个手机号提交的报告太多了,请 2 分钟后再试,或直接联系村干部",
+        ),
+        (503, {}, "系统繁忙,请稍后再试"),
+    ]
+
+    def refuse(route) -> None:  # type: ignore[no-untyped-def]
+        if route.request.method != "POST":
+            return route.continue_()
+        status, headers, message = answers[0]
+        route.fulfill(
+            status=status,
+            headers={"Content-Type": "application/json", **headers},
+            body=json.dumps({"error": "x", "message": message, "detail": None}),
+        )
+
+    page.route("**/api/v1/self-reports", refuse)
+    _open_form(page)
+    _fill(page, "限流户", "13655556666")
+    message = page.locator("#report-message")
+    page.get_by_text("报告已保存在手机上,2 分钟后打开这个页面会自动再发").wait_for()
+    assert "提交的报告太多了" in message.inner_text() and "没有网络" not in message.inner_text()
+    # The form is emptied: a second tap cannot send the same report again as a new one.
+    assert page.get_by_label("姓名", exact=True).input_value() == ""
+    assert "后自动再发" in page.locator("#outbox-list").inner_text()
+    answers.pop(0)
+    _fill(page, "出错户", "13655557777")
+    page.get_by_text("服务器暂时出了问题。报告已保存在手机上").wait_for()
+    assert page.locator("#outbox-list li").count() == 2
+    # Told to wait, neither is sent again before its time, even on 「立即发送」.
+    page.unroute("**/api/v1/self-reports")
+    page.get_by_role("button", name="立即发送").click()
+    page.wait_for_timeout(500)
+    with live_server.api("lengshuigou_cadre") as api:
+        assert api.get("/api/v1/self-reports", params={"q": "13655556666"}).json()["count"] == 0

@@ -526,17 +526,152 @@ def test_wrong_role_and_outside_scope_are_refused(
     assert client.get(f"/api/v1/self-reports/{rid}").status_code == 401
 
 
-def test_withdraw_and_merge_by_staff(client: TestClient, session: Session, staff: Staff) -> None:
+def test_withdraw_and_merge_by_staff(
+    client: TestClient, session: Session, staff: Staff, texts
+) -> None:  # type: ignore[no-untyped-def]
+    # The same household reported twice under different names (the wife, then the husband):
+    # not joined by itself, so staff merge them; same village, so it is allowed.
     a = submit(client).json()["id"]
     b = submit(client, name="王桂兰", phone="13900000011").json()["id"]
-    r = act(client, staff.cadre, b, "merge", {"into_id": a})
+    assert act(client, staff.cadre, b, "merge", {"into_id": a}).status_code == 422  # no reason
+    r = act(client, staff.cadre, b, "merge", {"into_id": a, "reason": "同一户,夫妻分别上报"})
     assert (
         r.status_code == 200 and r.json()["status"] == "merged" and r.json()["merged_into_id"] == a
     )
-    assert act(client, staff.cadre, a, "merge", {"into_id": b}).status_code == 409
+    assert texts.sent[-1][0] == "13900000011" and "合并办理" in texts.sent[-1][1]
+    again = act(client, staff.cadre, a, "merge", {"into_id": b, "reason": "x"})
+    assert again.status_code == 409
     r = act(client, staff.cadre, a, "withdraw", {"reason": "家里已自行解决"})
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
+    assert texts.sent[-2] == (
+        "13912345678",
+        f"【守望】您的报告({get(session, SelfReport, a).receipt_code})已撤回,"
+        "原因:家里已自行解决。如仍有困难,可以重新报告或联系村干部。",
+    )
+    # The merged report's farmer hears the outcome, without the other report's reason.
+    assert texts.sent[-1][0] == "13900000011" and "已撤回" in texts.sent[-1][1]
+    assert "自行解决" not in texts.sent[-1][1]
     assert act(client, staff.cadre, a, "withdraw", {"reason": "再撤一次"}).status_code == 409
+    kinds = [n.kind for n in rows(session, select(ReportNotice).order_by(ReportNotice.at))]
+    assert kinds[-3:] == ["merged", "withdrawn", "merged_outcome"]
+
+
+def test_staff_merge_only_within_the_same_household_or_village(
+    client: TestClient, session: Session, staff: Staff
+) -> None:
+    here = submit(client).json()["id"]
+    there = submit(client, area_code=f.YANJIAPING, name="严", phone="13900000200").json()["id"]
+    before = count(session, AuditEntry)
+    r = act(client, staff.county, here, "merge", {"into_id": there, "reason": "同一人"})
+    assert r.status_code == 409 and r.json()["error"] == "merge_other_village"
+    assert get(session, SelfReport, here).status == "submitted"
+    assert count(session, AuditEntry) == before
+
+
+def test_a_village_cadre_withdraws_only_while_the_report_is_the_villages(
+    client: TestClient, session: Session, staff: Staff, texts
+) -> None:  # type: ignore[no-untyped-def]
+    early = submit(client, name="早", phone="13900000401").json()["id"]
+    assert act(client, staff.cadre, early, "withdraw", {"reason": "本人要求"}).status_code == 200
+    rid = _to_township(client, staff)
+    r = act(client, staff.cadre, rid, "withdraw", {"reason": "本人要求"})
+    assert r.status_code == 403 and r.json()["error"] == "role_forbidden"
+    other = submit(client, name="王桂兰", phone="13900000011").json()["id"]
+    r = act(client, staff.cadre, rid, "merge", {"into_id": other, "reason": "同一户"})
+    assert r.status_code == 403
+    detail = client.get(f"/api/v1/self-reports/{rid}", headers=f.auth(staff.cadre)).json()
+    assert "withdraw" not in detail["actions"] and "merge" not in detail["actions"]
+    assert get(session, SelfReport, rid).status == "township_review"
+    _civic(client, staff, rid)
+    assert act(client, staff.town, rid, "forward", {}).status_code == 200
+    # At county approval the county (or the township) may still record the farmer's wish.
+    r = act(client, staff.county, rid, "withdraw", {"reason": "本人外出务工,不再需要"})
+    assert r.status_code == 200 and r.json()["status"] == "withdrawn"
+    assert "不再需要" in texts.sent[-1][1]
+
+
+def test_a_decision_texts_the_reporters_of_merged_reports_status_only(
+    client: TestClient, session: Session, staff: Staff, texts
+) -> None:  # type: ignore[no-untyped-def]
+    rid = _to_township(client, staff)
+    joined = submit(client, name="王桂兰", phone="13900000011").json()
+    r = act(client, staff.cadre, joined["id"], "merge", {"into_id": rid, "reason": "同一户"})
+    assert r.status_code == 200, r.text
+    r = act(
+        client, staff.town, rid, "refer", {"referred_to": "民政临时救助", "reason": "一次性困难"}
+    )
+    assert r.status_code == 200, r.text
+    to_joined = [t for p, t in texts.sent if p == "13900000011"]
+    assert "已转介其他帮扶" in to_joined[-1]
+    assert "民政" not in to_joined[-1] and "一次性困难" not in to_joined[-1]
+    look = client.get(
+        "/api/v1/self-reports/lookup",
+        params={"receipt_code": joined["receipt_code"], "phone": "13900000011"},
+    )
+    body = look.json()
+    assert body["status"] == "referred" and "合并办理" in body["step"]
+    assert body["reason"] is None and body["referred_to"] is None
+    assert "民政" not in look.text and "一次性困难" not in look.text
+
+
+def test_an_overdue_report_closed_or_merged_still_shows_its_lateness(
+    client: TestClient, session: Session, staff: Staff
+) -> None:
+    town, county = f.auth(staff.town), f.auth(staff.county)  # tokens made by the real clock
+    clock.freeze(datetime(2024, 9, 27, 2, 0, tzinfo=UTC))
+    late = submit(client).json()["id"]
+    late_too = submit(client, name="迟", phone="13900000501").json()["id"]
+    clock.freeze(datetime(2024, 10, 9, 2, 0, tzinfo=UTC))
+    fresh = submit(client, name="王桂兰", phone="13900000011").json()["id"]
+    clock.freeze(datetime(2024, 10, 11, 2, 0, tzinfo=UTC))  # the first two were due 10-10
+    r = client.post(
+        f"/api/v1/self-reports/{late}/withdraw", json={"reason": "本人要求"}, headers=town
+    )
+    assert r.status_code == 200 and r.json()["closed_overdue"] is True
+    assert "逾期 1 天" in r.json()["events"][-1]["note"]
+    # Merged into a fresher report, the late one passes its deadline on.
+    r = client.post(
+        f"/api/v1/self-reports/{late_too}/merge",
+        json={"into_id": fresh, "reason": "同一户"},
+        headers=town,
+    )
+    assert r.status_code == 200, r.text
+    page = client.get("/api/v1/self-reports", params={"overdue": "true"}, headers=county).json()
+    assert [x["id"] for x in page["data"]] == [fresh] and page["overdue_count"] == 1
+    numbers = client.get("/api/v1/self-reports/numbers", headers=county).json()
+    village = next(v for v in numbers["villages"] if v["area_code"] == f.LENGSHUIGOU)
+    assert (village["overdue"], village["withdrawn"], village["withdrawn_overdue"]) == (1, 1, 1)
+    town_row = next(t for t in numbers["townships"] if t["area_code"] == f.JIANGKOU)
+    assert town_row["withdrawn_overdue"] == 1
+
+
+def test_reject_or_refer_before_verification_is_refused(
+    client: TestClient, session: Session, staff: Staff
+) -> None:
+    rid = submit(client).json()["id"]
+    before = count(session, AuditEntry)
+    refer = {"referred_to": "民政临时救助", "reason": "一次性困难"}
+    for state in ("submitted", "verifying"):
+        r = act(client, staff.town, rid, "reject", {"reason": "收入高于标准"})
+        assert r.status_code == 409 and r.json()["detail"]["status"] == state
+        r = act(client, staff.county, rid, "refer", refer)
+        assert r.status_code == 409 and r.json()["error"] == "wrong_state"
+        if state == "submitted":
+            act(client, staff.cadre, rid, "assign", {"assignee_id": str(staff.cadre.id)})
+    assert get(session, SelfReport, rid).status == "verifying"
+    assert count(session, AuditEntry) == before + 1  # only the assignment
+
+
+def test_referral_needs_the_other_help_named(
+    client: TestClient, session: Session, staff: Staff
+) -> None:
+    rid = _to_township(client, staff)
+    before = count(session, AuditEntry)
+    for body in ({"reason": "一次性困难"}, {"referred_to": "  ", "reason": "一次性困难"}):
+        r = act(client, staff.town, rid, "refer", body)
+        assert r.status_code == 422 and r.json()["detail"][0]["field"] == "referred_to"
+    assert get(session, SelfReport, rid).status == "township_review"
+    assert count(session, AuditEntry) == before
 
 
 def test_overdue_reports_are_flagged_listed_and_counted(
@@ -625,3 +760,259 @@ def test_the_farmers_pages_are_served(client: TestClient) -> None:
     page = client.get("/report", params={"village": f.LENGSHUIGOU})
     assert page.status_code == 200 and "一键报贫" in page.text
     assert client.get("/report/status").status_code == 200
+
+
+# --- enrolment touches only the report's own village ----------------------------------------
+
+
+def test_an_id_number_of_another_countys_household_links_nothing_and_enrols_nothing(
+    client: TestClient, session: Session, staff: Staff
+) -> None:
+    head = f.member("head")
+    elsewhere = f.household(session, area=f.SHANNAN, members=[head])
+    rid = _to_county(client, staff, id_number=head.id_number)
+    assert get(session, SelfReport, rid).household_id is None
+    detail = client.get(f"/api/v1/self-reports/{rid}", headers=f.auth(staff.county))
+    assert detail.json()["household_id"] is None and str(elsewhere.id) not in detail.text
+    before = count(session, AuditEntry)
+    r = act(client, staff.county, rid, "enroll", {"monitoring_type": "marginal"})
+    assert r.status_code == 409 and r.json()["error"] == "household_in_other_village"
+    assert str(elsewhere.id) not in r.text and elsewhere.reference not in r.text
+    named = act(
+        client,
+        staff.county,
+        rid,
+        "enroll",
+        {"monitoring_type": "marginal", "household_id": str(elsewhere.id)},
+    )
+    assert named.status_code == 422 and named.json()["detail"][0]["field"] == "household_id"
+    stored = get(session, Household, elsewhere.id)
+    assert stored.monitoring_status == MonitoringStatus.not_monitored
+    assert get(session, SelfReport, rid).status == "county_approval"
+    assert count(session, AuditEntry) == before and count(session, Household) == 1
+
+
+def test_a_household_of_another_village_in_the_county_cannot_be_named(
+    client: TestClient, session: Session, staff: Staff
+) -> None:
+    neighbour = f.household(session, area=f.YANJIAPING)
+    rid = _to_county(client, staff)
+    body = {"monitoring_type": "marginal", "household_id": str(neighbour.id)}
+    r = act(client, staff.county, rid, "enroll", body)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "household_id"
+    assert get(session, Household, neighbour.id).monitoring_status == "not_monitored"
+
+
+def test_a_new_report_joins_only_an_open_report_of_the_same_village(
+    client: TestClient, session: Session
+) -> None:
+    first = submit(client).json()
+    elsewhere = submit(client, area_code=f.YANJIAPING).json()
+    assert elsewhere["status"] == "submitted"
+    assert get(session, SelfReport, first["id"]).note == "老伴住院,花了很多钱"
+    r = client.get(
+        "/api/v1/self-reports/lookup",
+        params={"receipt_code": elsewhere["receipt_code"], "phone": "13912345678"},
+    )
+    assert "合并" not in r.json()["step"]
+
+
+def _monitored(session: Session, household: Household, risks: list[str]) -> None:
+    from backend.households import workflow as households_workflow
+
+    households_workflow.enroll(
+        session=session,
+        household=household,
+        monitoring_type="unstable_lifted",
+        risk_types=risks,
+        actor=None,
+        enrolled_on=date(2024, 1, 5),
+    )
+
+
+def test_enrolling_a_cleared_household_puts_it_back_under_monitoring(
+    client: TestClient, session: Session, staff: Staff
+) -> None:
+    head = f.member("head")
+    household = f.household(session, members=[head])
+    _monitored(session, household, ["illness"])
+    household.monitoring_status = MonitoringStatus.risk_cleared
+    household.risk_cleared_on = date(2025, 3, 1)
+    session.add(household)
+    session.commit()
+    rid = _to_county(client, staff, id_number=head.id_number, risk_types=["disaster"])
+    r = act(client, staff.county, rid, "enroll", {"monitoring_type": "sudden_hardship"})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "enrolled" and r.json()["household_id"] == str(household.id)
+    stored = get(session, Household, household.id)
+    assert stored.monitoring_status == MonitoringStatus.monitored
+    assert stored.monitoring_type == "sudden_hardship" and stored.risk_cleared_on is None
+    risks = rows(
+        session, select(HouseholdRisk.risk_type).where(HouseholdRisk.household_id == household.id)
+    )
+    assert risks == ["disaster"]
+    actions = rows(
+        session, select(AuditEntry.action).where(AuditEntry.entity_id == str(household.id))
+    )
+    assert "revert" in actions
+
+
+def test_enrolling_a_monitored_household_adds_the_reports_risks(
+    client: TestClient, session: Session, staff: Staff
+) -> None:
+    head = f.member("head")
+    household = f.household(session, members=[head])
+    _monitored(session, household, ["illness"])
+    rid = _to_county(client, staff, id_number=head.id_number, risk_types=["schooling"])
+    r = act(client, staff.county, rid, "enroll", {"monitoring_type": "marginal"})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "enrolled"
+    stored = get(session, Household, household.id)
+    assert stored.monitoring_status == "monitored" and stored.monitoring_type == "unstable_lifted"
+    assert stored.enrolled_on == date(2024, 1, 5)  # still monitored since then
+    risks = rows(
+        session,
+        select(HouseholdRisk.risk_type)
+        .where(HouseholdRisk.household_id == household.id)
+        .order_by(HouseholdRisk.risk_type),
+    )
+    assert risks == ["illness", "schooling"]
+    audit = rows(
+        session,
+        select(AuditEntry).where(
+            AuditEntry.entity_id == str(household.id), AuditEntry.action == "add_risk_types"
+        ),
+    )
+    assert len(audit) == 1 and audit[0].changes["risk_types"][1] == ["illness", "schooling"]
+
+
+# --- rate limits ------------------------------------------------------------------------------
+
+
+def test_ipv6_clients_are_counted_by_their_64() -> None:
+    from backend.reports import throttle
+
+    a = throttle.address_key("2408:8207:1850:7b0::1")
+    b = throttle.address_key("2408:8207:1850:7b0:dead:beef:1:2")
+    assert a == b == "2408:8207:1850:7b0::/64"
+    assert throttle.address_key("2408:8207:1850:7b1::1") != a
+    assert throttle.address_key("::ffff:10.1.2.3") == "10.1.2.3"
+    assert throttle.address_key("10.1.2.3") == "10.1.2.3"
+
+
+def test_one_ipv6_subscriber_cannot_dodge_the_address_limit(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from backend.core.errors import TooMany
+    from backend.reports import throttle
+
+    monkeypatch.setattr(settings, "report_limit_per_address", "2/hour")
+    throttle.admit_report(phone="13900000001", address="2408:8207:1850:7b0::1")
+    throttle.admit_report(phone="13900000002", address="2408:8207:1850:7b0::2")
+    with pytest.raises(TooMany) as refused:
+        throttle.admit_report(phone="13900000003", address="2408:8207:1850:7b0:ffff::3")
+    assert int(refused.value.headers["Retry-After"]) > 0
+    throttle.admit_report(phone="13900000004", address="2408:8207:1850:7b1::1")
+
+
+def test_a_refused_report_stores_no_photo(
+    client: TestClient, session: Session, settings, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    monkeypatch.setattr(settings, "report_limit_per_address", "1/hour")
+    assert submit(client).status_code == 201
+    files_dir = settings.data_dir / "files"
+    on_disk = sorted(files_dir.rglob("*")) if files_dir.exists() else []
+    r = client.post(
+        "/api/v1/self-reports",
+        data={"report": json.dumps(report_body(name="丙", phone="13900000003"))},
+        files=[("photos", ("a.jpg", _jpeg((33, 77)), "image/jpeg"))],
+    )
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+    assert count(session, SelfReport) == 1 and count(session, StoredFile) == 0
+    assert (sorted(files_dir.rglob("*")) if files_dir.exists() else []) == on_disk
+
+
+def test_the_status_lookup_is_rate_limited(
+    client: TestClient, session: Session, settings, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    code = submit(client).json()["receipt_code"]
+    monkeypatch.setattr(settings, "lookup_limit_per_code", "3/hour")
+    monkeypatch.setattr(settings, "lookup_limit_per_address", "5/hour")
+    url = "/api/v1/self-reports/lookup"
+    for phone in ("13900000001", "13900000002", "13912345678"):
+        client.get(url, params={"receipt_code": code, "phone": phone})
+    # The right phone, after guesses: refused too, the code is being tried.
+    r = client.get(url, params={"receipt_code": code, "phone": "13912345678"})
+    assert r.status_code == 429 and r.json()["error"] == "too_many_lookups"
+    assert 0 < int(r.headers["Retry-After"]) <= 3600 and "查询" in r.json()["message"]
+    # Three counted from this address so far (a refused look-up is not counted).
+    other = submit(client, name="乙", phone="13900000009").json()["receipt_code"]
+    for _ in range(2):
+        r = client.get(url, params={"receipt_code": other, "phone": "13900000009"})
+        assert r.status_code == 200
+    r = client.get(url, params={"receipt_code": other, "phone": "13900000009"})
+    assert r.status_code == 429 and "Retry-After" in r.headers
+
+
+# --- the same report twice at once ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stored_before", ["the_insert", "the_join_search"])
+def test_the_same_id_arriving_twice_at_once_stores_one_report(
+    client: TestClient, session: Session, monkeypatch, stored_before: str
+) -> None:  # type: ignore[no-untyped-def]
+    from backend.reports import service
+
+    rid = "5b0f8a9c-7d7e-4b7a-9d61-3f0c2a9e1d12"
+    assert submit(client, id=rid).status_code == 201
+    # The second request looked for the id before the first had stored it; the first
+    # committed either before the second's search for an open report to join (which then
+    # finds the report itself) or only before its insert (which then collides).
+    monkeypatch.setattr(service, "_stored", lambda session, report_id: None)
+    if stored_before == "the_insert":
+        monkeypatch.setattr(service, "_open_report_of", lambda **kw: None)
+    again = submit(client, id=rid)
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == rid and count(session, SelfReport) == 1
+    other = submit(client, id=rid, note="别的内容")
+    assert other.status_code == 409 and other.json()["error"] == "id_reused"
+    assert count(session, SelfReport) == 1
+
+
+def test_concurrent_resends_of_one_report_never_fail(client: TestClient, session: Session) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    rid = "5b0f8a9c-7d7e-4b7a-9d61-3f0c2a9e1d13"
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: submit(client, id=rid), range(4)))
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
+    assert len({a.json()["receipt_code"] for a in answers}) == 1
+    assert count(session, SelfReport) == 1
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+
+def test_reports_opened_by_cadres_are_counted_apart_from_farmers_own(
+    client: TestClient, session: Session, staff: Staff
+) -> None:
+    from backend.reports import service
+
+    cadre = f.user(session, Role.village_cadre, f.YANJIAPING)
+    for _ in range(2):
+        household = f.household(session, area=f.YANJIAPING)
+        service.open_on_behalf(
+            session=session, household=household, risk_types=["illness"], actor=cadre, note=""
+        )
+        session.commit()
+    submit(client)
+    body = client.get(
+        "/api/v1/self-reports/numbers", params={"area": f.NINGSHAN}, headers=f.auth(staff.county)
+    ).json()
+    villages = {v["area_code"]: v for v in body["villages"]}
+    quiet = villages[f.YANJIAPING]
+    assert (quiet["received"], quiet["from_farmers"], quiet["opened_by_staff"]) == (2, 0, 2)
+    assert quiet["silent"] and quiet["uptake"] == 0
+    lsg = villages[f.LENGSHUIGOU]
+    assert (lsg["from_farmers"], lsg["opened_by_staff"]) == (1, 0) and not lsg["silent"]
+    assert body["county_average_per_village"] == round(1 / len(villages), 2)

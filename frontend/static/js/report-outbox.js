@@ -1,6 +1,9 @@
 // The farmer's outbox: a report goes into IndexedDB first, keyed by the UUID made on the
-// phone, and leaves only when the server has it (2xx). No network or a server error: it
-// stays and is sent again later. Refused (4xx): it is marked failed and shown, never dropped.
+// phone, and leaves only when the server has it (2xx). No network: it stays and is sent when
+// the page is open and online. 429 or a server error: it stays and waits (Retry-After, or a
+// doubling back-off). Refused (other 4xx): marked failed and shown, never dropped.
+// The page flushes it; the service worker does not (it is a classic worker and this is a
+// module), so the farmer is told to open the page again once online.
 // Each IndexedDB call is its own transaction; no fetch is awaited inside one.
 
 const DB = "shouwang-report";
@@ -49,8 +52,29 @@ export function remember(receipt) {
   localStorage.setItem(RECEIPTS, JSON.stringify(list.slice(0, 10)));
 }
 
-// Send one item. Answers {state: "sent", receipt} | {state: "queued"} | {state: "failed", message}.
-export async function send(item) {
+// How long to wait before trying again: the server's Retry-After (seconds or a date) if it
+// gave one, else a back-off that doubles from 15 seconds up to 30 minutes.
+function waitSeconds(response, attempts) {
+  const header = response.headers.get("Retry-After");
+  if (header) {
+    const seconds = /^\d+$/.test(header) ? Number(header) : (Date.parse(header) - Date.now()) / 1000;
+    if (seconds > 0) return Math.ceil(seconds);
+  }
+  return Math.min(15 * 2 ** Math.max(0, attempts - 1), 1800);
+}
+
+async function keep(item, stored) {
+  if (!stored) return;
+  try { await put(item); } catch { /* storage failed: the page says what to do */ }
+}
+
+// Send one item. `stored`: whether it is in the outbox (false when IndexedDB failed and the
+// page sends directly). Answers
+//   {state: "sent", receipt}
+//   {state: "queued", reason: "offline"}                       no network: try when online
+//   {state: "queued", reason: "busy" | "server", message, wait}  429 / 5xx: not before `wait` s
+//   {state: "failed", message}                                   refused (other 4xx)
+export async function send(item, { stored = true } = {}) {
   const form = new FormData();
   form.append("report", JSON.stringify(item.record));
   (item.photos || []).forEach((blob, i) => form.append("photos", blob, `photo-${i + 1}.jpg`));
@@ -58,7 +82,7 @@ export async function send(item) {
   try {
     response = await fetch("/api/v1/self-reports", { method: "POST", body: form });
   } catch (err) {
-    return { state: "queued" };
+    return { state: "queued", reason: "offline" };
   }
   const body = await response.json().catch(() => null);
   if (response.ok) {
@@ -68,30 +92,42 @@ export async function send(item) {
       status: body.status,
       at: new Date().toISOString(),
     };
-    remember(receipt);
-    await remove(item.id);
+    try { remember(receipt); } catch { /* the receipt is on the screen all the same */ }
+    if (stored) await remove(item.id).catch(() => {});
     return { state: "sent", receipt };
   }
-  if (response.status >= 500 || response.status === 429 || response.status === 408) {
-    return { state: "queued", message: body && body.message };
+  if (response.status === 429 || response.status >= 500 || response.status === 408) {
+    const attempts = (item.attempts || 0) + 1;
+    const wait = waitSeconds(response, attempts);
+    await keep({ ...item, attempts, next_try_at: Date.now() + wait * 1000 }, stored);
+    const busy = response.status === 429;
+    const message = (busy && body && body.message) || "服务器暂时出了问题";
+    return { state: "queued", reason: busy ? "busy" : "server", message, wait };
   }
   const message = (body && body.message) || `发送失败(${response.status})`;
-  await put({ ...item, failed: message });
+  await keep({ ...item, failed: message }, stored);
   return { state: "failed", message };
+}
+
+export function readableWait(seconds) {
+  if (seconds < 60) return `${seconds} 秒`;
+  if (seconds < 3600) return `${Math.ceil(seconds / 60)} 分钟`;
+  return `${Math.ceil(seconds / 3600)} 小时`;
 }
 
 let flushing = null;
 
-// Send everything waiting (not the failed ones). Calls onSent for each that arrived.
+// Send everything waiting and due (not the failed ones, not those told to wait).
+// Calls onSent for each that arrived.
 export function flush(onSent) {
   if (flushing) return flushing;
   flushing = (async () => {
     try {
       for (const item of await all()) {
-        if (item.failed) continue;
+        if (item.failed || (item.next_try_at && item.next_try_at > Date.now())) continue;
         const result = await send(item);
         if (result.state === "sent" && onSent) onSent(result.receipt, item);
-        if (result.state === "queued") break; // still offline: try again later
+        if (result.state === "queued") break; // offline or the server asks to wait: later
       }
     } finally {
       flushing = null;

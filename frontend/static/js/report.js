@@ -109,9 +109,12 @@ async function showOutbox() {
   $("outbox-list").innerHTML = "";
   for (const item of items) {
     const li = document.createElement("li");
+    const later = item.next_try_at && item.next_try_at > Date.now()
+      ? `${new Date(item.next_try_at).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit" })} 后自动再发`
+      : "联网时打开本页即自动发送";
     li.textContent = item.failed
       ? `「${item.record.name}」的报告发送失败:${item.failed}`
-      : `「${item.record.name}」的报告等待发送(联网后自动发送)`;
+      : `「${item.record.name}」的报告等待发送(${later})`;
     if (item.failed) {
       li.className = "error";
       const drop = document.createElement("button");
@@ -158,6 +161,30 @@ function collect() {
   return record;
 }
 
+// After a report is sent or kept on the phone the form is emptied, so a second tap cannot
+// send the same report again as a new one. The village stays.
+function resetForm() {
+  $("report-form").reset();
+  $("behalf-fields").hidden = true;
+  $("name-label").textContent = "姓名";
+  $("phone-label").textContent = "手机号";
+}
+
+// What the farmer reads when the report could not go now.
+function queuedMessage(result, stored) {
+  if (!stored) {
+    // Nothing was kept: the form still holds the report, to send again.
+    if (result.reason === "offline") {
+      return "现在没有网络,这部手机也无法保存报告。请联网后再按“发送”,或直接联系村干部。";
+    }
+    return `${result.message}。请 ${outbox.readableWait(result.wait)}后再按“发送”,或直接联系村干部。`;
+  }
+  if (result.reason === "offline") {
+    return "现在没有网络,报告已保存在手机上。联网后打开这个页面,报告就会自动发送。请不要清除浏览器数据。";
+  }
+  return `${result.message}。报告已保存在手机上,${outbox.readableWait(result.wait)}后打开这个页面会自动再发。`;
+}
+
 $("report-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const record = collect();
@@ -170,19 +197,23 @@ $("report-form").addEventListener("submit", async (event) => {
     const photos = [];
     for (const file of files) photos.push(await shrink(file));
     const item = { id: record.id, record, photos, saved_at: new Date().toISOString() };
-    await outbox.put(item);
-    const result = await outbox.send(item);
+    // No IndexedDB (private mode, storage full, an old browser): send it directly.
+    let stored = true;
+    try { await outbox.put(item); } catch { stored = false; }
+    const result = await outbox.send(item, { stored });
     if (result.state === "sent") {
+      resetForm();
       say("");
       showReceipt(result.receipt);
     } else if (result.state === "queued") {
-      say("现在没有网络,报告已保存在手机上,联网后会自动发送。请不要清除浏览器数据。", "ok");
+      if (stored) resetForm();
+      say(queuedMessage(result, stored), stored ? "ok" : "error");
     } else {
-      await outbox.remove(item.id); // the form is still here to correct and send again
+      if (stored) await outbox.remove(item.id).catch(() => {}); // the form is still here to correct
       say(result.message, "error");
     }
   } catch (err) {
-    say("手机存储出错,请直接联系村干部报告", "error");
+    say("出了点问题,报告没有发出。请稍后再按“发送”,或直接联系村干部。", "error");
   } finally {
     $("send").disabled = false;
     showOutbox();
@@ -202,8 +233,7 @@ $("village-change").addEventListener("click", () => {
 });
 $("village-search").addEventListener("input", searchVillages);
 $("another").addEventListener("click", () => {
-  $("report-form").reset();
-  $("behalf-fields").hidden = true;
+  resetForm();
   $("receipt").hidden = true;
   $("report-view").hidden = false;
   say("");
@@ -212,7 +242,8 @@ $("send-now").addEventListener("click", flush);
 window.addEventListener("online", flush);
 document.addEventListener("visibilitychange", () => { if (!document.hidden) flush(); });
 
-// Some phones never fire `online`: while something waits, try again every 15 seconds.
+// Some phones never fire `online`: while something waits, look every 15 seconds (a report
+// the server asked to wait, or that met a server error, is sent only when its time comes).
 setInterval(() => { if (navigator.onLine && !$("outbox-box").hidden) flush(); }, 15000);
 
 initVillage();

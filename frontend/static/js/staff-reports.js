@@ -13,6 +13,7 @@ const STATUS = {
 let me = null;
 
 function overdueTag(r) {
+  if (r.closed_overdue) return '<span class="tag overdue">逾期后撤回</span>';
   return r.overdue ? `<span class="tag overdue">逾期 ${r.overdue_days} 天</span>` : "";
 }
 
@@ -166,12 +167,12 @@ async function showNumbers() {
   view.innerHTML = "<p>正在统计……</p>";
   try {
     const n = await api("/api/v1/self-reports/numbers");
-    const row = (a, village) => `<tr${a.silent ? ' class="silent"' : ""}><td>${esc(a.area_name)}</td><td>${a.received}</td>
-      <td>${a.in_progress}</td><td>${a.overdue ? `<span class="tag overdue">${a.overdue}</span>` : 0}</td><td>${a.enrolled}</td>
+    const row = (a, village) => `<tr${a.silent ? ' class="silent"' : ""}><td>${esc(a.area_name)}</td><td>${a.received}${a.opened_by_staff ? `<br><small>干部代报 ${a.opened_by_staff}</small>` : ""}</td>
+      <td>${a.in_progress}</td><td>${a.overdue ? `<span class="tag overdue">${a.overdue}</span>` : 0}${a.withdrawn_overdue ? `<br><small>逾期后撤回 ${a.withdrawn_overdue}</small>` : ""}</td><td>${a.enrolled}</td>
       <td>${a.rejected}</td><td>${a.median_days_to_decision ?? "—"}</td>${village ? `<td>${a.uptake ?? "—"}${a.silent ? " 沉默" : ""}</td>` : ""}</tr>`;
     const head = (village) => `<tr><th>地区</th><th>受理</th><th>办理中</th><th>逾期</th><th>纳入</th><th>不予纳入</th><th>办结中位天数</th>${village ? "<th>相对县村均</th>" : ""}</tr>`;
     view.innerHTML = `<h2>报贫统计</h2>
-      ${n.county_average_per_village != null ? `<p>全县村均受理 ${n.county_average_per_village} 件;低于一半的村标为“沉默”。</p>` : ""}
+      ${n.county_average_per_village != null ? `<p>全县村均农户自报 ${n.county_average_per_village} 件(不含干部代报);低于一半的村标为“沉默”。</p>` : ""}
       <h3>乡镇</h3><table>${head(false)}${n.townships.map((a) => row(a, false)).join("")}</table>
       <h3>村</h3><table>${head(true)}${n.villages.map((a) => row(a, true)).join("")}</table>`;
   } catch (err) {
