@@ -18,6 +18,7 @@ from backend.core.db import new_session
 from backend.core.errors import install_handlers
 from backend.files.router import router as files_router
 from backend.households.router import router as households_router
+from backend.rectification.router import router as rectification_router
 from backend.workdays.router import router as workdays_router
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
@@ -96,6 +97,7 @@ def create_app() -> FastAPI:
         audit_router,
         files_router,
         workdays_router,
+        rectification_router,
     ):
         app.include_router(router)
 
@@ -121,5 +123,11 @@ def create_app() -> FastAPI:
     )
     app.add_api_route(
         "/staff", _page("staff.html"), include_in_schema=False, response_class=HTMLResponse
+    )
+    app.add_api_route(
+        "/rectification",
+        _page("rectification.html"),
+        include_in_schema=False,
+        response_class=HTMLResponse,
     )
     return app

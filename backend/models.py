@@ -13,6 +13,15 @@ from backend.households.models import (
     Member,
     MonitoringLine,
 )
+from backend.rectification.models import (
+    Evidence,
+    Problem,
+    ProblemBatch,
+    ProblemHousehold,
+    ProblemReview,
+    ProgressNote,
+    RectificationStep,
+)
 from backend.workdays.models import CalendarDay
 
 __all__ = [
@@ -20,12 +29,19 @@ __all__ = [
     "AssistancePlan",
     "AuditEntry",
     "CalendarDay",
+    "Evidence",
     "Household",
     "HouseholdRisk",
     "IncomeRecord",
     "Measure",
     "Member",
     "MonitoringLine",
+    "Problem",
+    "ProblemBatch",
+    "ProblemHousehold",
+    "ProblemReview",
+    "ProgressNote",
+    "RectificationStep",
     "StoredFile",
     "User",
 ]
