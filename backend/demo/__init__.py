@@ -400,3 +400,7 @@ def _extend(*, session: Session, ctx: DemoContext) -> None:
 
 
 EXTENSIONS: list = []
+
+from backend.rectification import demo as rectification_demo  # noqa: E402
+
+EXTENSIONS.append(rectification_demo.seed)

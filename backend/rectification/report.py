@@ -106,7 +106,6 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
     )
     judge = service.OverdueJudge(session=session, problems=problems, today=clock.today())
     area_names = areas_service.names(session=session, codes=[p.area_code for p in problems])
-    several_areas = len({p.area_code for p in problems}) > 1
 
     opening = "按照"
     if batch.issuing_body:
@@ -162,8 +161,13 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
         evidence = service.evidence_of(session=session, problem_id=p.id)
         reviews = service.reviews_of(session=session, problem_id=p.id)
         last_return = next((r.reason for r in reversed(reviews) if r.decision == "return"), "")
-        where = f"({short_name(area_names.get(p.area_code, ''))})" if several_areas else ""
-        heading = _sentence(p.title) + p.description.strip()
+        # Problems below the list's own area say where they are: 问题2:……(高家庄村)。
+        where = (
+            f"({short_name(area_names.get(p.area_code, p.area_code))})"
+            if p.area_code != batch.area_code
+            else ""
+        )
+        heading = p.title.rstrip("。") + where + "。" + p.description.strip()
         if steps:
             measures = "".join(
                 f"{chinese_number(s.position)}是{_sentence(s.description)}" for s in steps
@@ -174,7 +178,7 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
             measures += "目前," + "".join(_sentence(n.text) for n in notes)
         step_pos = {s.id: s.position for s in steps}
         listed = []
-        for e in evidence:
+        for e in sorted(evidence, key=lambda e: (step_pos.get(e.step_id, 0), e.created_at)):
             at = chinese_date(e.created_at.astimezone(clock.CHINA).date())
             which = f"措施{chinese_number(step_pos.get(e.step_id, 0))}"
             if e.kind == EvidenceKind.file and e.file_id:
@@ -187,7 +191,7 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
         sections.append(
             ProblemSection(
                 number=p.number,
-                heading=f"{where}{heading}",
+                heading=heading,
                 measures=measures,
                 completion=_completion(p, judge.days(p), judge.overdue(p), last_return),
                 evidence=listed,

@@ -171,7 +171,6 @@ def on(value: str) -> date:
     return date.fromisoformat(value)
 
 
-
 # SQLite's write lock is taken by every transaction in this process, so reads between
 # requests use a short session of their own (the test's session keeps its objects loaded).
 def stored(session: Session, model, row_id: str):  # type: ignore[no-untyped-def]

@@ -117,7 +117,7 @@ def test_a_returned_problem_goes_back_to_work_and_old_evidence_stays(
         people.cadre, f"/problems/{pid}/steps/{step}/evidence", {"kind": "text", "text": "补拍照片"}
     )
     assert added.status_code == 201 and added.json()["status"] == "in_progress"
-    new_id = [e for e in added.json()["steps"][0]["evidence"] if not e["frozen"]][0]["id"]
+    new_id = next(e for e in added.json()["steps"][0]["evidence"] if not e["frozen"])["id"]
     gone = api.client.delete(
         f"/api/v1/problems/{pid}/evidence/{new_id}", headers=auth(people.cadre)
     )
