@@ -5,7 +5,7 @@
 //    static files come from the shell cache, refreshed from the network when it answers.
 // Offline writes are never the worker's business: pages keep them in an IndexedDB outbox.
 
-const VERSION = "v1";
+const VERSION = "v2";
 const SHELL = `shouwang-shell-${VERSION}`;
 const DATA = `shouwang-data-${VERSION}`;
 
@@ -17,6 +17,8 @@ const SHELL_FILES = [
   "/static/js/api.js",
   "/static/js/register-sw.js",
   "/static/js/staff.js",
+  "/rectification",
+  "/static/js/rectification.js",
   "/static/icons/icon-192.png",
   "/static/icons/icon-512.png",
 ];
