@@ -113,7 +113,7 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
     if batch.notice_title:
         opening += f"《{batch.notice_title.strip('《》')}》"
     elif not batch.issuing_body:
-        opening += f"{batch.title}问题清单"
+        opening += batch.title + ("清单" if batch.title.endswith("问题") else "问题清单")
     if batch.document_number:
         opening += f"({batch.document_number})"
     opening += "文件要求," if (batch.notice_title or batch.document_number) else "要求,"
@@ -131,7 +131,8 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
     working = [p for p in problems if p.status not in service.HANDED_IN and p not in unclaimed]
     overdue = [p for p in problems if judge.overdue(p)]
     copies = [p for p in problems if p.copied_from_id]
-    summary = f"对照{batch.title}问题清单,结合实际情况,对标对表、举一反三,共排查出{total}个问题"
+    list_name = batch.title + ("清单" if batch.title.endswith("问题") else "问题清单")
+    summary = f"对照{list_name},结合实际情况,对标对表、举一反三,共排查出{total}个问题"
     if copies:
         summary += f"(其中举一反三{len(copies)}个)"
     if total and len(closed) == total:

@@ -307,7 +307,6 @@ class ImportResult(Output):
 class BoardEntry(Output):
     name: str
     unit: str | None = None
-    area_name: str | None = None
     total: int
     overdue: int
     returned: int

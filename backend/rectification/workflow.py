@@ -4,9 +4,10 @@ closed | returned → in_progress; a closed problem may be kept ongoing (长期�
 import uuid
 from datetime import date
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from backend.accounts.models import User
+from backend.audit import service as audit
 from backend.core import clock
 from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.scope import contains
@@ -117,8 +118,6 @@ def claim(*, session: Session, problem: Problem, data: ClaimInput, actor: User) 
         "responsible_person": problem.responsible_person,
         "responsible_unit": problem.responsible_unit,
     }
-    from backend.audit import service as audit
-
     _move(
         session,
         problem,
@@ -374,8 +373,6 @@ def mark_ongoing(*, session: Session, problem: Problem, data: OngoingInput, acto
     problem.next_review_on = data.next_review_on
     problem.updated_at = clock.now()
     session.add(problem)
-    from backend.audit import service as audit
-
     service._audit_problem(
         session,
         actor,
@@ -388,10 +385,3 @@ def mark_ongoing(*, session: Session, problem: Problem, data: OngoingInput, acto
     )
     session.commit()
     return problem
-
-
-def evidence_file_ids(*, session: Session, problem_id: uuid.UUID) -> list[uuid.UUID]:
-    stmt = select(Evidence.file_id).where(
-        Evidence.problem_id == problem_id, col(Evidence.file_id).is_not(None)
-    )
-    return [i for i in session.exec(stmt) if i is not None]
