@@ -100,3 +100,29 @@ def test_county_sees_the_boards_and_overdue_marks(page, live_server) -> None:  #
     black = page.locator(".board-black").inner_text()
     assert "南十里铺村委会" in black and "会师镇" in black
     assert "红堡子村委会" in page.locator(".board-red").inner_text()
+
+
+def test_township_issues_a_problem_and_copies_it_to_every_village(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    title = f"一键报贫知晓率不高 {uuid.uuid4().hex[:6]}"
+    _login(page, "huishi_town")
+    page.get_by_role("link", name="清单与报告").click()
+    page.get_by_text("新增一个问题").first.click()
+    form = page.locator("form[data-new-problem]").first
+    form.get_by_label("问题标题").fill(title)
+    form.get_by_label("类别").select_option("policy")
+    form.get_by_label("地区").select_option("620422100200")
+    form.get_by_role("button", name="下发问题").click()
+    page.get_by_text("已下发问题").wait_for()
+
+    page.get_by_role("link", name="问题清单").click()
+    page.locator("#area-filter").select_option("620422100200")
+    page.get_by_placeholder("问题标题或描述").fill(title)
+    page.get_by_role("button", name="查找").click()
+    page.get_by_role("link", name=title).click()
+    page.get_by_role("button", name="举一反三:下发到本镇其他各村").click()
+    page.get_by_text("已举一反三,下发到").wait_for()
+    with live_server.api("huishi_town") as town:
+        copies = town.get("/api/v1/problems", params={"q": title, "limit": 100}).json()
+    # 会师镇 has 21 villages and communities: the original and 20 copies.
+    assert copies["count"] == 21
+    assert len({p["area_code"] for p in copies["data"]}) == 21

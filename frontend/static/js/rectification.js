@@ -9,6 +9,11 @@ const STATUS = {
   issued: "已下发待认领", claimed: "已认领", in_progress: "整改中",
   submitted_for_closure: "已申请销号", closed: "已销号", returned: "已退回",
 };
+const CATEGORY = {
+  responsibility: "责任落实", monitoring: "监测帮扶", policy: "政策落实", income: "收入",
+  basic_needs: "三保障及饮水", living_environment: "人居环境", records: "台账资料",
+  village_team: "驻村帮扶", other: "其他",
+};
 const SEVERITY = { general: "一般", serious: "较重", critical: "严重" };
 let me = null;
 let offset = 0;
@@ -35,6 +40,7 @@ async function start() {
     me = await api("/api/v1/auth/me");
     $("who").textContent = `${me.full_name} · ${me.role_name}`;
     show("app");
+    fillAreas();
     route();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
@@ -56,6 +62,21 @@ function route() {
   $("list-view").hidden = false;
   offset = 0;
   loadProblems();
+}
+
+// The areas one level below the caller's (villages of a township, townships of a county),
+// for the list's area filter and the problem form.
+let childAreas = [];
+async function fillAreas() {
+  if (!me.area_code || me.area_code.length >= 12) return;
+  try {
+    childAreas = (await api(`/api/v1/areas/${me.area_code}/children`)).data;
+    const select = $("area-filter");
+    for (const a of childAreas) select.append(new Option(a.name, a.code));
+    select.hidden = false;
+  } catch (err) {
+    /* the filter is a convenience: the list works without it */
+  }
 }
 
 function statusTag(p) {
@@ -196,6 +217,7 @@ async function openProblem(id) {
         <button type="submit" class="big-button">退回</button>
       </form></section>` : ""}
     ${can("mark_ongoing") && !p.ongoing ? `<form id="ongoing-form" class="inline-form"><input type="date" name="next_review_on" aria-label="下次复核日期" required><button type="submit">标记长期坚持</button></form>` : ""}
+    ${can("copy") && p.area_code.length === 12 ? '<button id="copy-all" class="big-button">举一反三:下发到本镇其他各村</button>' : ""}
     ${p.reviews.length ? `<h3>审核记录</h3><ul class="list">${p.reviews.map((r) => `<li>${r.decision === "close" ? "通过销号" : "退回"}
       ${r.reason ? ":" + esc(r.reason) : ""}<br><span class="muted">${esc(r.reviewer ? r.reviewer.full_name : "")} ${new Date(r.created_at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" })}</span></li>`).join("")}</ul>` : ""}`;
   wireProblem(p);
@@ -233,6 +255,15 @@ function wireProblem(p) {
   });
   on("return-form", (form) => act(api(`${base}/return`, { method: "POST", body: { reason: form.get("reason") || "" } }), "已退回,责任人会看到退回理由"));
   on("ongoing-form", (form) => act(api(`${base}/ongoing`, { method: "POST", body: { next_review_on: form.get("next_review_on") } }), "已标记长期坚持"));
+  const copy = $("copy-all");
+  if (copy) copy.addEventListener("click", async () => {
+    try {
+      const result = await api(`${base}/copies`, { method: "POST", body: { all_villages: true } });
+      flash(`已举一反三,下发到 ${result.count} 个村`);
+    } catch (err) {
+      failed(err);
+    }
+  });
   const submit = $("submit-closure");
   if (submit) submit.addEventListener("click", () => act(api(`${base}/submit-for-closure`, { method: "POST" }), "已申请销号,等待审核"));
   for (const form of document.querySelectorAll("[data-text-evidence]")) {
@@ -315,7 +346,24 @@ async function openBatches() {
   try {
     const page = await api("/api/v1/problem-batches?limit=50");
     const issuer = ["inspector", "county_officer", "township_officer"].includes(me.role);
-    view.innerHTML = `<h2>问题清单与整改报告</h2><ul class="list">${page.data.map((b) => `<li>
+    const categories = Object.entries(CATEGORY).map(([k, v]) => `<option value="${k}">${v}</option>`).join("");
+    const areas = [`<option value="${me.area_code}">${esc(me.area_name || me.area_code)}(本级)</option>`,
+      ...childAreas.map((a) => `<option value="${a.code}">${esc(a.name)}</option>`)].join("");
+    const newBatch = issuer ? `<details class="issue-box"><summary>下发新的问题清单</summary>
+      <form id="batch-form" class="form">
+        <label>清单名称<input name="title" required placeholder="如:巩固拓展脱贫攻坚成果调研督查发现问题"></label>
+        <label>来源<select name="source"><option value="inspection">督查</option><option value="cross_check">交叉检查</option>
+          <option value="assessment">考核评估</option><option value="self_check">自查</option></select></label>
+        <label>下发单位<input name="issuing_body"></label>
+        <label>通报名称<input name="notice_title"></label>
+        <label>文号<input name="document_number" placeholder="如:市农领办发〔2023〕38号"></label>
+        <label>下发日期<input type="date" name="issued_on" required></label>
+        <label>整改时限<input type="date" name="deadline" required></label>
+        <label>报送对象<input name="report_to" placeholder="如:县委农村工作领导小组办公室"></label>
+        <label>报告单位<input name="reporting_unit" placeholder="如:会师镇党委、政府"></label>
+        <button type="submit" class="big-button primary">下发清单</button>
+      </form></details>` : "";
+    view.innerHTML = `<h2>问题清单与整改报告</h2>${newBatch}<ul class="list">${page.data.map((b) => `<li>
       <strong>${esc(b.title)}</strong><br>
       <span class="muted">${esc(b.issuing_body)} ${esc(b.document_number)} · 下发 ${b.issued_on} · 时限 ${b.deadline} · ${esc(b.area_name || "")}</span><br>
       共 ${b.counts.total} 个,已销号 ${b.counts.closed},待审核 ${b.counts.submitted_for_closure},未认领 ${b.counts.issued}
@@ -325,11 +373,43 @@ async function openBatches() {
         <button data-docx="${b.id}">下载报告(Word)</button>
         <button data-ledger="${b.id}">下载整改台账(Excel)</button>
       </div>
-      ${issuer ? `<form class="inline-form" data-import="${b.id}">
+      ${issuer && b.area_code.startsWith(me.area_code) ? `<form class="inline-form" data-import="${b.id}">
         <input type="file" name="file" accept=".xlsx" aria-label="导入问题清单" required>
         <label class="check"><input type="checkbox" name="partial"> 只导入正确的行</label>
-        <button type="submit">导入问题清单</button></form>` : ""}
+        <button type="submit">导入问题清单</button></form>
+      <details class="issue-box"><summary>新增一个问题</summary>
+      <form class="form" data-new-problem="${b.id}">
+        <label>问题标题<input name="title" required></label>
+        <label>问题描述<textarea name="description" rows="3"></textarea></label>
+        <label>类别<select name="category">${categories}</select></label>
+        <label>地区<select name="area_code">${areas}</select></label>
+        <label>责任单位<input name="responsible_unit"></label>
+        <label>责任人<input name="responsible_person"></label>
+        <label>整改时限(不晚于 ${b.deadline})<input type="date" name="deadline" max="${b.deadline}"></label>
+        <button type="submit" class="big-button primary">下发问题</button>
+      </form></details>` : ""}
     </li>`).join("") || '<li class="muted">还没有问题清单</li>'}</ul><div id="import-result"></div>`;
+    const batchForm = $("batch-form");
+    if (batchForm) batchForm.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = Object.fromEntries(new FormData(batchForm));
+      body.area_code = me.area_code;
+      try {
+        await api("/api/v1/problem-batches", { method: "POST", body });
+        await openBatches();
+        flash("问题清单已下发");
+      } catch (err) { failed(err); }
+    });
+    view.querySelectorAll("[data-new-problem]").forEach((form) => form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = Object.fromEntries(new FormData(form));
+      if (!body.deadline) delete body.deadline;
+      try {
+        const p = await api(`/api/v1/problem-batches/${form.dataset.newProblem}/problems`, { method: "POST", body });
+        flash(`已下发问题${p.number}`);
+        form.reset();
+      } catch (err) { failed(err); }
+    }));
     view.querySelectorAll("[data-report]").forEach((b) => b.addEventListener("click", async () => {
       try {
         const blob = await authorizedBlob(`/api/v1/problem-batches/${b.dataset.report}/report?format=html`);
