@@ -226,7 +226,9 @@ def claim(
     session: SessionDep, user: CurrentUser, problem_id: ProblemId, data: ClaimInput
 ) -> ProblemPublic:
     """认领: become the responsible person, with planned steps and a deadline."""
-    problem = service.get_problem(session=session, user=user, problem_id=problem_id)
+    problem = service.get_problem(
+        session=session, user=user, problem_id=problem_id, for_update=True
+    )
     workflow.claim(session=session, problem=problem, data=data, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -241,7 +243,9 @@ def add_step(
     session: SessionDep, user: CurrentUser, problem_id: ProblemId, data: StepCreate
 ) -> ProblemPublic:
     """Add a rectification step (整改措施)."""
-    problem = service.get_problem(session=session, user=user, problem_id=problem_id)
+    problem = service.get_problem(
+        session=session, user=user, problem_id=problem_id, for_update=True
+    )
     workflow.add_step(session=session, problem=problem, data=data, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -256,7 +260,9 @@ def add_note(
     session: SessionDep, user: CurrentUser, problem_id: ProblemId, data: NoteCreate
 ) -> ProblemPublic:
     """Record progress (整改进展)."""
-    problem = service.get_problem(session=session, user=user, problem_id=problem_id)
+    problem = service.get_problem(
+        session=session, user=user, problem_id=problem_id, for_update=True
+    )
     workflow.add_note(session=session, problem=problem, data=data, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -275,7 +281,9 @@ def add_evidence(
     data: EvidenceCreate,
 ) -> ProblemPublic:
     """Attach evidence (印证资料) to a step: an uploaded file's id, or a text record."""
-    problem = service.get_problem(session=session, user=user, problem_id=problem_id)
+    problem = service.get_problem(
+        session=session, user=user, problem_id=problem_id, for_update=True
+    )
     workflow.add_evidence(session=session, problem=problem, step_id=step_id, data=data, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -289,7 +297,9 @@ def remove_evidence(
     session: SessionDep, user: CurrentUser, problem_id: ProblemId, evidence_id: uuid.UUID
 ) -> ProblemPublic:
     """Take back evidence that was never handed in (409 once submitted)."""
-    problem = service.get_problem(session=session, user=user, problem_id=problem_id)
+    problem = service.get_problem(
+        session=session, user=user, problem_id=problem_id, for_update=True
+    )
     workflow.remove_evidence(session=session, problem=problem, evidence_id=evidence_id, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -303,7 +313,9 @@ def submit_for_closure(
     session: SessionDep, user: CurrentUser, problem_id: ProblemId
 ) -> ProblemPublic:
     """申请销号: 409 naming every step that still lacks evidence."""
-    problem = service.get_problem(session=session, user=user, problem_id=problem_id)
+    problem = service.get_problem(
+        session=session, user=user, problem_id=problem_id, for_update=True
+    )
     workflow.submit_for_closure(session=session, problem=problem, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -315,7 +327,9 @@ def close(
     session: SessionDep, user: CurrentUser, problem_id: ProblemId, data: CloseInput
 ) -> ProblemPublic:
     """销号 after review (not by the person who rectified it: 403)."""
-    problem = service.get_problem(session=session, user=user, problem_id=problem_id)
+    problem = service.get_problem(
+        session=session, user=user, problem_id=problem_id, for_update=True
+    )
     workflow.close(session=session, problem=problem, data=data, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -327,7 +341,9 @@ def return_problem(
     session: SessionDep, user: CurrentUser, problem_id: ProblemId, data: ReturnInput
 ) -> ProblemPublic:
     """退回 with a reason; the responsible person works on it again."""
-    problem = service.get_problem(session=session, user=user, problem_id=problem_id)
+    problem = service.get_problem(
+        session=session, user=user, problem_id=problem_id, for_update=True
+    )
     workflow.return_(session=session, problem=problem, data=data, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -341,7 +357,9 @@ def mark_ongoing(
     session: SessionDep, user: CurrentUser, problem_id: ProblemId, data: OngoingInput
 ) -> ProblemPublic:
     """长期坚持: keep a closed problem under watch until the next review date."""
-    problem = service.get_problem(session=session, user=user, problem_id=problem_id)
+    problem = service.get_problem(
+        session=session, user=user, problem_id=problem_id, for_update=True
+    )
     workflow.mark_ongoing(session=session, problem=problem, data=data, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 

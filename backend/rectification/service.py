@@ -252,10 +252,15 @@ def batch_public(
 # --- problems ------------------------------------------------------------------------------
 
 
-def get_problem(*, session: Session, user: User, problem_id: uuid.UUID) -> Problem:
-    problem = session.exec(
-        select(Problem).where(Problem.id == problem_id, within(Problem.area_code, user.scope))
-    ).first()
+def get_problem(
+    *, session: Session, user: User, problem_id: uuid.UUID, for_update: bool = False
+) -> Problem:
+    """The problem, or the same 404 whether missing or out of reach. `for_update` locks the
+    row (PostgreSQL) so two people cannot claim or review the same problem at once."""
+    stmt = select(Problem).where(Problem.id == problem_id, within(Problem.area_code, user.scope))
+    if for_update:
+        stmt = stmt.with_for_update()
+    problem = session.exec(stmt).first()
     if problem is None:
         raise NotFound("没有找到这个问题")
     return problem

@@ -251,3 +251,13 @@ def test_the_ledger_exports_and_imports_back_as_the_same_problems(
 
     assert shape(uuid.UUID(again["id"])) == shape(uuid.UUID(batch["id"]))
     assert len(shape(uuid.UUID(again["id"]))) == 2
+
+
+def test_a_word_document_is_not_a_spreadsheet(api: Api, people: People) -> None:
+    from docx import Document
+
+    out = io.BytesIO()
+    Document().save(out)
+    batch = api.batch(people.township)
+    r = _import(api, people.township, batch["id"], out.getvalue())
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "file"

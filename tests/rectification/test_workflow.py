@@ -423,3 +423,37 @@ def test_a_household_linked_to_a_problem_must_be_in_its_area(
         problem_body(household_ids=[str(there.id)]),
     )
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "household_ids.0"
+
+
+def test_refusals_write_no_audit_rows(api: Api, people: People, session: Session) -> None:
+    batch = api.batch(people.township)
+    problem = api.problem(people.township, batch["id"])
+    pid = problem["id"]
+    api.post(people.other_cadre, f"/problems/{pid}/claim", {"steps": ["x"]})
+    api.post(people.cadre, f"/problems/{pid}/claim", {"steps": ["x"], "deadline": "2023-12-01"})
+    api.post(people.township, f"/problems/{pid}/close", {})
+    api.post(people.helper, f"/problems/{pid}/ongoing", {"next_review_on": "2024-01-01"})
+    assert _audit_actions(session, pid) == ["issue"]
+
+
+def test_the_list_header_is_corrected_by_issuers_only(api: Api, people: People) -> None:
+    batch = api.batch(people.township)
+    api.problem(people.township, batch["id"], deadline="2023-09-20")
+    path = f"/problem-batches/{batch['id']}"
+    ok = api.client.patch(
+        f"/api/v1{path}",
+        json={"document_number": "市农领办发〔2023〕39号", "next_steps": "持续抓好整改。"},
+        headers=auth(people.township),
+    )
+    assert ok.status_code == 200 and ok.json()["document_number"] == "市农领办发〔2023〕39号"
+    early = api.client.patch(
+        f"/api/v1{path}", json={"deadline": "2023-09-10"}, headers=auth(people.township)
+    )
+    assert early.status_code == 422 and early.json()["detail"][0]["field"] == "deadline"
+    # The cadre sees the list through the village's problem, but may not change it.
+    assert api.get(people.cadre, path).status_code == 200
+    cadre = api.client.patch(f"/api/v1{path}", json={"title": "改"}, headers=auth(people.cadre))
+    assert cadre.status_code == 403
+    assert api.get(people.township, path).json()["title"] == batch["title"]
+    listed = api.get(people.cadre, "/problem-batches").json()
+    assert listed["count"] == 1 and listed["data"][0]["counts"]["total"] == 1
