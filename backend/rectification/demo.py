@@ -3,6 +3,7 @@ cross-check list with overdue problems so the red and black boards have content.
 
 import io
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw
 from sqlmodel import Session
@@ -22,6 +23,9 @@ from backend.rectification.schemas import (
     ProblemCreate,
     ReturnInput,
 )
+
+if TYPE_CHECKING:  # the demo package imports this module
+    from backend.demo import DemoContext
 
 HUISHI = "620422100"
 GAOJIAZHUANG = "620422100200"
@@ -123,7 +127,7 @@ def _issue(session: Session, batch: ProblemBatch, who: User, **kw) -> Problem:  
     return service.add_problem(session=session, batch=batch, data=ProblemCreate(**kw), actor=who)
 
 
-def seed(*, session: Session, ctx) -> None:  # type: ignore[no-untyped-def]
+def seed(*, session: Session, ctx: "DemoContext") -> None:
     users = ctx.users
     inspector, county = users["inspector_huining"], users["huining_county"]
     town, cadre, other = (

@@ -19,10 +19,14 @@ from backend.core import clock
 from backend.core.scope import within
 from backend.rectification import service
 from backend.rectification.models import (
+    Evidence,
     EvidenceKind,
     Problem,
     ProblemBatch,
+    ProblemReview,
     ProblemStatus,
+    ProgressNote,
+    RectificationStep,
 )
 from backend.rectification.sheets import short_name
 
@@ -155,12 +159,17 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
             summary += f";逾期未完成{len(overdue)}个"
         summary += "。"
 
+    ids = [p.id for p in problems]
+
+    def load(model: type) -> dict:  # type: ignore[type-arg]
+        return service.children_of(session=session, model=model, problem_ids=ids)
+
+    all_steps, all_notes = load(RectificationStep), load(ProgressNote)
+    all_evidence, all_reviews = load(Evidence), load(ProblemReview)
     sections: list[ProblemSection] = []
     for p in problems:
-        steps = service.steps_of(session=session, problem_id=p.id)
-        notes = service.notes_of(session=session, problem_id=p.id)
-        evidence = service.evidence_of(session=session, problem_id=p.id)
-        reviews = service.reviews_of(session=session, problem_id=p.id)
+        steps, notes = all_steps[p.id], all_notes[p.id]
+        evidence, reviews = all_evidence[p.id], all_reviews[p.id]
         last_return = next((r.reason for r in reversed(reviews) if r.decision == "return"), "")
         # Problems below the list's own area say where they are: 问题2:……(高家庄村)。
         where = (

@@ -10,7 +10,6 @@ from sqlalchemy import and_, exists, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backend.accounts import service as accounts_service
 from backend.accounts.models import Role, User
 from backend.areas import service as areas_service
 from backend.areas.models import AreaLevel
@@ -430,12 +429,12 @@ def list_problems(
 
 
 def _user_refs(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, UserRef]:
-    out: dict[uuid.UUID, UserRef] = {}
-    for user_id in {i for i in ids if i is not None}:
-        u = accounts_service.get(session=session, user_id=user_id)
-        if u is not None:
-            out[user_id] = UserRef(id=u.id, full_name=u.full_name, unit=u.unit)
-    return out
+    """Names of the people a page mentions, in one query (as households do for helpers)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    users = session.exec(select(User).where(col(User.id).in_(wanted)))
+    return {u.id: UserRef(id=u.id, full_name=u.full_name, unit=u.unit) for u in users}
 
 
 def user_names(*, session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
@@ -522,6 +521,23 @@ def reviews_of(*, session: Session, problem_id: uuid.UUID) -> list[ProblemReview
         .order_by(col(ProblemReview.created_at), col(ProblemReview.id))
     )
     return list(session.exec(stmt))
+
+
+def children_of(
+    *, session: Session, model: Any, problem_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Any]]:
+    """Steps, notes, evidence or reviews of many problems in one query (ledger, report),
+    each problem's rows in the order they were made."""
+    out: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    if not problem_ids:
+        return out
+    order = [col(model.position)] if model is RectificationStep else [col(model.created_at)]
+    stmt = (
+        select(model).where(col(model.problem_id).in_(problem_ids)).order_by(*order, col(model.id))
+    )
+    for row in session.exec(stmt):
+        out[row.problem_id].append(row)
+    return out
 
 
 def household_ids_of(*, session: Session, problem_id: uuid.UUID) -> list[uuid.UUID]:

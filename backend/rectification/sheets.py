@@ -23,9 +23,11 @@ from backend.rectification.models import (
     CATEGORY_NAMES,
     SEVERITY_NAMES,
     STATUS_NAMES,
+    Evidence,
     Problem,
     ProblemBatch,
     ProblemCategory,
+    RectificationStep,
     Severity,
 )
 from backend.rectification.schemas import ImportResult, ProblemCreate, RowError, RowResult
@@ -345,6 +347,9 @@ def ledger_xlsx(*, session: Session, batch: ProblemBatch, user: User) -> bytes:
     summaries = service.summaries(session=session, problems=problems)
     area_names = areas_service.names(session=session, codes=[p.area_code for p in problems])
     users = service.user_names(session=session, ids=[p.closed_by for p in problems])
+    ids = [p.id for p in problems]
+    all_steps = service.children_of(session=session, model=RectificationStep, problem_ids=ids)
+    all_evidence = service.children_of(session=session, model=Evidence, problem_ids=ids)
     wb = Workbook()
     ws = wb.active
     ws.title = "整改台账"
@@ -356,8 +361,8 @@ def ledger_xlsx(*, session: Session, batch: ProblemBatch, user: User) -> bytes:
     for i, (_, width) in enumerate(LEDGER_COLUMNS, start=1):
         ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = width
     for p, s in zip(problems, summaries, strict=True):
-        steps = service.steps_of(session=session, problem_id=p.id)
-        evidence = service.evidence_of(session=session, problem_id=p.id)
+        steps = all_steps[p.id]
+        evidence = all_evidence[p.id]
         reviewer = users.get(p.closed_by) if p.closed_by else None
         if s.overdue:
             late = f"逾期 {s.overdue_days} 个工作日"
