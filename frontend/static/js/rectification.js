@@ -141,8 +141,8 @@ function evidenceItem(e, canRemove) {
   const body = e.kind === "file"
     ? (e.content_type && e.content_type.startsWith("image/")
       ? `<img class="evidence-photo" data-file="${e.file_id}" alt="${esc(e.file_name || "照片")}">`
-      : `📄 ${esc(e.file_name || "文件")}`)
-    : `📝 ${esc(e.text)}`;
+      : `文件:${esc(e.file_name || "文件")}`)
+    : `文字记录:${esc(e.text)}`;
   const remove = canRemove && !e.frozen
     ? `<button class="link-button" data-remove="${e.id}">删除</button>` : "";
   return `<li class="evidence">${body}<br><span class="muted">${who} ${when}${e.frozen ? " · 已提交" : ""}</span>${remove}</li>`;
@@ -154,7 +154,7 @@ function stepBlock(problem, s) {
   const missing = s.evidence.length ? "" : '<p class="warn">还没有印证资料</p>';
   const add = canAdd ? `
     <div class="evidence-add" data-step="${s.id}">
-      <label class="big-button camera">📷 拍照上传印证资料
+      <label class="big-button camera">拍照上传印证资料
         <input type="file" accept="image/*" capture="environment" data-camera="${s.id}" aria-label="拍照:措施${s.position}">
       </label>
       <form class="inline-form" data-text-evidence="${s.id}">
