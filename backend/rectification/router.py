@@ -29,6 +29,7 @@ from backend.rectification.schemas import (
     ProblemCreate,
     ProblemPublic,
     ProblemsPublic,
+    ProblemUpdate,
     ReturnInput,
     StepCreate,
 )
@@ -216,6 +217,18 @@ def boards(
 def get_problem(session: SessionDep, user: CurrentUser, problem_id: ProblemId) -> ProblemPublic:
     """One problem with its steps, evidence, progress notes and reviews."""
     problem = service.get_problem(session=session, user=user, problem_id=problem_id)
+    return service.detail(session=session, user=user, problem=problem)
+
+
+@router.patch("/problems/{problem_id}", response_model=ProblemPublic, operation_id="update_problem")
+def update_problem(
+    session: SessionDep, user: CurrentUser, problem_id: ProblemId, data: ProblemUpdate
+) -> ProblemPublic:
+    """Correct an issued problem before anyone claims it (409 afterwards)."""
+    problem = service.get_problem(
+        session=session, user=user, problem_id=problem_id, for_update=True
+    )
+    service.update_problem(session=session, problem=problem, data=data, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
 

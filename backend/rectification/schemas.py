@@ -135,6 +135,19 @@ class ProblemCreate(Input):
     household_ids: Annotated[list[uuid.UUID], Field(max_length=200)] = Field(default_factory=list)
 
 
+class ProblemUpdate(Input):
+    """Corrections by the issuer while nobody has claimed the problem yet."""
+
+    title: Title | None = None
+    description: LongText | None = None
+    category: ProblemCategory | None = None
+    severity: Severity | None = None
+    area_code: AreaCode | None = None
+    responsible_unit: Short | None = None
+    responsible_person: Annotated[str, StringConstraints(max_length=40)] | None = None
+    deadline: date | None = None
+
+
 class ClaimInput(Input):
     steps: Annotated[list[StepText], Field(min_length=1, max_length=20)]
     deadline: date | None = None

@@ -45,6 +45,7 @@ from backend.rectification.schemas import (
     ProblemCreate,
     ProblemPublic,
     ProblemSummary,
+    ProblemUpdate,
     ReviewPublic,
     StepPublic,
     UserRef,
@@ -369,6 +370,34 @@ def add_problem(
         except IntegrityError as exc:  # two issuers took the same number at once
             session.rollback()
             raise Conflict("序号已被占用,请重试", code="number_taken") from exc
+    return problem
+
+
+def update_problem(
+    *, session: Session, problem: Problem, data: ProblemUpdate, actor: User
+) -> Problem:
+    """Correct an issued problem. Once claimed, what the responsible person took on stays."""
+    batch = session.get(ProblemBatch, problem.batch_id)
+    assert batch is not None
+    require_issuer(actor, batch.area_code)
+    if problem.status != ProblemStatus.issued:
+        raise Conflict("问题已被认领,不能再修改下发内容", code="already_claimed")
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    if "area_code" in changes:
+        check_problem_area(
+            session=session, batch=batch, area_code=changes["area_code"], field="area_code"
+        )
+        if not contains(actor.scope, changes["area_code"]):
+            raise Forbidden("只能把问题下发到本辖区", code="outside_scope")
+    if "deadline" in changes:
+        check_deadline(batch, changes["deadline"])
+    before = {k: getattr(problem, k) for k in changes}
+    for key, value in changes.items():
+        setattr(problem, key, value)
+    problem.updated_at = clock.now()
+    session.add(problem)
+    _audit_problem(session, actor, problem, "update", audit.diff(before, changes))
+    session.commit()
     return problem
 
 

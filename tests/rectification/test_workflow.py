@@ -457,3 +457,27 @@ def test_the_list_header_is_corrected_by_issuers_only(api: Api, people: People) 
     assert api.get(people.township, path).json()["title"] == batch["title"]
     listed = api.get(people.cadre, "/problem-batches").json()
     assert listed["count"] == 1 and listed["data"][0]["counts"]["total"] == 1
+
+
+def test_an_issued_problem_is_corrected_until_someone_claims_it(
+    api: Api, people: People, session: Session
+) -> None:
+    batch = api.batch(people.township)
+    problem = api.problem(people.township, batch["id"])
+    path = f"/api/v1/problems/{problem['id']}"
+    fixed = api.client.patch(
+        path,
+        json={"title": "台账资料不规范", "area_code": "620422100201"},
+        headers=auth(people.township),
+    )
+    assert fixed.status_code == 200
+    assert fixed.json()["title"] == "台账资料不规范" and fixed.json()["area_code"] == "620422100201"
+    late = api.client.patch(path, json={"deadline": "2023-12-01"}, headers=auth(people.township))
+    assert late.status_code == 422 and late.json()["detail"][0]["field"] == "deadline"
+    cadre = api.client.patch(path, json={"title": "x"}, headers=auth(people.other_cadre))
+    assert cadre.status_code == 403
+    api.claim(people.other_cadre, problem["id"])
+    after = api.client.patch(path, json={"title": "再改"}, headers=auth(people.township))
+    assert after.status_code == 409 and after.json()["error"] == "already_claimed"
+    assert stored(session, Problem, problem["id"]).title == "台账资料不规范"  # type: ignore[union-attr]
+    assert "update" in _audit_actions(session, problem["id"])

@@ -217,7 +217,7 @@ async function openProblem(id) {
         <button type="submit" class="big-button">退回</button>
       </form></section>` : ""}
     ${can("mark_ongoing") && !p.ongoing ? `<form id="ongoing-form" class="inline-form"><input type="date" name="next_review_on" aria-label="下次复核日期" required><button type="submit">标记长期坚持</button></form>` : ""}
-    ${can("copy") && p.area_code.length === 12 ? '<button id="copy-all" class="big-button">举一反三:下发到本镇其他各村</button>' : ""}
+    ${can("copy") && p.area_code.length >= 9 ? '<button id="copy-all" class="big-button">举一反三:下发到本镇其他各村</button>' : ""}
     ${p.reviews.length ? `<h3>审核记录</h3><ul class="list">${p.reviews.map((r) => `<li>${r.decision === "close" ? "通过销号" : "退回"}
       ${r.reason ? ":" + esc(r.reason) : ""}<br><span class="muted">${esc(r.reviewer ? r.reviewer.full_name : "")} ${new Date(r.created_at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" })}</span></li>`).join("")}</ul>` : ""}`;
   wireProblem(p);
