@@ -481,3 +481,33 @@ def test_an_issued_problem_is_corrected_until_someone_claims_it(
     assert after.status_code == 409 and after.json()["error"] == "already_claimed"
     assert stored(session, Problem, problem["id"]).title == "台账资料不规范"  # type: ignore[union-attr]
     assert "update" in _audit_actions(session, problem["id"])
+
+
+def test_the_responsible_person_adds_steps_and_each_needs_evidence(
+    api: Api, people: People
+) -> None:
+    batch = api.batch(people.township)
+    problem = api.problem(people.township, batch["id"])
+    pid = problem["id"]
+    claimed = api.claim(people.cadre, pid, steps=["清理台账表述"])
+    r = api.post(
+        people.cadre,
+        f"/problems/{pid}/steps",
+        {"description": "组织交叉演练", "planned_on": "2023-08-20"},
+    )
+    assert r.status_code == 201
+    body = r.json()
+    assert body["status"] == "in_progress"
+    assert [(s["position"], s["description"]) for s in body["steps"]] == [
+        (1, "清理台账表述"),
+        (2, "组织交叉演练"),
+    ]
+    assert body["steps"][1]["planned_on"] == "2023-08-20"
+    assert (
+        api.post(people.township, f"/problems/{pid}/steps", {"description": "代加"}).status_code
+        == 403
+    )
+    assert api.post(people.cadre, f"/problems/{pid}/steps", {"description": ""}).status_code == 422
+    api.evidence_all(people.cadre, claimed)  # evidence on step 1 only
+    refused = api.post(people.cadre, f"/problems/{pid}/submit-for-closure")
+    assert refused.status_code == 409 and "组织交叉演练" in refused.json()["message"]
