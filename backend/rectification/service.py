@@ -283,6 +283,8 @@ def check_problem_area(
 def check_deadline(batch: ProblemBatch, deadline: date, field: str = "deadline") -> None:
     if deadline > batch.deadline:
         raise Invalid(field, f"不能晚于本批问题清单的整改时限 {batch.deadline.isoformat()}")
+    if deadline < batch.issued_on:
+        raise Invalid(field, f"不能早于问题清单的下发日期 {batch.issued_on.isoformat()}")
 
 
 def _audit_problem(

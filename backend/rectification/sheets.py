@@ -256,6 +256,8 @@ def import_problems(
             bad("整改时限", "应为日期(如 2023-09-30)" if _text(cells["整改时限"]) else "必须填写")
         elif deadline > batch.deadline:
             bad("整改时限", f"不能晚于本批问题清单的整改时限 {batch.deadline.isoformat()}")
+        elif deadline < batch.issued_on:
+            bad("整改时限", f"不能早于问题清单的下发日期 {batch.issued_on.isoformat()}")
         unit = _text(cells["责任单位"])
         person = _text(cells["责任人"])
         if len(unit) > 120:

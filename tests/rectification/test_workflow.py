@@ -264,6 +264,12 @@ def test_issuing_is_for_issuers_in_scope_and_deadlines_fit_the_batch(
     )
     assert late.status_code == 422 and late.json()["detail"][0]["field"] == "deadline"
     assert "2023-09-30" in late.json()["message"]
+    early = api.post(
+        people.township,
+        f"/problem-batches/{batch['id']}/problems",
+        problem_body(deadline="2023-07-01"),
+    )
+    assert early.status_code == 422 and "下发日期" in early.json()["message"]
     outside = api.post(
         people.township,
         f"/problem-batches/{batch['id']}/problems",
