@@ -215,6 +215,20 @@ def test_only_the_claimant_works_on_a_problem(api: Api, people: People) -> None:
     assert r.status_code == 403 and r.json()["error"] == "not_responsible"
     r = api.post(people.township, f"/problems/{problem['id']}/submit-for-closure")
     assert r.status_code == 403
+    mine = api.post(
+        people.cadre,
+        f"/problems/{problem['id']}/steps/{step}/evidence",
+        {"kind": "text", "text": "已清理"},
+    )
+    evidence_id = mine.json()["steps"][0]["evidence"][0]["id"]
+    r = api.client.delete(
+        f"/api/v1/problems/{problem['id']}/evidence/{evidence_id}", headers=auth(people.township)
+    )
+    assert r.status_code == 403 and r.json()["error"] == "not_responsible"
+    r = api.client.delete(
+        f"/api/v1/problems/{problem['id']}/evidence/{evidence_id}", headers=auth(people.other_cadre)
+    )
+    assert r.status_code == 404
 
 
 def test_claims_outside_scope_or_twice_are_refused(
@@ -438,7 +452,8 @@ def test_refusals_write_no_audit_rows(api: Api, people: People, session: Session
     api.post(people.other_cadre, f"/problems/{pid}/claim", {"steps": ["x"]})
     api.post(people.cadre, f"/problems/{pid}/claim", {"steps": ["x"], "deadline": "2023-12-01"})
     api.post(people.township, f"/problems/{pid}/close", {})
-    api.post(people.helper, f"/problems/{pid}/ongoing", {"next_review_on": "2024-01-01"})
+    r = api.post(people.helper, f"/problems/{pid}/ongoing", {"next_review_on": "2024-01-01"})
+    assert r.status_code == 403
     assert _audit_actions(session, pid) == ["issue"]
 
 
