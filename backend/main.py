@@ -19,6 +19,7 @@ from backend.core.db import get_read_engine
 from backend.core.errors import install_handlers
 from backend.files.router import router as files_router
 from backend.households.router import router as households_router
+from backend.rectification.router import router as rectification_router
 from backend.reports.router import pages as report_pages
 from backend.reports.router import router as reports_router
 from backend.visits.router import router as visits_router
@@ -103,6 +104,7 @@ def create_app() -> FastAPI:
         reports_router,
         report_pages,
         visits_router,
+        rectification_router,
     ):
         app.include_router(router)
 
@@ -131,4 +133,10 @@ def create_app() -> FastAPI:
     )
     for path, name in (("/field", "field.html"), ("/coverage", "coverage.html")):
         app.add_api_route(path, _page(name), include_in_schema=False, response_class=HTMLResponse)
+    app.add_api_route(
+        "/rectification",
+        _page("rectification.html"),
+        include_in_schema=False,
+        response_class=HTMLResponse,
+    )
     return app

@@ -13,6 +13,15 @@ from backend.households.models import (
     Member,
     MonitoringLine,
 )
+from backend.rectification.models import (
+    Evidence,
+    Problem,
+    ProblemBatch,
+    ProblemHousehold,
+    ProblemReview,
+    ProgressNote,
+    RectificationStep,
+)
 from backend.reports.models import ReportDeadline, ReportEvent, ReportNotice, SelfReport
 from backend.visits.models import LedgerEntry, Visit
 from backend.workdays.models import CalendarDay
@@ -22,6 +31,7 @@ __all__ = [
     "AssistancePlan",
     "AuditEntry",
     "CalendarDay",
+    "Evidence",
     "Household",
     "HouseholdRisk",
     "IncomeRecord",
@@ -29,6 +39,12 @@ __all__ = [
     "Measure",
     "Member",
     "MonitoringLine",
+    "Problem",
+    "ProblemBatch",
+    "ProblemHousehold",
+    "ProblemReview",
+    "ProgressNote",
+    "RectificationStep",
     "ReportDeadline",
     "ReportEvent",
     "ReportNotice",

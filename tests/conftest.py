@@ -30,6 +30,7 @@ from backend.main import create_app  # noqa: E402
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 # Tables whose rows every test starts without. Areas and monitoring lines are reference data.
 KEEP = {"area", "alembic_version", "monitoring_line"}
+_test_engines: dict[Engine, Engine] = {}
 
 
 def _pg_url() -> str:
@@ -62,7 +63,11 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
         url = _pg_url()
         _drop_all(url)
     engine = _prepare(url)
+    _test_engines[engine] = (
+        db.make_engine(url, writer=False) if request.param == "sqlite" else engine
+    )
     yield engine
+    _test_engines.pop(engine).dispose()
     engine.dispose()
 
 
@@ -108,9 +113,10 @@ def app_engine(engine: Engine) -> Iterator[Engine]:
 
 @pytest.fixture
 def session(app_engine: Engine) -> Iterator[Session]:
-    # Like a GET request's session on SQLite: reading in a test never holds the write lock
-    # the app's requests need. Commit (or roll back) before writing after the app wrote.
-    with Session(db.get_read_engine(), expire_on_commit=False) as s:
+    # On SQLite, without the app's write lock: reading in a test never holds the lock the
+    # app's requests need. Roll back before reading what the app wrote since (a read
+    # transaction keeps its snapshot).
+    with Session(_test_engines[app_engine], expire_on_commit=False) as s:
         yield s
 
 

@@ -61,7 +61,7 @@ def _release(info: dict[str, Any]) -> None:
 LOCK_TIMEOUT_SECONDS = 30
 
 
-def _configure_sqlite(engine: Engine, *, writer: bool) -> None:
+def _configure_sqlite(engine: Engine, *, writer: bool, query_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
@@ -71,6 +71,10 @@ def _configure_sqlite(engine: Engine, *, writer: bool) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=10000")
+        if query_only:
+            # Enforces "a GET never writes": a write here fails loudly instead of racing
+            # the writer without the lock.
+            cur.execute("PRAGMA query_only=ON")
         cur.close()
 
     if not writer:
@@ -101,9 +105,10 @@ _read_engine: Engine | None = None
 _engine_lock = threading.Lock()
 
 
-def make_engine(url: str, *, writer: bool = True) -> Engine:
+def make_engine(url: str, *, writer: bool = True, query_only: bool = False) -> Engine:
     """An engine for `url`. On SQLite a writer serializes its transactions in this process
-    (BEGIN IMMEDIATE under one lock); a reader (writer=False) only reads snapshots."""
+    (BEGIN IMMEDIATE under one lock); a reader (writer=False) reads snapshots, and with
+    query_only=True cannot write at all."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -111,7 +116,7 @@ def make_engine(url: str, *, writer: bool = True) -> Engine:
             pool_size=8,
             max_overflow=32,
         )
-        _configure_sqlite(engine, writer=writer)
+        _configure_sqlite(engine, writer=writer, query_only=query_only)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     return engine

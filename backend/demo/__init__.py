@@ -412,3 +412,6 @@ from backend.reports import demo as _reports_demo  # noqa: E402
 
 EXTENSIONS.append(_reports_demo.seed)
 EXTENSIONS.append(_visits)
+from backend.rectification import demo as rectification_demo  # noqa: E402
+
+EXTENSIONS.append(rectification_demo.seed)

@@ -8,7 +8,7 @@
 // Offline writes are never the worker's business: pages keep them in an IndexedDB outbox
 // and send them when open (the report page tells the farmer to open it again once online).
 
-const VERSION = "v5";
+const VERSION = "v6";
 const SHELL = `shouwang-shell-${VERSION}`;
 const DATA = `shouwang-data-${VERSION}`;
 
@@ -31,6 +31,8 @@ const SHELL_FILES = [
   "/static/js/field.js",
   "/static/js/outbox.js",
   "/static/js/coverage.js",
+  "/rectification",
+  "/static/js/rectification.js",
   "/static/icons/icon-192.png",
   "/static/icons/icon-512.png",
 ];

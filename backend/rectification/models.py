@@ -1,0 +1,211 @@
+"""整改销号: problem lists (batches), problems, their steps, notes, evidence and reviews."""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from backend.core.models import area_field, created_at_field, enum_field, id_field, time_field
+
+
+class ProblemSource(StrEnum):
+    inspection = "inspection"
+    cross_check = "cross_check"
+    assessment = "assessment"
+    self_check = "self_check"
+    check_rule = "check_rule"
+
+
+SOURCE_NAMES = {
+    ProblemSource.inspection: "督查",
+    ProblemSource.cross_check: "交叉检查",
+    ProblemSource.assessment: "考核评估",
+    ProblemSource.self_check: "自查",
+    ProblemSource.check_rule: "系统核查",
+}
+
+
+class ProblemCategory(StrEnum):
+    responsibility = "responsibility"
+    monitoring = "monitoring"
+    policy = "policy"
+    income = "income"
+    basic_needs = "basic_needs"
+    living_environment = "living_environment"
+    records = "records"
+    village_team = "village_team"
+    other = "other"
+
+
+CATEGORY_NAMES = {
+    ProblemCategory.responsibility: "责任落实",
+    ProblemCategory.monitoring: "监测帮扶",
+    ProblemCategory.policy: "政策落实",
+    ProblemCategory.income: "收入",
+    ProblemCategory.basic_needs: "三保障及饮水",
+    ProblemCategory.living_environment: "人居环境",
+    ProblemCategory.records: "台账资料",
+    ProblemCategory.village_team: "驻村帮扶",
+    ProblemCategory.other: "其他",
+}
+
+
+class Severity(StrEnum):
+    general = "general"
+    serious = "serious"
+    critical = "critical"
+
+
+SEVERITY_NAMES = {Severity.general: "一般", Severity.serious: "较重", Severity.critical: "严重"}
+
+
+class ProblemStatus(StrEnum):
+    issued = "issued"
+    claimed = "claimed"
+    in_progress = "in_progress"
+    submitted_for_closure = "submitted_for_closure"
+    closed = "closed"
+    returned = "returned"
+
+
+STATUS_NAMES = {
+    ProblemStatus.issued: "已下发待认领",
+    ProblemStatus.claimed: "已认领",
+    ProblemStatus.in_progress: "整改中",
+    ProblemStatus.submitted_for_closure: "已申请销号",
+    ProblemStatus.closed: "已销号",
+    ProblemStatus.returned: "已退回",
+}
+
+
+class EvidenceKind(StrEnum):
+    file = "file"
+    text = "text"
+
+
+class ReviewDecision(StrEnum):
+    close = "close"
+    return_ = "return"
+
+
+class ProblemBatch(SQLModel, table=True):
+    """One inspection's (or self-check's) problem list, issued to an area."""
+
+    __tablename__ = "problem_batch"
+
+    id: uuid.UUID = id_field()
+    # The area the list is issued to (a county, township or village); problems lie inside it.
+    area_code: str = area_field()
+    source: ProblemSource = enum_field(index=True)
+    title: str = Field(max_length=200)
+    issuing_body: str = Field(default="", max_length=120)
+    notice_title: str = Field(default="", max_length=200)
+    document_number: str = Field(default="", max_length=80)
+    issued_on: date = Field(index=True)
+    deadline: date
+    report_to: str = Field(default="", max_length=120)
+    reporting_unit: str = Field(default="", max_length=120)
+    next_steps: str = Field(default="", max_length=4000)
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", index=True)
+    created_at: datetime = created_at_field()
+    updated_at: datetime | None = time_field()
+
+
+class Problem(SQLModel, table=True):
+    __tablename__ = "problem"
+    __table_args__ = (UniqueConstraint("batch_id", "number"),)
+
+    id: uuid.UUID = id_field()
+    batch_id: uuid.UUID = Field(foreign_key="problem_batch.id", index=True)
+    number: int
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=4000)
+    category: ProblemCategory = enum_field(index=True)
+    severity: Severity = enum_field(Severity.general)
+    area_code: str = area_field()
+    responsible_unit: str = Field(default="", max_length=120, index=True)
+    responsible_person: str = Field(default="", max_length=40)
+    deadline: date = Field(index=True)
+    status: ProblemStatus = enum_field(ProblemStatus.issued, index=True)
+    # The person who claimed it: the one who rectifies, and who may not review it.
+    claimed_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", index=True)
+    claimed_at: datetime | None = time_field()
+    submitted_at: datetime | None = time_field()
+    # The day (China time) the rectification was last handed in: judged against the deadline.
+    submitted_on: date | None = None
+    closed_at: datetime | None = time_field()
+    closed_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    return_count: int = 0
+    ongoing: bool = False
+    next_review_on: date | None = None
+    copied_from_id: uuid.UUID | None = Field(default=None, foreign_key="problem.id", index=True)
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = created_at_field()
+    updated_at: datetime | None = time_field()
+
+
+class ProblemHousehold(SQLModel, table=True):
+    """A household a problem concerns (optional; a problem may concern a whole village)."""
+
+    __tablename__ = "problem_household"
+
+    problem_id: uuid.UUID = Field(foreign_key="problem.id", primary_key=True, ondelete="CASCADE")
+    household_id: uuid.UUID = Field(foreign_key="household.id", primary_key=True, index=True)
+
+
+class RectificationStep(SQLModel, table=True):
+    """整改措施: one planned measure; each needs at least one piece of evidence."""
+
+    __tablename__ = "rectification_step"
+
+    id: uuid.UUID = id_field()
+    problem_id: uuid.UUID = Field(foreign_key="problem.id", index=True)
+    position: int
+    description: str = Field(max_length=4000)
+    planned_on: date | None = None
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = created_at_field()
+
+
+class ProgressNote(SQLModel, table=True):
+    """What was done so far (进展), append-only; feeds 整改措施及成效 in the report."""
+
+    __tablename__ = "progress_note"
+
+    id: uuid.UUID = id_field()
+    problem_id: uuid.UUID = Field(foreign_key="problem.id", index=True)
+    text: str = Field(max_length=4000)
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = created_at_field()
+
+
+class Evidence(SQLModel, table=True):
+    """印证资料: a file (photo, PDF, scan) or a text record, attached to a step."""
+
+    __tablename__ = "evidence"
+
+    id: uuid.UUID = id_field()
+    problem_id: uuid.UUID = Field(foreign_key="problem.id", index=True)
+    step_id: uuid.UUID = Field(foreign_key="rectification_step.id", index=True)
+    kind: EvidenceKind = enum_field()
+    file_id: uuid.UUID | None = Field(default=None, foreign_key="stored_file.id")
+    text: str = Field(default="", max_length=2000)
+    # Set when the evidence is first handed in for closure: from then on it cannot change.
+    frozen_at: datetime | None = time_field()
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = created_at_field()
+
+
+class ProblemReview(SQLModel, table=True):
+    """审核: one decision on a submission (close, or return with a reason)."""
+
+    __tablename__ = "problem_review"
+
+    id: uuid.UUID = id_field()
+    problem_id: uuid.UUID = Field(foreign_key="problem.id", index=True)
+    reviewer_id: uuid.UUID = Field(foreign_key="app_user.id", index=True)
+    decision: ReviewDecision = enum_field()
+    reason: str = Field(default="", max_length=2000)
+    created_at: datetime = created_at_field()

@@ -1,0 +1,340 @@
+"""What the rectification API reads and writes (never the table classes themselves)."""
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from backend.core.errors import FIELD_LABELS
+from backend.core.schemas import AreaCode, Input, Output, StrictBool
+from backend.rectification.models import (
+    EvidenceKind,
+    ProblemCategory,
+    ProblemSource,
+    ProblemStatus,
+    ReviewDecision,
+    Severity,
+)
+
+# The boxes of the rectification screens, so a refusal names the one that is wrong. Added
+# here rather than in core so each domain owns the words of its own forms.
+FIELD_LABELS.update(
+    {
+        "title": "标题",
+        "deadline": "整改时限",
+        "issued_on": "下发日期",
+        "steps": "整改措施",
+        "file_id": "文件",
+        "file": "文件",
+        "text": "内容",
+        "next_review_on": "下次复核日期",
+        "area_codes": "地区",
+        "household_ids": "涉及农户",
+        "responsible_unit": "责任单位",
+        "responsible_person": "责任人",
+        "severity": "严重程度",
+        "source": "问题来源",
+        "number": "序号",
+    }
+)
+
+Short = Annotated[str, StringConstraints(max_length=120)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=4000)]
+StepText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+Reason = Annotated[str, StringConstraints(max_length=2000)]
+
+
+# --- batches ------------------------------------------------------------------------------
+
+
+class BatchFields(Input):
+    title: Title
+    issuing_body: Short = ""
+    notice_title: Annotated[str, StringConstraints(max_length=200)] = ""
+    document_number: Annotated[str, StringConstraints(max_length=80)] = ""
+    report_to: Short = ""
+    reporting_unit: Short = ""
+    next_steps: LongText = ""
+
+
+class BatchCreate(BatchFields):
+    source: ProblemSource
+    area_code: AreaCode
+    issued_on: date
+    deadline: date
+
+    @model_validator(mode="after")
+    def _deadline_after_issue(self) -> "BatchCreate":
+        if self.deadline < self.issued_on:
+            raise ValueError("整改时限不能早于下发日期")
+        return self
+
+
+class BatchUpdate(Input):
+    title: Title | None = None
+    issuing_body: Short | None = None
+    notice_title: Annotated[str, StringConstraints(max_length=200)] | None = None
+    document_number: Annotated[str, StringConstraints(max_length=80)] | None = None
+    report_to: Short | None = None
+    reporting_unit: Short | None = None
+    next_steps: LongText | None = None
+    deadline: date | None = None
+
+
+class BatchCounts(Output):
+    total: int = 0
+    issued: int = 0
+    claimed: int = 0
+    in_progress: int = 0
+    submitted_for_closure: int = 0
+    returned: int = 0
+    closed: int = 0
+    ongoing: int = 0
+    overdue: int = 0
+
+
+class BatchPublic(Output):
+    id: uuid.UUID
+    area_code: str
+    area_name: str | None = None
+    source: ProblemSource
+    source_name: str
+    title: str
+    issuing_body: str
+    notice_title: str
+    document_number: str
+    issued_on: date
+    deadline: date
+    report_to: str
+    reporting_unit: str
+    next_steps: str
+    created_at: datetime
+    counts: BatchCounts
+
+
+class BatchesPublic(Output):
+    data: list[BatchPublic]
+    count: int
+
+
+# --- problems -----------------------------------------------------------------------------
+
+
+class ProblemCreate(Input):
+    title: Title
+    description: LongText = ""
+    category: ProblemCategory
+    severity: Severity = Severity.general
+    area_code: AreaCode
+    responsible_unit: Short = ""
+    responsible_person: Annotated[str, StringConstraints(max_length=40)] = ""
+    deadline: date | None = None
+    number: Annotated[int, Field(strict=True, ge=1, le=100_000)] | None = None
+    household_ids: Annotated[list[uuid.UUID], Field(max_length=200)] = Field(default_factory=list)
+
+
+class ProblemUpdate(Input):
+    """Corrections by the issuer while nobody has claimed the problem yet."""
+
+    title: Title | None = None
+    description: LongText | None = None
+    category: ProblemCategory | None = None
+    severity: Severity | None = None
+    area_code: AreaCode | None = None
+    responsible_unit: Short | None = None
+    responsible_person: Annotated[str, StringConstraints(max_length=40)] | None = None
+    deadline: date | None = None
+
+
+class ClaimInput(Input):
+    steps: Annotated[list[StepText], Field(min_length=1, max_length=20)]
+    deadline: date | None = None
+
+
+class StepCreate(Input):
+    description: StepText
+    planned_on: date | None = None
+
+
+class NoteCreate(Input):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+
+
+class EvidenceCreate(Input):
+    kind: EvidenceKind
+    file_id: uuid.UUID | None = None
+    text: Reason = ""
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "EvidenceCreate":
+        if self.kind == EvidenceKind.file and self.file_id is None:
+            raise ValueError("文件类印证资料必须先上传文件(file_id)")
+        if self.kind == EvidenceKind.text and not self.text:
+            raise ValueError("文字类印证资料必须写明内容(text)")
+        return self
+
+
+class CloseInput(Input):
+    note: Reason = ""
+    ongoing: StrictBool = False
+    next_review_on: date | None = None
+
+
+class ReturnInput(Input):
+    reason: Reason
+
+
+class OngoingInput(Input):
+    next_review_on: date
+    note: Reason = ""
+
+
+class CopyInput(Input):
+    """举一反三: the villages to copy to, or every other village of the township."""
+
+    area_codes: Annotated[list[AreaCode], Field(max_length=100)] = Field(default_factory=list)
+    all_villages: StrictBool = False
+    responsible_unit: Short | None = None
+
+
+class UserRef(Output):
+    id: uuid.UUID
+    full_name: str
+    unit: str | None = None
+
+
+class EvidencePublic(Output):
+    id: uuid.UUID
+    step_id: uuid.UUID
+    kind: EvidenceKind
+    file_id: uuid.UUID | None
+    file_name: str | None = None
+    content_type: str | None = None
+    text: str
+    frozen: bool
+    created_by: UserRef | None = None
+    created_at: datetime
+
+
+class StepPublic(Output):
+    id: uuid.UUID
+    position: int
+    description: str
+    planned_on: date | None
+    evidence: list[EvidencePublic]
+
+
+class NotePublic(Output):
+    id: uuid.UUID
+    text: str
+    created_by: UserRef | None = None
+    created_at: datetime
+
+
+class ReviewPublic(Output):
+    id: uuid.UUID
+    decision: ReviewDecision
+    reason: str
+    reviewer: UserRef | None = None
+    created_at: datetime
+
+
+class ProblemSummary(Output):
+    id: uuid.UUID
+    batch_id: uuid.UUID
+    batch_title: str | None = None
+    number: int
+    title: str
+    category: ProblemCategory
+    category_name: str
+    severity: Severity
+    area_code: str
+    area_name: str | None = None
+    responsible_unit: str
+    responsible_person: str
+    deadline: date
+    status: ProblemStatus
+    status_name: str
+    claimed_by: UserRef | None = None
+    overdue: bool
+    overdue_days: int
+    return_count: int
+    ongoing: bool
+    next_review_on: date | None
+
+
+class ProblemPublic(ProblemSummary):
+    description: str
+    source: ProblemSource
+    household_ids: list[uuid.UUID]
+    claimed_at: datetime | None
+    submitted_at: datetime | None
+    closed_at: datetime | None
+    closed_by: UserRef | None = None
+    copied_from_id: uuid.UUID | None
+    steps: list[StepPublic]
+    notes: list[NotePublic]
+    reviews: list[ReviewPublic]
+    # What the caller may do now, so the screen shows only buttons that will work.
+    can: list[str]
+
+
+class ProblemsPublic(Output):
+    data: list[ProblemSummary]
+    count: int
+
+
+class CopyResult(Output):
+    data: list[ProblemSummary]
+    count: int
+
+
+# --- import -------------------------------------------------------------------------------
+
+
+class RowError(Output):
+    column: str
+    message: str
+
+
+class RowResult(Output):
+    row: int
+    number: int | None = None
+    ok: bool
+    problem_id: uuid.UUID | None = None
+    errors: list[RowError] = Field(default_factory=list)
+
+
+class ImportResult(Output):
+    mode: Literal["all_or_nothing", "partial"]
+    imported: int
+    rejected: int
+    rows: list[RowResult]
+
+
+# --- boards -------------------------------------------------------------------------------
+
+
+class BoardEntry(Output):
+    name: str
+    unit: str | None = None
+    total: int
+    overdue: int
+    returned: int
+    closed_on_time_first_review: int
+
+
+class Board(Output):
+    units: list[BoardEntry]
+    people: list[BoardEntry]
+    areas: list[BoardEntry]
+
+
+class BoardsPublic(Output):
+    area_code: str
+    area_name: str | None
+    as_of: date
+    warning_board: Board
+    honor_board: Board

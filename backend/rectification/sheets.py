@@ -1,0 +1,407 @@
+"""Problem lists as spreadsheets: import with Chinese headers in any column order, and the
+整改台账 (ledger) export an inspector expects."""
+
+import io
+import re
+import zipfile
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils.exceptions import InvalidFileException
+from sqlmodel import Session, col, select
+
+from backend.accounts.models import User
+from backend.areas import service as areas_service
+from backend.areas.models import Area
+from backend.core import clock
+from backend.core.errors import AppError, Invalid
+from backend.core.scope import within
+from backend.rectification import service
+from backend.rectification.models import (
+    CATEGORY_NAMES,
+    SEVERITY_NAMES,
+    STATUS_NAMES,
+    Evidence,
+    Problem,
+    ProblemBatch,
+    ProblemCategory,
+    RectificationStep,
+    Severity,
+)
+from backend.rectification.schemas import ImportResult, ProblemCreate, RowError, RowResult
+
+# Header → field. The first seven are required (what inspectors' lists carry); the rest
+# are read when present, so the ledger this module writes imports back unchanged.
+REQUIRED = {
+    "序号": "number",
+    "问题描述": "description",
+    "类别": "category",
+    "地区": "area",
+    "责任单位": "responsible_unit",
+    "责任人": "responsible_person",
+    "整改时限": "deadline",
+}
+OPTIONAL = {"问题标题": "title", "严重程度": "severity", "地区代码": "area_code"}
+HEADER_ALIASES = {
+    "问题类别": "类别",
+    "问题类型": "类别",
+    "所在地区": "地区",
+    "完成时限": "整改时限",
+}
+
+CATEGORY_BY_NAME = {name: cat for cat, name in CATEGORY_NAMES.items()}
+CATEGORY_BY_NAME.update(
+    {"三保障": ProblemCategory.basic_needs, "饮水安全": ProblemCategory.basic_needs}
+)
+SEVERITY_BY_NAME = {name: sev for sev, name in SEVERITY_NAMES.items()}
+
+MAX_ROWS = 2000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ImportRefused(AppError):
+    """All-or-nothing import with at least one bad row: nothing written, every row told."""
+
+    status = 422
+    code = "import_refused"
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _open(data: bytes) -> Any:
+    if not data.startswith(b"PK"):
+        raise Invalid("file", "不是 XLSX 文件(请用 Excel 或 WPS 另存为 .xlsx)")
+    try:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise Invalid("file", "不是 XLSX 文件(请用 Excel 或 WPS 另存为 .xlsx)") from exc
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+)
+
+
+def parse_date(value: Any) -> date | None:
+    """A cell as a date: a real date cell, 2023-09-30, 2023/9/30 or 2023年9月30日."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            try:
+                return date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                return None
+    return None
+
+
+def short_name(name: str) -> str:
+    """高家庄村民委员会 → 高家庄村; 东山根社区居民委员会 → 东山根社区: what people write."""
+    for long, short in (
+        ("村民委员会", "村"),
+        ("村委会", "村"),
+        ("社区居民委员会", "社区"),
+        ("居民委员会", "社区"),
+        ("社区居委会", "社区"),
+        ("人民政府", ""),
+    ):
+        if name.endswith(long):
+            return name[: -len(long)] + short
+    return name
+
+
+class AreaResolver:
+    """Finds an area by code or by name inside the batch's area (名称或代码)."""
+
+    def __init__(self, *, session: Session, scope: str) -> None:
+        rows = session.exec(select(Area).where(within(Area.code, scope))).all()
+        self.codes = {a.code for a in rows}
+        self.by_name: dict[str, set[str]] = {}
+        names = {a.code: a for a in rows}
+        for a in rows:
+            keys = {a.name, short_name(a.name)}
+            parent = names.get(a.parent_code or "")
+            if parent is not None:  # 会师镇高家庄村
+                keys |= {short_name(parent.name) + k for k in list(keys)}
+            for key in keys:
+                self.by_name.setdefault(key, set()).add(a.code)
+
+    def resolve(self, text: str) -> tuple[str | None, str | None]:
+        """(code, None) or (None, why not)."""
+        if not text:
+            return None, "必须填写"
+        if text.isdigit():
+            return (
+                (text, None) if text in self.codes else (None, f"本清单范围内没有地区代码 {text}")
+            )
+        found = self.by_name.get(text, set())
+        if len(found) == 1:
+            return next(iter(found)), None
+        if not found:
+            return None, f"本清单范围内没有叫“{text}”的地区"
+        return None, f"“{text}”有重名({'、'.join(sorted(found))}),请填写地区代码"
+
+
+def _headers(row: tuple[Any, ...]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for i, cell in enumerate(row):
+        name = re.sub(r"\s+", "", _text(cell))
+        name = HEADER_ALIASES.get(name, name)
+        if name in REQUIRED or name in OPTIONAL:
+            out.setdefault(name, i)
+    return out
+
+
+def _title_from(description: str) -> tuple[str, str]:
+    """Without a 问题标题 column, the first sentence is the title (as in seed reports:
+    "问题1:思想认识……松劲懈怠。在传导压力上……")."""
+    m = re.match(r"^(.{2,200}?)[。;;!!]\s*(.*)$", description, re.S)
+    if m:
+        return m[1], m[2].strip()
+    return description[:200], description[200:]
+
+
+def import_problems(
+    *, session: Session, batch: ProblemBatch, data: bytes, partial: bool, actor: User
+) -> ImportResult:
+    """Read a problem list. All-or-nothing unless `partial`: then the good rows are kept
+    and the bad ones reported. Either way every row gets an account."""
+    service.require_issuer(actor, batch.area_code)
+    book = _open(data)
+    sheet = book.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header_row = next(rows, None)
+    if header_row is None:
+        raise Invalid("file", "表格是空的")
+    headers = _headers(header_row)
+    missing = [h for h in REQUIRED if h not in headers]
+    if missing:
+        raise Invalid("file", "表头缺少这些列:" + "、".join(missing))
+    resolver = AreaResolver(session=session, scope=batch.area_code)
+    results: list[RowResult] = []
+    prepared: list[tuple[RowResult, ProblemCreate]] = []
+    taken = set(session.exec(select(Problem.number).where(Problem.batch_id == batch.id)))
+    seen: set[int] = set()
+    for index, row in enumerate(rows, start=2):
+        if index - 1 > MAX_ROWS:
+            raise Invalid("file", f"一次最多导入 {MAX_ROWS} 行")
+        cells = {h: row[i] if i < len(row) else None for h, i in headers.items()}
+        if all(_text(v) == "" for v in cells.values()):
+            continue
+        errors: list[RowError] = []
+
+        def bad(column: str, message: str, errors: list[RowError] = errors) -> None:
+            errors.append(RowError(column=column, message=message))
+
+        number: int | None = None
+        raw_number = _text(cells["序号"])
+        if raw_number.isdigit() and 0 < int(raw_number) <= 100_000:
+            number = int(raw_number)
+            if number in taken:
+                bad("序号", f"本清单已有序号 {number} 的问题")
+            elif number in seen:
+                bad("序号", f"表格中序号 {number} 重复")
+            seen.add(number)
+        elif raw_number:
+            bad("序号", "应为正整数")
+        description = _text(cells["问题描述"])
+        title = _text(cells.get("问题标题"))
+        if not description and not title:
+            bad("问题描述", "必须填写")
+        if not title:
+            title, description = _title_from(description)
+        if len(title) > 200:
+            bad("问题标题", "最多 200 个字")
+        if len(description) > 4000:
+            bad("问题描述", "最多 4000 个字")
+        category_text = _text(cells["类别"])
+        category = CATEGORY_BY_NAME.get(category_text)
+        if category is None:
+            if category_text in {c.value for c in ProblemCategory}:
+                category = ProblemCategory(category_text)
+            else:
+                bad(
+                    "类别",
+                    f"“{category_text}”不是可选的类别,可选:" + "、".join(CATEGORY_NAMES.values()),
+                )
+        severity = Severity.general
+        if "严重程度" in cells and _text(cells["严重程度"]):
+            found = SEVERITY_BY_NAME.get(_text(cells["严重程度"]))
+            if found is None:
+                bad("严重程度", "应为 一般、较重 或 严重")
+            else:
+                severity = found
+        # The ledger carries the code next to the name; a code settles any doubt.
+        area, why = resolver.resolve(_text(cells.get("地区代码")) or _text(cells["地区"]))
+        if why:
+            bad("地区", why)
+        deadline = parse_date(cells["整改时限"])
+        if deadline is None:
+            bad("整改时限", "应为日期(如 2023-09-30)" if _text(cells["整改时限"]) else "必须填写")
+        elif deadline > batch.deadline:
+            bad("整改时限", f"不能晚于本批问题清单的整改时限 {batch.deadline.isoformat()}")
+        elif deadline < batch.issued_on:
+            bad("整改时限", f"不能早于问题清单的下发日期 {batch.issued_on.isoformat()}")
+        unit = _text(cells["责任单位"])
+        person = _text(cells["责任人"])
+        if len(unit) > 120:
+            bad("责任单位", "最多 120 个字")
+        if len(person) > 40:
+            bad("责任人", "最多 40 个字")
+        result = RowResult(row=index, number=number, ok=not errors, errors=errors)
+        results.append(result)
+        if not errors:
+            prepared.append(
+                (
+                    result,
+                    ProblemCreate(
+                        title=title,
+                        description=description,
+                        category=category,
+                        severity=severity,
+                        area_code=area,
+                        responsible_unit=unit,
+                        responsible_person=person,
+                        deadline=deadline,
+                        number=number,
+                    ),
+                )
+            )
+    if not results:
+        raise Invalid("file", "表格中没有问题行")
+    rejected = sum(1 for r in results if not r.ok)
+    if rejected and not partial:
+        raise ImportRefused(
+            f"有 {rejected} 行有误,全部未导入。请按提示改正后重新导入,或选择“只导入正确的行”",
+            detail=[r.model_dump(mode="json") for r in results],
+        )
+    # Rows without 序号 get numbers after every number used, in sheet order.
+    next_free = max(taken | seen | {0}) + 1
+    for result, create in prepared:
+        if create.number is None:
+            create.number = next_free
+            result.number = next_free
+            next_free += 1
+        problem = service.add_problem(
+            session=session, batch=batch, data=create, actor=actor, commit=False
+        )
+        result.problem_id = problem.id
+    session.commit()
+    return ImportResult(
+        mode="partial" if partial else "all_or_nothing",
+        imported=len(prepared),
+        rejected=rejected,
+        rows=results,
+    )
+
+
+# --- writing -------------------------------------------------------------------------------
+
+LEDGER_COLUMNS = [
+    ("序号", 6),
+    ("问题标题", 28),
+    ("问题描述", 50),
+    ("类别", 12),
+    ("严重程度", 8),
+    ("地区", 20),
+    ("地区代码", 14),
+    ("责任单位", 20),
+    ("责任人", 10),
+    ("整改时限", 12),
+    ("整改状态", 12),
+    ("是否逾期", 14),
+    ("整改措施", 50),
+    ("印证资料(份)", 10),
+    ("申请销号日期", 12),
+    ("销号日期", 12),
+    ("审核人", 10),
+    ("退回次数", 8),
+    ("长期坚持", 8),
+    ("下次复核日期", 12),
+]
+
+
+def ledger_xlsx(*, session: Session, batch: ProblemBatch, user: User) -> bytes:
+    """整改台账: one row per problem in the caller's scope, with steps and status."""
+    problems = list(
+        session.exec(
+            select(Problem)
+            .where(Problem.batch_id == batch.id, within(Problem.area_code, user.scope))
+            .order_by(col(Problem.number))
+        )
+    )
+    summaries = service.summaries(session=session, problems=problems)
+    area_names = areas_service.names(session=session, codes=[p.area_code for p in problems])
+    users = service.user_names(session=session, ids=[p.closed_by for p in problems])
+    ids = [p.id for p in problems]
+    all_steps = service.children_of(session=session, model=RectificationStep, problem_ids=ids)
+    all_evidence = service.children_of(session=session, model=Evidence, problem_ids=ids)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "整改台账"
+    ws.append([name for name, _ in LEDGER_COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="F2DCDB")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for i, (_, width) in enumerate(LEDGER_COLUMNS, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = width
+    for p, s in zip(problems, summaries, strict=True):
+        steps = all_steps[p.id]
+        evidence = all_evidence[p.id]
+        reviewer = users.get(p.closed_by) if p.closed_by else None
+        if s.overdue:
+            late = f"逾期 {s.overdue_days} 个工作日"
+        elif s.overdue_days:
+            late = f"逾期完成({s.overdue_days} 个工作日)"
+        else:
+            late = "否"
+        ws.append(
+            [
+                p.number,
+                p.title,
+                p.description,
+                CATEGORY_NAMES[p.category],
+                SEVERITY_NAMES[p.severity],
+                short_name(area_names.get(p.area_code, "")),
+                p.area_code,
+                p.responsible_unit,
+                p.responsible_person,
+                p.deadline,
+                STATUS_NAMES[p.status],
+                late,
+                "\n".join(f"{st.position}. {st.description}" for st in steps),
+                len(evidence),
+                p.submitted_on,
+                p.closed_at.astimezone(clock.CHINA).date() if p.closed_at else None,
+                reviewer or "",
+                p.return_count,
+                "是" if p.ongoing else "",
+                p.next_review_on,
+            ]
+        )
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            if isinstance(cell.value, date):
+                cell.number_format = "yyyy-mm-dd"
+    ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

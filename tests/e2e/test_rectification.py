@@ -1,0 +1,128 @@
+"""整改销号 in a real browser: a village cadre claims a problem, photographs the evidence
+with the phone camera and submits; an inspector reviews and closes it; the boards show."""
+
+import io
+import uuid
+
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.e2e
+
+
+def _photo() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 120, 60)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def _login(page, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/rectification")
+    page.evaluate("localStorage.clear()")
+    page.goto("/rectification")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill("Shouwang2026!")
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="问题清单").wait_for()
+
+
+def test_cadre_evidences_with_the_camera_and_an_inspector_closes(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    title = f"村委会卫生厕所脏乱差 {uuid.uuid4().hex[:6]}"
+    with live_server.api("huishi_town") as town:
+        batch = next(
+            b
+            for b in town.get("/api/v1/problem-batches").json()["data"]
+            if b["source"] == "inspection"
+        )
+        problem = town.post(
+            f"/api/v1/problem-batches/{batch['id']}/problems",
+            json={
+                "title": title,
+                "category": "living_environment",
+                "area_code": "620422100200",
+                "responsible_unit": "高家庄村委会",
+                "description": "没有发挥示范作用。",
+            },
+        ).json()
+
+    _login(page, "gaojiazhuang_cadre")
+    page.get_by_placeholder("问题标题或描述").fill(title)
+    page.get_by_role("button", name="查找").click()
+    page.get_by_role("link", name=title).click()
+    page.get_by_role("heading", name="认领这个问题").wait_for()
+    page.get_by_label("整改措施(每行一条)").fill("清扫村委会厕所并建立保洁制度")
+    page.get_by_role("button", name="认领").click()
+    page.get_by_text("已认领,您是这个问题的责任人").wait_for()
+    # Submitting without evidence is refused, naming the step.
+    page.get_by_label("记录进展").fill("已安排专人每日保洁")
+    page.get_by_role("button", name="保存进展").click()
+    page.get_by_text("进展已保存").wait_for()
+    page.get_by_role("button", name="申请销号").click()
+    page.get_by_text("以下整改措施还没有印证资料").wait_for()
+
+    page.get_by_label("拍照:措施1").set_input_files(
+        {"name": "厕所.jpg", "mimeType": "image/jpeg", "buffer": _photo()}
+    )
+    page.get_by_text("照片已上传,作为印证资料").wait_for()
+    page.wait_for_function(
+        "document.querySelector('img.evidence-photo') && document.querySelector('img.evidence-photo').naturalWidth > 0"
+    )
+    page.get_by_role("button", name="申请销号").click()
+    page.get_by_text("已申请销号,等待审核").wait_for()
+    assert page.locator(".tag.status-submitted_for_closure").is_visible()
+
+    _login(page, "inspector_huining")
+    page.get_by_role("link", name="待审核").click()
+    page.get_by_role("link", name=title).click()
+    page.get_by_role("heading", name="审核").wait_for()
+    # Returning needs a reason; the screen says so.
+    page.get_by_role("button", name="退回").click()
+    page.get_by_text("退回必须写明理由").wait_for()
+    page.get_by_role("button", name="通过,销号").click()
+    page.get_by_text("已审核通过,问题已销号").wait_for()
+    assert page.locator(".tag.status-closed").is_visible()
+
+    with live_server.api("inspector_huining") as inspector:
+        stored = inspector.get(f"/api/v1/problems/{problem['id']}").json()
+    assert stored["status"] == "closed" and stored["closed_by"]["full_name"] == "赵振华"
+    photo = stored["steps"][0]["evidence"][0]
+    assert photo["kind"] == "file" and photo["content_type"] == "image/jpeg" and photo["frozen"]
+
+
+def test_county_sees_the_boards_and_overdue_marks(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    _login(page, "huining_county")
+    page.get_by_label("只看逾期").check()
+    page.get_by_role("button", name="查找").click()
+    page.locator(".problem-row.is-overdue").first.wait_for()
+    assert "逾期" in page.locator(".problem-row.is-overdue .tag.overdue").first.inner_text()
+    page.get_by_role("link", name="红黑榜").click()
+    page.get_by_role("heading", name="黑榜(逾期、被退回)").wait_for()
+    black = page.locator(".board-black").inner_text()
+    assert "南十里铺村委会" in black and "会师镇" in black
+    assert "红堡子村委会" in page.locator(".board-red").inner_text()
+
+
+def test_township_issues_a_problem_and_copies_it_to_every_village(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    title = f"一键报贫知晓率不高 {uuid.uuid4().hex[:6]}"
+    _login(page, "huishi_town")
+    page.get_by_role("link", name="清单与报告").click()
+    page.get_by_text("新增一个问题").first.click()
+    form = page.locator("form[data-new-problem]").first
+    form.get_by_label("问题标题").fill(title)
+    form.get_by_label("类别").select_option("policy")
+    form.get_by_label("地区").select_option("620422100200")
+    form.get_by_role("button", name="下发问题").click()
+    page.get_by_text("已下发问题").wait_for()
+
+    page.get_by_role("link", name="问题清单").click()
+    page.locator("#area-filter").select_option("620422100200")
+    page.get_by_placeholder("问题标题或描述").fill(title)
+    page.get_by_role("button", name="查找").click()
+    page.get_by_role("link", name=title).click()
+    page.get_by_role("button", name="举一反三:下发到本镇其他各村").click()
+    page.get_by_text("已举一反三,下发到").wait_for()
+    with live_server.api("huishi_town") as town:
+        copies = town.get("/api/v1/problems", params={"q": title, "limit": 100}).json()
+    # 会师镇 has 21 villages and communities: the original and 20 copies.
+    assert copies["count"] == 21
+    assert len({p["area_code"] for p in copies["data"]}) == 21

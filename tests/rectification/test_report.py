@@ -1,0 +1,127 @@
+"""The rectification report from live data: seed 000's four problems entered, claimed,
+evidenced, reviewed and closed, and the document that comes out."""
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+from docx import Document
+
+from backend.core import clock
+from backend.rectification.demo import SEED_000_PROBLEMS
+from tests import factories as f
+from tests.rectification.conftest import HUISHI, Api, People
+
+
+@pytest.fixture(autouse=True)
+def _august_2023() -> None:
+    clock.freeze(datetime(2023, 8, 10, 2, 0, tzinfo=UTC))
+
+
+def _seed_000(api: Api, people: People) -> tuple[dict, list[dict]]:
+    batch = api.batch(people.inspector)
+    problems = []
+    for i, seed in enumerate(SEED_000_PROBLEMS):
+        area = f.GAOJIAZHUANG if i == 1 else HUISHI
+        problems.append(
+            api.problem(
+                people.inspector,
+                batch["id"],
+                title=seed["title"],
+                description=seed["description"],
+                category=seed["category"],
+                area_code=area,
+                deadline="2023-09-30",
+            )
+        )
+    return batch, problems
+
+
+def test_seed_000_goes_through_and_the_report_reads_like_it(api: Api, people: People) -> None:
+    batch, problems = _seed_000(api, people)
+    for i, (problem, seed) in enumerate(zip(problems, SEED_000_PROBLEMS, strict=True)):
+        who = people.cadre if i == 1 else people.township
+        claimed = api.claim(who, problem["id"], steps=seed["steps"])
+        api.post(who, f"/problems/{problem['id']}/notes", {"text": seed["note"]})
+        api.evidence_all(who, claimed)
+        assert api.post(who, f"/problems/{problem['id']}/submit-for-closure").status_code == 200
+        reviewer = people.inspector
+        body = {"ongoing": True, "next_review_on": "2024-03-31"} if i != 2 else {}
+        assert api.post(reviewer, f"/problems/{problem['id']}/close", body).status_code == 200
+
+    html = api.get(people.township, f"/problem-batches/{batch['id']}/report")
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    text = html.text
+    assert (
+        "关于上报2023巩固拓展脱贫攻坚成果同乡村振兴有效衔接调研督查发现问题整改情况的报告" in text
+    )
+    assert "县委农村工作领导小组办公室:" in text
+    assert (
+        "按照中共白银市委农村工作领导小组办公室《关于巩固拓展脱贫攻坚成果同乡村振兴有效衔接调研督查发现问题的通报》(市农领办发〔2023〕38号)文件要求"
+        in text
+    )
+    assert "共排查出4个问题,现已全部整改完成,其中3个需长期坚持。" in text
+    assert "一、问题整改情况" in text and "二、下一步工作打算" in text
+
+    docx = api.get(people.township, f"/problem-batches/{batch['id']}/report", format="docx")
+    assert docx.status_code == 200
+    assert docx.headers["content-type"] == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    doc = Document(io.BytesIO(docx.content))
+    paragraphs = [p.text for p in doc.paragraphs]
+    body = "\n".join(paragraphs)
+    for n, seed in enumerate(SEED_000_PROBLEMS, start=1):
+        where = "(高家庄村)" if n == 2 else ""
+        assert f"问题{n}:{seed['title']}{where}。{seed['description']}" in body
+        # 整改措施及成效 lists the steps as 一是……二是…… and then what was achieved.
+        measures = next(
+            p for p in paragraphs if p.startswith("整改措施及成效:") and seed["steps"][0][:30] in p
+        )
+        assert measures.startswith("整改措施及成效:一是" + seed["steps"][0][:20])
+        assert "二是" + seed["steps"][1][:20] in measures
+        assert "目前," + seed["note"][:20] in measures
+    completions = [p for p in paragraphs if p.startswith("整改完成情况:")]
+    assert completions[0].startswith("整改完成情况:已完成整改并长期坚持")
+    assert completions[2] == "整改完成情况:已完成整改,已销号。"
+    evidence = [p for p in paragraphs if p.startswith("1. 照片:")]
+    assert len(evidence) == 4 and "photo.png" in evidence[0]
+    assert paragraphs[-2] == "会师镇党委、政府"
+
+
+def test_the_report_says_what_is_still_open_and_overdue(api: Api, people: People) -> None:
+    batch, problems = _seed_000(api, people)
+    api.claim(people.township, problems[0]["id"], steps=["培训"])
+    api.to_submitted(people.cadre, problems[1]["id"])
+    clock.freeze(datetime(2023, 10, 10, 2, 0, tzinfo=UTC))  # after the deadline and the holiday
+    doc = Document(
+        io.BytesIO(
+            api.get(
+                people.township, f"/problem-batches/{batch['id']}/report", format="docx"
+            ).content
+        )
+    )
+    paragraphs = [p.text for p in doc.paragraphs]
+    summary = next(p for p in paragraphs if p.startswith("对照"))
+    assert "已整改销号0个、已申请销号待审核1个、正在整改1个、尚未认领2个;逾期未完成3个。" in summary
+    completions = [p for p in paragraphs if p.startswith("整改完成情况:")]
+    # 2023-10-01..06 were the National Day holiday; 10-07, 10-08 were make-up working days.
+    assert completions[0] == "整改完成情况:正在整改,已逾期 4 个工作日(整改时限:2023年9月30日)。"
+    assert completions[1] == "整改完成情况:已完成整改,已申请销号,待审核。"
+    assert completions[2].startswith("整改完成情况:尚未认领整改,已逾期")
+    assert next(p for p in paragraphs if p.startswith("整改措施及成效:") and "尚未认领" in p)
+    assert any("列入黑榜督办" in p for p in paragraphs)
+
+
+def test_a_village_cadre_gets_only_their_part_and_strangers_nothing(
+    api: Api, people: People
+) -> None:
+    batch, _ = _seed_000(api, people)
+    mine = api.get(people.cadre, f"/problem-batches/{batch['id']}/report").text
+    assert "共排查出1个问题" in mine and SEED_000_PROBLEMS[1]["title"] in mine
+    assert SEED_000_PROBLEMS[0]["title"] not in mine
+    assert api.get(people.outsider, f"/problem-batches/{batch['id']}/report").status_code == 404
+    assert (
+        api.get(people.township, f"/problem-batches/{batch['id']}/report", format="pdf").status_code
+        == 422
+    )
