@@ -87,7 +87,7 @@ FIELD_LABELS = {
     "employment": "务工就业",
     "area_code": "所属地区",
     "helper_id": "帮扶责任人",
-    "category": "户类别",
+    "category": "类别",
     "monitoring_type": "监测类型",
     "risk_types": "风险类型",
     "address": "住址",

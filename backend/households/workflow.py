@@ -197,9 +197,14 @@ def revert(
     household.monitoring_type = monitoring_type
     household.risk_cleared_on = None
     household.enrolled_on = clock.today()
+    # Back under monitoring means the plan is due again, as on a first enrolment.
+    household.plan_due_on = household.enrolled_on + timedelta(days=30)
     household.updated_at = clock.now()
     session.add(household)
     service.set_risk_types(session=session, household=household, risk_types=risk_types)
+    plan = service.ensure_plan(session=session, household=household, due_on=None)
+    plan.due_on = household.plan_due_on
+    session.add(plan)
     audit.record(
         session=session,
         actor=actor,

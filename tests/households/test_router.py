@@ -141,7 +141,7 @@ def test_messages_say_in_chinese_what_is_wrong(client: TestClient, cadre) -> Non
     response = client.post("/api/v1/households", json=_body(phone="1234"), headers=f.auth(cadre))
     assert response.json()["message"] == "手机号(phone):应为 11 位手机号码"
     response = client.post("/api/v1/households", json=_body(category="rich"), headers=f.auth(cadre))
-    assert response.json()["message"].startswith("户类别(category):不是可选的值")
+    assert response.json()["message"].startswith("类别(category):不是可选的值")
     response = client.post("/api/v1/households", json=_body(surprise=1), headers=f.auth(cadre))
     assert response.json()["message"] == "surprise:不认识这个字段"
 
@@ -335,6 +335,8 @@ def test_clear_risk_succeeds_when_no_rule_holds_and_revert_brings_it_back(
     )
     assert reverted.status_code == 200
     assert reverted.json()["monitoring_status"] == "monitored"
+    due = (clock.today() + timedelta(days=30)).isoformat()
+    assert reverted.json()["plan_due_on"] == due and reverted.json()["plan"]["due_on"] == due
     assert reverted.json()["risk_types"] == ["illness"]
 
 
