@@ -23,6 +23,7 @@ from backend.rectification.router import router as rectification_router
 from backend.reports.router import pages as report_pages
 from backend.reports.router import router as reports_router
 from backend.visits.router import router as visits_router
+from backend.workdays import service as workdays_service
 from backend.workdays.router import router as workdays_router
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
@@ -139,4 +140,11 @@ def create_app() -> FastAPI:
         include_in_schema=False,
         response_class=HTMLResponse,
     )
+    if not workdays_service.covers_next_year():
+        # Deadlines late in the year run into next year's holidays; say so where operators look.
+        logging.getLogger("shouwang").warning(
+            "holiday calendar covers %s-%s only: enter next year's holidays per county "
+            "(PUT /api/v1/calendar/{date}) or upgrade chinesecalendar",
+            *workdays_service.covered_years(),
+        )
     return app

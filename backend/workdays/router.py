@@ -70,3 +70,26 @@ def set_day(
     return CalendarDayPublic(
         day=day, is_workday=data.is_workday, holiday=service.national_holiday_name(day), local=True
     )
+
+
+class CalendarCoverage(Output):
+    first_year: int
+    last_year: int
+    covers_next_year: bool
+    message: str
+
+
+@router.get("/coverage", response_model=CalendarCoverage, operation_id="get_calendar_coverage")
+def get_coverage(_: CurrentUser) -> CalendarCoverage:
+    """Which years the national holiday table covers; beyond them only weekends are known."""
+    first, last = service.covered_years()
+    ahead = service.covers_next_year()
+    message = (
+        "节假日数据已覆盖明年"
+        if ahead
+        else f"节假日数据只到 {last} 年;之后的法定节假日和调休需由县级在工作日历中录入,"
+        "或升级 chinesecalendar"
+    )
+    return CalendarCoverage(
+        first_year=first, last_year=last, covers_next_year=ahead, message=message
+    )

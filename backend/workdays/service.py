@@ -34,6 +34,14 @@ def covered_years() -> tuple[int, int]:
     return min(years), max(years)
 
 
+def covers_next_year() -> bool:
+    """False once deadlines can run into a year whose holidays the library does not know;
+    then they count only weekends unless the county enters that year's holidays."""
+    from backend.core import clock
+
+    return covered_years()[1] > clock.today().year
+
+
 class Calendar:
     """Answers is-this-a-working-day for one area, loading its overrides once per range."""
 

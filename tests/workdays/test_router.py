@@ -38,3 +38,20 @@ def test_only_a_county_officer_in_scope_corrects_the_calendar(
     assert ok.status_code == 200 and ok.json()["local"] is True
     days = client.get("/api/v1/calendar?year=2026&month=11", headers=f.auth(township)).json()
     assert next(d for d in days if d["day"] == "2026-11-02")["is_workday"] is False
+
+
+def test_coverage_says_when_next_years_holidays_are_unknown(
+    client: TestClient, session: Session
+) -> None:
+    from datetime import UTC, datetime
+
+    from backend.core import clock
+
+    headers = f.auth(f.user(session, Role.village_cadre, f.LENGSHUIGOU))  # made at real time
+    clock.freeze(datetime(2025, 6, 1, tzinfo=UTC))
+    early = client.get("/api/v1/calendar/coverage", headers=headers)
+    assert early.json()["covers_next_year"] is True, early.text
+    clock.freeze(datetime(2026, 11, 22, tzinfo=UTC))
+    late = client.get("/api/v1/calendar/coverage", headers=headers).json()
+    assert late["covers_next_year"] is False and late["last_year"] == 2026
+    assert "县级" in late["message"]
