@@ -166,6 +166,26 @@ def _flush_or_conflict(session: Session) -> None:
 # --- changing ----------------------------------------------------------------------------
 
 
+def record_change(
+    *,
+    session: Session,
+    household: Household,
+    actor: User | None,
+    action: str,
+    changes: dict[str, Any],
+) -> None:
+    """The audit row of a change to a household (added to the caller's transaction)."""
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="household",
+        entity_id=household.id,
+        area_code=household.area_code,
+        action=action,
+        changes=changes,
+    )
+
+
 def create(
     *, session: Session, data: HouseholdCreate, actor: User | None, commit: bool = True
 ) -> Household:
@@ -200,12 +220,10 @@ def create(
     for income in data.incomes:
         session.add(IncomeRecord(household_id=household.id, **income.model_dump()))
     _flush_or_conflict(session)
-    audit.record(
+    record_change(
         session=session,
+        household=household,
         actor=actor,
-        entity="household",
-        entity_id=household.id,
-        area_code=household.area_code,
         action="create",
         changes={
             "category": [None, household.category],
@@ -255,12 +273,10 @@ def update(
         household.basic_needs = data.basic_needs.model_dump()
     household.updated_at = clock.now()
     session.add(household)
-    audit.record(
+    record_change(
         session=session,
+        household=household,
         actor=actor,
-        entity="household",
-        entity_id=household.id,
-        area_code=household.area_code,
         action="update",
         changes=audit.diff(before, _snapshot(household)),
     )
@@ -301,12 +317,10 @@ def add_risk_types(
     household.updated_at = clock.now()
     session.add(household)
     after = sorted([*before, *added])
-    audit.record(
+    record_change(
         session=session,
+        household=household,
         actor=actor,
-        entity="household",
-        entity_id=household.id,
-        area_code=household.area_code,
         action="add_risk_types",
         changes={"risk_types": [list(before), after], "reason": [None, reason]},
     )
@@ -341,12 +355,10 @@ def add_member(
     member = _new_member(household=household, data=data)
     session.add(member)
     _flush_or_conflict(session)
-    audit.record(
+    record_change(
         session=session,
+        household=household,
         actor=actor,
-        entity="household",
-        entity_id=household.id,
-        area_code=household.area_code,
         action="add_member",
         changes={"member": [None, _member_audit(member, data.id_number)]},
     )
@@ -382,12 +394,10 @@ def update_member(
         setattr(member, key, value)
     session.add(member)
     _flush_or_conflict(session)
-    audit.record(
+    record_change(
         session=session,
+        household=household,
         actor=actor,
-        entity="household",
-        entity_id=household.id,
-        area_code=household.area_code,
         action="update_member",
         changes={"member_id": [None, member.id], **audit.diff(before, _member_audit(member, None))},
     )
@@ -414,12 +424,10 @@ def upsert_income(
         record.updated_at = clock.now()
     session.add(record)
     session.flush()
-    audit.record(
+    record_change(
         session=session,
+        household=household,
         actor=actor,
-        entity="household",
-        entity_id=household.id,
-        area_code=household.area_code,
         action="income",
         changes=audit.diff(before, record.model_dump(exclude={"id", "created_at", "updated_at"})),
     )
@@ -457,12 +465,10 @@ def set_plan(
         plan.due_on = data.due_on
     plan.updated_at = clock.now()
     session.add(plan)
-    audit.record(
+    record_change(
         session=session,
+        household=household,
         actor=actor,
-        entity="household",
-        entity_id=household.id,
-        area_code=household.area_code,
         action="plan",
         changes=audit.diff(before, {"summary": plan.summary, "due_on": plan.due_on}),
     )
@@ -480,12 +486,10 @@ def add_measure(
     measure = Measure(plan_id=plan.id, **data.model_dump())
     session.add(measure)
     session.flush()
-    audit.record(
+    record_change(
         session=session,
+        household=household,
         actor=actor,
-        entity="household",
-        entity_id=household.id,
-        area_code=household.area_code,
         action="add_measure",
         changes={"measure": [None, data.model_dump(mode="json")]},
     )
@@ -511,12 +515,10 @@ def update_measure(
     for key, value in fields.items():
         setattr(measure, key, value)
     session.add(measure)
-    audit.record(
+    record_change(
         session=session,
+        household=household,
         actor=actor,
-        entity="household",
-        entity_id=household.id,
-        area_code=household.area_code,
         action="update_measure",
         changes={"measure_id": [None, measure.id], **audit.diff(before, fields)},
     )

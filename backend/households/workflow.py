@@ -62,12 +62,10 @@ def enroll(
     session.add(household)
     service.set_risk_types(session=session, household=household, risk_types=risk_types)
     service.ensure_plan(session=session, household=household, due_on=household.plan_due_on)
-    audit.record(
+    service.record_change(
         session=session,
+        household=household,
         actor=actor,
-        entity="household",
-        entity_id=household.id,
-        area_code=household.area_code,
         action="enroll",
         changes={
             **audit.diff(before, service._snapshot(household)),
@@ -164,12 +162,10 @@ def clear_risk(
     household.risk_cleared_on = on
     household.updated_at = clock.now()
     session.add(household)
-    audit.record(
+    service.record_change(
         session=session,
+        household=household,
         actor=actor,
-        entity="household",
-        entity_id=household.id,
-        area_code=household.area_code,
         action="clear_risk",
         changes={**audit.diff(before, service._snapshot(household)), "reason": [None, reason]},
     )
@@ -205,12 +201,10 @@ def revert(
     plan = service.ensure_plan(session=session, household=household, due_on=None)
     plan.due_on = household.plan_due_on
     session.add(plan)
-    audit.record(
+    service.record_change(
         session=session,
+        household=household,
         actor=actor,
-        entity="household",
-        entity_id=household.id,
-        area_code=household.area_code,
         action="revert",
         changes={
             **audit.diff(before, service._snapshot(household)),
