@@ -1,7 +1,5 @@
 """Column helpers shared by every domain's tables."""
 
-import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, String
@@ -37,10 +35,6 @@ def area_field(*, nullable: bool = False) -> Any:
         max_length=12,
         nullable=nullable,
     )
-
-
-UUID = uuid.UUID
-DateTime = datetime
 
 
 def enum_field(default: Any = ..., *, index: bool = False, primary_key: bool = False) -> Any:

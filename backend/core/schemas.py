@@ -25,8 +25,6 @@ class Page(Output, Generic[T]):
 
 # Strict numbers: a JSON `true` or "12" is not a number of yuan.
 Yuan = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
-SignedYuan = Annotated[int, Field(strict=True, ge=-100_000_000, le=100_000_000)]
-StrictInt = Annotated[int, Field(strict=True)]
 StrictBool = Annotated[bool, Field(strict=True)]
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _AREA = re.compile(r"^\d{2,12}$")

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field, ValidationInfo, field_validator
 
 from backend.core import clock
-from backend.core.schemas import AreaCode, Input, MobilePhone, Name, Output, StrictInt, Yuan
+from backend.core.schemas import AreaCode, Input, MobilePhone, Name, Output, Yuan
 from backend.core.security import birth_date_of, id_number_problem, normalize_id_number, sex_of
 from backend.households.models import (
     Category,
@@ -293,6 +293,3 @@ class MonitoringLinePublic(Output):
 class ClearRiskRefusal(Output):
     rule: str
     message: str
-
-
-StrictYear = StrictInt
