@@ -81,10 +81,21 @@ def my_households(session: SessionDep, user: CurrentUser, month: MonthQuery = No
 
 @router.get("/visits/coverage", response_model=Coverage, operation_id="visit_coverage")
 def coverage(
-    session: SessionDep, user: CurrentUser, area: AreaQuery = None, month: MonthQuery = None
+    session: SessionDep,
+    user: CurrentUser,
+    paging: PagingDep,
+    area: AreaQuery = None,
+    month: MonthQuery = None,
 ) -> Coverage:
     """遍访: per helper and village, households due, visited, not visited, and the list."""
-    return service.coverage(session=session, user=user, area=area, month=month)
+    return service.coverage(
+        session=session,
+        user=user,
+        area=area,
+        month=month,
+        offset=paging.offset,
+        limit=paging.limit,
+    )
 
 
 @router.get("/visits/{visit_id}", response_model=VisitPublic, operation_id="get_visit")

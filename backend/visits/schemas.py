@@ -90,7 +90,8 @@ class VisitCreate(Input):
 
 class VisitBatch(Input):
     # Items are checked one by one, so one bad item is refused alone.
-    items: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_BATCH)]
+    # Anything goes per item (even a bare number): each is validated alone.
+    items: Annotated[list[Any], Field(min_length=1, max_length=MAX_BATCH)]
 
 
 class LedgerPublic(Output):
@@ -218,6 +219,8 @@ class MyHouseholds(Output):
     month: str
     data: list[HouseholdCard]
     count: int
+    # All the households the user visits; more than count when the list was cut.
+    total: int
 
 
 class LedgerYear(Output):
@@ -281,7 +284,9 @@ class Coverage(Output):
     month: str
     helpers: list[HelperCoverage]
     villages: list[VillageCoverage]
+    # One page of the households not visited (offset/limit), and how many there are in all.
     not_visited: list[NotVisited]
+    not_visited_total: int
     pasted_notes: list[PastedNotes]
     copied_ledgers: list[CopiedLedger]
 

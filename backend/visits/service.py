@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, func
+from sqlalchemy import Select, case, func, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +27,7 @@ from backend.core.errors import (
     Invalid,
     NotFound,
     Unavailable,
-    _validation_message,
+    describe,
 )
 from backend.core.scope import contains, within
 from backend.files import service as files_service
@@ -94,6 +94,8 @@ CLOCK_SKEW = timedelta(minutes=10)
 PASTED_MIN_HOUSEHOLDS = 3
 # Shorter notes ("正常") repeat honestly; only longer text is compared.
 PASTED_MIN_CHARS = 10
+# What a phone keeps at most; a village cadre's whole village fits, a county would not.
+MY_HOUSEHOLDS_MAX = 2000
 LEDGER_NAMESPACE = uuid.UUID("6f1d2c1e-7b9a-4c55-9f1e-2f6b8a1d0c44")
 INCOME_PARTS = ("wage", "business", "property", "transfer", "business_cost")
 
@@ -102,9 +104,14 @@ INCOME_PARTS = ("wage", "business", "property", "transfer", "business_cost")
 
 
 def payload_hash(data: VisitCreate) -> str:
-    """sha256 of the canonical JSON of what the phone sent (after normalisation)."""
+    """sha256 of the canonical JSON of what the phone sent (after normalisation). Fields at
+    their default are left out, so adding an optional field later does not change the hash
+    of visits stored before it (a replay from an old phone stays a replay)."""
     canonical = json.dumps(
-        data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        data.model_dump(mode="json", exclude_defaults=True),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -115,6 +122,11 @@ def notes_fingerprint(notes: str) -> str | None:
     if len(core) < PASTED_MIN_CHARS:
         return None
     return hashlib.sha256(core.encode()).hexdigest()
+
+
+def net_income(entry: LedgerEntry) -> int:
+    """A month's net income: the four income parts less the business cost."""
+    return entry.wage + entry.business + entry.property + entry.transfer - entry.business_cost
 
 
 def china_month(at: datetime) -> str:
@@ -178,7 +190,9 @@ def _check(*, session: Session, actor: User, data: VisitCreate) -> Household:
         raise Invalid("photo_ids", "同一张照片重复了")
     for i, photo_id in enumerate(data.photo_ids):
         try:
-            stored = files_service.get_visible(session=session, scope=actor.scope, file_id=photo_id)
+            stored = files_service.get_visible(
+                session=session, scope=actor.scope, file_id=photo_id, user=actor
+            )
         except NotFound:
             stored = None
         if stored is None or not contains(stored.area_code, household.area_code):
@@ -189,6 +203,14 @@ def _check(*, session: Session, actor: User, data: VisitCreate) -> Household:
         original = session.get(Visit, data.corrects_id)
         if original is None or original.household_id != household.id or original.id == data.id:
             raise Invalid("corrects_id", "要更正的走访记录不存在,或不是这一户的")
+        # A correction replaces the record of one visit: it stays in that visit's month, so
+        # its ledger figures land in the month they describe and coverage counts nothing new.
+        if original.month != china_month(data.visited_at):
+            raise Conflict(
+                "更正记录的走访时间必须与原记录在同一个月;走访时间写错了月份的,请作废后新建走访记录",
+                code="correction_month_differs",
+                detail={"field": "visited_at", "month": original.month},
+            )
     return household
 
 
@@ -210,11 +232,20 @@ def _open_reports_for_new_risks(
     """Open a self-report (代报), already in verifying and assigned to the visitor, for the
     risks first seen on this visit; an open report of the household is joined instead.
     Part of the visit's transaction: a replayed visit opens nothing twice."""
+    # A risk the household is already monitored for is not new: it opens nothing.
+    known = set(
+        households_service.risk_types_of(session=session, household_ids=[household.id])[
+            household.id
+        ]
+    )
+    new = [r for r in visit.new_risks if r not in known]
+    if not new:
+        return None
     note = "入户走访发现新风险" + (f":{visit.notes}" if visit.notes else "")
     report = reports_service.open_on_behalf(
         session=session,
         household=household,
-        risk_types=visit.new_risks,
+        risk_types=new,
         actor=actor,
         note=note[:500],
     )
@@ -311,8 +342,14 @@ def _record_ledger(
 def store(*, session: Session, actor: User, data: VisitCreate) -> tuple[Visit, bool]:
     """Store a visit made on a phone, or recognise a replay. Returns (visit, created).
     Does not commit. The same id with another payload is a 409."""
-    household = _check(session=session, actor=actor, data=data)
     digest = payload_hash(data)
+    # A replay is recognised before any check: what was true when it was stored (the
+    # household's helper, its scope) may have changed since, and the phone must not be told
+    # that a visit the server already has is refused.
+    existing = session.get(Visit, data.id)
+    if existing is not None and existing.payload_hash == digest and existing.visitor_id == actor.id:
+        return existing, False
+    household = _check(session=session, actor=actor, data=data)
     fingerprint = notes_fingerprint(data.notes)
     values: dict[str, Any] = {
         "id": data.id,
@@ -341,7 +378,7 @@ def store(*, session: Session, actor: User, data: VisitCreate) -> tuple[Visit, b
     }
     if not _insert_if_new(session, values):
         existing = session.get(Visit, data.id, populate_existing=True)
-        if existing is None or existing.payload_hash != digest:
+        if existing is None or existing.payload_hash != digest or existing.visitor_id != actor.id:
             raise Conflict(
                 "这个编号已用于另一条不同的走访记录;如要更正,请新建一条更正记录",
                 code="visit_id_conflict",
@@ -398,7 +435,7 @@ def _item_id(raw: Any) -> str | None:
     return None
 
 
-def create_batch(*, session: Session, actor: User, items: list[dict[str, Any]]) -> BatchResult:
+def create_batch(*, session: Session, actor: User, items: list[Any]) -> BatchResult:
     """Up to 200 visits; each in its own savepoint, so a bad one is refused alone."""
     require_visitor(actor)
     results: list[BatchItemResult] = []
@@ -409,19 +446,13 @@ def create_batch(*, session: Session, actor: User, items: list[dict[str, Any]]) 
             data = VisitCreate.model_validate(raw)
         except ValidationError as exc:
             refused += 1
-            detail = [
-                {
-                    "field": ".".join(str(p) for p in e["loc"]) or "请求",
-                    "message": _validation_message(dict(e)),
-                }
-                for e in exc.errors()
-            ]
+            message, detail = describe([dict(e) for e in exc.errors()])
             results.append(
                 BatchItemResult(
                     id=item_id,
                     status=422,
                     error="invalid",
-                    message=f"第 {index + 1} 条:{detail[0]['field']}:{detail[0]['message']}",
+                    message=f"第 {index + 1} 条:{message}",
                     detail=detail,
                 )
             )
@@ -508,7 +539,6 @@ def _pasted(session: Session, hashes: set[str]) -> dict[str, int]:
 
 
 def ledger_public(entry: LedgerEntry) -> LedgerPublic:
-    net = sum(getattr(entry, k) for k in INCOME_PARTS[:4]) - entry.business_cost
     return LedgerPublic(
         **entry.model_dump(
             include={
@@ -531,7 +561,7 @@ def ledger_public(entry: LedgerEntry) -> LedgerPublic:
                 "created_at",
             }
         ),
-        net_income=net,
+        net_income=net_income(entry),
     )
 
 
@@ -620,9 +650,14 @@ def my_households(*, session: Session, user: User, month: str | None = None) -> 
             select(Household)
             .where(*_my_households_query(user))
             .order_by(col(Household.reference))
-            .limit(2000)
+            .limit(MY_HOUSEHOLDS_MAX)
         )
     )
+    total = len(households)
+    if total == MY_HOUSEHOLDS_MAX:
+        total = session.exec(
+            select(func.count()).select_from(Household).where(*_my_households_query(user))
+        ).one()
     ids = [h.id for h in households]
     summaries = {
         s.id: s
@@ -712,7 +747,8 @@ def my_households(*, session: Session, user: User, month: str | None = None) -> 
                         pasted_notes=bool(v.notes_hash and v.notes_hash in pasted),
                     )
                 )
-            if v.visitor_id == user.id:
+            # A correction re-records a visit already counted; it is not a visit of its own.
+            if v.visitor_id == user.id and v.corrects_id is None:
                 last_at.setdefault(v.household_id, v.visited_at)
                 if v.month == month:
                     mine_this.add(v.household_id)
@@ -731,7 +767,7 @@ def my_households(*, session: Session, user: User, month: str | None = None) -> 
     cards = []
     for h in households:
         entries = sorted(ledgers.get(h.id, []), key=lambda e: e.month)
-        net = sum(e.wage + e.business + e.property + e.transfer - e.business_cost for e in entries)
+        net = sum(net_income(e) for e in entries)
         if h.id in mine_this:
             state = "visited"
         elif h.id in mine_last or china_month(h.created_at) == month:
@@ -766,7 +802,7 @@ def my_households(*, session: Session, user: User, month: str | None = None) -> 
             c.reference,
         )
     )
-    return MyHouseholds(user_id=user.id, month=month, data=cards, count=len(cards))
+    return MyHouseholds(user_id=user.id, month=month, data=cards, count=len(cards), total=total)
 
 
 # --- ledger ------------------------------------------------------------------------------
@@ -795,7 +831,7 @@ def ledger_year(*, session: Session, user: User, household_id: uuid.UUID, year: 
     missing = [
         f"{year:04d}-{m:02d}" for m in range(1, last + 1) if f"{year:04d}-{m:02d}" not in months
     ]
-    net = sum(e.wage + e.business + e.property + e.transfer - e.business_cost for e in current)
+    net = sum(net_income(e) for e in current)
     size = max((e for e in current), key=lambda e: e.month).household_size if current else None
     declared = session.exec(
         select(IncomeRecord).where(
@@ -820,52 +856,89 @@ def ledger_year(*, session: Session, user: User, household_id: uuid.UUID, year: 
 # --- coverage (遍访) ---------------------------------------------------------------------
 
 
-def _owes_helper_visit(h: Household) -> bool:
-    """Helpers visit every lifted and every monitored household they are assigned, monthly."""
-    return h.helper_id is not None and (
-        h.category == Category.lifted or h.monitoring_status == MonitoringStatus.monitored
+def _visited_in(month: str, by_helper: bool = False) -> Any:
+    """EXISTS a visit (not a correction) of the household in the month; by_helper: one made
+    by the household's own helper."""
+    stmt = select(Visit.id).where(
+        Visit.household_id == Household.id,
+        Visit.month == month,
+        col(Visit.corrects_id).is_(None),
     )
+    if by_helper:
+        stmt = stmt.where(Visit.visitor_id == Household.helper_id)
+    return stmt.exists()
 
 
-def coverage(*, session: Session, user: User, area: str | None, month: str | None) -> Coverage:
-    """Per helper and per village: due, visited, not visited; and who was not visited."""
+def _owes_helper_visit() -> list[Any]:
+    """Helpers visit every lifted and every monitored household they are assigned, monthly."""
+    return [
+        col(Household.helper_id).is_not(None),
+        or_(
+            Household.category == Category.lifted,
+            Household.monitoring_status == MonitoringStatus.monitored,
+        ),
+    ]
+
+
+def coverage(
+    *,
+    session: Session,
+    user: User,
+    area: str | None,
+    month: str | None,
+    offset: int = 0,
+    limit: int = 50,
+) -> Coverage:
+    """Per helper and per village: due, visited, not visited (counted in SQL); and a page
+    of the households not visited, with how many there are in all."""
     if user.role not in WATCHES_COVERAGE:
         raise Forbidden("您的角色不能查看遍访情况", code="role_forbidden")
     area = area or user.scope
     if not area.startswith(user.scope):
         raise NotFound("没有找到这个地区")
     month = month or month_of(clock.today())
-    households = list(
+    in_area = [within(Household.area_code, user.scope), within(Household.area_code, area)]
+    visited = case((_visited_in(month), 1), else_=0)
+    villages = list(
         session.exec(
-            select(Household)
-            .where(within(Household.area_code, user.scope), within(Household.area_code, area))
-            .order_by(col(Household.area_code), col(Household.reference))
+            select(Household.area_code, func.count(), func.sum(visited))
+            .where(*in_area)
+            .group_by(col(Household.area_code))
+            .order_by(col(Household.area_code))
         )
     )
-    pairs = set(
+    by_helper = case((_visited_in(month, by_helper=True), 1), else_=0)
+    helpers = list(
         session.exec(
-            select(Visit.household_id, Visit.visitor_id)
-            .where(within(Visit.area_code, area), Visit.month == month)
-            .distinct()
+            select(Household.helper_id, func.count(), func.sum(by_helper))
+            .where(*in_area, *_owes_helper_visit())
+            .group_by(col(Household.helper_id))
         )
     )
-    visited = {hid for hid, _ in pairs}
-    villages: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    helpers: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0])
-    for h in households:
-        villages[h.area_code][0] += 1
-        villages[h.area_code][1] += h.id in visited
-        if _owes_helper_visit(h):
-            assert h.helper_id is not None
-            helpers[h.helper_id][0] += 1
-            helpers[h.helper_id][1] += (h.id, h.helper_id) in pairs
-    names = areas_service.names(session=session, codes=set(villages))
+    names = areas_service.names(session=session, codes={code for code, _, _ in villages})
+    helper_ids = {hid for hid, _, _ in helpers}
     users = (
-        {u.id: u for u in session.exec(select(User).where(col(User.id).in_(set(helpers))))}
-        if helpers
+        {u.id: u for u in session.exec(select(User).where(col(User.id).in_(helper_ids)))}
+        if helper_ids
         else {}
     )
-    missing = [h for h in households if h.id not in visited]
+    missing_where = [*in_area, ~_visited_in(month)]
+    missing_total = session.exec(
+        select(func.count()).select_from(Household).where(*missing_where)
+    ).one()
+    missing = list(
+        session.exec(
+            select(Household)
+            .where(*missing_where)
+            .order_by(
+                case((Household.monitoring_status == MonitoringStatus.monitored, 0), else_=1),
+                col(Household.area_code),
+                col(Household.reference),
+            )
+            .offset(offset)
+            .limit(limit)
+        )
+    )
     summaries = {
         s.id: s
         for s in households_service.summaries(session=session, households=missing, viewer=user)
@@ -875,7 +948,10 @@ def coverage(*, session: Session, user: User, area: str | None, month: str | Non
         last_at = dict(
             session.exec(  # type: ignore[arg-type]
                 select(Visit.household_id, func.max(Visit.visited_at))
-                .where(col(Visit.household_id).in_([h.id for h in missing]))
+                .where(
+                    col(Visit.household_id).in_([h.id for h in missing]),
+                    col(Visit.corrects_id).is_(None),
+                )
                 .group_by(col(Visit.household_id))
             ).all()
         )
@@ -893,7 +969,6 @@ def coverage(*, session: Session, user: User, area: str | None, month: str | Non
         )
         for h in missing
     ]
-    not_visited.sort(key=lambda n: (n.monitoring_status != "monitored", n.area_code, n.reference))
     return Coverage(
         area_code=area,
         month=month,
@@ -904,10 +979,10 @@ def coverage(*, session: Session, user: User, area: str | None, month: str | Non
                     full_name=users[hid].full_name if hid in users else "?",
                     unit=users[hid].unit if hid in users else None,
                     due=due,
-                    visited=done,
-                    not_visited=due - done,
+                    visited=int(done or 0),
+                    not_visited=due - int(done or 0),
                 )
-                for hid, (due, done) in helpers.items()
+                for hid, due, done in helpers
             ),
             key=lambda c: (-c.not_visited, c.full_name),
         ),
@@ -916,12 +991,13 @@ def coverage(*, session: Session, user: User, area: str | None, month: str | Non
                 area_code=code,
                 area_name=names.get(code),
                 due=due,
-                visited=done,
-                not_visited=due - done,
+                visited=int(done or 0),
+                not_visited=due - int(done or 0),
             )
-            for code, (due, done) in sorted(villages.items())
+            for code, due, done in villages
         ],
         not_visited=not_visited,
+        not_visited_total=missing_total,
         pasted_notes=_pasted_in(session=session, area=area, month=month),
         copied_ledgers=_copied_in(session=session, area=area, month=month),
     )
@@ -951,27 +1027,31 @@ def _pasted_in(*, session: Session, area: str, month: str) -> list[PastedNotes]:
             .having(func.count(func.distinct(Visit.household_id)) >= PASTED_MIN_HOUSEHOLDS)
         )
     )
-    out = []
-    for digest, households, visits in groups:
-        rows = list(
-            session.exec(
-                select(Visit.notes, User.full_name)
-                .join(User, col(User.id) == col(Visit.visitor_id))
-                .where(
-                    Visit.notes_hash == digest,
-                    within(Visit.area_code, area),
-                    Visit.month == month,
-                )
-            )
+    if not groups:
+        return []
+    texts: dict[str, list[str]] = defaultdict(list)
+    visitors: dict[str, set[str]] = defaultdict(set)
+    for digest, notes, name in session.exec(
+        select(Visit.notes_hash, Visit.notes, User.full_name)
+        .join(User, col(User.id) == col(Visit.visitor_id))
+        .where(
+            col(Visit.notes_hash).in_([g[0] for g in groups]),
+            within(Visit.area_code, area),
+            Visit.month == month,
         )
-        out.append(
-            PastedNotes(
-                excerpt=rows[0][0][:80] if rows else "",
-                households=households,
-                visits=visits,
-                visitor_names=sorted({name for _, name in rows}),
-            )
+    ):
+        assert digest is not None
+        texts[digest].append(notes)
+        visitors[digest].add(name)
+    out = [
+        PastedNotes(
+            excerpt=texts[digest][0][:80] if texts[digest] else "",
+            households=households,
+            visits=visits,
+            visitor_names=sorted(visitors[digest]),
         )
+        for digest, households, visits in groups
+    ]
     return sorted(out, key=lambda p: -p.households)
 
 

@@ -210,3 +210,116 @@ def test_an_expired_login_keeps_the_records_and_asks_to_log_in_again(page, conte
     page.get_by_role("button", name="登录").click()
     page.get_by_text("待发送 0 条").wait_for(timeout=15000)
     page.get_by_text("已发送 1 条").wait_for()
+
+
+def _store(page, name: str) -> list:  # type: ignore[no-untyped-def,type-arg]
+    return page.evaluate(
+        """(name) => new Promise((resolve) => {
+            const req = indexedDB.open("shouwang-field");
+            req.onsuccess = () => {
+                const t = req.result.transaction(name).objectStore(name).getAll();
+                t.onsuccess = () => resolve(t.result);
+            };
+        })""",
+        name,
+    )
+
+
+def test_logout_clears_the_households_and_another_user_never_sends_the_first_ones_records(  # type: ignore[no-untyped-def]
+    page, context, live_server
+) -> None:
+    _login(page)
+    assert _store(page, "households") and _store(page, "meta")
+    li = next(m["value"] for m in _store(page, "meta") if m["key"] == "me")
+    context.set_offline(True)
+    _record(page, 0, "换人之前离线记下的走访")
+    page.get_by_text("待发送 1 条").wait_for()
+    ids = _queued_ids(page)
+
+    page.get_by_role("button", name="退出").click()  # offline: logout works without a network
+    page.get_by_text("已退出").wait_for()
+    assert page.locator(".household-row").count() == 0
+    assert _store(page, "households") == [] and _store(page, "meta") == []
+    assert _queued_ids(page) == ids
+    page.get_by_text("其他账号的待发送记录 1 条").wait_for()
+
+    context.set_offline(False)
+    page.get_by_label("用户名").fill("helper_wang")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.locator(".household-row").first.wait_for()
+    page.get_by_text("王海燕").wait_for()
+    page.get_by_text("待发送 0 条").wait_for()
+    page.get_by_text("其他账号的待发送记录 1 条").wait_for()
+    page.get_by_role("button", name="立即同步").click()
+    page.get_by_text("没有等待发送的记录").wait_for()
+    assert _queued_ids(page) == ids
+    with live_server.api("helper_li") as api:
+        assert api.get(f"/api/v1/visits/{ids[0]}").status_code == 404
+
+    # A stale saved account (李春生) under 王海燕's token, offline: not trusted.
+    page.evaluate(
+        """(me) => new Promise((resolve) => {
+            const req = indexedDB.open("shouwang-field");
+            req.onsuccess = () => {
+                const t = req.result.transaction("meta", "readwrite");
+                t.objectStore("meta").put({ key: "me", value: me });
+                t.oncomplete = () => resolve();
+            };
+        })""",
+        li,
+    )
+    context.set_offline(True)
+    page.reload()
+    page.get_by_text("其他账号的待发送记录 1 条").wait_for()
+    assert "李春生" not in page.locator("#who").inner_text()
+    assert page.locator("#login-view").is_visible()
+    assert _queued_ids(page) == ids
+
+    # Back online, 王海燕 logs out and 李春生 in: the record is sent under the right account.
+    context.set_offline(False)
+    page.reload()
+    page.get_by_text("王海燕").wait_for()
+    page.get_by_role("button", name="退出").click()
+    page.get_by_label("用户名").fill("helper_li")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_text("已发送 1 条").wait_for(timeout=15000)
+    with live_server.api("helper_li") as api:
+        visit = api.get(f"/api/v1/visits/{ids[0]}")
+        assert visit.status_code == 200 and visit.json()["visitor_name"] == "李春生"
+
+
+def test_staff_logout_clears_the_field_households_but_not_the_outbox(page, context) -> None:  # type: ignore[no-untyped-def]
+    _login(page)
+    context.set_offline(True)
+    _record(page, 0, "工作台退出前记下的走访")
+    ids = _queued_ids(page)
+    context.set_offline(False)
+    context.route("**/api/v1/visits/batch", lambda route: route.abort())
+    page.goto("/staff")
+    page.get_by_role("button", name="退出").click()
+    page.get_by_label("用户名").wait_for()
+    assert _store(page, "households") == [] and _store(page, "meta") == []
+    assert _queued_ids(page) == ids
+
+
+def test_a_wifi_login_page_answering_200_is_no_network_not_success_nor_refusal(  # type: ignore[no-untyped-def]
+    page, context
+) -> None:
+    _login(page)
+    portal = "<html><body>请先登录无线网络</body></html>"
+    context.route(
+        "**/api/v1/visits/batch",
+        lambda route: route.fulfill(status=200, body=portal, content_type="text/html"),
+    )
+    _record(page, 0, "连着需要网页登录的无线网记下的走访")
+    page.get_by_text("稍后自动重试").wait_for()
+    page.get_by_text("待发送 1 条").wait_for()
+    assert page.locator("#failed-link").is_hidden()
+    [item] = _store(page, "outbox")
+    assert item["state"] == "waiting" and item["attempts"] == 1
+
+    context.unroute("**/api/v1/visits/batch")
+    page.get_by_role("button", name="立即同步").click()
+    page.get_by_text("已发送 1 条").wait_for(timeout=15000)

@@ -184,10 +184,7 @@ def test_refusals_by_scope_and_role_write_nothing(
     response = client.post("/api/v1/visits", json=visit_body(home))
     assert response.status_code == 401
     assert _count(session, Visit) == 0
-    assert (
-        _count(session, AuditEntry) == 0
-        or not session.exec(select(AuditEntry).where(AuditEntry.entity == "visit")).all()
-    )
+    assert session.exec(select(AuditEntry).where(AuditEntry.entity == "visit")).all() == []
 
 
 def test_a_correction_is_a_new_visit_and_the_original_stays(
@@ -238,39 +235,44 @@ def test_a_later_ledger_entry_supersedes_and_a_late_older_one_does_not(
 def test_the_year_ledger_sits_beside_the_declared_income_and_flags_copies(
     client: TestClient, session: Session, helper: User, cadre: User, home: Household
 ) -> None:
+    from tests.visits.conftest import backdate
+
+    # Two whole past years, whatever today is: the household existed before both.
+    backdate(session, home, days=1200)
+    older, newer = clock.today().year - 2, clock.today().year - 1
     declared = client.put(
-        f"/api/v1/households/{home.id}/incomes/2025",
+        f"/api/v1/households/{home.id}/incomes/{older}",
         json={"wage": 24000, "business": 6000, "household_size": 2},
         headers=f.auth(cadre),
     )
     assert declared.status_code == 200, declared.text
-    march_2025 = datetime(2025, 3, 10, 2, 0, tzinfo=clock.CHINA)
-    march_2026 = datetime(2026, 3, 12, 2, 0, tzinfo=clock.CHINA)
-    april_2025 = datetime(2025, 4, 10, 2, 0, tzinfo=clock.CHINA)
+    march_older = datetime(older, 3, 10, 2, 0, tzinfo=clock.CHINA)
+    march_newer = datetime(newer, 3, 12, 2, 0, tzinfo=clock.CHINA)
+    april_older = datetime(older, 4, 10, 2, 0, tzinfo=clock.CHINA)
     same = {"wage": 2000, "business": 500, "business_cost": 100}
-    for at, ledger in ((march_2025, same), (april_2025, {"wage": 1800}), (march_2026, same)):
+    for at, ledger in ((march_older, same), (april_older, {"wage": 1800}), (march_newer, same)):
         body = visit_body(home, visited_at=at.isoformat(), ledger=ledger)
         assert client.post("/api/v1/visits", json=body, headers=f.auth(helper)).status_code == 201
-    y2025 = client.get(
-        f"/api/v1/households/{home.id}/ledger", params={"year": 2025}, headers=f.auth(cadre)
+    first = client.get(
+        f"/api/v1/households/{home.id}/ledger", params={"year": older}, headers=f.auth(cadre)
     ).json()
-    assert y2025["months_recorded"] == ["2025-03", "2025-04"]
-    assert "2025-01" in y2025["months_missing"] and len(y2025["months_missing"]) == 10
-    assert y2025["ledger_net_income"] == 2400 + 1800
-    assert y2025["ledger_per_capita_net_income"] == 2100
-    assert y2025["declared_per_capita_net_income"] == 15000
-    assert y2025["copied_months"] == []
-    y2026 = client.get(
-        f"/api/v1/households/{home.id}/ledger", params={"year": 2026}, headers=f.auth(cadre)
+    assert first["months_recorded"] == [f"{older}-03", f"{older}-04"]
+    assert f"{older}-01" in first["months_missing"] and len(first["months_missing"]) == 10
+    assert first["ledger_net_income"] == 2400 + 1800
+    assert first["ledger_per_capita_net_income"] == 2100
+    assert first["declared_per_capita_net_income"] == 15000
+    assert first["copied_months"] == []
+    second = client.get(
+        f"/api/v1/households/{home.id}/ledger", params={"year": newer}, headers=f.auth(cadre)
     ).json()
-    assert y2026["copied_months"] == ["2026-03"]
+    assert second["copied_months"] == [f"{newer}-03"]
     coverage = client.get(
-        "/api/v1/visits/coverage", params={"month": "2026-03"}, headers=f.auth(cadre)
+        "/api/v1/visits/coverage", params={"month": f"{newer}-03"}, headers=f.auth(cadre)
     ).json()
-    assert [c["month"] for c in coverage["copied_ledgers"]] == ["2026-03"]
+    assert [c["month"] for c in coverage["copied_ledgers"]] == [f"{newer}-03"]
     other = f.user(session, Role.village_cadre, f.YANJIAPING)
     response = client.get(
-        f"/api/v1/households/{home.id}/ledger", params={"year": 2026}, headers=f.auth(other)
+        f"/api/v1/households/{home.id}/ledger", params={"year": newer}, headers=f.auth(other)
     )
     assert response.status_code == 404
 
@@ -414,20 +416,18 @@ def test_coverage_per_helper_and_village_with_the_households_not_visited(
     assert cover.status_code == 200, cover.text
     data = cover.json()
     assert data["area_code"] == f.JIANGKOU
-    assert (
-        data["helpers"]
-        == [
-            {
-                "helper_id": str(helper.id),
-                "full_name": "李春生",
-                "unit": None,
-                "due": 3 - 1,
-                "visited": 1,
-                "not_visited": 1,
-            }
-        ]
-        or data["helpers"][0]["not_visited"] == 1
-    )
+    # The household without a helper is the village's to visit, not the helper's.
+    assert data["helpers"] == [
+        {
+            "helper_id": str(helper.id),
+            "full_name": "李春生",
+            "unit": None,
+            "due": 2,
+            "visited": 1,
+            "not_visited": 1,
+        }
+    ]
+    assert data["not_visited_total"] == 2
     village = data["villages"][0]
     assert (village["area_code"], village["due"], village["visited"]) == (f.LENGSHUIGOU, 3, 1)
     assert village["area_name"] == "冷水沟村委会"
@@ -561,3 +561,184 @@ def test_a_new_risk_seen_on_a_visit_opens_a_report_in_verifying(
         "illness",
         "schooling",
     }  # type: ignore[union-attr]
+
+
+def test_a_correction_in_another_month_is_refused_and_writes_nothing(
+    client: TestClient, session: Session, helper: User, home: Household
+) -> None:
+    original = visit_body(home, ledger={"wage": 1000})
+    assert client.post("/api/v1/visits", json=original, headers=f.auth(helper)).status_code == 201
+    earlier = clock.now() - timedelta(days=40)
+    fix = visit_body(
+        home, visited_at=earlier.isoformat(), corrects_id=original["id"], ledger={"wage": 9}
+    )
+    response = client.post("/api/v1/visits", json=fix, headers=f.auth(helper))
+    assert response.status_code == 409
+    assert response.json()["error"] == "correction_month_differs"
+    assert "同一个月" in response.json()["message"]
+    assert _count(session, Visit) == 1
+    assert _count(session, LedgerEntry) == 1
+    actions = session.exec(select(AuditEntry.action).where(AuditEntry.entity == "visit")).all()
+    assert actions == ["create"]
+    # The same correction dated in the original's month is stored, its ledger in that month.
+    same_month = visit_body(home, corrects_id=original["id"], ledger={"wage": 1200})
+    stored = client.post("/api/v1/visits", json=same_month, headers=f.auth(helper))
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["ledger"]["month"] == stored.json()["month"] == china_month(clock.now())
+
+
+def test_a_correction_is_not_counted_as_a_visit(
+    client: TestClient, session: Session, helper: User, cadre: User, home: Household
+) -> None:
+    # A correction stored before the same-month rule: the original last month, the
+    # correction this month. Neither coverage nor the phone may count it as this month's visit.
+    last = clock.now() - timedelta(days=35)
+    original = visit_body(home, visited_at=last.isoformat(), ledger=None)
+    assert client.post("/api/v1/visits", json=original, headers=f.auth(helper)).status_code == 201
+    at = clock.now() - timedelta(minutes=1)
+    session.add(
+        Visit(
+            id=uuid.uuid4(),
+            household_id=home.id,
+            area_code=home.area_code,
+            visitor_id=helper.id,
+            kind="home",
+            visited_at=at,
+            month=china_month(at),
+            checklist={},
+            family_agrees=False,
+            corrects_id=uuid.UUID(original["id"]),
+            payload_hash="0" * 64,
+        )
+    )
+    session.commit()
+    cover = client.get("/api/v1/visits/coverage", headers=f.auth(cadre)).json()
+    assert cover["villages"][0]["visited"] == 0
+    assert cover["helpers"][0]["visited"] == 0
+    assert [n["household_id"] for n in cover["not_visited"]] == [str(home.id)]
+    mine = client.get("/api/v1/visits/my-households", headers=f.auth(helper)).json()
+    assert [(c["id"], c["state"]) for c in mine["data"]] == [(str(home.id), "due")]
+
+
+def test_a_replay_is_recognised_even_after_the_household_was_reassigned(
+    client: TestClient, session: Session, helper: User, home: Household
+) -> None:
+    body = visit_body(home)
+    first = client.post("/api/v1/visits", json=body, headers=f.auth(helper))
+    assert first.status_code == 201
+    other = f.user(session, Role.helper, f.NINGSHAN)
+    session.rollback()
+    household = session.get(Household, home.id)
+    assert household is not None
+    household.helper_id = other.id
+    session.add(household)
+    session.commit()
+    again = client.post("/api/v1/visits", json=body, headers=f.auth(helper))
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == body["id"]
+    batch = client.post("/api/v1/visits/batch", json={"items": [body]}, headers=f.auth(helper))
+    assert batch.json()["results"][0]["status"] == 200
+    # A new visit to the household that is no longer the helper's is refused, and another
+    # helper sending the same id and payload is not handed someone else's record.
+    assert (
+        client.post("/api/v1/visits", json=visit_body(home), headers=f.auth(helper)).status_code
+        == 404
+    )
+    stolen = client.post("/api/v1/visits", json=body, headers=f.auth(other))
+    assert stolen.status_code == 409
+    assert _count(session, Visit) == 1
+
+
+def test_a_batch_from_a_role_that_does_not_visit_is_refused(
+    client: TestClient, session: Session, home: Household
+) -> None:
+    inspector = f.user(session, Role.inspector, f.NINGSHAN)
+    response = client.post(
+        "/api/v1/visits/batch", json={"items": [visit_body(home)]}, headers=f.auth(inspector)
+    )
+    assert response.status_code == 403
+    assert response.json()["error"] == "role_forbidden"
+    assert _count(session, Visit) == 0
+
+
+def test_non_object_batch_items_and_visits_before_the_household_are_refused_alone(
+    client: TestClient, session: Session, helper: User, home: Household
+) -> None:
+    good = visit_body(home)
+    before = visit_body(home, visited_at=(home.created_at - timedelta(days=2)).isoformat())
+    items = [3, good, "visit", None, before, [1]]
+    response = client.post("/api/v1/visits/batch", json={"items": items}, headers=f.auth(helper))
+    assert response.status_code == 200, response.text
+    out = response.json()
+    assert [r["status"] for r in out["results"]] == [422, 201, 422, 422, 422, 422]
+    assert (out["stored"], out["refused"]) == (1, 5)
+    assert out["results"][0]["id"] is None
+    assert out["results"][0]["message"].startswith("第 1 条:")
+    assert "早于该户建档时间" in out["results"][4]["message"]
+    assert out["results"][4]["id"] == before["id"]
+    assert _count(session, Visit) == 1
+    assert _count(session, LedgerEntry) == 1
+
+
+def test_a_risk_the_household_already_has_opens_no_report(
+    client: TestClient, session: Session, helper: User, home: Household
+) -> None:
+    from backend.households.models import HouseholdRisk
+    from backend.reports.models import SelfReport
+
+    session.add(HouseholdRisk(household_id=home.id, risk_type="illness"))
+    session.commit()
+    known = visit_body(home, new_risks=["illness"])
+    stored = client.post("/api/v1/visits", json=known, headers=f.auth(helper))
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["report_id"] is None
+    assert _count(session, SelfReport) == 0
+    # Only the part that is new goes into the report.
+    mixed = visit_body(home, new_risks=["illness", "schooling"])
+    report_id = client.post("/api/v1/visits", json=mixed, headers=f.auth(helper)).json()[
+        "report_id"
+    ]
+    assert report_id is not None
+    session.rollback()
+    assert session.get(SelfReport, uuid.UUID(report_id)).risk_types == ["schooling"]  # type: ignore[union-attr]
+
+
+def test_a_helper_cannot_attach_another_helpers_household_photo(
+    client: TestClient, session: Session, helper: User, home: Household
+) -> None:
+    other = f.user(session, Role.helper, f.NINGSHAN)
+    theirs = f.household(session, helper=other)
+    buf = io.BytesIO()
+    Image.new("RGB", (20, 20), (90, 0, 0)).save(buf, "PNG")
+    up = client.post(
+        "/api/v1/files",
+        files={"file": ("c.png", buf.getvalue(), "image/png")},
+        data={"household_id": str(theirs.id)},
+        headers=f.auth(other),
+    )
+    assert up.status_code == 201, up.text
+    body = visit_body(home, photo_ids=[up.json()["id"]])
+    response = client.post("/api/v1/visits", json=body, headers=f.auth(helper))
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "photo_ids.0"
+    assert _count(session, Visit) == 0
+
+
+def test_coverage_pages_the_households_not_visited_and_says_how_many(
+    client: TestClient, session: Session, helper: User, cadre: User, home: Household
+) -> None:
+    for _ in range(4):
+        f.household(session, helper=helper)
+    page = client.get(
+        "/api/v1/visits/coverage", params={"limit": 2, "offset": 0}, headers=f.auth(cadre)
+    ).json()
+    rest = client.get(
+        "/api/v1/visits/coverage", params={"limit": 2, "offset": 2}, headers=f.auth(cadre)
+    ).json()
+    assert page["not_visited_total"] == rest["not_visited_total"] == 5
+    assert len(page["not_visited"]) == 2 and len(rest["not_visited"]) == 2
+    seen = {n["household_id"] for n in page["not_visited"] + rest["not_visited"]}
+    assert len(seen) == 4
+    assert page["villages"][0]["due"] == 5
+    mine = client.get("/api/v1/visits/my-households", headers=f.auth(helper)).json()
+    assert (mine["count"], mine["total"]) == (5, 5)

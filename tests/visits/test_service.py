@@ -3,6 +3,8 @@
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
+from pydantic import Field
+
 from backend.visits import service
 from backend.visits.schemas import VisitCreate
 
@@ -49,3 +51,20 @@ def test_months_are_counted_in_china_time() -> None:
     assert service.china_month(datetime(2026, 1, 31, 23, 0, tzinfo=east)) == "2026-01"
     assert service.previous_month("2026-01") == "2025-12"
     assert service.previous_month("2026-11") == "2026-10"
+
+
+def test_an_optional_field_added_later_does_not_change_the_hash() -> None:
+    # Visits stored before a field existed were hashed without it; the same payload replayed
+    # after an upgrade must hash the same, or every replay after the upgrade is a 409.
+    class Later(VisitCreate):
+        weather: str | None = None
+        floors: list[str] = Field(default_factory=list)
+
+    a = _visit()
+    raw = a.model_dump(mode="json")
+    assert service.payload_hash(Later.model_validate(raw)) == service.payload_hash(a)
+    spelled = Later.model_validate({**raw, "weather": None, "floors": []})
+    assert service.payload_hash(spelled) == service.payload_hash(a)
+    assert service.payload_hash(Later.model_validate({**raw, "weather": "雨"})) != (
+        service.payload_hash(a)
+    )

@@ -15,9 +15,23 @@ function rows(table, html) {
   $(table).querySelector("tbody").innerHTML = html || `<tr><td colspan="6" class="muted">无</td></tr>`;
 }
 
-async function load() {
+// The server pages the households not visited; the page asks for more on a tap.
+const PAGE = 200;
+let shown = [];
+
+function listNotVisited(c) {
+  $("not-visited-title").textContent = c.not_visited_total > shown.length
+    ? `${c.month} 未走访的农户(共 ${c.not_visited_total} 户,已列出 ${shown.length} 户)`
+    : `${c.month} 未走访的农户(${c.not_visited_total} 户)`;
+  rows("not-visited", shown.map((n) => `<tr><td>${esc(n.head_name || n.reference)}</td>
+      <td>${esc(n.area_name || n.area_code)}</td><td>${esc(NAMES.monitoring_status[n.monitoring_status])}</td>
+      <td>${esc(n.helper_name || "未指定")}</td><td>${day(n.last_visited_at)}</td></tr>`).join(""));
+  $("more-not-visited").hidden = c.not_visited_total <= shown.length;
+}
+
+async function load(offset = 0) {
   const form = new FormData($("coverage-filter"));
-  const params = new URLSearchParams({ month: form.get("month") });
+  const params = new URLSearchParams({ month: form.get("month"), limit: PAGE, offset });
   if (form.get("area")) params.set("area", form.get("area"));
   say("正在读取……");
   try {
@@ -27,10 +41,8 @@ async function load() {
       <td>${v.visited}</td><td class="${v.not_visited ? "flag" : ""}">${v.not_visited}</td></tr>`).join(""));
     rows("helpers", c.helpers.map((h) => `<tr><td>${esc(h.full_name)}</td><td>${esc(h.unit || "")}</td><td>${h.due}</td>
       <td>${h.visited}</td><td class="${h.not_visited ? "flag" : ""}">${h.not_visited}</td></tr>`).join(""));
-    $("not-visited-title").textContent = `${c.month} 未走访的农户(${c.not_visited.length} 户)`;
-    rows("not-visited", c.not_visited.map((n) => `<tr><td>${esc(n.head_name || n.reference)}</td>
-      <td>${esc(n.area_name || n.area_code)}</td><td>${esc(NAMES.monitoring_status[n.monitoring_status])}</td>
-      <td>${esc(n.helper_name || "未指定")}</td><td>${day(n.last_visited_at)}</td></tr>`).join(""));
+    shown = offset ? shown.concat(c.not_visited) : c.not_visited;
+    listNotVisited(c);
     const flags = [
       ...c.pasted_notes.map((p) => `<li><span class="flag">走访记录雷同</span>:${p.households} 户的走访情况文字完全相同
         (${esc(p.visitor_names.join("、"))}):“${esc(p.excerpt)}”</li>`),
@@ -38,7 +50,7 @@ async function load() {
         的分项收入与去年同月完全一样</li>`),
     ];
     $("flags").innerHTML = flags.join("") || `<li class="muted">本月没有发现雷同或照抄</li>`;
-    say(`${c.month}:共 ${c.villages.reduce((n, v) => n + v.due, 0)} 户,未走访 ${c.not_visited.length} 户`);
+    say(`${c.month}:共 ${c.villages.reduce((n, v) => n + v.due, 0)} 户,未走访 ${c.not_visited_total} 户`);
   } catch (err) {
     $("coverage").hidden = true;
     say(err.status === 401 ? "请先在工作台登录" : err.message, "error");
@@ -71,6 +83,7 @@ async function start() {
   load();
 }
 
+$("more-not-visited").addEventListener("click", () => load(shown.length));
 $("coverage-filter").addEventListener("submit", (event) => {
   event.preventDefault();
   load();

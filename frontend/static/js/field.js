@@ -1,7 +1,7 @@
 // The field app: my households, a household's card, recording a visit — all of it works
 // offline. Visits go to the IndexedDB outbox first and are sent by outbox.js.
 
-import { api, esc, login, NAMES, token } from "/static/js/api.js";
+import { api, esc, login, NAMES, setToken, token } from "/static/js/api.js";
 import * as store from "/static/js/outbox.js";
 
 const $ = (id) => document.getElementById(id);
@@ -49,7 +49,7 @@ async function refreshCounts() {
   $("failed-link").textContent = `同步失败 ${c.failed} 条`;
   // Records another account made on this phone wait for that account to log in again.
   $("others-count").hidden = c.others === 0;
-  $("others-count").textContent = `另有 ${c.others} 条属于其他账号,需该账号登录后发送`;
+  $("others-count").textContent = `其他账号的待发送记录 ${c.others} 条(该账号登录后才会发送)`;
   return c;
 }
 
@@ -62,8 +62,10 @@ async function loadMe() {
     return fresh;
   } catch (err) {
     if (err.status === 401) return null;
-    const cached = await store.get("meta", "me");
-    return cached?.value || null;
+    // Offline: the saved account is trusted only if the token was issued to it. After a
+    // user switch it is someone else, and their visits must not be recorded as ours.
+    const cached = (await store.get("meta", "me"))?.value;
+    return cached && cached.id === store.subjectOf(token()) ? cached : null;
   }
 }
 
@@ -72,11 +74,10 @@ async function loadHouseholds() {
     const page = await api("/api/v1/visits/my-households");
     if (page.user_id !== me.id) throw new Error("not mine");
     await store.replaceAll("households", page.data);
-    await store.put("meta", { key: "households", user_id: me.id, month: page.month, at: new Date().toISOString() });
+    await store.put("meta", { key: "households", user_id: me.id, month: page.month, at: new Date().toISOString(), count: page.count, total: page.total });
     households = page.data;
     month = page.month;
-    // Offline, the service worker may answer with its last copy.
-    $("cache-note").textContent = navigator.onLine ? "" : "离线:显示保存在手机上的名单";
+    $("cache-note").textContent = cutNote(page) || (navigator.onLine ? "" : "离线:显示保存在手机上的名单");
   } catch (err) {
     if (err.status === 403) {
       households = [];
@@ -87,7 +88,7 @@ async function loadHouseholds() {
     if (meta && meta.user_id === me.id) {
       households = await store.all("households");
       month = meta.month;
-      $("cache-note").textContent = `离线:显示 ${chinaTime(meta.at)} 保存在手机上的名单`;
+      $("cache-note").textContent = `离线:显示 ${chinaTime(meta.at)} 保存在手机上的名单 ${cutNote(meta)}`;
     } else {
       households = [];
       $("cache-note").textContent = "离线,手机上还没有保存走访户名单;联网后打开一次即可保存";
@@ -95,6 +96,11 @@ async function loadHouseholds() {
   }
   month = month || chinaMonth(new Date().toISOString());
   $("month-label").textContent = month;
+}
+
+// The phone keeps at most a few thousand households; say so when the list was cut.
+function cutNote({ count, total }) {
+  return total > count ? `名单太长,手机上只保存了 ${count} 户(共 ${total} 户);其余请联网查看` : "";
 }
 
 async function pendingByHousehold() {
@@ -353,10 +359,18 @@ async function route() {
 async function start() {
   // Ask the browser not to evict the outbox when the phone runs short of space.
   navigator.storage?.persist?.().catch(() => {});
-  if (!token()) return showLogin();
+  $("logout").hidden = true;
+  if (!token()) {
+    await refreshCounts();
+    return showLogin();
+  }
   me = await loadMe();
-  if (!me) return showLogin("请登录");
+  if (!me) {
+    await refreshCounts();
+    return showLogin("请登录");
+  }
   $("who").textContent = `${me.full_name} · ${me.role_name}`;
+  $("logout").hidden = false;
   await loadHouseholds();
   await route();
   await syncNow(false);
@@ -368,6 +382,8 @@ $("login-form").addEventListener("submit", async (event) => {
   say("正在登录……");
   try {
     await login(form.get("username"), form.get("password"));
+    // Whoever was logged in before is forgotten; the new account is read from the server.
+    await store.remove("meta", "me");
     say("已登录");
     await start();
   } catch (err) {
@@ -474,6 +490,25 @@ $("failed-list").addEventListener("click", async (event) => {
     await refreshCounts();
     renderFailed();
   }
+});
+
+// Logout on a shared phone: the token, the households and the cached API answers go; the
+// outbox stays, its records waiting for their own account to log in again.
+$("logout").addEventListener("click", async () => {
+  setToken(null);
+  me = null;
+  households = [];
+  $("household-list").innerHTML = "";
+  $("household-view").innerHTML = "";
+  $("who").textContent = "";
+  await store.forgetHouseholds();
+  if ("caches" in window) {
+    for (const key of await caches.keys()) if (key.startsWith("shouwang-data-")) await caches.delete(key);
+  }
+  history.replaceState(null, "", location.pathname);
+  const c = await refreshCounts();
+  say(c.others ? `已退出;本机还有 ${c.others} 条待发送记录,原账号登录后会发送` : "已退出,本机上的走访户资料已清除");
+  showLogin();
 });
 
 $("sync-now").addEventListener("click", () => syncNow(true));

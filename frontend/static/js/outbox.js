@@ -50,6 +50,31 @@ export const replaceAll = (store, values) => run(store, "readwrite", (s) => {
   for (const v of values) s.put(v);
 });
 
+// Logout on a shared phone: the households and who was logged in go; the outbox stays (its
+// items carry their user_id and wait for that user to log in again).
+export async function forgetHouseholds() {
+  const d = await db();
+  return new Promise((resolve, reject) => {
+    const t = d.transaction(["households", "meta"], "readwrite");
+    t.objectStore("households").clear();
+    t.objectStore("meta").clear();
+    t.oncomplete = () => resolve();
+    t.onerror = () => reject(t.error);
+    t.onabort = () => reject(t.error || new Error("IndexedDB transaction aborted"));
+  });
+}
+
+// The user id a token was issued to (the JWT payload's `sub`), or null. Read on the phone
+// only to keep one account's records and cache apart from another's; the server checks it.
+export function subjectOf(jwt) {
+  try {
+    const part = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "="))).sub || null;
+  } catch (err) {
+    return null;
+  }
+}
+
 export function newId() {
   if (crypto.randomUUID) return crypto.randomUUID();
   const b = crypto.getRandomValues(new Uint8Array(16));
@@ -72,7 +97,8 @@ export async function enqueue(item) {
 
 export async function counts(userId) {
   const items = await all("outbox");
-  const mine = items.filter((i) => !userId || i.user_id === userId);
+  // Logged out (no userId), every queued item is another account's.
+  const mine = items.filter((i) => userId && i.user_id === userId);
   return {
     waiting: mine.filter((i) => i.state === "waiting").length,
     failed: mine.filter((i) => i.state === "failed").length,
@@ -116,19 +142,26 @@ async function fail(item, status, body, prefix = "") {
 // No network, the server busy (429) or failing (5xx): try again later, never refuse.
 const transient = (status) => status === 0 || status === 408 || status === 429 || status >= 500;
 
-async function send(path, init) {
+// A 2xx without the answer we expect is not our server (a hotel or village Wi-Fi login page
+// answers 200 with HTML): treated like no network, so the item is neither dropped as sent
+// nor refused as 「同步失败」.
+async function send(path, init, expected) {
   try {
     const response = await fetch(path, init);
     const body = await response.json().catch(() => null);
+    if (response.ok && !expected(body)) return { status: 0, body: null };
     return { status: response.status, body };
   } catch (err) {
     return { status: 0, body: null };
   }
 }
 
-function authHeaders() {
+// The current token's header, only if it belongs to the user whose items are being sent:
+// another account's token must never carry them (that would credit the visit to the wrong
+// person). null means "log in as that user first".
+function authFor(userId) {
   const t = token();
-  return t ? { Authorization: `Bearer ${t}` } : {};
+  return t && subjectOf(t) === userId ? { Authorization: `Bearer ${t}` } : null;
 }
 
 // Photos go up first (the files domain checks, cleans and dedupes them); the visit then
@@ -136,12 +169,14 @@ function authHeaders() {
 async function uploadPhotos(item) {
   for (const photo of item.photos || []) {
     if (photo.file_id) continue;
+    const headers = authFor(item.user_id);
+    if (!headers) return "login";
     const form = new FormData();
     form.append("file", photo.blob, photo.name || "photo.jpg");
     form.append("area_code", item.area_code);
     const { status, body } = await send("/api/v1/files", {
-      method: "POST", headers: authHeaders(), body: form,
-    });
+      method: "POST", headers, body: form,
+    }, (b) => typeof b?.id === "string");
     if (status === 401) return "login";
     if (transient(status)) return "retry";
     if (status >= 400) {
@@ -162,8 +197,9 @@ async function doFlush({ userId, force, onNeedLogin, onProgress }) {
     return result;
   }
   const now = Date.now();
+  // Only the logged-in user's own items, and only under their own token (see authFor).
   const items = (await all("outbox")).filter((i) =>
-    i.state === "waiting" && i.user_id === userId && (force || !i.next_try || i.next_try <= now));
+    userId && i.state === "waiting" && i.user_id === userId && (force || !i.next_try || i.next_try <= now));
   items.sort((a, b) => (a.created_at < b.created_at ? -1 : 1));
   const ready = [];
   for (const item of items) {
@@ -183,11 +219,17 @@ async function doFlush({ userId, force, onNeedLogin, onProgress }) {
   }
   for (let i = 0; i < ready.length; i += BATCH) {
     const chunk = ready.slice(i, i + BATCH);
+    const headers = authFor(userId);
+    if (!headers) {
+      result.login = true;
+      onNeedLogin?.();
+      return result;
+    }
     const { status, body } = await send("/api/v1/visits/batch", {
       method: "POST",
-      headers: { "Content-Type": "application/json", ...authHeaders() },
+      headers: { "Content-Type": "application/json", ...headers },
       body: JSON.stringify({ items: chunk.map((c) => c.payload) }),
-    });
+    }, (b) => Array.isArray(b?.results) && b.results.length === chunk.length);
     if (status === 401) {
       result.login = true;
       onNeedLogin?.();
@@ -198,7 +240,7 @@ async function doFlush({ userId, force, onNeedLogin, onProgress }) {
       await backOff(ready.slice(i), { userId, onNeedLogin, onProgress });
       return result;
     }
-    if (status >= 400 || !body?.results) {
+    if (status >= 400) {
       for (const item of chunk) await fail(item, status, body);
       result.failed += chunk.length;
       continue;

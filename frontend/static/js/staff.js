@@ -1,6 +1,7 @@
 // The staff desk: log in, then the household ledger (list, filter, one household's card).
 
 import { api, ApiError, esc, login, NAMES, setToken, token } from "/static/js/api.js";
+import { forgetHouseholds } from "/static/js/outbox.js";
 
 const $ = (id) => document.getElementById(id);
 const PAGE = 30;
@@ -119,7 +120,9 @@ $("login-form").addEventListener("submit", async (event) => {
 
 $("logout").addEventListener("click", async () => {
   setToken(null);
-  // Nothing a logged-in user read may stay behind on a shared phone or office PC.
+  // Nothing a logged-in user read may stay behind on a shared phone or office PC: the
+  // field app's households go too (its outbox stays, waiting for its own account).
+  await forgetHouseholds().catch(() => {});
   if ("caches" in window) {
     for (const key of await caches.keys()) if (key.startsWith("shouwang-data-")) await caches.delete(key);
   }
