@@ -74,10 +74,25 @@ def require_issuer(user: User, area_code: str) -> None:
         raise Forbidden("只能向本辖区下发问题", code="outside_scope")
 
 
-def require_reviewer(user: User, problem: Problem) -> None:
-    if user.role not in REVIEWERS:
-        raise Forbidden("只有督查员、县乡村振兴局和乡镇干部可以审核销号", code="role_forbidden")
+def is_claimant(session: Session, user: User, problem: Problem) -> bool:
+    """The person who rectified it: the same account, or another account with the same
+    phone number (one person holding a village and a township account)."""
+    if problem.claimed_by is None:
+        return False
     if problem.claimed_by == user.id:
+        return True
+    if not user.phone:
+        return False
+    claimant = session.get(User, problem.claimed_by)
+    return claimant is not None and bool(claimant.phone) and claimant.phone == user.phone
+
+
+def require_reviewer(
+    user: User, problem: Problem, *, session: Session, action: str = "审核销号"
+) -> None:
+    if user.role not in REVIEWERS:
+        raise Forbidden(f"只有督查员、县乡村振兴局和乡镇干部可以{action}", code="role_forbidden")
+    if is_claimant(session, user, problem):
         raise Forbidden("不能审核自己整改的问题,请由其他人审核", code="own_rectification")
 
 
@@ -587,16 +602,17 @@ def file_info(*, session: Session, scope: str, file_id: uuid.UUID) -> tuple[str,
     return row.original_name or "照片", row.content_type
 
 
-def allowed_actions(user: User, problem: Problem) -> list[str]:
+def allowed_actions(user: User, problem: Problem, *, session: Session) -> list[str]:
     can: list[str] = []
     mine = problem.claimed_by == user.id
+    rectified = is_claimant(session, user, problem)
     if problem.status == ProblemStatus.issued and user.role in CLAIMERS:
         can.append("claim")
     if mine and problem.status in OPEN_FOR_WORK:
         can += ["add_step", "add_note", "add_evidence"]
         if problem.status == ProblemStatus.in_progress:
             can.append("submit_for_closure")
-    if user.role in REVIEWERS and not mine:
+    if user.role in REVIEWERS and not rectified:
         if problem.status == ProblemStatus.submitted_for_closure:
             can += ["close", "return"]
         if problem.status == ProblemStatus.closed:
@@ -678,7 +694,7 @@ def detail(*, session: Session, user: User, problem: Problem) -> ProblemPublic:
             )
             for r in reviews
         ],
-        can=allowed_actions(user, problem),
+        can=allowed_actions(user, problem, session=session),
     )
 
 

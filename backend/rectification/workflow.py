@@ -301,7 +301,7 @@ def _short(text: str, n: int = 20) -> str:
 def _review(
     session: Session, problem: Problem, actor: User, decision: ReviewDecision, reason: str
 ) -> None:
-    service.require_reviewer(actor, problem)
+    service.require_reviewer(actor, problem, session=session)
     if problem.status != ProblemStatus.submitted_for_closure:
         raise _refuse_state(problem, "审核", "not_submitted")
     session.add(
@@ -363,8 +363,8 @@ def return_(*, session: Session, problem: Problem, data: ReturnInput, actor: Use
 
 def mark_ongoing(*, session: Session, problem: Problem, data: OngoingInput, actor: User) -> Problem:
     """长期坚持: a closed problem stays under watch until the next review date."""
-    if actor.role not in service.REVIEWERS:
-        raise Forbidden("只有督查员、县乡村振兴局和乡镇干部可以标记长期坚持", code="role_forbidden")
+    # 长期坚持 is a reviewer's judgement on someone else's work, like closing it.
+    service.require_reviewer(actor, problem, session=session, action="标记长期坚持")
     if problem.status != ProblemStatus.closed:
         raise _refuse_state(problem, "标记长期坚持", "not_closed")
     _check_next_review(True, data.next_review_on)

@@ -5,9 +5,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session, select
 
+from backend.accounts.models import Role
 from backend.audit.models import AuditEntry
 from backend.core import clock
-from backend.rectification.models import Evidence, Problem, ProblemStatus
+from backend.rectification.models import Evidence, Problem, ProblemReview, ProblemStatus
 from tests import factories as f
 from tests.rectification.conftest import HUISHI, Api, People, auth, problem_body, rows, stored
 
@@ -192,6 +193,47 @@ def test_the_person_who_rectified_cannot_review_it(
         assert r.status_code == 403 and r.json()["error"] == "own_rectification"
     assert stored(session, Problem, problem["id"]).status == ProblemStatus.submitted_for_closure  # type: ignore[union-attr]
     assert api.post(people.inspector, f"/problems/{problem['id']}/close", {}).status_code == 200
+
+
+def test_the_same_person_under_another_account_cannot_review_it(
+    api: Api, people: People, session: Session
+) -> None:
+    # 高宏伟 also holds a township account, registered with the same phone.
+    twin = f.user(session, Role.township_officer, HUISHI, full_name="高宏伟")
+    twin.phone = people.cadre.phone = "13893000001"
+    session.add_all([twin, people.cadre])
+    session.commit()
+    batch = api.batch(people.township)
+    problem = api.problem(people.township, batch["id"])
+    api.to_submitted(people.cadre, problem["id"])
+    assert "close" not in api.get(twin, f"/problems/{problem['id']}").json()["can"]
+    for path in ("close", "return"):
+        r = api.post(
+            twin, f"/problems/{problem['id']}/{path}", {"reason": "x"} if path == "return" else {}
+        )
+        assert r.status_code == 403 and r.json()["error"] == "own_rectification"
+    assert stored(session, Problem, problem["id"]).status == ProblemStatus.submitted_for_closure  # type: ignore[union-attr]
+    assert rows(session, select(ProblemReview)) == []
+    # Another officer with no phone on file is not mistaken for them.
+    assert api.post(people.township, f"/problems/{problem['id']}/close", {}).status_code == 200
+
+
+def test_only_someone_else_marks_ones_own_rectification_ongoing(
+    api: Api, people: People, session: Session
+) -> None:
+    batch = api.batch(people.township)
+    problem = api.problem(people.township, batch["id"], area_code=HUISHI)
+    api.to_submitted(people.township, problem["id"])
+    assert api.post(people.inspector, f"/problems/{problem['id']}/close", {}).status_code == 200
+    body = {"next_review_on": "2024-06-30"}
+    r = api.post(people.township, f"/problems/{problem['id']}/ongoing", body)
+    assert r.status_code == 403 and r.json()["error"] == "own_rectification"
+    assert stored(session, Problem, problem["id"]).ongoing is False  # type: ignore[union-attr]
+    assert (
+        "mark_ongoing" not in api.get(people.township, f"/problems/{problem['id']}").json()["can"]
+    )
+    r = api.post(people.inspector, f"/problems/{problem['id']}/ongoing", body)
+    assert r.status_code == 200 and r.json()["ongoing"] is True
 
 
 def test_roles_that_do_not_review_are_refused(api: Api, people: People) -> None:
