@@ -166,6 +166,11 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
 
     all_steps, all_notes = load(RectificationStep), load(ProgressNote)
     all_evidence, all_reviews = load(Evidence), load(ProblemReview)
+    infos = service.file_infos(
+        session=session,
+        user=user,
+        file_ids=[e.file_id for es in all_evidence.values() for e in es],
+    )
     sections: list[ProblemSection] = []
     for p in problems:
         steps, notes = all_steps[p.id], all_notes[p.id]
@@ -192,10 +197,11 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
             at = chinese_date(e.created_at.astimezone(clock.CHINA).date())
             which = f"措施{chinese_number(step_pos.get(e.step_id, 0))}"
             if e.kind == EvidenceKind.file and e.file_id:
-                info = service.file_info(session=session, scope=user.scope, file_id=e.file_id)
-                kind = "PDF 文件" if info and info[1] == "application/pdf" else "照片"
-                name = info[0] if info else "文件"
-                listed.append(f"{kind}:{name}({which},{at})")
+                info = infos.get(e.file_id)
+                kind = "PDF 文件" if info and info.content_type == "application/pdf" else "照片"
+                name = info.name if info else "文件"
+                on = chinese_date(info.on) if info else at
+                listed.append(f"{kind}:{name}({which},{on})")
             else:
                 listed.append(f"文字记录:{e.text}({which},{at})")
         sections.append(

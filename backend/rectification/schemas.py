@@ -212,6 +212,8 @@ class EvidencePublic(Output):
     file_id: uuid.UUID | None
     file_name: str | None = None
     content_type: str | None = None
+    # When the photo was taken (else uploaded): what the evidence proves about timing.
+    file_date: date | None = None
     text: str
     frozen: bool
     created_by: UserRef | None = None

@@ -3,7 +3,8 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_
@@ -17,6 +18,8 @@ from backend.audit import service as audit
 from backend.core import clock
 from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.scope import contains, within
+from backend.files import service as files_service
+from backend.files.models import StoredFile
 from backend.households import service as households_service
 from backend.rectification.models import (
     CATEGORY_NAMES,
@@ -591,15 +594,38 @@ def household_ids_of(*, session: Session, problem_id: uuid.UUID) -> list[uuid.UU
     return list(session.exec(stmt))
 
 
-def file_info(*, session: Session, scope: str, file_id: uuid.UUID) -> tuple[str, str] | None:
-    """(name, content type) of an evidence file the viewer may open."""
-    from backend.files import service as files_service
+@dataclass
+class FileInfo:
+    name: str
+    content_type: str
+    # The file's own date: when the photo was taken (EXIF), else when it was uploaded. The
+    # day it was attached to a step says nothing about when the work was done.
+    on: date
 
-    try:
-        row = files_service.get_visible(session=session, scope=scope, file_id=file_id)
-    except NotFound:
-        return None
-    return row.original_name or "照片", row.content_type
+
+def file_date(row: StoredFile) -> date:
+    if row.taken_at:
+        try:
+            return datetime.strptime(row.taken_at[:10], "%Y:%m:%d").date()
+        except ValueError:
+            pass
+    return row.created_at.astimezone(clock.CHINA).date()
+
+
+def file_infos(
+    *, session: Session, user: User, file_ids: Iterable[uuid.UUID | None]
+) -> dict[uuid.UUID, FileInfo]:
+    """Evidence files the viewer may open, in one query (a helper sees only theirs)."""
+    rows = files_service.visible_many(
+        session=session,
+        scope=user.scope,
+        file_ids=[i for i in file_ids if i is not None],
+        user=user,
+    )
+    return {
+        i: FileInfo(name=r.original_name or "照片", content_type=r.content_type, on=file_date(r))
+        for i, r in rows.items()
+    }
 
 
 def allowed_actions(user: User, problem: Problem, *, session: Session) -> list[str]:
@@ -637,18 +663,18 @@ def detail(*, session: Session, user: User, problem: Problem) -> ProblemPublic:
         + [problem.closed_by],
     )
     by_step: dict[uuid.UUID, list[EvidencePublic]] = defaultdict(list)
+    infos = file_infos(session=session, user=user, file_ids=[e.file_id for e in evidence])
     for e in evidence:
-        info = (
-            file_info(session=session, scope=user.scope, file_id=e.file_id) if e.file_id else None
-        )
+        info = infos.get(e.file_id) if e.file_id else None
         by_step[e.step_id].append(
             EvidencePublic(
                 id=e.id,
                 step_id=e.step_id,
                 kind=e.kind,
                 file_id=e.file_id,
-                file_name=info[0] if info else None,
-                content_type=info[1] if info else None,
+                file_name=info.name if info else None,
+                content_type=info.content_type if info else None,
+                file_date=info.on if info else None,
                 text=e.text,
                 frozen=e.frozen_at is not None or problem.status in HANDED_IN,
                 created_by=users.get(e.created_by) if e.created_by else None,

@@ -187,17 +187,20 @@ def add_evidence(
     _require_work(problem, actor, "增加印证资料")
     if data.kind == EvidenceKind.file:
         assert data.file_id is not None
-        try:
-            stored = files_service.get_visible(
-                session=session, scope=actor.scope, file_id=data.file_id
-            )
-        except NotFound:
-            raise Invalid("file_id", "没有找到这个文件,请重新上传") from None
+        # A helper sees only their uploads and their households' files (404 otherwise).
+        stored = files_service.get_visible(
+            session=session, scope=actor.scope, file_id=data.file_id, user=actor
+        )
         if not (
             contains(stored.area_code, problem.area_code)
             or contains(problem.area_code, stored.area_code)
         ):
             raise Invalid("file_id", "文件不属于问题所在地区,请在本问题页面上传")
+        if stored.created_at < problem.created_at:
+            raise Invalid(
+                "file_id",
+                "这个文件在问题下发之前就已上传,不能证明整改,请上传整改后拍摄的照片或资料",
+            )
     evidence = Evidence(
         problem_id=problem.id,
         step_id=step.id,

@@ -1,5 +1,6 @@
 """The problem's life over HTTP: issue, claim, evidence, submit, review; every refusal."""
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -10,7 +11,16 @@ from backend.audit.models import AuditEntry
 from backend.core import clock
 from backend.rectification.models import Evidence, Problem, ProblemReview, ProblemStatus
 from tests import factories as f
-from tests.rectification.conftest import HUISHI, Api, People, auth, problem_body, rows, stored
+from tests.rectification.conftest import (
+    HUISHI,
+    Api,
+    People,
+    auth,
+    png,
+    problem_body,
+    rows,
+    stored,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -377,27 +387,105 @@ def test_closing_as_ongoing_needs_a_future_review_date(api: Api, people: People)
     assert r.status_code == 200 and r.json()["ongoing"] is True
 
 
-def test_evidence_files_must_exist_in_reach(api: Api, people: People) -> None:
+def test_evidence_files_must_exist_in_reach(api: Api, people: People, session: Session) -> None:
     batch = api.batch(people.township)
     problem = api.problem(people.township, batch["id"])
-    claimed = api.claim(people.cadre, problem["id"])
+    # The township officer claims 高家庄村's problem: both villages' files are in their reach.
+    claimed = api.claim(people.township, problem["id"])
     step = claimed["steps"][0]["id"]
-    # A file of another village (uploaded by its cadre) is not the cadre's to attach.
+    path = f"/problems/{problem['id']}/steps/{step}/evidence"
+    sibling = api.upload(people.other_cadre, "620422100201")
+    r = api.post(people.township, path, {"kind": "file", "file_id": sibling})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "file_id"
+    assert "不属于问题所在地区" in r.json()["message"]
+    r = api.post(people.township, path, {"kind": "file", "file_id": str(uuid.uuid4())})
+    assert r.status_code == 404
+    r = api.post(people.township, path, {"kind": "file"})
+    assert r.status_code == 422
+    r = api.post(people.township, path, {"kind": "text", "text": ""})
+    assert r.status_code == 422
+    assert rows(session, select(Evidence)) == []
+    assert api.post(people.township, path, {"kind": "text", "text": "已整改"}).status_code == 201
+
+
+def test_a_file_from_another_village_is_not_found_for_a_cadre(
+    api: Api, people: People, session: Session
+) -> None:
+    batch = api.batch(people.township)
+    problem = api.problem(people.township, batch["id"])
+    step = api.claim(people.cadre, problem["id"])["steps"][0]["id"]
     foreign = api.upload(people.other_cadre, "620422100201")
     r = api.post(
         people.cadre,
         f"/problems/{problem['id']}/steps/{step}/evidence",
         {"kind": "file", "file_id": foreign},
     )
-    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "file_id"
-    r = api.post(people.cadre, f"/problems/{problem['id']}/steps/{step}/evidence", {"kind": "file"})
-    assert r.status_code == 422
+    assert r.status_code == 404
+    assert rows(session, select(Evidence)) == []
+
+
+def test_evidence_goes_on_a_step_of_the_same_problem(
+    api: Api, people: People, session: Session
+) -> None:
+    batch = api.batch(people.township)
+    one = api.problem(people.township, batch["id"])
+    two = api.problem(people.township, batch["id"], title="人居环境还需持续改善")
+    api.claim(people.cadre, one["id"])
+    other_step = api.claim(people.cadre, two["id"])["steps"][0]["id"]
     r = api.post(
         people.cadre,
-        f"/problems/{problem['id']}/steps/{step}/evidence",
-        {"kind": "text", "text": ""},
+        f"/problems/{one['id']}/steps/{other_step}/evidence",
+        {"kind": "text", "text": "已整改"},
     )
-    assert r.status_code == 422
+    assert r.status_code == 404
+    assert rows(session, select(Evidence)) == []
+
+
+def test_a_file_uploaded_before_the_problem_was_issued_proves_nothing(
+    api: Api, people: People, session: Session
+) -> None:
+    clock.freeze(datetime(2023, 8, 5, 2, 0, tzinfo=UTC))
+    old = api.upload(people.cadre, f.GAOJIAZHUANG, png("blue"))
+    clock.freeze(datetime(2023, 8, 10, 2, 0, tzinfo=UTC))
+    batch = api.batch(people.township)
+    problem = api.problem(people.township, batch["id"])
+    step = api.claim(people.cadre, problem["id"])["steps"][0]["id"]
+    path = f"/problems/{problem['id']}/steps/{step}/evidence"
+    r = api.post(people.cadre, path, {"kind": "file", "file_id": old})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "file_id"
+    assert "下发之前" in r.json()["message"]
+    assert rows(session, select(Evidence)) == []
+    clock.freeze(datetime(2023, 8, 12, 2, 0, tzinfo=UTC))
+    new = api.upload(people.cadre, f.GAOJIAZHUANG, png("green"))
+    clock.freeze(datetime(2023, 8, 20, 2, 0, tzinfo=UTC))
+    r = api.post(people.cadre, path, {"kind": "file", "file_id": new})
+    assert r.status_code == 201
+    shown = r.json()["steps"][0]["evidence"][0]
+    # The file's own date (uploaded on the 12th), not the day it was attached (the 20th).
+    assert shown["file_date"] == "2023-08-12"
+
+
+def test_a_helper_attaches_only_files_of_their_own_households(
+    api: Api, people: People, session: Session
+) -> None:
+    batch = api.batch(people.township)
+    problem = api.problem(people.township, batch["id"])
+    step = api.claim(people.helper, problem["id"])["steps"][0]["id"]
+    path = f"/problems/{problem['id']}/steps/{step}/evidence"
+    # Someone else's photo of a household not assigned to this helper.
+    stranger = f.household(session, f.GAOJIAZHUANG)
+    r = api.client.post(
+        "/api/v1/files",
+        files={"file": ("photo.png", png("yellow"), "image/png")},
+        data={"household_id": str(stranger.id)},
+        headers=auth(people.township),
+    )
+    assert r.status_code == 201, r.text
+    r = api.post(people.helper, path, {"kind": "file", "file_id": r.json()["id"]})
+    assert r.status_code == 404
+    assert rows(session, select(Evidence)) == []
+    own = api.upload(people.helper, f.GAOJIAZHUANG, png("purple"))
+    assert api.post(people.helper, path, {"kind": "file", "file_id": own}).status_code == 201
 
 
 def test_similar_problems_are_copied_to_other_villages_in_one_call(

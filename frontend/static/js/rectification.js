@@ -137,7 +137,10 @@ async function fillThumbnails(root) {
 
 function evidenceItem(e, canRemove) {
   const who = e.created_by ? esc(e.created_by.full_name) : "";
-  const when = new Date(e.created_at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" });
+  // A file shows its own date (taken, else uploaded): that is what it proves.
+  const when = e.file_date
+    ? `拍摄/上传于 ${e.file_date}`
+    : new Date(e.created_at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" });
   const body = e.kind === "file"
     ? (e.content_type && e.content_type.startsWith("image/")
       ? `<img class="evidence-photo" data-file="${e.file_id}" alt="${esc(e.file_name || "照片")}">`
