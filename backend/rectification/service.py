@@ -134,13 +134,7 @@ class OverdueJudge:
         end = self.end_of(problem)
         if end <= problem.deadline:
             return 0
-        cal = self._cals[problem.area_code]
-        span = (end - problem.deadline).days
-        return sum(
-            1
-            for i in range(1, span + 1)
-            if cal.is_workday(date.fromordinal(problem.deadline.toordinal() + i))
-        )
+        return self._cals[problem.area_code].working_days_between(problem.deadline, end)
 
     def overdue(self, problem: Problem) -> bool:
         """Open and past its deadline (the red mark on lists)."""

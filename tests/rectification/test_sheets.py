@@ -314,3 +314,56 @@ def test_more_rows_than_allowed_are_refused_whole(
     r = _import(api, people.township, batch["id"], xlsx(HEADER, line, line, line), "partial")
     assert r.status_code == 422 and "最多导入 2 行" in r.json()["message"]
     assert rows(session, select(Problem)) == []
+
+
+def test_a_title_row_above_the_header_and_serial_number_dates_are_read(
+    api: Api, people: People, session: Session
+) -> None:
+    batch = api.batch(people.township)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["会师镇2023年调研督查发现问题整改清单"])
+    ws.append([])
+    ws.append(HEADER)
+    # 45199 is how Excel stores 2023-09-30 when the cell lost its date format.
+    ws.append(["高家庄村", "台账不规范。", 1, 45199, "台账资料", "高宏伟", "高家庄村委会"])
+    ws.append(["高家庄村", "环境不整洁。", 2, 9, "人居环境", "高宏伟", "高家庄村委会"])
+    out = io.BytesIO()
+    wb.save(out)
+    r = _import(api, people.township, batch["id"], out.getvalue(), "partial")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["imported"] == 1 and body["rejected"] == 1
+    # Rows are numbered as Excel shows them, below the header on row 3.
+    assert [row["row"] for row in body["rows"]] == [4, 5]
+    assert body["rows"][1]["errors"][0]["column"] == "整改时限"
+    stored = rows(session, select(Problem))
+    assert [(p.number, p.deadline) for p in stored] == [(1, date(2023, 9, 30))]
+
+
+def test_a_number_taken_while_importing_is_a_conflict_not_a_crash(
+    api: Api, people: People, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = api.batch(people.township)
+    original = sheets.service.add_problem
+
+    def racing(**kw):  # type: ignore[no-untyped-def]
+        problem = original(**kw)
+        # What another issuer's insert looks like at commit: the same number in the batch.
+        kw["session"].add(
+            Problem(
+                batch_id=problem.batch_id,
+                number=problem.number,
+                title="同时添加的问题",
+                category=problem.category,
+                area_code=problem.area_code,
+                deadline=problem.deadline,
+            )
+        )
+        return problem
+
+    monkeypatch.setattr(sheets.service, "add_problem", racing)
+    line = ["高家庄村", "台账不规范。", 1, "2023-09-15", "台账资料", "高宏伟", "高家庄村委会"]
+    r = _import(api, people.township, batch["id"], xlsx(HEADER, line))
+    assert r.status_code == 409 and r.json()["error"] == "number_taken"
+    assert rows(session, select(Problem)) == []
