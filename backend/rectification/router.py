@@ -388,5 +388,11 @@ def copy_problem(
 ) -> CopyResult:
     """举一反三: copy the problem to other villages of its township in one call."""
     problem = service.get_problem(session=session, user=user, problem_id=problem_id)
-    copies = service.copy_to_villages(session=session, problem=problem, data=data, actor=user)
-    return CopyResult(data=service.summaries(session=session, problems=copies), count=len(copies))
+    copies, skipped = service.copy_to_villages(
+        session=session, problem=problem, data=data, actor=user
+    )
+    return CopyResult(
+        data=service.summaries(session=session, problems=copies),
+        count=len(copies),
+        skipped=skipped,
+    )

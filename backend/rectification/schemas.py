@@ -288,9 +288,16 @@ class ProblemsPublic(Output):
     count: int
 
 
+class AreaRef(Output):
+    code: str
+    name: str | None = None
+
+
 class CopyResult(Output):
     data: list[ProblemSummary]
     count: int
+    # With all_villages: the villages that already had this problem, left as they were.
+    skipped: list[AreaRef] = Field(default_factory=list)
 
 
 # --- import -------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from backend.rectification.models import (
     RectificationStep,
 )
 from backend.rectification.schemas import (
+    AreaRef,
     BatchCounts,
     BatchCreate,
     BatchPublic,
@@ -622,7 +623,9 @@ def file_infos(
     }
 
 
-def allowed_actions(user: User, problem: Problem, *, session: Session) -> list[str]:
+def allowed_actions(
+    user: User, problem: Problem, *, session: Session, batch_area: str | None = None
+) -> list[str]:
     can: list[str] = []
     mine = problem.claimed_by == user.id
     rectified = is_claimant(session, user, problem)
@@ -637,7 +640,7 @@ def allowed_actions(user: User, problem: Problem, *, session: Session) -> list[s
             can += ["close", "return"]
         if problem.status == ProblemStatus.closed:
             can.append("mark_ongoing")
-    if user.role in ISSUERS:
+    if batch_area is not None and may_copy(user, problem, batch_area):
         can.append("copy")
     return can
 
@@ -714,21 +717,38 @@ def detail(*, session: Session, user: User, problem: Problem) -> ProblemPublic:
             )
             for r in reviews
         ],
-        can=allowed_actions(user, problem, session=session),
+        can=allowed_actions(
+            user, problem, session=session, batch_area=batch.area_code if batch else None
+        ),
     )
 
 
 # --- 举一反三 -------------------------------------------------------------------------------
 
 
+def may_copy(user: User, problem: Problem, batch_area: str) -> bool:
+    """举一反三 is open to an issuer whose area holds the problem's township and whose list
+    reaches beyond one village: a township officer may copy a county's or city's problem to
+    their own villages (each target is checked again when copying)."""
+    if user.role not in ISSUERS or len(problem.area_code) < 9 or len(batch_area) > 9:
+        return False
+    township = problem.area_code[:9]
+    return contains(user.scope, township) or contains(township, user.scope)
+
+
 def copy_to_villages(
     *, session: Session, problem: Problem, data: CopyInput, actor: User
-) -> list[Problem]:
+) -> tuple[list[Problem], list[AreaRef]]:
     """Copy a problem to other villages of its township, as new issued problems of the same
-    batch. A village that already has a copy of it is refused (409), nothing is written."""
+    batch; returns the copies and the villages skipped. Named villages that already have a
+    copy are refused (409), nothing written; `all_villages` skips them and says which.
+
+    A copy starts with no responsible unit (unless one is given): the original's unit is
+    another village's, and the boards would blame it. Claiming fills in the claimant's unit."""
     batch = session.get(ProblemBatch, problem.batch_id)
     assert batch is not None
-    require_issuer(actor, batch.area_code)
+    if actor.role not in ISSUERS:
+        raise Forbidden("只有督查员、县乡村振兴局和乡镇干部可以举一反三", code="role_forbidden")
     township = problem.area_code[:9]
     if len(problem.area_code) < 9:
         raise Conflict("只有乡镇或村的问题可以举一反三到其他村", code="not_in_township")
@@ -737,12 +757,35 @@ def copy_to_villages(
         for a in areas_service.children(session=session, code=township)
         if a.level == AreaLevel.village
     }
+    origin = problem.copied_from_id or problem.id
+
+    def copied(codes: Iterable[str]) -> set[str]:
+        return set(
+            session.exec(
+                select(Problem.area_code).where(
+                    or_(Problem.copied_from_id == origin, Problem.id == origin),
+                    col(Problem.area_code).in_(list(codes)),
+                )
+            )
+        )
+
+    skipped: list[str] = []
     if data.all_villages:
-        targets = [c for c in villages if c != problem.area_code]
+        # Every other village the caller and the list both reach.
+        reachable = [
+            c
+            for c in villages
+            if c != problem.area_code and contains(actor.scope, c) and contains(batch.area_code, c)
+        ]
+        have = copied(reachable)
+        skipped = sorted(have)
+        targets = [c for c in reachable if c not in have]
+        if not targets and not skipped:
+            raise Invalid("area_codes", "本乡镇没有可以举一反三的其他村")
     else:
         targets = list(dict.fromkeys(data.area_codes))
-    if not targets:
-        raise Invalid("area_codes", "请选择要举一反三的村")
+        if not targets:
+            raise Invalid("area_codes", "请选择要举一反三的村")
     for i, code in enumerate(targets):
         if code not in villages:
             raise Invalid(f"area_codes.{i}", "不是本乡镇的村")
@@ -750,22 +793,15 @@ def copy_to_villages(
             raise Invalid(f"area_codes.{i}", "不能复制到问题原所在的村")
         if not contains(actor.scope, code) or not contains(batch.area_code, code):
             raise Forbidden("只能举一反三到本辖区内的村", code="outside_scope")
-    origin = problem.copied_from_id or problem.id
-    already = set(
-        session.exec(
-            select(Problem.area_code).where(
-                or_(Problem.copied_from_id == origin, Problem.id == origin),
-                col(Problem.area_code).in_(targets),
+    if not data.all_villages:
+        already = copied(targets)
+        if already:
+            names = areas_service.names(session=session, codes=already)
+            raise Conflict(
+                "这些村已有同一问题:" + "、".join(names.get(c, c) for c in sorted(already)),
+                code="already_copied",
+                detail=sorted(already),
             )
-        )
-    )
-    if already:
-        names = areas_service.names(session=session, codes=already)
-        raise Conflict(
-            "这些村已有同一问题:" + "、".join(names.get(c, c) for c in sorted(already)),
-            code="already_copied",
-            detail=sorted(already),
-        )
     number = _next_number(session, batch.id)
     copies: list[Problem] = []
     for offset, code in enumerate(targets):
@@ -777,9 +813,7 @@ def copy_to_villages(
             category=problem.category,
             severity=problem.severity,
             area_code=code,
-            responsible_unit=data.responsible_unit
-            if data.responsible_unit is not None
-            else problem.responsible_unit,
+            responsible_unit=data.responsible_unit or "",
             responsible_person="",
             deadline=problem.deadline,
             copied_from_id=origin,
@@ -792,7 +826,8 @@ def copy_to_villages(
         _audit_problem(session, actor, copy, "copy", changes)
         copies.append(copy)
     session.commit()
-    return copies
+    names = areas_service.names(session=session, codes=skipped)
+    return copies, [AreaRef(code=c, name=names.get(c)) for c in skipped]
 
 
 # --- boards --------------------------------------------------------------------------------

@@ -516,14 +516,56 @@ def test_similar_problems_are_copied_to_other_villages_in_one_call(
     assert wrong.status_code == 422
     cadre = api.post(people.cadre, f"/problems/{problem['id']}/copies", {"all_villages": True})
     assert cadre.status_code == 403
+    assert len(rows(session, select(Problem))) == 3
     everywhere = api.post(
         people.township,
         f"/problems/{problem['id']}/copies",
         {"all_villages": True, "area_codes": []},
     )
-    # All remaining villages of 会师镇 (not the original, not the two already copied).
-    assert everywhere.status_code == 409  # two of them already have it: nothing written
-    assert len(rows(session, select(Problem))) == 3
+    # All remaining villages of 会师镇: not the original; the two already copied are skipped.
+    assert everywhere.status_code == 201, everywhere.text
+    body = everywhere.json()
+    assert [a["code"] for a in body["skipped"]] == ["620422100201", "620422100202"]
+    assert body["skipped"][0]["name"]
+    made = {c["area_code"] for c in body["data"]}
+    assert made and made.isdisjoint({f.GAOJIAZHUANG, "620422100201", "620422100202"})
+    assert len(rows(session, select(Problem))) == 3 + body["count"]
+    # A copy does not carry 高家庄村委会 (the boards would blame it): no unit until claimed.
+    assert {c["responsible_unit"] for c in body["data"]} == {""}
+    assert {c["responsible_unit"] for c in copies} == {"各村委会"}
+    api.claim(people.other_cadre, copies[0]["id"])
+    again = api.get(people.other_cadre, f"/problems/{copies[0]['id']}").json()
+    assert again["responsible_unit"] == "各村委会"
+
+
+def test_a_township_officer_copies_a_county_problem_to_their_own_villages(
+    api: Api, people: People, session: Session
+) -> None:
+    batch = api.batch(people.inspector, area_code="620422", title="全县督查发现问题")
+    problem = api.problem(people.inspector, batch["id"])
+    assert "copy" in api.get(people.township, f"/problems/{problem['id']}").json()["can"]
+    assert "copy" not in api.get(people.cadre, f"/problems/{problem['id']}").json()["can"]
+    r = api.post(
+        people.township, f"/problems/{problem['id']}/copies", {"area_codes": ["620422100201"]}
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["data"][0]["responsible_unit"] == ""
+    # A village of another township is not 会师镇's to copy to: nothing written.
+    r = api.post(
+        people.inspector, f"/problems/{problem['id']}/copies", {"area_codes": ["620422101200"]}
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "area_codes.0"
+    assert len(rows(session, select(Problem))) == 2
+
+
+def test_a_village_list_offers_no_copy(api: Api, people: People) -> None:
+    batch = api.batch(people.township, area_code=f.GAOJIAZHUANG, title="高家庄村自查问题")
+    problem = api.problem(people.township, batch["id"])
+    assert "copy" not in api.get(people.township, f"/problems/{problem['id']}").json()["can"]
+    r = api.post(
+        people.township, f"/problems/{problem['id']}/copies", {"area_codes": ["620422100201"]}
+    )
+    assert r.status_code == 403 and r.json()["error"] == "outside_scope"
 
 
 def test_lists_filter_and_mark_overdue_on_the_working_day_calendar(

@@ -220,7 +220,7 @@ async function openProblem(id) {
         <button type="submit" class="big-button">退回</button>
       </form></section>` : ""}
     ${can("mark_ongoing") && !p.ongoing ? `<form id="ongoing-form" class="inline-form"><input type="date" name="next_review_on" aria-label="下次复核日期" required><button type="submit">标记长期坚持</button></form>` : ""}
-    ${can("copy") && p.area_code.length >= 9 ? '<button id="copy-all" class="big-button">举一反三:下发到本镇其他各村</button>' : ""}
+    ${can("copy") ? '<button id="copy-all" class="big-button">举一反三:下发到本镇其他各村</button>' : ""}
     ${p.reviews.length ? `<h3>审核记录</h3><ul class="list">${p.reviews.map((r) => `<li>${r.decision === "close" ? "通过销号" : "退回"}
       ${r.reason ? ":" + esc(r.reason) : ""}<br><span class="muted">${esc(r.reviewer ? r.reviewer.full_name : "")} ${new Date(r.created_at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" })}</span></li>`).join("")}</ul>` : ""}`;
   wireProblem(p);
@@ -262,7 +262,9 @@ function wireProblem(p) {
   if (copy) copy.addEventListener("click", async () => {
     try {
       const result = await api(`${base}/copies`, { method: "POST", body: { all_villages: true } });
-      flash(`已举一反三,下发到 ${result.count} 个村`);
+      const skipped = result.skipped.length
+        ? `;${result.skipped.map((a) => a.name || a.code).join("、")} 已有此问题,未重复下发` : "";
+      flash(`已举一反三,下发到 ${result.count} 个村${skipped}`);
     } catch (err) {
       failed(err);
     }
