@@ -77,12 +77,15 @@ class ReportData:
     signed_on: str
 
 
-def _completion(problem: Problem, days_late: int, overdue: bool, last_return: str) -> str:
+def _completion(
+    problem: Problem, days_late: int, overdue: bool, last_return: str, today: date
+) -> str:
     deadline = chinese_date(problem.deadline)
     if problem.status == ProblemStatus.closed:
         text = "已完成整改并长期坚持" if problem.ongoing else "已完成整改,已销号"
         if problem.ongoing and problem.next_review_on:
-            text += f"(下次复核:{chinese_date(problem.next_review_on)})"
+            due = ",复核已逾期" if service.review_due(problem, today) else ""
+            text += f"(下次复核:{chinese_date(problem.next_review_on)}{due})"
         if days_late:
             text += f";逾期 {days_late} 个工作日完成"
         return text + "。"
@@ -209,7 +212,9 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
                 number=p.number,
                 heading=heading,
                 measures=measures,
-                completion=_completion(p, judge.days(p), judge.overdue(p), last_return),
+                completion=_completion(
+                    p, judge.days(p), judge.overdue(p), last_return, judge.today
+                ),
                 evidence=listed,
             )
         )
@@ -226,9 +231,11 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
             line += f";已逾期的{len(overdue)}个问题列入黑榜督办,逐项明确完成时间"
         next_steps.append(line + "。")
     if ongoing:
-        next_steps.append(
-            f"对需长期坚持的{len(ongoing)}个问题,按复核日期开展“回头看”,防止问题反弹。"
-        )
+        due = [p for p in ongoing if service.review_due(p, judge.today)]
+        line = f"对需长期坚持的{len(ongoing)}个问题,按复核日期开展“回头看”,防止问题反弹"
+        if due:
+            line += f";其中{len(due)}个复核已逾期,立即组织复核"
+        next_steps.append(line + "。")
     if not next_steps:
         next_steps.append(
             "坚持目标导向,把整改工作与巩固拓展脱贫攻坚成果同乡村振兴有效衔接重点工作结合起来,"

@@ -181,6 +181,7 @@ def list_problems(
     source: ProblemSource | None = None,
     mine: bool = False,
     overdue: bool | None = None,
+    review_due: bool | None = None,
     q: Annotated[str | None, Query(max_length=40)] = None,
 ) -> ProblemsPublic:
     """Problems in the caller's area, with overdue marks (working days past the deadline)."""
@@ -194,6 +195,7 @@ def list_problems(
         source=source,
         mine=mine,
         overdue=overdue,
+        review_due=review_due,
         q=q,
         offset=paging.offset,
         limit=paging.limit,

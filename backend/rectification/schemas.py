@@ -93,6 +93,8 @@ class BatchCounts(Output):
     closed: int = 0
     ongoing: int = 0
     overdue: int = 0
+    # 长期坚持 problems whose next review date has passed.
+    review_due: int = 0
 
 
 class BatchPublic(Output):
@@ -265,6 +267,8 @@ class ProblemSummary(Output):
     return_count: int
     ongoing: bool
     next_review_on: date | None
+    # 长期坚持 and the next review date has passed (复核已逾期).
+    review_due: bool = False
 
 
 class ProblemPublic(ProblemSummary):
@@ -333,6 +337,7 @@ class BoardEntry(Output):
     overdue: int
     returned: int
     closed_on_time_first_review: int
+    review_due: int = 0
 
 
 class Board(Output):
@@ -345,5 +350,7 @@ class BoardsPublic(Output):
     area_code: str
     area_name: str | None
     as_of: date
+    # 长期坚持 problems in the area whose review date has passed (复核已逾期).
+    review_due: int = 0
     warning_board: Board
     honor_board: Board

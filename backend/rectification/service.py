@@ -142,6 +142,24 @@ class OverdueJudge:
         return problem.status not in HANDED_IN and self.days(problem) > 0
 
 
+def review_due(problem: Problem, today: date) -> bool:
+    """长期坚持 whose next review date has passed: the 回头看 was missed."""
+    return (
+        problem.status == ProblemStatus.closed
+        and problem.ongoing
+        and problem.next_review_on is not None
+        and problem.next_review_on < today
+    )
+
+
+def _review_due_sql(today: date) -> Any:
+    return and_(
+        Problem.status == ProblemStatus.closed,
+        col(Problem.ongoing).is_(True),
+        col(Problem.next_review_on) < today,
+    )
+
+
 # --- batches -------------------------------------------------------------------------------
 
 
@@ -250,6 +268,7 @@ def batch_public(
         setattr(c, str(p.status), getattr(c, str(p.status)) + 1)
         c.ongoing += int(p.ongoing)
         c.overdue += int(judge.overdue(p))
+        c.review_due += int(review_due(p, judge.today))
     names = areas_service.names(session=session, codes=[b.area_code for b in batches])
     return [
         BatchPublic(
@@ -427,6 +446,7 @@ def list_problems(
     source: str | None = None,
     mine: bool = False,
     overdue: bool | None = None,
+    review_due: bool | None = None,
     q: str | None = None,
     offset: int = 0,
     limit: int = 50,
@@ -449,6 +469,9 @@ def list_problems(
     if q:
         cond.append(or_(col(Problem.title).contains(q), col(Problem.description).contains(q)))
     today = clock.today()
+    if review_due is not None:
+        due = _review_due_sql(today)
+        cond.append(due if review_due else ~due)
     order = (col(Problem.deadline), col(Problem.number), col(Problem.id))
     if overdue is not None:
         # SQL narrows to open problems past their date; the working-day calendar decides
@@ -526,6 +549,7 @@ def summaries(
             return_count=p.return_count,
             ongoing=p.ongoing,
             next_review_on=p.next_review_on,
+            review_due=review_due(p, judge.today),
         )
         for p in problems
     ]
@@ -870,6 +894,7 @@ def boards(*, session: Session, user: User, area: str | None) -> BoardsPublic:
             "closed_on_time_first_review": int(
                 p.status == ProblemStatus.closed and p.return_count == 0 and not late
             ),
+            "review_due": int(review_due(p, today)),
         }
         keys: list[tuple[Tally, tuple[str, str | None]]] = [
             (units, (p.responsible_unit or "(未写明责任单位)", None))
@@ -894,8 +919,8 @@ def boards(*, session: Session, user: User, area: str | None) -> BoardsPublic:
         ]
 
     def warning(tally: Tally) -> list[BoardEntry]:
-        rows = [e for e in entries(tally) if e.overdue or e.returned]
-        return sorted(rows, key=lambda e: (-e.overdue, -e.returned, e.name))[:10]
+        rows = [e for e in entries(tally) if e.overdue or e.returned or e.review_due]
+        return sorted(rows, key=lambda e: (-e.overdue, -e.returned, -e.review_due, e.name))[:10]
 
     def honor(tally: Tally) -> list[BoardEntry]:
         rows = [e for e in entries(tally) if e.closed_on_time_first_review]
@@ -907,6 +932,7 @@ def boards(*, session: Session, user: User, area: str | None) -> BoardsPublic:
         area_code=area,
         area_name=area_names.get(area),
         as_of=today,
+        review_due=sum(1 for p in problems if review_due(p, today)),
         warning_board=Board(units=warning(units), people=warning(people), areas=warning(areas)),
         honor_board=Board(units=honor(units), people=honor(people), areas=honor(areas)),
     )

@@ -125,3 +125,35 @@ def test_a_village_cadre_gets_only_their_part_and_strangers_nothing(
         api.get(people.township, f"/problem-batches/{batch['id']}/report", format="pdf").status_code
         == 422
     )
+
+
+def test_an_ongoing_problem_past_its_review_date_is_flagged_everywhere(
+    api: Api, people: People
+) -> None:
+    batch = api.batch(people.township)
+    watched = api.problem(people.township, batch["id"])
+    other = api.problem(people.township, batch["id"], title="人居环境还需持续改善")
+    for pid, review in ((watched["id"], "2023-09-01"), (other["id"], "2023-12-01")):
+        api.to_submitted(people.cadre, pid)
+        r = api.post(
+            people.township, f"/problems/{pid}/close", {"ongoing": True, "next_review_on": review}
+        )
+        assert r.status_code == 200 and r.json()["review_due"] is False
+    clock.freeze(datetime(2023, 9, 5, 2, 0, tzinfo=UTC))
+    listed = api.get(people.township, "/problems", batch_id=batch["id"]).json()["data"]
+    assert {p["id"]: p["review_due"] for p in listed} == {watched["id"]: True, other["id"]: False}
+    due = api.get(people.township, "/problems", review_due="true").json()
+    assert [p["id"] for p in due["data"]] == [watched["id"]] and due["count"] == 1
+    rest = api.get(people.township, "/problems", review_due="false").json()
+    assert [p["id"] for p in rest["data"]] == [other["id"]]
+    assert api.get(people.township, f"/problems/{watched['id']}").json()["review_due"] is True
+    counts = api.get(people.township, f"/problem-batches/{batch['id']}").json()["counts"]
+    assert counts["review_due"] == 1
+    boards = api.get(people.township, "/problems/boards").json()
+    assert boards["review_due"] == 1
+    unit = next(u for u in boards["warning_board"]["units"] if u["name"] == "高家庄村委会")
+    assert unit["review_due"] == 1
+    text = api.get(people.township, f"/problem-batches/{batch['id']}/report").text
+    assert "下次复核:2023年9月1日,复核已逾期" in text
+    assert "下次复核:2023年12月1日)" in text
+    assert "其中1个复核已逾期" in text

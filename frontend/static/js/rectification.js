@@ -86,6 +86,7 @@ function statusTag(p) {
 function overdueTag(p) {
   if (p.overdue) return `<span class="tag overdue">逾期 ${p.overdue_days} 个工作日</span>`;
   if (p.overdue_days) return `<span class="tag late">逾期完成</span>`;
+  if (p.review_due) return `<span class="tag overdue">复核已逾期</span>`;
   return "";
 }
 
@@ -313,14 +314,15 @@ async function openBoards(area) {
   view.innerHTML = "<p>正在读取……</p>";
   try {
     const b = await api(`/api/v1/problems/boards${area ? `?area=${area}` : ""}`);
-    const warn = [["overdue", "逾期"], ["returned", "被退回"], ["total", "问题数"]];
+    const warn = [["overdue", "逾期"], ["returned", "被退回"], ["review_due", "复核逾期"], ["total", "问题数"]];
     const honor = [["closed_on_time_first_review", "按期一次销号"], ["total", "问题数"]];
     const section = (board, cols) => `
       <h4>单位</h4>${boardTable(board.units, cols)}
       <h4>责任人</h4>${boardTable(board.people, cols)}
       ${board.areas.length ? `<h4>下辖地区</h4>${boardTable(board.areas, cols)}` : ""}`;
-    view.innerHTML = `<h2>${esc(b.area_name || "")}红黑榜 <span class="muted">截至 ${b.as_of}</span></h2>
-      <section class="board-black"><h3>黑榜(逾期、被退回)</h3>${section(b.warning_board, warn)}</section>
+    const due = b.review_due ? `<p class="error">长期坚持问题中有 ${b.review_due} 个复核已逾期</p>` : "";
+    view.innerHTML = `<h2>${esc(b.area_name || "")}红黑榜 <span class="muted">截至 ${b.as_of}</span></h2>${due}
+      <section class="board-black"><h3>黑榜(逾期、被退回、复核逾期)</h3>${section(b.warning_board, warn)}</section>
       <section class="board-red"><h3>红榜(按期整改、一次审核通过)</h3>${section(b.honor_board, honor)}</section>`;
   } catch (err) {
     view.innerHTML = `<p class="error">${esc(err.message)}</p>`;
@@ -373,6 +375,7 @@ async function openBatches() {
       <span class="muted">${esc(b.issuing_body)} ${esc(b.document_number)} · 下发 ${b.issued_on} · 时限 ${b.deadline} · ${esc(b.area_name || "")}</span><br>
       共 ${b.counts.total} 个,已销号 ${b.counts.closed},待审核 ${b.counts.submitted_for_closure},未认领 ${b.counts.issued}
       ${b.counts.overdue ? `<span class="tag overdue">逾期 ${b.counts.overdue}</span>` : ""}
+      ${b.counts.review_due ? `<span class="tag overdue">复核已逾期 ${b.counts.review_due}</span>` : ""}
       <div class="actions">
         <button data-report="${b.id}">看整改报告</button>
         <button data-docx="${b.id}">下载报告(Word)</button>
