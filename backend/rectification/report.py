@@ -56,6 +56,19 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in "。!?;…”" else text + "。"
 
 
+_LEVELS = ("社区", "街道", "村", "镇", "乡", "区", "县", "市", "局")
+
+
+def we(unit: str) -> str:
+    """How a report names its writer in the first person, as seed 000 does: 会师镇党委、政府
+    → 我镇; 高家庄村委会 → 我村; 会宁县乡村振兴局 → 我局. The level named last is the writer's."""
+    name = unit.replace("乡村振兴", "").split("党委")[0].split("人民政府")[0]
+    found = [
+        (name.rfind(level) + len(level), len(level), level) for level in _LEVELS if level in name
+    ]
+    return "我" + max(found)[2] if found else "我单位"
+
+
 @dataclass
 class ProblemSection:
     number: int
@@ -139,7 +152,10 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
     overdue = [p for p in problems if judge.overdue(p)]
     copies = [p for p in problems if p.copied_from_id]
     list_name = batch.title + ("清单" if batch.title.endswith("问题") else "问题清单")
-    summary = f"对照{list_name},结合实际情况,对标对表、举一反三,共排查出{total}个问题"
+    summary = (
+        f"对照{list_name},{we(batch.reporting_unit)}结合实际情况,对标对表、举一反三,"
+        f"共排查出{total}个问题"
+    )
     if copies:
         summary += f"(其中举一反三{len(copies)}个)"
     if total and len(closed) == total:

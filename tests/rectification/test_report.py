@@ -60,7 +60,11 @@ def test_seed_000_goes_through_and_the_report_reads_like_it(api: Api, people: Pe
         "按照中共白银市委农村工作领导小组办公室《关于巩固拓展脱贫攻坚成果同乡村振兴有效衔接调研督查发现问题的通报》(市农领办发〔2023〕38号)文件要求"
         in text
     )
-    assert "共排查出4个问题,现已全部整改完成,其中3个需长期坚持。" in text
+    assert (
+        "对照2023巩固拓展脱贫攻坚成果同乡村振兴有效衔接调研督查发现问题清单,"
+        "我镇结合实际情况,对标对表、举一反三,共排查出4个问题,现已全部整改完成,"
+        "其中3个需长期坚持。"
+    ) in text
     assert "一、问题整改情况" in text and "二、下一步工作打算" in text
 
     docx = api.get(people.township, f"/problem-batches/{batch['id']}/report", format="docx")
@@ -157,3 +161,21 @@ def test_an_ongoing_problem_past_its_review_date_is_flagged_everywhere(
     assert "下次复核:2023年9月1日,复核已逾期" in text
     assert "下次复核:2023年12月1日)" in text
     assert "其中1个复核已逾期" in text
+
+
+@pytest.mark.parametrize(
+    ("unit", "pronoun"),
+    [
+        ("会师镇党委、政府", "我镇"),
+        ("会宁县会师镇人民政府", "我镇"),
+        ("高家庄村委会", "我村"),
+        ("东山根社区居民委员会", "我社区"),
+        ("会宁县乡村振兴局", "我局"),
+        ("中共会宁县委", "我县"),
+        ("", "我单位"),
+    ],
+)
+def test_the_summary_speaks_for_the_reporting_unit(unit: str, pronoun: str) -> None:
+    from backend.rectification.report import we
+
+    assert we(unit) == pronoun
