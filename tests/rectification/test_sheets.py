@@ -255,6 +255,14 @@ def test_the_ledger_exports_and_imports_back_as_the_same_problems(
     assert len(shape(uuid.UUID(again["id"]))) == 2
 
 
+def test_the_ledger_is_not_found_for_those_outside_the_list(api: Api, people: People) -> None:
+    batch = api.batch(people.township)
+    api.problem(people.township, batch["id"])
+    for who in (people.outsider, people.other_cadre):
+        r = api.get(who, f"/problem-batches/{batch['id']}/ledger")
+        assert r.status_code == 404 and r.json()["error"] == "not_found"
+
+
 def test_a_word_document_is_not_a_spreadsheet(api: Api, people: People) -> None:
     from docx import Document
 

@@ -9,7 +9,13 @@ from sqlmodel import Session, select
 from backend.accounts.models import Role
 from backend.audit.models import AuditEntry
 from backend.core import clock
-from backend.rectification.models import Evidence, Problem, ProblemReview, ProblemStatus
+from backend.rectification.models import (
+    Evidence,
+    Problem,
+    ProblemReview,
+    ProblemStatus,
+    RectificationStep,
+)
 from tests import factories as f
 from tests.rectification.conftest import (
     HUISHI,
@@ -706,3 +712,12 @@ def test_the_responsible_person_adds_steps_and_each_needs_evidence(
     api.evidence_all(people.cadre, claimed)  # evidence on step 1 only
     refused = api.post(people.cadre, f"/problems/{pid}/submit-for-closure")
     assert refused.status_code == 409 and "组织交叉演练" in refused.json()["message"]
+
+
+def test_no_more_than_twenty_steps(api: Api, people: People, session: Session) -> None:
+    batch = api.batch(people.township)
+    pid = api.problem(people.township, batch["id"])["id"]
+    api.claim(people.cadre, pid, steps=[f"措施{i}" for i in range(1, 21)])
+    r = api.post(people.cadre, f"/problems/{pid}/steps", {"description": "第二十一条"})
+    assert r.status_code == 409 and r.json()["error"] == "too_many_steps"
+    assert len(rows(session, select(RectificationStep))) == 20
