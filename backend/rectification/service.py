@@ -471,7 +471,8 @@ def list_problems(
     today = clock.today()
     if review_due is not None:
         due = _review_due_sql(today)
-        cond.append(due if review_due else ~due)
+        # NOT over a NULL review date is NULL in SQL: say "no review date" is "not due".
+        cond.append(due if review_due else or_(~due, col(Problem.next_review_on).is_(None)))
     order = (col(Problem.deadline), col(Problem.number), col(Problem.id))
     if overdue is not None:
         # SQL narrows to open problems past their date; the working-day calendar decides
@@ -756,8 +757,7 @@ def may_copy(user: User, problem: Problem, batch_area: str) -> bool:
     their own villages (each target is checked again when copying)."""
     if user.role not in ISSUERS or len(problem.area_code) < 9 or len(batch_area) > 9:
         return False
-    township = problem.area_code[:9]
-    return contains(user.scope, township) or contains(township, user.scope)
+    return contains(user.scope, problem.area_code[:9])
 
 
 def copy_to_villages(
