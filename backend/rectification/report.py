@@ -56,6 +56,19 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in "。!?;…”" else text + "。"
 
 
+_LEVELS = ("社区", "街道", "村", "镇", "乡", "区", "县", "市", "局")
+
+
+def we(unit: str) -> str:
+    """How a report names its writer in the first person, as seed 000 does: 会师镇党委、政府
+    → 我镇; 高家庄村委会 → 我村; 会宁县乡村振兴局 → 我局. The level named last is the writer's."""
+    name = unit.replace("乡村振兴", "").split("党委")[0].split("人民政府")[0]
+    found = [
+        (name.rfind(level) + len(level), len(level), level) for level in _LEVELS if level in name
+    ]
+    return "我" + max(found)[2] if found else "我单位"
+
+
 @dataclass
 class ProblemSection:
     number: int
@@ -77,12 +90,15 @@ class ReportData:
     signed_on: str
 
 
-def _completion(problem: Problem, days_late: int, overdue: bool, last_return: str) -> str:
+def _completion(
+    problem: Problem, days_late: int, overdue: bool, last_return: str, today: date
+) -> str:
     deadline = chinese_date(problem.deadline)
     if problem.status == ProblemStatus.closed:
         text = "已完成整改并长期坚持" if problem.ongoing else "已完成整改,已销号"
         if problem.ongoing and problem.next_review_on:
-            text += f"(下次复核:{chinese_date(problem.next_review_on)})"
+            due = ",复核已逾期" if service.review_due(problem, today) else ""
+            text += f"(下次复核:{chinese_date(problem.next_review_on)}{due})"
         if days_late:
             text += f";逾期 {days_late} 个工作日完成"
         return text + "。"
@@ -136,7 +152,10 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
     overdue = [p for p in problems if judge.overdue(p)]
     copies = [p for p in problems if p.copied_from_id]
     list_name = batch.title + ("清单" if batch.title.endswith("问题") else "问题清单")
-    summary = f"对照{list_name},结合实际情况,对标对表、举一反三,共排查出{total}个问题"
+    summary = (
+        f"对照{list_name},{we(batch.reporting_unit)}结合实际情况,对标对表、举一反三,"
+        f"共排查出{total}个问题"
+    )
     if copies:
         summary += f"(其中举一反三{len(copies)}个)"
     if total and len(closed) == total:
@@ -166,6 +185,11 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
 
     all_steps, all_notes = load(RectificationStep), load(ProgressNote)
     all_evidence, all_reviews = load(Evidence), load(ProblemReview)
+    infos = service.file_infos(
+        session=session,
+        user=user,
+        file_ids=[e.file_id for es in all_evidence.values() for e in es],
+    )
     sections: list[ProblemSection] = []
     for p in problems:
         steps, notes = all_steps[p.id], all_notes[p.id]
@@ -192,10 +216,11 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
             at = chinese_date(e.created_at.astimezone(clock.CHINA).date())
             which = f"措施{chinese_number(step_pos.get(e.step_id, 0))}"
             if e.kind == EvidenceKind.file and e.file_id:
-                info = service.file_info(session=session, scope=user.scope, file_id=e.file_id)
-                kind = "PDF 文件" if info and info[1] == "application/pdf" else "照片"
-                name = info[0] if info else "文件"
-                listed.append(f"{kind}:{name}({which},{at})")
+                info = infos.get(e.file_id)
+                kind = "PDF 文件" if info and info.content_type == "application/pdf" else "照片"
+                name = info.name if info else "文件"
+                on = chinese_date(info.on) if info else at
+                listed.append(f"{kind}:{name}({which},{on})")
             else:
                 listed.append(f"文字记录:{e.text}({which},{at})")
         sections.append(
@@ -203,7 +228,9 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
                 number=p.number,
                 heading=heading,
                 measures=measures,
-                completion=_completion(p, judge.days(p), judge.overdue(p), last_return),
+                completion=_completion(
+                    p, judge.days(p), judge.overdue(p), last_return, judge.today
+                ),
                 evidence=listed,
             )
         )
@@ -220,9 +247,11 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
             line += f";已逾期的{len(overdue)}个问题列入黑榜督办,逐项明确完成时间"
         next_steps.append(line + "。")
     if ongoing:
-        next_steps.append(
-            f"对需长期坚持的{len(ongoing)}个问题,按复核日期开展“回头看”,防止问题反弹。"
-        )
+        due = [p for p in ongoing if service.review_due(p, judge.today)]
+        line = f"对需长期坚持的{len(ongoing)}个问题,按复核日期开展“回头看”,防止问题反弹"
+        if due:
+            line += f";其中{len(due)}个复核已逾期,立即组织复核"
+        next_steps.append(line + "。")
     if not next_steps:
         next_steps.append(
             "坚持目标导向,把整改工作与巩固拓展脱贫攻坚成果同乡村振兴有效衔接重点工作结合起来,"

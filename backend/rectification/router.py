@@ -181,6 +181,7 @@ def list_problems(
     source: ProblemSource | None = None,
     mine: bool = False,
     overdue: bool | None = None,
+    review_due: bool | None = None,
     q: Annotated[str | None, Query(max_length=40)] = None,
 ) -> ProblemsPublic:
     """Problems in the caller's area, with overdue marks (working days past the deadline)."""
@@ -194,6 +195,7 @@ def list_problems(
         source=source,
         mine=mine,
         overdue=overdue,
+        review_due=review_due,
         q=q,
         offset=paging.offset,
         limit=paging.limit,
@@ -388,5 +390,11 @@ def copy_problem(
 ) -> CopyResult:
     """举一反三: copy the problem to other villages of its township in one call."""
     problem = service.get_problem(session=session, user=user, problem_id=problem_id)
-    copies = service.copy_to_villages(session=session, problem=problem, data=data, actor=user)
-    return CopyResult(data=service.summaries(session=session, problems=copies), count=len(copies))
+    copies, skipped = service.copy_to_villages(
+        session=session, problem=problem, data=data, actor=user
+    )
+    return CopyResult(
+        data=service.summaries(session=session, problems=copies),
+        count=len(copies),
+        skipped=skipped,
+    )

@@ -93,6 +93,8 @@ class BatchCounts(Output):
     closed: int = 0
     ongoing: int = 0
     overdue: int = 0
+    # 长期坚持 problems whose next review date has passed.
+    review_due: int = 0
 
 
 class BatchPublic(Output):
@@ -212,6 +214,8 @@ class EvidencePublic(Output):
     file_id: uuid.UUID | None
     file_name: str | None = None
     content_type: str | None = None
+    # When the photo was taken (else uploaded): what the evidence proves about timing.
+    file_date: date | None = None
     text: str
     frozen: bool
     created_by: UserRef | None = None
@@ -263,6 +267,8 @@ class ProblemSummary(Output):
     return_count: int
     ongoing: bool
     next_review_on: date | None
+    # 长期坚持 and the next review date has passed (复核已逾期).
+    review_due: bool = False
 
 
 class ProblemPublic(ProblemSummary):
@@ -286,9 +292,16 @@ class ProblemsPublic(Output):
     count: int
 
 
+class AreaRef(Output):
+    code: str
+    name: str | None = None
+
+
 class CopyResult(Output):
     data: list[ProblemSummary]
     count: int
+    # With all_villages: the villages that already had this problem, left as they were.
+    skipped: list[AreaRef] = Field(default_factory=list)
 
 
 # --- import -------------------------------------------------------------------------------
@@ -324,6 +337,7 @@ class BoardEntry(Output):
     overdue: int
     returned: int
     closed_on_time_first_review: int
+    review_due: int = 0
 
 
 class Board(Output):
@@ -336,5 +350,7 @@ class BoardsPublic(Output):
     area_code: str
     area_name: str | None
     as_of: date
+    # 长期坚持 problems in the area whose review date has passed (复核已逾期).
+    review_due: int = 0
     warning_board: Board
     honor_board: Board

@@ -3,7 +3,8 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_
@@ -17,6 +18,8 @@ from backend.audit import service as audit
 from backend.core import clock
 from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.scope import contains, within
+from backend.files import service as files_service
+from backend.files.models import StoredFile
 from backend.households import service as households_service
 from backend.rectification.models import (
     CATEGORY_NAMES,
@@ -32,6 +35,7 @@ from backend.rectification.models import (
     RectificationStep,
 )
 from backend.rectification.schemas import (
+    AreaRef,
     BatchCounts,
     BatchCreate,
     BatchPublic,
@@ -74,10 +78,25 @@ def require_issuer(user: User, area_code: str) -> None:
         raise Forbidden("只能向本辖区下发问题", code="outside_scope")
 
 
-def require_reviewer(user: User, problem: Problem) -> None:
-    if user.role not in REVIEWERS:
-        raise Forbidden("只有督查员、县乡村振兴局和乡镇干部可以审核销号", code="role_forbidden")
+def is_claimant(session: Session, user: User, problem: Problem) -> bool:
+    """The person who rectified it: the same account, or another account with the same
+    phone number (one person holding a village and a township account)."""
+    if problem.claimed_by is None:
+        return False
     if problem.claimed_by == user.id:
+        return True
+    if not user.phone:
+        return False
+    claimant = session.get(User, problem.claimed_by)
+    return claimant is not None and bool(claimant.phone) and claimant.phone == user.phone
+
+
+def require_reviewer(
+    user: User, problem: Problem, *, session: Session, action: str = "审核销号"
+) -> None:
+    if user.role not in REVIEWERS:
+        raise Forbidden(f"只有督查员、县乡村振兴局和乡镇干部可以{action}", code="role_forbidden")
+    if is_claimant(session, user, problem):
         raise Forbidden("不能审核自己整改的问题,请由其他人审核", code="own_rectification")
 
 
@@ -116,17 +135,29 @@ class OverdueJudge:
         end = self.end_of(problem)
         if end <= problem.deadline:
             return 0
-        cal = self._cals[problem.area_code]
-        span = (end - problem.deadline).days
-        return sum(
-            1
-            for i in range(1, span + 1)
-            if cal.is_workday(date.fromordinal(problem.deadline.toordinal() + i))
-        )
+        return self._cals[problem.area_code].working_days_between(problem.deadline, end)
 
     def overdue(self, problem: Problem) -> bool:
         """Open and past its deadline (the red mark on lists)."""
         return problem.status not in HANDED_IN and self.days(problem) > 0
+
+
+def review_due(problem: Problem, today: date) -> bool:
+    """长期坚持 whose next review date has passed: the 回头看 was missed."""
+    return (
+        problem.status == ProblemStatus.closed
+        and problem.ongoing
+        and problem.next_review_on is not None
+        and problem.next_review_on < today
+    )
+
+
+def _review_due_sql(today: date) -> Any:
+    return and_(
+        Problem.status == ProblemStatus.closed,
+        col(Problem.ongoing).is_(True),
+        col(Problem.next_review_on) < today,
+    )
 
 
 # --- batches -------------------------------------------------------------------------------
@@ -237,6 +268,7 @@ def batch_public(
         setattr(c, str(p.status), getattr(c, str(p.status)) + 1)
         c.ongoing += int(p.ongoing)
         c.overdue += int(judge.overdue(p))
+        c.review_due += int(review_due(p, judge.today))
     names = areas_service.names(session=session, codes=[b.area_code for b in batches])
     return [
         BatchPublic(
@@ -414,6 +446,7 @@ def list_problems(
     source: str | None = None,
     mine: bool = False,
     overdue: bool | None = None,
+    review_due: bool | None = None,
     q: str | None = None,
     offset: int = 0,
     limit: int = 50,
@@ -436,6 +469,10 @@ def list_problems(
     if q:
         cond.append(or_(col(Problem.title).contains(q), col(Problem.description).contains(q)))
     today = clock.today()
+    if review_due is not None:
+        due = _review_due_sql(today)
+        # NOT over a NULL review date is NULL in SQL: say "no review date" is "not due".
+        cond.append(due if review_due else or_(~due, col(Problem.next_review_on).is_(None)))
     order = (col(Problem.deadline), col(Problem.number), col(Problem.id))
     if overdue is not None:
         # SQL narrows to open problems past their date; the working-day calendar decides
@@ -513,6 +550,7 @@ def summaries(
             return_count=p.return_count,
             ongoing=p.ongoing,
             next_review_on=p.next_review_on,
+            review_due=review_due(p, judge.today),
         )
         for p in problems
     ]
@@ -576,32 +614,58 @@ def household_ids_of(*, session: Session, problem_id: uuid.UUID) -> list[uuid.UU
     return list(session.exec(stmt))
 
 
-def file_info(*, session: Session, scope: str, file_id: uuid.UUID) -> tuple[str, str] | None:
-    """(name, content type) of an evidence file the viewer may open."""
-    from backend.files import service as files_service
-
-    try:
-        row = files_service.get_visible(session=session, scope=scope, file_id=file_id)
-    except NotFound:
-        return None
-    return row.original_name or "照片", row.content_type
+@dataclass
+class FileInfo:
+    name: str
+    content_type: str
+    # The file's own date: when the photo was taken (EXIF), else when it was uploaded. The
+    # day it was attached to a step says nothing about when the work was done.
+    on: date
 
 
-def allowed_actions(user: User, problem: Problem) -> list[str]:
+def file_date(row: StoredFile) -> date:
+    if row.taken_at:
+        try:
+            return datetime.strptime(row.taken_at[:10], "%Y:%m:%d").date()
+        except ValueError:
+            pass
+    return row.created_at.astimezone(clock.CHINA).date()
+
+
+def file_infos(
+    *, session: Session, user: User, file_ids: Iterable[uuid.UUID | None]
+) -> dict[uuid.UUID, FileInfo]:
+    """Evidence files the viewer may open, in one query (a helper sees only theirs)."""
+    rows = files_service.visible_many(
+        session=session,
+        scope=user.scope,
+        file_ids=[i for i in file_ids if i is not None],
+        user=user,
+    )
+    return {
+        i: FileInfo(name=r.original_name or "照片", content_type=r.content_type, on=file_date(r))
+        for i, r in rows.items()
+    }
+
+
+def allowed_actions(
+    user: User, problem: Problem, *, session: Session, batch_area: str | None = None
+) -> list[str]:
     can: list[str] = []
     mine = problem.claimed_by == user.id
+    rectified = is_claimant(session, user, problem)
     if problem.status == ProblemStatus.issued and user.role in CLAIMERS:
         can.append("claim")
     if mine and problem.status in OPEN_FOR_WORK:
         can += ["add_step", "add_note", "add_evidence"]
         if problem.status == ProblemStatus.in_progress:
             can.append("submit_for_closure")
-    if user.role in REVIEWERS and not mine:
+    if user.role in REVIEWERS and not rectified:
         if problem.status == ProblemStatus.submitted_for_closure:
             can += ["close", "return"]
         if problem.status == ProblemStatus.closed:
             can.append("mark_ongoing")
-    if user.role in ISSUERS:
+    if batch_area is not None and may_copy(user, problem, batch_area):
         can.append("copy")
     return can
 
@@ -621,18 +685,18 @@ def detail(*, session: Session, user: User, problem: Problem) -> ProblemPublic:
         + [problem.closed_by],
     )
     by_step: dict[uuid.UUID, list[EvidencePublic]] = defaultdict(list)
+    infos = file_infos(session=session, user=user, file_ids=[e.file_id for e in evidence])
     for e in evidence:
-        info = (
-            file_info(session=session, scope=user.scope, file_id=e.file_id) if e.file_id else None
-        )
+        info = infos.get(e.file_id) if e.file_id else None
         by_step[e.step_id].append(
             EvidencePublic(
                 id=e.id,
                 step_id=e.step_id,
                 kind=e.kind,
                 file_id=e.file_id,
-                file_name=info[0] if info else None,
-                content_type=info[1] if info else None,
+                file_name=info.name if info else None,
+                content_type=info.content_type if info else None,
+                file_date=info.on if info else None,
                 text=e.text,
                 frozen=e.frozen_at is not None or problem.status in HANDED_IN,
                 created_by=users.get(e.created_by) if e.created_by else None,
@@ -678,21 +742,37 @@ def detail(*, session: Session, user: User, problem: Problem) -> ProblemPublic:
             )
             for r in reviews
         ],
-        can=allowed_actions(user, problem),
+        can=allowed_actions(
+            user, problem, session=session, batch_area=batch.area_code if batch else None
+        ),
     )
 
 
 # --- 举一反三 -------------------------------------------------------------------------------
 
 
+def may_copy(user: User, problem: Problem, batch_area: str) -> bool:
+    """举一反三 is open to an issuer whose area holds the problem's township and whose list
+    reaches beyond one village: a township officer may copy a county's or city's problem to
+    their own villages (each target is checked again when copying)."""
+    if user.role not in ISSUERS or len(problem.area_code) < 9 or len(batch_area) > 9:
+        return False
+    return contains(user.scope, problem.area_code[:9])
+
+
 def copy_to_villages(
     *, session: Session, problem: Problem, data: CopyInput, actor: User
-) -> list[Problem]:
+) -> tuple[list[Problem], list[AreaRef]]:
     """Copy a problem to other villages of its township, as new issued problems of the same
-    batch. A village that already has a copy of it is refused (409), nothing is written."""
+    batch; returns the copies and the villages skipped. Named villages that already have a
+    copy are refused (409), nothing written; `all_villages` skips them and says which.
+
+    A copy starts with no responsible unit (unless one is given): the original's unit is
+    another village's, and the boards would blame it. Claiming fills in the claimant's unit."""
     batch = session.get(ProblemBatch, problem.batch_id)
     assert batch is not None
-    require_issuer(actor, batch.area_code)
+    if actor.role not in ISSUERS:
+        raise Forbidden("只有督查员、县乡村振兴局和乡镇干部可以举一反三", code="role_forbidden")
     township = problem.area_code[:9]
     if len(problem.area_code) < 9:
         raise Conflict("只有乡镇或村的问题可以举一反三到其他村", code="not_in_township")
@@ -701,12 +781,35 @@ def copy_to_villages(
         for a in areas_service.children(session=session, code=township)
         if a.level == AreaLevel.village
     }
+    origin = problem.copied_from_id or problem.id
+
+    def copied(codes: Iterable[str]) -> set[str]:
+        return set(
+            session.exec(
+                select(Problem.area_code).where(
+                    or_(Problem.copied_from_id == origin, Problem.id == origin),
+                    col(Problem.area_code).in_(list(codes)),
+                )
+            )
+        )
+
+    skipped: list[str] = []
     if data.all_villages:
-        targets = [c for c in villages if c != problem.area_code]
+        # Every other village the caller and the list both reach.
+        reachable = [
+            c
+            for c in villages
+            if c != problem.area_code and contains(actor.scope, c) and contains(batch.area_code, c)
+        ]
+        have = copied(reachable)
+        skipped = sorted(have)
+        targets = [c for c in reachable if c not in have]
+        if not targets and not skipped:
+            raise Invalid("area_codes", "本乡镇没有可以举一反三的其他村")
     else:
         targets = list(dict.fromkeys(data.area_codes))
-    if not targets:
-        raise Invalid("area_codes", "请选择要举一反三的村")
+        if not targets:
+            raise Invalid("area_codes", "请选择要举一反三的村")
     for i, code in enumerate(targets):
         if code not in villages:
             raise Invalid(f"area_codes.{i}", "不是本乡镇的村")
@@ -714,22 +817,15 @@ def copy_to_villages(
             raise Invalid(f"area_codes.{i}", "不能复制到问题原所在的村")
         if not contains(actor.scope, code) or not contains(batch.area_code, code):
             raise Forbidden("只能举一反三到本辖区内的村", code="outside_scope")
-    origin = problem.copied_from_id or problem.id
-    already = set(
-        session.exec(
-            select(Problem.area_code).where(
-                or_(Problem.copied_from_id == origin, Problem.id == origin),
-                col(Problem.area_code).in_(targets),
+    if not data.all_villages:
+        already = copied(targets)
+        if already:
+            names = areas_service.names(session=session, codes=already)
+            raise Conflict(
+                "这些村已有同一问题:" + "、".join(names.get(c, c) for c in sorted(already)),
+                code="already_copied",
+                detail=sorted(already),
             )
-        )
-    )
-    if already:
-        names = areas_service.names(session=session, codes=already)
-        raise Conflict(
-            "这些村已有同一问题:" + "、".join(names.get(c, c) for c in sorted(already)),
-            code="already_copied",
-            detail=sorted(already),
-        )
     number = _next_number(session, batch.id)
     copies: list[Problem] = []
     for offset, code in enumerate(targets):
@@ -741,9 +837,7 @@ def copy_to_villages(
             category=problem.category,
             severity=problem.severity,
             area_code=code,
-            responsible_unit=data.responsible_unit
-            if data.responsible_unit is not None
-            else problem.responsible_unit,
+            responsible_unit=data.responsible_unit or "",
             responsible_person="",
             deadline=problem.deadline,
             copied_from_id=origin,
@@ -756,7 +850,8 @@ def copy_to_villages(
         _audit_problem(session, actor, copy, "copy", changes)
         copies.append(copy)
     session.commit()
-    return copies
+    names = areas_service.names(session=session, codes=skipped)
+    return copies, [AreaRef(code=c, name=names.get(c)) for c in skipped]
 
 
 # --- boards --------------------------------------------------------------------------------
@@ -799,6 +894,7 @@ def boards(*, session: Session, user: User, area: str | None) -> BoardsPublic:
             "closed_on_time_first_review": int(
                 p.status == ProblemStatus.closed and p.return_count == 0 and not late
             ),
+            "review_due": int(review_due(p, today)),
         }
         keys: list[tuple[Tally, tuple[str, str | None]]] = [
             (units, (p.responsible_unit or "(未写明责任单位)", None))
@@ -823,8 +919,8 @@ def boards(*, session: Session, user: User, area: str | None) -> BoardsPublic:
         ]
 
     def warning(tally: Tally) -> list[BoardEntry]:
-        rows = [e for e in entries(tally) if e.overdue or e.returned]
-        return sorted(rows, key=lambda e: (-e.overdue, -e.returned, e.name))[:10]
+        rows = [e for e in entries(tally) if e.overdue or e.returned or e.review_due]
+        return sorted(rows, key=lambda e: (-e.overdue, -e.returned, -e.review_due, e.name))[:10]
 
     def honor(tally: Tally) -> list[BoardEntry]:
         rows = [e for e in entries(tally) if e.closed_on_time_first_review]
@@ -836,6 +932,7 @@ def boards(*, session: Session, user: User, area: str | None) -> BoardsPublic:
         area_code=area,
         area_name=area_names.get(area),
         as_of=today,
+        review_due=sum(1 for p in problems if review_due(p, today)),
         warning_board=Board(units=warning(units), people=warning(people), areas=warning(areas)),
         honor_board=Board(units=honor(units), people=honor(people), areas=honor(areas)),
     )

@@ -2,6 +2,7 @@
 整改台账 (ledger) export an inspector expects."""
 
 import io
+import itertools
 import re
 import zipfile
 from datetime import date, datetime
@@ -9,14 +10,16 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.areas.models import Area
 from backend.core import clock
-from backend.core.errors import AppError, Invalid
+from backend.core.errors import AppError, Conflict, Invalid
 from backend.core.scope import within
 from backend.rectification import service
 from backend.rectification.models import (
@@ -58,6 +61,12 @@ CATEGORY_BY_NAME.update(
 SEVERITY_BY_NAME = {name: sev for sev, name in SEVERITY_NAMES.items()}
 
 MAX_ROWS = 2000
+HEADER_SEARCH_ROWS = 5
+# A real problem list is a few hundred KB unpacked; these stop a small upload from
+# unpacking into gigabytes (a zip bomb) before openpyxl reads it.
+MAX_UNPACKED = 50 * 1024 * 1024
+MAX_RATIO = 100
+RATIO_FROM = 1024 * 1024  # tiny XML parts compress well by nature; judge the big ones
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -74,6 +83,15 @@ class ImportRefused(AppError):
 def _open(data: bytes) -> Any:
     if not data.startswith(b"PK"):
         raise Invalid("file", "不是 XLSX 文件(请用 Excel 或 WPS 另存为 .xlsx)")
+    try:
+        entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise Invalid("file", "不是 XLSX 文件(请用 Excel 或 WPS 另存为 .xlsx)") from exc
+    if sum(e.file_size for e in entries) > MAX_UNPACKED or any(
+        e.file_size > RATIO_FROM and e.file_size > MAX_RATIO * max(e.compress_size, 1)
+        for e in entries
+    ):
+        raise Invalid("file", "文件解压后过大,不像正常的问题清单,请检查后重新导出")
     try:
         return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -95,11 +113,18 @@ _DATE_PATTERNS = (
 
 
 def parse_date(value: Any) -> date | None:
-    """A cell as a date: a real date cell, 2023-09-30, 2023/9/30 or 2023年9月30日."""
+    """A cell as a date: a real date cell, an Excel serial number, 2023-09-30, 2023/9/30 or
+    2023年9月30日."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
+    # A date cell saved without its date format reads as Excel's serial number (45199 is
+    # 2023-09-30); only numbers in 1955–2119 are taken as dates, so 序号-like values are not.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if 20_000 <= value <= 80_000:
+            return from_excel(value).date()
+        return None
     text = _text(value)
     for pattern in _DATE_PATTERNS:
         m = pattern.match(text)
@@ -186,20 +211,32 @@ def import_problems(
     book = _open(data)
     sheet = book.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
-    header_row = next(rows, None)
-    if header_row is None:
+    # Lists often carry a title row (or two) above the header: take the first row of the
+    # first few that has every required column, else the one with the most of them.
+    top: list[tuple[Any, ...]] = []
+    headers: dict[str, int] = {}
+    header_at = 0
+    for row in rows:
+        top.append(row)
+        found = _headers(row)
+        if len(found) > len(headers):
+            headers, header_at = found, len(top)
+        if all(h in found for h in REQUIRED) or len(top) >= HEADER_SEARCH_ROWS:
+            break
+    if not top:
         raise Invalid("file", "表格是空的")
-    headers = _headers(header_row)
     missing = [h for h in REQUIRED if h not in headers]
     if missing:
         raise Invalid("file", "表头缺少这些列:" + "、".join(missing))
+    # Rows already read below the header (when it was not the last one read) come first.
+    rows = itertools.chain(top[header_at:], rows)
     resolver = AreaResolver(session=session, scope=batch.area_code)
     results: list[RowResult] = []
     prepared: list[tuple[RowResult, ProblemCreate]] = []
     taken = set(session.exec(select(Problem.number).where(Problem.batch_id == batch.id)))
     seen: set[int] = set()
-    for index, row in enumerate(rows, start=2):
-        if index - 1 > MAX_ROWS:
+    for index, row in enumerate(rows, start=header_at + 1):
+        if index - header_at > MAX_ROWS:
             raise Invalid("file", f"一次最多导入 {MAX_ROWS} 行")
         cells = {h: row[i] if i < len(row) else None for h, i in headers.items()}
         if all(_text(v) == "" for v in cells.values()):
@@ -302,7 +339,13 @@ def import_problems(
             session=session, batch=batch, data=create, actor=actor, commit=False
         )
         result.problem_id = problem.id
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError as exc:  # someone added a problem with one of these numbers meanwhile
+        session.rollback()
+        raise Conflict(
+            "序号已被占用(可能有人同时在添加问题),请重新导入", code="number_taken"
+        ) from exc
     return ImportResult(
         mode="partial" if partial else "all_or_nothing",
         imported=len(prepared),
@@ -398,6 +441,10 @@ def ledger_xlsx(*, session: Session, batch: ProblemBatch, user: User) -> bytes:
         )
     for row in ws.iter_rows(min_row=2):
         for cell in row:
+            # openpyxl stores any text starting with "=" as a formula: a title typed as
+            # =HYPERLINK(...) would run in the inspector's Excel. Text stays text.
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
             cell.alignment = Alignment(vertical="top", wrap_text=True)
             if isinstance(cell.value, date):
                 cell.number_format = "yyyy-mm-dd"

@@ -187,17 +187,20 @@ def add_evidence(
     _require_work(problem, actor, "增加印证资料")
     if data.kind == EvidenceKind.file:
         assert data.file_id is not None
-        try:
-            stored = files_service.get_visible(
-                session=session, scope=actor.scope, file_id=data.file_id
-            )
-        except NotFound:
-            raise Invalid("file_id", "没有找到这个文件,请重新上传") from None
+        # A helper sees only their uploads and their households' files (404 otherwise).
+        stored = files_service.get_visible(
+            session=session, scope=actor.scope, file_id=data.file_id, user=actor
+        )
         if not (
             contains(stored.area_code, problem.area_code)
             or contains(problem.area_code, stored.area_code)
         ):
             raise Invalid("file_id", "文件不属于问题所在地区,请在本问题页面上传")
+        if stored.created_at < problem.created_at:
+            raise Invalid(
+                "file_id",
+                "这个文件在问题下发之前就已上传,不能证明整改,请上传整改后拍摄的照片或资料",
+            )
     evidence = Evidence(
         problem_id=problem.id,
         step_id=step.id,
@@ -301,7 +304,7 @@ def _short(text: str, n: int = 20) -> str:
 def _review(
     session: Session, problem: Problem, actor: User, decision: ReviewDecision, reason: str
 ) -> None:
-    service.require_reviewer(actor, problem)
+    service.require_reviewer(actor, problem, session=session)
     if problem.status != ProblemStatus.submitted_for_closure:
         raise _refuse_state(problem, "审核", "not_submitted")
     session.add(
@@ -363,8 +366,8 @@ def return_(*, session: Session, problem: Problem, data: ReturnInput, actor: Use
 
 def mark_ongoing(*, session: Session, problem: Problem, data: OngoingInput, actor: User) -> Problem:
     """长期坚持: a closed problem stays under watch until the next review date."""
-    if actor.role not in service.REVIEWERS:
-        raise Forbidden("只有督查员、县乡村振兴局和乡镇干部可以标记长期坚持", code="role_forbidden")
+    # 长期坚持 is a reviewer's judgement on someone else's work, like closing it.
+    service.require_reviewer(actor, problem, session=session, action="标记长期坚持")
     if problem.status != ProblemStatus.closed:
         raise _refuse_state(problem, "标记长期坚持", "not_closed")
     _check_next_review(True, data.next_review_on)

@@ -64,6 +64,17 @@ class Calendar:
             return self._overrides[day]
         return national_is_workday(day)
 
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after `start` up to and including `end` (negative if end is
+        earlier), inside the range this calendar was loaded for."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        return sum(
+            1
+            for i in range(1, (end - start).days + 1)
+            if self.is_workday(start + timedelta(days=i))
+        )
+
 
 def _calendar(session: Session, area_code: str, start: date, days: int) -> Calendar:
     # Enough room for the longest holiday runs (春节 plus weekends) around `days` working days.
@@ -86,12 +97,9 @@ def add_working_days(*, session: Session, area_code: str, start: date, days: int
 
 def working_days_between(*, session: Session, area_code: str, start: date, end: date) -> int:
     """Working days after `start` up to and including `end` (negative if end is earlier)."""
-    if end < start:
-        return -working_days_between(session=session, area_code=area_code, start=end, end=start)
-    cal = Calendar(session=session, area_code=area_code, start=start, end=end)
-    return sum(
-        1 for i in range(1, (end - start).days + 1) if cal.is_workday(start + timedelta(days=i))
-    )
+    first, last = min(start, end), max(start, end)
+    cal = Calendar(session=session, area_code=area_code, start=first, end=last)
+    return cal.working_days_between(start, end)
 
 
 def is_workday(*, session: Session, area_code: str, day: date) -> bool:

@@ -96,7 +96,7 @@ def test_county_sees_the_boards_and_overdue_marks(page, live_server) -> None:  #
     page.locator(".problem-row.is-overdue").first.wait_for()
     assert "逾期" in page.locator(".problem-row.is-overdue .tag.overdue").first.inner_text()
     page.get_by_role("link", name="红黑榜").click()
-    page.get_by_role("heading", name="黑榜(逾期、被退回)").wait_for()
+    page.get_by_role("heading", name="黑榜(逾期、被退回、复核逾期)").wait_for()
     black = page.locator(".board-black").inner_text()
     assert "南十里铺村委会" in black and "会师镇" in black
     assert "红堡子村委会" in page.locator(".board-red").inner_text()

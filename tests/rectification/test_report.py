@@ -60,7 +60,11 @@ def test_seed_000_goes_through_and_the_report_reads_like_it(api: Api, people: Pe
         "按照中共白银市委农村工作领导小组办公室《关于巩固拓展脱贫攻坚成果同乡村振兴有效衔接调研督查发现问题的通报》(市农领办发〔2023〕38号)文件要求"
         in text
     )
-    assert "共排查出4个问题,现已全部整改完成,其中3个需长期坚持。" in text
+    assert (
+        "对照2023巩固拓展脱贫攻坚成果同乡村振兴有效衔接调研督查发现问题清单,"
+        "我镇结合实际情况,对标对表、举一反三,共排查出4个问题,现已全部整改完成,"
+        "其中3个需长期坚持。"
+    ) in text
     assert "一、问题整改情况" in text and "二、下一步工作打算" in text
 
     docx = api.get(people.township, f"/problem-batches/{batch['id']}/report", format="docx")
@@ -125,3 +129,53 @@ def test_a_village_cadre_gets_only_their_part_and_strangers_nothing(
         api.get(people.township, f"/problem-batches/{batch['id']}/report", format="pdf").status_code
         == 422
     )
+
+
+def test_an_ongoing_problem_past_its_review_date_is_flagged_everywhere(
+    api: Api, people: People
+) -> None:
+    batch = api.batch(people.township)
+    watched = api.problem(people.township, batch["id"])
+    other = api.problem(people.township, batch["id"], title="人居环境还需持续改善")
+    for pid, review in ((watched["id"], "2023-09-01"), (other["id"], "2023-12-01")):
+        api.to_submitted(people.cadre, pid)
+        r = api.post(
+            people.township, f"/problems/{pid}/close", {"ongoing": True, "next_review_on": review}
+        )
+        assert r.status_code == 200 and r.json()["review_due"] is False
+    clock.freeze(datetime(2023, 9, 5, 2, 0, tzinfo=UTC))
+    listed = api.get(people.township, "/problems", batch_id=batch["id"]).json()["data"]
+    assert {p["id"]: p["review_due"] for p in listed} == {watched["id"]: True, other["id"]: False}
+    due = api.get(people.township, "/problems", review_due="true").json()
+    assert [p["id"] for p in due["data"]] == [watched["id"]] and due["count"] == 1
+    rest = api.get(people.township, "/problems", review_due="false").json()
+    assert [p["id"] for p in rest["data"]] == [other["id"]]
+    assert api.get(people.township, f"/problems/{watched['id']}").json()["review_due"] is True
+    counts = api.get(people.township, f"/problem-batches/{batch['id']}").json()["counts"]
+    assert counts["review_due"] == 1
+    boards = api.get(people.township, "/problems/boards").json()
+    assert boards["review_due"] == 1
+    unit = next(u for u in boards["warning_board"]["units"] if u["name"] == "高家庄村委会")
+    assert unit["review_due"] == 1
+    text = api.get(people.township, f"/problem-batches/{batch['id']}/report").text
+    assert "下次复核:2023年9月1日,复核已逾期" in text
+    assert "下次复核:2023年12月1日)" in text
+    assert "其中1个复核已逾期" in text
+
+
+@pytest.mark.parametrize(
+    ("unit", "pronoun"),
+    [
+        ("会师镇党委、政府", "我镇"),
+        ("会宁县会师镇人民政府", "我镇"),
+        ("高家庄村委会", "我村"),
+        ("东山根社区居民委员会", "我社区"),
+        ("会宁县乡村振兴局", "我局"),
+        ("中共会宁县委", "我县"),
+        ("", "我单位"),
+    ],
+)
+def test_the_summary_speaks_for_the_reporting_unit(unit: str, pronoun: str) -> None:
+    from backend.rectification.report import we
+
+    assert we(unit) == pronoun

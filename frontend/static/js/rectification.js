@@ -86,6 +86,7 @@ function statusTag(p) {
 function overdueTag(p) {
   if (p.overdue) return `<span class="tag overdue">逾期 ${p.overdue_days} 个工作日</span>`;
   if (p.overdue_days) return `<span class="tag late">逾期完成</span>`;
+  if (p.review_due) return `<span class="tag overdue">复核已逾期</span>`;
   return "";
 }
 
@@ -137,7 +138,10 @@ async function fillThumbnails(root) {
 
 function evidenceItem(e, canRemove) {
   const who = e.created_by ? esc(e.created_by.full_name) : "";
-  const when = new Date(e.created_at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" });
+  // A file shows its own date (taken, else uploaded): that is what it proves.
+  const when = e.file_date
+    ? `拍摄/上传于 ${e.file_date}`
+    : new Date(e.created_at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" });
   const body = e.kind === "file"
     ? (e.content_type && e.content_type.startsWith("image/")
       ? `<img class="evidence-photo" data-file="${e.file_id}" alt="${esc(e.file_name || "照片")}">`
@@ -217,7 +221,7 @@ async function openProblem(id) {
         <button type="submit" class="big-button">退回</button>
       </form></section>` : ""}
     ${can("mark_ongoing") && !p.ongoing ? `<form id="ongoing-form" class="inline-form"><input type="date" name="next_review_on" aria-label="下次复核日期" required><button type="submit">标记长期坚持</button></form>` : ""}
-    ${can("copy") && p.area_code.length >= 9 ? '<button id="copy-all" class="big-button">举一反三:下发到本镇其他各村</button>' : ""}
+    ${can("copy") ? '<button id="copy-all" class="big-button">举一反三:下发到本镇其他各村</button>' : ""}
     ${p.reviews.length ? `<h3>审核记录</h3><ul class="list">${p.reviews.map((r) => `<li>${r.decision === "close" ? "通过销号" : "退回"}
       ${r.reason ? ":" + esc(r.reason) : ""}<br><span class="muted">${esc(r.reviewer ? r.reviewer.full_name : "")} ${new Date(r.created_at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" })}</span></li>`).join("")}</ul>` : ""}`;
   wireProblem(p);
@@ -259,7 +263,9 @@ function wireProblem(p) {
   if (copy) copy.addEventListener("click", async () => {
     try {
       const result = await api(`${base}/copies`, { method: "POST", body: { all_villages: true } });
-      flash(`已举一反三,下发到 ${result.count} 个村`);
+      const skipped = result.skipped.length
+        ? `;${result.skipped.map((a) => a.name || a.code).join("、")} 已有此问题,未重复下发` : "";
+      flash(`已举一反三,下发到 ${result.count} 个村${skipped}`);
     } catch (err) {
       failed(err);
     }
@@ -308,14 +314,15 @@ async function openBoards(area) {
   view.innerHTML = "<p>正在读取……</p>";
   try {
     const b = await api(`/api/v1/problems/boards${area ? `?area=${area}` : ""}`);
-    const warn = [["overdue", "逾期"], ["returned", "被退回"], ["total", "问题数"]];
+    const warn = [["overdue", "逾期"], ["returned", "被退回"], ["review_due", "复核逾期"], ["total", "问题数"]];
     const honor = [["closed_on_time_first_review", "按期一次销号"], ["total", "问题数"]];
     const section = (board, cols) => `
       <h4>单位</h4>${boardTable(board.units, cols)}
       <h4>责任人</h4>${boardTable(board.people, cols)}
       ${board.areas.length ? `<h4>下辖地区</h4>${boardTable(board.areas, cols)}` : ""}`;
-    view.innerHTML = `<h2>${esc(b.area_name || "")}红黑榜 <span class="muted">截至 ${b.as_of}</span></h2>
-      <section class="board-black"><h3>黑榜(逾期、被退回)</h3>${section(b.warning_board, warn)}</section>
+    const due = b.review_due ? `<p class="error">长期坚持问题中有 ${b.review_due} 个复核已逾期</p>` : "";
+    view.innerHTML = `<h2>${esc(b.area_name || "")}红黑榜 <span class="muted">截至 ${b.as_of}</span></h2>${due}
+      <section class="board-black"><h3>黑榜(逾期、被退回、复核逾期)</h3>${section(b.warning_board, warn)}</section>
       <section class="board-red"><h3>红榜(按期整改、一次审核通过)</h3>${section(b.honor_board, honor)}</section>`;
   } catch (err) {
     view.innerHTML = `<p class="error">${esc(err.message)}</p>`;
@@ -368,6 +375,7 @@ async function openBatches() {
       <span class="muted">${esc(b.issuing_body)} ${esc(b.document_number)} · 下发 ${b.issued_on} · 时限 ${b.deadline} · ${esc(b.area_name || "")}</span><br>
       共 ${b.counts.total} 个,已销号 ${b.counts.closed},待审核 ${b.counts.submitted_for_closure},未认领 ${b.counts.issued}
       ${b.counts.overdue ? `<span class="tag overdue">逾期 ${b.counts.overdue}</span>` : ""}
+      ${b.counts.review_due ? `<span class="tag overdue">复核已逾期 ${b.counts.review_due}</span>` : ""}
       <div class="actions">
         <button data-report="${b.id}">看整改报告</button>
         <button data-docx="${b.id}">下载报告(Word)</button>
