@@ -8,7 +8,7 @@
 // Offline writes are never the worker's business: pages keep them in an IndexedDB outbox
 // and send them when open (the report page tells the farmer to open it again once online).
 
-const VERSION = "v8";
+const VERSION = "v9";
 const SHELL = `shouwang-shell-${VERSION}`;
 const DATA = `shouwang-data-${VERSION}`;
 

@@ -54,6 +54,24 @@ export async function login(username, password) {
   return data;
 }
 
+// The staff login form of a page: says what is happening, then calls onLoggedIn.
+export function bindLoginForm(form, message, onLoggedIn) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    message.className = "message";
+    message.textContent = "正在登录……";
+    try {
+      await login(data.get("username"), data.get("password"));
+      message.textContent = "";
+      onLoggedIn();
+    } catch (err) {
+      message.className = "message error";
+      message.textContent = err.message;
+    }
+  });
+}
+
 export function esc(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({
     "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",

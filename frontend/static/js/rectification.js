@@ -1,7 +1,7 @@
 // 整改销号 for officers, inspectors and responsible people: the problem list with overdue
 // marks, a problem page (claim, steps, camera evidence, submit), review, boards, reports.
 
-import { api, ApiError, esc, login, setToken, token } from "/static/js/api.js";
+import { api, ApiError, bindLoginForm, esc, setToken, token } from "/static/js/api.js";
 
 const $ = (id) => document.getElementById(id);
 const PAGE = 30;
@@ -456,21 +456,7 @@ function rowAccount(rows) {
   return `<h3>有误的行</h3><ul class="list">${bad.map((r) => `<li>第 ${r.row} 行:${r.errors.map((e) => `${esc(e.column)} ${esc(e.message)}`).join(";")}</li>`).join("")}</ul>`;
 }
 
-$("login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
-  const message = $("login-message");
-  message.className = "message";
-  message.textContent = "正在登录……";
-  try {
-    await login(form.get("username"), form.get("password"));
-    message.textContent = "";
-    start();
-  } catch (err) {
-    message.className = "message error";
-    message.textContent = err.message;
-  }
-});
+bindLoginForm($("login-form"), $("login-message"), start);
 $("problem-filter").addEventListener("submit", (event) => {
   event.preventDefault();
   offset = 0;

@@ -1,6 +1,6 @@
 // The staff desk: log in, then the household ledger (list, filter, one household's card).
 
-import { api, ApiError, esc, login, NAMES, setToken, token } from "/static/js/api.js";
+import { api, ApiError, bindLoginForm, esc, NAMES, setToken, token } from "/static/js/api.js";
 import { forgetHouseholds } from "/static/js/outbox.js";
 
 const $ = (id) => document.getElementById(id);
@@ -102,21 +102,7 @@ async function openHousehold(id) {
   }
 }
 
-$("login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
-  const message = $("login-message");
-  message.className = "message";
-  message.textContent = "正在登录……";
-  try {
-    await login(form.get("username"), form.get("password"));
-    message.textContent = "";
-    start();
-  } catch (err) {
-    message.className = "message error";
-    message.textContent = err.message;
-  }
-});
+bindLoginForm($("login-form"), $("login-message"), start);
 
 $("logout").addEventListener("click", async () => {
   setToken(null);
