@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.security import OAuth2PasswordRequestForm
 
 from backend.accounts import service
@@ -36,7 +36,7 @@ def list_users(
     scope: Scope,
     paging: PagingDep,
     role: Role | None = None,
-    area_code: str | None = None,
+    area_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
 ) -> UsersPublic:
     """Accounts in the caller's area (to pick a helper, reviewer or responsible person)."""
     users, count = service.list_users(

@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from backend.accounts.models import MANAGES_USERS, ROLE_NAMES, Role, User
@@ -13,6 +13,7 @@ from backend.accounts.schemas import UserCreate, UserPublic
 from backend.areas import service as areas_service
 from backend.audit import service as audit
 from backend.core import clock, security
+from backend.core.db import get_read_engine
 from backend.core.errors import Conflict, Forbidden, Invalid, Unauthorized
 from backend.core.scope import contains, within
 from backend.core.security import mask_phone
@@ -84,9 +85,16 @@ def create(*, session: Session, data: UserCreate, actor: User | None) -> User:
 
 
 def authenticate(*, session: Session, username: str, password: str) -> User:
-    """The user, if the password is right; slows down, then locks, after repeated failures."""
+    """The user, if the password is right; slows down, then locks, after repeated failures.
+
+    The look-up and the (deliberately slow) password check run on the read engine, so on
+    SQLite no write waits behind a hash; failures are counted with one atomic UPDATE, so
+    parallel guesses cannot lose a count and slip past the lock."""
     settings = get_settings()
-    user = by_username(session=session, username=username)
+    with Session(get_read_engine(), expire_on_commit=False) as reader:
+        user = by_username(session=reader, username=username)
+        if user is not None:
+            reader.expunge(user)
     now = clock.now()
     if user is None:
         security.verify_password(password, security.DUMMY_HASH)
@@ -99,26 +107,36 @@ def authenticate(*, session: Session, username: str, password: str) -> User:
             detail={"locked_until": user.locked_until.isoformat()},
         )
     if not security.verify_password(password, user.password_hash) or not user.is_active:
-        user.failed_logins += 1
-        user.last_failed_at = now
-        left = settings.login_lock_after - user.failed_logins
+        failures = session.execute(
+            update(User)
+            .where(col(User.id) == user.id)
+            .values(failed_logins=User.failed_logins + 1, last_failed_at=now)
+            .returning(User.failed_logins)
+        ).scalar_one()
+        left = settings.login_lock_after - failures
         if left <= 0:
-            user.locked_until = now + timedelta(minutes=settings.login_lock_minutes)
-            user.failed_logins = 0
+            session.execute(
+                update(User)
+                .where(col(User.id) == user.id)
+                .values(
+                    locked_until=now + timedelta(minutes=settings.login_lock_minutes),
+                    failed_logins=0,
+                )
+            )
             message = f"密码连续输错次数过多,账号已锁定 {settings.login_lock_minutes} 分钟"
             code = "account_locked"
         else:
             message = f"用户名或密码不正确(再错 {left} 次将锁定账号)"
             code = "bad_credentials"
-        session.add(user)
         session.commit()
-        if user.failed_logins >= settings.login_slowdown_after:
+        if failures >= settings.login_slowdown_after:
             # Each further wrong guess costs the guesser more time.
-            time.sleep(min(0.25 * (user.failed_logins - settings.login_slowdown_after + 1), 2))
+            time.sleep(min(0.25 * (failures - settings.login_slowdown_after + 1), 2))
         raise Unauthorized(message, code=code)
     if user.failed_logins or user.locked_until:
-        user.failed_logins, user.locked_until = 0, None
-        session.add(user)
+        session.execute(
+            update(User).where(col(User.id) == user.id).values(failed_logins=0, locked_until=None)
+        )
         session.commit()
     return user
 

@@ -26,6 +26,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _masked(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _masked(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        # A [before, after] pair or a list of records: each element under the same key.
+        return [_masked(v, key) for v in value]
+    return mask_value(key, value)
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """{field: [before, after]} for the fields whose value changed, masked."""
     changes: dict[str, list[Any]] = {}
@@ -47,13 +56,9 @@ def record(
     changes: dict[str, Any] | None = None,
     actor_name: str | None = None,
 ) -> AuditEntry:
-    """Add an audit row to the caller's transaction (it commits with the change it describes)."""
-    masked = {
-        k: [mask_value(k, _plain(v[0])), mask_value(k, _plain(v[1]))]
-        if isinstance(v, list) and len(v) == 2
-        else mask_value(k, _plain(v))
-        for k, v in (changes or {}).items()
-    }
+    """Add an audit row to the caller's transaction (it commits with the change it describes).
+    ID numbers and phones are masked at any depth, whatever shape the caller gave."""
+    masked = _masked(_plain(changes or {}))
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
         actor_name=actor_name or getattr(actor, "full_name", None) or "系统",

@@ -143,7 +143,7 @@ def get_read_engine() -> Engine:
     with _engine_lock:
         if _read_engine is None:
             _read_engine = make_engine(
-                engine.url.render_as_string(hide_password=False), writer=False
+                engine.url.render_as_string(hide_password=False), writer=False, query_only=True
             )
         return _read_engine
 
@@ -167,15 +167,22 @@ def new_session() -> Session:
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _read_after_commit(session: Session, read_engine: Engine) -> None:
+def _read_after_commit(session: Session, read_engine: Engine, write_engine: Engine) -> None:
     @event.listens_for(session, "after_transaction_end")
-    def _switch(_: Session, transaction: Any) -> None:
+    def _to_reader(_: Session, transaction: Any) -> None:
         if transaction.parent is not None:  # a savepoint or inner transaction: keep going
             return
         # The use case has committed; what the endpoint reads next (to shape its answer)
         # must not take the write lock again: FastAPI serializes the answer in another
         # thread-pool call, and a lock held across that hop can deadlock a busy server.
         session.bind = read_engine
+
+    @event.listens_for(session, "before_flush")
+    def _to_writer(s: Session, _context: Any, _instances: Any) -> None:
+        # Something is written after that commit (a notice, a second use case): it goes
+        # through the writer again, under the lock, never through the read-only engine.
+        if s.bind is read_engine and (s.new or s.dirty or s.deleted):
+            s.bind = write_engine
 
 
 async def session_scope(request: Request) -> AsyncIterator[Session]:
@@ -189,7 +196,7 @@ async def session_scope(request: Request) -> AsyncIterator[Session]:
     engine = read_engine if request.method in READ_METHODS else get_engine()
     session = Session(engine, expire_on_commit=False)
     if engine is not read_engine:
-        _read_after_commit(session, read_engine)
+        _read_after_commit(session, read_engine, engine)
     try:
         yield session
     finally:

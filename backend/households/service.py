@@ -390,6 +390,13 @@ def update_member(
         _refuse_duplicate_person(session=session, id_number=number, field="active")
     if fields.get("active") is False and "left_on" not in fields:
         fields["left_on"] = clock.today()
+    becomes_head = fields.get("relation") == Relation.head or (
+        fields.get("active") is True and member.relation == Relation.head
+    )
+    if becomes_head:
+        head = _head(session=session, household_id=household.id)
+        if head is not None and head.id != member.id:
+            raise Conflict("本户已有户主,请先更改原户主的关系", code="head_exists")
     for key, value in fields.items():
         setattr(member, key, value)
     session.add(member)

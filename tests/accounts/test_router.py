@@ -144,3 +144,9 @@ def test_user_list_is_scoped_and_masks_phones(client: TestClient, session: Sessi
     listed = client.get("/api/v1/users?role=helper", headers=f.auth(township)).json()
     assert [u["id"] for u in listed["data"]] == [str(inside.id)]
     assert listed["data"][0]["phone"] == "139****5678"
+
+
+def test_user_list_refuses_a_malformed_area(client: TestClient, session: Session) -> None:
+    township = f.user(session, Role.township_officer, f.JIANGKOU)
+    response = client.get("/api/v1/users?area_code=abc", headers=f.auth(township))
+    assert response.status_code == 422 and "area_code" in response.json()["message"]

@@ -63,3 +63,20 @@ def test_audit_is_scoped_and_role_checked(client: TestClient, session: Session) 
     assert {r["actor_name"] for r in rows["data"]} == {"系统", "测试用户"}
     helper = f.user(session, Role.helper, f.NINGSHAN)
     assert client.get("/api/v1/audit", headers=f.auth(helper)).status_code == 403
+
+
+def test_a_member_added_later_is_audited_masked(client: TestClient, session: Session) -> None:
+    cadre = f.user(session, Role.village_cadre, f.LENGSHUIGOU)
+    h = f.household(session)
+    number = f.id_number()
+    body = {"name": "王小明", "relation": "child", "id_number": number}
+    assert (
+        client.post(
+            f"/api/v1/households/{h.id}/members", json=body, headers=f.auth(cadre)
+        ).status_code
+        == 201
+    )
+    inspector = f.user(session, Role.inspector, f.NINGSHAN)
+    log = client.get("/api/v1/audit?entity=household", headers=f.auth(inspector))
+    assert number not in log.text
+    assert number[:6] + "********" + number[-4:] in log.text

@@ -42,3 +42,42 @@ def test_concurrent_writers_all_succeed(tmp_path) -> None:  # type: ignore[no-un
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 200
     engine.dispose()
+
+
+def test_a_write_request_can_write_again_after_its_commit(app_engine) -> None:  # type: ignore[no-untyped-def]
+    """After its first commit a request reads lock-free; a later write (a notice sent after
+    the decision, say) must go back through the writer, not fail or skip the lock."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from sqlmodel import select
+
+    from backend.audit.models import AuditEntry
+
+    async def run() -> None:
+        scope = db.session_scope(SimpleNamespace(method="POST"))  # type: ignore[arg-type]
+        session = await scope.__anext__()
+        session.add(
+            AuditEntry(actor_name="甲", entity="t", entity_id="1", area_code="61", action="a")
+        )
+        session.commit()
+        session.exec(select(AuditEntry)).all()  # reading after the commit: lock-free
+        session.add(
+            AuditEntry(actor_name="乙", entity="t", entity_id="2", area_code="61", action="b")
+        )
+        session.commit()
+        await scope.aclose()
+
+    asyncio.run(run())
+    with Session(app_engine) as check:
+        assert len(check.exec(select(AuditEntry).where(AuditEntry.entity == "t")).all()) == 2
+
+
+def test_the_read_engine_refuses_writes(app_engine) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+    from sqlalchemy.exc import OperationalError
+
+    if app_engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL has one engine, no process lock or read engine")
+    with Session(db.get_read_engine()) as s, pytest.raises(OperationalError, match="readonly"):
+        s.execute(text("DELETE FROM audit_entry"))

@@ -295,8 +295,9 @@ def test_staff_logout_clears_the_field_households_but_not_the_outbox(page, conte
     context.set_offline(True)
     _record(page, 0, "工作台退出前记下的走访")
     ids = _queued_ids(page)
-    context.set_offline(False)
+    # Refuse the upload before the network returns, or the page's `online` flush may win.
     context.route("**/api/v1/visits/batch", lambda route: route.abort())
+    context.set_offline(False)
     page.goto("/staff")
     page.get_by_role("button", name="退出").click()
     page.get_by_label("用户名").wait_for()

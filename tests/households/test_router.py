@@ -404,3 +404,16 @@ def test_income_for_a_future_year_is_refused(client: TestClient, cadre, session:
     )
     assert response.status_code == 422
     assert response.json()["message"] == "年度(year):不能登记将来年度的收入"
+
+
+def test_a_second_head_is_refused_on_update_too(
+    client: TestClient, cadre, session: Session
+) -> None:  # type: ignore[no-untyped-def]
+    h = f.household(session)
+    body = client.get(f"/api/v1/households/{h.id}", headers=f.auth(cadre)).json()
+    spouse = next(m for m in body["members"] if m["relation"] == "spouse")
+    url = f"/api/v1/households/{h.id}/members/{spouse['id']}"
+    refused = client.patch(url, json={"relation": "head"}, headers=f.auth(cadre))
+    assert refused.status_code == 409 and refused.json()["error"] == "head_exists"
+    again = client.get(f"/api/v1/households/{h.id}", headers=f.auth(cadre)).json()
+    assert [m["relation"] for m in again["members"]].count("head") == 1

@@ -73,7 +73,7 @@ def _writes(ids: dict[str, str]) -> list[tuple[str, str, dict, str]]:
 
 
 def _count(session: Session) -> int:
-    session.expire_all()
+    session.rollback()  # a fresh snapshot: see what the API wrote since
     return session.exec(select(func.count()).select_from(AuditEntry)).one()
 
 

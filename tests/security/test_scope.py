@@ -8,11 +8,12 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from backend.accounts.models import Role
 from backend.files import service as files_service
 from backend.households import service as households_service
+from backend.households.models import Household
 from backend.households.schemas import MeasureCreate
 from tests import factories as f
 
@@ -125,15 +126,12 @@ def test_outsiders_get_404_on_every_id_endpoint(
     # The list does not reveal it either.
     listed = client.get("/api/v1/households", headers=headers).json()
     assert target["h"] not in {h["id"] for h in listed["data"]}
-    # Nothing was changed.
-    assert (
-        households_service.get_visible(
-            session=session,
-            user=f.user(session, Role.county_officer, f.NINGSHAN),
-            household_id=uuid.UUID(target["h"]),
-        ).address
-        == ""
-    )
+    # Nothing was changed (read afresh: not the fixture's cached object, not an old snapshot).
+    session.rollback()
+    session.expire_all()
+    stored = session.exec(select(Household).where(Household.id == uuid.UUID(target["h"]))).one()
+    assert stored.address == "" and stored.monitoring_status == "monitored"
+    assert len(households_service.members_of(session=session, household_id=stored.id)) == 2
 
 
 @pytest.mark.parametrize(("role", "area"), INSIDERS, ids=[r.value for r, _ in INSIDERS])
