@@ -91,7 +91,9 @@ def update_household(
     session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: HouseholdUpdate
 ) -> HouseholdPublic:
     """Change a household's address, phone, category, helper or basic-needs status."""
-    household = service.get_visible(session=session, user=user, household_id=household_id)
+    household = service.get_visible(
+        session=session, user=user, household_id=household_id, for_update=True
+    )
     service.update(session=session, household=household, data=data, actor=user)
     return service.detail(session=session, household=household, viewer=user)
 
@@ -106,7 +108,9 @@ def add_member(
     session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: MemberCreate
 ) -> HouseholdPublic:
     """Add a member to a household."""
-    household = service.get_visible(session=session, user=user, household_id=household_id)
+    household = service.get_visible(
+        session=session, user=user, household_id=household_id, for_update=True
+    )
     service.add_member(session=session, household=household, data=data, actor=user)
     return service.detail(session=session, household=household, viewer=user)
 
@@ -124,7 +128,9 @@ def update_member(
     data: MemberUpdate,
 ) -> HouseholdPublic:
     """Change a member's details, or mark them as having left (active: false)."""
-    household = service.get_visible(session=session, user=user, household_id=household_id)
+    household = service.get_visible(
+        session=session, user=user, household_id=household_id, for_update=True
+    )
     service.update_member(
         session=session, household=household, member_id=member_id, data=data, actor=user
     )
@@ -144,7 +150,9 @@ def put_income(
     data: IncomeInput,
 ) -> HouseholdPublic:
     """Record or correct a year's income by component (integer yuan)."""
-    household = service.get_visible(session=session, user=user, household_id=household_id)
+    household = service.get_visible(
+        session=session, user=user, household_id=household_id, for_update=True
+    )
     service.upsert_income(session=session, household=household, year=year, data=data, actor=user)
     return service.detail(session=session, household=household, viewer=user)
 
@@ -156,7 +164,9 @@ def put_plan(
     session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: PlanInput
 ) -> HouseholdPublic:
     """Write the monitored household's assistance plan (一户一策)."""
-    household = service.get_visible(session=session, user=user, household_id=household_id)
+    household = service.get_visible(
+        session=session, user=user, household_id=household_id, for_update=True
+    )
     service.set_plan(session=session, household=household, data=data, actor=user)
     return service.detail(session=session, household=household, viewer=user)
 
@@ -171,7 +181,9 @@ def add_measure(
     session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: MeasureCreate
 ) -> HouseholdPublic:
     """Add an assistance measure to the plan."""
-    household = service.get_visible(session=session, user=user, household_id=household_id)
+    household = service.get_visible(
+        session=session, user=user, household_id=household_id, for_update=True
+    )
     service.add_measure(session=session, household=household, data=data, actor=user)
     return service.detail(session=session, household=household, viewer=user)
 
@@ -189,7 +201,9 @@ def update_measure(
     data: MeasureUpdate,
 ) -> HouseholdPublic:
     """Update a measure's status, amount or description."""
-    household = service.get_visible(session=session, user=user, household_id=household_id)
+    household = service.get_visible(
+        session=session, user=user, household_id=household_id, for_update=True
+    )
     service.update_measure(
         session=session, household=household, measure_id=measure_id, data=data, actor=user
     )
@@ -203,7 +217,9 @@ def enroll(
     session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: EnrollInput
 ) -> HouseholdPublic:
     """纳入监测: make the household monitored with a type and risk types."""
-    household = service.get_visible(session=session, user=user, household_id=household_id)
+    household = service.get_visible(
+        session=session, user=user, household_id=household_id, for_update=True
+    )
     service.require_editor(user)
     workflow.enroll(
         session=session,
@@ -227,7 +243,9 @@ def clear_risk(
     session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: ClearRiskInput
 ) -> HouseholdPublic:
     """风险消除: refused (409) with every guard rule that still holds."""
-    household = service.get_visible(session=session, user=user, household_id=household_id)
+    household = service.get_visible(
+        session=session, user=user, household_id=household_id, for_update=True
+    )
     workflow.clear_risk(
         session=session,
         household=household,
@@ -245,7 +263,9 @@ def revert(
     session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: RevertInput
 ) -> HouseholdPublic:
     """回退: put a cleared household back under monitoring."""
-    household = service.get_visible(session=session, user=user, household_id=household_id)
+    household = service.get_visible(
+        session=session, user=user, household_id=household_id, for_update=True
+    )
     workflow.revert(
         session=session,
         household=household,

@@ -72,9 +72,13 @@ def can_see(user: User, household: Household) -> bool:
     return user.role != Role.helper or household.helper_id == user.id
 
 
-def get_visible(*, session: Session, user: User, household_id: uuid.UUID) -> Household:
-    """The household, or the same 404 whether it is missing or out of the caller's reach."""
-    household = session.get(Household, household_id)
+def get_visible(
+    *, session: Session, user: User, household_id: uuid.UUID, for_update: bool = False
+) -> Household:
+    """The household, or the same 404 whether it is missing or out of the caller's reach.
+    for_update locks its row until the use case commits (PostgreSQL; SQLite serializes
+    writers anyway), so a clear-risk cannot be judged on facts a concurrent change alters."""
+    household = session.get(Household, household_id, with_for_update=for_update)
     if household is None or not can_see(user, household):
         raise NotFound("没有找到这户")
     return household

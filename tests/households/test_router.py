@@ -417,3 +417,26 @@ def test_a_second_head_is_refused_on_update_too(
     assert refused.status_code == 409 and refused.json()["error"] == "head_exists"
     again = client.get(f"/api/v1/households/{h.id}", headers=f.auth(cadre)).json()
     assert [m["relation"] for m in again["members"]].count("head") == 1
+
+
+def test_changes_lock_the_household_row_on_postgresql(
+    client: TestClient, cadre, session: Session, app_engine
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    h = f.household(session)
+    seen: list[str] = []
+
+    def collect(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(app_engine, "before_cursor_execute", collect)
+    try:
+        client.patch(f"/api/v1/households/{h.id}", json={"address": "6组"}, headers=f.auth(cadre))
+    finally:
+        event.remove(app_engine, "before_cursor_execute", collect)
+    assert any("UPDATE household" in s for s in seen)  # the change went through this engine
+    locked = [s for s in seen if "FROM household" in s and "FOR UPDATE" in s]
+    # PostgreSQL locks the row for the use case; SQLite has no row locks and instead
+    # serializes every writer under one lock, so the statement carries none.
+    assert len(locked) == (1 if app_engine.dialect.name == "postgresql" else 0)
