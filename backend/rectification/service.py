@@ -557,39 +557,21 @@ def summaries(
 
 
 def steps_of(*, session: Session, problem_id: uuid.UUID) -> list[RectificationStep]:
-    stmt = (
-        select(RectificationStep)
-        .where(RectificationStep.problem_id == problem_id)
-        .order_by(col(RectificationStep.position))
-    )
-    return list(session.exec(stmt))
+    return children_of(session=session, model=RectificationStep, problem_ids=[problem_id])[
+        problem_id
+    ]
 
 
 def evidence_of(*, session: Session, problem_id: uuid.UUID) -> list[Evidence]:
-    stmt = (
-        select(Evidence)
-        .where(Evidence.problem_id == problem_id)
-        .order_by(col(Evidence.created_at), col(Evidence.id))
-    )
-    return list(session.exec(stmt))
+    return children_of(session=session, model=Evidence, problem_ids=[problem_id])[problem_id]
 
 
 def notes_of(*, session: Session, problem_id: uuid.UUID) -> list[ProgressNote]:
-    stmt = (
-        select(ProgressNote)
-        .where(ProgressNote.problem_id == problem_id)
-        .order_by(col(ProgressNote.created_at), col(ProgressNote.id))
-    )
-    return list(session.exec(stmt))
+    return children_of(session=session, model=ProgressNote, problem_ids=[problem_id])[problem_id]
 
 
 def reviews_of(*, session: Session, problem_id: uuid.UUID) -> list[ProblemReview]:
-    stmt = (
-        select(ProblemReview)
-        .where(ProblemReview.problem_id == problem_id)
-        .order_by(col(ProblemReview.created_at), col(ProblemReview.id))
-    )
-    return list(session.exec(stmt))
+    return children_of(session=session, model=ProblemReview, problem_ids=[problem_id])[problem_id]
 
 
 def children_of(

@@ -27,6 +27,14 @@ def run(
     )
 
 
+def create_user(
+    tmp_path: Path, name: str, role: str, area: str
+) -> subprocess.CompletedProcess[str]:
+    return run(
+        tmp_path, "create-user", name, "--role", role, "--area", area, "--password", "long-enough-1"
+    )
+
+
 def test_migrate_import_and_create_user(tmp_path: Path) -> None:
     assert run(tmp_path, "migrate").returncode == 0
     areas = tmp_path / "a.csv"
@@ -35,53 +43,13 @@ def test_migrate_import_and_create_user(tmp_path: Path) -> None:
     )
     imported = run(tmp_path, "import-areas", str(areas))
     assert imported.returncode == 0 and "已导入 2 个地区" in imported.stdout
-    made = run(
-        tmp_path,
-        "create-user",
-        "baiyin",
-        "--role",
-        "county_officer",
-        "--area",
-        "6204",
-        "--password",
-        "long-enough-1",
-    )
+    made = create_user(tmp_path, "baiyin", "county_officer", "6204")
     assert made.returncode == 0, made.stderr
-    again = run(
-        tmp_path,
-        "create-user",
-        "baiyin",
-        "--role",
-        "county_officer",
-        "--area",
-        "6204",
-        "--password",
-        "long-enough-1",
-    )
+    again = create_user(tmp_path, "baiyin", "county_officer", "6204")
     assert again.returncode == 2 and "用户名已被使用" in again.stderr
-    bad_name = run(
-        tmp_path,
-        "create-user",
-        "x",
-        "--role",
-        "helper",
-        "--area",
-        "6204",
-        "--password",
-        "long-enough-1",
-    )
+    bad_name = create_user(tmp_path, "x", "helper", "6204")
     assert bad_name.returncode == 2 and "用户名(username):格式不对" in bad_name.stderr
-    bad_area = run(
-        tmp_path,
-        "create-user",
-        "xyz",
-        "--role",
-        "helper",
-        "--area",
-        "6299",
-        "--password",
-        "long-enough-1",
-    )
+    bad_area = create_user(tmp_path, "xyz", "helper", "6299")
     assert bad_area.returncode == 2 and "没有这个地区代码" in bad_area.stderr
     bad_csv = tmp_path / "b.csv"
     bad_csv.write_text("code,name,level,parent_code\n620,错,county,62\n", encoding="utf-8")
