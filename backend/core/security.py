@@ -4,7 +4,7 @@ import base64
 import hashlib
 import hmac
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -41,7 +41,9 @@ DUMMY_HASH = _hasher.hash("not-a-real-password")
 def create_access_token(*, subject: uuid.UUID) -> tuple[str, int]:
     settings = get_settings()
     lifetime = settings.access_token_minutes * 60
-    issued = clock.now()
+    # The wall clock, not clock.now(): python-jose checks exp against the wall clock, so a
+    # token stamped on a frozen or shifted clock would be refused or outlive its minutes.
+    issued = datetime.now(UTC)  # noqa: TID251
     claims = {
         "sub": str(subject),
         "iss": settings.jwt_issuer,

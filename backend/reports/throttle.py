@@ -46,7 +46,9 @@ def _admit(checks: list[tuple[str, str, str]], refuse: Callable[[str, int], TooM
     for item, kind, key in parsed:
         if not limiter.test(item, kind, key):
             stats = limiter.get_window_stats(item, kind, key)
-            wait = max(1, math.ceil(stats.reset_time - time.time()))
+            # The limits library keeps its windows on the wall clock, so Retry-After is
+            # counted on it too, never on clock.now() (which tests may freeze elsewhere).
+            wait = max(1, math.ceil(stats.reset_time - time.time()))  # noqa: TID251
             error = refuse(kind, wait)
             error.detail = {"retry_after": wait, "limit": kind}
             error.headers = {"Retry-After": str(wait)}
