@@ -5,6 +5,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -98,8 +99,40 @@ def backend_name(engine: Engine) -> str:
     return engine.dialect.name
 
 
+# The instant every test runs at unless it pins its own: an ordinary working Wednesday.
+# `--today` (or SHOUWANG_TEST_TODAY) moves the whole run, e.g. to a month's first minutes.
+DEFAULT_TODAY = "2026-06-10T10:00+08:00"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--today",
+        default=os.environ.get("SHOUWANG_TEST_TODAY") or DEFAULT_TODAY,
+        help="the frozen instant (ISO 8601 with an offset) for every test that does not pin "
+        f"its own; also SHOUWANG_TEST_TODAY; default {DEFAULT_TODAY}",
+    )
+
+
+def _today(config: pytest.Config) -> datetime:
+    value = config.getoption("--today")
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--today={value!r}: {exc}") from exc
+    if at.tzinfo is None:
+        raise pytest.UsageError(f"--today={value!r} needs an offset, e.g. +08:00")
+    return at
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    at = _today(config)
+    return f"frozen clock: {at.isoformat()} ({at.astimezone(clock.CHINA):%Y-%m-%d %H:%M} China)"
+
+
 @pytest.fixture(autouse=True)
-def _clock() -> Iterator[None]:
+def _clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test starts on the frozen instant; `clock.freeze(...)` in a test moves it."""
+    clock.freeze(_today(request.config))
     yield
     clock.freeze(None)
 

@@ -1,7 +1,7 @@
 """Fixtures for visits: a helper with households, the village cadre, people from elsewhere."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,10 +15,8 @@ from tests import factories as f
 
 @pytest.fixture
 def now() -> datetime:
-    # Pinned so every "this month" in a test is the same month (tokens need a real time).
-    at = datetime.now(UTC)
-    clock.freeze(at)
-    return at
+    """The frozen instant the test runs at (tests/conftest.py pins it)."""
+    return clock.now()
 
 
 def backdate(session: Session, household: Household, days: int = 800) -> Household:

@@ -14,6 +14,7 @@ from backend.core import clock
 from backend.households.models import Household
 from backend.visits.models import LedgerEntry, Visit
 from backend.visits.service import china_month
+from tests import dates
 from tests import factories as f
 from tests.visits.conftest import visit_body
 
@@ -208,14 +209,11 @@ def test_a_later_ledger_entry_supersedes_and_a_late_older_one_does_not(
     client: TestClient, session: Session, helper: User, cadre: User, home: Household
 ) -> None:
     now = clock.now()
-    first = visit_body(home, visited_at=(now - timedelta(minutes=50)).isoformat())
-    second = visit_body(
-        home, visited_at=(now - timedelta(minutes=10)).isoformat(), ledger={"wage": 3000}
-    )
+    early, middle, latest = dates.this_month(3)
+    first = visit_body(home, visited_at=early.isoformat())
+    second = visit_body(home, visited_at=latest.isoformat(), ledger={"wage": 3000})
     # Synced late from a phone: made before `second`, arrives after it.
-    late = visit_body(
-        home, visited_at=(now - timedelta(minutes=30)).isoformat(), ledger={"wage": 100}
-    )
+    late = visit_body(home, visited_at=middle.isoformat(), ledger={"wage": 100})
     for body in (first, second, late):
         assert client.post("/api/v1/visits", json=body, headers=f.auth(helper)).status_code == 201
     year = int(china_month(now)[:4])
@@ -379,7 +377,7 @@ def test_my_households_most_urgent_first_and_only_ones_own(
     backdate(session, second)
     backdate(session, unassigned)
     # Visited `second` last month, `home` this month: `second` is due, `unassigned`'s none.
-    last_month = clock.now() - timedelta(days=35)
+    last_month = dates.in_month(-1)
     client.post(
         "/api/v1/visits",
         json=visit_body(second, visited_at=last_month.isoformat()),
@@ -568,7 +566,7 @@ def test_a_correction_in_another_month_is_refused_and_writes_nothing(
 ) -> None:
     original = visit_body(home, ledger={"wage": 1000})
     assert client.post("/api/v1/visits", json=original, headers=f.auth(helper)).status_code == 201
-    earlier = clock.now() - timedelta(days=40)
+    earlier = dates.in_month(-1)
     fix = visit_body(
         home, visited_at=earlier.isoformat(), corrects_id=original["id"], ledger={"wage": 9}
     )
@@ -592,10 +590,10 @@ def test_a_correction_is_not_counted_as_a_visit(
 ) -> None:
     # A correction stored before the same-month rule: the original last month, the
     # correction this month. Neither coverage nor the phone may count it as this month's visit.
-    last = clock.now() - timedelta(days=35)
+    last = dates.in_month(-1)
     original = visit_body(home, visited_at=last.isoformat(), ledger=None)
     assert client.post("/api/v1/visits", json=original, headers=f.auth(helper)).status_code == 201
-    at = clock.now() - timedelta(minutes=1)
+    (at,) = dates.this_month(1)
     session.add(
         Visit(
             id=uuid.uuid4(),
