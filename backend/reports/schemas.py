@@ -143,6 +143,9 @@ class SelfReportPublic(SelfReportSummary):
     village_due_on: date
     decision_due_on: date
     backfill_due_on: date | None
+    # Set when a deadline runs into a year the national holiday table does not cover: what
+    # the count of working days rested on there (the county's entries, or weekends only).
+    deadline_basis: str | None
     decision_reason: str
     referred_to: str
     decided_at: datetime | None

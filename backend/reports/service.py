@@ -814,6 +814,12 @@ def detail(
         village_due_on=report.village_due_on,
         decision_due_on=report.decision_due_on,
         backfill_due_on=report.backfill_due_on,
+        deadline_basis=workdays.uncovered_basis(
+            session=session,
+            area_code=report.area_code,
+            start=report.submitted_at.astimezone(clock.CHINA).date(),
+            end=max(d for d in (report.decision_due_on, report.backfill_due_on) if d),
+        ),
         decision_reason=report.decision_reason,
         referred_to=report.referred_to,
         decided_at=report.decided_at,

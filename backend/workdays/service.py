@@ -2,9 +2,10 @@
 holidays and their 调休 make-up working days); a county's own entries override them."""
 
 from datetime import date, timedelta
+from functools import cache
 
 import chinese_calendar
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from backend.accounts.models import User
 from backend.audit import service as audit
@@ -27,11 +28,39 @@ def national_holiday_name(day: date) -> str | None:
     return name if holiday and name else None
 
 
+@cache
 def covered_years() -> tuple[int, int]:
     from chinese_calendar import constants
 
     years = {d.year for d in constants.holidays}
     return min(years), max(years)
+
+
+def uncovered_basis(*, session: Session, area_code: str, start: date, end: date) -> str | None:
+    """None while the national table covers `start`..`end`; past it, what a count over that
+    span rests on: the county's entered days, or weekends alone (said in Chinese)."""
+    last = covered_years()[1]
+    if end.year <= last:
+        return None
+    first = date(max(start.year, last + 1), 1, 1)
+    entered = session.exec(
+        select(func.count())
+        .select_from(CalendarDay)
+        .where(
+            col(CalendarDay.area_code).in_(_prefixes(area_code)),
+            col(CalendarDay.day) >= first,
+            col(CalendarDay.day) <= end,
+        )
+    ).one()
+    years = "、".join(str(y) for y in range(first.year, end.year + 1))
+    if entered:
+        return f"{years} 年的法定节假日不在国家日历中:按本县录入的 {entered} 天调整和周末计算"
+    return f"{years} 年的法定节假日不在国家日历中,本县也未录入:只按周末计算"
+
+
+def _prefixes(area_code: str) -> list[str]:
+    """The codes whose calendar entries apply to an area: its own and each one above it."""
+    return [area_code[:n] for n in (2, 4, 6, 9, 12) if n <= len(area_code)]
 
 
 def covers_next_year() -> bool:
@@ -46,10 +75,9 @@ class Calendar:
     """Answers is-this-a-working-day for one area, loading its overrides once per range."""
 
     def __init__(self, *, session: Session, area_code: str, start: date, end: date) -> None:
-        prefixes = [area_code[:n] for n in (2, 4, 6, 9, 12) if n <= len(area_code)]
         rows = session.exec(
             select(CalendarDay).where(
-                col(CalendarDay.area_code).in_(prefixes),
+                col(CalendarDay.area_code).in_(_prefixes(area_code)),
                 col(CalendarDay.day) >= start,
                 col(CalendarDay.day) <= end,
             )

@@ -82,3 +82,33 @@ def test_deadline_policy_refusals(client: TestClient, session: Session) -> None:
     )
     got = client.get("/api/v1/report-deadlines/610923102217", headers=f.auth(town)).json()
     assert (got["village_check_days"], got["total_days"], got["default"]) == (5, 15, True)
+
+
+def test_a_deadline_into_a_year_the_national_table_lacks_uses_the_countys_days_and_says_so(
+    client: TestClient, session: Session
+) -> None:
+    # chinesecalendar 1.11 knows holidays up to 2026: 2027's 元旦 is the county's to enter.
+    county = f.user(session, Role.county_officer, f.NINGSHAN)
+    weekends_only = _submit_on(client, session, date(2026, 12, 28))  # a Monday
+    # 12-29, 12-30, 12-31, 01-01 (unknown, so a Friday like any other), 01-04.
+    assert weekends_only.village_due_on == date(2027, 1, 4)
+    detail = client.get(f"/api/v1/self-reports/{weekends_only.id}", headers=f.auth(county))
+    assert "2027 年的法定节假日不在国家日历中,本县也未录入" in detail.json()["deadline_basis"]
+
+    r = client.put(
+        "/api/v1/calendar/2027-01-01",
+        json={"area_code": f.NINGSHAN, "is_workday": False, "note": "元旦"},
+        headers=f.auth(county),
+    )
+    assert r.status_code == 200, r.text
+    entered = _submit_on(client, session, date(2026, 12, 28), phone="13900000002")
+    assert entered.village_due_on == date(2027, 1, 5)
+    assert entered.decision_due_on == date(2027, 1, 19)
+    detail = client.get(f"/api/v1/self-reports/{entered.id}", headers=f.auth(county)).json()
+    assert detail["deadline_basis"] == (
+        "2027 年的法定节假日不在国家日历中:按本县录入的 1 天调整和周末计算"
+    )
+    # A report whose deadlines stay inside the table's years says nothing of it.
+    inside = _submit_on(client, session, date(2026, 6, 1), phone="13900000003")
+    detail = client.get(f"/api/v1/self-reports/{inside.id}", headers=f.auth(county)).json()
+    assert detail["deadline_basis"] is None
