@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install browser lint format migrate demo bench clean
+.PHONY: run test test-dates install browser lint format migrate demo bench clean
 
 run: install
 	$(BIN)/shouwang migrate
@@ -15,6 +15,19 @@ test: install browser
 	$(BIN)/ruff check backend tests bench migrations/env.py
 	$(BIN)/ruff format --check backend tests bench migrations/env.py
 	$(BIN)/pytest
+
+# The suite without the browser, once at each edge of the calendar (the clock frozen there):
+# the first minutes of a month (still the previous day in UTC), a month's last minutes, New
+# Year into a year the holiday table lacks, a leap day, inside 国庆, and a 调休 Saturday.
+TEST_DATES := 2026-12-01T00:10+08:00 2026-08-31T23:50+08:00 2027-01-01T00:30+08:00 \
+	2028-02-29T10:00+08:00 2026-10-03T10:00+08:00 2026-10-10T10:00+08:00
+
+test-dates: install
+	@failed=""; for at in $(TEST_DATES); do \
+		echo "== make test-dates: the clock at $$at"; \
+		$(BIN)/pytest -q -p no:cacheprovider -m "not e2e" --today=$$at || failed="$$failed $$at"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make test-dates failed at:$$failed"; exit 1; fi
 
 install: $(STAMP)
 
