@@ -29,15 +29,6 @@ ROLE_NAMES = {
     Role.inspector: "督查员",
 }
 
-# Who may read an ID number whole; everyone else gets 620422********1234.
-SEES_FULL_ID_NUMBER = frozenset({Role.county_officer, Role.township_officer, Role.village_cadre})
-# Who may create and change household records.
-EDITS_HOUSEHOLDS = frozenset(
-    {Role.admin, Role.county_officer, Role.township_officer, Role.village_cadre}
-)
-# Who manages accounts (inside their own scope).
-MANAGES_USERS = frozenset({Role.admin, Role.county_officer})
-
 
 class UserBase(SQLModel):
     username: str = Field(unique=True, index=True, max_length=40)

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.security import OAuth2PasswordRequestForm
 
 from backend.accounts import service
+from backend.accounts.access import MANAGES_USERS
 from backend.accounts.deps import CurrentUser, Scope, require
-from backend.accounts.models import MANAGES_USERS, Role, User
+from backend.accounts.models import Role, User
 from backend.accounts.schemas import Token, UserCreate, UserPublic, UsersPublic
 from backend.core import security
 from backend.core.deps import PagingDep, SessionDep

@@ -8,7 +8,8 @@ from datetime import timedelta
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import MANAGES_USERS, ROLE_NAMES, Role, User
+from backend.accounts.access import MANAGES_USERS
+from backend.accounts.models import ROLE_NAMES, Role, User
 from backend.accounts.schemas import UserCreate, UserPublic
 from backend.areas import service as areas_service
 from backend.audit import service as audit

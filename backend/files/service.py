@@ -8,12 +8,13 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import Role, User
+from backend.accounts import access
+from backend.accounts.models import User
 from backend.core.errors import AppError, Invalid, NotFound
 from backend.core.scope import contains
 from backend.core.settings import get_settings
 from backend.files.models import StoredFile
-from backend.households.models import Household
+from backend.households import service as households_service
 
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 PDF = "application/pdf"
@@ -133,11 +134,19 @@ def get_visible(
     row = session.get(StoredFile, file_id)
     if row is None or not contains(scope, row.area_code):
         raise NotFound("没有找到这个文件")
-    if user is not None and user.role == Role.helper and row.uploaded_by != user.id:
-        household = session.get(Household, row.household_id) if row.household_id else None
-        if household is None or household.helper_id != user.id:
-            raise NotFound("没有找到这个文件")
+    if user is not None and not _helper_sees(session=session, user=user, rows=[row]):
+        raise NotFound("没有找到这个文件")
     return row
+
+
+def _helper_sees(*, session: Session, user: User, rows: list[StoredFile]) -> list[StoredFile]:
+    """Of `rows` (already in scope), those the helper rule leaves `user`: a helper sees their
+    own uploads and the files of households assigned to them; others see them all."""
+    if not access.bound_to_assignments(user):
+        return rows
+    theirs = {r.household_id for r in rows if r.uploaded_by != user.id and r.household_id}
+    mine = households_service.visible_ids(session=session, user=user, household_ids=theirs)
+    return [r for r in rows if r.uploaded_by == user.id or r.household_id in mine]
 
 
 def visible_many(
@@ -153,20 +162,8 @@ def visible_many(
         for r in session.exec(select(StoredFile).where(col(StoredFile.id).in_(wanted)))
         if contains(scope, r.area_code)
     ]
-    if user is not None and user.role == Role.helper:
-        theirs = {r.household_id for r in rows if r.uploaded_by != user.id and r.household_id}
-        mine = (
-            set(
-                session.exec(
-                    select(Household.id).where(
-                        col(Household.id).in_(theirs), Household.helper_id == user.id
-                    )
-                )
-            )
-            if theirs
-            else set()
-        )
-        rows = [r for r in rows if r.uploaded_by == user.id or r.household_id in mine]
+    if user is not None:
+        rows = _helper_sees(session=session, user=user, rows=rows)
     return {r.id: r for r in rows}
 
 

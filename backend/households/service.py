@@ -9,12 +9,15 @@ from sqlalchemy import exists, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import EDITS_HOUSEHOLDS, SEES_FULL_ID_NUMBER, Role, User
+from backend.accounts import access
+from backend.accounts.access import EDITS_HOUSEHOLDS, HELPER_ROLES, SEES_FULL_ID_NUMBER
+from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.audit import service as audit
 from backend.core import clock, security
 from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.ids import short_code
+from backend.core.loaders import load_or_404
 from backend.core.scope import contains, within
 from backend.households.models import (
     BASIC_NEEDS,
@@ -48,40 +51,43 @@ from backend.households.schemas import (
     PlanPublic,
 )
 
-# Roles that may be named as a household's 帮扶责任人.
-HELPER_ROLES = frozenset(
-    {Role.helper, Role.village_cadre, Role.grid_worker, Role.township_officer, Role.county_officer}
-)
-
-
 # --- seeing ------------------------------------------------------------------------------
 
 
-def visible(user: User) -> list[Any]:
-    """The conditions every household query of `user` carries: area scope, and for a
-    helper only the households assigned to them."""
-    cond = [within(Household.area_code, user.scope)]
-    if user.role == Role.helper:
-        cond.append(Household.helper_id == user.id)
-    return cond
+def household_conditions(user: User) -> list[Any]:
+    """The conditions every household query of `user` carries (the helper rule of
+    accounts/access.py over the household's area and helper)."""
+    return access.conditions(user, area_code=Household.area_code, assignee=Household.helper_id)
 
 
-def can_see(user: User, household: Household) -> bool:
-    if not contains(user.scope, household.area_code):
-        return False
-    return user.role != Role.helper or household.helper_id == user.id
+def sees_household(user: User, household: Household) -> bool:
+    return access.sees(user, area_code=household.area_code, assignee_id=household.helper_id)
+
+
+def visible_ids(*, session: Session, user: User, household_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of `household_ids` the user sees, in one query."""
+    if not household_ids:
+        return set()
+    stmt = select(Household.id).where(
+        col(Household.id).in_(household_ids), *household_conditions(user)
+    )
+    return set(session.exec(stmt))
 
 
 def get_visible(
-    *, session: Session, user: User, household_id: uuid.UUID, for_update: bool = False
+    *, session: Session, user: User, household_id: uuid.UUID, lock: bool = False
 ) -> Household:
     """The household, or the same 404 whether it is missing or out of the caller's reach.
-    for_update locks its row until the use case commits (PostgreSQL; SQLite serializes
-    writers anyway), so a clear-risk cannot be judged on facts a concurrent change alters."""
-    household = session.get(Household, household_id, with_for_update=for_update)
-    if household is None or not can_see(user, household):
-        raise NotFound("没有找到这户")
-    return household
+    `lock` holds its row until the use case commits, so a clear-risk cannot be judged on
+    facts a concurrent change alters."""
+    return load_or_404(
+        session,
+        Household,
+        household_id,
+        sees=lambda h: sees_household(user, h),
+        missing="没有找到这户",
+        lock=lock,
+    )
 
 
 def require_editor(user: User) -> None:
@@ -554,7 +560,7 @@ def list_households(
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[list[Household], int]:
-    cond = visible(user)
+    cond = household_conditions(user)
     if area:
         cond.append(within(Household.area_code, area))
     if category:

@@ -11,7 +11,8 @@ from sqlalchemy import and_, exists, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import Role, User
+from backend.accounts.access import CLAIMERS, ISSUERS, REVIEWERS
+from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.areas.models import AreaLevel
 from backend.audit import service as audit
@@ -56,11 +57,6 @@ from backend.rectification.schemas import (
 )
 from backend.workdays import service as workdays_service
 
-# Who issues problem lists and signs rectification off (inside their scope).
-ISSUERS = frozenset({Role.inspector, Role.county_officer, Role.township_officer})
-REVIEWERS = frozenset({Role.inspector, Role.county_officer, Role.township_officer})
-# Every staff role may claim a problem in its area; the operations account may not.
-CLAIMERS = frozenset(set(Role) - {Role.admin})
 # A problem is "handed in" in these states: lateness is judged at the submission date.
 HANDED_IN = frozenset({ProblemStatus.submitted_for_closure, ProblemStatus.closed})
 OPEN_FOR_WORK = frozenset(

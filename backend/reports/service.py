@@ -17,6 +17,7 @@ from sqlalchemy import case, exists, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from backend.accounts import access
 from backend.accounts import service as accounts_service
 from backend.accounts.models import Role, User
 from backend.areas import service as areas_service
@@ -25,7 +26,7 @@ from backend.audit import service as audit
 from backend.core import clock, security
 from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.ids import short_code
-from backend.core.scope import contains, visible_or_404, within
+from backend.core.scope import contains, within
 from backend.files import service as files_service
 from backend.households import service as households_service
 from backend.households.models import Household, Relation, RiskType
@@ -657,21 +658,20 @@ def notify(
 
 
 def visible(user: User) -> list[Any]:
-    """Every report query of `user` carries these: area scope; a helper sees only the
-    reports assigned to them."""
-    cond = [within(SelfReport.area_code, user.scope)]
-    if user.role == Role.helper:
-        cond.append(SelfReport.assignee_id == user.id)
-    return cond
+    """Every report query of `user` carries these (the helper rule of accounts/access.py
+    over the report's area and assignee)."""
+    return access.conditions(user, area_code=SelfReport.area_code, assignee=SelfReport.assignee_id)
 
 
 def get_visible(*, session: Session, user: User, report_id: uuid.UUID) -> SelfReport:
     """The report, or the same 404 whether it is missing, outside the caller's area, or (for
     a helper) not assigned to them."""
     report = session.get(SelfReport, report_id)
-    if report is not None and user.role == Role.helper and report.assignee_id != user.id:
-        report = None
-    return visible_or_404(report, user.scope, "报告")
+    if report is None or not access.sees(
+        user, area_code=report.area_code, assignee_id=report.assignee_id
+    ):
+        raise NotFound("没有找到这条报告")
+    return report
 
 
 def merged_into(*, session: Session, report: SelfReport) -> list[SelfReport]:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session
 
 from backend.accounts import service as accounts_service
+from backend.accounts.access import COUNTY, FIELD_WORKERS, TOWNSHIP_UP, VERIFIERS, VILLAGE_UP
 from backend.accounts.models import Role, User
 from backend.audit import service as audit
 from backend.core import clock, security
@@ -38,11 +39,6 @@ from backend.reports.schemas import (
 from backend.workdays import service as workdays
 
 S = ReportStatus
-VILLAGE_UP = frozenset({Role.village_cadre, Role.township_officer, Role.county_officer, Role.admin})
-TOWNSHIP_UP = frozenset({Role.township_officer, Role.county_officer, Role.admin})
-COUNTY = frozenset({Role.county_officer, Role.admin})
-# Who may be sent to verify a report.
-VERIFIERS = frozenset({Role.village_cadre, Role.helper, Role.grid_worker})
 # Where a fast-tracked report owes its civic steps, and where they may be recorded.
 CIVIC_STATES = frozenset({S.verifying, S.township_review})
 # A village cadre may close a report (withdraw, merge) only while it is still the
@@ -77,7 +73,7 @@ def _role_ok(action: str, report: SelfReport, user: User) -> bool:
     rule = RULES[action]
     if user.role not in rule.roles:
         return False
-    if user.role in (Role.helper, Role.grid_worker):
+    if user.role in FIELD_WORKERS:
         # Field workers act only on what they were sent to verify.
         return report.assignee_id == user.id
     if action in ("reject", "refer") and report.status == S.county_approval:
@@ -102,7 +98,7 @@ def _check(action: str, report: SelfReport, user: User) -> None:
     """403 for the wrong role, then 409 naming the state for the wrong state."""
     rule = RULES[action]
     if user.role not in rule.roles or (
-        user.role in (Role.helper, Role.grid_worker) and report.assignee_id != user.id
+        user.role in FIELD_WORKERS and report.assignee_id != user.id
     ):
         raise Forbidden(f"您的角色不能{rule.name}", code="role_forbidden")
     if not _state_ok(action, report):

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from backend.accounts.access import VISITORS, WATCHES_COVERAGE
 from backend.accounts.models import Role, User
 from backend.areas import service as areas_service
 from backend.audit import service as audit
@@ -67,27 +68,6 @@ from backend.visits.schemas import (
     month_of,
 )
 
-# Roles that go out and visit households.
-VISITS = frozenset(
-    {
-        Role.helper,
-        Role.village_cadre,
-        Role.grid_worker,
-        Role.township_officer,
-        Role.county_officer,
-    }
-)
-# Roles that watch coverage (遍访) over an area.
-WATCHES_COVERAGE = frozenset(
-    {
-        Role.admin,
-        Role.county_officer,
-        Role.township_officer,
-        Role.village_cadre,
-        Role.grid_worker,
-        Role.inspector,
-    }
-)
 # A phone's clock may run a little fast; more than this ahead is "in the future".
 CLOCK_SKEW = timedelta(minutes=10)
 # The same notes text for this many households or more is flagged as pasted.
@@ -139,7 +119,7 @@ def previous_month(month: str) -> str:
 
 
 def require_visitor(user: User) -> None:
-    if user.role not in VISITS:
+    if user.role not in VISITORS:
         raise Forbidden("您的角色不做入户走访记录", code="role_forbidden")
 
 
@@ -148,7 +128,7 @@ def _visible_visits(user: User) -> Select:  # type: ignore[type-arg]
     return (
         select(Visit)
         .join(Household, col(Household.id) == col(Visit.household_id))
-        .where(within(Visit.area_code, user.scope), *households_service.visible(user))
+        .where(within(Visit.area_code, user.scope), *households_service.household_conditions(user))
     )
 
 
@@ -636,7 +616,7 @@ def public(*, session: Session, visits: list[Visit]) -> list[VisitPublic]:
 
 def _my_households_query(user: User) -> list[Any]:
     if user.role in (Role.helper, Role.village_cadre, Role.grid_worker):
-        return households_service.visible(user)
+        return households_service.household_conditions(user)
     # Township and county officers visit the households assigned to them.
     return [within(Household.area_code, user.scope), Household.helper_id == user.id]
 

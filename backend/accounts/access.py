@@ -1,0 +1,75 @@
+"""Who may do what, written once: every role set, and the helper rule (a 帮扶责任人 sees only
+what is assigned to them). Domains import these; none keeps a copy of its own."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy.sql import ColumnElement
+
+from backend.accounts.models import Role, User
+from backend.core.scope import contains, within
+
+# --- role sets ---------------------------------------------------------------------------
+
+# Who may read an ID number (and a phone number) whole; everyone else gets 620422********1234.
+SEES_FULL_ID_NUMBER = frozenset({Role.county_officer, Role.township_officer, Role.village_cadre})
+# Who may create and change household records.
+EDITS_HOUSEHOLDS = frozenset(
+    {Role.admin, Role.county_officer, Role.township_officer, Role.village_cadre}
+)
+# Who manages accounts (inside their own scope).
+MANAGES_USERS = frozenset({Role.admin, Role.county_officer})
+# Who may be named as a household's 帮扶责任人.
+HELPER_ROLES = frozenset(
+    {Role.helper, Role.village_cadre, Role.grid_worker, Role.township_officer, Role.county_officer}
+)
+# Who goes out and visits households.
+VISITORS = frozenset(
+    {Role.helper, Role.village_cadre, Role.grid_worker, Role.township_officer, Role.county_officer}
+)
+# Who watches visit coverage (遍访) over an area.
+WATCHES_COVERAGE = frozenset(
+    {
+        Role.admin,
+        Role.county_officer,
+        Role.township_officer,
+        Role.village_cadre,
+        Role.grid_worker,
+        Role.inspector,
+    }
+)
+# Who works a self-report at each level: the village and up, the township and up, the county.
+VILLAGE_UP = frozenset({Role.village_cadre, Role.township_officer, Role.county_officer, Role.admin})
+TOWNSHIP_UP = frozenset({Role.township_officer, Role.county_officer, Role.admin})
+COUNTY = frozenset({Role.county_officer, Role.admin})
+# Who may be sent to verify a report on the spot (and act only on what they were sent to).
+VERIFIERS = frozenset({Role.village_cadre, Role.helper, Role.grid_worker})
+FIELD_WORKERS = frozenset({Role.helper, Role.grid_worker})
+# Who issues problem lists and reviews rectification; who may claim a problem.
+ISSUERS = frozenset({Role.inspector, Role.county_officer, Role.township_officer})
+REVIEWERS = ISSUERS
+CLAIMERS = frozenset(set(Role) - {Role.admin})
+
+
+# --- the helper rule ---------------------------------------------------------------------
+
+
+def bound_to_assignments(user: User) -> bool:
+    """A helper sees only the households (and their records) assigned to them."""
+    return user.role == Role.helper
+
+
+def conditions(user: User, *, area_code: Any, assignee: Any) -> list[ColumnElement[bool]]:
+    """What every query of `user` over a table carries: the area scope, and for a helper
+    the row's assignee column (a household's helper, a report's assignee) being them."""
+    cond = [within(area_code, user.scope)]
+    if bound_to_assignments(user):
+        cond.append(assignee == user.id)
+    return cond
+
+
+def sees(user: User, *, area_code: str | None, assignee_id: uuid.UUID | None) -> bool:
+    """The same rule for one row already loaded."""
+    if not contains(user.scope, area_code):
+        return False
+    return not bound_to_assignments(user) or assignee_id == user.id
