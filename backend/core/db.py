@@ -1,10 +1,13 @@
 """The database: one engine per process, sessions per use case, SQLite tuned and serialized."""
 
+import asyncio
 import threading
+import weakref
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -118,7 +121,16 @@ def make_engine(url: str, *, writer: bool = True, query_only: bool = False) -> E
         )
         _configure_sqlite(engine, writer=writer, query_only=query_only)
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # A request that waits this long for a row another request has locked gives up with
+        # 503 (errors.py) rather than hold its thread: a dependency may hold a row lock
+        # across thread-pool calls, so unbounded waits could starve the pool.
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            connect_args={"options": f"-c lock_timeout={LOCK_TIMEOUT_SECONDS // 3}s"},
+        )
     return engine
 
 
@@ -185,15 +197,40 @@ def _read_after_commit(session: Session, read_engine: Engine, write_engine: Engi
             s.bind = write_engine
 
 
+# The SQLite write requests' turn, one per event loop (a test client runs its own loop).
+_write_permits: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.Semaphore]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _write_permit() -> anyio.Semaphore:
+    """First come, first served. A semaphore, not a lock: the dependency's teardown, not
+    necessarily the task that acquired it, gives it back."""
+    loop = asyncio.get_running_loop()
+    permit = _write_permits.get(loop)
+    if permit is None:
+        permit = _write_permits[loop] = anyio.Semaphore(1)
+    return permit
+
+
 async def session_scope(request: Request) -> AsyncIterator[Session]:
     """Request dependency: one session per request, closed as the endpoint returns.
 
-    On SQLite a write request holds the process write lock from its first statement to
-    its commit, all inside the endpoint's thread; afterwards it reads without the lock.
-    The teardown is async so that closing (after an error, say) needs no free thread.
-    GET requests read without the write lock, so a GET must never write."""
+    On SQLite a write request first waits for its turn here, in the event loop, holding no
+    thread; it then holds the process write lock from its first statement to its commit,
+    possibly across thread-pool calls (a dependency that loads a row, then the endpoint),
+    without ever waiting for a thread that lock-waiters occupy. Afterwards it reads without
+    the lock. The teardown is async so that closing (after an error, say) needs no free
+    thread. GET requests read without the write lock, so a GET must never write."""
     read_engine = get_read_engine()
     engine = read_engine if request.method in READ_METHODS else get_engine()
+    permit = None
+    if engine is not read_engine and engine.dialect.name == "sqlite":
+        permit = _write_permit()
+        with anyio.move_on_after(LOCK_TIMEOUT_SECONDS) as waited:
+            await permit.acquire()
+        if waited.cancelled_caught:
+            raise Unavailable("系统繁忙,请稍后再试", code="database_busy")
     session = Session(engine, expire_on_commit=False)
     if engine is not read_engine:
         _read_after_commit(session, read_engine, engine)
@@ -201,3 +238,5 @@ async def session_scope(request: Request) -> AsyncIterator[Session]:
         yield session
     finally:
         session.close()
+        if permit is not None:
+            permit.release()

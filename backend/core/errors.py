@@ -205,6 +205,11 @@ def describe(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
     return f"{shown}:{first['message']}", detail
 
 
+# PostgreSQL's lock_timeout ran out (core/db.py sets it): busy, not broken.
+LOCK_NOT_AVAILABLE = "55P03"
+RETRY_SOON = {"Retry-After": "5"}
+
+
 def _render(status: int, code: str, message: str, detail: Any = None, headers=None) -> JSONResponse:
     return JSONResponse(
         {"error": code, "message": message, "detail": detail}, status_code=status, headers=headers
@@ -236,6 +241,9 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         import logging
+
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            return _render(503, "database_busy", "系统繁忙,请稍后再试", headers=RETRY_SOON)
 
         logging.getLogger("shouwang").exception("unhandled error", exc_info=exc)
         return _render(500, "internal_error", "服务器出错了,请稍后再试")

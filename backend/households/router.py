@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 from backend.accounts.deps import CurrentUser
 from backend.core.deps import PagingDep, SessionDep
 from backend.households import service, workflow
+from backend.households.deps import LockedHousehold, VisibleHousehold
 from backend.households.models import Category, MonitoringStatus, MonitoringType, RiskType
 from backend.households.schemas import (
     ClearRiskInput,
@@ -27,7 +28,6 @@ from backend.households.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["households"])
-HouseholdId = Annotated[uuid.UUID, Path(description="户的编号(UUID)")]
 
 
 @router.get("/households", response_model=HouseholdsPublic, operation_id="list_households")
@@ -77,10 +77,9 @@ def create_household(
     "/households/{household_id}", response_model=HouseholdPublic, operation_id="get_household"
 )
 def get_household(
-    session: SessionDep, user: CurrentUser, household_id: HouseholdId
+    session: SessionDep, user: CurrentUser, household: VisibleHousehold
 ) -> HouseholdPublic:
     """One household with members, incomes and plan."""
-    household = service.get_visible(session=session, user=user, household_id=household_id)
     return service.detail(session=session, household=household, viewer=user)
 
 
@@ -88,12 +87,9 @@ def get_household(
     "/households/{household_id}", response_model=HouseholdPublic, operation_id="update_household"
 )
 def update_household(
-    session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: HouseholdUpdate
+    session: SessionDep, user: CurrentUser, household: LockedHousehold, data: HouseholdUpdate
 ) -> HouseholdPublic:
     """Change a household's address, phone, category, helper or basic-needs status."""
-    household = service.get_visible(
-        session=session, user=user, household_id=household_id, for_update=True
-    )
     service.update(session=session, household=household, data=data, actor=user)
     return service.detail(session=session, household=household, viewer=user)
 
@@ -105,12 +101,9 @@ def update_household(
     operation_id="add_member",
 )
 def add_member(
-    session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: MemberCreate
+    session: SessionDep, user: CurrentUser, household: LockedHousehold, data: MemberCreate
 ) -> HouseholdPublic:
     """Add a member to a household."""
-    household = service.get_visible(
-        session=session, user=user, household_id=household_id, for_update=True
-    )
     service.add_member(session=session, household=household, data=data, actor=user)
     return service.detail(session=session, household=household, viewer=user)
 
@@ -123,14 +116,11 @@ def add_member(
 def update_member(
     session: SessionDep,
     user: CurrentUser,
-    household_id: HouseholdId,
+    household: LockedHousehold,
     member_id: uuid.UUID,
     data: MemberUpdate,
 ) -> HouseholdPublic:
     """Change a member's details, or mark them as having left (active: false)."""
-    household = service.get_visible(
-        session=session, user=user, household_id=household_id, for_update=True
-    )
     service.update_member(
         session=session, household=household, member_id=member_id, data=data, actor=user
     )
@@ -145,14 +135,11 @@ def update_member(
 def put_income(
     session: SessionDep,
     user: CurrentUser,
-    household_id: HouseholdId,
+    household: LockedHousehold,
     year: Annotated[int, Path(ge=2014, le=2100)],
     data: IncomeInput,
 ) -> HouseholdPublic:
     """Record or correct a year's income by component (integer yuan)."""
-    household = service.get_visible(
-        session=session, user=user, household_id=household_id, for_update=True
-    )
     service.upsert_income(session=session, household=household, year=year, data=data, actor=user)
     return service.detail(session=session, household=household, viewer=user)
 
@@ -161,12 +148,9 @@ def put_income(
     "/households/{household_id}/plan", response_model=HouseholdPublic, operation_id="put_plan"
 )
 def put_plan(
-    session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: PlanInput
+    session: SessionDep, user: CurrentUser, household: LockedHousehold, data: PlanInput
 ) -> HouseholdPublic:
     """Write the monitored household's assistance plan (一户一策)."""
-    household = service.get_visible(
-        session=session, user=user, household_id=household_id, for_update=True
-    )
     service.set_plan(session=session, household=household, data=data, actor=user)
     return service.detail(session=session, household=household, viewer=user)
 
@@ -178,12 +162,9 @@ def put_plan(
     operation_id="add_measure",
 )
 def add_measure(
-    session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: MeasureCreate
+    session: SessionDep, user: CurrentUser, household: LockedHousehold, data: MeasureCreate
 ) -> HouseholdPublic:
     """Add an assistance measure to the plan."""
-    household = service.get_visible(
-        session=session, user=user, household_id=household_id, for_update=True
-    )
     service.add_measure(session=session, household=household, data=data, actor=user)
     return service.detail(session=session, household=household, viewer=user)
 
@@ -196,14 +177,11 @@ def add_measure(
 def update_measure(
     session: SessionDep,
     user: CurrentUser,
-    household_id: HouseholdId,
+    household: LockedHousehold,
     measure_id: uuid.UUID,
     data: MeasureUpdate,
 ) -> HouseholdPublic:
     """Update a measure's status, amount or description."""
-    household = service.get_visible(
-        session=session, user=user, household_id=household_id, for_update=True
-    )
     service.update_measure(
         session=session, household=household, measure_id=measure_id, data=data, actor=user
     )
@@ -214,12 +192,9 @@ def update_measure(
     "/households/{household_id}/enroll", response_model=HouseholdPublic, operation_id="enroll"
 )
 def enroll(
-    session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: EnrollInput
+    session: SessionDep, user: CurrentUser, household: LockedHousehold, data: EnrollInput
 ) -> HouseholdPublic:
     """纳入监测: make the household monitored with a type and risk types."""
-    household = service.get_visible(
-        session=session, user=user, household_id=household_id, for_update=True
-    )
     service.require_editor(user)
     workflow.enroll(
         session=session,
@@ -240,12 +215,9 @@ def enroll(
     operation_id="clear_risk",
 )
 def clear_risk(
-    session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: ClearRiskInput
+    session: SessionDep, user: CurrentUser, household: LockedHousehold, data: ClearRiskInput
 ) -> HouseholdPublic:
     """风险消除: refused (409) with every guard rule that still holds."""
-    household = service.get_visible(
-        session=session, user=user, household_id=household_id, for_update=True
-    )
     workflow.clear_risk(
         session=session,
         household=household,
@@ -260,12 +232,9 @@ def clear_risk(
     "/households/{household_id}/revert", response_model=HouseholdPublic, operation_id="revert"
 )
 def revert(
-    session: SessionDep, user: CurrentUser, household_id: HouseholdId, data: RevertInput
+    session: SessionDep, user: CurrentUser, household: LockedHousehold, data: RevertInput
 ) -> HouseholdPublic:
     """回退: put a cleared household back under monitoring."""
-    household = service.get_visible(
-        session=session, user=user, household_id=household_id, for_update=True
-    )
     workflow.revert(
         session=session,
         household=household,
