@@ -1,0 +1,120 @@
+"""Each domain reaches another only through its service: no module imports another domain's
+tables, and nothing private (`_name`) is used outside the module that defines it."""
+
+import ast
+import importlib
+from pathlib import Path
+
+BACKEND = Path(__file__).resolve().parents[2] / "backend"
+# Not domains: the shared kernel, and the app-level modules at the package's top.
+NOT_DOMAINS = {"core"}
+
+# Another domain's table a module may import, and why (type-only and read-only uses).
+ALLOWED_TABLES: dict[tuple[str, str], str] = {
+    ("*", "backend.accounts.models.User"): (
+        "the caller or actor handed in by accounts/deps.py: its id, role, scope and name are "
+        "read; users are looked up only through accounts_service"
+    ),
+}
+# Uses that the structure work still has to remove; this list only shrinks.
+TEMPORARY: dict[tuple[str, str], str] = {
+    ("demo", "backend.households.models.Household"): "demo",
+    ("demo", "backend.households.models.Measure"): "demo",
+    ("demo", "backend.households.models.MonitoringLine"): "demo",
+    ("visits", "backend.households.models.Household"): "visits",
+    ("visits", "backend.households.models.Member"): "visits",
+    ("visits", "backend.households.models.AssistancePlan"): "visits",
+    ("visits", "backend.households.models.Measure"): "visits",
+    ("visits", "backend.households.models.IncomeRecord"): "visits",
+    ("reports", "backend.households.models.Household"): "reports",
+    ("rectification", "backend.files.models.StoredFile"): "rectification",
+    ("rectification", "backend.areas.models.Area"): "rectification",
+}
+TEMPORARY_PRIVATE = {
+    "backend/demo/__init__.py: backend.core.security._CHECK",
+    "backend/demo/__init__.py: backend.core.security._WEIGHTS",
+    "backend/households/workflow.py: backend.households.service._snapshot",
+    "backend/rectification/workflow.py: backend.rectification.service._audit_problem",
+    "backend/reports/demo.py: backend.reports.service._deadlines",
+    "backend/reports/workflow.py: backend.reports.service._join",
+}
+
+
+def _modules() -> list[tuple[str, Path]]:
+    out = []
+    for path in sorted(BACKEND.rglob("*.py")):
+        parts = path.relative_to(BACKEND).parts
+        if len(parts) > 1 and parts[0] not in NOT_DOMAINS:
+            out.append((parts[0], path))
+    return out
+
+
+def _imports(tree: ast.AST) -> list[tuple[str, str, int]]:
+    """(module, name, line) for every `from backend.… import name`, at any depth."""
+    return [
+        (node.module, alias.name, node.lineno)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("backend.")
+        for alias in node.names
+    ]
+
+
+def _is_table(module: str, name: str) -> bool:
+    obj = getattr(importlib.import_module(module), name, None)
+    return hasattr(obj, "__table__")
+
+
+def test_no_domain_imports_another_domains_tables() -> None:
+    found = []
+    for domain, path in _modules():
+        for module, name, line in _imports(ast.parse(path.read_text())):
+            owner = module.split(".")[1]
+            if owner == domain or not module.endswith(".models") or not _is_table(module, name):
+                continue
+            key = f"{module}.{name}"
+            if ("*", key) in ALLOWED_TABLES or (domain, key) in ALLOWED_TABLES:
+                continue
+            if (domain, key) in TEMPORARY:
+                continue
+            found.append(f"{path.relative_to(BACKEND.parent)}:{line} imports {key}")
+    assert found == [], "go through the owning domain's service instead:\n" + "\n".join(found)
+
+
+def test_the_temporary_list_only_names_imports_that_still_exist() -> None:
+    used = {
+        (domain, f"{module}.{name}")
+        for domain, path in _modules()
+        for module, name, _ in _imports(ast.parse(path.read_text()))
+    }
+    stale = sorted(k for k in TEMPORARY if k not in used)
+    assert stale == [], f"remove these from TEMPORARY: {stale}"
+
+
+def test_nothing_private_is_used_outside_its_module() -> None:
+    found = []
+    for _, path in [*_modules(), *((p.parent.name, p) for p in (BACKEND / "core").glob("*.py"))]:
+        tree = ast.parse(path.read_text())
+        where = str(path.relative_to(BACKEND.parent))
+        aliases = {}
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.startswith("backend")
+            ):
+                for alias in node.names:
+                    if alias.name.startswith("_") and not alias.name.startswith("__"):
+                        found.append(f"{where}: {node.module}.{alias.name}")
+                    aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and importlib.util.find_spec(aliases[node.value.id]) is not None
+            ):
+                found.append(f"{where}: {aliases[node.value.id]}.{node.attr}")
+    found = sorted(set(found) - TEMPORARY_PRIVATE)
+    assert found == [], "make it public or keep it in its module:\n" + "\n".join(found)
