@@ -19,6 +19,7 @@ from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.ids import short_code
 from backend.core.loaders import load_or_404
 from backend.core.scope import contains, within
+from backend.core.usecase import use_case
 from backend.households.models import (
     BASIC_NEEDS,
     AssistancePlan,
@@ -196,9 +197,8 @@ def record_change(
     )
 
 
-def create(
-    *, session: Session, data: HouseholdCreate, actor: User | None, commit: bool = True
-) -> Household:
+@use_case
+def create(*, session: Session, data: HouseholdCreate, actor: User | None) -> Household:
     if actor is not None:
         require_editor(actor)
     areas_service.require_village(session=session, code=data.area_code)
@@ -247,8 +247,6 @@ def create(
             ],
         },
     )
-    if commit:
-        session.commit()
     return household
 
 

@@ -9,6 +9,7 @@ from backend.accounts.models import User
 from backend.audit import service as audit
 from backend.core import clock
 from backend.core.errors import Conflict
+from backend.core.usecase import use_case
 from backend.households import service
 from backend.households.models import (
     IN_SCHOOL,
@@ -34,6 +35,7 @@ def monitoring_line(*, session: Session, area_code: str, year: int) -> Monitorin
     return session.exec(stmt).first()
 
 
+@use_case
 def enroll(
     *,
     session: Session,
@@ -44,7 +46,6 @@ def enroll(
     enrolled_on: date | None = None,
     plan_due_on: date | None = None,
     reason: str = "",
-    commit: bool = True,
 ) -> Household:
     """纳入监测. Refused for a household already monitored; a cleared one goes back via revert."""
     if household.monitoring_status == MonitoringStatus.monitored:
@@ -73,8 +74,6 @@ def enroll(
             "reason": [None, reason],
         },
     )
-    if commit:
-        session.commit()
     return household
 
 
@@ -173,6 +172,7 @@ def clear_risk(
     return household
 
 
+@use_case
 def revert(
     *,
     session: Session,
@@ -181,10 +181,9 @@ def revert(
     monitoring_type: MonitoringType,
     risk_types: Sequence[RiskType],
     reason: str,
-    commit: bool = True,
 ) -> Household:
-    """回退: a cleared household goes back under monitoring. With commit=False it joins
-    the caller's transaction (a self-report's enrolment)."""
+    """回退: a cleared household goes back under monitoring (inside a self-report's
+    enrolment, that use case commits for both)."""
     service.require_editor(actor)
     if household.monitoring_status != MonitoringStatus.risk_cleared:
         raise Conflict("只有风险已消除的户才能回退", code="not_cleared")
@@ -212,8 +211,6 @@ def revert(
             "reason": [None, reason],
         },
     )
-    if commit:
-        session.commit()
     return household
 
 

@@ -17,6 +17,7 @@ from backend.audit import service as audit
 from backend.core import clock, security
 from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.scope import contains
+from backend.core.usecase import use_case
 from backend.files import service as files_service
 from backend.households import service as households_service
 from backend.households import workflow as households_workflow
@@ -140,7 +141,7 @@ def _snapshot(r: SelfReport) -> dict[str, Any]:
     }
 
 
-def _finish(
+def _record(
     *,
     session: Session,
     report: SelfReport,
@@ -150,9 +151,8 @@ def _finish(
     before: dict[str, Any],
     note: str = "",
     extra: dict[str, Any] | None = None,
-    notice: str | None = None,
-) -> SelfReport:
-    """Deadline pointer, timeline, audit row, one commit; then the text to the farmer."""
+) -> None:
+    """Deadline pointer, timeline and audit row of a transition (flushed by its use case)."""
     service.refresh_step_due(report)
     report.updated_at = clock.now()
     session.add(report)
@@ -177,7 +177,10 @@ def _finish(
             **({"note": [None, note]} if note else {}),
         },
     )
-    session.commit()
+
+
+def _tell(*, session: Session, report: SelfReport, notice: str | None) -> None:
+    """After the commit: the text to the farmer, and to those whose reports joined this one."""
     if notice:
         service.notify(session=session, report=report, kind=notice)
     if report.status in DECIDED or report.status == S.withdrawn:
@@ -186,18 +189,19 @@ def _finish(
             service.notify(
                 session=session, report=joined, kind="merged_outcome", outcome=report.status
             )
-    return report
 
 
 def _transition(action: str) -> Callable[..., Any]:
-    """Decorator: check role and state, snapshot, run the change, then finish."""
+    """Decorator: a use case that checks role and state, snapshots, runs the change and
+    records it, committing once; then the texts."""
 
     def wrap(change: Callable[..., tuple[str, str | None]]) -> Callable[..., SelfReport]:
-        def run(*, session: Session, report: SelfReport, actor: User, data: Any) -> SelfReport:
+        @use_case
+        def apply(*, session: Session, report: SelfReport, actor: User, data: Any) -> str | None:
             _check(action, report, actor)
             before, before_status = _snapshot(report), report.status
             note, notice = change(session=session, report=report, actor=actor, data=data)
-            return _finish(
+            _record(
                 session=session,
                 report=report,
                 actor=actor,
@@ -205,8 +209,13 @@ def _transition(action: str) -> Callable[..., Any]:
                 before_status=before_status,
                 before=before,
                 note=note,
-                notice=notice,
             )
+            return notice
+
+        def run(*, session: Session, report: SelfReport, actor: User, data: Any) -> SelfReport:
+            notice = apply(session=session, report=report, actor=actor, data=data)
+            _tell(session=session, report=report, notice=notice)
+            return report
 
         run.__name__ = change.__name__
         run.__doc__ = change.__doc__
@@ -380,7 +389,6 @@ def _household_for(
             members=[head],
         ),
         actor=actor,
-        commit=False,
     )
 
 
@@ -405,7 +413,6 @@ def _enroll_household(
             monitoring_type=data.monitoring_type,
             risk_types=risks,
             reason=reason,
-            commit=False,
         )
     else:
         households_workflow.enroll(
@@ -416,7 +423,6 @@ def _enroll_household(
             actor=actor,
             plan_due_on=data.plan_due_on,
             reason=reason,
-            commit=False,
         )
     report.household_id = household.id
     report.risk_types = [r.value for r in risks]
