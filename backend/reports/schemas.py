@@ -58,7 +58,7 @@ class SelfReportReceipt(Output):
     status: ReportStatus
 
 
-class StepPublic(Output):
+class SelfReportStepPublic(Output):
     status: ReportStatus
     status_name: str
     on: date
@@ -77,10 +77,10 @@ class SelfReportLookup(Output):
     decision: ReportStatus | None
     reason: str | None
     referred_to: str | None
-    steps: list[StepPublic]
+    steps: list[SelfReportStepPublic]
 
 
-class UserRef(Output):
+class SelfReportUserRef(Output):
     id: uuid.UUID
     full_name: str
     role: str
@@ -98,7 +98,7 @@ class SelfReportSummary(Output):
     on_behalf: bool
     risk_types: list[RiskType]
     submitted_at: datetime
-    assignee: UserRef | None
+    assignee: SelfReportUserRef | None
     step_due_on: date | None
     overdue: bool
     overdue_days: int
@@ -193,7 +193,7 @@ class ForwardInput(Input):
     note: Note = ""
 
 
-class EnrollInput(Input):
+class SelfReportEnrollInput(Input):
     monitoring_type: MonitoringType
     risk_types: Annotated[list[RiskType], Field(default_factory=list, max_length=10)]
     category: Category = Category.ordinary
