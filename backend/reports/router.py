@@ -24,6 +24,7 @@ from backend.core.deps import PagingDep, SessionDep
 from backend.core.errors import Invalid
 from backend.core.settings import get_settings
 from backend.reports import deadlines, lookup, numbers, poster, queries, service, throttle, workflow
+from backend.reports.deps import LockedReport, VisibleReport
 from backend.reports.models import ReportStatus, SelfReport
 from backend.reports.schemas import (
     AssignInput,
@@ -51,7 +52,6 @@ TEMPLATES = Jinja2Templates(
 )
 router = APIRouter(prefix="/api/v1", tags=["self-reports"])
 pages = APIRouter(include_in_schema=False)
-ReportId = Annotated[uuid.UUID, Path(description="报告编号(UUID)")]
 
 
 # --- the farmer's report -----------------------------------------------------------------
@@ -254,11 +254,10 @@ def _detail(session: SessionDep, report: SelfReport, user: User) -> SelfReportPu
     "/self-reports/{report_id}", response_model=SelfReportPublic, operation_id="get_self_report"
 )
 def get_self_report(
-    session: SessionDep, user: CurrentUser, report_id: ReportId
+    session: SessionDep, user: CurrentUser, report: VisibleReport
 ) -> SelfReportPublic:
     """One report with its findings, civic steps, deadlines, history and the actions open
     to the caller."""
-    report = queries.get_visible(session=session, user=user, report_id=report_id)
     return _detail(session, report, user)
 
 
@@ -268,10 +267,9 @@ def _add_action(
     def endpoint(
         session: SessionDep,
         user: CurrentUser,
-        report_id: ReportId,
+        report: LockedReport,
         data: model,  # type: ignore[valid-type]
     ) -> SelfReportPublic:
-        report = queries.get_visible(session=session, user=user, report_id=report_id)
         change(session=session, report=report, actor=user, data=data)
         return _detail(session, report, user)
 

@@ -389,7 +389,7 @@ def merge(
     """合并: a report staff recognise as the same household's joins the other open one, of
     the same household or at least the same village. The other keeps the earlier
     deadlines, so an overdue report cannot vanish into a fresher one."""
-    other = queries.get_visible(session=session, user=actor, report_id=data.into_id)
+    other = queries.get_visible(session=session, user=actor, report_id=data.into_id, lock=True)
     if other.id == report.id or other.status not in OPEN:
         raise Conflict("只能并入另一份办理中的报告", code="merge_target_closed")
     same_household = report.household_id is not None and report.household_id == other.household_id
