@@ -17,6 +17,8 @@ from backend.audit.context import current_client
 from backend.audit.router import router as audit_router
 from backend.core.db import get_read_engine
 from backend.core.errors import install_handlers
+from backend.core.inflight import InFlightLimit
+from backend.core.settings import get_settings
 from backend.files.router import router as files_router
 from backend.households.router import router as households_router
 from backend.rectification.router import router as rectification_router
@@ -57,6 +59,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     install_handlers(app)
+    app.add_middleware(InFlightLimit, limit=get_settings().max_requests_in_flight)
 
     @app.middleware("http")
     async def client_and_timing(request: Request, call_next):  # type: ignore[no-untyped-def]
