@@ -293,3 +293,37 @@ class MonitoringLinePublic(Output):
 class ClearRiskRefusal(Output):
     rule: str
     message: str
+
+
+class MemberBrief(Output):
+    name: str
+    relation: str
+    age: int
+    health: str
+    schooling: str
+    labour: str
+
+
+class MeasureBrief(Output):
+    kind: str
+    description: str
+    status: str
+
+
+class IncomeBrief(Output):
+    year: int
+    net_income: int
+    per_capita_net_income: int
+    household_size: int
+
+
+class HouseholdCardBase(HouseholdSummary):
+    """The household's part of what the phone keeps for a household it may visit (no ID
+    numbers on the phone); visits/schemas.py HouseholdCard adds the visits' part."""
+
+    address: str
+    basic_needs: dict[str, bool]
+    members: list[MemberBrief]
+    plan_summary: str | None
+    measures: list[MeasureBrief]
+    last_year_income: IncomeBrief | None

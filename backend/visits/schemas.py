@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, Field, StringConstraints, field_validator, m
 
 from backend.core.schemas import Input, Name, Output, StrictBool, Text, Yuan
 from backend.households.models import RiskType
-from backend.households.schemas import HouseholdSummary
+from backend.households.schemas import HouseholdCardBase
 from backend.visits.models import VisitKind
 
 MAX_PHOTOS = 6
@@ -171,37 +171,10 @@ class VisitRef(Output):
     pasted_notes: bool = False
 
 
-class MemberBrief(Output):
-    name: str
-    relation: str
-    age: int
-    health: str
-    schooling: str
-    labour: str
-
-
-class MeasureBrief(Output):
-    kind: str
-    description: str
-    status: str
-
-
-class IncomeBrief(Output):
-    year: int
-    net_income: int
-    per_capita_net_income: int
-    household_size: int
-
-
-class HouseholdCard(HouseholdSummary):
+class HouseholdCard(HouseholdCardBase):
     """What the phone keeps for one household it may visit (no ID numbers on the phone)."""
 
-    address: str
-    basic_needs: dict[str, bool]
-    members: list[MemberBrief]
-    plan_summary: str | None
-    measures: list[MeasureBrief]
-    last_year_income: IncomeBrief | None
+    # After the household's part (households/cards.py), the visits' part.
     last_visits: list[VisitRef]
     # This year's ledger so far: months recorded, per-capita net income from them, and the
     # months whose income equals the same month last year (a sign of copying).
