@@ -52,6 +52,7 @@ from backend.visits.schemas import (
     HelperCoverage,
     HouseholdCard,
     IncomeBrief,
+    LedgerBrief,
     LedgerPublic,
     LedgerYear,
     MeasureBrief,
@@ -788,6 +789,7 @@ def my_households(*, session: Session, user: User, month: str | None = None) -> 
                 ledger_months=len(entries),
                 ledger_per_capita_net_income=net // entries[-1].household_size if entries else None,
                 copied_months=[e.month for e in entries if e.copied_from_last_year],
+                latest_ledger=LedgerBrief.model_validate(entries[-1]) if entries else None,
                 state=state,
                 last_visited_at=last_at.get(h.id),
             )
