@@ -6,7 +6,7 @@ import { fieldDb } from "/static/js/field/db.js";
 import { api } from "/static/js/lib/api.js";
 import { chinaDay, chinaMonth, chinaTime } from "/static/js/lib/format.js";
 import { html, render } from "/static/js/lib/html.js";
-import { choices } from "/static/js/lib/vocabulary.js";
+import { needTags } from "/static/js/lib/vocabulary.js";
 
 const $ = (id) => document.getElementById(id);
 const STATE = {
@@ -116,7 +116,6 @@ export function renderHousehold(app, id) {
     render(view, html`<p class="error">手机上没有这户的资料</p><p><a href="#">← 返回</a></p>`);
     return;
   }
-  const needs = choices("basic_needs");
   const income = h.last_year_income;
   render(
     view,
@@ -127,10 +126,7 @@ export function renderHousehold(app, id) {
       ${h.monitoring_type_name} ${tags(h.risk_names)}</p>
     <p>${h.phone ? `电话 ${h.phone}` : ""}</p>
     <a class="big-button primary" href="#visit/${h.id}">记录走访</a>
-    <p>${Object.entries(h.basic_needs).map(
-      ([k, ok]) =>
-        html`<span class="tag ${ok ? "risk_cleared" : "monitored"}">${needs[k] || k}${ok ? "✓" : "✗"}</span>`,
-    )}</p>
+    <p>${needTags(h.basic_needs)}</p>
     <h2>家庭成员</h2>
     <table><tr><th>姓名</th><th>关系</th><th>年龄</th><th>健康</th><th>在校</th></tr>
       ${h.members.map(
@@ -140,7 +136,8 @@ export function renderHousehold(app, id) {
     <h2>去年收入</h2>
     <p>${
       income
-        ? `${income.year} 年家庭纯收入 ${income.net_income} 元,人均 ${income.per_capita_net_income} 元(${income.household_size} 人)`
+        ? `${income.year} 年家庭纯收入 ${income.net_income} 元,` +
+          `人均 ${income.per_capita_net_income} 元(${income.household_size} 人)`
         : "去年收入未登记"
     }</p>
     <h2>今年收支登记</h2>

@@ -51,8 +51,8 @@ function batchItem(b, me, areas) {
   const c = b.counts;
   const mayAdd = ISSUERS.includes(me.role) && b.area_code.startsWith(me.area_code);
   return html`<li><strong>${b.title}</strong><br>
-    <span class="muted">${b.issuing_body} ${b.document_number} · 下发 ${b.issued_on} · 时限 ${b.deadline} ·
-      ${b.area_name}</span><br>
+    <span class="muted">${b.issuing_body} ${b.document_number} · 下发 ${b.issued_on} ·
+      时限 ${b.deadline} · ${b.area_name}</span><br>
     共 ${c.total} 个,已销号 ${c.closed},待审核 ${c.submitted_for_closure},未认领 ${c.issued}
     ${c.overdue > 0 && html`<span class="tag overdue">逾期 ${c.overdue}</span>`}
     ${c.review_due > 0 && html`<span class="tag overdue">复核已逾期 ${c.review_due}</span>`}

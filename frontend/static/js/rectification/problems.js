@@ -27,7 +27,8 @@ function row(p) {
     <strong>${p.number}. ${p.title}</strong><br>
     ${statusTag(p)}${overdueTag(p)}<span class="tag">${p.category_name}</span>
     ${p.ongoing && html`<span class="tag">长期坚持</span>`}
-    <span class="muted">${p.area_name || p.area_code} · ${p.responsible_unit} ${who} · 时限 ${p.deadline}</span>
+    <span class="muted">${p.area_name || p.area_code} · ${p.responsible_unit} ${who}
+      · 时限 ${p.deadline}</span>
     </a></li>`;
 }
 
@@ -38,7 +39,8 @@ function filters() {
       ${options(choices("problem_status"))}</select>
     <select name="category" aria-label="类别"><option value="">全部类别</option>
       ${options(choices("problem_category"))}</select>
-    <select name="area" id="area-filter" aria-label="地区" hidden><option value="">全部地区</option></select>
+    <select name="area" id="area-filter" aria-label="地区" hidden>
+      <option value="">全部地区</option></select>
     <label class="check"><input type="checkbox" name="overdue" value="true"> 只看逾期</label>
     <label class="check"><input type="checkbox" name="review_due" value="true"> 只看复核逾期</label>
     <button type="submit">查找</button>
@@ -101,7 +103,11 @@ function evidenceItem(e, canRemove) {
   }
   return html`<li class="evidence">${body}<br><span class="muted">${e.created_by?.full_name}
     ${when}${e.frozen && " · 已提交"}</span>
-    ${canRemove && !e.frozen && html`<button type="button" class="link-button" data-remove="${e.id}">删除</button>`}</li>`;
+    ${
+      canRemove &&
+      !e.frozen &&
+      html`<button type="button" class="link-button" data-remove="${e.id}">删除</button>`
+    }</li>`;
 }
 
 function addEvidence(s) {
@@ -159,7 +165,8 @@ function notes(p, can) {
     <ul class="list">${items.length ? items : html`<li class="muted">还没有记录</li>`}</ul>
     ${
       can("add_note") &&
-      html`<form id="note-form" class="form"><label>记录进展<textarea name="text" rows="3" required></textarea></label>
+      html`<form id="note-form" class="form">
+        <label>记录进展<textarea name="text" rows="3" required></textarea></label>
       <button type="submit">保存进展</button></form>`
     }`;
 }
@@ -195,7 +202,11 @@ function page(p) {
   const can = (action) => p.can.includes(action);
   const lastReturn = [...p.reviews].reverse().find((r) => r.decision === "return");
   return html`${tabs("problems")}<div id="problem-view">${heading(p)}
-    ${p.status === "returned" && lastReturn && html`<p class="message error">审核退回:${lastReturn.reason}</p>`}
+    ${
+      p.status === "returned" &&
+      lastReturn &&
+      html`<p class="message error">审核退回:${lastReturn.reason}</p>`
+    }
     ${can("claim") && claimForm(p)}
     ${
       p.steps.length > 0 &&
@@ -207,7 +218,10 @@ function page(p) {
         aria-label="增加整改措施" required><button type="submit">增加措施</button></form>`
     }
     ${notes(p, can)}
-    ${can("submit_for_closure") && html`<button type="button" id="submit-closure" class="big-button primary">申请销号</button>`}
+    ${
+      can("submit_for_closure") &&
+      html`<button type="button" id="submit-closure" class="big-button primary">申请销号</button>`
+    }
     ${can("close") && reviewBox()}
     ${
       can("mark_ongoing") &&
@@ -215,7 +229,10 @@ function page(p) {
       html`<form id="ongoing-form" class="inline-form"><input type="date" name="next_review_on"
         aria-label="下次复核日期" required><button type="submit">标记长期坚持</button></form>`
     }
-    ${can("copy") && html`<button type="button" id="copy-all" class="big-button">举一反三:下发到本镇其他各村</button>`}
+    ${
+      can("copy") &&
+      html`<button type="button" id="copy-all" class="big-button">举一反三:下发到本镇其他各村</button>`
+    }
     ${reviews(p)}</div>`;
 }
 

@@ -47,7 +47,9 @@ async function look(event) {
           ${body.overdue && html`<span class="tag overdue">已超时</span>,可以联系村干部催办`}</p>`
       }
       <h2>办理经过</h2>
-      <ol class="steps">${body.steps.map((s) => html`<li>${dateText(s.on)} ${s.status_name}</li>`)}</ol>`,
+      <ol class="steps">${body.steps.map(
+        (s) => html`<li>${dateText(s.on)} ${s.status_name}</li>`,
+      )}</ol>`,
     );
     out.hidden = false;
   } catch (err) {

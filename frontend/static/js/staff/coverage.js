@@ -51,7 +51,8 @@ export async function show(ctx) {
       <h3>按帮扶责任人(脱贫户、监测户)</h3>${table("helpers", ["帮扶责任人", "单位", "应访", "已访", "未访"])}
       <h3 id="not-visited-title">本月未走访的农户</h3>
       ${table("not-visited", ["户主", "村", "状态", "帮扶责任人", "上次走访"])}
-      <p><button type="button" class="big-button" id="more-not-visited" hidden>再列出 ${PAGE} 户</button></p>
+      <p><button type="button" class="big-button" id="more-not-visited" hidden>
+        再列出 ${PAGE} 户</button></p>
       <h3>需要核实</h3><ul class="list" id="flags"></ul>
     </div>`);
   const form = $("coverage-filter");
@@ -82,9 +83,8 @@ export async function show(ctx) {
       fill(
         "helpers",
         c.helpers.map(
-          (
-            h,
-          ) => html`<tr><td>${h.full_name}</td><td>${h.unit}</td><td>${h.due}</td><td>${h.visited}</td>
+          (h) => html`<tr><td>${h.full_name}</td><td>${h.unit}</td><td>${h.due}</td>
+            <td>${h.visited}</td>
             <td class="${h.not_visited > 0 && "flag"}">${h.not_visited}</td></tr>`,
         ),
       );

@@ -2,7 +2,7 @@
 
 import { api } from "/static/js/lib/api.js";
 import { append, html, render } from "/static/js/lib/html.js";
-import { choices } from "/static/js/lib/vocabulary.js";
+import { choices, needTags } from "/static/js/lib/vocabulary.js";
 
 const PAGE = 30;
 const tags = (names = []) => names.map((n) => html`<span class="tag">${n}</span>`);
@@ -12,7 +12,8 @@ function row(h) {
     <strong>${h.head_name || "(无户主)"}</strong> · ${h.member_count} 人 · ${h.area_name || h.area_code}
     <br><span class="tag ${h.monitoring_status}">${h.monitoring_status_name}</span>
     <span class="tag">${h.category_name}</span>${tags(h.risk_names)}
-    <span class="muted">${h.reference}${h.helper && ` · 帮扶人 ${h.helper.full_name}`}</span></a></li>`;
+    <span class="muted">${h.reference}${h.helper && ` · 帮扶人 ${h.helper.full_name}`}</span>
+    </a></li>`;
 }
 
 export function list(ctx) {
@@ -61,24 +62,21 @@ export function list(ctx) {
 }
 
 function card(h) {
-  const needs = choices("basic_needs");
   return html`<p><a href="#households">← 返回列表</a></p>
     <h2>${h.head_name} 户 <span class="muted">${h.reference}</span></h2>
     <p>${h.area_name} ${h.address} · ${h.category_name} ·
       <span class="tag ${h.monitoring_status}">${h.monitoring_status_name}</span>
       ${h.monitoring_type_name} ${tags(h.risk_names)}</p>
     <p>帮扶责任人:${h.helper ? h.helper.full_name : "未指定"}</p>
-    <p>${Object.entries(h.basic_needs).map(
-      ([k, ok]) =>
-        html`<span class="tag ${ok ? "risk_cleared" : "monitored"}">${needs[k] || k}${ok ? "✓" : "✗"}</span>`,
-    )}</p>
+    <p>${needTags(h.basic_needs)}</p>
     <h3>家庭成员</h3>
     <table><tr><th>姓名</th><th>关系</th><th>年龄</th><th>身份证号</th><th>健康</th><th>在校</th></tr>
       ${h.members.map(
         (
           m,
         ) => html`<tr class="${!m.active && "muted"}"><td>${m.name}</td><td>${m.relation_name}</td>
-          <td>${m.age}</td><td>${m.id_number}</td><td>${m.health_name}</td><td>${m.schooling_name}</td></tr>`,
+          <td>${m.age}</td><td>${m.id_number}</td><td>${m.health_name}</td>
+          <td>${m.schooling_name}</td></tr>`,
       )}</table>
     <h3>年度收入(元)</h3>
     <table><tr><th>年度</th><th>家庭纯收入</th><th>人口</th><th>人均纯收入</th></tr>

@@ -160,7 +160,8 @@ function facts(r) {
     ? `${r.public_notice_start} 起 ${r.public_notice_days} 天`
     : "未记录";
   return html`<p><span class="tag" id="report-status">${r.status_name}</span> ${overdueTag(r)}
-      ${r.step_due_on && `本步时限 ${r.step_due_on}`} ${r.fast_track && html`<span class="tag">绿色通道</span>`}</p>
+      ${r.step_due_on && `本步时限 ${r.step_due_on}`}
+      ${r.fast_track && html`<span class="tag">绿色通道</span>`}</p>
     <p>${r.area_name} · 电话 ${r.phone || "无"} ${r.id_number && `· 身份证 ${r.id_number}`} ${behalf}</p>
     <p>${tags(r.risk_names)} ${r.note}</p>
     ${r.photo_ids.map((p) => html`<a href="/api/v1/files/${p}" target="_blank">照片</a> `)}
@@ -227,7 +228,8 @@ export async function show(ctx, id) {
 
 function numbersRow(a, village) {
   return html`<tr class="${a.silent && "silent"}"><td>${a.area_name}</td>
-    <td>${a.received}${a.opened_by_staff > 0 && html`<br><small>干部代报 ${a.opened_by_staff}</small>`}</td>
+    <td>${a.received}
+      ${a.opened_by_staff > 0 && html`<br><small>干部代报 ${a.opened_by_staff}</small>`}</td>
     <td>${a.in_progress}</td>
     <td>${a.overdue ? html`<span class="tag overdue">${a.overdue}</span>` : 0}
       ${a.withdrawn_overdue > 0 && html`<br><small>逾期后撤回 ${a.withdrawn_overdue}</small>`}</td>
@@ -250,7 +252,8 @@ export async function numbers(ctx) {
         html`<p>全县村均农户自报 ${n.county_average_per_village} 件(不含干部代报);低于一半的村标为“沉默”。</p>`
       }
       <h3>乡镇</h3><table>${numbersHead(false)}${n.townships.map((a) => numbersRow(a, false))}</table>
-      <h3>村</h3><table>${numbersHead(true)}${n.villages.map((a) => numbersRow(a, true))}</table></div>`);
+      <h3>村</h3>
+      <table>${numbersHead(true)}${n.villages.map((a) => numbersRow(a, true))}</table></div>`);
   } catch (err) {
     ctx.draw(html`<p class="error">${err.message}</p>`);
   }
