@@ -322,9 +322,16 @@ function laterMessage(outcome, stored) {
 
 const queue = reportQueue({
   onChange: () => showOutbox(),
-  // A report kept earlier that has now gone: its receipt, at once.
+  // A report kept earlier that has now gone: its receipt, at once, unless the farmer is
+  // typing the next one (that form is never swept away).
   onSent: (item, outcome) => {
-    if (item.id !== submitting) showReceipt(outcome.receipt, true);
+    if (item.id === submitting) return;
+    if (!$("report-view").hidden && $("name").value.trim()) {
+      const code = outcome.receipt.receipt_code;
+      say(`之前保存的「${item.record.name}」的报告已发送,受理编号 ${code}`, "ok");
+    } else {
+      showReceipt(outcome.receipt, true);
+    }
   },
 });
 

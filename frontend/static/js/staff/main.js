@@ -3,10 +3,10 @@
 // is a module whose routes draw into the one view; /rectification and /coverage open the
 // shell on their own section.
 
-import { bindLoginForm, token } from "/static/js/lib/api.js";
+import { bindLoginForm, setToken, token } from "/static/js/lib/api.js";
 import { render } from "/static/js/lib/html.js";
 import { hashRouter } from "/static/js/lib/router.js";
-import { currentUser, logout } from "/static/js/lib/session.js";
+import { currentUser, forgetCurrentUser, logout } from "/static/js/lib/session.js";
 import * as batches from "/static/js/rectification/batches.js";
 import * as boards from "/static/js/rectification/boards.js";
 import * as problems from "/static/js/rectification/problems.js";
@@ -94,7 +94,9 @@ async function start() {
     shell.me = await currentUser();
   } catch (err) {
     if (err.status === 401) {
-      await logout();
+      // An expired login: log in again (the field app's saved households stay for it).
+      setToken(null);
+      forgetCurrentUser();
       return show("login");
     }
     $("who").textContent = err.message;
