@@ -323,3 +323,39 @@ def test_the_poster_prints_on_one_a4_page(page, live_server) -> None:  # type: i
     page.emulate_media(media="print")
     pdf = page.pdf(format="A4", prefer_css_page_size=True)
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+
+
+def test_reports_kept_by_the_previous_version_are_carried_over_and_sent(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    """Phones updated with reports waiting in the old outbox's shape lose none of them."""
+    page.goto("/")
+    page.evaluate(
+        """(village) => new Promise((resolve, reject) => {
+            const req = indexedDB.open("shouwang-report", 1);
+            req.onupgradeneeded = () => req.result.createObjectStore("outbox", { keyPath: "id" });
+            req.onsuccess = () => {
+                const db = req.result;
+                const t = db.transaction("outbox", "readwrite");
+                const record = (id, name, phone) => ({
+                    id, area_code: village, name, phone, risk_types: ["illness"], note: "",
+                    on_behalf: false,
+                });
+                const a = "1d7c0a5e-7d2b-4c33-9a7e-5e0f7a6b1c01";
+                const b = "1d7c0a5e-7d2b-4c33-9a7e-5e0f7a6b1c02";
+                t.objectStore("outbox").put({ id: a, record: record(a, "旧版户", "13600001111"),
+                    photos: [], saved_at: new Date().toISOString(), attempts: 2,
+                    next_try_at: Date.now() - 1000 });
+                t.objectStore("outbox").put({ id: b, record: record(b, "旧版拒绝户", "13600002222"),
+                    photos: [], saved_at: new Date().toISOString(), failed: "村代码不对" });
+                t.oncomplete = () => { db.close(); resolve(); };
+                t.onerror = () => reject(t.error);
+            };
+        })""",
+        LENGSHUIGOU,
+    )
+    page.goto(f"/report?village={LENGSHUIGOU}")
+    page.get_by_text("之前保存的报告已发送").wait_for()
+    assert _reports(live_server, "13600001111")["count"] == 1
+    # The one refused before stays in sight with its reason, never dropped.
+    page.get_by_role("button", name="再报一户").click()
+    assert "「旧版拒绝户」的报告发送失败:村代码不对" in page.locator("#outbox-list").inner_text()
+    assert _reports(live_server, "13600002222")["count"] == 0
