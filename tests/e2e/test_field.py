@@ -77,7 +77,8 @@ def test_a_morning_offline_is_kept_across_a_reload_and_sent_when_online(  # type
 
     page.reload()  # still offline: the shell comes from the service worker, the queue from IndexedDB
     page.get_by_text("待发送 3 条").wait_for()
-    assert page.locator(".household-row").count() >= 3
+    page.locator(".household-row").nth(2).wait_for()  # the list is drawn from the phone's copy
+    assert page.locator(".tag.state.pending").count() == 3
     page.get_by_role("button", name="立即同步").click()
     page.get_by_text("当前离线").wait_for()
 
