@@ -19,7 +19,7 @@ from backend.households.models import Household, MonitoringStatus
 from backend.households.schemas import HouseholdCardBase
 from backend.visits import ledger, service, signs
 from backend.visits.models import LedgerEntry, Visit
-from backend.visits.schemas import HouseholdCard, MyHouseholds, VisitRef, month_of
+from backend.visits.schemas import HouseholdCard, LedgerBrief, MyHouseholds, VisitRef, month_of
 
 # What a phone keeps at most; a village cadre's whole village fits, a county would not.
 MY_HOUSEHOLDS_MAX = 2000
@@ -118,6 +118,7 @@ def _card(
         ledger_months=len(entries),
         ledger_per_capita_net_income=net // entries[-1].household_size if entries else None,
         copied_months=[e.month for e in entries if e.copied_from_last_year],
+        latest_ledger=LedgerBrief.model_validate(entries[-1]) if entries else None,
         state=state,
         last_visited_at=visits.mine_last_at.get(h.id),
     )
