@@ -2,21 +2,22 @@
 
 import logging
 import time
-from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 from sqlmodel import Session
 
+from backend import pwa
 from backend.accounts.router import router as accounts_router
 from backend.areas.router import router as areas_router
 from backend.audit.context import current_client
 from backend.audit.router import router as audit_router
 from backend.core.db import get_read_engine
 from backend.core.errors import install_handlers
+from backend.core.inflight import InFlightLimit
+from backend.core.settings import get_settings
 from backend.files.router import router as files_router
 from backend.households.router import router as households_router
 from backend.rectification.router import router as rectification_router
@@ -26,8 +27,6 @@ from backend.visits.router import router as visits_router
 from backend.workdays import service as workdays_service
 from backend.workdays.router import router as workdays_router
 
-FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
-templates = Jinja2Templates(directory=FRONTEND / "templates")
 log = logging.getLogger("shouwang.access")
 
 API_DESCRIPTION = """
@@ -40,13 +39,6 @@ outside it answers 404, the same as a missing one. Errors have one shape:
 """
 
 
-def _page(name: str):
-    def render(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, name, {})
-
-    return render
-
-
 def create_app() -> FastAPI:
     app = FastAPI(
         title="守望 Shouwang API",
@@ -57,6 +49,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     install_handlers(app)
+    app.add_middleware(InFlightLimit, limit=get_settings().max_requests_in_flight)
 
     @app.middleware("http")
     async def client_and_timing(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -109,37 +102,29 @@ def create_app() -> FastAPI:
     ):
         app.include_router(router)
 
-    app.mount("/static", StaticFiles(directory=FRONTEND / "static"), name="static")
+    app.mount("/static", StaticFiles(directory=pwa.STATIC), name="static")
 
     @app.get("/sw.js", include_in_schema=False)
-    def service_worker() -> FileResponse:
-        # Served from the root so its scope covers the whole app; never cached stale.
-        return FileResponse(
-            FRONTEND / "static" / "sw.js",
-            media_type="text/javascript",
-            headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
-        )
+    def service_worker() -> Response:
+        # Served from the root so its scope covers the whole app; never cached stale. Its
+        # shell list and version are computed from the files (backend/pwa.py).
+        return pwa.service_worker(app)
 
     @app.get("/manifest.webmanifest", include_in_schema=False)
     def manifest() -> FileResponse:
         return FileResponse(
-            FRONTEND / "static" / "manifest.webmanifest", media_type="application/manifest+json"
+            pwa.STATIC / "manifest.webmanifest", media_type="application/manifest+json"
         )
 
-    app.add_api_route(
-        "/", _page("index.html"), include_in_schema=False, response_class=HTMLResponse
-    )
-    app.add_api_route(
-        "/staff", _page("staff.html"), include_in_schema=False, response_class=HTMLResponse
-    )
-    for path, name in (("/field", "field.html"), ("/coverage", "coverage.html")):
-        app.add_api_route(path, _page(name), include_in_schema=False, response_class=HTMLResponse)
-    app.add_api_route(
-        "/rectification",
-        _page("rectification.html"),
-        include_in_schema=False,
-        response_class=HTMLResponse,
-    )
+    # The staff desk is one shell; /rectification and /coverage open it on their section.
+    for path, name in (
+        ("/", "index.html"),
+        ("/staff", "staff.html"),
+        ("/rectification", "staff.html"),
+        ("/coverage", "staff.html"),
+        ("/field", "field.html"),
+    ):
+        pwa.add_page(app, path, name)
     if not workdays_service.covers_next_year():
         # Deadlines late in the year run into next year's holidays; say so where operators look.
         logging.getLogger("shouwang").warning(

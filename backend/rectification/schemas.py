@@ -4,11 +4,12 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, computed_field, model_validator
 
 from backend.core.errors import FIELD_LABELS
 from backend.core.schemas import AreaCode, Input, Output, StrictBool
 from backend.rectification.models import (
+    SEVERITY_NAMES,
     EvidenceKind,
     ProblemCategory,
     ProblemSource,
@@ -269,6 +270,11 @@ class ProblemSummary(Output):
     next_review_on: date | None
     # 长期坚持 and the next review date has passed (复核已逾期).
     review_due: bool = False
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def severity_name(self) -> str:
+        return SEVERITY_NAMES[self.severity]
 
 
 class ProblemPublic(ProblemSummary):

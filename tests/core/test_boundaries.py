@@ -20,17 +20,18 @@ ALLOWED_TABLES: dict[tuple[str, str], str] = {
         "the household an enrolment changes); reports load, create and change households "
         "only through households_service and households_workflow"
     ),
+    ("visits", "backend.households.models.Household"): (
+        "type-only: the household handed in by households_service.get_visible, VisibleHousehold "
+        "or households_queries.by_ids (its id, area and registration date are read, and the "
+        "visits demo backdates the demo households' registration); visits query households "
+        "only through households_queries.visible"
+    ),
 }
 # Uses that the structure work still has to remove; this list only shrinks.
 TEMPORARY: dict[tuple[str, str], str] = {
     ("demo", "backend.households.models.Household"): "demo",
     ("demo", "backend.households.models.Measure"): "demo",
     ("demo", "backend.households.models.MonitoringLine"): "demo",
-    ("visits", "backend.households.models.Household"): "visits",
-    ("visits", "backend.households.models.Member"): "visits",
-    ("visits", "backend.households.models.AssistancePlan"): "visits",
-    ("visits", "backend.households.models.Measure"): "visits",
-    ("visits", "backend.households.models.IncomeRecord"): "visits",
     ("rectification", "backend.files.models.StoredFile"): "rectification",
     ("rectification", "backend.areas.models.Area"): "rectification",
 }
