@@ -32,14 +32,11 @@ TEMPORARY: dict[tuple[str, str], str] = {
     ("demo", "backend.households.models.Household"): "demo",
     ("demo", "backend.households.models.Measure"): "demo",
     ("demo", "backend.households.models.MonitoringLine"): "demo",
-    ("rectification", "backend.files.models.StoredFile"): "rectification",
-    ("rectification", "backend.areas.models.Area"): "rectification",
 }
 TEMPORARY_PRIVATE = {
     "backend/demo/__init__.py: backend.core.security._CHECK",
     "backend/demo/__init__.py: backend.core.security._WEIGHTS",
     "backend/households/workflow.py: backend.households.service._snapshot",
-    "backend/rectification/workflow.py: backend.rectification.service._audit_problem",
 }
 
 
