@@ -21,6 +21,7 @@ from backend.reports import deadlines
 from backend.reports.models import OPEN, STATUS_NAMES, ReportEvent, ReportStatus, SelfReport
 from backend.reports.schemas import (
     EventPublic,
+    SelfReportFilters,
     SelfReportPublic,
     SelfReportSummary,
     SelfReportUserRef,
@@ -67,29 +68,25 @@ def list_reports(
     *,
     session: Session,
     user: User,
-    status: ReportStatus | None = None,
-    area: str | None = None,
-    overdue: bool | None = None,
-    assignee_id: uuid.UUID | None = None,
-    open_only: bool = False,
-    q: str | None = None,
+    filters: SelfReportFilters | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[list[SelfReport], int, int]:
     """(page, count, overdue count among the matches). Overdue first, then oldest first."""
+    filters = filters or SelfReportFilters()
     today = clock.today()
     late = (col(SelfReport.step_due_on).is_not(None)) & (col(SelfReport.step_due_on) < today)
     cond = visible(user)
-    if area:
-        cond.append(within(SelfReport.area_code, area))
-    if status:
-        cond.append(SelfReport.status == status)
-    if open_only:
+    if filters.area:
+        cond.append(within(SelfReport.area_code, filters.area))
+    if filters.status:
+        cond.append(SelfReport.status == filters.status)
+    if filters.open_only:
         cond.append(col(SelfReport.status).in_(OPEN))
-    if assignee_id:
-        cond.append(SelfReport.assignee_id == assignee_id)
-    if q:
-        q = q.strip()
+    if filters.assignee_id:
+        cond.append(SelfReport.assignee_id == filters.assignee_id)
+    if filters.q:
+        q = filters.q.strip()
         cond.append(
             or_(
                 SelfReport.receipt_code == q.upper(),
@@ -97,9 +94,9 @@ def list_reports(
                 SelfReport.phone == q,
             )
         )
-    if overdue is True:
+    if filters.overdue is True:
         cond.append(late)
-    elif overdue is False:
+    elif filters.overdue is False:
         cond.append(~late | col(SelfReport.step_due_on).is_(None))
     count = session.exec(select(func.count()).select_from(SelfReport).where(*cond)).one()
     late_count = session.exec(select(func.count()).select_from(SelfReport).where(*cond, late)).one()

@@ -2,7 +2,6 @@
 village posters and the farmer's pages."""
 
 import json
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -19,13 +18,12 @@ from starlette.datastructures import UploadFile
 from backend import pwa
 from backend.accounts.deps import CurrentUser
 from backend.accounts.models import User
-from backend.core import clock
 from backend.core.deps import PagingDep, SessionDep
 from backend.core.errors import Invalid
 from backend.core.settings import get_settings
 from backend.reports import deadlines, lookup, numbers, poster, queries, service, throttle, workflow
 from backend.reports.deps import LockedReport, VisibleReport
-from backend.reports.models import ReportStatus, SelfReport
+from backend.reports.models import SelfReport
 from backend.reports.schemas import (
     AssignInput,
     CommunityReviewInput,
@@ -39,6 +37,7 @@ from backend.reports.schemas import (
     ReportNumbers,
     SelfReportCreate,
     SelfReportEnrollInput,
+    SelfReportFilters,
     SelfReportLookup,
     SelfReportPublic,
     SelfReportReceipt,
@@ -46,7 +45,6 @@ from backend.reports.schemas import (
     VerifyInput,
     WithdrawInput,
 )
-from backend.workdays import service as workdays_service
 
 router = APIRouter(prefix="/api/v1", tags=["self-reports"])
 pages = APIRouter(include_in_schema=False)
@@ -169,19 +167,7 @@ def submit_self_report(
     )
     if not created:
         response.status_code = 200
-    received_on = report.submitted_at.astimezone(clock.CHINA).date()
-    return SelfReportReceipt(
-        id=report.id,
-        receipt_code=report.receipt_code,
-        status=report.status,
-        village_due_on=report.village_due_on,
-        village_check_days=workdays_service.working_days_between(
-            session=session,
-            area_code=report.area_code,
-            start=received_on,
-            end=report.village_due_on,
-        ),
-    )
+    return service.receipt(session=session, report=report)
 
 
 @router.get(
@@ -209,25 +195,11 @@ def list_self_reports(
     session: SessionDep,
     user: CurrentUser,
     paging: PagingDep,
-    status: ReportStatus | None = None,
-    area: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
-    overdue: bool | None = None,
-    open_only: Annotated[bool, Query(alias="open")] = False,
-    assignee_id: uuid.UUID | None = None,
-    q: Annotated[str | None, Query(max_length=40, description="受理编号、姓名或手机号")] = None,
+    filters: Annotated[SelfReportFilters, Query()],
 ) -> SelfReportsPublic:
     """Reports in the caller's reach, overdue first; each row says whether it is overdue."""
     rows, count, late = queries.list_reports(
-        session=session,
-        user=user,
-        status=status,
-        area=area,
-        overdue=overdue,
-        open_only=open_only,
-        assignee_id=assignee_id,
-        q=q,
-        offset=paging.offset,
-        limit=paging.limit,
+        session=session, user=user, filters=filters, offset=paging.offset, limit=paging.limit
     )
     return SelfReportsPublic(
         data=queries.summaries(session=session, reports=rows, viewer=user),

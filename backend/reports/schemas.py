@@ -5,7 +5,14 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, computed_field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    StringConstraints,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 from backend.core.schemas import AreaCode, Input, Name, Output, StrictBool
 from backend.households.models import RISK_NAMES, Category, MonitoringType, RiskType, Sex
@@ -115,6 +122,17 @@ class SelfReportSummary(Output):
     @property
     def risk_names(self) -> list[str]:
         return [RISK_NAMES[r] for r in self.risk_types]
+
+
+class SelfReportFilters(BaseModel):
+    """The report list's filters, read from the query string."""
+
+    status: ReportStatus | None = None
+    area: Annotated[str | None, Field(pattern=r"^\d{2,12}$")] = None
+    overdue: bool | None = None
+    open_only: bool = Field(default=False, alias="open")
+    assignee_id: uuid.UUID | None = None
+    q: Annotated[str | None, Field(max_length=40, description="受理编号、姓名或手机号")] = None
 
 
 class SelfReportsPublic(Output):

@@ -25,7 +25,8 @@ from backend.households import service as households_service
 from backend.households.models import Household, Relation, RiskType
 from backend.reports import deadlines, notify, throttle
 from backend.reports.models import OPEN, ReportEvent, ReportStatus, SelfReport
-from backend.reports.schemas import SelfReportCreate
+from backend.reports.schemas import SelfReportCreate, SelfReportReceipt
+from backend.workdays import service as workdays
 
 MAX_PHOTOS = 3
 FARMER = "农户(一键报贫)"
@@ -194,6 +195,24 @@ def _receive(
         return _replay(existing, digest), False
     _record_submit(session=session, report=report, primary=primary, data=data)
     return report, True
+
+
+def receipt(*, session: Session, report: SelfReport) -> SelfReportReceipt:
+    """What the farmer's phone is told at once: the receipt code, and by when (and in how
+    many working days) the village will come to check."""
+    received_on = report.submitted_at.astimezone(clock.CHINA).date()
+    return SelfReportReceipt(
+        id=report.id,
+        receipt_code=report.receipt_code,
+        status=report.status,
+        village_due_on=report.village_due_on,
+        village_check_days=workdays.working_days_between(
+            session=session,
+            area_code=report.area_code,
+            start=received_on,
+            end=report.village_due_on,
+        ),
+    )
 
 
 def _digest(data: SelfReportCreate, photos: Sequence[Photo]) -> str:

@@ -143,12 +143,15 @@ def _record(
     report: SelfReport,
     actor: User,
     action: str,
-    before_status: ReportStatus,
     before: dict[str, Any],
+    fields: Callable[[SelfReport], dict[str, Any]] = _snapshot,
+    before_status: ReportStatus | None = None,
     note: str = "",
-    extra: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+    audited: dict[str, Any] | None = None,
 ) -> None:
-    """Deadline pointer, timeline and audit row of a transition (flushed by its use case)."""
+    """Deadline pointer, timeline and audit row of a change to a report (flushed by its use
+    case). The audit row holds what changed among `fields` since `before`, and `audited`."""
     deadlines.refresh_step_due(report)
     report.updated_at = clock.now()
     session.add(report)
@@ -159,17 +162,14 @@ def _record(
         actor=actor,
         before=before_status,
         note=note,
-        data=extra,
+        data=data,
     )
     service.audit_report(
         session=session,
         report=report,
         actor=actor,
         action=action,
-        changes={
-            **audit.diff(before, _snapshot(report)),
-            **({"note": [None, note]} if note else {}),
-        },
+        changes={**audit.diff(before, fields(report)), **(audited or {})},
     )
 
 
@@ -200,9 +200,10 @@ def _transition(action: str) -> Callable[..., Any]:
                 report=report,
                 actor=actor,
                 action=action,
-                before_status=before_status,
                 before=before,
+                before_status=before_status,
                 note=note,
+                audited={"note": [None, note]} if note else None,
             )
             return notice
 
@@ -422,27 +423,19 @@ def _absorb(
     other.photo_ids = [*other.photo_ids, *report.photo_ids]
     other.village_due_on = min(other.village_due_on, report.village_due_on)
     other.decision_due_on = min(other.decision_due_on, report.decision_due_on)
-    deadlines.refresh_step_due(other)
-    service.audit_report(
-        session=session,
-        report=other,
-        actor=actor,
-        action="joined",
-        changes={
-            **audit.diff(other_before, _joined_fields(other)),
-            "merged_report_id": [None, report.id],
-        },
-    )
     # Reports already merged into this one follow it to the other.
     moved = queries.merged_into(session=session, report=report)
     for joined in moved:
         joined.merged_into_id = other.id
         session.add(joined)
-    service.add_event(
+    _record(
         session=session,
         report=other,
-        action="joined",
         actor=actor,
+        action="joined",
+        before=other_before,
+        fields=_joined_fields,
         note=f"报告 {report.receipt_code} 并入本报告:{reason}",
         data={"report_id": str(report.id), "moved": [str(j.id) for j in moved]},
+        audited={"merged_report_id": [None, report.id]},
     )
