@@ -3,7 +3,7 @@
 import time
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
@@ -19,6 +19,7 @@ from backend.core.errors import Conflict, Forbidden, Invalid, Unauthorized
 from backend.core.scope import contains, within
 from backend.core.security import mask_phone
 from backend.core.settings import get_settings
+from backend.core.usecase import use_case
 
 
 def get(*, session: Session, user_id: uuid.UUID) -> User | None:
@@ -52,6 +53,7 @@ def by_username(*, session: Session, username: str) -> User | None:
     return session.exec(select(User).where(User.username == username)).first()
 
 
+@use_case
 def create(*, session: Session, data: UserCreate, actor: User | None) -> User:
     if data.role != Role.admin and not data.area_code:
         raise Invalid("area_code", "除系统管理员外,账号必须指定所属地区")
@@ -81,7 +83,6 @@ def create(*, session: Session, data: UserCreate, actor: User | None) -> User:
         action="create",
         changes={"username": [None, user.username], "role": [None, user.role]},
     )
-    session.commit()
     return user
 
 
@@ -91,7 +92,6 @@ def authenticate(*, session: Session, username: str, password: str) -> User:
     The look-up and the (deliberately slow) password check run on the read engine, so on
     SQLite no write waits behind a hash; failures are counted with one atomic UPDATE, so
     parallel guesses cannot lose a count and slip past the lock."""
-    settings = get_settings()
     with Session(get_read_engine(), expire_on_commit=False) as reader:
         user = by_username(session=reader, username=username)
         if user is not None:
@@ -108,38 +108,51 @@ def authenticate(*, session: Session, username: str, password: str) -> User:
             detail={"locked_until": user.locked_until.isoformat()},
         )
     if not security.verify_password(password, user.password_hash) or not user.is_active:
-        failures = session.execute(
-            update(User)
-            .where(col(User.id) == user.id)
-            .values(failed_logins=User.failed_logins + 1, last_failed_at=now)
-            .returning(User.failed_logins)
-        ).scalar_one()
-        left = settings.login_lock_after - failures
-        if left <= 0:
-            session.execute(
-                update(User)
-                .where(col(User.id) == user.id)
-                .values(
-                    locked_until=now + timedelta(minutes=settings.login_lock_minutes),
-                    failed_logins=0,
-                )
-            )
-            message = f"密码连续输错次数过多,账号已锁定 {settings.login_lock_minutes} 分钟"
-            code = "account_locked"
-        else:
-            message = f"用户名或密码不正确(再错 {left} 次将锁定账号)"
-            code = "bad_credentials"
-        session.commit()
+        failures, refusal = _count_failure(session=session, user_id=user.id, now=now)
+        settings = get_settings()
         if failures >= settings.login_slowdown_after:
             # Each further wrong guess costs the guesser more time.
             time.sleep(min(0.25 * (failures - settings.login_slowdown_after + 1), 2))
-        raise Unauthorized(message, code=code)
+        raise refusal
     if user.failed_logins or user.locked_until:
-        session.execute(
-            update(User).where(col(User.id) == user.id).values(failed_logins=0, locked_until=None)
-        )
-        session.commit()
+        _forget_failures(session=session, user_id=user.id)
     return user
+
+
+@use_case
+def _count_failure(
+    *, session: Session, user_id: uuid.UUID, now: datetime
+) -> tuple[int, Unauthorized]:
+    """Count a wrong password (locking the account at the limit), and the refusal to give;
+    committed before the refusal is raised, so it counts."""
+    settings = get_settings()
+    failures = session.execute(
+        update(User)
+        .where(col(User.id) == user_id)
+        .values(failed_logins=User.failed_logins + 1, last_failed_at=now)
+        .returning(User.failed_logins)
+    ).scalar_one()
+    left = settings.login_lock_after - failures
+    if left > 0:
+        return failures, Unauthorized(
+            f"用户名或密码不正确(再错 {left} 次将锁定账号)", code="bad_credentials"
+        )
+    session.execute(
+        update(User)
+        .where(col(User.id) == user_id)
+        .values(locked_until=now + timedelta(minutes=settings.login_lock_minutes), failed_logins=0)
+    )
+    return failures, Unauthorized(
+        f"密码连续输错次数过多,账号已锁定 {settings.login_lock_minutes} 分钟",
+        code="account_locked",
+    )
+
+
+@use_case
+def _forget_failures(*, session: Session, user_id: uuid.UUID) -> None:
+    session.execute(
+        update(User).where(col(User.id) == user_id).values(failed_logins=0, locked_until=None)
+    )
 
 
 def list_users(
