@@ -10,12 +10,13 @@ from sqlmodel import Session, col, select
 
 from backend.accounts.access import MANAGES_USERS
 from backend.accounts.models import ROLE_NAMES, Role, User
-from backend.accounts.schemas import UserCreate, UserPublic
+from backend.accounts.schemas import UserCreate, UserFilters, UserPublic
 from backend.areas import service as areas_service
 from backend.audit import service as audit
 from backend.core import clock, security
 from backend.core.db import get_read_engine
 from backend.core.errors import Conflict, Forbidden, Invalid, Unauthorized
+from backend.core.paging import page
 from backend.core.scope import contains, within
 from backend.core.security import mask_phone
 from backend.core.settings import get_settings
@@ -156,22 +157,15 @@ def _forget_failures(*, session: Session, user_id: uuid.UUID) -> None:
 
 
 def list_users(
-    *,
-    session: Session,
-    scope: str,
-    role: Role | None = None,
-    area_code: str | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    *, session: Session, scope: str, filters: UserFilters, offset: int = 0, limit: int = 50
 ) -> tuple[list[User], int]:
-    cond = [within(func.coalesce(User.area_code, ""), scope)] if scope else []
-    if role is not None:
-        cond.append(User.role == role)
-    if area_code:
-        cond.append(within(func.coalesce(User.area_code, ""), area_code))
-    count = session.exec(select(func.count()).select_from(User).where(*cond)).one()
-    stmt = select(User).where(*cond).order_by(col(User.username)).offset(offset).limit(limit)
-    return list(session.exec(stmt)), count
+    area = func.coalesce(User.area_code, "")
+    cond = [within(area, scope)] if scope else []
+    if filters.role is not None:
+        cond.append(User.role == filters.role)
+    if filters.area_code:
+        cond.append(within(area, filters.area_code))
+    return page(session, User, cond, order_by=[col(User.username)], offset=offset, limit=limit)
 
 
 def public(*, session: Session, users: list[User], mask: bool = True) -> list[UserPublic]:

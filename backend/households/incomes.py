@@ -36,11 +36,8 @@ def put(
         record.updated_at = clock.now()
     session.add(record)
     session.flush()
+    changes = audit.diff(before, record.model_dump(exclude=_NOT_AUDITED))
     service.record_change(
-        session=session,
-        household=household,
-        actor=actor,
-        action="income",
-        changes=audit.diff(before, record.model_dump(exclude=_NOT_AUDITED)),
+        session=session, household=household, actor=actor, action="income", changes=changes
     )
     return record

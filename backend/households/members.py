@@ -52,12 +52,9 @@ def add(*, session: Session, household: Household, data: MemberCreate, actor: Us
     member = service.new_member(household=household, data=data)
     session.add(member)
     service.flush_or_conflict(session)
+    changes = {"member": [None, _audit(member, data.id_number)]}
     service.record_change(
-        session=session,
-        household=household,
-        actor=actor,
-        action="add_member",
-        changes={"member": [None, _audit(member, data.id_number)]},
+        session=session, household=household, actor=actor, action="add_member", changes=changes
     )
     return member
 
@@ -97,11 +94,8 @@ def update(
         setattr(member, key, value)
     session.add(member)
     service.flush_or_conflict(session)
+    changes = {"member_id": [None, member.id], **audit.diff(before, _audit(member, None))}
     service.record_change(
-        session=session,
-        household=household,
-        actor=actor,
-        action="update_member",
-        changes={"member_id": [None, member.id], **audit.diff(before, _audit(member, None))},
+        session=session, household=household, actor=actor, action="update_member", changes=changes
     )
     return member

@@ -36,12 +36,9 @@ def put(*, session: Session, household: Household, data: PlanInput, actor: User)
         plan.due_on = data.due_on
     plan.updated_at = clock.now()
     session.add(plan)
+    changes = audit.diff(before, {"summary": plan.summary, "due_on": plan.due_on})
     service.record_change(
-        session=session,
-        household=household,
-        actor=actor,
-        action="plan",
-        changes=audit.diff(before, {"summary": plan.summary, "due_on": plan.due_on}),
+        session=session, household=household, actor=actor, action="plan", changes=changes
     )
     return plan
 
@@ -56,12 +53,9 @@ def add_measure(
     measure = Measure(plan_id=plan.id, **data.model_dump())
     session.add(measure)
     session.flush()
+    changes = {"measure": [None, data.model_dump(mode="json")]}
     service.record_change(
-        session=session,
-        household=household,
-        actor=actor,
-        action="add_measure",
-        changes={"measure": [None, data.model_dump(mode="json")]},
+        session=session, household=household, actor=actor, action="add_measure", changes=changes
     )
     return measure
 
@@ -85,11 +79,8 @@ def update_measure(
     for key, value in fields.items():
         setattr(measure, key, value)
     session.add(measure)
+    changes = {"measure_id": [None, measure.id], **audit.diff(before, fields)}
     service.record_change(
-        session=session,
-        household=household,
-        actor=actor,
-        action="update_measure",
-        changes={"measure_id": [None, measure.id], **audit.diff(before, fields)},
+        session=session, household=household, actor=actor, action="update_measure", changes=changes
     )
     return measure

@@ -11,17 +11,9 @@ from backend.core import clock, security
 from backend.core.paging import page
 from backend.core.scope import within
 from backend.households import service
-from backend.households.models import (
-    BASIC_NEEDS,
-    Category,
-    Household,
-    HouseholdRisk,
-    Member,
-    MonitoringStatus,
-    MonitoringType,
-    RiskType,
-)
+from backend.households.models import BASIC_NEEDS, Household, HouseholdRisk, Member
 from backend.households.schemas import (
+    HouseholdFilters,
     HouseholdPublic,
     IncomePublic,
     MeasurePublic,
@@ -44,38 +36,28 @@ def _search(q: str) -> ColumnElement[bool]:
 
 
 def list_households(
-    *,
-    session: Session,
-    user: User,
-    area: str | None = None,
-    category: Category | None = None,
-    monitoring_status: MonitoringStatus | None = None,
-    monitoring_type: MonitoringType | None = None,
-    risk_type: RiskType | None = None,
-    helper_id: uuid.UUID | None = None,
-    q: str | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    *, session: Session, user: User, filters: HouseholdFilters, offset: int = 0, limit: int = 50
 ) -> tuple[list[Household], int]:
     cond = service.household_conditions(user)
-    if area:
-        cond.append(within(Household.area_code, area))
-    if category:
-        cond.append(Household.category == category)
-    if monitoring_status:
-        cond.append(Household.monitoring_status == monitoring_status)
-    if monitoring_type:
-        cond.append(Household.monitoring_type == monitoring_type)
-    if helper_id:
-        cond.append(Household.helper_id == helper_id)
-    if risk_type:
+    if filters.area:
+        cond.append(within(Household.area_code, filters.area))
+    if filters.category:
+        cond.append(Household.category == filters.category)
+    if filters.monitoring_status:
+        cond.append(Household.monitoring_status == filters.monitoring_status)
+    if filters.monitoring_type:
+        cond.append(Household.monitoring_type == filters.monitoring_type)
+    if filters.helper_id:
+        cond.append(Household.helper_id == filters.helper_id)
+    if filters.risk_type:
         cond.append(
             exists().where(
-                HouseholdRisk.household_id == Household.id, HouseholdRisk.risk_type == risk_type
+                HouseholdRisk.household_id == Household.id,
+                HouseholdRisk.risk_type == filters.risk_type,
             )
         )
-    if q:
-        cond.append(_search(q.strip()))
+    if filters.q:
+        cond.append(_search(filters.q.strip()))
     return page(
         session,
         Household,
@@ -87,27 +69,18 @@ def list_households(
 
 
 def member_public(member: Member, *, full: bool) -> MemberPublic:
+    """A member as the answer shows them: age today, the ID number whole only for `full`."""
     number = (
         security.decrypt_id_number(member.id_number_cipher) if member.id_number_cipher else None
     )
     today = clock.today()
     b = member.birth_date
     age = today.year - b.year - ((today.month, today.day) < (b.month, b.day))
-    return MemberPublic(
-        id=member.id,
-        name=member.name,
-        id_number=(number if full else security.mask_id_number(number)) if number else None,
-        sex=member.sex,
-        birth_date=member.birth_date,
-        age=age,
-        relation=member.relation,
-        health=member.health,
-        schooling=member.schooling,
-        labour=member.labour,
-        employment=member.employment,
-        active=member.active,
-        left_on=member.left_on,
-    )
+    shown = (number if full else security.mask_id_number(number)) if number else None
+    stored = {
+        k: getattr(member, k) for k in MemberPublic.model_fields.keys() - {"id_number", "age"}
+    }
+    return MemberPublic(**stored, id_number=shown, age=age)
 
 
 def _plan_public(*, session: Session, household_id: uuid.UUID) -> PlanPublic | None:

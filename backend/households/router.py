@@ -9,11 +9,11 @@ from backend.accounts.deps import CurrentUser
 from backend.core.deps import PagingDep, SessionDep
 from backend.households import incomes, members, plans, reading, service, workflow
 from backend.households.deps import LockedHousehold, VisibleHousehold
-from backend.households.models import Category, MonitoringStatus, MonitoringType, RiskType
 from backend.households.schemas import (
     ClearRiskInput,
     EnrollInput,
     HouseholdCreate,
+    HouseholdFilters,
     HouseholdPublic,
     HouseholdsPublic,
     HouseholdUpdate,
@@ -35,27 +35,11 @@ def list_households(
     session: SessionDep,
     user: CurrentUser,
     paging: PagingDep,
-    area: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
-    category: Category | None = None,
-    monitoring_status: MonitoringStatus | None = None,
-    monitoring_type: MonitoringType | None = None,
-    risk_type: RiskType | None = None,
-    helper_id: uuid.UUID | None = None,
-    q: Annotated[str | None, Query(max_length=40, description="姓名、身份证号或户编号")] = None,
+    filters: Annotated[HouseholdFilters, Query()],
 ) -> HouseholdsPublic:
     """Households in the caller's reach, filtered and paginated."""
     rows, count = reading.list_households(
-        session=session,
-        user=user,
-        area=area,
-        category=category,
-        monitoring_status=monitoring_status,
-        monitoring_type=monitoring_type,
-        risk_type=risk_type,
-        helper_id=helper_id,
-        q=q,
-        offset=paging.offset,
-        limit=paging.limit,
+        session=session, user=user, filters=filters, offset=paging.offset, limit=paging.limit
     )
     return HouseholdsPublic(
         data=service.summaries(session=session, households=rows, viewer=user), count=count

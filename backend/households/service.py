@@ -286,12 +286,9 @@ def update(
         household.basic_needs = data.basic_needs.model_dump()
     household.updated_at = clock.now()
     session.add(household)
+    changes = audit.diff(before, snapshot(household))
     record_change(
-        session=session,
-        household=household,
-        actor=actor,
-        action="update",
-        changes=audit.diff(before, snapshot(household)),
+        session=session, household=household, actor=actor, action="update", changes=changes
     )
     return household
 
@@ -333,12 +330,9 @@ def add_risk_types(
     household.updated_at = clock.now()
     session.add(household)
     after = sorted([*before, *added])
+    changes = {"risk_types": [list(before), after], "reason": [None, reason]}
     record_change(
-        session=session,
-        household=household,
-        actor=actor,
-        action="add_risk_types",
-        changes={"risk_types": [list(before), after], "reason": [None, reason]},
+        session=session, household=household, actor=actor, action="add_risk_types", changes=changes
     )
     session.flush()
     return after

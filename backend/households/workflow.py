@@ -188,12 +188,9 @@ def clear_risk(
     household.risk_cleared_on = on
     household.updated_at = clock.now()
     session.add(household)
+    changes = {**audit.diff(before, service.snapshot(household)), "reason": [None, reason]}
     service.record_change(
-        session=session,
-        household=household,
-        actor=actor,
-        action="clear_risk",
-        changes={**audit.diff(before, service.snapshot(household)), "reason": [None, reason]},
+        session=session, household=household, actor=actor, action="clear_risk", changes=changes
     )
     return household
 
