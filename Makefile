@@ -4,14 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-dates install browser lint format migrate demo bench clean
+.PHONY: run test test-dates install browser node lint jslint format migrate demo bench clean
 
 run: install
 	$(BIN)/shouwang migrate
 	$(BIN)/shouwang seed-demo --if-empty
 	$(BIN)/shouwang serve --host 127.0.0.1 --port 8000
 
-test: install browser
+BIOME := node_modules/.bin/biome
+NODE_STAMP := node_modules/.installed
+
+test: install browser jslint
 	$(BIN)/ruff check backend tests bench migrations/env.py
 	$(BIN)/ruff format --check backend tests bench migrations/env.py
 	$(BIN)/pytest
@@ -45,12 +48,29 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; \
 	fi
 
-lint:
+# The JavaScript linter and formatter (Biome, pinned in package.json and package-lock.json),
+# installed by `npm ci` from the lockfile; Debian's nodejs and npm when they are missing.
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm; \
+	fi
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+jslint: $(NODE_STAMP)
+	$(BIOME) ci --colors=off --error-on-warnings frontend/static biome.json package.json
+
+lint: jslint
 	$(BIN)/ruff check backend tests bench migrations/env.py
 
-format:
+format: $(NODE_STAMP)
 	$(BIN)/ruff format backend tests bench migrations/env.py
 	$(BIN)/ruff check --fix backend tests bench migrations/env.py
+	$(BIOME) check --write frontend/static biome.json package.json
 
 migrate: install
 	$(BIN)/shouwang migrate
@@ -62,4 +82,4 @@ bench: install
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) data/*.db data/*.db-wal data/*.db-shm .pytest_cache
+	rm -rf $(VENV) node_modules data/*.db data/*.db-wal data/*.db-shm .pytest_cache

@@ -2,21 +2,22 @@
 
 import logging
 import time
-from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 from sqlmodel import Session
 
+from backend import pwa
 from backend.accounts.router import router as accounts_router
 from backend.areas.router import router as areas_router
 from backend.audit.context import current_client
 from backend.audit.router import router as audit_router
 from backend.core.db import get_read_engine
 from backend.core.errors import install_handlers
+from backend.core.inflight import InFlightLimit
+from backend.core.settings import get_settings
 from backend.files.router import router as files_router
 from backend.households.router import router as households_router
 from backend.rectification.router import router as rectification_router
@@ -26,8 +27,6 @@ from backend.visits.router import router as visits_router
 from backend.workdays import service as workdays_service
 from backend.workdays.router import router as workdays_router
 
-FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
-templates = Jinja2Templates(directory=FRONTEND / "templates")
 log = logging.getLogger("shouwang.access")
 
 API_DESCRIPTION = """
@@ -38,13 +37,6 @@ Authenticate with `POST /api/v1/auth/token` (OAuth2 password form) and send the 
 outside it answers 404, the same as a missing one. Errors have one shape:
 `{"error": code, "message": "中文说明", "detail": …}`.
 """
-
-
-def _page(name: str):
-    def render(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, name, {})
-
-    return render
 
 
 async def _client_and_timing(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -97,38 +89,33 @@ ROUTERS = (
     rectification_router,
 )
 
-
-def service_worker() -> FileResponse:
-    # Served from the root so its scope covers the whole app; never cached stale.
-    return FileResponse(
-        FRONTEND / "static" / "sw.js",
-        media_type="text/javascript",
-        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
-    )
+# The staff desk is one shell; /rectification and /coverage open it on their section.
+PAGES = (
+    ("/", "index.html"),
+    ("/staff", "staff.html"),
+    ("/rectification", "staff.html"),
+    ("/coverage", "staff.html"),
+    ("/field", "field.html"),
+)
 
 
 def manifest() -> FileResponse:
-    return FileResponse(
-        FRONTEND / "static" / "manifest.webmanifest", media_type="application/manifest+json"
-    )
-
-
-PAGES = {
-    "/": "index.html",
-    "/staff": "staff.html",
-    "/field": "field.html",
-    "/coverage": "coverage.html",
-    "/rectification": "rectification.html",
-}
+    return FileResponse(pwa.STATIC / "manifest.webmanifest", media_type="application/manifest+json")
 
 
 def _mount_frontend(app: FastAPI) -> None:
     """The PWA: its static files, service worker, manifest and pages (not in the API schema)."""
-    app.mount("/static", StaticFiles(directory=FRONTEND / "static"), name="static")
-    app.add_api_route("/sw.js", service_worker, methods=["GET"], include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=pwa.STATIC), name="static")
+
+    @app.get("/sw.js", include_in_schema=False)
+    def service_worker() -> Response:
+        # Served from the root so its scope covers the whole app; never cached stale. Its
+        # shell list and version are computed from the files (backend/pwa.py).
+        return pwa.service_worker(app)
+
     app.add_api_route("/manifest.webmanifest", manifest, methods=["GET"], include_in_schema=False)
-    for path, name in PAGES.items():
-        app.add_api_route(path, _page(name), include_in_schema=False, response_class=HTMLResponse)
+    for path, name in PAGES:
+        pwa.add_page(app, path, name)
 
 
 def create_app() -> FastAPI:
@@ -141,6 +128,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     install_handlers(app)
+    app.add_middleware(InFlightLimit, limit=get_settings().max_requests_in_flight)
     app.middleware("http")(_client_and_timing)
     app.add_api_route(
         "/api/v1/health", health, methods=["GET"], tags=["health"], operation_id="health"

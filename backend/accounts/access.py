@@ -27,6 +27,9 @@ HELPER_ROLES = frozenset(
 VISITORS = frozenset(
     {Role.helper, Role.village_cadre, Role.grid_worker, Role.township_officer, Role.county_officer}
 )
+# Of those, who visits every household they see (township and county officers visit only
+# the households assigned to them).
+VISITS_ALL_THEY_SEE = frozenset({Role.helper, Role.village_cadre, Role.grid_worker})
 # Who watches visit coverage (遍访) over an area.
 WATCHES_COVERAGE = frozenset(
     {

@@ -58,6 +58,12 @@ def path(*, session: Session, code: str) -> list[Area]:
     return [*sorted(above, key=lambda a: len(a.code)), area]
 
 
+def areas_under(*, session: Session, prefix: str) -> list[Area]:
+    """Every area inside the area `prefix`, itself included, in code order."""
+    stmt = select(Area).where(within(Area.code, prefix)).order_by(col(Area.code))
+    return list(session.exec(stmt))
+
+
 def villages_under(*, session: Session, prefix: str) -> list[Area]:
     """Every village inside the area `prefix`, in code order."""
     stmt = select(Area).where(within(Area.code, prefix), Area.level == AreaLevel.village)

@@ -122,14 +122,14 @@ def make_engine(url: str, *, writer: bool = True, query_only: bool = False) -> E
         _configure_sqlite(engine, writer=writer, query_only=query_only)
     else:
         # A request that waits this long for a row another request has locked gives up with
-        # 503 (errors.py) rather than hold its thread: a dependency may hold a row lock
-        # across thread-pool calls, so unbounded waits could starve the pool.
+        # 503 (errors.py) rather than hold its thread for ever (a safety net: core/inflight.py
+        # keeps a free thread for every request in flight, so lock holders always go on).
         engine = create_engine(
             url,
             pool_pre_ping=True,
             pool_size=10,
             max_overflow=20,
-            connect_args={"options": f"-c lock_timeout={LOCK_TIMEOUT_SECONDS // 3}s"},
+            connect_args={"options": f"-c lock_timeout={LOCK_TIMEOUT_SECONDS}s"},
         )
     return engine
 

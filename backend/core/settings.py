@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     login_lock_minutes: int = 15
 
     page_size_max: int = 200
+    # Requests inside the app at once per process; more wait their turn (core/inflight.py).
+    max_requests_in_flight: int = 150
     upload_max_bytes: int = 10 * 1024 * 1024
 
     # 一键报贫: receipts and decisions are texted through this gateway; empty: only logged.

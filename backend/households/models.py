@@ -160,6 +160,50 @@ class MeasureStatus(StrEnum):
     stopped = "stopped"
 
 
+# What a person reads for each value: the API answers these as `*_name` fields, so no screen
+# keeps a copy of its own.
+RELATION_NAMES = {
+    Relation.head: "户主",
+    Relation.spouse: "配偶",
+    Relation.child: "子女",
+    Relation.child_in_law: "儿媳/女婿",
+    Relation.grandchild: "孙子女",
+    Relation.parent: "父母",
+    Relation.grandparent: "祖父母",
+    Relation.sibling: "兄弟姐妹",
+    Relation.other: "其他",
+}
+HEALTH_NAMES = {
+    Health.healthy: "健康",
+    Health.chronic: "长期慢性病",
+    Health.serious_illness: "大病",
+    Health.disabled: "残疾",
+}
+SCHOOLING_NAMES = {
+    Schooling.not_in_school: "不在校",
+    Schooling.preschool: "学前",
+    Schooling.primary: "小学",
+    Schooling.junior_secondary: "初中",
+    Schooling.senior_secondary: "高中",
+    Schooling.vocational: "中职/高职",
+    Schooling.higher: "大学",
+}
+MEASURE_NAMES = {
+    MeasureKind.industry: "产业帮扶",
+    MeasureKind.employment: "就业帮扶",
+    MeasureKind.dibao: "低保",
+    MeasureKind.tekun: "特困供养",
+    MeasureKind.medical: "医疗保障",
+    MeasureKind.education: "教育帮扶",
+    MeasureKind.microcredit: "小额信贷",
+    MeasureKind.public_welfare_job: "公益岗位",
+    MeasureKind.housing: "住房保障",
+    MeasureKind.drinking_water: "饮水保障",
+    MeasureKind.insurance: "保险",
+    MeasureKind.other: "其他",
+}
+
+
 class Household(SQLModel, table=True):
     __tablename__ = "household"
 

@@ -4,12 +4,20 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, computed_field, field_validator
 
 from backend.core import clock
 from backend.core.schemas import AreaCode, Input, MobilePhone, Name, Output, Yuan
 from backend.core.security import birth_date_of, id_number_problem, normalize_id_number, sex_of
 from backend.households.models import (
+    CATEGORY_NAMES,
+    HEALTH_NAMES,
+    MEASURE_NAMES,
+    RELATION_NAMES,
+    RISK_NAMES,
+    SCHOOLING_NAMES,
+    STATUS_NAMES,
+    TYPE_NAMES,
     Category,
     Employment,
     Health,
@@ -210,7 +218,31 @@ class MeasureUpdate(Input):
 # --- answers ---------------------------------------------------------------------------
 
 
-class MemberPublic(Output):
+class MemberNames(Output):
+    """The Chinese names of a member's relation, health and schooling, answered beside the
+    codes so that screens and third parties show the server's words."""
+
+    relation: str
+    health: str
+    schooling: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def relation_name(self) -> str:
+        return RELATION_NAMES.get(self.relation, self.relation)  # type: ignore[call-overload]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def health_name(self) -> str:
+        return HEALTH_NAMES.get(self.health, self.health)  # type: ignore[call-overload]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def schooling_name(self) -> str:
+        return SCHOOLING_NAMES.get(self.schooling, self.schooling)  # type: ignore[call-overload]
+
+
+class MemberPublic(MemberNames):
     id: uuid.UUID
     name: str
     id_number: str | None
@@ -239,7 +271,16 @@ class IncomePublic(Output):
     per_capita_net_income: int
 
 
-class MeasurePublic(Output):
+class MeasureName(Output):
+    kind: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def kind_name(self) -> str:
+        return MEASURE_NAMES.get(self.kind, self.kind)  # type: ignore[call-overload]
+
+
+class MeasurePublic(MeasureName):
     id: uuid.UUID
     kind: MeasureKind
     description: str
@@ -276,6 +317,26 @@ class HouseholdSummary(Output):
     risk_types: list[RiskType]
     helper: HelperRef | None
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def category_name(self) -> str:
+        return CATEGORY_NAMES[self.category]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def monitoring_status_name(self) -> str:
+        return STATUS_NAMES[self.monitoring_status]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def monitoring_type_name(self) -> str | None:
+        return TYPE_NAMES[self.monitoring_type] if self.monitoring_type else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def risk_names(self) -> list[str]:
+        return [RISK_NAMES[r] for r in self.risk_types]
+
 
 class HouseholdsPublic(Output):
     data: list[HouseholdSummary]
@@ -305,3 +366,37 @@ class MonitoringLinePublic(Output):
 class ClearRiskRefusal(Output):
     rule: str
     message: str
+
+
+class MemberBrief(MemberNames):
+    name: str
+    relation: str
+    age: int
+    health: str
+    schooling: str
+    labour: str
+
+
+class MeasureBrief(MeasureName):
+    kind: str
+    description: str
+    status: str
+
+
+class IncomeBrief(Output):
+    year: int
+    net_income: int
+    per_capita_net_income: int
+    household_size: int
+
+
+class HouseholdCardBase(HouseholdSummary):
+    """The household's part of what the phone keeps for a household it may visit (no ID
+    numbers on the phone); visits/schemas.py HouseholdCard adds the visits' part."""
+
+    address: str
+    basic_needs: dict[str, bool]
+    members: list[MemberBrief]
+    plan_summary: str | None
+    measures: list[MeasureBrief]
+    last_year_income: IncomeBrief | None

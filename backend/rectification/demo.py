@@ -11,7 +11,7 @@ from backend.accounts.models import User
 from backend.core import clock
 from backend.demo.context import DemoContext
 from backend.files import service as files_service
-from backend.rectification import service, workflow
+from backend.rectification import batches, copies, records, service, workflow
 from backend.rectification.models import Problem, ProblemBatch
 from backend.rectification.schemas import (
     BatchCreate,
@@ -102,7 +102,7 @@ def _evidence_all(
     photo_first: bool = True,
     skip_last: bool = False,
 ) -> None:
-    steps = service.steps_of(session=session, problem_id=problem.id)
+    steps = records.steps_of(session=session, problem_id=problem.id)
     for i, step in enumerate(steps[:-1] if skip_last else steps):
         if i == 0 and photo_first:
             stored = files_service.store(
@@ -144,7 +144,7 @@ def seed(*, session: Session, ctx: DemoContext) -> None:
 
 def _seed_000(session, start, today, inspector, town, cadre, other) -> None:  # type: ignore[no-untyped-def]
     _at(start)
-    batch = service.create_batch(
+    batch = batches.create_batch(
         session=session,
         data=BatchCreate(
             source="inspection",
@@ -217,7 +217,7 @@ def _seed_000(session, start, today, inspector, town, cadre, other) -> None:  # 
         actor=inspector,
     )
     # 举一反三: the village environment problem is checked in 高家庄村 too.
-    service.copy_to_villages(
+    copies.copy_to_villages(
         session=session,
         problem=p3,
         data=CopyInput(area_codes=[GAOJIAZHUANG], responsible_unit="高家庄村委会"),
@@ -231,7 +231,7 @@ def _cross_check(
     issued = today - timedelta(days=50)
     deadline = today - timedelta(days=14)
     _at(issued)
-    batch = service.create_batch(
+    batch = batches.create_batch(
         session=session,
         data=BatchCreate(
             source="cross_check",

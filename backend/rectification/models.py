@@ -78,6 +78,13 @@ STATUS_NAMES = {
     ProblemStatus.closed: "已销号",
     ProblemStatus.returned: "已退回",
 }
+# A problem is "handed in" in these states: lateness is judged at the submission date, and
+# its evidence is frozen.
+HANDED_IN = frozenset({ProblemStatus.submitted_for_closure, ProblemStatus.closed})
+# The responsible person adds steps, notes and evidence in these.
+OPEN_FOR_WORK = frozenset(
+    {ProblemStatus.claimed, ProblemStatus.in_progress, ProblemStatus.returned}
+)
 
 
 class EvidenceKind(StrEnum):

@@ -3,15 +3,15 @@
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Path, Query, UploadFile
+from fastapi import APIRouter, Form, Query, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from backend.accounts.deps import CurrentUser
 from backend.core.deps import PagingDep, SessionDep
 from backend.core.errors import Invalid
 from backend.core.settings import get_settings
-from backend.rectification import report, service, sheets, workflow
-from backend.rectification.models import ProblemCategory, ProblemSource, ProblemStatus
+from backend.rectification import batches, boards, copies, ledger, report, service, sheets, workflow
+from backend.rectification.deps import LockedBatch, LockedProblem, VisibleBatch, VisibleProblem
 from backend.rectification.schemas import (
     BatchCreate,
     BatchesPublic,
@@ -27,6 +27,7 @@ from backend.rectification.schemas import (
     NoteCreate,
     OngoingInput,
     ProblemCreate,
+    ProblemFilters,
     ProblemPublic,
     ProblemsPublic,
     ProblemUpdate,
@@ -35,8 +36,6 @@ from backend.rectification.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["rectification"])
-BatchId = Annotated[uuid.UUID, Path(description="问题清单的编号(UUID)")]
-ProblemId = Annotated[uuid.UUID, Path(description="问题的编号(UUID)")]
 
 
 # --- problem lists (batches) ---------------------------------------------------------------
@@ -50,40 +49,38 @@ ProblemId = Annotated[uuid.UUID, Path(description="问题的编号(UUID)")]
 )
 def create_batch(session: SessionDep, user: CurrentUser, data: BatchCreate) -> BatchPublic:
     """Issue a problem list (one inspection's, cross-check's, assessment's or self-check's)."""
-    batch = service.create_batch(session=session, data=data, actor=user)
-    return service.batch_public(session=session, user=user, batches=[batch])[0]
+    batch = batches.create_batch(session=session, data=data, actor=user)
+    return batches.batch_public(session=session, user=user, batches=[batch])[0]
 
 
 @router.get("/problem-batches", response_model=BatchesPublic, operation_id="list_problem_batches")
 def list_batches(session: SessionDep, user: CurrentUser, paging: PagingDep) -> BatchesPublic:
     """Problem lists in the caller's reach, newest first, with counts by state."""
-    rows, count = service.list_batches(
+    rows, count = batches.list_batches(
         session=session, user=user, offset=paging.offset, limit=paging.limit
     )
     return BatchesPublic(
-        data=service.batch_public(session=session, user=user, batches=rows), count=count
+        data=batches.batch_public(session=session, user=user, batches=rows), count=count
     )
 
 
 @router.get(
     "/problem-batches/{batch_id}", response_model=BatchPublic, operation_id="get_problem_batch"
 )
-def get_batch(session: SessionDep, user: CurrentUser, batch_id: BatchId) -> BatchPublic:
+def get_batch(session: SessionDep, user: CurrentUser, batch: VisibleBatch) -> BatchPublic:
     """One problem list with its counts."""
-    batch = service.get_batch(session=session, user=user, batch_id=batch_id)
-    return service.batch_public(session=session, user=user, batches=[batch])[0]
+    return batches.batch_public(session=session, user=user, batches=[batch])[0]
 
 
 @router.patch(
     "/problem-batches/{batch_id}", response_model=BatchPublic, operation_id="update_problem_batch"
 )
 def update_batch(
-    session: SessionDep, user: CurrentUser, batch_id: BatchId, data: BatchUpdate
+    session: SessionDep, user: CurrentUser, batch: LockedBatch, data: BatchUpdate
 ) -> BatchPublic:
     """Correct the list's header (notice, document number, addressee) or its next steps."""
-    batch = service.get_batch(session=session, user=user, batch_id=batch_id)
-    service.update_batch(session=session, batch=batch, data=data, actor=user)
-    return service.batch_public(session=session, user=user, batches=[batch])[0]
+    batches.update_batch(session=session, batch=batch, data=data, actor=user)
+    return batches.batch_public(session=session, user=user, batches=[batch])[0]
 
 
 @router.post(
@@ -93,10 +90,9 @@ def update_batch(
     operation_id="create_problem",
 )
 def create_problem(
-    session: SessionDep, user: CurrentUser, batch_id: BatchId, data: ProblemCreate
+    session: SessionDep, user: CurrentUser, batch: VisibleBatch, data: ProblemCreate
 ) -> ProblemPublic:
     """Add a problem to the list (issued, waiting to be claimed)."""
-    batch = service.get_batch(session=session, user=user, batch_id=batch_id)
     problem = service.add_problem(session=session, batch=batch, data=data, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -109,12 +105,11 @@ def create_problem(
 def import_problems(
     session: SessionDep,
     user: CurrentUser,
-    batch_id: BatchId,
+    batch: VisibleBatch,
     file: UploadFile,
     mode: Annotated[Literal["all_or_nothing", "partial"], Form()] = "all_or_nothing",
 ) -> ImportResult:
     """Import problems from XLSX (序号, 问题描述, 类别, 地区, 责任单位, 责任人, 整改时限, any order)."""
-    batch = service.get_batch(session=session, user=user, batch_id=batch_id)
     data = file.file.read(get_settings().upload_max_bytes + 1)
     if len(data) > get_settings().upload_max_bytes:
         raise Invalid("file", "文件太大")
@@ -128,13 +123,12 @@ def import_problems(
     operation_id="export_problem_ledger",
     response_class=Response,
 )
-def ledger(session: SessionDep, user: CurrentUser, batch_id: BatchId) -> Response:
+def export_ledger(session: SessionDep, user: CurrentUser, batch: VisibleBatch) -> Response:
     """整改台账 as XLSX: every problem with steps, evidence count, status and dates."""
-    batch = service.get_batch(session=session, user=user, batch_id=batch_id)
-    body = sheets.ledger_xlsx(session=session, batch=batch, user=user)
+    body = ledger.ledger_xlsx(session=session, batch=batch, user=user)
     return Response(
         body,
-        media_type=sheets.XLSX,
+        media_type=ledger.XLSX,
         headers={
             "Content-Disposition": "attachment; filename*=UTF-8''%E6%95%B4%E6%94%B9%E5%8F%B0%E8%B4%A6.xlsx"
         },
@@ -149,11 +143,10 @@ def ledger(session: SessionDep, user: CurrentUser, batch_id: BatchId) -> Respons
 def rectification_report(
     session: SessionDep,
     user: CurrentUser,
-    batch_id: BatchId,
+    batch: VisibleBatch,
     format: Annotated[Literal["html", "docx"], Query(description="html 或 docx")] = "html",
 ) -> Response:
     """整改情况报告 from live data, shaped like the reports townships send up."""
-    batch = service.get_batch(session=session, user=user, batch_id=batch_id)
     data = report.build(session=session, batch=batch, user=user)
     if format == "docx":
         return Response(
@@ -174,31 +167,11 @@ def list_problems(
     session: SessionDep,
     user: CurrentUser,
     paging: PagingDep,
-    batch_id: uuid.UUID | None = None,
-    status: ProblemStatus | None = None,
-    area: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
-    category: ProblemCategory | None = None,
-    source: ProblemSource | None = None,
-    mine: bool = False,
-    overdue: bool | None = None,
-    review_due: bool | None = None,
-    q: Annotated[str | None, Query(max_length=40)] = None,
+    filters: Annotated[ProblemFilters, Query()],
 ) -> ProblemsPublic:
     """Problems in the caller's area, with overdue marks (working days past the deadline)."""
     rows, count, judge = service.list_problems(
-        session=session,
-        user=user,
-        batch_id=batch_id,
-        status=status,
-        area=area,
-        category=category,
-        source=source,
-        mine=mine,
-        overdue=overdue,
-        review_due=review_due,
-        q=q,
-        offset=paging.offset,
-        limit=paging.limit,
+        session=session, user=user, filters=filters, offset=paging.offset, limit=paging.limit
     )
     return ProblemsPublic(
         data=service.summaries(session=session, problems=rows, judge=judge), count=count
@@ -206,30 +179,26 @@ def list_problems(
 
 
 @router.get("/problems/boards", response_model=BoardsPublic, operation_id="problem_boards")
-def boards(
+def problem_boards(
     session: SessionDep,
     user: CurrentUser,
     area: Annotated[str | None, Query(pattern=r"^\d{2,12}$", description="县或乡镇代码")] = None,
 ) -> BoardsPublic:
     """红黑榜 for a county or township: units, people and areas ranked."""
-    return service.boards(session=session, user=user, area=area)
+    return boards.boards(session=session, user=user, area=area)
 
 
 @router.get("/problems/{problem_id}", response_model=ProblemPublic, operation_id="get_problem")
-def get_problem(session: SessionDep, user: CurrentUser, problem_id: ProblemId) -> ProblemPublic:
+def get_problem(session: SessionDep, user: CurrentUser, problem: VisibleProblem) -> ProblemPublic:
     """One problem with its steps, evidence, progress notes and reviews."""
-    problem = service.get_problem(session=session, user=user, problem_id=problem_id)
     return service.detail(session=session, user=user, problem=problem)
 
 
 @router.patch("/problems/{problem_id}", response_model=ProblemPublic, operation_id="update_problem")
 def update_problem(
-    session: SessionDep, user: CurrentUser, problem_id: ProblemId, data: ProblemUpdate
+    session: SessionDep, user: CurrentUser, problem: LockedProblem, data: ProblemUpdate
 ) -> ProblemPublic:
     """Correct an issued problem before anyone claims it (409 afterwards)."""
-    problem = service.get_problem(
-        session=session, user=user, problem_id=problem_id, for_update=True
-    )
     service.update_problem(session=session, problem=problem, data=data, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -238,12 +207,9 @@ def update_problem(
     "/problems/{problem_id}/claim", response_model=ProblemPublic, operation_id="claim_problem"
 )
 def claim(
-    session: SessionDep, user: CurrentUser, problem_id: ProblemId, data: ClaimInput
+    session: SessionDep, user: CurrentUser, problem: LockedProblem, data: ClaimInput
 ) -> ProblemPublic:
     """认领: become the responsible person, with planned steps and a deadline."""
-    problem = service.get_problem(
-        session=session, user=user, problem_id=problem_id, for_update=True
-    )
     workflow.claim(session=session, problem=problem, data=data, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -255,12 +221,9 @@ def claim(
     operation_id="add_rectification_step",
 )
 def add_step(
-    session: SessionDep, user: CurrentUser, problem_id: ProblemId, data: StepCreate
+    session: SessionDep, user: CurrentUser, problem: LockedProblem, data: StepCreate
 ) -> ProblemPublic:
     """Add a rectification step (整改措施)."""
-    problem = service.get_problem(
-        session=session, user=user, problem_id=problem_id, for_update=True
-    )
     workflow.add_step(session=session, problem=problem, data=data, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -272,12 +235,9 @@ def add_step(
     operation_id="add_progress_note",
 )
 def add_note(
-    session: SessionDep, user: CurrentUser, problem_id: ProblemId, data: NoteCreate
+    session: SessionDep, user: CurrentUser, problem: LockedProblem, data: NoteCreate
 ) -> ProblemPublic:
     """Record progress (整改进展)."""
-    problem = service.get_problem(
-        session=session, user=user, problem_id=problem_id, for_update=True
-    )
     workflow.add_note(session=session, problem=problem, data=data, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -291,14 +251,11 @@ def add_note(
 def add_evidence(
     session: SessionDep,
     user: CurrentUser,
-    problem_id: ProblemId,
+    problem: LockedProblem,
     step_id: uuid.UUID,
     data: EvidenceCreate,
 ) -> ProblemPublic:
     """Attach evidence (印证资料) to a step: an uploaded file's id, or a text record."""
-    problem = service.get_problem(
-        session=session, user=user, problem_id=problem_id, for_update=True
-    )
     workflow.add_evidence(session=session, problem=problem, step_id=step_id, data=data, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -309,12 +266,9 @@ def add_evidence(
     operation_id="remove_evidence",
 )
 def remove_evidence(
-    session: SessionDep, user: CurrentUser, problem_id: ProblemId, evidence_id: uuid.UUID
+    session: SessionDep, user: CurrentUser, problem: LockedProblem, evidence_id: uuid.UUID
 ) -> ProblemPublic:
     """Take back evidence that was never handed in (409 once submitted)."""
-    problem = service.get_problem(
-        session=session, user=user, problem_id=problem_id, for_update=True
-    )
     workflow.remove_evidence(session=session, problem=problem, evidence_id=evidence_id, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -325,12 +279,9 @@ def remove_evidence(
     operation_id="submit_for_closure",
 )
 def submit_for_closure(
-    session: SessionDep, user: CurrentUser, problem_id: ProblemId
+    session: SessionDep, user: CurrentUser, problem: LockedProblem
 ) -> ProblemPublic:
     """申请销号: 409 naming every step that still lacks evidence."""
-    problem = service.get_problem(
-        session=session, user=user, problem_id=problem_id, for_update=True
-    )
     workflow.submit_for_closure(session=session, problem=problem, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -339,12 +290,9 @@ def submit_for_closure(
     "/problems/{problem_id}/close", response_model=ProblemPublic, operation_id="close_problem"
 )
 def close(
-    session: SessionDep, user: CurrentUser, problem_id: ProblemId, data: CloseInput
+    session: SessionDep, user: CurrentUser, problem: LockedProblem, data: CloseInput
 ) -> ProblemPublic:
     """销号 after review (not by the person who rectified it: 403)."""
-    problem = service.get_problem(
-        session=session, user=user, problem_id=problem_id, for_update=True
-    )
     workflow.close(session=session, problem=problem, data=data, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -353,12 +301,9 @@ def close(
     "/problems/{problem_id}/return", response_model=ProblemPublic, operation_id="return_problem"
 )
 def return_problem(
-    session: SessionDep, user: CurrentUser, problem_id: ProblemId, data: ReturnInput
+    session: SessionDep, user: CurrentUser, problem: LockedProblem, data: ReturnInput
 ) -> ProblemPublic:
     """退回 with a reason; the responsible person works on it again."""
-    problem = service.get_problem(
-        session=session, user=user, problem_id=problem_id, for_update=True
-    )
     workflow.return_(session=session, problem=problem, data=data, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -369,12 +314,9 @@ def return_problem(
     operation_id="mark_problem_ongoing",
 )
 def mark_ongoing(
-    session: SessionDep, user: CurrentUser, problem_id: ProblemId, data: OngoingInput
+    session: SessionDep, user: CurrentUser, problem: LockedProblem, data: OngoingInput
 ) -> ProblemPublic:
     """长期坚持: keep a closed problem under watch until the next review date."""
-    problem = service.get_problem(
-        session=session, user=user, problem_id=problem_id, for_update=True
-    )
     workflow.mark_ongoing(session=session, problem=problem, data=data, actor=user)
     return service.detail(session=session, user=user, problem=problem)
 
@@ -386,15 +328,10 @@ def mark_ongoing(
     operation_id="copy_problem",
 )
 def copy_problem(
-    session: SessionDep, user: CurrentUser, problem_id: ProblemId, data: CopyInput
+    session: SessionDep, user: CurrentUser, problem: VisibleProblem, data: CopyInput
 ) -> CopyResult:
     """举一反三: copy the problem to other villages of its township in one call."""
-    problem = service.get_problem(session=session, user=user, problem_id=problem_id)
-    copies, skipped = service.copy_to_villages(
-        session=session, problem=problem, data=data, actor=user
-    )
+    made, skipped = copies.copy_to_villages(session=session, problem=problem, data=data, actor=user)
     return CopyResult(
-        data=service.summaries(session=session, problems=copies),
-        count=len(copies),
-        skipped=skipped,
+        data=service.summaries(session=session, problems=made), count=len(made), skipped=skipped
     )

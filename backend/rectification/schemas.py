@@ -4,11 +4,12 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, computed_field, model_validator
 
 from backend.core.errors import FIELD_LABELS
 from backend.core.schemas import AreaCode, Input, Output, StrictBool
 from backend.rectification.models import (
+    SEVERITY_NAMES,
     EvidenceKind,
     ProblemCategory,
     ProblemSource,
@@ -201,7 +202,7 @@ class CopyInput(Input):
     responsible_unit: Short | None = None
 
 
-class UserRef(Output):
+class RectificationUserRef(Output):
     id: uuid.UUID
     full_name: str
     unit: str | None = None
@@ -218,11 +219,11 @@ class EvidencePublic(Output):
     file_date: date | None = None
     text: str
     frozen: bool
-    created_by: UserRef | None = None
+    created_by: RectificationUserRef | None = None
     created_at: datetime
 
 
-class StepPublic(Output):
+class RectificationStepPublic(Output):
     id: uuid.UUID
     position: int
     description: str
@@ -233,7 +234,7 @@ class StepPublic(Output):
 class NotePublic(Output):
     id: uuid.UUID
     text: str
-    created_by: UserRef | None = None
+    created_by: RectificationUserRef | None = None
     created_at: datetime
 
 
@@ -241,7 +242,7 @@ class ReviewPublic(Output):
     id: uuid.UUID
     decision: ReviewDecision
     reason: str
-    reviewer: UserRef | None = None
+    reviewer: RectificationUserRef | None = None
     created_at: datetime
 
 
@@ -261,7 +262,7 @@ class ProblemSummary(Output):
     deadline: date
     status: ProblemStatus
     status_name: str
-    claimed_by: UserRef | None = None
+    claimed_by: RectificationUserRef | None = None
     overdue: bool
     overdue_days: int
     return_count: int
@@ -269,6 +270,11 @@ class ProblemSummary(Output):
     next_review_on: date | None
     # 长期坚持 and the next review date has passed (复核已逾期).
     review_due: bool = False
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def severity_name(self) -> str:
+        return SEVERITY_NAMES[self.severity]
 
 
 class ProblemPublic(ProblemSummary):
@@ -278,13 +284,27 @@ class ProblemPublic(ProblemSummary):
     claimed_at: datetime | None
     submitted_at: datetime | None
     closed_at: datetime | None
-    closed_by: UserRef | None = None
+    closed_by: RectificationUserRef | None = None
     copied_from_id: uuid.UUID | None
-    steps: list[StepPublic]
+    steps: list[RectificationStepPublic]
     notes: list[NotePublic]
     reviews: list[ReviewPublic]
     # What the caller may do now, so the screen shows only buttons that will work.
     can: list[str]
+
+
+class ProblemFilters(BaseModel):
+    """The problem list's filters, read from the query string."""
+
+    batch_id: uuid.UUID | None = None
+    status: ProblemStatus | None = None
+    area: Annotated[str | None, Field(pattern=r"^\d{2,12}$")] = None
+    category: ProblemCategory | None = None
+    source: ProblemSource | None = None
+    mine: bool = False
+    overdue: bool | None = None
+    review_due: bool | None = None
+    q: Annotated[str | None, Field(max_length=40)] = None
 
 
 class ProblemsPublic(Output):

@@ -1,42 +1,39 @@
-"""Problem lists as spreadsheets: import with Chinese headers in any column order, and the
-整改台账 (ledger) export an inspector expects."""
+"""Problem lists read from spreadsheets: Chinese headers in any column order, areas by name
+or code, dates as people type them, every row accounted for (the ledger export, which
+imports back, is ledger.py)."""
 
 import io
 import itertools
 import re
 import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.exceptions import InvalidFileException
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from backend.accounts.models import User
 from backend.areas import service as areas_service
-from backend.areas.models import Area
-from backend.core import clock
-from backend.core.errors import AppError, Conflict, Invalid
-from backend.core.scope import within
+from backend.core.errors import AppError, Invalid
+from backend.core.usecase import use_case
 from backend.rectification import service
 from backend.rectification.models import (
     CATEGORY_NAMES,
     SEVERITY_NAMES,
-    STATUS_NAMES,
-    Evidence,
     Problem,
     ProblemBatch,
     ProblemCategory,
-    RectificationStep,
     Severity,
 )
+from backend.rectification.permissions import require_issuer
 from backend.rectification.schemas import ImportResult, ProblemCreate, RowError, RowResult
 
 # Header → field. The first seven are required (what inspectors' lists carry); the rest
-# are read when present, so the ledger this module writes imports back unchanged.
+# are read when present, so the ledger (ledger.py) imports back unchanged.
 REQUIRED = {
     "序号": "number",
     "问题描述": "description",
@@ -67,7 +64,6 @@ HEADER_SEARCH_ROWS = 5
 MAX_UNPACKED = 50 * 1024 * 1024
 MAX_RATIO = 100
 RATIO_FROM = 1024 * 1024  # tiny XML parts compress well by nature; judge the big ones
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ImportRefused(AppError):
@@ -155,7 +151,7 @@ class AreaResolver:
     """Finds an area by code or by name inside the batch's area (名称或代码)."""
 
     def __init__(self, *, session: Session, scope: str) -> None:
-        rows = session.exec(select(Area).where(within(Area.code, scope))).all()
+        rows = areas_service.areas_under(session=session, prefix=scope)
         self.codes = {a.code for a in rows}
         self.by_name: dict[str, set[str]] = {}
         names = {a.code: a for a in rows}
@@ -202,17 +198,12 @@ def _title_from(description: str) -> tuple[str, str]:
     return description[:200], description[200:]
 
 
-def import_problems(
-    *, session: Session, batch: ProblemBatch, data: bytes, partial: bool, actor: User
-) -> ImportResult:
-    """Read a problem list. All-or-nothing unless `partial`: then the good rows are kept
-    and the bad ones reported. Either way every row gets an account."""
-    service.require_issuer(actor, batch.area_code)
-    book = _open(data)
-    sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    # Lists often carry a title row (or two) above the header: take the first row of the
-    # first few that has every required column, else the one with the most of them.
+def _find_header(
+    rows: Iterator[tuple[Any, ...]],
+) -> tuple[dict[str, int], int, Iterator[tuple[Any, ...]]]:
+    """(column of each header, the header's row number, the rows below it). Lists often carry
+    a title row (or two) above the header: take the first row of the first few that has every
+    required column, else the one with the most of them."""
     top: list[tuple[Any, ...]] = []
     headers: dict[str, int] = {}
     header_at = 0
@@ -229,226 +220,186 @@ def import_problems(
     if missing:
         raise Invalid("file", "表头缺少这些列:" + "、".join(missing))
     # Rows already read below the header (when it was not the last one read) come first.
-    rows = itertools.chain(top[header_at:], rows)
-    resolver = AreaResolver(session=session, scope=batch.area_code)
-    results: list[RowResult] = []
-    prepared: list[tuple[RowResult, ProblemCreate]] = []
-    taken = set(session.exec(select(Problem.number).where(Problem.batch_id == batch.id)))
-    seen: set[int] = set()
-    for index, row in enumerate(rows, start=header_at + 1):
-        if index - header_at > MAX_ROWS:
-            raise Invalid("file", f"一次最多导入 {MAX_ROWS} 行")
-        cells = {h: row[i] if i < len(row) else None for h, i in headers.items()}
-        if all(_text(v) == "" for v in cells.values()):
-            continue
+    return headers, header_at, itertools.chain(top[header_at:], rows)
+
+
+def _bad(errors: list[RowError], column: str, message: str) -> None:
+    errors.append(RowError(column=column, message=message))
+
+
+def _title_and_description(cells: dict[str, Any], errors: list[RowError]) -> tuple[str, str]:
+    description = _text(cells["问题描述"])
+    title = _text(cells.get("问题标题"))
+    if not description and not title:
+        _bad(errors, "问题描述", "必须填写")
+    if not title:
+        title, description = _title_from(description)
+    if len(title) > 200:
+        _bad(errors, "问题标题", "最多 200 个字")
+    if len(description) > 4000:
+        _bad(errors, "问题描述", "最多 4000 个字")
+    return title, description
+
+
+def _category(cells: dict[str, Any], errors: list[RowError]) -> ProblemCategory | None:
+    text = _text(cells["类别"])
+    category = CATEGORY_BY_NAME.get(text)
+    if category is None and text in {c.value for c in ProblemCategory}:
+        category = ProblemCategory(text)
+    if category is None:
+        choices = "、".join(CATEGORY_NAMES.values())
+        _bad(errors, "类别", f"“{text}”不是可选的类别,可选:{choices}")
+    return category
+
+
+def _severity(cells: dict[str, Any], errors: list[RowError]) -> Severity:
+    text = _text(cells.get("严重程度"))
+    if not text:
+        return Severity.general
+    found = SEVERITY_BY_NAME.get(text)
+    if found is None:
+        _bad(errors, "严重程度", "应为 一般、较重 或 严重")
+        return Severity.general
+    return found
+
+
+@dataclass
+class _RowReader:
+    """Checks a sheet's rows against the batch and against each other; every row gets an
+    account (RowResult), the good ones a ProblemCreate."""
+
+    batch: ProblemBatch
+    resolver: AreaResolver
+    taken: set[int]  # numbers the batch already has
+    seen: set[int] = field(default_factory=set)  # numbers of the rows read so far
+
+    def read_all(
+        self, headers: dict[str, int], header_at: int, rows: Iterator[tuple[Any, ...]]
+    ) -> tuple[list[RowResult], list[tuple[RowResult, ProblemCreate]]]:
+        results: list[RowResult] = []
+        prepared: list[tuple[RowResult, ProblemCreate]] = []
+        for index, row in enumerate(rows, start=header_at + 1):
+            if index - header_at > MAX_ROWS:
+                raise Invalid("file", f"一次最多导入 {MAX_ROWS} 行")
+            cells = {h: row[i] if i < len(row) else None for h, i in headers.items()}
+            if all(_text(v) == "" for v in cells.values()):
+                continue
+            result, create = self.read(index, cells)
+            results.append(result)
+            if create is not None:
+                prepared.append((result, create))
+        if not results:
+            raise Invalid("file", "表格中没有问题行")
+        return results, prepared
+
+    def read(self, index: int, cells: dict[str, Any]) -> tuple[RowResult, ProblemCreate | None]:
         errors: list[RowError] = []
-
-        def bad(column: str, message: str, errors: list[RowError] = errors) -> None:
-            errors.append(RowError(column=column, message=message))
-
-        number: int | None = None
-        raw_number = _text(cells["序号"])
-        if raw_number.isdigit() and 0 < int(raw_number) <= 100_000:
-            number = int(raw_number)
-            if number in taken:
-                bad("序号", f"本清单已有序号 {number} 的问题")
-            elif number in seen:
-                bad("序号", f"表格中序号 {number} 重复")
-            seen.add(number)
-        elif raw_number:
-            bad("序号", "应为正整数")
-        description = _text(cells["问题描述"])
-        title = _text(cells.get("问题标题"))
-        if not description and not title:
-            bad("问题描述", "必须填写")
-        if not title:
-            title, description = _title_from(description)
-        if len(title) > 200:
-            bad("问题标题", "最多 200 个字")
-        if len(description) > 4000:
-            bad("问题描述", "最多 4000 个字")
-        category_text = _text(cells["类别"])
-        category = CATEGORY_BY_NAME.get(category_text)
-        if category is None:
-            if category_text in {c.value for c in ProblemCategory}:
-                category = ProblemCategory(category_text)
-            else:
-                bad(
-                    "类别",
-                    f"“{category_text}”不是可选的类别,可选:" + "、".join(CATEGORY_NAMES.values()),
-                )
-        severity = Severity.general
-        if "严重程度" in cells and _text(cells["严重程度"]):
-            found = SEVERITY_BY_NAME.get(_text(cells["严重程度"]))
-            if found is None:
-                bad("严重程度", "应为 一般、较重 或 严重")
-            else:
-                severity = found
+        number = self._number(cells, errors)
+        title, description = _title_and_description(cells, errors)
+        category = _category(cells, errors)
+        severity = _severity(cells, errors)
         # The ledger carries the code next to the name; a code settles any doubt.
-        area, why = resolver.resolve(_text(cells.get("地区代码")) or _text(cells["地区"]))
+        area, why = self.resolver.resolve(_text(cells.get("地区代码")) or _text(cells["地区"]))
         if why:
-            bad("地区", why)
+            _bad(errors, "地区", why)
+        deadline = self._deadline(cells, errors)
+        unit, person = _text(cells["责任单位"]), _text(cells["责任人"])
+        if len(unit) > 120:
+            _bad(errors, "责任单位", "最多 120 个字")
+        if len(person) > 40:
+            _bad(errors, "责任人", "最多 40 个字")
+        result = RowResult(row=index, number=number, ok=not errors, errors=errors)
+        if errors:
+            return result, None
+        create = ProblemCreate(
+            title=title,
+            description=description,
+            category=category,
+            severity=severity,
+            area_code=area,
+            responsible_unit=unit,
+            responsible_person=person,
+            deadline=deadline,
+            number=number,
+        )
+        return result, create
+
+    def _number(self, cells: dict[str, Any], errors: list[RowError]) -> int | None:
+        raw = _text(cells["序号"])
+        if not (raw.isdigit() and 0 < int(raw) <= 100_000):
+            if raw:
+                _bad(errors, "序号", "应为正整数")
+            return None
+        number = int(raw)
+        if number in self.taken:
+            _bad(errors, "序号", f"本清单已有序号 {number} 的问题")
+        elif number in self.seen:
+            _bad(errors, "序号", f"表格中序号 {number} 重复")
+        self.seen.add(number)
+        return number
+
+    def _deadline(self, cells: dict[str, Any], errors: list[RowError]) -> date | None:
         deadline = parse_date(cells["整改时限"])
         if deadline is None:
-            bad("整改时限", "应为日期(如 2023-09-30)" if _text(cells["整改时限"]) else "必须填写")
-        elif deadline > batch.deadline:
-            bad("整改时限", f"不能晚于本批问题清单的整改时限 {batch.deadline.isoformat()}")
-        elif deadline < batch.issued_on:
-            bad("整改时限", f"不能早于问题清单的下发日期 {batch.issued_on.isoformat()}")
-        unit = _text(cells["责任单位"])
-        person = _text(cells["责任人"])
-        if len(unit) > 120:
-            bad("责任单位", "最多 120 个字")
-        if len(person) > 40:
-            bad("责任人", "最多 40 个字")
-        result = RowResult(row=index, number=number, ok=not errors, errors=errors)
-        results.append(result)
-        if not errors:
-            prepared.append(
-                (
-                    result,
-                    ProblemCreate(
-                        title=title,
-                        description=description,
-                        category=category,
-                        severity=severity,
-                        area_code=area,
-                        responsible_unit=unit,
-                        responsible_person=person,
-                        deadline=deadline,
-                        number=number,
-                    ),
-                )
+            given = _text(cells["整改时限"])
+            _bad(errors, "整改时限", "应为日期(如 2023-09-30)" if given else "必须填写")
+        elif deadline > self.batch.deadline:
+            _bad(
+                errors,
+                "整改时限",
+                f"不能晚于本批问题清单的整改时限 {self.batch.deadline.isoformat()}",
             )
-    if not results:
-        raise Invalid("file", "表格中没有问题行")
+        elif deadline < self.batch.issued_on:
+            _bad(
+                errors, "整改时限", f"不能早于问题清单的下发日期 {self.batch.issued_on.isoformat()}"
+            )
+        return deadline
+
+
+def _save(
+    *,
+    session: Session,
+    batch: ProblemBatch,
+    actor: User,
+    prepared: list[tuple[RowResult, ProblemCreate]],
+    next_free: int,
+) -> None:
+    """The good rows as problems; rows without 序号 get numbers after every number used, in
+    sheet order."""
+    for result, create in prepared:
+        if create.number is None:
+            create.number = result.number = next_free
+            next_free += 1
+        problem = service.add_problem(session=session, batch=batch, data=create, actor=actor)
+        result.problem_id = problem.id
+    # Someone may have added a problem with one of these numbers meanwhile.
+    service.flush_or_number_taken(session, "序号已被占用(可能有人同时在添加问题),请重新导入")
+
+
+@use_case
+def import_problems(
+    *, session: Session, batch: ProblemBatch, data: bytes, partial: bool, actor: User
+) -> ImportResult:
+    """Read a problem list. All-or-nothing unless `partial`: then the good rows are kept
+    and the bad ones reported. Either way every row gets an account."""
+    require_issuer(actor, batch.area_code)
+    sheet = _open(data).worksheets[0]
+    headers, header_at, rows = _find_header(sheet.iter_rows(values_only=True))
+    taken = set(session.exec(select(Problem.number).where(Problem.batch_id == batch.id)))
+    resolver = AreaResolver(session=session, scope=batch.area_code)
+    reader = _RowReader(batch=batch, resolver=resolver, taken=taken)
+    results, prepared = reader.read_all(headers, header_at, rows)
     rejected = sum(1 for r in results if not r.ok)
     if rejected and not partial:
         raise ImportRefused(
             f"有 {rejected} 行有误,全部未导入。请按提示改正后重新导入,或选择“只导入正确的行”",
             detail=[r.model_dump(mode="json") for r in results],
         )
-    # Rows without 序号 get numbers after every number used, in sheet order.
-    next_free = max(taken | seen | {0}) + 1
-    for result, create in prepared:
-        if create.number is None:
-            create.number = next_free
-            result.number = next_free
-            next_free += 1
-        problem = service.add_problem(
-            session=session, batch=batch, data=create, actor=actor, commit=False
-        )
-        result.problem_id = problem.id
-    try:
-        session.commit()
-    except IntegrityError as exc:  # someone added a problem with one of these numbers meanwhile
-        session.rollback()
-        raise Conflict(
-            "序号已被占用(可能有人同时在添加问题),请重新导入", code="number_taken"
-        ) from exc
+    next_free = max(taken | reader.seen | {0}) + 1
+    _save(session=session, batch=batch, actor=actor, prepared=prepared, next_free=next_free)
     return ImportResult(
         mode="partial" if partial else "all_or_nothing",
         imported=len(prepared),
         rejected=rejected,
         rows=results,
     )
-
-
-# --- writing -------------------------------------------------------------------------------
-
-LEDGER_COLUMNS = [
-    ("序号", 6),
-    ("问题标题", 28),
-    ("问题描述", 50),
-    ("类别", 12),
-    ("严重程度", 8),
-    ("地区", 20),
-    ("地区代码", 14),
-    ("责任单位", 20),
-    ("责任人", 10),
-    ("整改时限", 12),
-    ("整改状态", 12),
-    ("是否逾期", 14),
-    ("整改措施", 50),
-    ("印证资料(份)", 10),
-    ("申请销号日期", 12),
-    ("销号日期", 12),
-    ("审核人", 10),
-    ("退回次数", 8),
-    ("长期坚持", 8),
-    ("下次复核日期", 12),
-]
-
-
-def ledger_xlsx(*, session: Session, batch: ProblemBatch, user: User) -> bytes:
-    """整改台账: one row per problem in the caller's scope, with steps and status."""
-    problems = list(
-        session.exec(
-            select(Problem)
-            .where(Problem.batch_id == batch.id, within(Problem.area_code, user.scope))
-            .order_by(col(Problem.number))
-        )
-    )
-    summaries = service.summaries(session=session, problems=problems)
-    area_names = areas_service.names(session=session, codes=[p.area_code for p in problems])
-    users = service.user_names(session=session, ids=[p.closed_by for p in problems])
-    ids = [p.id for p in problems]
-    all_steps = service.children_of(session=session, model=RectificationStep, problem_ids=ids)
-    all_evidence = service.children_of(session=session, model=Evidence, problem_ids=ids)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "整改台账"
-    ws.append([name for name, _ in LEDGER_COLUMNS])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="F2DCDB")
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for i, (_, width) in enumerate(LEDGER_COLUMNS, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = width
-    for p, s in zip(problems, summaries, strict=True):
-        steps = all_steps[p.id]
-        evidence = all_evidence[p.id]
-        reviewer = users.get(p.closed_by) if p.closed_by else None
-        if s.overdue:
-            late = f"逾期 {s.overdue_days} 个工作日"
-        elif s.overdue_days:
-            late = f"逾期完成({s.overdue_days} 个工作日)"
-        else:
-            late = "否"
-        ws.append(
-            [
-                p.number,
-                p.title,
-                p.description,
-                CATEGORY_NAMES[p.category],
-                SEVERITY_NAMES[p.severity],
-                short_name(area_names.get(p.area_code, "")),
-                p.area_code,
-                p.responsible_unit,
-                p.responsible_person,
-                p.deadline,
-                STATUS_NAMES[p.status],
-                late,
-                "\n".join(f"{st.position}. {st.description}" for st in steps),
-                len(evidence),
-                p.submitted_on,
-                p.closed_at.astimezone(clock.CHINA).date() if p.closed_at else None,
-                reviewer or "",
-                p.return_count,
-                "是" if p.ongoing else "",
-                p.next_review_on,
-            ]
-        )
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            # openpyxl stores any text starting with "=" as a formula: a title typed as
-            # =HYPERLINK(...) would run in the inspector's Excel. Text stays text.
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
-            if isinstance(cell.value, date):
-                cell.number_format = "yyyy-mm-dd"
-    ws.freeze_panes = "A2"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()

@@ -3,17 +3,22 @@ closed | returned → in_progress; a closed problem may be kept ongoing (长期�
 
 import uuid
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session
 
+from backend.accounts.access import CLAIMERS
 from backend.accounts.models import User
 from backend.audit import service as audit
 from backend.core import clock
 from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.scope import contains
+from backend.core.usecase import use_case
 from backend.files import service as files_service
-from backend.rectification import service
+from backend.rectification import records, service
 from backend.rectification.models import (
+    HANDED_IN,
+    OPEN_FOR_WORK,
     STATUS_NAMES,
     Evidence,
     EvidenceKind,
@@ -25,6 +30,7 @@ from backend.rectification.models import (
     RectificationStep,
     ReviewDecision,
 )
+from backend.rectification.permissions import require_responsible, require_reviewer
 from backend.rectification.schemas import (
     ClaimInput,
     CloseInput,
@@ -59,21 +65,36 @@ def _move(
     problem.status = to
     problem.updated_at = clock.now()
     session.add(problem)
-    service._audit_problem(
-        session, actor, problem, action, {"status": [before, to], **(extra or {})}
-    )
+    _record(session, problem, actor, action, {"status": [before, to], **(extra or {})})
 
 
-def _start_work(session: Session, problem: Problem, actor: User) -> None:
-    """The first piece of work after a claim (or after a return) puts the problem in progress."""
+def _record(
+    session: Session, problem: Problem, actor: User, action: str, changes: dict[str, Any]
+) -> None:
+    service.record_change(session=session, row=problem, actor=actor, action=action, changes=changes)
+
+
+def _add_work(
+    session: Session,
+    problem: Problem,
+    actor: User,
+    row: RectificationStep | ProgressNote | Evidence,
+    action: str,
+    changes: dict[str, Any],
+) -> None:
+    """A step, note or piece of evidence written and recorded. The first piece of work after
+    a claim (or after a return) puts the problem in progress."""
+    session.add(row)
+    session.flush()
     if problem.status in (ProblemStatus.claimed, ProblemStatus.returned):
         _move(session, problem, ProblemStatus.in_progress, actor=actor, action="start")
+    _record(session, problem, actor, action, changes)
 
 
 def _require_work(problem: Problem, actor: User, action: str) -> None:
-    service.require_responsible(actor, problem)
-    if problem.status not in service.OPEN_FOR_WORK:
-        if problem.status in service.HANDED_IN:
+    require_responsible(actor, problem)
+    if problem.status not in OPEN_FOR_WORK:
+        if problem.status in HANDED_IN:
             raise Conflict(
                 f"已申请销号的问题,整改措施和印证资料已冻结,不能{action}",
                 code="evidence_frozen",
@@ -82,9 +103,10 @@ def _require_work(problem: Problem, actor: User, action: str) -> None:
         raise _refuse_state(problem, action, "not_open_for_work")
 
 
+@use_case
 def claim(*, session: Session, problem: Problem, data: ClaimInput, actor: User) -> Problem:
     """认领: the caller becomes the responsible person, with planned steps and a deadline."""
-    if actor.role not in service.CLAIMERS:
+    if actor.role not in CLAIMERS:
         raise Forbidden("您的角色不能认领问题", code="role_forbidden")
     if not contains(actor.scope, problem.area_code):  # unreachable through the API (404 first)
         raise Forbidden("只能认领本辖区的问题", code="outside_scope")
@@ -130,15 +152,15 @@ def claim(*, session: Session, problem: Problem, data: ClaimInput, actor: User) 
             "steps": [None, list(data.steps)],
         },
     )
-    session.commit()
     return problem
 
 
+@use_case
 def add_step(
     *, session: Session, problem: Problem, data: StepCreate, actor: User
 ) -> RectificationStep:
     _require_work(problem, actor, "增加整改措施")
-    steps = service.steps_of(session=session, problem_id=problem.id)
+    steps = records.steps_of(session=session, problem_id=problem.id)
     if len(steps) >= MAX_STEPS:
         raise Conflict(f"整改措施最多 {MAX_STEPS} 条", code="too_many_steps")
     step = RectificationStep(
@@ -148,22 +170,15 @@ def add_step(
         planned_on=data.planned_on,
         created_by=actor.id,
     )
-    session.add(step)
-    session.flush()
-    _start_work(session, problem, actor)
-    service._audit_problem(session, actor, problem, "add_step", {"step": [None, data.description]})
-    session.commit()
+    _add_work(session, problem, actor, step, "add_step", {"step": [None, data.description]})
     return step
 
 
+@use_case
 def add_note(*, session: Session, problem: Problem, data: NoteCreate, actor: User) -> ProgressNote:
     _require_work(problem, actor, "记录整改进展")
     note = ProgressNote(problem_id=problem.id, text=data.text, created_by=actor.id)
-    session.add(note)
-    session.flush()
-    _start_work(session, problem, actor)
-    service._audit_problem(session, actor, problem, "add_note", {"note": [None, data.text]})
-    session.commit()
+    _add_work(session, problem, actor, note, "add_note", {"note": [None, data.text]})
     return note
 
 
@@ -174,6 +189,7 @@ def _step_of(session: Session, problem: Problem, step_id: uuid.UUID) -> Rectific
     return step
 
 
+@use_case
 def add_evidence(
     *,
     session: Session,
@@ -209,26 +225,18 @@ def add_evidence(
         text=data.text,
         created_by=actor.id,
     )
-    session.add(evidence)
-    session.flush()
-    _start_work(session, problem, actor)
-    service._audit_problem(
-        session,
-        actor,
-        problem,
-        "add_evidence",
-        {
-            "evidence_id": [None, str(evidence.id)],
-            "step_id": [None, str(step.id)],
-            "kind": [None, data.kind],
-            "file_id": [None, str(data.file_id) if evidence.file_id else None],
-            "text": [None, data.text or None],
-        },
-    )
-    session.commit()
+    changes = {
+        "evidence_id": [None, str(evidence.id)],
+        "step_id": [None, str(step.id)],
+        "kind": [None, data.kind],
+        "file_id": [None, str(data.file_id) if evidence.file_id else None],
+        "text": [None, data.text or None],
+    }
+    _add_work(session, problem, actor, evidence, "add_evidence", changes)
     return evidence
 
 
+@use_case
 def remove_evidence(
     *, session: Session, problem: Problem, evidence_id: uuid.UUID, actor: User
 ) -> None:
@@ -241,29 +249,24 @@ def remove_evidence(
         raise Conflict(
             "这份印证资料已随销号申请提交过,不能删除,请补充新的资料", code="evidence_frozen"
         )
-    service._audit_problem(
-        session,
-        actor,
-        problem,
-        "remove_evidence",
-        {
-            "evidence_id": [str(evidence.id), None],
-            "kind": [evidence.kind, None],
-            "file_id": [str(evidence.file_id) if evidence.file_id else None, None],
-            "text": [evidence.text or None, None],
-        },
-    )
+    changes = {
+        "evidence_id": [str(evidence.id), None],
+        "kind": [evidence.kind, None],
+        "file_id": [str(evidence.file_id) if evidence.file_id else None, None],
+        "text": [evidence.text or None, None],
+    }
+    _record(session, problem, actor, "remove_evidence", changes)
     session.delete(evidence)
-    session.commit()
 
 
+@use_case
 def submit_for_closure(*, session: Session, problem: Problem, actor: User) -> Problem:
     """申请销号: refused while any step lacks evidence, naming each such step."""
-    service.require_responsible(actor, problem)
+    require_responsible(actor, problem)
     if problem.status != ProblemStatus.in_progress:
         raise _refuse_state(problem, "申请销号", "not_in_progress")
-    steps = service.steps_of(session=session, problem_id=problem.id)
-    evidence = service.evidence_of(session=session, problem_id=problem.id)
+    steps = records.steps_of(session=session, problem_id=problem.id)
+    evidence = records.evidence_of(session=session, problem_id=problem.id)
     if not steps:
         raise Conflict("还没有整改措施,不能申请销号", code="no_steps")
     covered = {e.step_id for e in evidence}
@@ -293,7 +296,6 @@ def submit_for_closure(*, session: Session, problem: Problem, actor: User) -> Pr
         action="submit_for_closure",
         extra={"evidence_count": [None, len(evidence)]},
     )
-    session.commit()
     return problem
 
 
@@ -304,7 +306,7 @@ def _short(text: str, n: int = 20) -> str:
 def _review(
     session: Session, problem: Problem, actor: User, decision: ReviewDecision, reason: str
 ) -> None:
-    service.require_reviewer(actor, problem, session=session)
+    require_reviewer(actor, problem, session=session)
     if problem.status != ProblemStatus.submitted_for_closure:
         raise _refuse_state(problem, "审核", "not_submitted")
     session.add(
@@ -312,6 +314,7 @@ def _review(
     )
 
 
+@use_case
 def close(*, session: Session, problem: Problem, data: CloseInput, actor: User) -> Problem:
     """销号 by a reviewer who did not rectify it; optionally kept under watch (长期坚持)."""
     _review(session, problem, actor, ReviewDecision.close, data.note)
@@ -332,7 +335,6 @@ def close(*, session: Session, problem: Problem, data: CloseInput, actor: User) 
             "next_review_on": [None, problem.next_review_on],
         },
     )
-    session.commit()
     return problem
 
 
@@ -343,6 +345,7 @@ def _check_next_review(ongoing: bool, next_review_on: date | None) -> None:
         raise Invalid("next_review_on", "下次复核日期应在今天之后")
 
 
+@use_case
 def return_(*, session: Session, problem: Problem, data: ReturnInput, actor: User) -> Problem:
     """退回 with a reason the responsible person reads; the problem goes back to work."""
     if not data.reason.strip():
@@ -360,14 +363,14 @@ def return_(*, session: Session, problem: Problem, data: ReturnInput, actor: Use
             "return_count": [problem.return_count - 1, problem.return_count],
         },
     )
-    session.commit()
     return problem
 
 
+@use_case
 def mark_ongoing(*, session: Session, problem: Problem, data: OngoingInput, actor: User) -> Problem:
     """长期坚持: a closed problem stays under watch until the next review date."""
     # 长期坚持 is a reviewer's judgement on someone else's work, like closing it.
-    service.require_reviewer(actor, problem, session=session, action="标记长期坚持")
+    require_reviewer(actor, problem, session=session, action="标记长期坚持")
     if problem.status != ProblemStatus.closed:
         raise _refuse_state(problem, "标记长期坚持", "not_closed")
     _check_next_review(True, data.next_review_on)
@@ -376,15 +379,9 @@ def mark_ongoing(*, session: Session, problem: Problem, data: OngoingInput, acto
     problem.next_review_on = data.next_review_on
     problem.updated_at = clock.now()
     session.add(problem)
-    service._audit_problem(
-        session,
-        actor,
-        problem,
-        "mark_ongoing",
-        {
-            **audit.diff(before, {"ongoing": True, "next_review_on": data.next_review_on}),
-            "note": [None, data.note or None],
-        },
-    )
-    session.commit()
+    changes = {
+        **audit.diff(before, {"ongoing": True, "next_review_on": data.next_review_on}),
+        "note": [None, data.note or None],
+    }
+    _record(session, problem, actor, "mark_ongoing", changes)
     return problem

@@ -6,19 +6,19 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
+from backend import pwa
 from backend.accounts.deps import CurrentUser
+from backend.core import clock
 from backend.core.deps import PagingDep, SessionDep
 from backend.core.errors import Invalid
 from backend.core.settings import get_settings
@@ -44,10 +44,8 @@ from backend.reports.schemas import (
     VerifyInput,
     WithdrawInput,
 )
+from backend.workdays import service as workdays_service
 
-TEMPLATES = Jinja2Templates(
-    directory=FilePath(__file__).resolve().parents[2] / "frontend" / "templates"
-)
 router = APIRouter(prefix="/api/v1", tags=["self-reports"])
 pages = APIRouter(include_in_schema=False)
 ReportId = Annotated[uuid.UUID, Path(description="报告编号(UUID)")]
@@ -170,7 +168,19 @@ def submit_self_report(
     )
     if not created:
         response.status_code = 200
-    return SelfReportReceipt(id=report.id, receipt_code=report.receipt_code, status=report.status)
+    received_on = report.submitted_at.astimezone(clock.CHINA).date()
+    return SelfReportReceipt(
+        id=report.id,
+        receipt_code=report.receipt_code,
+        status=report.status,
+        village_due_on=report.village_due_on,
+        village_check_days=workdays_service.working_days_between(
+            session=session,
+            area_code=report.area_code,
+            start=received_on,
+            end=report.village_due_on,
+        ),
+    )
 
 
 @router.get(
@@ -363,7 +373,7 @@ def village_poster(
     info = service.poster(session=session, code=code)
     url = f"{str(request.base_url).rstrip('/')}/report?village={code}"
     qr = segno.make(url, error="m").svg_inline(scale=10, border=2, dark="#000")
-    return TEMPLATES.TemplateResponse(
+    return pwa.templates.TemplateResponse(
         request, "report_poster.html", {"info": info, "url": url, "qr": Markup(qr)}
     )
 
@@ -371,11 +381,5 @@ def village_poster(
 # --- the farmer's pages ------------------------------------------------------------------
 
 
-@pages.get("/report", response_class=HTMLResponse)
-def report_page(request: Request) -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(request, "report.html", {})
-
-
-@pages.get("/report/status", response_class=HTMLResponse)
-def report_status_page(request: Request) -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(request, "report_status.html", {})
+pwa.add_page(pages, "/report", "report.html")
+pwa.add_page(pages, "/report/status", "report_status.html")

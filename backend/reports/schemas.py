@@ -5,12 +5,12 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, computed_field, field_validator, model_validator
 
 from backend.core.schemas import AreaCode, Input, Name, Output, StrictBool
-from backend.households.models import Category, MonitoringType, RiskType, Sex
+from backend.households.models import RISK_NAMES, Category, MonitoringType, RiskType, Sex
 from backend.households.schemas import check_id_number
-from backend.reports.models import ReportStatus
+from backend.reports.models import STATUS_NAMES, ReportStatus
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -56,6 +56,10 @@ class SelfReportReceipt(Output):
     id: uuid.UUID
     receipt_code: str
     status: ReportStatus
+    # What the farmer is told at once: the village checks by this date, this many working
+    # days after the report arrived.
+    village_due_on: date
+    village_check_days: int
 
 
 class StepPublic(Output):
@@ -107,6 +111,11 @@ class SelfReportSummary(Output):
     # Withdrawn after its step's deadline had passed: closed, but it was late.
     closed_overdue: bool = False
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def risk_names(self) -> list[str]:
+        return [RISK_NAMES[r] for r in self.risk_types]
+
 
 class SelfReportsPublic(Output):
     data: list[SelfReportSummary]
@@ -121,6 +130,11 @@ class EventPublic(Output):
     to_status: str | None
     actor_name: str
     note: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def to_status_name(self) -> str | None:
+        return STATUS_NAMES.get(self.to_status) if self.to_status else None  # type: ignore[call-overload]
 
 
 class SelfReportPublic(SelfReportSummary):

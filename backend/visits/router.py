@@ -3,11 +3,14 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from backend.accounts.deps import CurrentUser
 from backend.core.deps import PagingDep, SessionDep
-from backend.visits import service
+from backend.households.deps import VisibleHousehold
+from backend.visits import coverage as coverage_service
+from backend.visits import ledger, phone, service
+from backend.visits.deps import VisibleVisit
 from backend.visits.schemas import (
     BatchResult,
     Coverage,
@@ -76,7 +79,7 @@ def list_visits(
 @router.get("/visits/my-households", response_model=MyHouseholds, operation_id="my_households")
 def my_households(session: SessionDep, user: CurrentUser, month: MonthQuery = None) -> MyHouseholds:
     """The households the caller visits, with this month's state, for the phone to keep."""
-    return service.my_households(session=session, user=user, month=month)
+    return phone.my_households(session=session, user=user, month=month)
 
 
 @router.get("/visits/coverage", response_model=Coverage, operation_id="visit_coverage")
@@ -88,7 +91,7 @@ def coverage(
     month: MonthQuery = None,
 ) -> Coverage:
     """遍访: per helper and village, households due, visited, not visited, and the list."""
-    return service.coverage(
+    return coverage_service.coverage(
         session=session,
         user=user,
         area=area,
@@ -99,13 +102,8 @@ def coverage(
 
 
 @router.get("/visits/{visit_id}", response_model=VisitPublic, operation_id="get_visit")
-def get_visit(
-    session: SessionDep,
-    user: CurrentUser,
-    visit_id: Annotated[uuid.UUID, Path(description="走访记录编号")],
-) -> VisitPublic:
+def get_visit(session: SessionDep, visit: VisibleVisit) -> VisitPublic:
     """One visit, with its ledger entry and the corrections that name it."""
-    visit = service.get_visible(session=session, user=user, visit_id=visit_id)
     return service.public(session=session, visits=[visit])[0]
 
 
@@ -115,8 +113,8 @@ def get_visit(
 def household_ledger(
     session: SessionDep,
     user: CurrentUser,
-    household_id: Annotated[uuid.UUID, Path(description="户的编号(UUID)")],
+    household: VisibleHousehold,
     year: Annotated[int, Query(ge=2000, le=2100, description="年度")],
 ) -> LedgerYear:
     """The year's monthly ledger and per-capita net income from it beside the declared."""
-    return service.ledger_year(session=session, user=user, household_id=household_id, year=year)
+    return ledger.for_year(session=session, user=user, household=household, year=year)

@@ -4,11 +4,18 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    Field,
+    StringConstraints,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 from backend.core.schemas import Input, Name, Output, StrictBool, Text, Yuan
-from backend.households.models import RiskType
-from backend.households.schemas import HouseholdSummary
+from backend.households.models import STATUS_NAMES, RiskType
+from backend.households.schemas import HouseholdCardBase
 from backend.visits.models import VisitKind
 
 MAX_PHOTOS = 6
@@ -171,43 +178,32 @@ class VisitRef(Output):
     pasted_notes: bool = False
 
 
-class MemberBrief(Output):
-    name: str
-    relation: str
-    age: int
-    health: str
-    schooling: str
-    labour: str
+class LedgerBrief(Output):
+    """A month's ledger figures, offered on the phone when the next month is recorded."""
+
+    month: str
+    wage: int
+    business: int
+    property: int
+    transfer: int
+    business_cost: int
+    medical_spending: int
+    schooling_spending: int
+    other_spending: int
 
 
-class MeasureBrief(Output):
-    kind: str
-    description: str
-    status: str
-
-
-class IncomeBrief(Output):
-    year: int
-    net_income: int
-    per_capita_net_income: int
-    household_size: int
-
-
-class HouseholdCard(HouseholdSummary):
+class HouseholdCard(HouseholdCardBase):
     """What the phone keeps for one household it may visit (no ID numbers on the phone)."""
 
-    address: str
-    basic_needs: dict[str, bool]
-    members: list[MemberBrief]
-    plan_summary: str | None
-    measures: list[MeasureBrief]
-    last_year_income: IncomeBrief | None
+    # After the household's part (households/cards.py), the visits' part.
     last_visits: list[VisitRef]
     # This year's ledger so far: months recorded, per-capita net income from them, and the
     # months whose income equals the same month last year (a sign of copying).
     ledger_months: int
     ledger_per_capita_net_income: int | None
     copied_months: list[str]
+    # The latest month of this year's ledger, offered when the next visit records money.
+    latest_ledger: LedgerBrief | None = None
     # visited | due | overdue for the caller this month.
     state: str
     last_visited_at: datetime | None
@@ -264,6 +260,11 @@ class NotVisited(Output):
     category: str
     monitoring_status: str
     last_visited_at: datetime | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def monitoring_status_name(self) -> str:
+        return STATUS_NAMES.get(self.monitoring_status, self.monitoring_status)  # type: ignore[call-overload]
 
 
 class PastedNotes(Output):

@@ -1,63 +1,57 @@
 // Shouwang's service worker. Read top to bottom:
-// 1. install: precache the versioned app shell (awaited, so a half-cached shell never serves);
+// 0. SHELL (above this file, written by the server): every page and static file, and a
+//    version that is a hash of their content: any changed file makes a new worker;
+// 1. install: precache the shell from the network, past the HTTP cache (awaited, so a
+//    half-cached shell never serves), then take over at once;
 // 2. activate: delete caches of older versions;
 // 3. fetch: public reference data (the area tree) goes network-first with the last copy kept
 //    for offline; every other API call goes to the network only, so nobody's personal data
 //    is left in a cache that outlives a logout; pages and static files come from the shell
-//    cache, refreshed from the network when it answers.
-// Offline writes are never the worker's business: pages keep them in an IndexedDB outbox
-// and send them when open (the report page tells the farmer to open it again once online).
+//    cache (the network only for what the shell does not hold).
+// Offline writes are never the worker's business: pages keep them in IndexedDB outboxes and
+// send them when open (lib/queue.js); the `sync` event only wakes the open pages.
 
-const VERSION = "v9";
-const SHELL = `shouwang-shell-${VERSION}`;
-const DATA = `shouwang-data-${VERSION}`;
-
-const SHELL_FILES = [
-  "/",
-  "/staff",
-  "/report",
-  "/report/status",
-  "/manifest.webmanifest",
-  "/static/css/app.css",
-  "/static/js/api.js",
-  "/static/js/register-sw.js",
-  "/static/js/staff.js",
-  "/static/js/report.js",
-  "/static/js/report-outbox.js",
-  "/static/js/report-status.js",
-  "/static/js/staff-reports.js",
-  "/field",
-  "/coverage",
-  "/static/js/field.js",
-  "/static/js/outbox.js",
-  "/static/js/coverage.js",
-  "/rectification",
-  "/static/js/rectification.js",
-  "/static/icons/icon-192.png",
-  "/static/icons/icon-512.png",
-];
+const VERSION = SHELL.version;
+const SHELL_CACHE = `shouwang-shell-${VERSION}`;
+const DATA_CACHE = `shouwang-data-${VERSION}`;
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(SHELL_FILES)));
+  // Pages load every module up front, so a page open under the old worker keeps working
+  // when the new one takes over: nothing waits for every tab to close.
+  event.waitUntil(
+    caches
+      .open(SHELL_CACHE)
+      .then((cache) =>
+        cache.addAll(SHELL.files.map((url) => new Request(url, { cache: "reload" }))),
+      )
+      .then(() => self.skipWaiting()),
+  );
 });
 
 self.addEventListener("activate", (event) => {
   event.waitUntil(
-    caches.keys()
-      .then((keys) => Promise.all(
-        keys.filter((k) => k.startsWith("shouwang-") && k !== SHELL && k !== DATA)
-          .map((k) => caches.delete(k)),
-      ))
+    caches
+      .keys()
+      .then((keys) =>
+        Promise.all(
+          keys
+            .filter((k) => k.startsWith("shouwang-") && k !== SHELL_CACHE && k !== DATA_CACHE)
+            .map((k) => caches.delete(k)),
+        ),
+      )
       .then(() => self.clients.claim()),
   );
 });
 
-// Background Sync: the field app's outbox lives in IndexedDB and needs the page's login, so
-// the worker wakes the open pages and they flush.
+// Background Sync: the outboxes live in IndexedDB and need the page (its login, its
+// screen), so the worker wakes the open pages and they flush.
 self.addEventListener("sync", (event) => {
-  if (event.tag !== "shouwang-outbox") return;
-  event.waitUntil(self.clients.matchAll({ type: "window" })
-    .then((clients) => clients.forEach((c) => c.postMessage("flush-outbox"))));
+  if (!event.tag.startsWith("shouwang-")) return;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window" }).then((clients) => {
+      for (const c of clients) c.postMessage({ type: "flush-outbox", tag: event.tag });
+    }),
+  );
 });
 
 self.addEventListener("message", (event) => {
@@ -75,12 +69,12 @@ function offline() {
 }
 
 async function networkFirst(request) {
-  const cache = await caches.open(DATA);
+  const cache = await caches.open(DATA_CACHE);
   try {
     const response = await fetch(request);
     if (response.ok) cache.put(request, response.clone());
     return response;
-  } catch (err) {
+  } catch {
     return (await cache.match(request)) || offline();
   }
 }
@@ -88,25 +82,23 @@ async function networkFirst(request) {
 async function networkOnly(request) {
   try {
     return await fetch(request);
-  } catch (err) {
+  } catch {
     return offline();
   }
 }
 
+// The shell is versioned by its content, so a cached file is the current one until a new
+// worker brings the next: nothing is fetched again in the background on a slow network.
 async function shellFirst(request) {
-  const cache = await caches.open(SHELL);
+  const cache = await caches.open(SHELL_CACHE);
   const cached = await cache.match(request, { ignoreSearch: request.mode === "navigate" });
-  const refresh = fetch(request)
-    .then((response) => {
-      if (response.ok && response.type === "basic") cache.put(request, response.clone());
-      return response;
-    })
-    .catch(() => null);
   if (cached) return cached;
-  const response = await refresh;
-  if (response) return response;
-  if (request.mode === "navigate") return (await cache.match("/")) || Response.error();
-  return Response.error();
+  try {
+    return await fetch(request);
+  } catch {
+    if (request.mode === "navigate") return (await cache.match("/")) || Response.error();
+    return Response.error();
+  }
 }
 
 self.addEventListener("fetch", (event) => {
@@ -115,8 +107,9 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/api/")) {
     // Writes (and personal data in answers to them) go straight to the network.
     if (event.request.method !== "GET") return;
-    const shared = CACHEABLE_API.some((p) => url.pathname.startsWith(p))
-      && !event.request.headers.has("Authorization");
+    const shared =
+      CACHEABLE_API.some((p) => url.pathname.startsWith(p)) &&
+      !event.request.headers.has("Authorization");
     event.respondWith(shared ? networkFirst(event.request) : networkOnly(event.request));
     return;
   }

@@ -20,20 +20,18 @@ ALLOWED_TABLES: dict[tuple[str, str], str] = {
         "to the later steps; the story's cleared households get their clearance date set on "
         "the object, since clear_risk would judge them on today's facts"
     ),
+    ("visits", "backend.households.models.Household"): (
+        "type-only: the household handed in by households_service.get_visible, VisibleHousehold "
+        "or households_queries.by_ids (its id, area and registration date are read, and the "
+        "visits demo backdates the demo households' registration); visits query households "
+        "only through households_queries.visible"
+    ),
 }
 # Uses that the structure work still has to remove; this list only shrinks.
 TEMPORARY: dict[tuple[str, str], str] = {
-    ("visits", "backend.households.models.Household"): "visits",
-    ("visits", "backend.households.models.Member"): "visits",
-    ("visits", "backend.households.models.AssistancePlan"): "visits",
-    ("visits", "backend.households.models.Measure"): "visits",
-    ("visits", "backend.households.models.IncomeRecord"): "visits",
     ("reports", "backend.households.models.Household"): "reports",
-    ("rectification", "backend.files.models.StoredFile"): "rectification",
-    ("rectification", "backend.areas.models.Area"): "rectification",
 }
 TEMPORARY_PRIVATE = {
-    "backend/rectification/workflow.py: backend.rectification.service._audit_problem",
     "backend/reports/demo.py: backend.reports.service._deadlines",
     "backend/reports/workflow.py: backend.reports.service._join",
 }

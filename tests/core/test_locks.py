@@ -20,7 +20,7 @@ def test_a_row_locked_too_long_answers_503_with_retry_after(
         pytest.skip("PostgreSQL only: SQLite serializes writers in the process, no row locks")
     cadre = f.user(session, Role.village_cadre, f.LENGSHUIGOU)
     household = f.household(session)
-    monkeypatch.setattr(db, "LOCK_TIMEOUT_SECONDS", 3)  # lock_timeout=1s for this engine
+    monkeypatch.setattr(db, "LOCK_TIMEOUT_SECONDS", 1)  # lock_timeout=1s for this engine
     impatient = db.make_engine(app_engine.url.render_as_string(hide_password=False))
     db.set_engine(impatient)
     try:

@@ -2,6 +2,7 @@
 Chromium by Playwright with a phone-sized viewport. One server for the whole session."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -52,24 +53,25 @@ class LiveServer:
         )
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[LiveServer]:
-    data_dir = Path(tempfile.mkdtemp(prefix="shouwang-e2e-"))
+def _serve(root: Path, data_dir: Path) -> tuple[subprocess.Popen, LiveServer]:  # type: ignore[type-arg]
+    """Migrate, seed the demo and start `shouwang serve` from `root` on a free port."""
     port = _free_port()
     env = {
         **os.environ,
         "SHOUWANG_ENV": "test",
         "SHOUWANG_DATA_DIR": str(data_dir),
         "SHOUWANG_DATABASE_URL": f"sqlite:///{data_dir}/e2e.db",
+        # Every browser test reports from 127.0.0.1: the per-address limit is not under test.
+        "SHOUWANG_REPORT_LIMIT_PER_ADDRESS": "1000/hour",
     }
     cli = [sys.executable, "-m", "backend.cli"]
-    subprocess.run([*cli, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
-    subprocess.run([*cli, "seed-demo"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([*cli, "migrate"], env=env, cwd=root, check=True, capture_output=True)
+    subprocess.run([*cli, "seed-demo"], env=env, cwd=root, check=True, capture_output=True)
     log = (data_dir / "server.log").open("w")
     server = subprocess.Popen(
         [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
-        cwd=ROOT,
+        cwd=root,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -84,9 +86,34 @@ def live_server() -> Iterator[LiveServer]:
     else:  # pragma: no cover - a server that never answers fails every e2e test loudly
         server.terminate()
         raise RuntimeError((data_dir / "server.log").read_text())
-    yield LiveServer(url, env, data_dir)
+    return server, LiveServer(url, env, data_dir)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    data_dir = Path(tempfile.mkdtemp(prefix="shouwang-e2e-"))
+    server, live = _serve(ROOT, data_dir)
+    yield live
     server.terminate()
     server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def copied_app() -> Iterator[tuple[LiveServer, Path]]:
+    """A server running from a copy of the application, so a test may change its files the
+    way a new release does, without touching the checkout. `python -m backend.cli` run
+    inside the copy imports the copy's `backend` (the working directory comes first)."""
+    root = Path(tempfile.mkdtemp(prefix="shouwang-e2e-app-"))
+    for name in ("backend", "frontend", "migrations"):
+        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "alembic.ini", root / "alembic.ini")
+    data_dir = root / "data"
+    data_dir.mkdir()
+    server, live = _serve(root, data_dir)
+    yield live, root / "frontend"
+    server.terminate()
+    server.wait(timeout=10)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

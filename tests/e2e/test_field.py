@@ -3,6 +3,7 @@ a refused record waits in 「同步失败」 until corrected; an app update keep
 
 import io
 import re
+import time
 
 import pytest
 from PIL import Image
@@ -38,8 +39,9 @@ def _record(  # type: ignore[no-untyped-def]
     if photo:
         page.get_by_label("照片(最多 6 张)").set_input_files(_photo())
         page.get_by_text("已选 1 张照片(已压缩)").wait_for()
-    page.get_by_label("住房安全 有问题").check()
-    page.get_by_label("住房安全问题说明").fill("厨房后墙有裂缝")
+    page.get_by_label("住房安全有保障:有问题").check()
+    page.get_by_label("住房安全有保障:问题说明").fill("厨房后墙有裂缝")
+    page.get_by_label("本月收支有变化").check()
     page.get_by_label("工资性收入").fill("2400")
     page.get_by_label("医疗支出").fill("600")
     page.get_by_label("走访情况").fill(note)
@@ -75,7 +77,8 @@ def test_a_morning_offline_is_kept_across_a_reload_and_sent_when_online(  # type
 
     page.reload()  # still offline: the shell comes from the service worker, the queue from IndexedDB
     page.get_by_text("待发送 3 条").wait_for()
-    assert page.locator(".household-row").count() >= 3
+    page.locator(".household-row").nth(2).wait_for()  # the list is drawn from the phone's copy
+    assert page.locator(".tag.state.pending").count() == 3
     page.get_by_role("button", name="立即同步").click()
     page.get_by_text("当前离线").wait_for()
 
@@ -110,7 +113,8 @@ def test_a_refused_record_waits_with_its_reason_and_can_be_corrected(  # type: i
     page.get_by_text("同步失败 1 条").wait_for()
     page.get_by_text("待发送 0 条").wait_for()
     page.get_by_text("同步失败 1 条").click()
-    page.get_by_text("原因:走访时间(visited_at):走访时间早于该户建档时间").wait_for()
+    # The server's reason, without its internal field path.
+    page.get_by_text("原因:走访时间:走访时间早于该户建档时间").wait_for()
     page.get_by_role("button", name="修改").click()
     page.get_by_text("上次被拒绝").wait_for()
     page.get_by_label("走访时间").fill(_now_local(page))
@@ -136,12 +140,12 @@ def test_an_app_update_while_records_wait_loses_none(page, context, live_server)
     ids = _queued_ids(page)
     old_caches = page.evaluate("caches.keys()")
 
-    # A new version of the app: a changed sw.js (new VERSION) installs and takes over.
-    # (Chromium's update() fetch bypasses routing; a registration's fetch does not, so the
-    # new version is registered under a new script URL, as a deploy with a new URL would.)
+    # A new version of the app: a changed sw.js (a new computed version) installs and takes
+    # over. (Chromium's update() fetch bypasses routing; a registration's fetch does not, so
+    # the new version is registered under a new script URL, as a deploy with a new URL would.)
     def changed_worker(route):  # type: ignore[no-untyped-def]
         body = route.fetch().text()
-        body = re.sub(r'const VERSION = "[^"]+";', 'const VERSION = "e2e-update";', body)
+        body = re.sub(r'"version": "[^"]+"', '"version": "e2e-update"', body, count=1)
         route.fulfill(body=body, content_type="text/javascript")
 
     context.route("**/sw.js*", changed_worker)
@@ -324,3 +328,156 @@ def test_a_wifi_login_page_answering_200_is_no_network_not_success_nor_refusal( 
     context.unroute("**/api/v1/visits/batch")
     page.get_by_role("button", name="立即同步").click()
     page.get_by_text("已发送 1 条").wait_for(timeout=15000)
+
+
+# --- the outbox never stalls -------------------------------------------------------------
+
+
+def test_a_reopened_app_sends_what_waits_without_a_tap(context, live_server) -> None:  # type: ignore[no-untyped-def]
+    """Two sends fail, the app is closed and opened again: the new page schedules every
+    waiting record's retry itself (it used to wait for 「立即同步」)."""
+    page = context.new_page()
+    _login(page)
+    failures: list[float] = []
+
+    def unreachable(route):  # type: ignore[no-untyped-def]
+        failures.append(time.monotonic())
+        route.abort()
+
+    context.route("**/api/v1/visits/batch", unreachable)
+    _record(page, 0, "重开之前第一条走访")
+    page.get_by_text("待发送 1 条").wait_for()
+    _record(page, 1, "重开之前第二条走访")
+    page.get_by_text("待发送 2 条").wait_for()
+    page.wait_for_function("true")
+    assert len(failures) >= 2
+    ids = _queued_ids(page)
+    page.close()  # the app is closed while the records back off
+
+    context.unroute("**/api/v1/visits/batch")
+    reopened = context.new_page()
+    started = time.monotonic()
+    reopened.goto("/field")
+    reopened.get_by_text("待发送 2 条").wait_for()
+    # The screen says when they go, never "nothing to send" beside a waiting count.
+    assert "没有" not in reopened.locator("#message").inner_text()
+    reopened.get_by_text("待发送 0 条").wait_for(timeout=30_000)  # no tap anywhere
+    assert time.monotonic() - started < 30
+    reopened.get_by_text("已发送").wait_for()
+    with live_server.api("helper_li") as api:
+        for visit_id in ids:
+            assert api.get(f"/api/v1/visits/{visit_id}").status_code == 200
+    reopened.close()
+
+
+def test_a_503_with_retry_after_waits_as_long_as_the_server_asks(
+    page, context, live_server
+) -> None:  # type: ignore[no-untyped-def]
+    _login(page)
+    calls: list[float] = []
+
+    def busy_once(route):  # type: ignore[no-untyped-def]
+        calls.append(time.monotonic())
+        if len(calls) > 1:
+            return route.continue_()
+        return route.fulfill(
+            status=503,
+            headers={"Retry-After": "3", "Content-Type": "application/json"},
+            body='{"error": "unavailable", "message": "系统维护中", "detail": null}',
+        )
+
+    context.route("**/api/v1/visits/batch", busy_once)
+    _record(page, 0, "服务器维护时记下的走访")
+    page.get_by_text("稍后自动重试").wait_for()
+    # A tap does not send it before the server's time.
+    page.get_by_role("button", name="立即同步").click()
+    page.get_by_text("按服务器要求稍后再发").wait_for()
+    page.get_by_text("已发送 1 条").wait_for(timeout=15_000)
+    waited = calls[1] - calls[0]
+    # The server's 3 seconds: not sooner, and not the 5-second back-off of a bare 5xx.
+    assert 2.8 <= waited < 5, waited
+    assert len(calls) == 2
+
+
+# --- the helper's screen ----------------------------------------------------------------
+
+NARROW = {"viewport": {"width": 360, "height": 640}, "is_mobile": True, "has_touch": True}
+
+
+def test_the_top_bar_fits_one_line_at_360_px(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **NARROW)
+    page = context.new_page()
+    _login(page, "helper_wang")
+    context.set_offline(True)
+    page.locator("#net-state").wait_for()
+    bar = page.locator("header.bar").bounding_box()
+    assert bar is not None and bar["height"] <= 61  # its one-line minimum (3rem)
+    for selector in ("#logout", "#net-state", ".brand"):
+        box = page.locator(selector).bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 360, selector
+        # One line each: 退出 and 离线 never wrap onto a second line.
+        assert page.locator(selector).evaluate("e => e.getClientRects().length") == 1
+        assert box["height"] < 45, (selector, box)
+    context.close()
+
+
+def test_the_household_order_stays_after_an_offline_reload(page, context) -> None:  # type: ignore[no-untyped-def]
+    _login(page, "helper_wang")
+    online = page.locator(".household-row strong").all_inner_texts()
+    assert len(online) >= 3
+    context.set_offline(True)
+    page.reload()
+    page.get_by_text("离线:显示").wait_for()
+    assert page.locator(".household-row strong").all_inner_texts() == online
+
+
+def test_the_visit_form_is_short_with_large_toggles_and_last_figures_offered(
+    page, live_server
+) -> None:  # type: ignore[no-untyped-def]
+    _login(page)
+    _record(page, 2, "先登记一次收支")  # wage 2400 this month
+    page.get_by_text("已发送 1 条").wait_for()
+    # No stale message follows to the next screen.
+    page.locator(".household-row").nth(0).click()
+    assert page.locator("#message").inner_text() == ""
+    page.get_by_role("link", name="返回名单").click()
+    row = page.locator(".household-row", has_text="本月已走访").first
+    row.click()
+    page.get_by_role("link", name="记录走访").click()
+    form = page.locator("#visit-form")
+    # Money is folded away until it changed; the form is far shorter than the old 3,650 px.
+    assert page.get_by_label("工资性收入").is_hidden()
+    height = form.evaluate("f => f.getBoundingClientRect().height")
+    assert height < 2300, height
+    # The checklist: six large toggles.
+    toggles = page.locator(".need .toggle-face")
+    assert toggles.count() == 6
+    for i in range(6):
+        assert toggles.nth(i).bounding_box()["height"] >= 48
+    # The latest month's figures are offered when money changed.
+    assert "工资性收入 2400" in page.locator("#last-ledger").inner_text()
+    page.get_by_label("本月收支有变化").check()
+    assert page.get_by_label("工资性收入").input_value() == "2400"
+    assert page.get_by_label("医疗支出").input_value() == ""
+
+
+def test_the_photo_box_shows_the_apps_words_only(page) -> None:  # type: ignore[no-untyped-def]
+    _login(page)
+    page.locator(".household-row").first.click()
+    page.get_by_role("link", name="记录走访").click()
+    native = page.get_by_label("照片(最多 6 张)")
+    # The browser's own "No file chosen" never shows: the input is transparent under the
+    # app's button, which says what it does.
+    assert native.evaluate("e => getComputedStyle(e).opacity") == "0"
+    assert page.get_by_text("拍照或选照片(最多 6 张)").is_visible()
+    assert page.locator("#photo-state").inner_text() == "还没有照片"
+    native.set_input_files(_photo())
+    page.get_by_text("已选 1 张照片(已压缩)").wait_for()
+
+
+def test_the_checklist_follows_the_servers_order_and_words(page) -> None:  # type: ignore[no-untyped-def]
+    _login(page)
+    page.locator(".household-row").first.click()
+    page.get_by_role("link", name="记录走访").click()
+    names = page.locator(".need .toggle-face b").all_inner_texts()
+    assert names[:2] == ["不愁吃", "不愁穿"] and len(names) == 6

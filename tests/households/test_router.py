@@ -66,6 +66,30 @@ def test_cadre_registers_a_household_and_reads_it_back(client: TestClient, cadre
     assert again.json()["members"] == created["members"]
 
 
+def test_answers_name_every_code_in_chinese(client: TestClient, cadre) -> None:  # type: ignore[no-untyped-def]
+    """Screens show the server's words (category_name, relation_name, …), never a copy."""
+    created = client.post("/api/v1/households", json=_body(), headers=f.auth(cadre)).json()
+    assert (created["category_name"], created["monitoring_status_name"]) == ("脱贫户", "未纳入监测")
+    assert created["monitoring_type_name"] is None and created["risk_names"] == []
+    head = created["members"][0]
+    assert (head["relation_name"], head["health_name"], head["schooling_name"]) == (
+        "户主",
+        "健康",
+        "不在校",
+    )
+    enrolled = client.post(
+        f"/api/v1/households/{created['id']}/enroll",
+        json={"monitoring_type": "marginal", "risk_types": ["illness", "schooling"]},
+        headers=f.auth(cadre),
+    )
+    assert enrolled.status_code == 200, enrolled.text
+    listed = client.get("/api/v1/households", headers=f.auth(cadre)).json()["data"]
+    row = next(h for h in listed if h["id"] == created["id"])
+    assert row["monitoring_status_name"] == "监测中"
+    assert row["monitoring_type_name"] == "边缘易致贫户"
+    assert row["risk_names"] == ["因病", "因学"]
+
+
 def test_id_numbers_are_stored_encrypted(client: TestClient, cadre, session: Session) -> None:  # type: ignore[no-untyped-def]
     body = _body()
     number = body["members"][0]["id_number"]

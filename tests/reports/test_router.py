@@ -102,9 +102,12 @@ def test_a_farmer_reports_without_logging_in_and_gets_a_receipt(
     r = submit(client, id_number=f.id_number(date(1961, 2, 3)))
     assert r.status_code == 201, r.text
     body = r.json()
-    assert set(body) == {"id", "receipt_code", "status"}
+    assert set(body) == {"id", "receipt_code", "status", "village_due_on", "village_check_days"}
     assert body["status"] == "submitted" and len(body["receipt_code"]) == 8
     stored = get(session, SelfReport, body["id"])
+    # The receipt names the village's deadline: the date and the working days it allows.
+    assert body["village_due_on"] == stored.village_due_on.isoformat()
+    assert body["village_check_days"] == 5
     assert stored.area_code == f.LENGSHUIGOU and stored.risk_types == ["illness"]
     assert stored.id_number_cipher and "1961" not in stored.id_number_cipher
     audit = rows(session, select(AuditEntry).where(AuditEntry.entity_id == body["id"]))

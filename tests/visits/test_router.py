@@ -467,6 +467,13 @@ def test_the_phone_card_shows_this_years_ledger_and_the_quality_signs(
     assert first["copied_months"] == [china_month(now)]
     assert first["last_visits"][0]["pasted_notes"] is True
     assert cards[str(households[1].id)]["copied_months"] == []
+    # The latest month's figures ride along, offered when the next visit records money; and
+    # every code the card shows comes with the server's name for it.
+    assert first["latest_ledger"]["month"] == china_month(now)
+    assert (first["latest_ledger"]["wage"], first["latest_ledger"]["business"]) == (2000, 500)
+    assert first["category_name"] in ("脱贫户", "一般农户")
+    assert first["monitoring_status_name"] and first["members"][0]["relation_name"] == "户主"
+    assert {m["health_name"] for m in first["members"]} <= {"健康", "长期慢性病", "大病", "残疾"}
 
 
 def test_in_a_batch_a_reused_id_with_new_content_is_a_409_for_that_item(

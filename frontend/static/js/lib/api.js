@@ -1,4 +1,5 @@
-// One way to call the API: the stored token, JSON in and out, errors as Chinese text.
+// One way to call the API: the stored token, JSON in and out, errors as Chinese text, and
+// the one login form binding every page uses.
 
 const TOKEN_KEY = "shouwang.token";
 
@@ -11,9 +12,47 @@ export function setToken(value) {
   else localStorage.removeItem(TOKEN_KEY);
 }
 
+// The user id a token was issued to (the JWT payload's `sub`), or null. Read on the phone
+// only to keep one account's records apart from another's; the server checks it.
+export function subjectOf(jwt) {
+  try {
+    const part = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const padded = part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "=");
+    return JSON.parse(atob(padded)).sub || null;
+  } catch {
+    return null;
+  }
+}
+
+// The field a refusal is about: "report.photos.0" → "photos".
+export function fieldOf(body) {
+  const first = Array.isArray(body?.detail) ? body.detail[0] : null;
+  if (!first?.field) return null;
+  return (
+    String(first.field)
+      .split(".")
+      .filter((p) => !/^\d+$/.test(p))
+      .pop() || null
+  );
+}
+
+// The server's message as a person should read it: the box's name from `labels` (or the
+// server's own label), never an internal field path such as "photos.0" or "(visited_at)".
+export function readable(body, labels = {}) {
+  const message = String(body?.message || "");
+  const first = Array.isArray(body?.detail) ? body.detail[0] : null;
+  const field = fieldOf(body);
+  if (field && first?.message) {
+    const own = message.match(/^([^(:]+)\([\w.]+\):/)?.[1];
+    const label = labels[field] || own;
+    return label ? `${label}:${first.message}` : first.message;
+  }
+  return message.replace(/\s*\([A-Za-z_][\w.]*\)/g, "");
+}
+
 export class ApiError extends Error {
   constructor(status, body) {
-    super((body && body.message) || `请求失败(${status})`);
+    super(body?.message ? readable(body) : `请求失败(${status})`);
     this.status = status;
     this.body = body;
   }
@@ -32,12 +71,19 @@ export async function api(path, { method = "GET", body, form, headers = {} } = {
   let response;
   try {
     response = await fetch(path, init);
-  } catch (err) {
+  } catch {
     throw new ApiError(0, { message: "网络不通,请稍后再试" });
   }
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
+}
+
+// Fetches with the login and answers a Blob (photos, downloads).
+export async function apiBlob(path) {
+  const response = await fetch(path, { headers: { Authorization: `Bearer ${token()}` } });
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+  return response.blob();
 }
 
 export async function login(username, password) {
@@ -64,45 +110,11 @@ export function bindLoginForm(form, message, onLoggedIn) {
     try {
       await login(data.get("username"), data.get("password"));
       message.textContent = "";
-      onLoggedIn();
+      form.reset();
+      await onLoggedIn();
     } catch (err) {
       message.className = "message error";
       message.textContent = err.message;
     }
   });
 }
-
-export function esc(text) {
-  return String(text ?? "").replace(/[&<>"']/g, (c) => ({
-    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
-  })[c]);
-}
-
-export const NAMES = {
-  category: { lifted: "脱贫户", ordinary: "一般农户" },
-  monitoring_status: { not_monitored: "未纳入监测", monitored: "监测中", risk_cleared: "风险已消除" },
-  monitoring_type: { unstable_lifted: "脱贫不稳定户", marginal: "边缘易致贫户", sudden_hardship: "突发严重困难户" },
-  risk: {
-    illness: "因病", schooling: "因学", disability: "因残", disaster: "因灾", accident: "因意外事故",
-    unstable_employment: "因务工就业不稳", failed_business: "因产业项目失败", housing: "住房安全",
-    drinking_water: "饮水安全", other: "其他",
-  },
-  relation: {
-    head: "户主", spouse: "配偶", child: "子女", child_in_law: "儿媳/女婿", grandchild: "孙子女",
-    parent: "父母", grandparent: "祖父母", sibling: "兄弟姐妹", other: "其他",
-  },
-  health: { healthy: "健康", chronic: "长期慢性病", serious_illness: "大病", disabled: "残疾" },
-  schooling: {
-    not_in_school: "不在校", preschool: "学前", primary: "小学", junior_secondary: "初中",
-    senior_secondary: "高中", vocational: "中职/高职", higher: "大学",
-  },
-  measure: {
-    industry: "产业帮扶", employment: "就业帮扶", dibao: "低保", tekun: "特困供养", medical: "医疗保障",
-    education: "教育帮扶", microcredit: "小额信贷", public_welfare_job: "公益岗位", housing: "住房保障",
-    drinking_water: "饮水保障", insurance: "保险", other: "其他",
-  },
-  basic_needs: {
-    food: "不愁吃", clothing: "不愁穿", education: "义务教育", medical: "基本医疗",
-    housing: "住房安全", drinking_water: "饮水安全",
-  },
-};

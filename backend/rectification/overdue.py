@@ -1,0 +1,65 @@
+"""Overdue (逾期) in working days on each area's calendar, and 长期坚持 problems whose review
+date has passed (复核已逾期)."""
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_
+from sqlmodel import Session, col
+
+from backend.rectification.models import HANDED_IN, Problem, ProblemStatus
+from backend.workdays import service as workdays_service
+
+
+class OverdueJudge:
+    """Working days past the deadline, on each area's working-day calendar. A problem handed
+    in is judged at the day it was handed in; an open one at today. Calendars are loaded
+    once per area for the whole set, so a list costs one query per village, not per row."""
+
+    def __init__(self, *, session: Session, problems: Sequence[Problem], today: date) -> None:
+        self.today = today
+        self._cals: dict[str, workdays_service.Calendar] = {}
+        ends = [self.end_of(p) for p in problems]
+        late = [p for p, end in zip(problems, ends, strict=True) if end > p.deadline]
+        if late:
+            start = min(p.deadline for p in late)
+            stop = max(ends)
+            for code in {p.area_code for p in late}:
+                self._cals[code] = workdays_service.Calendar(
+                    session=session, area_code=code, start=start, end=stop
+                )
+
+    def end_of(self, problem: Problem) -> date:
+        if problem.status in HANDED_IN and problem.submitted_on is not None:
+            return problem.submitted_on
+        return self.today
+
+    def days(self, problem: Problem) -> int:
+        end = self.end_of(problem)
+        if end <= problem.deadline:
+            return 0
+        return self._cals[problem.area_code].working_days_between(problem.deadline, end)
+
+    def overdue(self, problem: Problem) -> bool:
+        """Open and past its deadline (the red mark on lists)."""
+        return problem.status not in HANDED_IN and self.days(problem) > 0
+
+
+def review_due(problem: Problem, today: date) -> bool:
+    """长期坚持 whose next review date has passed: the 回头看 was missed."""
+    return (
+        problem.status == ProblemStatus.closed
+        and problem.ongoing
+        and problem.next_review_on is not None
+        and problem.next_review_on < today
+    )
+
+
+def review_due_condition(today: date) -> Any:
+    """`review_due` as SQL, for filtering lists."""
+    return and_(
+        Problem.status == ProblemStatus.closed,
+        col(Problem.ongoing).is_(True),
+        col(Problem.next_review_on) < today,
+    )

@@ -1,0 +1,19 @@
+// Installs the service worker and shows when the phone is offline. Loaded by every page.
+
+// After the page has loaded: on a slow network the shell's precache must not compete with
+// what the person is waiting for.
+function register() {
+  navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
+}
+if ("serviceWorker" in navigator) {
+  if (document.readyState === "complete") register();
+  else window.addEventListener("load", register);
+}
+
+function showNetwork() {
+  const badge = document.getElementById("net-state");
+  if (badge) badge.hidden = navigator.onLine;
+}
+window.addEventListener("online", showNetwork);
+window.addEventListener("offline", showNetwork);
+showNetwork();

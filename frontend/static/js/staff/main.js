@@ -1,0 +1,127 @@
+// The staff shell: log in, ask /auth/me once, one router for every section of the desk
+// (households, 一键报贫, coverage, 整改销号), logout shared with the field app. Each section
+// is a module whose routes draw into the one view; /rectification and /coverage open the
+// shell on their own section.
+
+import { bindLoginForm, setToken, token } from "/static/js/lib/api.js";
+import { render } from "/static/js/lib/html.js";
+import { hashRouter } from "/static/js/lib/router.js";
+import { currentUser, forgetCurrentUser, logout } from "/static/js/lib/session.js";
+import * as batches from "/static/js/rectification/batches.js";
+import * as boards from "/static/js/rectification/boards.js";
+import * as problems from "/static/js/rectification/problems.js";
+import * as coverage from "/static/js/staff/coverage.js";
+import * as households from "/static/js/staff/households.js";
+import * as reports from "/static/js/staff/reports.js";
+
+const $ = (id) => document.getElementById(id);
+const HOME = { "/rectification": "problems", "/coverage": "coverage" };
+
+// Which tile a route belongs to.
+const SECTION = {
+  households: "households",
+  household: "households",
+  reports: "reports",
+  report: "reports",
+  "report-numbers": "report-numbers",
+  coverage: "coverage",
+  problems: "problems",
+  mine: "problems",
+  review: "problems",
+  problem: "problems",
+  boards: "problems",
+  batches: "problems",
+};
+
+const shell = { me: null, view: $("view") };
+
+function flash(text, kind = "ok") {
+  $("flash").className = `message ${kind}`;
+  $("flash").textContent = text;
+}
+
+// What every route gets: who is logged in, where to draw, and whether it is still the
+// route on screen (a slow answer for a route already left draws nothing).
+function context(ticket) {
+  return {
+    me: shell.me,
+    current: ticket.current,
+    draw(markup) {
+      if (ticket.current()) render(shell.view, markup);
+      return ticket.current();
+    },
+    view: shell.view,
+    flash,
+    go: (hash) => router.go(hash),
+  };
+}
+
+const routes = {
+  households: (t) => households.list(context(t)),
+  household: (t, id) => households.show(context(t), id),
+  reports: (t) => reports.list(context(t)),
+  report: (t, id) => reports.show(context(t), id),
+  "report-numbers": (t) => reports.numbers(context(t)),
+  coverage: (t) => coverage.show(context(t)),
+  problems: (t) => problems.list(context(t), "list"),
+  mine: (t) => problems.list(context(t), "mine"),
+  review: (t) => problems.list(context(t), "review"),
+  problem: (t, id) => problems.show(context(t), id),
+  boards: (t) => boards.show(context(t)),
+  batches: (t) => batches.show(context(t)),
+};
+
+const router = hashRouter(routes, {
+  fallback: HOME[location.pathname] || "households",
+  before: (route) => {
+    flash("");
+    for (const tile of document.querySelectorAll("[data-section]")) {
+      tile.classList.toggle("current", tile.dataset.section === SECTION[route]);
+    }
+  },
+});
+
+function show(view) {
+  $("login-view").hidden = view !== "login";
+  $("app-view").hidden = view === "login";
+}
+
+let started = false;
+
+async function start() {
+  if (!token()) return show("login");
+  try {
+    shell.me = await currentUser();
+  } catch (err) {
+    if (err.status === 401) {
+      // An expired login: log in again (the field app's saved households stay for it).
+      setToken(null);
+      forgetCurrentUser();
+      return show("login");
+    }
+    $("who").textContent = err.message;
+    return null;
+  }
+  const me = shell.me;
+  $("who").textContent =
+    `${me.full_name} · ${me.role_name}${me.area_name ? ` · ${me.area_name}` : ""}`;
+  $("logout").hidden = false;
+  document.body.dataset.role = me.role;
+  // Helpers watch their own households; coverage is for those who watch an area.
+  $("coverage-tile").hidden = me.role === "helper";
+  show("app");
+  reports.badge();
+  if (started) return router.dispatch();
+  started = true;
+  return router.start();
+}
+
+bindLoginForm($("login-form"), $("login-message"), start);
+
+$("logout").addEventListener("click", async () => {
+  await logout();
+  history.replaceState(null, "", location.pathname);
+  location.reload();
+});
+
+start();
