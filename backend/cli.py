@@ -5,8 +5,6 @@ import getpass
 import sys
 from pathlib import Path
 
-from sqlmodel import select
-
 from backend.core.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,19 +98,19 @@ def _cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def _cmd_seed_demo(args: argparse.Namespace) -> int:
-    from backend import demo
     from backend.core.db import new_session
-    from backend.households.models import Household
+    from backend.demo.seed import seed_demo
+    from backend.households import service as households_service
 
     settings = get_settings()
     if settings.env == "production":
         print("生产环境不能载入演示数据(SHOUWANG_ENV=production)", file=sys.stderr)
         return 2
     with new_session() as session:
-        if args.if_empty and session.exec(select(Household).limit(1)).first() is not None:
+        if args.if_empty and households_service.any_registered(session=session):
             print("数据库已有数据,跳过演示数据")
             return 0
-        summary = demo.seed(session=session)
+        summary = seed_demo(session=session)
     print(summary)
     return 0
 

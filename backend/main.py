@@ -39,6 +39,85 @@ outside it answers 404, the same as a missing one. Errors have one shape:
 """
 
 
+async def _client_and_timing(request: Request, call_next):  # type: ignore[no-untyped-def]
+    # The audit log records which client made a change; never the query string
+    # (it may carry a phone number or a receipt code).
+    ip = request.client.host if request.client else "-"
+    agent = request.headers.get("user-agent", "-")[:120]
+    token = current_client.set(f"{ip} {agent}")
+    started = time.perf_counter()
+    try:
+        response = await call_next(request)
+    finally:
+        current_client.reset(token)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    log.info(
+        "%s %s %s %.1fms",
+        request.method,
+        request.url.path,
+        response.status_code,
+        (time.perf_counter() - started) * 1000,
+    )
+    return response
+
+
+def health() -> JSONResponse:
+    """Answers ok after a real database round trip; 503 when the database does not answer."""
+    try:
+        with Session(get_read_engine()) as session:
+            session.exec(text("SELECT 1")).one()  # type: ignore[call-overload]
+    except Exception:
+        log.exception("health check: database unreachable")
+        return JSONResponse(
+            {"status": "unavailable", "error": "database", "message": "数据库无法连接"},
+            status_code=503,
+        )
+    return JSONResponse({"status": "ok"})
+
+
+ROUTERS = (
+    areas_router,
+    accounts_router,
+    households_router,
+    audit_router,
+    files_router,
+    workdays_router,
+    reports_router,
+    report_pages,
+    visits_router,
+    rectification_router,
+)
+
+# The staff desk is one shell; /rectification and /coverage open it on their section.
+PAGES = (
+    ("/", "index.html"),
+    ("/staff", "staff.html"),
+    ("/rectification", "staff.html"),
+    ("/coverage", "staff.html"),
+    ("/field", "field.html"),
+)
+
+
+def manifest() -> FileResponse:
+    return FileResponse(pwa.STATIC / "manifest.webmanifest", media_type="application/manifest+json")
+
+
+def _mount_frontend(app: FastAPI) -> None:
+    """The PWA: its static files, service worker, manifest and pages (not in the API schema)."""
+    app.mount("/static", StaticFiles(directory=pwa.STATIC), name="static")
+
+    @app.get("/sw.js", include_in_schema=False)
+    def service_worker() -> Response:
+        # Served from the root so its scope covers the whole app; never cached stale. Its
+        # shell list and version are computed from the files (backend/pwa.py).
+        return pwa.service_worker(app)
+
+    app.add_api_route("/manifest.webmanifest", manifest, methods=["GET"], include_in_schema=False)
+    for path, name in PAGES:
+        pwa.add_page(app, path, name)
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         title="守望 Shouwang API",
@@ -50,81 +129,13 @@ def create_app() -> FastAPI:
     )
     install_handlers(app)
     app.add_middleware(InFlightLimit, limit=get_settings().max_requests_in_flight)
-
-    @app.middleware("http")
-    async def client_and_timing(request: Request, call_next):  # type: ignore[no-untyped-def]
-        # The audit log records which client made a change; never the query string
-        # (it may carry a phone number or a receipt code).
-        ip = request.client.host if request.client else "-"
-        agent = request.headers.get("user-agent", "-")[:120]
-        token = current_client.set(f"{ip} {agent}")
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        finally:
-            current_client.reset(token)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        log.info(
-            "%s %s %s %.1fms",
-            request.method,
-            request.url.path,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-        )
-        return response
-
-    @app.get("/api/v1/health", tags=["health"], operation_id="health")
-    def health() -> JSONResponse:
-        """Answers ok after a real database round trip; 503 when the database does not answer."""
-        try:
-            with Session(get_read_engine()) as session:
-                session.exec(text("SELECT 1")).one()  # type: ignore[call-overload]
-        except Exception:
-            log.exception("health check: database unreachable")
-            return JSONResponse(
-                {"status": "unavailable", "error": "database", "message": "数据库无法连接"},
-                status_code=503,
-            )
-        return JSONResponse({"status": "ok"})
-
-    for router in (
-        areas_router,
-        accounts_router,
-        households_router,
-        audit_router,
-        files_router,
-        workdays_router,
-        reports_router,
-        report_pages,
-        visits_router,
-        rectification_router,
-    ):
+    app.middleware("http")(_client_and_timing)
+    app.add_api_route(
+        "/api/v1/health", health, methods=["GET"], tags=["health"], operation_id="health"
+    )
+    for router in ROUTERS:
         app.include_router(router)
-
-    app.mount("/static", StaticFiles(directory=pwa.STATIC), name="static")
-
-    @app.get("/sw.js", include_in_schema=False)
-    def service_worker() -> Response:
-        # Served from the root so its scope covers the whole app; never cached stale. Its
-        # shell list and version are computed from the files (backend/pwa.py).
-        return pwa.service_worker(app)
-
-    @app.get("/manifest.webmanifest", include_in_schema=False)
-    def manifest() -> FileResponse:
-        return FileResponse(
-            pwa.STATIC / "manifest.webmanifest", media_type="application/manifest+json"
-        )
-
-    # The staff desk is one shell; /rectification and /coverage open it on their section.
-    for path, name in (
-        ("/", "index.html"),
-        ("/staff", "staff.html"),
-        ("/rectification", "staff.html"),
-        ("/coverage", "staff.html"),
-        ("/field", "field.html"),
-    ):
-        pwa.add_page(app, path, name)
+    _mount_frontend(app)
     if not workdays_service.covers_next_year():
         # Deadlines late in the year run into next year's holidays; say so where operators look.
         logging.getLogger("shouwang").warning(

@@ -8,8 +8,8 @@ from fastapi.security import OAuth2PasswordRequestForm
 from backend.accounts import service
 from backend.accounts.access import MANAGES_USERS
 from backend.accounts.deps import CurrentUser, Scope, require
-from backend.accounts.models import Role, User
-from backend.accounts.schemas import Token, UserCreate, UserPublic, UsersPublic
+from backend.accounts.models import User
+from backend.accounts.schemas import Token, UserCreate, UserFilters, UserPublic, UsersPublic
 from backend.core import security
 from backend.core.deps import PagingDep, SessionDep
 
@@ -36,17 +36,11 @@ def list_users(
     user: CurrentUser,
     scope: Scope,
     paging: PagingDep,
-    role: Role | None = None,
-    area_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    filters: Annotated[UserFilters, Query()],
 ) -> UsersPublic:
     """Accounts in the caller's area (to pick a helper, reviewer or responsible person)."""
     users, count = service.list_users(
-        session=session,
-        scope=scope,
-        role=role,
-        area_code=area_code,
-        offset=paging.offset,
-        limit=paging.limit,
+        session=session, scope=scope, filters=filters, offset=paging.offset, limit=paging.limit
     )
     return UsersPublic(data=service.public(session=session, users=users), count=count)
 

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from backend.accounts.models import Role
 from backend.core.schemas import AreaCode, Input, MobilePhone, Name, Output
@@ -23,6 +23,13 @@ class UserCreate(Input):
     area_code: AreaCode | None = None
     unit: Annotated[str, StringConstraints(max_length=80)] | None = None
     password: Annotated[str, StringConstraints(min_length=8, max_length=128)]
+
+
+class UserFilters(BaseModel):
+    """Query parameters of the account list."""
+
+    role: Role | None = None
+    area_code: Annotated[str | None, Field(pattern=r"^\d{2,12}$")] = None
 
 
 class UserPublic(Output):

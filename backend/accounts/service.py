@@ -3,22 +3,24 @@
 import time
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from backend.accounts.access import MANAGES_USERS
 from backend.accounts.models import ROLE_NAMES, Role, User
-from backend.accounts.schemas import UserCreate, UserPublic
+from backend.accounts.schemas import UserCreate, UserFilters, UserPublic
 from backend.areas import service as areas_service
 from backend.audit import service as audit
 from backend.core import clock, security
 from backend.core.db import get_read_engine
 from backend.core.errors import Conflict, Forbidden, Invalid, Unauthorized
+from backend.core.paging import page
 from backend.core.scope import contains, within
 from backend.core.security import mask_phone
 from backend.core.settings import get_settings
+from backend.core.usecase import use_case
 
 
 def get(*, session: Session, user_id: uuid.UUID) -> User | None:
@@ -52,6 +54,7 @@ def by_username(*, session: Session, username: str) -> User | None:
     return session.exec(select(User).where(User.username == username)).first()
 
 
+@use_case
 def create(*, session: Session, data: UserCreate, actor: User | None) -> User:
     if data.role != Role.admin and not data.area_code:
         raise Invalid("area_code", "除系统管理员外,账号必须指定所属地区")
@@ -81,7 +84,6 @@ def create(*, session: Session, data: UserCreate, actor: User | None) -> User:
         action="create",
         changes={"username": [None, user.username], "role": [None, user.role]},
     )
-    session.commit()
     return user
 
 
@@ -91,7 +93,6 @@ def authenticate(*, session: Session, username: str, password: str) -> User:
     The look-up and the (deliberately slow) password check run on the read engine, so on
     SQLite no write waits behind a hash; failures are counted with one atomic UPDATE, so
     parallel guesses cannot lose a count and slip past the lock."""
-    settings = get_settings()
     with Session(get_read_engine(), expire_on_commit=False) as reader:
         user = by_username(session=reader, username=username)
         if user is not None:
@@ -108,57 +109,63 @@ def authenticate(*, session: Session, username: str, password: str) -> User:
             detail={"locked_until": user.locked_until.isoformat()},
         )
     if not security.verify_password(password, user.password_hash) or not user.is_active:
-        failures = session.execute(
-            update(User)
-            .where(col(User.id) == user.id)
-            .values(failed_logins=User.failed_logins + 1, last_failed_at=now)
-            .returning(User.failed_logins)
-        ).scalar_one()
-        left = settings.login_lock_after - failures
-        if left <= 0:
-            session.execute(
-                update(User)
-                .where(col(User.id) == user.id)
-                .values(
-                    locked_until=now + timedelta(minutes=settings.login_lock_minutes),
-                    failed_logins=0,
-                )
-            )
-            message = f"密码连续输错次数过多,账号已锁定 {settings.login_lock_minutes} 分钟"
-            code = "account_locked"
-        else:
-            message = f"用户名或密码不正确(再错 {left} 次将锁定账号)"
-            code = "bad_credentials"
-        session.commit()
+        failures, refusal = _count_failure(session=session, user_id=user.id, now=now)
+        settings = get_settings()
         if failures >= settings.login_slowdown_after:
             # Each further wrong guess costs the guesser more time.
             time.sleep(min(0.25 * (failures - settings.login_slowdown_after + 1), 2))
-        raise Unauthorized(message, code=code)
+        raise refusal
     if user.failed_logins or user.locked_until:
-        session.execute(
-            update(User).where(col(User.id) == user.id).values(failed_logins=0, locked_until=None)
-        )
-        session.commit()
+        _forget_failures(session=session, user_id=user.id)
     return user
 
 
+@use_case
+def _count_failure(
+    *, session: Session, user_id: uuid.UUID, now: datetime
+) -> tuple[int, Unauthorized]:
+    """Count a wrong password (locking the account at the limit), and the refusal to give;
+    committed before the refusal is raised, so it counts."""
+    settings = get_settings()
+    failures = session.execute(
+        update(User)
+        .where(col(User.id) == user_id)
+        .values(failed_logins=User.failed_logins + 1, last_failed_at=now)
+        .returning(User.failed_logins)
+    ).scalar_one()
+    left = settings.login_lock_after - failures
+    if left > 0:
+        return failures, Unauthorized(
+            f"用户名或密码不正确(再错 {left} 次将锁定账号)", code="bad_credentials"
+        )
+    session.execute(
+        update(User)
+        .where(col(User.id) == user_id)
+        .values(locked_until=now + timedelta(minutes=settings.login_lock_minutes), failed_logins=0)
+    )
+    return failures, Unauthorized(
+        f"密码连续输错次数过多,账号已锁定 {settings.login_lock_minutes} 分钟",
+        code="account_locked",
+    )
+
+
+@use_case
+def _forget_failures(*, session: Session, user_id: uuid.UUID) -> None:
+    session.execute(
+        update(User).where(col(User.id) == user_id).values(failed_logins=0, locked_until=None)
+    )
+
+
 def list_users(
-    *,
-    session: Session,
-    scope: str,
-    role: Role | None = None,
-    area_code: str | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    *, session: Session, scope: str, filters: UserFilters, offset: int = 0, limit: int = 50
 ) -> tuple[list[User], int]:
-    cond = [within(func.coalesce(User.area_code, ""), scope)] if scope else []
-    if role is not None:
-        cond.append(User.role == role)
-    if area_code:
-        cond.append(within(func.coalesce(User.area_code, ""), area_code))
-    count = session.exec(select(func.count()).select_from(User).where(*cond)).one()
-    stmt = select(User).where(*cond).order_by(col(User.username)).offset(offset).limit(limit)
-    return list(session.exec(stmt)), count
+    area = func.coalesce(User.area_code, "")
+    cond = [within(area, scope)] if scope else []
+    if filters.role is not None:
+        cond.append(User.role == filters.role)
+    if filters.area_code:
+        cond.append(within(area, filters.area_code))
+    return page(session, User, cond, order_by=[col(User.username)], offset=offset, limit=limit)
 
 
 def public(*, session: Session, users: list[User], mask: bool = True) -> list[UserPublic]:

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from backend.areas import service
+from backend.areas.deps import KnownArea
 from backend.areas.schemas import AreaPublic, AreasPublic
 from backend.core.deps import SessionDep
 
@@ -31,16 +32,15 @@ def search_areas(
 
 
 @router.get("/{code}", response_model=AreaPublic, operation_id="get_area")
-def get_area(session: SessionDep, code: str) -> AreaPublic:
+def get_area(area: KnownArea) -> AreaPublic:
     """One area by its statistical code."""
-    return service.get_or_404(session=session, code=code)
+    return AreaPublic.model_validate(area)
 
 
 @router.get("/{code}/children", response_model=AreasPublic, operation_id="list_area_children")
-def list_children(session: SessionDep, code: str) -> AreasPublic:
+def list_children(session: SessionDep, area: KnownArea) -> AreasPublic:
     """The areas directly under this one."""
-    service.get_or_404(session=session, code=code)
-    rows = service.children(session=session, code=code)
+    rows = service.children(session=session, code=area.code)
     return AreasPublic(data=rows, count=len(rows))
 
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from backend.areas.models import CODE_LENGTH, Area, AreaLevel
 from backend.core.errors import Invalid, NotFound
 from backend.core.scope import within
+from backend.core.usecase import use_case
 
 
 def get(*, session: Session, code: str) -> Area | None:
@@ -82,6 +83,7 @@ def full_name(*, session: Session, code: str) -> str:
     return "".join(a.name for a in path(session=session, code=code) if len(a.code) >= 6)
 
 
+@use_case
 def import_csv(*, session: Session, file: Path) -> int:
     """Load or update areas from a CSV of code,name,level,parent_code; returns rows read."""
     with file.open(encoding="utf-8-sig", newline="") as fh:
@@ -99,5 +101,4 @@ def import_csv(*, session: Session, file: Path) -> int:
         area.name, area.level, area.parent_code = row["name"].strip(), level, parent
         session.add(area)
         session.flush()
-    session.commit()
     return len(rows)

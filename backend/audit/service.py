@@ -5,11 +5,12 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from backend.audit.context import current_client
 from backend.audit.models import AuditEntry
+from backend.audit.schemas import AuditFilters
+from backend.core.paging import page
 from backend.core.scope import within
 from backend.core.security import mask_value
 
@@ -75,28 +76,14 @@ def record(
 
 
 def list_entries(
-    *,
-    session: Session,
-    scope: str,
-    entity: str | None = None,
-    entity_id: str | None = None,
-    actor_id: uuid.UUID | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    *, session: Session, scope: str, filters: AuditFilters, offset: int = 0, limit: int = 50
 ) -> tuple[list[AuditEntry], int]:
     cond = [within(AuditEntry.area_code, scope)]
-    if entity:
-        cond.append(AuditEntry.entity == entity)
-    if entity_id:
-        cond.append(AuditEntry.entity_id == entity_id)
-    if actor_id:
-        cond.append(AuditEntry.actor_id == actor_id)
-    count = session.exec(select(func.count()).select_from(AuditEntry).where(*cond)).one()
-    stmt = (
-        select(AuditEntry)
-        .where(*cond)
-        .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id))
-        .offset(offset)
-        .limit(limit)
-    )
-    return list(session.exec(stmt)), count
+    if filters.entity:
+        cond.append(AuditEntry.entity == filters.entity)
+    if filters.entity_id:
+        cond.append(AuditEntry.entity_id == filters.entity_id)
+    if filters.actor_id:
+        cond.append(AuditEntry.actor_id == filters.actor_id)
+    order = [col(AuditEntry.at).desc(), col(AuditEntry.id)]
+    return page(session, AuditEntry, cond, order_by=order, offset=offset, limit=limit)

@@ -73,60 +73,20 @@ class Unavailable(AppError):
     code = "unavailable"
 
 
-# Chinese names of fields, so a message says which box on the screen is wrong.
-FIELD_LABELS = {
-    "name": "姓名",
-    "id_number": "身份证号",
-    "phone": "手机号",
-    "birth_date": "出生日期",
-    "sex": "性别",
-    "relation": "与户主关系",
-    "health": "健康状况",
-    "schooling": "在校情况",
-    "labour": "劳动能力",
-    "employment": "务工就业",
-    "area_code": "所属地区",
-    "helper_id": "帮扶责任人",
-    "category": "类别",
-    "monitoring_type": "监测类型",
-    "risk_types": "风险类型",
-    "address": "住址",
-    "year": "年度",
-    "wage": "工资性收入",
-    "business": "经营性收入",
-    "property": "财产性收入",
-    "transfer": "转移性收入",
-    "business_cost": "生产经营性支出",
-    "household_size": "家庭人口",
-    "kind": "类型",
-    "description": "说明",
-    "amount": "金额",
-    "start_on": "开始日期",
-    "status": "状态",
-    "username": "用户名",
-    "password": "密码",
-    "role": "角色",
-    "full_name": "姓名",
-    "members": "家庭成员",
-    "measures": "帮扶措施",
-    "due_on": "截止日期",
-    "reason": "理由",
-    "note": "备注",
-    "limit": "每页条数",
-    "offset": "起始位置",
-    "visited_at": "走访时间",
-    "reached": "接电话的人",
-    "latitude": "纬度",
-    "longitude": "经度",
-    "photo_ids": "照片",
-    "checklist": "两不愁三保障",
-    "agreed_by": "认可人",
-    "corrects_id": "更正的记录",
-    "household_id": "户",
-    "items": "批量记录",
-    "new_risks": "新发现风险",
-    "month": "月份",
-}
+# Chinese names of fields, so a message says which box on the screen is wrong. Each domain
+# registers the names of its own fields (backend/<domain>/labels.py, imported by its package);
+# these two are the paging parameters every list takes.
+FIELD_LABELS: dict[str, str] = {"limit": "每页条数", "offset": "起始位置"}
+
+
+def register_labels(labels: dict[str, str]) -> None:
+    """Add a domain's field names. A field two domains both use must have one name: a
+    message is labelled by the field alone, whichever domain raised it."""
+    for field, label in labels.items():
+        known = FIELD_LABELS.setdefault(field, label)
+        if known != label:
+            raise ValueError(f"field {field!r} is labelled both {known!r} and {label!r}")
+
 
 _PYDANTIC_MESSAGES = {
     "missing": "必须填写",

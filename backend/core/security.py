@@ -78,6 +78,12 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 
 
+def id_number_check_digit(body: str) -> str:
+    """The 18th character (GB 11643 check digit, or X) that the first 17 digits call for."""
+    total = sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True))
+    return _CHECK[total % 11]
+
+
 def id_number_problem(value: str) -> str | None:
     """Why `value` is not a valid 18-character ID number, in Chinese; None if it is."""
     if len(value) != 18:
@@ -90,8 +96,7 @@ def id_number_problem(value: str) -> str | None:
         return "其中的出生日期不存在"
     if born >= clock.today() or born.year < 1890:
         return "其中的出生日期不合理"
-    total = sum(int(d) * w for d, w in zip(value[:17], _WEIGHTS, strict=True))
-    if _CHECK[total % 11] != value[17]:
+    if id_number_check_digit(value[:17]) != value[17]:
         return "校验位不正确,请核对"
     return None
 

@@ -10,9 +10,11 @@ from sqlmodel import Session, col, select
 
 from backend.accounts import access
 from backend.accounts.models import User
-from backend.core.errors import AppError, Invalid, NotFound
+from backend.core.errors import AppError, Forbidden, Invalid
+from backend.core.loaders import load_or_404
 from backend.core.scope import contains
 from backend.core.settings import get_settings
+from backend.core.usecase import use_case
 from backend.files.models import StoredFile
 from backend.households import service as households_service
 
@@ -91,7 +93,7 @@ def store(
     allow_pdf: bool = True,
 ) -> StoredFile:
     """Keep a checked file. The same content in the same area is stored (and answered) once.
-    Adds to the caller's transaction; the caller commits."""
+    A step: it flushes, and the use case that calls it commits."""
     clean, content_type, taken = check_and_clean(data, field=field, allow_pdf=allow_pdf)
     digest = hashlib.sha256(clean).hexdigest()
     existing = session.exec(
@@ -126,17 +128,54 @@ def store(
     return row
 
 
+@use_case
+def upload(
+    *,
+    session: Session,
+    user: User,
+    data: bytes,
+    area_code: str | None,
+    household_id: uuid.UUID | None,
+    original_name: str,
+) -> StoredFile:
+    """A user's upload: about a household they see (it then belongs to the household's
+    village), or for an area in their scope."""
+    if household_id is not None:
+        household = households_service.get_visible(
+            session=session, user=user, household_id=household_id
+        )
+        area_code = household.area_code
+    elif area_code is None:
+        raise Invalid("area_code", "请指明文件所属的户或地区")
+    elif not contains(user.scope, area_code):
+        raise Forbidden("只能为本辖区上传文件", code="outside_scope")
+    if not data:
+        raise Invalid("file", "文件是空的")
+    return store(
+        session=session,
+        data=data,
+        area_code=area_code,
+        uploaded_by=user.id,
+        household_id=household_id,
+        original_name=original_name,
+    )
+
+
 def get_visible(
     *, session: Session, scope: str, file_id: uuid.UUID, user: User | None = None
 ) -> StoredFile:
     """The file, if the caller's area covers it; for a helper, only their own uploads and
     the files of households assigned to them. Otherwise the same 404 as a missing id."""
-    row = session.get(StoredFile, file_id)
-    if row is None or not contains(scope, row.area_code):
-        raise NotFound("没有找到这个文件")
-    if user is not None and not _helper_sees(session=session, user=user, rows=[row]):
-        raise NotFound("没有找到这个文件")
-    return row
+    return load_or_404(
+        session,
+        StoredFile,
+        file_id,
+        sees=lambda row: (
+            contains(scope, row.area_code)
+            and (user is None or bool(_helper_sees(session=session, user=user, rows=[row])))
+        ),
+        missing="没有找到这个文件",
+    )
 
 
 def _helper_sees(*, session: Session, user: User, rows: list[StoredFile]) -> list[StoredFile]:

@@ -7,13 +7,13 @@ from fastapi import APIRouter, Path, Query
 
 from backend.accounts.deps import CurrentUser
 from backend.core.deps import PagingDep, SessionDep
-from backend.households import service, workflow
+from backend.households import incomes, members, plans, reading, service, workflow
 from backend.households.deps import LockedHousehold, VisibleHousehold
-from backend.households.models import Category, MonitoringStatus, MonitoringType, RiskType
 from backend.households.schemas import (
     ClearRiskInput,
     EnrollInput,
     HouseholdCreate,
+    HouseholdFilters,
     HouseholdPublic,
     HouseholdsPublic,
     HouseholdUpdate,
@@ -35,27 +35,11 @@ def list_households(
     session: SessionDep,
     user: CurrentUser,
     paging: PagingDep,
-    area: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
-    category: Category | None = None,
-    monitoring_status: MonitoringStatus | None = None,
-    monitoring_type: MonitoringType | None = None,
-    risk_type: RiskType | None = None,
-    helper_id: uuid.UUID | None = None,
-    q: Annotated[str | None, Query(max_length=40, description="姓名、身份证号或户编号")] = None,
+    filters: Annotated[HouseholdFilters, Query()],
 ) -> HouseholdsPublic:
     """Households in the caller's reach, filtered and paginated."""
-    rows, count = service.list_households(
-        session=session,
-        user=user,
-        area=area,
-        category=category,
-        monitoring_status=monitoring_status,
-        monitoring_type=monitoring_type,
-        risk_type=risk_type,
-        helper_id=helper_id,
-        q=q,
-        offset=paging.offset,
-        limit=paging.limit,
+    rows, count = reading.list_households(
+        session=session, user=user, filters=filters, offset=paging.offset, limit=paging.limit
     )
     return HouseholdsPublic(
         data=service.summaries(session=session, households=rows, viewer=user), count=count
@@ -70,7 +54,7 @@ def create_household(
 ) -> HouseholdPublic:
     """Register a household with its members (and, optionally, past incomes)."""
     household = service.create(session=session, data=data, actor=user)
-    return service.detail(session=session, household=household, viewer=user)
+    return reading.detail(session=session, household=household, viewer=user)
 
 
 @router.get(
@@ -80,7 +64,7 @@ def get_household(
     session: SessionDep, user: CurrentUser, household: VisibleHousehold
 ) -> HouseholdPublic:
     """One household with members, incomes and plan."""
-    return service.detail(session=session, household=household, viewer=user)
+    return reading.detail(session=session, household=household, viewer=user)
 
 
 @router.patch(
@@ -91,7 +75,7 @@ def update_household(
 ) -> HouseholdPublic:
     """Change a household's address, phone, category, helper or basic-needs status."""
     service.update(session=session, household=household, data=data, actor=user)
-    return service.detail(session=session, household=household, viewer=user)
+    return reading.detail(session=session, household=household, viewer=user)
 
 
 @router.post(
@@ -104,8 +88,8 @@ def add_member(
     session: SessionDep, user: CurrentUser, household: LockedHousehold, data: MemberCreate
 ) -> HouseholdPublic:
     """Add a member to a household."""
-    service.add_member(session=session, household=household, data=data, actor=user)
-    return service.detail(session=session, household=household, viewer=user)
+    members.add(session=session, household=household, data=data, actor=user)
+    return reading.detail(session=session, household=household, viewer=user)
 
 
 @router.patch(
@@ -121,10 +105,8 @@ def update_member(
     data: MemberUpdate,
 ) -> HouseholdPublic:
     """Change a member's details, or mark them as having left (active: false)."""
-    service.update_member(
-        session=session, household=household, member_id=member_id, data=data, actor=user
-    )
-    return service.detail(session=session, household=household, viewer=user)
+    members.update(session=session, household=household, member_id=member_id, data=data, actor=user)
+    return reading.detail(session=session, household=household, viewer=user)
 
 
 @router.put(
@@ -140,8 +122,8 @@ def put_income(
     data: IncomeInput,
 ) -> HouseholdPublic:
     """Record or correct a year's income by component (integer yuan)."""
-    service.upsert_income(session=session, household=household, year=year, data=data, actor=user)
-    return service.detail(session=session, household=household, viewer=user)
+    incomes.put(session=session, household=household, year=year, data=data, actor=user)
+    return reading.detail(session=session, household=household, viewer=user)
 
 
 @router.put(
@@ -151,8 +133,8 @@ def put_plan(
     session: SessionDep, user: CurrentUser, household: LockedHousehold, data: PlanInput
 ) -> HouseholdPublic:
     """Write the monitored household's assistance plan (一户一策)."""
-    service.set_plan(session=session, household=household, data=data, actor=user)
-    return service.detail(session=session, household=household, viewer=user)
+    plans.put(session=session, household=household, data=data, actor=user)
+    return reading.detail(session=session, household=household, viewer=user)
 
 
 @router.post(
@@ -165,8 +147,8 @@ def add_measure(
     session: SessionDep, user: CurrentUser, household: LockedHousehold, data: MeasureCreate
 ) -> HouseholdPublic:
     """Add an assistance measure to the plan."""
-    service.add_measure(session=session, household=household, data=data, actor=user)
-    return service.detail(session=session, household=household, viewer=user)
+    plans.add_measure(session=session, household=household, data=data, actor=user)
+    return reading.detail(session=session, household=household, viewer=user)
 
 
 @router.patch(
@@ -182,10 +164,10 @@ def update_measure(
     data: MeasureUpdate,
 ) -> HouseholdPublic:
     """Update a measure's status, amount or description."""
-    service.update_measure(
+    plans.update_measure(
         session=session, household=household, measure_id=measure_id, data=data, actor=user
     )
-    return service.detail(session=session, household=household, viewer=user)
+    return reading.detail(session=session, household=household, viewer=user)
 
 
 @router.post(
@@ -206,7 +188,7 @@ def enroll(
         plan_due_on=data.plan_due_on,
         reason=data.reason,
     )
-    return service.detail(session=session, household=household, viewer=user)
+    return reading.detail(session=session, household=household, viewer=user)
 
 
 @router.post(
@@ -225,7 +207,7 @@ def clear_risk(
         reason=data.reason,
         cleared_on=data.cleared_on,
     )
-    return service.detail(session=session, household=household, viewer=user)
+    return reading.detail(session=session, household=household, viewer=user)
 
 
 @router.post(
@@ -243,7 +225,7 @@ def revert(
         risk_types=data.risk_types,
         reason=data.reason,
     )
-    return service.detail(session=session, household=household, viewer=user)
+    return reading.detail(session=session, household=household, viewer=user)
 
 
 @router.get(

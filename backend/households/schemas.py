@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field, ValidationInfo, computed_field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, computed_field, field_validator
 
 from backend.core import clock
 from backend.core.schemas import AreaCode, Input, MobilePhone, Name, Output, Yuan
@@ -134,6 +134,18 @@ class IncomeCreate(IncomeInput):
         if value > clock.today().year:
             raise ValueError("不能登记将来年度的收入")
         return value
+
+
+class HouseholdFilters(BaseModel):
+    """What the household list can be narrowed by (query parameters)."""
+
+    area: Annotated[str | None, Field(pattern=r"^\d{2,12}$")] = None
+    category: Category | None = None
+    monitoring_status: MonitoringStatus | None = None
+    monitoring_type: MonitoringType | None = None
+    risk_type: RiskType | None = None
+    helper_id: uuid.UUID | None = None
+    q: Annotated[str | None, Field(max_length=40, description="姓名、身份证号或户编号")] = None
 
 
 class HouseholdCreate(Input):

@@ -12,6 +12,7 @@ from backend.core.errors import Conflict
 from backend.core.usecase import use_case
 from backend.households import service
 from backend.households.models import (
+    BASIC_NEED_NAMES,
     IN_SCHOOL,
     Health,
     Household,
@@ -35,6 +36,41 @@ def monitoring_line(*, session: Session, area_code: str, year: int) -> Monitorin
     return session.exec(stmt).first()
 
 
+def _monitor(
+    *,
+    session: Session,
+    household: Household,
+    actor: User | None,
+    action: str,
+    monitoring_type: MonitoringType,
+    risk_types: Sequence[RiskType],
+    enrolled_on: date,
+    plan_due_on: date,
+    reason: str,
+) -> None:
+    """Put the household under monitoring from `enrolled_on`, with its audit row."""
+    before = service.snapshot(household)
+    household.monitoring_status = MonitoringStatus.monitored
+    household.monitoring_type = monitoring_type
+    household.enrolled_on = enrolled_on
+    household.risk_cleared_on = None
+    household.plan_due_on = plan_due_on
+    household.updated_at = clock.now()
+    session.add(household)
+    service.set_risk_types(session=session, household=household, risk_types=risk_types)
+    service.record_change(
+        session=session,
+        household=household,
+        actor=actor,
+        action=action,
+        changes={
+            **audit.diff(before, service.snapshot(household)),
+            "risk_types": [None, list(risk_types)],
+            "reason": [None, reason],
+        },
+    )
+
+
 @use_case
 def enroll(
     *,
@@ -52,28 +88,20 @@ def enroll(
         raise Conflict("该户已是监测户", code="already_monitored")
     if household.monitoring_status == MonitoringStatus.risk_cleared:
         raise Conflict("该户风险已消除,重新纳入请使用“回退”", code="use_revert")
-    before = service._snapshot(household)
-    household.monitoring_status = MonitoringStatus.monitored
-    household.monitoring_type = monitoring_type
-    household.enrolled_on = enrolled_on or clock.today()
-    household.risk_cleared_on = None
-    # 一户一策 is due within a month of enrolment unless the caller sets it.
-    household.plan_due_on = plan_due_on or household.enrolled_on + timedelta(days=30)
-    household.updated_at = clock.now()
-    session.add(household)
-    service.set_risk_types(session=session, household=household, risk_types=risk_types)
-    service.ensure_plan(session=session, household=household, due_on=household.plan_due_on)
-    service.record_change(
+    on = enrolled_on or clock.today()
+    _monitor(
         session=session,
         household=household,
         actor=actor,
         action="enroll",
-        changes={
-            **audit.diff(before, service._snapshot(household)),
-            "risk_types": [None, list(risk_types)],
-            "reason": [None, reason],
-        },
+        monitoring_type=monitoring_type,
+        risk_types=risk_types,
+        enrolled_on=on,
+        # 一户一策 is due within a month of enrolment unless the caller sets it.
+        plan_due_on=plan_due_on or on + timedelta(days=30),
+        reason=reason,
     )
+    service.ensure_plan(session=session, household=household, due_on=household.plan_due_on)
     return household
 
 
@@ -106,8 +134,6 @@ def clear_risk_refusals(
 
     insecure = [k for k, ok in household.basic_needs.items() if not ok]
     if insecure:
-        from backend.households.models import BASIC_NEED_NAMES
-
         refuse(
             "basic_needs_insecure",
             "两不愁三保障及饮水安全尚未保障:" + "、".join(BASIC_NEED_NAMES[k] for k in insecure),
@@ -136,6 +162,7 @@ def clear_risk_refusals(
     return refusals
 
 
+@use_case
 def clear_risk(
     *,
     session: Session,
@@ -156,19 +183,15 @@ def clear_risk(
             code="clear_risk_refused",
             detail=[r.model_dump() for r in refusals],
         )
-    before = service._snapshot(household)
+    before = service.snapshot(household)
     household.monitoring_status = MonitoringStatus.risk_cleared
     household.risk_cleared_on = on
     household.updated_at = clock.now()
     session.add(household)
+    changes = {**audit.diff(before, service.snapshot(household)), "reason": [None, reason]}
     service.record_change(
-        session=session,
-        household=household,
-        actor=actor,
-        action="clear_risk",
-        changes={**audit.diff(before, service._snapshot(household)), "reason": [None, reason]},
+        session=session, household=household, actor=actor, action="clear_risk", changes=changes
     )
-    session.commit()
     return household
 
 
@@ -187,30 +210,22 @@ def revert(
     service.require_editor(actor)
     if household.monitoring_status != MonitoringStatus.risk_cleared:
         raise Conflict("只有风险已消除的户才能回退", code="not_cleared")
-    before = service._snapshot(household)
-    household.monitoring_status = MonitoringStatus.monitored
-    household.monitoring_type = monitoring_type
-    household.risk_cleared_on = None
-    household.enrolled_on = clock.today()
-    # Back under monitoring means the plan is due again, as on a first enrolment.
-    household.plan_due_on = household.enrolled_on + timedelta(days=30)
-    household.updated_at = clock.now()
-    session.add(household)
-    service.set_risk_types(session=session, household=household, risk_types=risk_types)
-    plan = service.ensure_plan(session=session, household=household, due_on=None)
-    plan.due_on = household.plan_due_on
-    session.add(plan)
-    service.record_change(
+    on = clock.today()
+    _monitor(
         session=session,
         household=household,
         actor=actor,
         action="revert",
-        changes={
-            **audit.diff(before, service._snapshot(household)),
-            "risk_types": [None, list(risk_types)],
-            "reason": [None, reason],
-        },
+        monitoring_type=monitoring_type,
+        risk_types=risk_types,
+        enrolled_on=on,
+        # Back under monitoring means the plan is due again, as on a first enrolment.
+        plan_due_on=on + timedelta(days=30),
+        reason=reason,
     )
+    plan = service.ensure_plan(session=session, household=household, due_on=None)
+    plan.due_on = household.plan_due_on
+    session.add(plan)
     return household
 
 
@@ -221,3 +236,16 @@ def lines(*, session: Session, province_code: str | None = None) -> list[Monitor
     if province_code:
         stmt = stmt.where(MonitoringLine.province_code == province_code)
     return list(session.exec(stmt))
+
+
+@use_case
+def add_line(
+    *, session: Session, province_code: str, year: int, amount: int, basis: str
+) -> MonitoringLine:
+    """Set a province's 监测收入标准 for a year, unless it is set already (which it keeps)."""
+    line = monitoring_line(session=session, area_code=province_code, year=year)
+    if line is None:
+        line = MonitoringLine(province_code=province_code, year=year, amount=amount, basis=basis)
+        session.add(line)
+        session.flush()
+    return line

@@ -1,0 +1,3 @@
+"""整改销号: problem lists, rectification steps, evidence, review and closure."""
+
+from backend.rectification import labels  # noqa: F401  (importing the domain registers its labels)

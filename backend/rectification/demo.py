@@ -3,13 +3,13 @@ cross-check list with overdue problems so the red and black boards have content.
 
 import io
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw
 from sqlmodel import Session
 
 from backend.accounts.models import User
 from backend.core import clock
+from backend.demo.context import DemoContext
 from backend.files import service as files_service
 from backend.rectification import batches, copies, records, service, workflow
 from backend.rectification.models import Problem, ProblemBatch
@@ -23,9 +23,6 @@ from backend.rectification.schemas import (
     ProblemCreate,
     ReturnInput,
 )
-
-if TYPE_CHECKING:  # the demo package imports this module
-    from backend.demo import DemoContext
 
 HUISHI = "620422100"
 GAOJIAZHUANG = "620422100200"
@@ -127,7 +124,7 @@ def _issue(session: Session, batch: ProblemBatch, who: User, **kw) -> Problem:  
     return service.add_problem(session=session, batch=batch, data=ProblemCreate(**kw), actor=who)
 
 
-def seed(*, session: Session, ctx: "DemoContext") -> None:
+def seed(*, session: Session, ctx: DemoContext) -> None:
     users = ctx.users
     inspector, county = users["inspector_huining"], users["huining_county"]
     town, cadre, other = (

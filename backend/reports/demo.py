@@ -2,11 +2,11 @@
 the demo villages, some of them overdue, so lists, flags and numbers show something."""
 
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 
 from sqlmodel import Session
 
 from backend.core import clock
+from backend.demo.context import VILLAGES, DemoContext
 from backend.reports import deadlines
 from backend.reports.models import ReportDeadline, ReportEvent, ReportStatus, SelfReport
 from backend.workdays import service as workdays
@@ -39,9 +39,7 @@ REPORTS: list[tuple[str, str, str, list[str], int, ReportStatus, str]] = [
 ]
 
 
-def seed(*, session: Session, ctx: Any) -> None:
-    from backend.demo import VILLAGES
-
+def seed(*, session: Session, ctx: DemoContext) -> None:
     for code, check, total, basis in POLICIES:
         if session.get(ReportDeadline, code) is None:
             session.add(

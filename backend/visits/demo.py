@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from backend.core import clock
-from backend.demo import DemoContext
+from backend.demo.context import VILLAGE_HELPER, DemoContext
 from backend.households.models import Household
 from backend.visits import service
 from backend.visits.schemas import VisitCreate
@@ -65,8 +65,6 @@ def _visit(
 
 
 def seed(*, session: Session, ctx: DemoContext) -> None:
-    from backend.demo import VILLAGE_HELPER
-
     today = clock.today()
     for households in ctx.households.values():
         for h in households:

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from backend.accounts.models import User
 from backend.audit import service as audit
+from backend.core.usecase import use_case
 from backend.workdays.models import CalendarDay
 
 
@@ -152,6 +153,7 @@ def month(*, session: Session, area_code: str, year: int, month: int) -> list[di
     return out
 
 
+@use_case
 def set_day(
     *, session: Session, area_code: str, day: date, is_workday: bool, note: str, actor: User
 ) -> CalendarDay:
@@ -175,5 +177,4 @@ def set_day(
         action="set",
         changes={**audit.diff(before, {"is_workday": is_workday}), "note": [None, note]},
     )
-    session.commit()
     return row

@@ -1,0 +1,32 @@
+"""The Chinese names of the fields of the problem lists, problems, steps, notes, evidence and
+reviews, so that a refusal names the box on the screen that is wrong. Imported by the
+package: importing the domain registers them."""
+
+from backend.core.errors import register_labels
+
+register_labels(
+    {
+        "area_code": "所属地区",
+        "category": "类别",
+        "kind": "类型",
+        "description": "说明",
+        "status": "状态",
+        "reason": "理由",
+        "note": "备注",
+        "title": "标题",
+        "deadline": "整改时限",
+        "issued_on": "下发日期",
+        "steps": "整改措施",
+        "file_id": "文件",
+        "file": "文件",
+        "text": "内容",
+        "next_review_on": "下次复核日期",
+        "area_codes": "地区",
+        "household_ids": "涉及农户",
+        "responsible_unit": "责任单位",
+        "responsible_person": "责任人",
+        "severity": "严重程度",
+        "source": "问题来源",
+        "number": "序号",
+    }
+)
