@@ -7,8 +7,9 @@ from sqlmodel import Session
 
 from backend.core import clock
 from backend.demo.context import VILLAGES, DemoContext
-from backend.reports import service
+from backend.reports import deadlines
 from backend.reports.models import ReportDeadline, ReportEvent, ReportStatus, SelfReport
+from backend.workdays import service as workdays
 
 S = ReportStatus
 POLICIES = [
@@ -54,13 +55,11 @@ def seed(*, session: Session, ctx: DemoContext) -> None:
         # Back the submission day off by `age` working days, so deadlines fall as they would.
         day = today
         while (
-            service.workdays.working_days_between(
-                session=session, area_code=area, start=day, end=today
-            )
+            workdays.working_days_between(session=session, area_code=area, start=day, end=today)
             < age
         ):
             day -= timedelta(days=1)
-        village_due, decision_due = service._deadlines(session=session, area_code=area, on=day)
+        village_due, decision_due = deadlines.due_dates(session=session, area_code=area, on=day)
         at = datetime.combine(day, time(2, 0), tzinfo=UTC)
         report = SelfReport(
             receipt_code=f"DEMO{len(name)}{phone[-4:]}",
@@ -83,7 +82,7 @@ def seed(*, session: Session, ctx: DemoContext) -> None:
             report.decided_at = at + timedelta(days=9)
             report.decision_reason = reason if status == S.rejected else "临时困难,转介民政"
             report.referred_to = reason if status == S.referred else ""
-        service.refresh_step_due(report)
+        deadlines.refresh_step_due(report)
         session.add(report)
         session.flush()
         steps = ORDER[: ORDER.index(status) + 1] if status in ORDER else [*ORDER[:3], status]

@@ -1,14 +1,20 @@
-"""Texts to farmers: a Notifier interface with a log backend and an SMS gateway over HTTP."""
+"""Texts to farmers about their reports: what each says, how it goes out (a Notifier: the
+log, or an SMS gateway over HTTP), and the record of every attempt."""
 
 import logging
 from typing import Protocol
 
 import httpx
+from sqlmodel import Session
 
 from backend.core.security import mask_phone
 from backend.core.settings import get_settings
+from backend.core.usecase import use_case
+from backend.reports.models import STATUS_NAMES, ReportNotice, ReportStatus, SelfReport
 
 log = logging.getLogger("shouwang.notify")
+# What became of a text about a report is logged where the reports' other records are.
+report_log = logging.getLogger("shouwang.reports")
 
 
 class NotifyError(Exception):
@@ -70,3 +76,73 @@ def set_notifier(notifier: Notifier | None) -> None:
     """Use this notifier instead of the configured one (tests); None restores the setting."""
     global _override
     _override = notifier
+
+
+# --- what the farmer is told -------------------------------------------------------------
+
+
+def message(report: SelfReport, kind: str, outcome: ReportStatus | None = None) -> str:
+    code = report.receipt_code
+    if kind == "receipt":
+        if report.status == ReportStatus.merged:
+            return f"【守望】您的困难报告已收到(编号 {code}),已与同一户先前的报告合并办理。"
+        return (
+            f"【守望】您的困难报告已受理,受理编号 {code}。村里将在 {report.village_due_on:%m月%d日}"
+            "前上门核实。凭编号和手机号可查询办理进度。"
+        )
+    if kind == "enrolled":
+        return f"【守望】您的报告({code})已审定:纳入防止返贫监测帮扶,帮扶干部会联系您。"
+    if kind == "rejected":
+        return f"【守望】您的报告({code})经核实不予纳入监测,理由:{report.decision_reason}"
+    if kind == "referred":
+        return f"【守望】您的报告({code})已转介:{report.referred_to}。{report.decision_reason}"
+    if kind == "withdrawn":
+        return (
+            f"【守望】您的报告({code})已撤回,原因:{report.decision_reason}。"
+            "如仍有困难,可以重新报告或联系村干部。"
+        )
+    if kind == "merged":
+        return f"【守望】您的报告({code})已与同一户的报告合并办理,凭原编号可继续查询进度。"
+    if kind == "merged_outcome" and outcome is not None:
+        # The outcome of the report this one joined: its status only, never its reason.
+        return (
+            f"【守望】您的报告({code})已合并办理,办理结果:{STATUS_NAMES[outcome]}。"
+            "详情请联系村干部。"
+        )
+    return f"【守望】您的报告({code})状态:{STATUS_NAMES[report.status]}"
+
+
+def send_text(
+    *, session: Session, report: SelfReport, kind: str, outcome: ReportStatus | None = None
+) -> bool:
+    """Text the farmer, after the change is committed. A failed send is logged and recorded;
+    it never undoes or fails the change it reports."""
+    phone = report.reporter_phone if report.on_behalf and report.reporter_phone else report.phone
+    if not phone:
+        return False
+    notifier = get_notifier()
+    error = ""
+    try:
+        notifier.send(phone=phone, text=message(report, kind, outcome))
+    except NotifyError as exc:
+        error = str(exc)
+    except Exception as exc:  # a broken gateway must never cost the farmer their report
+        error = f"unexpected: {exc.__class__.__name__}"
+        report_log.exception("notifier failed")
+    if error:
+        report_log.warning("text about report %s (%s) not sent: %s", report.id, kind, error)
+    try:
+        _record(session=session, report=report, kind=kind, channel=notifier.channel, error=error)
+    except Exception:
+        session.rollback()
+        report_log.exception("could not record the text about report %s", report.id)
+    return not error
+
+
+@use_case
+def _record(*, session: Session, report: SelfReport, kind: str, channel: str, error: str) -> None:
+    session.add(
+        ReportNotice(
+            report_id=report.id, kind=kind, channel=channel, sent=not error, error=error[:300]
+        )
+    )

@@ -2,7 +2,6 @@
 village posters and the farmer's pages."""
 
 import json
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -18,18 +17,18 @@ from starlette.datastructures import UploadFile
 
 from backend import pwa
 from backend.accounts.deps import CurrentUser
-from backend.core import clock
+from backend.accounts.models import User
 from backend.core.deps import PagingDep, SessionDep
 from backend.core.errors import Invalid
 from backend.core.settings import get_settings
-from backend.reports import service, throttle, workflow
-from backend.reports.models import ReportStatus
+from backend.reports import deadlines, lookup, numbers, poster, queries, service, throttle, workflow
+from backend.reports.deps import LockedReport, VisibleReport
+from backend.reports.models import SelfReport
 from backend.reports.schemas import (
     AssignInput,
     CommunityReviewInput,
     DeadlinePolicyInput,
     DeadlinePolicyPublic,
-    EnrollInput,
     ForwardInput,
     MergeInput,
     PublicNoticeInput,
@@ -37,6 +36,8 @@ from backend.reports.schemas import (
     RejectInput,
     ReportNumbers,
     SelfReportCreate,
+    SelfReportEnrollInput,
+    SelfReportFilters,
     SelfReportLookup,
     SelfReportPublic,
     SelfReportReceipt,
@@ -44,11 +45,9 @@ from backend.reports.schemas import (
     VerifyInput,
     WithdrawInput,
 )
-from backend.workdays import service as workdays_service
 
 router = APIRouter(prefix="/api/v1", tags=["self-reports"])
 pages = APIRouter(include_in_schema=False)
-ReportId = Annotated[uuid.UUID, Path(description="报告编号(UUID)")]
 
 
 # --- the farmer's report -----------------------------------------------------------------
@@ -168,19 +167,7 @@ def submit_self_report(
     )
     if not created:
         response.status_code = 200
-    received_on = report.submitted_at.astimezone(clock.CHINA).date()
-    return SelfReportReceipt(
-        id=report.id,
-        receipt_code=report.receipt_code,
-        status=report.status,
-        village_due_on=report.village_due_on,
-        village_check_days=workdays_service.working_days_between(
-            session=session,
-            area_code=report.area_code,
-            start=received_on,
-            end=report.village_due_on,
-        ),
-    )
+    return service.receipt(session=session, report=report)
 
 
 @router.get(
@@ -197,7 +184,7 @@ def lookup_self_report(
 ) -> SelfReportLookup:
     """Where a report stands (no login): status, step, deadline, decision and reason."""
     throttle.admit_lookup(receipt_code=receipt_code, address=_client_address(request))
-    return service.lookup(session=session, receipt_code=receipt_code, phone=phone)
+    return lookup.lookup(session=session, receipt_code=receipt_code, phone=phone)
 
 
 # --- staff -------------------------------------------------------------------------------
@@ -208,28 +195,14 @@ def list_self_reports(
     session: SessionDep,
     user: CurrentUser,
     paging: PagingDep,
-    status: ReportStatus | None = None,
-    area: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
-    overdue: bool | None = None,
-    open_only: Annotated[bool, Query(alias="open")] = False,
-    assignee_id: uuid.UUID | None = None,
-    q: Annotated[str | None, Query(max_length=40, description="受理编号、姓名或手机号")] = None,
+    filters: Annotated[SelfReportFilters, Query()],
 ) -> SelfReportsPublic:
     """Reports in the caller's reach, overdue first; each row says whether it is overdue."""
-    rows, count, late = service.list_reports(
-        session=session,
-        user=user,
-        status=status,
-        area=area,
-        overdue=overdue,
-        open_only=open_only,
-        assignee_id=assignee_id,
-        q=q,
-        offset=paging.offset,
-        limit=paging.limit,
+    rows, count, late = queries.list_reports(
+        session=session, user=user, filters=filters, offset=paging.offset, limit=paging.limit
     )
     return SelfReportsPublic(
-        data=service.summaries(session=session, reports=rows, viewer=user),
+        data=queries.summaries(session=session, reports=rows, viewer=user),
         count=count,
         overdue_count=late,
     )
@@ -247,11 +220,11 @@ def self_report_numbers(
 ) -> ReportNumbers:
     """Per village and township: received, in progress, overdue, enrolled, rejected, median
     days to decision, and each village's uptake against its county's average."""
-    return service.numbers(session=session, user=user, area=area, since=since, until=until)
+    return numbers.numbers(session=session, user=user, area=area, since=since, until=until)
 
 
-def _detail(session: SessionDep, report: Any, user: Any) -> SelfReportPublic:
-    return service.detail(
+def _detail(session: SessionDep, report: SelfReport, user: User) -> SelfReportPublic:
+    return queries.detail(
         session=session,
         report=report,
         viewer=user,
@@ -263,11 +236,10 @@ def _detail(session: SessionDep, report: Any, user: Any) -> SelfReportPublic:
     "/self-reports/{report_id}", response_model=SelfReportPublic, operation_id="get_self_report"
 )
 def get_self_report(
-    session: SessionDep, user: CurrentUser, report_id: ReportId
+    session: SessionDep, user: CurrentUser, report: VisibleReport
 ) -> SelfReportPublic:
     """One report with its findings, civic steps, deadlines, history and the actions open
     to the caller."""
-    report = service.get_visible(session=session, user=user, report_id=report_id)
     return _detail(session, report, user)
 
 
@@ -277,10 +249,9 @@ def _add_action(
     def endpoint(
         session: SessionDep,
         user: CurrentUser,
-        report_id: ReportId,
+        report: LockedReport,
         data: model,  # type: ignore[valid-type]
     ) -> SelfReportPublic:
-        report = service.get_visible(session=session, user=user, report_id=report_id)
         change(session=session, report=report, actor=user, data=data)
         return _detail(session, report, user)
 
@@ -306,8 +277,8 @@ for _path, _change, _model, _op, _doc in (
     ("community-review", workflow.record_community_review, CommunityReviewInput, "record_community_review", "Record 民主评议 (date, minutes or attachment)"),
     ("public-notice", workflow.record_public_notice, PublicNoticeInput, "record_public_notice", "Record 村内公示 (start, days, objections)"),
     ("forward", workflow.forward, ForwardInput, "forward_self_report", "Township review passed (→ county_approval)"),
-    ("enroll", workflow.enroll, EnrollInput, "enroll_self_report", "County approval: enroll the household (→ enrolled)"),
-    ("fast-track", workflow.fast_track, EnrollInput, "fast_track_self_report", "绿色通道: enroll now, civic steps by the backfill deadline"),
+    ("enroll", workflow.enroll, SelfReportEnrollInput, "enroll_self_report", "County approval: enroll the household (→ enrolled)"),
+    ("fast-track", workflow.fast_track, SelfReportEnrollInput, "fast_track_self_report", "绿色通道: enroll now, civic steps by the backfill deadline"),
     ("reject", workflow.reject, RejectInput, "reject_self_report", "Reject with a reason the farmer reads (→ rejected)"),
     ("refer", workflow.refer, ReferInput, "refer_self_report", "Refer to another kind of help (→ referred)"),
     ("withdraw", workflow.withdraw, WithdrawInput, "withdraw_self_report", "Withdraw at the farmer's wish (→ withdrawn)"),
@@ -324,7 +295,7 @@ for _path, _change, _model, _op, _doc in (
 )
 def list_deadlines(session: SessionDep, user: CurrentUser) -> list[DeadlinePolicyPublic]:
     """Deadline policies set for the caller's province or county."""
-    return service.list_policies(session=session, scope=user.scope)
+    return deadlines.list_policies(session=session, scope=user.scope)
 
 
 @router.get(
@@ -338,7 +309,7 @@ def get_deadline(
     area_code: Annotated[str, Path(pattern=r"^\d{2,12}$")],
 ) -> DeadlinePolicyPublic:
     """The deadlines that apply to an area (its county's, its province's, or the default)."""
-    return service.policy_for(session=session, area_code=area_code)
+    return deadlines.policy_for(session=session, area_code=area_code)
 
 
 @router.put(
@@ -353,7 +324,7 @@ def set_deadline(
     data: DeadlinePolicyInput,
 ) -> DeadlinePolicyPublic:
     """Set a county's (or, as administrator, a province's) working-day deadlines."""
-    return service.set_policy(session=session, area_code=area_code, data=data, actor=user)
+    return deadlines.set_policy(session=session, area_code=area_code, data=data, actor=user)
 
 
 # --- village poster ----------------------------------------------------------------------
@@ -370,7 +341,7 @@ def village_poster(
 ) -> HTMLResponse:
     """A printable A4 poster for a village: QR code to the report page, how to report, and
     the village cadre's phone."""
-    info = service.poster(session=session, code=code)
+    info = poster.for_village(session=session, code=code)
     url = f"{str(request.base_url).rstrip('/')}/report?village={code}"
     qr = segno.make(url, error="m").svg_inline(scale=10, border=2, dark="#000")
     return pwa.templates.TemplateResponse(

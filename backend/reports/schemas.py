@@ -5,7 +5,14 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, computed_field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    StringConstraints,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 from backend.core.schemas import AreaCode, Input, Name, Output, StrictBool
 from backend.households.models import RISK_NAMES, Category, MonitoringType, RiskType, Sex
@@ -62,7 +69,7 @@ class SelfReportReceipt(Output):
     village_check_days: int
 
 
-class StepPublic(Output):
+class SelfReportStepPublic(Output):
     status: ReportStatus
     status_name: str
     on: date
@@ -81,10 +88,10 @@ class SelfReportLookup(Output):
     decision: ReportStatus | None
     reason: str | None
     referred_to: str | None
-    steps: list[StepPublic]
+    steps: list[SelfReportStepPublic]
 
 
-class UserRef(Output):
+class SelfReportUserRef(Output):
     id: uuid.UUID
     full_name: str
     role: str
@@ -102,7 +109,7 @@ class SelfReportSummary(Output):
     on_behalf: bool
     risk_types: list[RiskType]
     submitted_at: datetime
-    assignee: UserRef | None
+    assignee: SelfReportUserRef | None
     step_due_on: date | None
     overdue: bool
     overdue_days: int
@@ -115,6 +122,17 @@ class SelfReportSummary(Output):
     @property
     def risk_names(self) -> list[str]:
         return [RISK_NAMES[r] for r in self.risk_types]
+
+
+class SelfReportFilters(BaseModel):
+    """The report list's filters, read from the query string."""
+
+    status: ReportStatus | None = None
+    area: Annotated[str | None, Field(pattern=r"^\d{2,12}$")] = None
+    overdue: bool | None = None
+    open_only: bool = Field(default=False, alias="open")
+    assignee_id: uuid.UUID | None = None
+    q: Annotated[str | None, Field(max_length=40, description="受理编号、姓名或手机号")] = None
 
 
 class SelfReportsPublic(Output):
@@ -207,7 +225,7 @@ class ForwardInput(Input):
     note: Note = ""
 
 
-class EnrollInput(Input):
+class SelfReportEnrollInput(Input):
     monitoring_type: MonitoringType
     risk_types: Annotated[list[RiskType], Field(default_factory=list, max_length=10)]
     category: Category = Category.ordinary

@@ -14,26 +14,22 @@ from backend.accounts import service as accounts_service
 from backend.accounts.access import COUNTY, FIELD_WORKERS, TOWNSHIP_UP, VERIFIERS, VILLAGE_UP
 from backend.accounts.models import Role, User
 from backend.audit import service as audit
-from backend.core import clock, security
+from backend.core import clock
 from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.scope import contains
 from backend.core.usecase import use_case
 from backend.files import service as files_service
-from backend.households import service as households_service
-from backend.households import workflow as households_workflow
-from backend.households.models import Household, MonitoringStatus, RiskType
-from backend.households.schemas import HouseholdCreate, MemberCreate
-from backend.reports import service
+from backend.reports import deadlines, enrolment, notify, queries, service
 from backend.reports.models import DECIDED, OPEN, STATUS_NAMES, ReportStatus, SelfReport
 from backend.reports.schemas import (
     AssignInput,
     CommunityReviewInput,
-    EnrollInput,
     ForwardInput,
     MergeInput,
     PublicNoticeInput,
     ReferInput,
     RejectInput,
+    SelfReportEnrollInput,
     VerifyInput,
     WithdrawInput,
 )
@@ -82,7 +78,7 @@ def _role_ok(action: str, report: SelfReport, user: User) -> bool:
     if action in ("withdraw", "merge") and report.status not in VILLAGE_STATES:
         return user.role in TOWNSHIP_UP
     if action in ("community_review", "public_notice") and report.status == S.enrolled:
-        return service.backfill_pending(report)
+        return deadlines.backfill_pending(report)
     return True
 
 
@@ -147,13 +143,16 @@ def _record(
     report: SelfReport,
     actor: User,
     action: str,
-    before_status: ReportStatus,
     before: dict[str, Any],
+    fields: Callable[[SelfReport], dict[str, Any]] = _snapshot,
+    before_status: ReportStatus | None = None,
     note: str = "",
-    extra: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+    audited: dict[str, Any] | None = None,
 ) -> None:
-    """Deadline pointer, timeline and audit row of a transition (flushed by its use case)."""
-    service.refresh_step_due(report)
+    """Deadline pointer, timeline and audit row of a change to a report (flushed by its use
+    case). The audit row holds what changed among `fields` since `before`, and `audited`."""
+    deadlines.refresh_step_due(report)
     report.updated_at = clock.now()
     session.add(report)
     service.add_event(
@@ -163,30 +162,25 @@ def _record(
         actor=actor,
         before=before_status,
         note=note,
-        data=extra,
+        data=data,
     )
-    audit.record(
+    service.audit_report(
         session=session,
+        report=report,
         actor=actor,
-        entity="self_report",
-        entity_id=report.id,
-        area_code=report.area_code,
         action=action,
-        changes={
-            **audit.diff(before, _snapshot(report)),
-            **({"note": [None, note]} if note else {}),
-        },
+        changes={**audit.diff(before, fields(report)), **(audited or {})},
     )
 
 
 def _tell(*, session: Session, report: SelfReport, notice: str | None) -> None:
     """After the commit: the text to the farmer, and to those whose reports joined this one."""
     if notice:
-        service.notify(session=session, report=report, kind=notice)
+        notify.send_text(session=session, report=report, kind=notice)
     if report.status in DECIDED or report.status == S.withdrawn:
         # Whoever's report was merged into this one hears the outcome too (status only).
-        for joined in service.merged_into(session=session, report=report):
-            service.notify(
+        for joined in queries.merged_into(session=session, report=report):
+            notify.send_text(
                 session=session, report=joined, kind="merged_outcome", outcome=report.status
             )
 
@@ -206,9 +200,10 @@ def _transition(action: str) -> Callable[..., Any]:
                 report=report,
                 actor=actor,
                 action=action,
-                before_status=before_status,
                 before=before,
+                before_status=before_status,
                 note=note,
+                audited={"note": [None, note]} if note else None,
             )
             return notice
 
@@ -286,7 +281,7 @@ def record_public_notice(
     *, session: Session, report: SelfReport, actor: User, data: PublicNoticeInput
 ) -> tuple[str, None]:
     """村内公示: start date, length (at least the policy's minimum), objections."""
-    minimum = service.policy_for(session=session, area_code=report.area_code).public_notice_days
+    minimum = deadlines.policy_for(session=session, area_code=report.area_code).public_notice_days
     if data.days < minimum:
         raise Invalid("days", f"公示期不少于 {minimum} 天")
     report.public_notice_start = data.start_on
@@ -322,134 +317,26 @@ def forward(
     return data.note, None
 
 
-NOT_HERE = "没有这户,或该户不在报告所在的村"
-
-
-def _household_in_village(
-    *, session: Session, report: SelfReport, actor: User, household_id: uuid.UUID
-) -> Household | None:
-    """The household, if the actor may see it and it lies in the report's own village."""
-    try:
-        household = households_service.get_visible(
-            session=session, user=actor, household_id=household_id
-        )
-    except NotFound:
-        return None
-    return household if household.area_code == report.area_code else None
-
-
-def _household_for(
-    *, session: Session, report: SelfReport, actor: User, data: EnrollInput
-) -> Household:
-    """The household to enroll: named, already linked, found by ID number, or new. Only a
-    household of the report's own village, within the actor's reach, is ever changed."""
-    if data.household_id is not None:
-        household = _household_in_village(
-            session=session, report=report, actor=actor, household_id=data.household_id
-        )
-        if household is None:
-            # The same answer whether it is missing, out of reach or in another village.
-            raise Invalid("household_id", NOT_HERE)
-        return household
-    if report.household_id is not None:
-        linked = _household_in_village(
-            session=session, report=report, actor=actor, household_id=report.household_id
-        )
-        if linked is not None:
-            return linked
-    number = (
-        security.decrypt_id_number(report.id_number_cipher) if report.id_number_cipher else None
-    )
-    if number:
-        found = households_service.household_of_person(session=session, id_number=number)
-        if found is not None:
-            if found.area_code != report.area_code or not contains(actor.scope, found.area_code):
-                raise Conflict(
-                    "报告人的身份证号登记在其他村的农户中,不能在本村纳入;"
-                    "请核实身份证号,或请该户所在地办理",
-                    code="household_in_other_village",
-                    detail={"field": "household_id"},
-                )
-            return found
-    elif data.head_birth_date is None or data.head_sex is None:
-        raise Invalid("head_birth_date", "报告没有身份证号,新建户需填写户主出生日期和性别")
-    head = MemberCreate(
-        name=report.name,
-        relation="head",
-        id_number=number,
-        birth_date=None if number else data.head_birth_date,
-        sex=None if number else data.head_sex,
-    )
-    return households_service.create(
-        session=session,
-        data=HouseholdCreate(
-            area_code=report.area_code,
-            phone=report.phone,
-            category=data.category,
-            members=[head],
-        ),
-        actor=actor,
-    )
-
-
-def _enroll_household(
-    *, session: Session, report: SelfReport, actor: User, data: EnrollInput
-) -> None:
-    """Creates or updates the household: a new or unmonitored one is enrolled, a cleared
-    one goes back under monitoring (回退), a monitored one gets the report's risk types
-    added. Each through the households domain, which writes its own audit row."""
-    household = _household_for(session=session, report=report, actor=actor, data=data)
-    risks = data.risk_types or [RiskType(r) for r in report.risk_types]
-    reason = f"一键报贫 {report.receipt_code}"
-    if household.monitoring_status == MonitoringStatus.monitored:
-        households_service.add_risk_types(
-            session=session, household=household, risk_types=risks, actor=actor, reason=reason
-        )
-    elif household.monitoring_status == MonitoringStatus.risk_cleared:
-        households_workflow.revert(
-            session=session,
-            household=household,
-            actor=actor,
-            monitoring_type=data.monitoring_type,
-            risk_types=risks,
-            reason=reason,
-        )
-    else:
-        households_workflow.enroll(
-            session=session,
-            household=household,
-            monitoring_type=data.monitoring_type,
-            risk_types=risks,
-            actor=actor,
-            plan_due_on=data.plan_due_on,
-            reason=reason,
-        )
-    report.household_id = household.id
-    report.risk_types = [r.value for r in risks]
-    report.status = S.enrolled
-    report.decided_at, report.decided_by = clock.now(), actor.id
-
-
 @_transition("enroll")
 def enroll(
-    *, session: Session, report: SelfReport, actor: User, data: EnrollInput
+    *, session: Session, report: SelfReport, actor: User, data: SelfReportEnrollInput
 ) -> tuple[str, str]:
     """县级审定: enrolled; the household is created or found and becomes monitored."""
-    _enroll_household(session=session, report=report, actor=actor, data=data)
+    enrolment.enroll_household(session=session, report=report, actor=actor, data=data)
     return data.note or "审定纳入监测", "enrolled"
 
 
 @_transition("fast_track")
 def fast_track(
-    *, session: Session, report: SelfReport, actor: User, data: EnrollInput
+    *, session: Session, report: SelfReport, actor: User, data: SelfReportEnrollInput
 ) -> tuple[str, str]:
     """绿色通道: the county enrolls first; 民主评议 and 公示 follow by the backfill deadline."""
-    policy = service.policy_for(session=session, area_code=report.area_code)
+    policy = deadlines.policy_for(session=session, area_code=report.area_code)
     report.fast_track = True
     report.backfill_due_on = workdays.add_working_days(
         session=session, area_code=report.area_code, start=clock.today(), days=policy.backfill_days
     )
-    _enroll_household(session=session, report=report, actor=actor, data=data)
+    enrolment.enroll_household(session=session, report=report, actor=actor, data=data)
     return data.note or "绿色通道先行纳入", "enrolled"
 
 
@@ -478,7 +365,7 @@ def refer(
 
 def _late_note(report: SelfReport) -> str:
     """Said on the timeline and in the audit row when an overdue report is closed."""
-    if not service.is_overdue(report):
+    if not deadlines.is_overdue(report):
         return ""
     return f"(关闭时已逾期 {(clock.today() - report.step_due_on).days} 天)"  # type: ignore[operator]
 
@@ -503,58 +390,52 @@ def merge(
     """合并: a report staff recognise as the same household's joins the other open one, of
     the same household or at least the same village. The other keeps the earlier
     deadlines, so an overdue report cannot vanish into a fresher one."""
-    other = service.get_visible(session=session, user=actor, report_id=data.into_id)
+    other = queries.get_visible(session=session, user=actor, report_id=data.into_id, lock=True)
     if other.id == report.id or other.status not in OPEN:
         raise Conflict("只能并入另一份办理中的报告", code="merge_target_closed")
     same_household = report.household_id is not None and report.household_id == other.household_id
     if not same_household and other.area_code != report.area_code:
         raise Conflict("只能并入同一户或同一村的报告", code="merge_other_village")
     late = _late_note(report)
-    other_before = {
-        "risk_types": list(other.risk_types),
-        "village_due_on": other.village_due_on,
-        "decision_due_on": other.decision_due_on,
-        "step_due_on": other.step_due_on,
-    }
-    service._join(session=session, primary=other, risk_types=report.risk_types, note=report.note)
-    other.photo_ids = [*other.photo_ids, *report.photo_ids]
-    other.village_due_on = min(other.village_due_on, report.village_due_on)
-    other.decision_due_on = min(other.decision_due_on, report.decision_due_on)
-    service.refresh_step_due(other)
-    audit.record(
-        session=session,
-        actor=actor,
-        entity="self_report",
-        entity_id=other.id,
-        area_code=other.area_code,
-        action="joined",
-        changes={
-            **audit.diff(
-                other_before,
-                {
-                    "risk_types": list(other.risk_types),
-                    "village_due_on": other.village_due_on,
-                    "decision_due_on": other.decision_due_on,
-                    "step_due_on": other.step_due_on,
-                },
-            ),
-            "merged_report_id": [None, report.id],
-        },
-    )
-    # Reports already merged into this one follow it to the other.
-    moved = service.merged_into(session=session, report=report)
-    for joined in moved:
-        joined.merged_into_id = other.id
-        session.add(joined)
-    service.add_event(
-        session=session,
-        report=other,
-        action="joined",
-        actor=actor,
-        note=f"报告 {report.receipt_code} 并入本报告:{data.reason}",
-        data={"report_id": str(report.id), "moved": [str(j.id) for j in moved]},
-    )
+    _absorb(session=session, report=report, other=other, actor=actor, reason=data.reason)
     report.status = S.merged
     report.merged_into_id = other.id
     report.decision_reason = data.reason
     return f"并入报告 {other.receipt_code}:{data.reason}{late}", "merged"
+
+
+def _joined_fields(r: SelfReport) -> dict[str, Any]:
+    return {
+        "risk_types": list(r.risk_types),
+        "village_due_on": r.village_due_on,
+        "decision_due_on": r.decision_due_on,
+        "step_due_on": r.step_due_on,
+    }
+
+
+def _absorb(
+    *, session: Session, report: SelfReport, other: SelfReport, actor: User, reason: str
+) -> None:
+    """`other` takes in the merged report: its risks, words, photos, the earlier deadlines
+    and the reports already merged into it; audited and on `other`'s timeline."""
+    other_before = _joined_fields(other)
+    service.join(session=session, primary=other, risk_types=report.risk_types, note=report.note)
+    other.photo_ids = [*other.photo_ids, *report.photo_ids]
+    other.village_due_on = min(other.village_due_on, report.village_due_on)
+    other.decision_due_on = min(other.decision_due_on, report.decision_due_on)
+    # Reports already merged into this one follow it to the other.
+    moved = queries.merged_into(session=session, report=report)
+    for joined in moved:
+        joined.merged_into_id = other.id
+        session.add(joined)
+    _record(
+        session=session,
+        report=other,
+        actor=actor,
+        action="joined",
+        before=other_before,
+        fields=_joined_fields,
+        note=f"报告 {report.receipt_code} 并入本报告:{reason}",
+        data={"report_id": str(report.id), "moved": [str(j.id) for j in moved]},
+        audited={"merged_report_id": [None, report.id]},
+    )

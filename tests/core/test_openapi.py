@@ -4,18 +4,9 @@ plain name. Two classes with one name make FastAPI spell both with their module 
 
 from collections import Counter
 
-import pytest
-
 from backend.main import create_app
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "reports/schemas.py's EnrollInput shares its name with households': the reports "
-        "engineer renames it in this issue; remove this mark after merging"
-    ),
-)
 def test_schema_names_are_unique_and_plain() -> None:
     schemas = create_app().openapi()["components"]["schemas"]
     with_path = sorted(n for n in schemas if "__" in n or n.lower().startswith("backend"))

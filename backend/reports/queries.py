@@ -1,0 +1,209 @@
+"""What staff see of self-reports: which reports a user may see, one report loaded with that
+check, the list (overdue first) and one report's detail."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import case, func, or_
+from sqlmodel import Session, col, select
+
+from backend.accounts import access
+from backend.accounts import service as accounts_service
+from backend.accounts.models import User
+from backend.areas import service as areas_service
+from backend.core import clock, security
+from backend.core.loaders import load_or_404
+from backend.core.scope import within
+from backend.households import service as households_service
+from backend.households.models import RiskType
+from backend.reports import deadlines
+from backend.reports.models import OPEN, STATUS_NAMES, ReportEvent, ReportStatus, SelfReport
+from backend.reports.schemas import (
+    EventPublic,
+    SelfReportFilters,
+    SelfReportPublic,
+    SelfReportSummary,
+    SelfReportUserRef,
+)
+from backend.workdays import service as workdays
+
+
+def visible(user: User) -> list[Any]:
+    """Every report query of `user` carries these (the helper rule of accounts/access.py
+    over the report's area and assignee)."""
+    return access.conditions(user, area_code=SelfReport.area_code, assignee=SelfReport.assignee_id)
+
+
+def sees(user: User, report: SelfReport) -> bool:
+    """The same rule for one report."""
+    return access.sees(user, area_code=report.area_code, assignee_id=report.assignee_id)
+
+
+def get_visible(
+    *, session: Session, user: User, report_id: uuid.UUID, lock: bool = False
+) -> SelfReport:
+    """The report, or the same 404 whether it is missing, outside the caller's area, or (for
+    a helper) not assigned to them. `lock` holds its row until the use case commits, so two
+    decisions on one report cannot both be taken on the state each read."""
+    return load_or_404(
+        session,
+        SelfReport,
+        report_id,
+        sees=lambda report: sees(user, report),
+        missing="没有找到这条报告",
+        lock=lock,
+    )
+
+
+def merged_into(*, session: Session, report: SelfReport) -> list[SelfReport]:
+    """The reports that joined this one (merged into it)."""
+    stmt = select(SelfReport).where(
+        SelfReport.merged_into_id == report.id, SelfReport.status == ReportStatus.merged
+    )
+    return list(session.exec(stmt.order_by(col(SelfReport.submitted_at))))
+
+
+def list_reports(
+    *,
+    session: Session,
+    user: User,
+    filters: SelfReportFilters | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[SelfReport], int, int]:
+    """(page, count, overdue count among the matches). Overdue first, then oldest first."""
+    filters = filters or SelfReportFilters()
+    today = clock.today()
+    late = (col(SelfReport.step_due_on).is_not(None)) & (col(SelfReport.step_due_on) < today)
+    cond = visible(user)
+    if filters.area:
+        cond.append(within(SelfReport.area_code, filters.area))
+    if filters.status:
+        cond.append(SelfReport.status == filters.status)
+    if filters.open_only:
+        cond.append(col(SelfReport.status).in_(OPEN))
+    if filters.assignee_id:
+        cond.append(SelfReport.assignee_id == filters.assignee_id)
+    if filters.q:
+        q = filters.q.strip()
+        cond.append(
+            or_(
+                SelfReport.receipt_code == q.upper(),
+                col(SelfReport.name).contains(q),
+                SelfReport.phone == q,
+            )
+        )
+    if filters.overdue is True:
+        cond.append(late)
+    elif filters.overdue is False:
+        cond.append(~late | col(SelfReport.step_due_on).is_(None))
+    count = session.exec(select(func.count()).select_from(SelfReport).where(*cond)).one()
+    late_count = session.exec(select(func.count()).select_from(SelfReport).where(*cond, late)).one()
+    stmt = (
+        select(SelfReport)
+        .where(*cond)
+        .order_by(
+            case((late, 0), else_=1),
+            col(SelfReport.step_due_on).is_(None),
+            col(SelfReport.step_due_on),
+            col(SelfReport.submitted_at),
+        )
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(session.exec(stmt)), count, late_count
+
+
+def _user_refs(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, SelfReportUserRef]:
+    if not ids:
+        return {}
+    rows = accounts_service.by_ids(session=session, ids=ids)
+    return {u.id: SelfReportUserRef(id=u.id, full_name=u.full_name, role=str(u.role)) for u in rows}
+
+
+def summaries(
+    *, session: Session, reports: Sequence[SelfReport], viewer: User
+) -> list[SelfReportSummary]:
+    """List rows with village name, assignee and the overdue flag: two queries per page."""
+    names = areas_service.names(session=session, codes={r.area_code for r in reports})
+    users = _user_refs(session, {r.assignee_id for r in reports if r.assignee_id})
+    today = clock.today()
+    return [
+        SelfReportSummary(
+            id=r.id,
+            receipt_code=r.receipt_code,
+            area_code=r.area_code,
+            area_name=names.get(r.area_code),
+            status=r.status,
+            status_name=STATUS_NAMES[r.status],
+            name=r.name,
+            phone=security.mask_phone(r.phone) if r.phone else None,
+            on_behalf=r.on_behalf,
+            risk_types=[RiskType(x) for x in r.risk_types],
+            submitted_at=r.submitted_at,
+            assignee=users.get(r.assignee_id) if r.assignee_id else None,
+            step_due_on=r.step_due_on,
+            overdue=deadlines.is_overdue(r, today),
+            overdue_days=(today - r.step_due_on).days if deadlines.is_overdue(r, today) else 0,
+            fast_track=r.fast_track,
+            household_id=r.household_id,
+            closed_overdue=r.status == ReportStatus.withdrawn
+            and deadlines.closed_late(
+                r.verified_at, r.village_due_on, r.decision_due_on, r.decided_at
+            ),
+        )
+        for r in reports
+    ]
+
+
+def detail(
+    *, session: Session, report: SelfReport, viewer: User, actions: list[str]
+) -> SelfReportPublic:
+    summary = summaries(session=session, reports=[report], viewer=viewer)[0]
+    number = (
+        security.decrypt_id_number(report.id_number_cipher) if report.id_number_cipher else None
+    )
+    if number and not households_service.sees_full_id(viewer):
+        number = security.mask_id_number(number)
+    events = session.exec(
+        select(ReportEvent).where(ReportEvent.report_id == report.id).order_by(col(ReportEvent.at))
+    ).all()
+    phone = report.phone if households_service.sees_full_id(viewer) else summary.phone
+    return SelfReportPublic(
+        **summary.model_dump(exclude={"phone"}),
+        phone=phone,
+        id_number=number,
+        reporter_name=report.reporter_name,
+        reporter_phone=security.mask_phone(report.reporter_phone)
+        if report.reporter_phone
+        else None,
+        note=report.note,
+        photo_ids=[uuid.UUID(x) for x in report.photo_ids],
+        risk_confirmed=report.risk_confirmed,
+        income_estimate=report.income_estimate,
+        findings=report.findings,
+        finding_photo_ids=[uuid.UUID(x) for x in report.finding_photo_ids],
+        verified_at=report.verified_at,
+        community_review_on=report.community_review_on,
+        community_review_minutes=report.community_review_minutes,
+        community_review_file_id=report.community_review_file_id,
+        public_notice_start=report.public_notice_start,
+        public_notice_days=report.public_notice_days,
+        public_notice_objections=report.public_notice_objections,
+        village_due_on=report.village_due_on,
+        decision_due_on=report.decision_due_on,
+        backfill_due_on=report.backfill_due_on,
+        deadline_basis=workdays.uncovered_basis(
+            session=session,
+            area_code=report.area_code,
+            start=report.submitted_at.astimezone(clock.CHINA).date(),
+            end=max(d for d in (report.decision_due_on, report.backfill_due_on) if d),
+        ),
+        decision_reason=report.decision_reason,
+        referred_to=report.referred_to,
+        decided_at=report.decided_at,
+        merged_into_id=report.merged_into_id,
+        events=[EventPublic.model_validate(e) for e in events],
+        actions=actions,
+    )
