@@ -2,22 +2,22 @@
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
+from backend.core.enums import NamedEnum
 from backend.core.models import area_field, created_at_field, enum_field, json_field, time_field
 
 
-class VisitKind(StrEnum):
-    home = "home"
-    phone = "phone"
-    other = "other"
+class VisitKind(NamedEnum):
+    home = "home", "入户走访"
+    phone = "phone", "电话走访"
+    other = "other", "其他走访"
 
 
-KIND_NAMES = {VisitKind.home: "入户走访", VisitKind.phone: "电话走访", VisitKind.other: "其他走访"}
+KIND_NAMES = VisitKind.names()
 
 
 class Visit(SQLModel, table=True):
