@@ -3,7 +3,7 @@
 import uuid
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from sqlmodel import Session, col
 
@@ -73,6 +73,38 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+class AreaRow(Protocol):
+    """A table row that lives in an area: a household, a problem, a report, a visit…"""
+
+    __tablename__: ClassVar[Any]
+    id: uuid.UUID
+    area_code: str
+
+
+def record_change(
+    *,
+    session: Session,
+    row: AreaRow,
+    actor: Any,
+    action: str,
+    changes: dict[str, Any],
+    actor_name: str | None = None,
+) -> AuditEntry:
+    """`record` for a change to one row: the entry is filed under the row's table name
+    (household, problem, self_report, visit, …: what the audit list filters on), its id and
+    its area."""
+    return record(
+        session=session,
+        actor=actor,
+        actor_name=actor_name,
+        entity=row.__tablename__,
+        entity_id=row.id,
+        area_code=row.area_code,
+        action=action,
+        changes=changes,
+    )
 
 
 def list_entries(

@@ -165,26 +165,6 @@ def members_of(
 # --- registering and changing ------------------------------------------------------------
 
 
-def record_change(
-    *,
-    session: Session,
-    household: Household,
-    actor: User | None,
-    action: str,
-    changes: dict[str, Any],
-) -> None:
-    """The audit row of a change to a household (added to the caller's transaction)."""
-    audit.record(
-        session=session,
-        actor=actor,
-        entity="household",
-        entity_id=household.id,
-        area_code=household.area_code,
-        action=action,
-        changes=changes,
-    )
-
-
 def snapshot(household: Household) -> dict[str, Any]:
     """The household's own fields, as an audit diff compares them before and after."""
     return {
@@ -249,9 +229,9 @@ def create(*, session: Session, data: HouseholdCreate, actor: User | None) -> Ho
     for income in data.incomes:
         session.add(IncomeRecord(household_id=household.id, **income.model_dump()))
     flush_or_conflict(session)
-    record_change(
+    audit.record_change(
         session=session,
-        household=household,
+        row=household,
         actor=actor,
         action="create",
         changes={
@@ -287,8 +267,8 @@ def update(
     household.updated_at = clock.now()
     session.add(household)
     changes = audit.diff(before, snapshot(household))
-    record_change(
-        session=session, household=household, actor=actor, action="update", changes=changes
+    audit.record_change(
+        session=session, row=household, actor=actor, action="update", changes=changes
     )
     return household
 
@@ -331,8 +311,8 @@ def add_risk_types(
     session.add(household)
     after = sorted([*before, *added])
     changes = {"risk_types": [list(before), after], "reason": [None, reason]}
-    record_change(
-        session=session, household=household, actor=actor, action="add_risk_types", changes=changes
+    audit.record_change(
+        session=session, row=household, actor=actor, action="add_risk_types", changes=changes
     )
     session.flush()
     return after

@@ -58,9 +58,9 @@ def _monitor(
     household.updated_at = clock.now()
     session.add(household)
     service.set_risk_types(session=session, household=household, risk_types=risk_types)
-    service.record_change(
+    audit.record_change(
         session=session,
-        household=household,
+        row=household,
         actor=actor,
         action=action,
         changes={
@@ -189,8 +189,8 @@ def clear_risk(
     household.updated_at = clock.now()
     session.add(household)
     changes = {**audit.diff(before, service.snapshot(household)), "reason": [None, reason]}
-    service.record_change(
-        session=session, household=household, actor=actor, action="clear_risk", changes=changes
+    audit.record_change(
+        session=session, row=household, actor=actor, action="clear_risk", changes=changes
     )
     return household
 

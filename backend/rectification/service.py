@@ -96,26 +96,6 @@ def check_deadline(batch: ProblemBatch, deadline: date, field: str = "deadline")
         raise Invalid(field, f"不能早于问题清单的下发日期 {batch.issued_on.isoformat()}")
 
 
-def record_change(
-    *,
-    session: Session,
-    row: Problem | ProblemBatch,
-    actor: User | None,
-    action: str,
-    changes: dict[str, Any],
-) -> None:
-    """The audit row of a change to a problem or a list (added to the caller's transaction)."""
-    audit.record(
-        session=session,
-        actor=actor,
-        entity="problem_batch" if isinstance(row, ProblemBatch) else "problem",
-        entity_id=row.id,
-        area_code=row.area_code,
-        action=action,
-        changes=changes,
-    )
-
-
 def apply_changes(row: Problem | ProblemBatch, changes: dict[str, Any]) -> dict[str, Any]:
     """Set `changes` on the row and stamp it; returns them as audit changes."""
     before = {k: getattr(row, k) for k in changes}
@@ -196,7 +176,7 @@ def add_problem(
     changes = issued_fields(problem)
     if data.household_ids:
         changes["household_ids"] = [None, [str(h) for h in data.household_ids]]
-    record_change(session=session, row=problem, actor=actor, action="issue", changes=changes)
+    audit.record_change(session=session, row=problem, actor=actor, action="issue", changes=changes)
     return problem
 
 
@@ -221,7 +201,7 @@ def update_problem(
         check_deadline(batch, changes["deadline"])
     diff = apply_changes(problem, changes)
     session.add(problem)
-    record_change(session=session, row=problem, actor=actor, action="update", changes=diff)
+    audit.record_change(session=session, row=problem, actor=actor, action="update", changes=diff)
     return problem
 
 

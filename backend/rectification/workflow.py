@@ -71,7 +71,7 @@ def _move(
 def _record(
     session: Session, problem: Problem, actor: User, action: str, changes: dict[str, Any]
 ) -> None:
-    service.record_change(session=session, row=problem, actor=actor, action=action, changes=changes)
+    audit.record_change(session=session, row=problem, actor=actor, action=action, changes=changes)
 
 
 def _add_work(

@@ -109,28 +109,6 @@ def add_event(
     )
 
 
-def audit_report(
-    *,
-    session: Session,
-    report: SelfReport,
-    actor: User | None,
-    action: str,
-    changes: dict[str, Any],
-    actor_name: str | None = None,
-) -> None:
-    """The audit row of a change to `report`, in the caller's transaction."""
-    audit.record(
-        session=session,
-        actor=actor,
-        actor_name=actor_name,
-        entity="self_report",
-        entity_id=report.id,
-        area_code=report.area_code,
-        action=action,
-        changes=changes,
-    )
-
-
 # --- the farmer's report -----------------------------------------------------------------
 
 
@@ -313,9 +291,9 @@ def _record_submit(
             note=f"同一户的新报告 {report.receipt_code} 并入本报告",
             data={"report_id": str(report.id)},
         )
-    audit_report(
+    audit.record_change(
         session=session,
-        report=report,
+        row=report,
         actor=None,
         actor_name=data.reporter_name or data.name,
         action="submit",
@@ -373,9 +351,9 @@ def open_on_behalf(
         before=ReportStatus.submitted,
         data={"assignee_id": str(actor.id)},
     )
-    audit_report(
+    audit.record_change(
         session=session,
-        report=report,
+        row=report,
         actor=actor,
         action="open_on_behalf",
         changes={
@@ -402,9 +380,9 @@ def _join_on_behalf(
         note=note or "帮扶干部发现新的风险,并入本报告",
         data={"risk_types": risks},
     )
-    audit_report(
+    audit.record_change(
         session=session,
-        report=primary,
+        row=primary,
         actor=actor,
         action="join_on_behalf",
         changes={"risk_types": [before, primary.risk_types]},

@@ -164,9 +164,9 @@ def _record(
         note=note,
         data=data,
     )
-    service.audit_report(
+    audit.record_change(
         session=session,
-        report=report,
+        row=report,
         actor=actor,
         action=action,
         changes={**audit.diff(before, fields(report)), **(audited or {})},

@@ -3,7 +3,6 @@ superseding the month's earlier one, and a household's year of entries beside it
 income."""
 
 import uuid
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -36,20 +35,6 @@ def _current(
     if lock and session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     return session.exec(stmt).first()
-
-
-def _audit(
-    session: Session, actor: User, entry: LedgerEntry, action: str, changes: dict[str, Any]
-) -> None:
-    audit.record(
-        session=session,
-        actor=actor,
-        entity="ledger_entry",
-        entity_id=entry.id,
-        area_code=entry.area_code,
-        action=action,
-        changes=changes,
-    )
 
 
 def record(
@@ -95,7 +80,9 @@ def record(
         session.add(current)
         session.flush()  # free the "one current entry per month" slot before the insert
         changes = {"superseded_by": [None, entry.id], "month": month}
-        _audit(session, actor, current, "supersede", changes)
+        audit.record_change(
+            session=session, row=current, actor=actor, action="supersede", changes=changes
+        )
     session.add(entry)
     session.flush()
     changes = {
@@ -105,7 +92,7 @@ def record(
         "copied_from_last_year": [None, copied],
         "superseded": [None, entry.superseded_at is not None],
     }
-    _audit(session, actor, entry, "create", changes)
+    audit.record_change(session=session, row=entry, actor=actor, action="create", changes=changes)
     return entry
 
 

@@ -222,12 +222,10 @@ def _row(*, data: VisitCreate, household: Household, actor: User, digest: str) -
 
 
 def _audit_visit(*, session: Session, visit: Visit, actor: User) -> None:
-    audit.record(
+    audit.record_change(
         session=session,
+        row=visit,
         actor=actor,
-        entity="visit",
-        entity_id=visit.id,
-        area_code=visit.area_code,
         action="correct" if visit.corrects_id else "create",
         changes={
             "household_id": [None, visit.household_id],
