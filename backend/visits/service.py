@@ -102,9 +102,7 @@ def _check_photos(*, session: Session, actor: User, data: VisitCreate, area_code
         raise Invalid("photo_ids", "同一张照片重复了")
     for i, photo_id in enumerate(data.photo_ids):
         try:
-            stored = files_service.get_visible(
-                session=session, scope=actor.scope, file_id=photo_id, user=actor
-            )
+            stored = files_service.get_visible(session=session, file_id=photo_id, user=actor)
         except NotFound:
             stored = None
         if stored is None or not contains(stored.area_code, area_code):
