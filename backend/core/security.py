@@ -151,6 +151,17 @@ def id_number_hash(value: str) -> str:
     return hmac.new(key, normalize_id_number(value).encode(), hashlib.sha256).hexdigest()
 
 
+def id_number_columns(id_number: str | None) -> dict[str, str | None]:
+    """The two columns a person's ID number is stored in (`id_number_cipher`, to show it
+    masked or whole; `id_number_hash`, to find the person), both None without one."""
+    if not id_number:
+        return {"id_number_cipher": None, "id_number_hash": None}
+    return {
+        "id_number_cipher": encrypt_id_number(id_number),
+        "id_number_hash": id_number_hash(id_number),
+    }
+
+
 def mask_value(key: str, value: Any) -> Any:
     """How a value appears in audit rows and logs."""
     if value is None:

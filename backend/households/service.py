@@ -123,19 +123,13 @@ def refuse_duplicate_person(*, session: Session, id_number: str, field: str) -> 
 
 
 def new_member(*, household: Household, data: MemberCreate) -> Member:
-    return Member(
-        household_id=household.id,
-        area_code=household.area_code,
-        name=data.name,
-        id_number_cipher=security.encrypt_id_number(data.id_number) if data.id_number else None,
-        id_number_hash=security.id_number_hash(data.id_number) if data.id_number else None,
-        sex=data.sex,
-        birth_date=data.birth_date,
-        relation=data.relation,
-        health=data.health,
-        schooling=data.schooling,
-        labour=data.labour,
-        employment=data.employment,
+    return Member.model_validate(
+        data.model_dump(exclude={"id_number"}),
+        update={
+            "household_id": household.id,
+            "area_code": household.area_code,
+            **security.id_number_columns(data.id_number),
+        },
     )
 
 
