@@ -211,8 +211,25 @@ class Member(SQLModel, table=True):
     created_at: datetime = created_at_field()
 
 
-class IncomeRecord(SQLModel, table=True):
-    """A household's declared income for one year, in integer yuan."""
+class IncomeParts(SQLModel):
+    """A household's income by part, in integer yuan: what a year's declared income and a
+    month's ledger entry (visits) both record."""
+
+    wage: int = 0
+    business: int = 0
+    property: int = 0
+    transfer: int = 0
+    business_cost: int = 0
+
+    # `property` is a column here (财产性收入), so the decorator is named in full.
+    @builtins.property
+    def net_income(self) -> int:
+        """The four income parts less the business cost."""
+        return self.wage + self.business + self.property + self.transfer - self.business_cost
+
+
+class IncomeRecord(IncomeParts, table=True):
+    """A household's declared income for one year."""
 
     __tablename__ = "income_record"
     __table_args__ = (UniqueConstraint("household_id", "year"),)
@@ -220,19 +237,9 @@ class IncomeRecord(SQLModel, table=True):
     id: uuid.UUID = id_field()
     household_id: uuid.UUID = Field(foreign_key="household.id", index=True)
     year: int
-    wage: int = 0
-    business: int = 0
-    property: int = 0
-    transfer: int = 0
-    business_cost: int = 0
     household_size: int
     created_at: datetime = created_at_field()
     updated_at: datetime | None = time_field()
-
-    # `property` is a column here (财产性收入), so the decorator is named in full.
-    @builtins.property
-    def net_income(self) -> int:
-        return self.wage + self.business + self.property + self.transfer - self.business_cost
 
     @builtins.property
     def per_capita_net_income(self) -> int:

@@ -116,12 +116,17 @@ class MemberUpdate(Input):
     left_on: date | None = None
 
 
-class IncomeInput(Input):
+class IncomePartsInput(Input):
+    """A household's income by part (models.IncomeParts), as a form sends it."""
+
     wage: Yuan = 0
     business: Yuan = 0
     property: Yuan = 0
     transfer: Yuan = 0
     business_cost: Yuan = 0
+
+
+class IncomeInput(IncomePartsInput):
     household_size: Annotated[int, Field(strict=True, ge=1, le=30)]
 
 

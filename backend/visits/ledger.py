@@ -11,17 +11,12 @@ from backend.audit import service as audit
 from backend.core import clock
 from backend.core.scope import within
 from backend.households import service as households_service
-from backend.households.models import Household
+from backend.households.models import Household, IncomeParts
 from backend.visits.models import LedgerEntry, Visit
 from backend.visits.schemas import LedgerPublic, LedgerYear
 
 LEDGER_NAMESPACE = uuid.UUID("6f1d2c1e-7b9a-4c55-9f1e-2f6b8a1d0c44")
-INCOME_PARTS = ("wage", "business", "property", "transfer", "business_cost")
-
-
-def net_income(entry: LedgerEntry) -> int:
-    """A month's net income: the four income parts less the business cost."""
-    return entry.wage + entry.business + entry.property + entry.transfer - entry.business_cost
+INCOME_PARTS = tuple(IncomeParts.model_fields)
 
 
 def _current(
@@ -116,7 +111,7 @@ def for_year(*, session: Session, user: User, household: Household, year: int) -
     missing = [
         f"{year:04d}-{m:02d}" for m in range(1, last + 1) if f"{year:04d}-{m:02d}" not in months
     ]
-    net = sum(net_income(e) for e in current)
+    net = sum(e.net_income for e in current)
     size = max((e for e in current), key=lambda e: e.month).household_size if current else None
     declared = next(
         (
@@ -163,7 +158,7 @@ _PUBLIC_FIELDS = {
 
 
 def public(entry: LedgerEntry) -> LedgerPublic:
-    return LedgerPublic(**entry.model_dump(include=_PUBLIC_FIELDS), net_income=net_income(entry))
+    return LedgerPublic(**entry.model_dump(include=_PUBLIC_FIELDS), net_income=entry.net_income)
 
 
 def of_visits(*, session: Session, visit_ids: list[uuid.UUID]) -> dict[uuid.UUID, LedgerEntry]:

@@ -15,7 +15,7 @@ from pydantic import (
 
 from backend.core.schemas import Input, Name, Output, StrictBool, Text, Yuan
 from backend.households.models import STATUS_NAMES, RiskType
-from backend.households.schemas import HouseholdCardBase
+from backend.households.schemas import HouseholdCardBase, IncomePartsInput
 from backend.visits.models import VisitKind
 
 MAX_PHOTOS = 6
@@ -51,14 +51,9 @@ class Position(Input):
     accuracy_m: Annotated[float, Field(ge=0, le=100_000)] | None = None
 
 
-class LedgerInput(Input):
+class LedgerInput(IncomePartsInput):
     """The month's income by component and large spending, integer yuan."""
 
-    wage: Yuan = 0
-    business: Yuan = 0
-    property: Yuan = 0
-    transfer: Yuan = 0
-    business_cost: Yuan = 0
     medical_spending: Yuan = 0
     schooling_spending: Yuan = 0
     other_spending: Yuan = 0
