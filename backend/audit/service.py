@@ -10,7 +10,7 @@ from sqlmodel import Session, col
 from backend.audit.context import current_client
 from backend.audit.models import AuditEntry
 from backend.audit.schemas import AuditFilters
-from backend.core.paging import page
+from backend.core.paging import equals, page
 from backend.core.scope import within
 from backend.core.security import mask_value
 
@@ -110,12 +110,9 @@ def record_change(
 def list_entries(
     *, session: Session, scope: str, filters: AuditFilters, offset: int = 0, limit: int = 50
 ) -> tuple[list[AuditEntry], int]:
-    cond = [within(AuditEntry.area_code, scope)]
-    if filters.entity:
-        cond.append(AuditEntry.entity == filters.entity)
-    if filters.entity_id:
-        cond.append(AuditEntry.entity_id == filters.entity_id)
-    if filters.actor_id:
-        cond.append(AuditEntry.actor_id == filters.actor_id)
+    cond = [
+        within(AuditEntry.area_code, scope),
+        *equals(AuditEntry, filters, "entity", "entity_id", "actor_id"),
+    ]
     order = [col(AuditEntry.at).desc(), col(AuditEntry.id)]
     return page(session, AuditEntry, cond, order_by=order, offset=offset, limit=limit)

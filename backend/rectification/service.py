@@ -18,6 +18,7 @@ from backend.audit import service as audit
 from backend.core import clock
 from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.loaders import load_or_404
+from backend.core.paging import equals
 from backend.core.scope import contains, within
 from backend.core.usecase import use_case
 from backend.households import service as households_service
@@ -211,15 +212,12 @@ def update_problem(
 def _conditions(*, user: User, today: date, filters: ProblemFilters) -> list[Any]:
     """The list's filters as SQL, all but `overdue` (that needs the calendar)."""
     f = filters
-    cond: list[Any] = [within(Problem.area_code, user.scope)]
-    if f.batch_id:
-        cond.append(Problem.batch_id == f.batch_id)
-    if f.status:
-        cond.append(Problem.status == f.status)
+    cond: list[Any] = [
+        within(Problem.area_code, user.scope),
+        *equals(Problem, f, "batch_id", "status", "category"),
+    ]
     if f.area:
         cond.append(within(Problem.area_code, f.area))
-    if f.category:
-        cond.append(Problem.category == f.category)
     if f.source:
         cond.append(
             exists().where(ProblemBatch.id == Problem.batch_id, ProblemBatch.source == f.source)

@@ -14,6 +14,7 @@ from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.core import clock, security
 from backend.core.loaders import load_or_404
+from backend.core.paging import equals
 from backend.core.scope import within
 from backend.households import service as households_service
 from backend.households.models import RiskType
@@ -76,15 +77,11 @@ def list_reports(
     filters = filters or SelfReportFilters()
     today = clock.today()
     late = (col(SelfReport.step_due_on).is_not(None)) & (col(SelfReport.step_due_on) < today)
-    cond = visible(user)
+    cond = visible(user) + equals(SelfReport, filters, "status", "assignee_id")
     if filters.area:
         cond.append(within(SelfReport.area_code, filters.area))
-    if filters.status:
-        cond.append(SelfReport.status == filters.status)
     if filters.open_only:
         cond.append(col(SelfReport.status).in_(OPEN))
-    if filters.assignee_id:
-        cond.append(SelfReport.assignee_id == filters.assignee_id)
     if filters.q:
         q = filters.q.strip()
         cond.append(
