@@ -1,6 +1,8 @@
 """Writing and reading audit rows. ID numbers and phones are masked before they are stored."""
 
+import copy
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, ClassVar, Protocol
@@ -34,6 +36,12 @@ def _masked(value: Any, key: str = "") -> Any:
         # A [before, after] pair or a list of records: each element under the same key.
         return [_masked(v, key) for v in value]
     return mask_value(key, value)
+
+
+def snapshot(row: Any, fields: Iterable[str]) -> dict[str, Any]:
+    """The values of `fields` on `row`, as a diff compares them before and after a change;
+    each copied, since a JSON column's dict or list may be changed in place."""
+    return {key: copy.copy(getattr(row, key)) for key in fields}
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:

@@ -159,20 +159,23 @@ def members_of(
 # --- registering and changing ------------------------------------------------------------
 
 
+# The household's own fields, as its audit rows compare them before and after a change.
+AUDITED = (
+    "address",
+    "phone",
+    "category",
+    "helper_id",
+    "basic_needs",
+    "monitoring_status",
+    "monitoring_type",
+    "enrolled_on",
+    "risk_cleared_on",
+    "plan_due_on",
+)
+
+
 def snapshot(household: Household) -> dict[str, Any]:
-    """The household's own fields, as an audit diff compares them before and after."""
-    return {
-        "address": household.address,
-        "phone": household.phone,
-        "category": household.category,
-        "helper_id": household.helper_id,
-        "basic_needs": dict(household.basic_needs),
-        "monitoring_status": household.monitoring_status,
-        "monitoring_type": household.monitoring_type,
-        "enrolled_on": household.enrolled_on,
-        "risk_cleared_on": household.risk_cleared_on,
-        "plan_due_on": household.plan_due_on,
-    }
+    return audit.snapshot(household, AUDITED)
 
 
 def _check_helper(*, session: Session, helper_id: uuid.UUID | None, area_code: str) -> None:
