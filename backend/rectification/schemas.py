@@ -4,9 +4,9 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, computed_field, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from backend.core.schemas import AreaCode, Input, Output, StrictBool
+from backend.core.schemas import AreaCode, Input, Output, StrictBool, name_field
 from backend.rectification.models import (
     SEVERITY_NAMES,
     EvidenceKind,
@@ -248,10 +248,7 @@ class ProblemSummary(Output):
     # 长期坚持 and the next review date has passed (复核已逾期).
     review_due: bool = False
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def severity_name(self) -> str:
-        return SEVERITY_NAMES[self.severity]
+    severity_name = name_field(SEVERITY_NAMES, "severity")
 
 
 class ProblemPublic(ProblemSummary):

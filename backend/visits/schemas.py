@@ -8,12 +8,11 @@ from pydantic import (
     AwareDatetime,
     Field,
     StringConstraints,
-    computed_field,
     field_validator,
     model_validator,
 )
 
-from backend.core.schemas import Input, Name, Output, StrictBool, Text, Yuan
+from backend.core.schemas import Input, Name, Output, StrictBool, Text, Yuan, name_field
 from backend.households.models import STATUS_NAMES, RiskType
 from backend.households.schemas import HouseholdCardBase, IncomePartsInput
 from backend.visits.models import VisitKind
@@ -256,10 +255,7 @@ class NotVisited(Output):
     monitoring_status: str
     last_visited_at: datetime | None
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def monitoring_status_name(self) -> str:
-        return STATUS_NAMES.get(self.monitoring_status, self.monitoring_status)  # type: ignore[call-overload]
+    monitoring_status_name = name_field(STATUS_NAMES, "monitoring_status")
 
 
 class PastedNotes(Output):
