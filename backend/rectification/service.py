@@ -157,18 +157,14 @@ def add_problem(
         select(Problem.id).where(Problem.batch_id == batch.id, Problem.number == number)
     ).first():
         raise Conflict(f"本批清单已有序号为 {number} 的问题", code="number_taken")
-    problem = Problem(
-        batch_id=batch.id,
-        number=number,
-        title=data.title,
-        description=data.description,
-        category=data.category,
-        severity=data.severity,
-        area_code=data.area_code,
-        responsible_unit=data.responsible_unit,
-        responsible_person=data.responsible_person,
-        deadline=deadline,
-        created_by=actor.id,
+    problem = Problem.model_validate(
+        data.model_dump(exclude={"household_ids"}),
+        update={
+            "batch_id": batch.id,
+            "number": number,
+            "deadline": deadline,
+            "created_by": actor.id,
+        },
     )
     session.add(problem)
     flush_or_number_taken(session)  # two issuers took the same number at once
