@@ -106,14 +106,7 @@ def detail(*, session: Session, household: Household, viewer: User | None) -> Ho
         plan_due_on=household.plan_due_on,
         basic_needs={k: bool(household.basic_needs.get(k, True)) for k in BASIC_NEEDS},
         members=[member_public(m, full=full) for m in members],
-        incomes=[
-            IncomePublic(
-                **i.model_dump(exclude={"household_id", "created_at", "updated_at"}),
-                net_income=i.net_income,
-                per_capita_net_income=i.per_capita_net_income,
-            )
-            for i in incomes
-        ],
+        incomes=[IncomePublic.model_validate(i) for i in incomes],
         plan=_plan_public(session=session, household_id=household.id),
         created_at=household.created_at,
         updated_at=household.updated_at,

@@ -136,29 +136,8 @@ def for_year(*, session: Session, user: User, household: Household, year: int) -
     )
 
 
-_PUBLIC_FIELDS = {
-    "id",
-    "household_id",
-    "month",
-    "wage",
-    "business",
-    "property",
-    "transfer",
-    "business_cost",
-    "medical_spending",
-    "schooling_spending",
-    "other_spending",
-    "household_size",
-    "copied_from_last_year",
-    "visit_id",
-    "superseded_at",
-    "superseded_by",
-    "created_at",
-}
-
-
 def public(entry: LedgerEntry) -> LedgerPublic:
-    return LedgerPublic(**entry.model_dump(include=_PUBLIC_FIELDS), net_income=entry.net_income)
+    return LedgerPublic.model_validate(entry)
 
 
 def of_visits(*, session: Session, visit_ids: list[uuid.UUID]) -> dict[uuid.UUID, LedgerEntry]:
