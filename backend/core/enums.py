@@ -14,8 +14,12 @@ class NamedEnum(StrEnum):
     _value_: str
     label: str
 
-    def __new__(cls, value: str, label: str) -> Self:
-        # StrEnum's own __new__ would read the pair as str(value, encoding).
+    def __new__(cls, value: str, label: str = "") -> Self:
+        # Called only to make the members (StrEnum's own __new__ would read the pair as
+        # str(value, encoding)); `RiskType("illness")` looks a member up. The default lets
+        # type checkers accept that look-up, so a member without its name is refused here.
+        if not label:
+            raise TypeError(f"{cls.__name__} {value!r} needs its Chinese name")
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label

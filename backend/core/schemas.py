@@ -39,7 +39,7 @@ def name_field(names: Mapping[Any, str], field: str, answer: Any = str) -> Any:
             return [names.get(v, v) for v in value]
         return names.get(value, value)
 
-    return computed_field(property(name), return_type=answer)
+    return computed_field(return_type=answer)(property(name))
 
 
 # Strict numbers: a JSON `true` or "12" is not a number of yuan.

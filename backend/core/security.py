@@ -6,7 +6,7 @@ import hmac
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -151,7 +151,12 @@ def id_number_hash(value: str) -> str:
     return hmac.new(key, normalize_id_number(value).encode(), hashlib.sha256).hexdigest()
 
 
-def id_number_columns(id_number: str | None) -> dict[str, str | None]:
+class IdNumberColumns(TypedDict):
+    id_number_cipher: str | None
+    id_number_hash: str | None
+
+
+def id_number_columns(id_number: str | None) -> IdNumberColumns:
     """The two columns a person's ID number is stored in (`id_number_cipher`, to show it
     masked or whole; `id_number_hash`, to find the person), both None without one."""
     if not id_number:
