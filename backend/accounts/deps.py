@@ -1,7 +1,9 @@
-"""Who is calling: the current user, their area scope, and role requirements."""
+"""Who is calling: the current user, their area scope, role requirements, and the rows a
+router loads for them."""
 
+import inspect
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -10,7 +12,10 @@ from sqlmodel import Session
 from backend.accounts.models import Role, User
 from backend.core import security
 from backend.core.db import get_read_engine
+from backend.core.deps import SessionDep
 from backend.core.errors import Forbidden, Unauthorized
+
+T = TypeVar("T")
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -53,3 +58,23 @@ def require(*roles: Role) -> Callable[[User], User]:
         return user
 
     return check
+
+
+def loader(get: Callable[..., T], id_name: str, id_type: Any, **options: Any) -> Callable[..., T]:
+    """A dependency that loads one row for the caller by the id in the path: it calls
+    `get(session=…, user=…, <id_name>=…, **options)`, a service's loader with its access check
+    (`lock=True` to hold the row). FastAPI takes a path parameter's name from the dependency's
+    signature, so the signature is written out with `id_name` and its `Path` type."""
+
+    def load(session: Session, user: User, **path: Any) -> T:
+        return get(session=session, user=user, **path, **options)
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    load.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("session", keyword, annotation=SessionDep),
+            inspect.Parameter("user", keyword, annotation=CurrentUser),
+            inspect.Parameter(id_name, keyword, annotation=id_type),
+        ]
+    )
+    return load

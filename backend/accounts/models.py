@@ -2,32 +2,24 @@
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
+from backend.core.enums import NamedEnum
 from backend.core.models import area_field, created_at_field, enum_field, id_field, time_field
 
 
-class Role(StrEnum):
-    admin = "admin"
-    county_officer = "county_officer"
-    township_officer = "township_officer"
-    village_cadre = "village_cadre"
-    grid_worker = "grid_worker"
-    helper = "helper"
-    inspector = "inspector"
+class Role(NamedEnum):
+    admin = "admin", "系统管理员"
+    county_officer = "county_officer", "县乡村振兴局"
+    township_officer = "township_officer", "乡镇干部"
+    village_cadre = "village_cadre", "村干部"
+    grid_worker = "grid_worker", "网格员"
+    helper = "helper", "帮扶责任人"
+    inspector = "inspector", "督查员"
 
 
-ROLE_NAMES = {
-    Role.admin: "系统管理员",
-    Role.county_officer: "县乡村振兴局",
-    Role.township_officer: "乡镇干部",
-    Role.village_cadre: "村干部",
-    Role.grid_worker: "网格员",
-    Role.helper: "帮扶责任人",
-    Role.inspector: "督查员",
-}
+ROLE_NAMES = Role.names()
 
 
 class UserBase(SQLModel):

@@ -1,16 +1,18 @@
 """Writing and reading audit rows. ID numbers and phones are masked before they are stored."""
 
+import copy
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from sqlmodel import Session, col
 
 from backend.audit.context import current_client
 from backend.audit.models import AuditEntry
 from backend.audit.schemas import AuditFilters
-from backend.core.paging import page
+from backend.core.paging import equals, page
 from backend.core.scope import within
 from backend.core.security import mask_value
 
@@ -34,6 +36,12 @@ def _masked(value: Any, key: str = "") -> Any:
         # A [before, after] pair or a list of records: each element under the same key.
         return [_masked(v, key) for v in value]
     return mask_value(key, value)
+
+
+def snapshot(row: Any, fields: Iterable[str]) -> dict[str, Any]:
+    """The values of `fields` on `row`, as a diff compares them before and after a change;
+    each copied, since a JSON column's dict or list may be changed in place."""
+    return {key: copy.copy(getattr(row, key)) for key in fields}
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
@@ -75,15 +83,44 @@ def record(
     return entry
 
 
+class AreaRow(Protocol):
+    """A table row that lives in an area: a household, a problem, a report, a visit…"""
+
+    __tablename__: ClassVar[Any]
+    id: uuid.UUID
+    area_code: str
+
+
+def record_change(
+    *,
+    session: Session,
+    row: AreaRow,
+    actor: Any,
+    action: str,
+    changes: dict[str, Any],
+    actor_name: str | None = None,
+) -> AuditEntry:
+    """`record` for a change to one row: the entry is filed under the row's table name
+    (household, problem, self_report, visit, …: what the audit list filters on), its id and
+    its area."""
+    return record(
+        session=session,
+        actor=actor,
+        actor_name=actor_name,
+        entity=row.__tablename__,
+        entity_id=row.id,
+        area_code=row.area_code,
+        action=action,
+        changes=changes,
+    )
+
+
 def list_entries(
     *, session: Session, scope: str, filters: AuditFilters, offset: int = 0, limit: int = 50
 ) -> tuple[list[AuditEntry], int]:
-    cond = [within(AuditEntry.area_code, scope)]
-    if filters.entity:
-        cond.append(AuditEntry.entity == filters.entity)
-    if filters.entity_id:
-        cond.append(AuditEntry.entity_id == filters.entity_id)
-    if filters.actor_id:
-        cond.append(AuditEntry.actor_id == filters.actor_id)
+    cond = [
+        within(AuditEntry.area_code, scope),
+        *equals(AuditEntry, filters, "entity", "entity_id", "actor_id"),
+    ]
     order = [col(AuditEntry.at).desc(), col(AuditEntry.id)]
     return page(session, AuditEntry, cond, order_by=order, offset=offset, limit=limit)

@@ -1,4 +1,5 @@
-"""One page of a list, and how many rows the whole list has: two statements, in SQL."""
+"""Lists in SQL: the filters that ask for one value of a column, and one page of the list
+with the number of rows the whole list has."""
 
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -7,6 +8,12 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 T = TypeVar("T")
+
+
+def equals(model: type[Any], filters: Any, *fields: str) -> list[Any]:
+    """`model.<field> == filters.<field>` for each of `fields` that the filters set (a value
+    given and not empty): the plain part of a list's filters, as SQL conditions."""
+    return [getattr(model, f) == getattr(filters, f) for f in fields if getattr(filters, f)]
 
 
 def page(

@@ -1,9 +1,10 @@
 """Base classes and field types for what the API reads and writes."""
 
 import re
-from typing import Annotated, Generic, TypeVar
+from collections.abc import Mapping
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, computed_field
 
 T = TypeVar("T")
 
@@ -21,6 +22,24 @@ class Output(BaseModel):
 class Page(Output, Generic[T]):
     data: list[T]
     count: int
+
+
+def name_field(names: Mapping[Any, str], field: str, answer: Any = str) -> Any:
+    """A read-only answer field with the Chinese name of `field`'s value from `names` (an
+    enum's X_NAMES), answered beside the code so screens and third parties show the server's
+    words: `relation_name = name_field(RELATION_NAMES, "relation")`. A list of values gives
+    a list of names, no value gives None (`answer` is then `list[str]` or `str | None`), and
+    a value without a name is shown as it is."""
+
+    def name(self: BaseModel) -> Any:
+        value = getattr(self, field)
+        if value is None:
+            return None
+        if isinstance(value, list):
+            return [names.get(v, v) for v in value]
+        return names.get(value, value)
+
+    return computed_field(return_type=answer)(property(name))
 
 
 # Strict numbers: a JSON `true` or "12" is not a number of yuan.

@@ -6,7 +6,7 @@ import hmac
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -149,6 +149,22 @@ def id_number_hash(value: str) -> str:
     """Keyed hash for finding and de-duplicating people without decrypting every row."""
     _, key = _keys(get_settings().data_key)
     return hmac.new(key, normalize_id_number(value).encode(), hashlib.sha256).hexdigest()
+
+
+class IdNumberColumns(TypedDict):
+    id_number_cipher: str | None
+    id_number_hash: str | None
+
+
+def id_number_columns(id_number: str | None) -> IdNumberColumns:
+    """The two columns a person's ID number is stored in (`id_number_cipher`, to show it
+    masked or whole; `id_number_hash`, to find the person), both None without one."""
+    if not id_number:
+        return {"id_number_cipher": None, "id_number_hash": None}
+    return {
+        "id_number_cipher": encrypt_id_number(id_number),
+        "id_number_hash": id_number_hash(id_number),
+    }
 
 
 def mask_value(key: str, value: Any) -> Any:

@@ -5,16 +5,10 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from backend.accounts.deps import CurrentUser
-from backend.core.deps import SessionDep
+from backend.accounts.deps import loader
 from backend.files import service
 from backend.files.models import StoredFile
 
 FileId = Annotated[uuid.UUID, Path(description="文件的编号(UUID)")]
 
-
-def _visible(session: SessionDep, user: CurrentUser, file_id: FileId) -> StoredFile:
-    return service.get_visible(session=session, scope=user.scope, file_id=file_id, user=user)
-
-
-VisibleFile = Annotated[StoredFile, Depends(_visible)]
+VisibleFile = Annotated[StoredFile, Depends(loader(service.get_visible, "file_id", FileId))]

@@ -162,16 +162,19 @@ def upload(
 
 
 def get_visible(
-    *, session: Session, scope: str, file_id: uuid.UUID, user: User | None = None
+    *, session: Session, file_id: uuid.UUID, user: User | None = None, scope: str | None = None
 ) -> StoredFile:
     """The file, if the caller's area covers it; for a helper, only their own uploads and
-    the files of households assigned to them. Otherwise the same 404 as a missing id."""
+    the files of households assigned to them. Otherwise the same 404 as a missing id.
+    Without a `user`, only `scope` limits it (a report's files, read on the report's behalf)."""
+    area = scope if user is None else user.scope
+    assert area is not None, "a file is looked up for a user or within a scope"
     return load_or_404(
         session,
         StoredFile,
         file_id,
         sees=lambda row: (
-            contains(scope, row.area_code)
+            contains(area, row.area_code)
             and (user is None or bool(_helper_sees(session=session, user=user, rows=[row])))
         ),
         missing="没有找到这个文件",

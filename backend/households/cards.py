@@ -116,12 +116,4 @@ def _incomes(
             col(IncomeRecord.household_id).in_(household_ids), IncomeRecord.year == year
         )
     )
-    return {
-        inc.household_id: IncomeBrief(
-            year=inc.year,
-            net_income=inc.net_income,
-            per_capita_net_income=inc.per_capita_net_income,
-            household_size=inc.household_size,
-        )
-        for inc in rows
-    }
+    return {inc.household_id: IncomeBrief.model_validate(inc) for inc in rows}

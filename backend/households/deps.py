@@ -6,21 +6,15 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from backend.accounts.deps import CurrentUser
-from backend.core.deps import SessionDep
+from backend.accounts.deps import loader
 from backend.households import service
 from backend.households.models import Household
 
 HouseholdId = Annotated[uuid.UUID, Path(description="户的编号(UUID)")]
 
-
-def _visible(session: SessionDep, user: CurrentUser, household_id: HouseholdId) -> Household:
-    return service.get_visible(session=session, user=user, household_id=household_id)
-
-
-def _locked(session: SessionDep, user: CurrentUser, household_id: HouseholdId) -> Household:
-    return service.get_visible(session=session, user=user, household_id=household_id, lock=True)
-
-
-VisibleHousehold = Annotated[Household, Depends(_visible)]
-LockedHousehold = Annotated[Household, Depends(_locked)]
+VisibleHousehold = Annotated[
+    Household, Depends(loader(service.get_visible, "household_id", HouseholdId))
+]
+LockedHousehold = Annotated[
+    Household, Depends(loader(service.get_visible, "household_id", HouseholdId, lock=True))
+]

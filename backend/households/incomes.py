@@ -37,7 +37,7 @@ def put(
     session.add(record)
     session.flush()
     changes = audit.diff(before, record.model_dump(exclude=_NOT_AUDITED))
-    service.record_change(
-        session=session, household=household, actor=actor, action="income", changes=changes
+    audit.record_change(
+        session=session, row=household, actor=actor, action="income", changes=changes
     )
     return record

@@ -53,8 +53,8 @@ def add(*, session: Session, household: Household, data: MemberCreate, actor: Us
     session.add(member)
     service.flush_or_conflict(session)
     changes = {"member": [None, _audit(member, data.id_number)]}
-    service.record_change(
-        session=session, household=household, actor=actor, action="add_member", changes=changes
+    audit.record_change(
+        session=session, row=household, actor=actor, action="add_member", changes=changes
     )
     return member
 
@@ -95,7 +95,7 @@ def update(
     session.add(member)
     service.flush_or_conflict(session)
     changes = {"member_id": [None, member.id], **audit.diff(before, _audit(member, None))}
-    service.record_change(
-        session=session, household=household, actor=actor, action="update_member", changes=changes
+    audit.record_change(
+        session=session, row=household, actor=actor, action="update_member", changes=changes
     )
     return member

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from backend.core.enums import NamedEnum
 from backend.core.models import (
     area_field,
     created_at_field,
@@ -19,63 +20,37 @@ from backend.core.models import (
 )
 
 
-class Category(StrEnum):
-    lifted = "lifted"
-    ordinary = "ordinary"
+class Category(NamedEnum):
+    lifted = "lifted", "脱贫户"
+    ordinary = "ordinary", "一般农户"
 
 
-class MonitoringStatus(StrEnum):
-    not_monitored = "not_monitored"
-    monitored = "monitored"
-    risk_cleared = "risk_cleared"
+class MonitoringStatus(NamedEnum):
+    not_monitored = "not_monitored", "未纳入监测"
+    monitored = "monitored", "监测中"
+    risk_cleared = "risk_cleared", "风险已消除"
 
 
-class MonitoringType(StrEnum):
-    unstable_lifted = "unstable_lifted"
-    marginal = "marginal"
-    sudden_hardship = "sudden_hardship"
+class MonitoringType(NamedEnum):
+    unstable_lifted = "unstable_lifted", "脱贫不稳定户"
+    marginal = "marginal", "边缘易致贫户"
+    sudden_hardship = "sudden_hardship", "突发严重困难户"
 
 
-class RiskType(StrEnum):
-    illness = "illness"
-    schooling = "schooling"
-    disability = "disability"
-    disaster = "disaster"
-    accident = "accident"
-    unstable_employment = "unstable_employment"
-    failed_business = "failed_business"
-    housing = "housing"
-    drinking_water = "drinking_water"
-    other = "other"
+class RiskType(NamedEnum):
+    illness = "illness", "因病"
+    schooling = "schooling", "因学"
+    disability = "disability", "因残"
+    disaster = "disaster", "因灾"
+    accident = "accident", "因意外事故"
+    unstable_employment = "unstable_employment", "因务工就业不稳"
+    failed_business = "failed_business", "因产业项目失败"
+    housing = "housing", "住房安全"
+    drinking_water = "drinking_water", "饮水安全"
+    other = "other", "其他"
 
 
-RISK_NAMES = {
-    RiskType.illness: "因病",
-    RiskType.schooling: "因学",
-    RiskType.disability: "因残",
-    RiskType.disaster: "因灾",
-    RiskType.accident: "因意外事故",
-    RiskType.unstable_employment: "因务工就业不稳",
-    RiskType.failed_business: "因产业项目失败",
-    RiskType.housing: "住房安全",
-    RiskType.drinking_water: "饮水安全",
-    RiskType.other: "其他",
-}
-
-CATEGORY_NAMES = {Category.lifted: "脱贫户", Category.ordinary: "一般农户"}
-STATUS_NAMES = {
-    MonitoringStatus.not_monitored: "未纳入监测",
-    MonitoringStatus.monitored: "监测中",
-    MonitoringStatus.risk_cleared: "风险已消除",
-}
-TYPE_NAMES = {
-    MonitoringType.unstable_lifted: "脱贫不稳定户",
-    MonitoringType.marginal: "边缘易致贫户",
-    MonitoringType.sudden_hardship: "突发严重困难户",
-}
-
-# 两不愁三保障 plus drinking water: True means secure.
-BASIC_NEEDS = ("food", "clothing", "education", "medical", "housing", "drinking_water")
+# 两不愁三保障 plus drinking water, in the order they are shown: True means secure.
 BASIC_NEED_NAMES = {
     "food": "不愁吃",
     "clothing": "不愁穿",
@@ -84,6 +59,7 @@ BASIC_NEED_NAMES = {
     "housing": "住房安全有保障",
     "drinking_water": "饮水安全有保障",
 }
+BASIC_NEEDS = tuple(BASIC_NEED_NAMES)
 
 
 class Sex(StrEnum):
@@ -91,33 +67,33 @@ class Sex(StrEnum):
     female = "female"
 
 
-class Relation(StrEnum):
-    head = "head"
-    spouse = "spouse"
-    child = "child"
-    child_in_law = "child_in_law"
-    grandchild = "grandchild"
-    parent = "parent"
-    grandparent = "grandparent"
-    sibling = "sibling"
-    other = "other"
+class Relation(NamedEnum):
+    head = "head", "户主"
+    spouse = "spouse", "配偶"
+    child = "child", "子女"
+    child_in_law = "child_in_law", "儿媳/女婿"
+    grandchild = "grandchild", "孙子女"
+    parent = "parent", "父母"
+    grandparent = "grandparent", "祖父母"
+    sibling = "sibling", "兄弟姐妹"
+    other = "other", "其他"
 
 
-class Health(StrEnum):
-    healthy = "healthy"
-    chronic = "chronic"
-    serious_illness = "serious_illness"
-    disabled = "disabled"
+class Health(NamedEnum):
+    healthy = "healthy", "健康"
+    chronic = "chronic", "长期慢性病"
+    serious_illness = "serious_illness", "大病"
+    disabled = "disabled", "残疾"
 
 
-class Schooling(StrEnum):
-    not_in_school = "not_in_school"
-    preschool = "preschool"
-    primary = "primary"
-    junior_secondary = "junior_secondary"
-    senior_secondary = "senior_secondary"
-    vocational = "vocational"
-    higher = "higher"
+class Schooling(NamedEnum):
+    not_in_school = "not_in_school", "不在校"
+    preschool = "preschool", "学前"
+    primary = "primary", "小学"
+    junior_secondary = "junior_secondary", "初中"
+    senior_secondary = "senior_secondary", "高中"
+    vocational = "vocational", "中职/高职"
+    higher = "higher", "大学"
 
 
 IN_SCHOOL = frozenset(set(Schooling) - {Schooling.not_in_school})
@@ -138,19 +114,19 @@ class Employment(StrEnum):
     public_welfare_job = "public_welfare_job"
 
 
-class MeasureKind(StrEnum):
-    industry = "industry"
-    employment = "employment"
-    dibao = "dibao"
-    tekun = "tekun"
-    medical = "medical"
-    education = "education"
-    microcredit = "microcredit"
-    public_welfare_job = "public_welfare_job"
-    housing = "housing"
-    drinking_water = "drinking_water"
-    insurance = "insurance"
-    other = "other"
+class MeasureKind(NamedEnum):
+    industry = "industry", "产业帮扶"
+    employment = "employment", "就业帮扶"
+    dibao = "dibao", "低保"
+    tekun = "tekun", "特困供养"
+    medical = "medical", "医疗保障"
+    education = "education", "教育帮扶"
+    microcredit = "microcredit", "小额信贷"
+    public_welfare_job = "public_welfare_job", "公益岗位"
+    housing = "housing", "住房保障"
+    drinking_water = "drinking_water", "饮水保障"
+    insurance = "insurance", "保险"
+    other = "other", "其他"
 
 
 class MeasureStatus(StrEnum):
@@ -162,46 +138,14 @@ class MeasureStatus(StrEnum):
 
 # What a person reads for each value: the API answers these as `*_name` fields, so no screen
 # keeps a copy of its own.
-RELATION_NAMES = {
-    Relation.head: "户主",
-    Relation.spouse: "配偶",
-    Relation.child: "子女",
-    Relation.child_in_law: "儿媳/女婿",
-    Relation.grandchild: "孙子女",
-    Relation.parent: "父母",
-    Relation.grandparent: "祖父母",
-    Relation.sibling: "兄弟姐妹",
-    Relation.other: "其他",
-}
-HEALTH_NAMES = {
-    Health.healthy: "健康",
-    Health.chronic: "长期慢性病",
-    Health.serious_illness: "大病",
-    Health.disabled: "残疾",
-}
-SCHOOLING_NAMES = {
-    Schooling.not_in_school: "不在校",
-    Schooling.preschool: "学前",
-    Schooling.primary: "小学",
-    Schooling.junior_secondary: "初中",
-    Schooling.senior_secondary: "高中",
-    Schooling.vocational: "中职/高职",
-    Schooling.higher: "大学",
-}
-MEASURE_NAMES = {
-    MeasureKind.industry: "产业帮扶",
-    MeasureKind.employment: "就业帮扶",
-    MeasureKind.dibao: "低保",
-    MeasureKind.tekun: "特困供养",
-    MeasureKind.medical: "医疗保障",
-    MeasureKind.education: "教育帮扶",
-    MeasureKind.microcredit: "小额信贷",
-    MeasureKind.public_welfare_job: "公益岗位",
-    MeasureKind.housing: "住房保障",
-    MeasureKind.drinking_water: "饮水保障",
-    MeasureKind.insurance: "保险",
-    MeasureKind.other: "其他",
-}
+CATEGORY_NAMES = Category.names()
+STATUS_NAMES = MonitoringStatus.names()
+TYPE_NAMES = MonitoringType.names()
+RISK_NAMES = RiskType.names()
+RELATION_NAMES = Relation.names()
+HEALTH_NAMES = Health.names()
+SCHOOLING_NAMES = Schooling.names()
+MEASURE_NAMES = MeasureKind.names()
 
 
 class Household(SQLModel, table=True):
@@ -267,8 +211,25 @@ class Member(SQLModel, table=True):
     created_at: datetime = created_at_field()
 
 
-class IncomeRecord(SQLModel, table=True):
-    """A household's declared income for one year, in integer yuan."""
+class IncomeParts(SQLModel):
+    """A household's income by part, in integer yuan: what a year's declared income and a
+    month's ledger entry (visits) both record."""
+
+    wage: int = 0
+    business: int = 0
+    property: int = 0
+    transfer: int = 0
+    business_cost: int = 0
+
+    # `property` is a column here (财产性收入), so the decorator is named in full.
+    @builtins.property
+    def net_income(self) -> int:
+        """The four income parts less the business cost."""
+        return self.wage + self.business + self.property + self.transfer - self.business_cost
+
+
+class IncomeRecord(IncomeParts, table=True):
+    """A household's declared income for one year."""
 
     __tablename__ = "income_record"
     __table_args__ = (UniqueConstraint("household_id", "year"),)
@@ -276,19 +237,9 @@ class IncomeRecord(SQLModel, table=True):
     id: uuid.UUID = id_field()
     household_id: uuid.UUID = Field(foreign_key="household.id", index=True)
     year: int
-    wage: int = 0
-    business: int = 0
-    property: int = 0
-    transfer: int = 0
-    business_cost: int = 0
     household_size: int
     created_at: datetime = created_at_field()
     updated_at: datetime | None = time_field()
-
-    # `property` is a column here (财产性收入), so the decorator is named in full.
-    @builtins.property
-    def net_income(self) -> int:
-        return self.wage + self.business + self.property + self.transfer - self.business_cost
 
     @builtins.property
     def per_capita_net_income(self) -> int:

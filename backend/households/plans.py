@@ -37,9 +37,7 @@ def put(*, session: Session, household: Household, data: PlanInput, actor: User)
     plan.updated_at = clock.now()
     session.add(plan)
     changes = audit.diff(before, {"summary": plan.summary, "due_on": plan.due_on})
-    service.record_change(
-        session=session, household=household, actor=actor, action="plan", changes=changes
-    )
+    audit.record_change(session=session, row=household, actor=actor, action="plan", changes=changes)
     return plan
 
 
@@ -54,8 +52,8 @@ def add_measure(
     session.add(measure)
     session.flush()
     changes = {"measure": [None, data.model_dump(mode="json")]}
-    service.record_change(
-        session=session, household=household, actor=actor, action="add_measure", changes=changes
+    audit.record_change(
+        session=session, row=household, actor=actor, action="add_measure", changes=changes
     )
     return measure
 
@@ -80,7 +78,7 @@ def update_measure(
         setattr(measure, key, value)
     session.add(measure)
     changes = {"measure_id": [None, measure.id], **audit.diff(before, fields)}
-    service.record_change(
-        session=session, household=household, actor=actor, action="update_measure", changes=changes
+    audit.record_change(
+        session=session, row=household, actor=actor, action="update_measure", changes=changes
     )
     return measure

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
 from backend.core import clock, security
-from backend.core.paging import page
+from backend.core.paging import equals, page
 from backend.core.scope import within
 from backend.households import service
 from backend.households.models import BASIC_NEEDS, Household, HouseholdRisk, Member
@@ -39,16 +39,11 @@ def list_households(
     *, session: Session, user: User, filters: HouseholdFilters, offset: int = 0, limit: int = 50
 ) -> tuple[list[Household], int]:
     cond = service.household_conditions(user)
+    cond += equals(
+        Household, filters, "category", "monitoring_status", "monitoring_type", "helper_id"
+    )
     if filters.area:
         cond.append(within(Household.area_code, filters.area))
-    if filters.category:
-        cond.append(Household.category == filters.category)
-    if filters.monitoring_status:
-        cond.append(Household.monitoring_status == filters.monitoring_status)
-    if filters.monitoring_type:
-        cond.append(Household.monitoring_type == filters.monitoring_type)
-    if filters.helper_id:
-        cond.append(Household.helper_id == filters.helper_id)
     if filters.risk_type:
         cond.append(
             exists().where(
@@ -111,14 +106,7 @@ def detail(*, session: Session, household: Household, viewer: User | None) -> Ho
         plan_due_on=household.plan_due_on,
         basic_needs={k: bool(household.basic_needs.get(k, True)) for k in BASIC_NEEDS},
         members=[member_public(m, full=full) for m in members],
-        incomes=[
-            IncomePublic(
-                **i.model_dump(exclude={"household_id", "created_at", "updated_at"}),
-                net_income=i.net_income,
-                per_capita_net_income=i.per_capita_net_income,
-            )
-            for i in incomes
-        ],
+        incomes=[IncomePublic.model_validate(i) for i in incomes],
         plan=_plan_public(session=session, household_id=household.id),
         created_at=household.created_at,
         updated_at=household.updated_at,

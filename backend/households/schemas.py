@@ -4,10 +4,10 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, ValidationInfo, computed_field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from backend.core import clock
-from backend.core.schemas import AreaCode, Input, MobilePhone, Name, Output, Yuan
+from backend.core.schemas import AreaCode, Input, MobilePhone, Name, Output, Yuan, name_field
 from backend.core.security import birth_date_of, id_number_problem, normalize_id_number, sex_of
 from backend.households.models import (
     CATEGORY_NAMES,
@@ -116,12 +116,17 @@ class MemberUpdate(Input):
     left_on: date | None = None
 
 
-class IncomeInput(Input):
+class IncomePartsInput(Input):
+    """A household's income by part (models.IncomeParts), as a form sends it."""
+
     wage: Yuan = 0
     business: Yuan = 0
     property: Yuan = 0
     transfer: Yuan = 0
     business_cost: Yuan = 0
+
+
+class IncomeInput(IncomePartsInput):
     household_size: Annotated[int, Field(strict=True, ge=1, le=30)]
 
 
@@ -226,20 +231,9 @@ class MemberNames(Output):
     health: str
     schooling: str
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def relation_name(self) -> str:
-        return RELATION_NAMES.get(self.relation, self.relation)  # type: ignore[call-overload]
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def health_name(self) -> str:
-        return HEALTH_NAMES.get(self.health, self.health)  # type: ignore[call-overload]
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def schooling_name(self) -> str:
-        return SCHOOLING_NAMES.get(self.schooling, self.schooling)  # type: ignore[call-overload]
+    relation_name = name_field(RELATION_NAMES, "relation")
+    health_name = name_field(HEALTH_NAMES, "health")
+    schooling_name = name_field(SCHOOLING_NAMES, "schooling")
 
 
 class MemberPublic(MemberNames):
@@ -274,10 +268,7 @@ class IncomePublic(Output):
 class MeasureName(Output):
     kind: str
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def kind_name(self) -> str:
-        return MEASURE_NAMES.get(self.kind, self.kind)  # type: ignore[call-overload]
+    kind_name = name_field(MEASURE_NAMES, "kind")
 
 
 class MeasurePublic(MeasureName):
@@ -317,25 +308,10 @@ class HouseholdSummary(Output):
     risk_types: list[RiskType]
     helper: HelperRef | None
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def category_name(self) -> str:
-        return CATEGORY_NAMES[self.category]
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def monitoring_status_name(self) -> str:
-        return STATUS_NAMES[self.monitoring_status]
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def monitoring_type_name(self) -> str | None:
-        return TYPE_NAMES[self.monitoring_type] if self.monitoring_type else None
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def risk_names(self) -> list[str]:
-        return [RISK_NAMES[r] for r in self.risk_types]
+    category_name = name_field(CATEGORY_NAMES, "category")
+    monitoring_status_name = name_field(STATUS_NAMES, "monitoring_status")
+    monitoring_type_name = name_field(TYPE_NAMES, "monitoring_type", str | None)
+    risk_names = name_field(RISK_NAMES, "risk_types", list[str])
 
 
 class HouseholdsPublic(Output):

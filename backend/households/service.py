@@ -123,19 +123,13 @@ def refuse_duplicate_person(*, session: Session, id_number: str, field: str) -> 
 
 
 def new_member(*, household: Household, data: MemberCreate) -> Member:
-    return Member(
-        household_id=household.id,
-        area_code=household.area_code,
-        name=data.name,
-        id_number_cipher=security.encrypt_id_number(data.id_number) if data.id_number else None,
-        id_number_hash=security.id_number_hash(data.id_number) if data.id_number else None,
-        sex=data.sex,
-        birth_date=data.birth_date,
-        relation=data.relation,
-        health=data.health,
-        schooling=data.schooling,
-        labour=data.labour,
-        employment=data.employment,
+    return Member.model_validate(
+        data.model_dump(exclude={"id_number"}),
+        update={
+            "household_id": household.id,
+            "area_code": household.area_code,
+            **security.id_number_columns(data.id_number),
+        },
     )
 
 
@@ -165,40 +159,23 @@ def members_of(
 # --- registering and changing ------------------------------------------------------------
 
 
-def record_change(
-    *,
-    session: Session,
-    household: Household,
-    actor: User | None,
-    action: str,
-    changes: dict[str, Any],
-) -> None:
-    """The audit row of a change to a household (added to the caller's transaction)."""
-    audit.record(
-        session=session,
-        actor=actor,
-        entity="household",
-        entity_id=household.id,
-        area_code=household.area_code,
-        action=action,
-        changes=changes,
-    )
+# The household's own fields, as its audit rows compare them before and after a change.
+AUDITED = (
+    "address",
+    "phone",
+    "category",
+    "helper_id",
+    "basic_needs",
+    "monitoring_status",
+    "monitoring_type",
+    "enrolled_on",
+    "risk_cleared_on",
+    "plan_due_on",
+)
 
 
 def snapshot(household: Household) -> dict[str, Any]:
-    """The household's own fields, as an audit diff compares them before and after."""
-    return {
-        "address": household.address,
-        "phone": household.phone,
-        "category": household.category,
-        "helper_id": household.helper_id,
-        "basic_needs": dict(household.basic_needs),
-        "monitoring_status": household.monitoring_status,
-        "monitoring_type": household.monitoring_type,
-        "enrolled_on": household.enrolled_on,
-        "risk_cleared_on": household.risk_cleared_on,
-        "plan_due_on": household.plan_due_on,
-    }
+    return audit.snapshot(household, AUDITED)
 
 
 def _check_helper(*, session: Session, helper_id: uuid.UUID | None, area_code: str) -> None:
@@ -249,9 +226,9 @@ def create(*, session: Session, data: HouseholdCreate, actor: User | None) -> Ho
     for income in data.incomes:
         session.add(IncomeRecord(household_id=household.id, **income.model_dump()))
     flush_or_conflict(session)
-    record_change(
+    audit.record_change(
         session=session,
-        household=household,
+        row=household,
         actor=actor,
         action="create",
         changes={
@@ -287,8 +264,8 @@ def update(
     household.updated_at = clock.now()
     session.add(household)
     changes = audit.diff(before, snapshot(household))
-    record_change(
-        session=session, household=household, actor=actor, action="update", changes=changes
+    audit.record_change(
+        session=session, row=household, actor=actor, action="update", changes=changes
     )
     return household
 
@@ -331,8 +308,8 @@ def add_risk_types(
     session.add(household)
     after = sorted([*before, *added])
     changes = {"risk_types": [list(before), after], "reason": [None, reason]}
-    record_change(
-        session=session, household=household, actor=actor, action="add_risk_types", changes=changes
+    audit.record_change(
+        session=session, row=household, actor=actor, action="add_risk_types", changes=changes
     )
     session.flush()
     return after

@@ -45,7 +45,7 @@ def _monitor(
     monitoring_type: MonitoringType,
     risk_types: Sequence[RiskType],
     enrolled_on: date,
-    plan_due_on: date,
+    plan_due_on: date | None,
     reason: str,
 ) -> None:
     """Put the household under monitoring from `enrolled_on`, with its audit row."""
@@ -54,13 +54,14 @@ def _monitor(
     household.monitoring_type = monitoring_type
     household.enrolled_on = enrolled_on
     household.risk_cleared_on = None
-    household.plan_due_on = plan_due_on
+    # 一户一策 is due within a month of (re-)enrolment unless the caller sets it.
+    household.plan_due_on = plan_due_on or enrolled_on + timedelta(days=30)
     household.updated_at = clock.now()
     session.add(household)
     service.set_risk_types(session=session, household=household, risk_types=risk_types)
-    service.record_change(
+    audit.record_change(
         session=session,
-        household=household,
+        row=household,
         actor=actor,
         action=action,
         changes={
@@ -88,7 +89,6 @@ def enroll(
         raise Conflict("该户已是监测户", code="already_monitored")
     if household.monitoring_status == MonitoringStatus.risk_cleared:
         raise Conflict("该户风险已消除,重新纳入请使用“回退”", code="use_revert")
-    on = enrolled_on or clock.today()
     _monitor(
         session=session,
         household=household,
@@ -96,9 +96,8 @@ def enroll(
         action="enroll",
         monitoring_type=monitoring_type,
         risk_types=risk_types,
-        enrolled_on=on,
-        # 一户一策 is due within a month of enrolment unless the caller sets it.
-        plan_due_on=plan_due_on or on + timedelta(days=30),
+        enrolled_on=enrolled_on or clock.today(),
+        plan_due_on=plan_due_on,
         reason=reason,
     )
     service.ensure_plan(session=session, household=household, due_on=household.plan_due_on)
@@ -189,8 +188,8 @@ def clear_risk(
     household.updated_at = clock.now()
     session.add(household)
     changes = {**audit.diff(before, service.snapshot(household)), "reason": [None, reason]}
-    service.record_change(
-        session=session, household=household, actor=actor, action="clear_risk", changes=changes
+    audit.record_change(
+        session=session, row=household, actor=actor, action="clear_risk", changes=changes
     )
     return household
 
@@ -210,7 +209,7 @@ def revert(
     service.require_editor(actor)
     if household.monitoring_status != MonitoringStatus.risk_cleared:
         raise Conflict("只有风险已消除的户才能回退", code="not_cleared")
-    on = clock.today()
+    # Back under monitoring, the plan is due again as on a first enrolment.
     _monitor(
         session=session,
         household=household,
@@ -218,9 +217,8 @@ def revert(
         action="revert",
         monitoring_type=monitoring_type,
         risk_types=risk_types,
-        enrolled_on=on,
-        # Back under monitoring means the plan is due again, as on a first enrolment.
-        plan_due_on=on + timedelta(days=30),
+        enrolled_on=clock.today(),
+        plan_due_on=None,
         reason=reason,
     )
     plan = service.ensure_plan(session=session, household=household, due_on=None)

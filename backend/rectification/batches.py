@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
 from backend.areas import service as areas_service
+from backend.audit import service as audit
 from backend.core import clock
 from backend.core.errors import Invalid
 from backend.core.loaders import load_or_404
@@ -62,7 +63,7 @@ def create_batch(*, session: Session, data: BatchCreate, actor: User) -> Problem
     session.add(batch)
     session.flush()
     changes = {k: [None, v] for k, v in data.model_dump().items()}
-    service.record_change(session=session, row=batch, actor=actor, action="create", changes=changes)
+    audit.record_change(session=session, row=batch, actor=actor, action="create", changes=changes)
     return batch
 
 
@@ -82,7 +83,7 @@ def update_batch(
             raise Invalid("deadline", f"已有问题的整改时限为 {latest},清单时限不能早于它")
     diff = service.apply_changes(batch, changes)
     session.add(batch)
-    service.record_change(session=session, row=batch, actor=actor, action="update", changes=diff)
+    audit.record_change(session=session, row=batch, actor=actor, action="update", changes=diff)
     return batch
 
 

@@ -11,6 +11,7 @@ from backend.accounts.access import ISSUERS
 from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.areas.models import AreaLevel
+from backend.audit import service as audit
 from backend.core.errors import Conflict, Forbidden, Invalid
 from backend.core.scope import contains
 from backend.core.usecase import use_case
@@ -119,9 +120,7 @@ def copy_to_villages(
         session.add(copy)
         session.flush()
         changes = {**service.issued_fields(copy), "copied_from_id": [None, str(origin)]}
-        service.record_change(
-            session=session, row=copy, actor=actor, action="copy", changes=changes
-        )
+        audit.record_change(session=session, row=copy, actor=actor, action="copy", changes=changes)
         copies.append(copy)
     names = areas_service.names(session=session, codes=skipped)
     return copies, [AreaRef(code=c, name=names.get(c)) for c in skipped]

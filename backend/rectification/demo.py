@@ -124,6 +124,14 @@ def _issue(session: Session, batch: ProblemBatch, who: User, **kw) -> Problem:  
     return service.add_problem(session=session, batch=batch, data=ProblemCreate(**kw), actor=who)
 
 
+def _note(session: Session, problem: Problem, who: User, text: str) -> None:
+    workflow.add_note(session=session, problem=problem, data=NoteCreate(text=text), actor=who)
+
+
+def _return(session: Session, problem: Problem, who: User, reason: str) -> None:
+    workflow.return_(session=session, problem=problem, data=ReturnInput(reason=reason), actor=who)
+
+
 def seed(*, session: Session, ctx: DemoContext) -> None:
     users = ctx.users
     inspector, county = users["inspector_huining"], users["huining_county"]
@@ -188,9 +196,7 @@ def _seed_000(session, start, today, inspector, town, cadre, other) -> None:  # 
         )
     _at(start + timedelta(days=15))
     for problem, seed_problem, (_, who) in zip(problems, SEED_000_PROBLEMS, where, strict=True):
-        workflow.add_note(
-            session=session, problem=problem, data=NoteCreate(text=seed_problem["note"]), actor=who
-        )
+        _note(session, problem, who, seed_problem["note"])
     p1, p2, p3, p4 = problems
     # 1: closed and kept under watch.  2: waiting for review.  3: in progress, one step
     # without evidence yet.  4: returned once for missing records, being redone.
@@ -210,12 +216,7 @@ def _seed_000(session, start, today, inspector, town, cadre, other) -> None:  # 
         ),
         actor=inspector,
     )
-    workflow.return_(
-        session=session,
-        problem=p4,
-        data=ReturnInput(reason="缺少村户资料交叉演练的记录和照片,请补充后再申请销号"),
-        actor=inspector,
-    )
+    _return(session, p4, inspector, "缺少村户资料交叉演练的记录和照片,请补充后再申请销号")
     # 举一反三: the village environment problem is checked in 高家庄村 too.
     copies.copy_to_villages(
         session=session,
@@ -315,28 +316,13 @@ def _cross_check(
         workflow.submit_for_closure(session=session, problem=problem, actor=who)
         workflow.close(session=session, problem=problem, data=CloseInput(), actor=inspector)
     # 高家庄村 started but never finished; 南十里铺村 never claimed: both overdue now.
-    workflow.add_note(
-        session=session,
-        problem=problems[0],
-        data=NoteCreate(text="已入户核实,正在准备纳入监测的材料"),
-        actor=cadre,
-    )
+    _note(session, problems[0], cadre, "已入户核实,正在准备纳入监测的材料")
     # Handed in after the deadline, returned once, then closed: late and returned.
     _at(deadline + timedelta(days=3))
     _evidence_all(session, problems[1], cadre)
     workflow.submit_for_closure(session=session, problem=problems[1], actor=cadre)
-    workflow.return_(
-        session=session,
-        problem=problems[1],
-        data=ReturnInput(reason="收入测算表未附农户签字"),
-        actor=town,
-    )
+    _return(session, problems[1], town, "收入测算表未附农户签字")
     _at(deadline + timedelta(days=6))
-    workflow.add_note(
-        session=session,
-        problem=problems[1],
-        data=NoteCreate(text="已补齐农户签字的收入测算表"),
-        actor=cadre,
-    )
+    _note(session, problems[1], cadre, "已补齐农户签字的收入测算表")
     workflow.submit_for_closure(session=session, problem=problems[1], actor=cadre)
     workflow.close(session=session, problem=problems[1], data=CloseInput(), actor=town)

@@ -7,77 +7,55 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from backend.core.enums import NamedEnum
 from backend.core.models import area_field, created_at_field, enum_field, id_field, time_field
 
 
-class ProblemSource(StrEnum):
-    inspection = "inspection"
-    cross_check = "cross_check"
-    assessment = "assessment"
-    self_check = "self_check"
-    check_rule = "check_rule"
+class ProblemSource(NamedEnum):
+    inspection = "inspection", "督查"
+    cross_check = "cross_check", "交叉检查"
+    assessment = "assessment", "考核评估"
+    self_check = "self_check", "自查"
+    check_rule = "check_rule", "系统核查"
 
 
-SOURCE_NAMES = {
-    ProblemSource.inspection: "督查",
-    ProblemSource.cross_check: "交叉检查",
-    ProblemSource.assessment: "考核评估",
-    ProblemSource.self_check: "自查",
-    ProblemSource.check_rule: "系统核查",
-}
+SOURCE_NAMES = ProblemSource.names()
 
 
-class ProblemCategory(StrEnum):
-    responsibility = "responsibility"
-    monitoring = "monitoring"
-    policy = "policy"
-    income = "income"
-    basic_needs = "basic_needs"
-    living_environment = "living_environment"
-    records = "records"
-    village_team = "village_team"
-    other = "other"
+class ProblemCategory(NamedEnum):
+    responsibility = "responsibility", "责任落实"
+    monitoring = "monitoring", "监测帮扶"
+    policy = "policy", "政策落实"
+    income = "income", "收入"
+    basic_needs = "basic_needs", "三保障及饮水"
+    living_environment = "living_environment", "人居环境"
+    records = "records", "台账资料"
+    village_team = "village_team", "驻村帮扶"
+    other = "other", "其他"
 
 
-CATEGORY_NAMES = {
-    ProblemCategory.responsibility: "责任落实",
-    ProblemCategory.monitoring: "监测帮扶",
-    ProblemCategory.policy: "政策落实",
-    ProblemCategory.income: "收入",
-    ProblemCategory.basic_needs: "三保障及饮水",
-    ProblemCategory.living_environment: "人居环境",
-    ProblemCategory.records: "台账资料",
-    ProblemCategory.village_team: "驻村帮扶",
-    ProblemCategory.other: "其他",
-}
+CATEGORY_NAMES = ProblemCategory.names()
 
 
-class Severity(StrEnum):
-    general = "general"
-    serious = "serious"
-    critical = "critical"
+class Severity(NamedEnum):
+    general = "general", "一般"
+    serious = "serious", "较重"
+    critical = "critical", "严重"
 
 
-SEVERITY_NAMES = {Severity.general: "一般", Severity.serious: "较重", Severity.critical: "严重"}
+SEVERITY_NAMES = Severity.names()
 
 
-class ProblemStatus(StrEnum):
-    issued = "issued"
-    claimed = "claimed"
-    in_progress = "in_progress"
-    submitted_for_closure = "submitted_for_closure"
-    closed = "closed"
-    returned = "returned"
+class ProblemStatus(NamedEnum):
+    issued = "issued", "已下发待认领"
+    claimed = "claimed", "已认领"
+    in_progress = "in_progress", "整改中"
+    submitted_for_closure = "submitted_for_closure", "已申请销号"
+    closed = "closed", "已销号"
+    returned = "returned", "已退回"
 
 
-STATUS_NAMES = {
-    ProblemStatus.issued: "已下发待认领",
-    ProblemStatus.claimed: "已认领",
-    ProblemStatus.in_progress: "整改中",
-    ProblemStatus.submitted_for_closure: "已申请销号",
-    ProblemStatus.closed: "已销号",
-    ProblemStatus.returned: "已退回",
-}
+STATUS_NAMES = ProblemStatus.names()
 # A problem is "handed in" in these states: lateness is judged at the submission date, and
 # its evidence is frozen.
 HANDED_IN = frozenset({ProblemStatus.submitted_for_closure, ProblemStatus.closed})

@@ -4,10 +4,9 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, computed_field, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from backend.core.errors import FIELD_LABELS
-from backend.core.schemas import AreaCode, Input, Output, StrictBool
+from backend.core.schemas import AreaCode, Input, Output, StrictBool, name_field
 from backend.rectification.models import (
     SEVERITY_NAMES,
     EvidenceKind,
@@ -16,28 +15,6 @@ from backend.rectification.models import (
     ProblemStatus,
     ReviewDecision,
     Severity,
-)
-
-# The boxes of the rectification screens, so a refusal names the one that is wrong. Added
-# here rather than in core so each domain owns the words of its own forms.
-FIELD_LABELS.update(
-    {
-        "title": "标题",
-        "deadline": "整改时限",
-        "issued_on": "下发日期",
-        "steps": "整改措施",
-        "file_id": "文件",
-        "file": "文件",
-        "text": "内容",
-        "next_review_on": "下次复核日期",
-        "area_codes": "地区",
-        "household_ids": "涉及农户",
-        "responsible_unit": "责任单位",
-        "responsible_person": "责任人",
-        "severity": "严重程度",
-        "source": "问题来源",
-        "number": "序号",
-    }
 )
 
 Short = Annotated[str, StringConstraints(max_length=120)]
@@ -271,10 +248,7 @@ class ProblemSummary(Output):
     # 长期坚持 and the next review date has passed (复核已逾期).
     review_due: bool = False
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def severity_name(self) -> str:
-        return SEVERITY_NAMES[self.severity]
+    severity_name = name_field(SEVERITY_NAMES, "severity")
 
 
 class ProblemPublic(ProblemSummary):

@@ -18,6 +18,7 @@ from backend.audit import service as audit
 from backend.core import clock
 from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.loaders import load_or_404
+from backend.core.paging import equals
 from backend.core.scope import contains, within
 from backend.core.usecase import use_case
 from backend.households import service as households_service
@@ -96,26 +97,6 @@ def check_deadline(batch: ProblemBatch, deadline: date, field: str = "deadline")
         raise Invalid(field, f"不能早于问题清单的下发日期 {batch.issued_on.isoformat()}")
 
 
-def record_change(
-    *,
-    session: Session,
-    row: Problem | ProblemBatch,
-    actor: User | None,
-    action: str,
-    changes: dict[str, Any],
-) -> None:
-    """The audit row of a change to a problem or a list (added to the caller's transaction)."""
-    audit.record(
-        session=session,
-        actor=actor,
-        entity="problem_batch" if isinstance(row, ProblemBatch) else "problem",
-        entity_id=row.id,
-        area_code=row.area_code,
-        action=action,
-        changes=changes,
-    )
-
-
 def apply_changes(row: Problem | ProblemBatch, changes: dict[str, Any]) -> dict[str, Any]:
     """Set `changes` on the row and stamp it; returns them as audit changes."""
     before = {k: getattr(row, k) for k in changes}
@@ -176,18 +157,14 @@ def add_problem(
         select(Problem.id).where(Problem.batch_id == batch.id, Problem.number == number)
     ).first():
         raise Conflict(f"本批清单已有序号为 {number} 的问题", code="number_taken")
-    problem = Problem(
-        batch_id=batch.id,
-        number=number,
-        title=data.title,
-        description=data.description,
-        category=data.category,
-        severity=data.severity,
-        area_code=data.area_code,
-        responsible_unit=data.responsible_unit,
-        responsible_person=data.responsible_person,
-        deadline=deadline,
-        created_by=actor.id,
+    problem = Problem.model_validate(
+        data.model_dump(exclude={"household_ids"}),
+        update={
+            "batch_id": batch.id,
+            "number": number,
+            "deadline": deadline,
+            "created_by": actor.id,
+        },
     )
     session.add(problem)
     flush_or_number_taken(session)  # two issuers took the same number at once
@@ -196,7 +173,7 @@ def add_problem(
     changes = issued_fields(problem)
     if data.household_ids:
         changes["household_ids"] = [None, [str(h) for h in data.household_ids]]
-    record_change(session=session, row=problem, actor=actor, action="issue", changes=changes)
+    audit.record_change(session=session, row=problem, actor=actor, action="issue", changes=changes)
     return problem
 
 
@@ -221,7 +198,7 @@ def update_problem(
         check_deadline(batch, changes["deadline"])
     diff = apply_changes(problem, changes)
     session.add(problem)
-    record_change(session=session, row=problem, actor=actor, action="update", changes=diff)
+    audit.record_change(session=session, row=problem, actor=actor, action="update", changes=diff)
     return problem
 
 
@@ -231,15 +208,12 @@ def update_problem(
 def _conditions(*, user: User, today: date, filters: ProblemFilters) -> list[Any]:
     """The list's filters as SQL, all but `overdue` (that needs the calendar)."""
     f = filters
-    cond: list[Any] = [within(Problem.area_code, user.scope)]
-    if f.batch_id:
-        cond.append(Problem.batch_id == f.batch_id)
-    if f.status:
-        cond.append(Problem.status == f.status)
+    cond: list[Any] = [
+        within(Problem.area_code, user.scope),
+        *equals(Problem, f, "batch_id", "status", "category"),
+    ]
     if f.area:
         cond.append(within(Problem.area_code, f.area))
-    if f.category:
-        cond.append(Problem.category == f.category)
     if f.source:
         cond.append(
             exists().where(ProblemBatch.id == Problem.batch_id, ProblemBatch.source == f.source)

@@ -71,7 +71,7 @@ def _move(
 def _record(
     session: Session, problem: Problem, actor: User, action: str, changes: dict[str, Any]
 ) -> None:
-    service.record_change(session=session, row=problem, actor=actor, action=action, changes=changes)
+    audit.record_change(session=session, row=problem, actor=actor, action=action, changes=changes)
 
 
 def _add_work(
@@ -204,9 +204,7 @@ def add_evidence(
     if data.kind == EvidenceKind.file:
         assert data.file_id is not None
         # A helper sees only their uploads and their households' files (404 otherwise).
-        stored = files_service.get_visible(
-            session=session, scope=actor.scope, file_id=data.file_id, user=actor
-        )
+        stored = files_service.get_visible(session=session, file_id=data.file_id, user=actor)
         if not (
             contains(stored.area_code, problem.area_code)
             or contains(problem.area_code, stored.area_code)

@@ -2,11 +2,11 @@
 
 import uuid
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlmodel import Field, SQLModel
 
+from backend.core.enums import NamedEnum
 from backend.core.models import (
     area_field,
     created_at_field,
@@ -17,29 +17,19 @@ from backend.core.models import (
 )
 
 
-class ReportStatus(StrEnum):
-    submitted = "submitted"
-    verifying = "verifying"
-    township_review = "township_review"
-    county_approval = "county_approval"
-    enrolled = "enrolled"
-    rejected = "rejected"
-    referred = "referred"
-    merged = "merged"
-    withdrawn = "withdrawn"
+class ReportStatus(NamedEnum):
+    submitted = "submitted", "已受理"
+    verifying = "verifying", "入户核实中"
+    township_review = "township_review", "乡镇审核中"
+    county_approval = "county_approval", "县级审定中"
+    enrolled = "enrolled", "已纳入监测帮扶"
+    rejected = "rejected", "不予纳入"
+    referred = "referred", "已转介其他帮扶"
+    merged = "merged", "已合并办理"
+    withdrawn = "withdrawn", "已撤回"
 
 
-STATUS_NAMES = {
-    ReportStatus.submitted: "已受理",
-    ReportStatus.verifying: "入户核实中",
-    ReportStatus.township_review: "乡镇审核中",
-    ReportStatus.county_approval: "县级审定中",
-    ReportStatus.enrolled: "已纳入监测帮扶",
-    ReportStatus.rejected: "不予纳入",
-    ReportStatus.referred: "已转介其他帮扶",
-    ReportStatus.merged: "已合并办理",
-    ReportStatus.withdrawn: "已撤回",
-}
+STATUS_NAMES = ReportStatus.names()
 
 # A report in one of these is still being handled; a second one from the same person joins it.
 OPEN = frozenset(

@@ -14,6 +14,7 @@ from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.core import clock, security
 from backend.core.loaders import load_or_404
+from backend.core.paging import equals
 from backend.core.scope import within
 from backend.households import service as households_service
 from backend.households.models import RiskType
@@ -76,15 +77,11 @@ def list_reports(
     filters = filters or SelfReportFilters()
     today = clock.today()
     late = (col(SelfReport.step_due_on).is_not(None)) & (col(SelfReport.step_due_on) < today)
-    cond = visible(user)
+    cond = visible(user) + equals(SelfReport, filters, "status", "assignee_id")
     if filters.area:
         cond.append(within(SelfReport.area_code, filters.area))
-    if filters.status:
-        cond.append(SelfReport.status == filters.status)
     if filters.open_only:
         cond.append(col(SelfReport.status).in_(OPEN))
-    if filters.assignee_id:
-        cond.append(SelfReport.assignee_id == filters.assignee_id)
     if filters.q:
         q = filters.q.strip()
         cond.append(
@@ -122,6 +119,43 @@ def _user_refs(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, SelfRep
     return {u.id: SelfReportUserRef(id=u.id, full_name=u.full_name, role=str(u.role)) for u in rows}
 
 
+# A summary's fields read from the report as stored (the rest are masked, looked up or
+# judged); a detail adds these.
+_AS_STORED = (
+    "id",
+    "receipt_code",
+    "area_code",
+    "status",
+    "name",
+    "on_behalf",
+    "submitted_at",
+    "step_due_on",
+    "fast_track",
+    "household_id",
+)
+_DETAIL_AS_STORED = (
+    "reporter_name",
+    "note",
+    "risk_confirmed",
+    "income_estimate",
+    "findings",
+    "verified_at",
+    "community_review_on",
+    "community_review_minutes",
+    "community_review_file_id",
+    "public_notice_start",
+    "public_notice_days",
+    "public_notice_objections",
+    "village_due_on",
+    "decision_due_on",
+    "backfill_due_on",
+    "decision_reason",
+    "referred_to",
+    "decided_at",
+    "merged_into_id",
+)
+
+
 def summaries(
     *, session: Session, reports: Sequence[SelfReport], viewer: User
 ) -> list[SelfReportSummary]:
@@ -131,23 +165,14 @@ def summaries(
     today = clock.today()
     return [
         SelfReportSummary(
-            id=r.id,
-            receipt_code=r.receipt_code,
-            area_code=r.area_code,
+            **{k: getattr(r, k) for k in _AS_STORED},
             area_name=names.get(r.area_code),
-            status=r.status,
             status_name=STATUS_NAMES[r.status],
-            name=r.name,
             phone=security.mask_phone(r.phone) if r.phone else None,
-            on_behalf=r.on_behalf,
             risk_types=[RiskType(x) for x in r.risk_types],
-            submitted_at=r.submitted_at,
             assignee=users.get(r.assignee_id) if r.assignee_id else None,
-            step_due_on=r.step_due_on,
             overdue=deadlines.is_overdue(r, today),
             overdue_days=(today - r.step_due_on).days if deadlines.is_overdue(r, today) else 0,
-            fast_track=r.fast_track,
-            household_id=r.household_id,
             closed_overdue=r.status == ReportStatus.withdrawn
             and deadlines.closed_late(
                 r.verified_at, r.village_due_on, r.decision_due_on, r.decided_at
@@ -172,38 +197,20 @@ def detail(
     phone = report.phone if households_service.sees_full_id(viewer) else summary.phone
     return SelfReportPublic(
         **summary.model_dump(exclude={"phone"}),
+        **{k: getattr(report, k) for k in _DETAIL_AS_STORED},
         phone=phone,
         id_number=number,
-        reporter_name=report.reporter_name,
         reporter_phone=security.mask_phone(report.reporter_phone)
         if report.reporter_phone
         else None,
-        note=report.note,
         photo_ids=[uuid.UUID(x) for x in report.photo_ids],
-        risk_confirmed=report.risk_confirmed,
-        income_estimate=report.income_estimate,
-        findings=report.findings,
         finding_photo_ids=[uuid.UUID(x) for x in report.finding_photo_ids],
-        verified_at=report.verified_at,
-        community_review_on=report.community_review_on,
-        community_review_minutes=report.community_review_minutes,
-        community_review_file_id=report.community_review_file_id,
-        public_notice_start=report.public_notice_start,
-        public_notice_days=report.public_notice_days,
-        public_notice_objections=report.public_notice_objections,
-        village_due_on=report.village_due_on,
-        decision_due_on=report.decision_due_on,
-        backfill_due_on=report.backfill_due_on,
         deadline_basis=workdays.uncovered_basis(
             session=session,
             area_code=report.area_code,
             start=report.submitted_at.astimezone(clock.CHINA).date(),
             end=max(d for d in (report.decision_due_on, report.backfill_due_on) if d),
         ),
-        decision_reason=report.decision_reason,
-        referred_to=report.referred_to,
-        decided_at=report.decided_at,
-        merged_into_id=report.merged_into_id,
         events=[EventPublic.model_validate(e) for e in events],
         actions=actions,
     )

@@ -9,12 +9,11 @@ from pydantic import (
     BaseModel,
     Field,
     StringConstraints,
-    computed_field,
     field_validator,
     model_validator,
 )
 
-from backend.core.schemas import AreaCode, Input, Name, Output, StrictBool
+from backend.core.schemas import AreaCode, Input, Name, Output, StrictBool, name_field
 from backend.households.models import RISK_NAMES, Category, MonitoringType, RiskType, Sex
 from backend.households.schemas import check_id_number
 from backend.reports.models import STATUS_NAMES, ReportStatus
@@ -118,10 +117,7 @@ class SelfReportSummary(Output):
     # Withdrawn after its step's deadline had passed: closed, but it was late.
     closed_overdue: bool = False
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def risk_names(self) -> list[str]:
-        return [RISK_NAMES[r] for r in self.risk_types]
+    risk_names = name_field(RISK_NAMES, "risk_types", list[str])
 
 
 class SelfReportFilters(BaseModel):
@@ -149,10 +145,7 @@ class EventPublic(Output):
     actor_name: str
     note: str
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def to_status_name(self) -> str | None:
-        return STATUS_NAMES.get(self.to_status) if self.to_status else None  # type: ignore[call-overload]
+    to_status_name = name_field(STATUS_NAMES, "to_status", str | None)
 
 
 class SelfReportPublic(SelfReportSummary):

@@ -109,28 +109,6 @@ def add_event(
     )
 
 
-def audit_report(
-    *,
-    session: Session,
-    report: SelfReport,
-    actor: User | None,
-    action: str,
-    changes: dict[str, Any],
-    actor_name: str | None = None,
-) -> None:
-    """The audit row of a change to `report`, in the caller's transaction."""
-    audit.record(
-        session=session,
-        actor=actor,
-        actor_name=actor_name,
-        entity="self_report",
-        entity_id=report.id,
-        area_code=report.area_code,
-        action=action,
-        changes=changes,
-    )
-
-
 # --- the farmer's report -----------------------------------------------------------------
 
 
@@ -268,8 +246,7 @@ def _new_report(*, session: Session, data: SelfReportCreate, digest: str) -> Sel
         area_code=data.area_code,
         name=data.name,
         phone=data.phone,
-        id_number_cipher=security.encrypt_id_number(data.id_number) if data.id_number else None,
-        id_number_hash=security.id_number_hash(data.id_number) if data.id_number else None,
+        **security.id_number_columns(data.id_number),
         on_behalf=data.on_behalf,
         reporter_name=data.reporter_name,
         reporter_phone=data.reporter_phone,
@@ -313,9 +290,9 @@ def _record_submit(
             note=f"同一户的新报告 {report.receipt_code} 并入本报告",
             data={"report_id": str(report.id)},
         )
-    audit_report(
+    audit.record_change(
         session=session,
-        report=report,
+        row=report,
         actor=None,
         actor_name=data.reporter_name or data.name,
         action="submit",
@@ -373,9 +350,9 @@ def open_on_behalf(
         before=ReportStatus.submitted,
         data={"assignee_id": str(actor.id)},
     )
-    audit_report(
+    audit.record_change(
         session=session,
-        report=report,
+        row=report,
         actor=actor,
         action="open_on_behalf",
         changes={
@@ -402,9 +379,9 @@ def _join_on_behalf(
         note=note or "帮扶干部发现新的风险,并入本报告",
         data={"risk_types": risks},
     )
-    audit_report(
+    audit.record_change(
         session=session,
-        report=primary,
+        row=primary,
         actor=actor,
         action="join_on_behalf",
         changes={"risk_types": [before, primary.risk_types]},

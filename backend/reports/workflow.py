@@ -3,7 +3,7 @@ county_approval → enrolled | rejected | referred; also merged and withdrawn, t
 (民主评议, 公示) and the fast track (绿色通道). Each transition checks role, then state."""
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -119,22 +119,24 @@ def _check(action: str, report: SelfReport, user: User) -> None:
         raise Forbidden(f"报告已报县里审定,乡镇不能{rule.name}", code="role_forbidden")
 
 
-def _snapshot(r: SelfReport) -> dict[str, Any]:
-    return {
-        "status": r.status,
-        "assignee_id": r.assignee_id,
-        "risk_confirmed": r.risk_confirmed,
-        "income_estimate": r.income_estimate,
-        "community_review_on": r.community_review_on,
-        "public_notice_start": r.public_notice_start,
-        "public_notice_days": r.public_notice_days,
-        "fast_track": r.fast_track,
-        "household_id": r.household_id,
-        "decision_reason": r.decision_reason,
-        "referred_to": r.referred_to,
-        "merged_into_id": r.merged_into_id,
-        "step_due_on": r.step_due_on,
-    }
+# What a transition's audit row compares before and after.
+_AUDITED = (
+    "status",
+    "assignee_id",
+    "risk_confirmed",
+    "income_estimate",
+    "community_review_on",
+    "public_notice_start",
+    "public_notice_days",
+    "fast_track",
+    "household_id",
+    "decision_reason",
+    "referred_to",
+    "merged_into_id",
+    "step_due_on",
+)
+# What joining a merged report changes on the report it joins.
+_JOINED = ("risk_types", "village_due_on", "decision_due_on", "step_due_on")
 
 
 def _record(
@@ -144,7 +146,7 @@ def _record(
     actor: User,
     action: str,
     before: dict[str, Any],
-    fields: Callable[[SelfReport], dict[str, Any]] = _snapshot,
+    fields: Sequence[str] = _AUDITED,
     before_status: ReportStatus | None = None,
     note: str = "",
     data: dict[str, Any] | None = None,
@@ -164,12 +166,12 @@ def _record(
         note=note,
         data=data,
     )
-    service.audit_report(
+    audit.record_change(
         session=session,
-        report=report,
+        row=report,
         actor=actor,
         action=action,
-        changes={**audit.diff(before, fields(report)), **(audited or {})},
+        changes={**audit.diff(before, audit.snapshot(report, fields)), **(audited or {})},
     )
 
 
@@ -193,7 +195,7 @@ def _transition(action: str) -> Callable[..., Any]:
         @use_case
         def apply(*, session: Session, report: SelfReport, actor: User, data: Any) -> str | None:
             _check(action, report, actor)
-            before, before_status = _snapshot(report), report.status
+            before, before_status = audit.snapshot(report, _AUDITED), report.status
             note, notice = change(session=session, report=report, actor=actor, data=data)
             _record(
                 session=session,
@@ -404,21 +406,12 @@ def merge(
     return f"并入报告 {other.receipt_code}:{data.reason}{late}", "merged"
 
 
-def _joined_fields(r: SelfReport) -> dict[str, Any]:
-    return {
-        "risk_types": list(r.risk_types),
-        "village_due_on": r.village_due_on,
-        "decision_due_on": r.decision_due_on,
-        "step_due_on": r.step_due_on,
-    }
-
-
 def _absorb(
     *, session: Session, report: SelfReport, other: SelfReport, actor: User, reason: str
 ) -> None:
     """`other` takes in the merged report: its risks, words, photos, the earlier deadlines
     and the reports already merged into it; audited and on `other`'s timeline."""
-    other_before = _joined_fields(other)
+    other_before = audit.snapshot(other, _JOINED)
     service.join(session=session, primary=other, risk_types=report.risk_types, note=report.note)
     other.photo_ids = [*other.photo_ids, *report.photo_ids]
     other.village_due_on = min(other.village_due_on, report.village_due_on)
@@ -434,7 +427,7 @@ def _absorb(
         actor=actor,
         action="joined",
         before=other_before,
-        fields=_joined_fields,
+        fields=_JOINED,
         note=f"报告 {report.receipt_code} 并入本报告:{reason}",
         data={"report_id": str(report.id), "moved": [str(j.id) for j in moved]},
         audited={"merged_report_id": [None, report.id]},

@@ -2,17 +2,13 @@
 so that a refusal names the box on the screen that is wrong. Imported by the package:
 importing the domain registers them."""
 
+# The ledger's income parts, the year and the helper are the households' fields
+# (households/schemas.IncomePartsInput): their names come with the households domain.
+from backend import households  # noqa: F401
 from backend.core.errors import register_labels
 
 register_labels(
     {
-        "helper_id": "帮扶责任人",
-        "year": "年度",
-        "wage": "工资性收入",
-        "business": "经营性收入",
-        "property": "财产性收入",
-        "transfer": "转移性收入",
-        "business_cost": "生产经营性支出",
         "kind": "类型",
         "note": "备注",
         "visited_at": "走访时间",

@@ -3,7 +3,6 @@ superseding the month's earlier one, and a household's year of entries beside it
 income."""
 
 import uuid
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -12,17 +11,12 @@ from backend.audit import service as audit
 from backend.core import clock
 from backend.core.scope import within
 from backend.households import service as households_service
-from backend.households.models import Household
+from backend.households.models import Household, IncomeParts
 from backend.visits.models import LedgerEntry, Visit
 from backend.visits.schemas import LedgerPublic, LedgerYear
 
 LEDGER_NAMESPACE = uuid.UUID("6f1d2c1e-7b9a-4c55-9f1e-2f6b8a1d0c44")
-INCOME_PARTS = ("wage", "business", "property", "transfer", "business_cost")
-
-
-def net_income(entry: LedgerEntry) -> int:
-    """A month's net income: the four income parts less the business cost."""
-    return entry.wage + entry.business + entry.property + entry.transfer - entry.business_cost
+INCOME_PARTS = tuple(IncomeParts.model_fields)
 
 
 def _current(
@@ -36,20 +30,6 @@ def _current(
     if lock and session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     return session.exec(stmt).first()
-
-
-def _audit(
-    session: Session, actor: User, entry: LedgerEntry, action: str, changes: dict[str, Any]
-) -> None:
-    audit.record(
-        session=session,
-        actor=actor,
-        entity="ledger_entry",
-        entity_id=entry.id,
-        area_code=entry.area_code,
-        action=action,
-        changes=changes,
-    )
 
 
 def record(
@@ -95,7 +75,9 @@ def record(
         session.add(current)
         session.flush()  # free the "one current entry per month" slot before the insert
         changes = {"superseded_by": [None, entry.id], "month": month}
-        _audit(session, actor, current, "supersede", changes)
+        audit.record_change(
+            session=session, row=current, actor=actor, action="supersede", changes=changes
+        )
     session.add(entry)
     session.flush()
     changes = {
@@ -105,7 +87,7 @@ def record(
         "copied_from_last_year": [None, copied],
         "superseded": [None, entry.superseded_at is not None],
     }
-    _audit(session, actor, entry, "create", changes)
+    audit.record_change(session=session, row=entry, actor=actor, action="create", changes=changes)
     return entry
 
 
@@ -129,7 +111,7 @@ def for_year(*, session: Session, user: User, household: Household, year: int) -
     missing = [
         f"{year:04d}-{m:02d}" for m in range(1, last + 1) if f"{year:04d}-{m:02d}" not in months
     ]
-    net = sum(net_income(e) for e in current)
+    net = sum(e.net_income for e in current)
     size = max((e for e in current), key=lambda e: e.month).household_size if current else None
     declared = next(
         (
@@ -154,29 +136,8 @@ def for_year(*, session: Session, user: User, household: Household, year: int) -
     )
 
 
-_PUBLIC_FIELDS = {
-    "id",
-    "household_id",
-    "month",
-    "wage",
-    "business",
-    "property",
-    "transfer",
-    "business_cost",
-    "medical_spending",
-    "schooling_spending",
-    "other_spending",
-    "household_size",
-    "copied_from_last_year",
-    "visit_id",
-    "superseded_at",
-    "superseded_by",
-    "created_at",
-}
-
-
 def public(entry: LedgerEntry) -> LedgerPublic:
-    return LedgerPublic(**entry.model_dump(include=_PUBLIC_FIELDS), net_income=net_income(entry))
+    return LedgerPublic.model_validate(entry)
 
 
 def of_visits(*, session: Session, visit_ids: list[uuid.UUID]) -> dict[uuid.UUID, LedgerEntry]:

@@ -2,22 +2,23 @@
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
+from backend.core.enums import NamedEnum
 from backend.core.models import area_field, created_at_field, enum_field, json_field, time_field
+from backend.households.models import IncomeParts
 
 
-class VisitKind(StrEnum):
-    home = "home"
-    phone = "phone"
-    other = "other"
+class VisitKind(NamedEnum):
+    home = "home", "入户走访"
+    phone = "phone", "电话走访"
+    other = "other", "其他走访"
 
 
-KIND_NAMES = {VisitKind.home: "入户走访", VisitKind.phone: "电话走访", VisitKind.other: "其他走访"}
+KIND_NAMES = VisitKind.names()
 
 
 class Visit(SQLModel, table=True):
@@ -56,9 +57,10 @@ class Visit(SQLModel, table=True):
     created_at: datetime = created_at_field()
 
 
-class LedgerEntry(SQLModel, table=True):
-    """One household's income and large spending for one month, in integer yuan. A later
-    entry for the same month supersedes the earlier one, which is kept."""
+class LedgerEntry(IncomeParts, table=True):
+    """One household's income (by the same parts as a year's declared income) and large
+    spending for one month, in integer yuan. A later entry for the same month supersedes the
+    earlier one, which is kept."""
 
     __tablename__ = "ledger_entry"
     __table_args__ = (
@@ -78,11 +80,6 @@ class LedgerEntry(SQLModel, table=True):
     area_code: str = area_field()
     month: str = Field(max_length=7, index=True)
     year: int = Field(index=True)
-    wage: int = 0
-    business: int = 0
-    property: int = 0
-    transfer: int = 0
-    business_cost: int = 0
     medical_spending: int = 0
     schooling_spending: int = 0
     other_spending: int = 0

@@ -111,7 +111,7 @@ def _card(
         state = "due"
     else:
         state = "overdue"  # not visited last month either
-    net = sum(ledger.net_income(e) for e in entries)
+    net = sum(e.net_income for e in entries)
     return HouseholdCard(
         **dict(base),
         last_visits=visits.recent.get(h.id, []),

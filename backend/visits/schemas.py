@@ -8,14 +8,13 @@ from pydantic import (
     AwareDatetime,
     Field,
     StringConstraints,
-    computed_field,
     field_validator,
     model_validator,
 )
 
-from backend.core.schemas import Input, Name, Output, StrictBool, Text, Yuan
+from backend.core.schemas import Input, Name, Output, StrictBool, Text, Yuan, name_field
 from backend.households.models import STATUS_NAMES, RiskType
-from backend.households.schemas import HouseholdCardBase
+from backend.households.schemas import HouseholdCardBase, IncomePartsInput
 from backend.visits.models import VisitKind
 
 MAX_PHOTOS = 6
@@ -51,14 +50,9 @@ class Position(Input):
     accuracy_m: Annotated[float, Field(ge=0, le=100_000)] | None = None
 
 
-class LedgerInput(Input):
+class LedgerInput(IncomePartsInput):
     """The month's income by component and large spending, integer yuan."""
 
-    wage: Yuan = 0
-    business: Yuan = 0
-    property: Yuan = 0
-    transfer: Yuan = 0
-    business_cost: Yuan = 0
     medical_spending: Yuan = 0
     schooling_spending: Yuan = 0
     other_spending: Yuan = 0
@@ -261,10 +255,7 @@ class NotVisited(Output):
     monitoring_status: str
     last_visited_at: datetime | None
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def monitoring_status_name(self) -> str:
-        return STATUS_NAMES.get(self.monitoring_status, self.monitoring_status)  # type: ignore[call-overload]
+    monitoring_status_name = name_field(STATUS_NAMES, "monitoring_status")
 
 
 class PastedNotes(Output):

@@ -102,9 +102,7 @@ def _check_photos(*, session: Session, actor: User, data: VisitCreate, area_code
         raise Invalid("photo_ids", "同一张照片重复了")
     for i, photo_id in enumerate(data.photo_ids):
         try:
-            stored = files_service.get_visible(
-                session=session, scope=actor.scope, file_id=photo_id, user=actor
-            )
+            stored = files_service.get_visible(session=session, file_id=photo_id, user=actor)
         except NotFound:
             stored = None
         if stored is None or not contains(stored.area_code, area_code):
@@ -222,12 +220,10 @@ def _row(*, data: VisitCreate, household: Household, actor: User, digest: str) -
 
 
 def _audit_visit(*, session: Session, visit: Visit, actor: User) -> None:
-    audit.record(
+    audit.record_change(
         session=session,
+        row=visit,
         actor=actor,
-        entity="visit",
-        entity_id=visit.id,
-        area_code=visit.area_code,
         action="correct" if visit.corrects_id else "create",
         changes={
             "household_id": [None, visit.household_id],
