@@ -95,9 +95,9 @@ class VisitBatch(Input):
     items: Annotated[list[Any], Field(min_length=1, max_length=MAX_BATCH)]
 
 
-class LedgerPublic(Output):
-    id: uuid.UUID
-    household_id: uuid.UUID
+class LedgerBrief(Output):
+    """A month's ledger figures, offered on the phone when the next month is recorded."""
+
     month: str
     wage: int
     business: int
@@ -107,6 +107,11 @@ class LedgerPublic(Output):
     medical_spending: int
     schooling_spending: int
     other_spending: int
+
+
+class LedgerPublic(LedgerBrief):
+    id: uuid.UUID
+    household_id: uuid.UUID
     household_size: int
     net_income: int
     copied_from_last_year: bool
@@ -170,20 +175,6 @@ class VisitRef(Output):
     visitor_name: str | None
     notes: str
     pasted_notes: bool = False
-
-
-class LedgerBrief(Output):
-    """A month's ledger figures, offered on the phone when the next month is recorded."""
-
-    month: str
-    wage: int
-    business: int
-    property: int
-    transfer: int
-    business_cost: int
-    medical_spending: int
-    schooling_spending: int
-    other_spending: int
 
 
 class HouseholdCard(HouseholdCardBase):
