@@ -14,11 +14,11 @@ from pathlib import Path
 FRAME = re.compile(r"^(?P<func>[^ ]+) \((?P<file>[^:]+)(?::(?P<line>\d+))?\)$")
 
 
-def _short(frame: str) -> str:
+def _short(frame: str, line: bool = False) -> str:
     m = FRAME.match(frame.strip())
     if not m:
         return frame.strip()
-    path = m["file"]
+    path = m["file"] + (f":{m['line']}" if line and m["line"] else "")
     for marker in ("site-packages/", "lib/python3.11/", "/work/"):
         if marker in path:
             path = path.split(marker, 1)[1]
@@ -27,11 +27,15 @@ def _short(frame: str) -> str:
     return f"{m['func']} ({path})"
 
 
-def summary(
-    path: Path, top: int = 15
-) -> tuple[int, list[tuple[str, float]], list[tuple[str, float]]]:
+Shares = list[tuple[str, float]]
+
+
+def summary(path: Path, top: int = 15) -> tuple[int, Shares, Shares, Shares]:
+    """(samples, inclusive backend functions, self frames, the app's own line that was
+    running or waiting: the innermost backend frame with its line number)."""
     inclusive: Counter[str] = Counter()
     selfs: Counter[str] = Counter()
+    lines: Counter[str] = Counter()
     total = 0
     for line in path.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
@@ -44,8 +48,10 @@ def summary(
             inclusive[name] += n
         if frames:
             selfs[frames[-1]] += n
+        own = [f for f in stack.split(";") if "backend/" in f]
+        lines[_short(own[-1], line=True)] += n
     if not total:
-        return 0, [], []
+        return 0, [], [], []
 
     def share(counter: Counter[str], keep) -> list[tuple[str, float]]:  # type: ignore[no-untyped-def]
         return [(k, v / total) for k, v in counter.most_common() if keep(k)][:top]
@@ -54,18 +60,22 @@ def summary(
         total,
         share(inclusive, lambda k: "backend/" in k),
         share(selfs, lambda k: True),
+        share(lines, lambda k: True),
     )
 
 
 def main(argv: list[str]) -> int:
     for name in argv:
-        total, inclusive, selfs = summary(Path(name))
+        total, inclusive, selfs, lines = summary(Path(name))
         print(f"== {name}: {total} samples in the app's threads")
         print("  inclusive (backend):")
         for k, v in inclusive:
             print(f"    {v:6.1%}  {k}")
         print("  self (top of stack):")
         for k, v in selfs[:10]:
+            print(f"    {v:6.1%}  {k}")
+        print("  the app's line running or waiting:")
+        for k, v in lines[:10]:
             print(f"    {v:6.1%}  {k}")
     return 0
 

@@ -35,3 +35,31 @@ ISSUE = {
     "lighthouse-report": "1.00",
     "lighthouse-field": "0.99–1.00",
 }
+
+# The order figures appear in RESULTS.md.
+ORDER = [
+    "limit-10",
+    "post-self-report-10",
+    "post-visit-10",
+    "limit-50",
+    "post-self-report-50",
+    "post-visit-50",
+    "batch-1",
+    "batch-4",
+    "coverage-county",
+    "coverage-township",
+    "boards",
+    "overdue",
+    "my-households",
+    "household-list",
+    "name-search",
+    "card",
+    "id-search",
+    "numbers",
+    "rss",
+    "export",
+    "compression",
+    "frontend-bytes",
+    "lighthouse-report",
+    "lighthouse-field",
+]
