@@ -570,6 +570,7 @@ def bench_batch(run: Run, server: Server, data: Path, seconds: float, profile: b
         answered = (
             f"{r['items']['stored']:,} stored, {r['items']['already_had']:,} replays, "
             f"{r['items']['refused']:,} refused"
+            + (f" {r['refusals']}" if r.get("refusals") else "")
         )
         if phones == 1:
             run.add(

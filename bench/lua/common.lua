@@ -17,6 +17,7 @@ function M.init()
   math.randomseed(os.time() * 1000 + (tid or 0) * 7919 + math.floor(os.clock() * 1e6))
   statuses = {}
   items = { stored = 0, already = 0, refused = 0 }
+  refusals = {}
   sent = 0
 end
 
@@ -43,20 +44,28 @@ function M.response(status, headers, body)
       items.stored = items.stored + tonumber(s)
       items.already = items.already + tonumber(a)
       items.refused = items.refused + tonumber(r)
+      -- why items were refused: their status and error code
+      for code, err in body:gmatch('"status":(%d+),"error":"([%w_]+)"') do
+        local key = code .. " " .. err
+        refusals[key] = (refusals[key] or 0) + 1
+      end
     end
   end
 end
 
 function M.done(summary, latency, requests)
-  local all, got = {}, { stored = 0, already = 0, refused = 0 }
+  local all, got, why = {}, { stored = 0, already = 0, refused = 0 }, {}
   for _, thread in ipairs(threads) do
     local st = thread:get("statuses") or {}
     for code, n in pairs(st) do all[code] = (all[code] or 0) + n end
+    for k, n in pairs(thread:get("refusals") or {}) do why[k] = (why[k] or 0) + n end
     local it = thread:get("items")
     if it then
       for k, n in pairs(it) do got[k] = got[k] + n end
     end
   end
+  local reasons = {}
+  for k, n in pairs(why) do table.insert(reasons, string.format('"%s":%d', k, n)) end
   local parts = {}
   for code, n in pairs(all) do table.insert(parts, string.format('"%d":%d', code, n)) end
   local e = summary.errors
@@ -64,12 +73,12 @@ function M.done(summary, latency, requests)
     '{"wrk":1,"requests":%d,"duration_us":%d,"bytes":%d,' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
     '"latency_us":{"min":%d,"mean":%.1f,"p50":%d,"p90":%d,"p95":%d,"p99":%d,"max":%d},' ..
-    '"statuses":{%s},"items":{"stored":%d,"already_had":%d,"refused":%d}}\n',
+    '"statuses":{%s},"items":{"stored":%d,"already_had":%d,"refused":%d},"refusals":{%s}}\n',
     summary.requests, summary.duration, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency.min, latency.mean, latency:percentile(50), latency:percentile(90),
     latency:percentile(95), latency:percentile(99), latency.max,
-    table.concat(parts, ","), got.stored, got.already, got.refused))
+    table.concat(parts, ","), got.stored, got.already, got.refused, table.concat(reasons, ",")))
 end
 
 -- One new visit (with the month's ledger) for one of `households`, as JSON.
