@@ -57,6 +57,7 @@ ORDER = [
     "id-search",
     "numbers",
     "rss",
+    "rss-batch",
     "export",
     "compression",
     "frontend-bytes",
