@@ -139,8 +139,14 @@ def prepare_postgres(url: str, households: int, log: list[str]) -> str:
         tables = c.execute(
             text("SELECT count(*) FROM information_schema.tables WHERE table_schema='public'")
         ).scalar_one()
+        has_users = c.execute(
+            text(
+                "SELECT count(*) FROM information_schema.tables"
+                " WHERE table_schema='public' AND table_name='app_user'"
+            )
+        ).scalar_one()
         bench_made = (
-            tables
+            has_users
             and c.execute(
                 text("SELECT count(*) FROM app_user WHERE username='bench_county'")
             ).scalar_one()
