@@ -173,6 +173,15 @@ def prepare_postgres(url: str, households: int, log: list[str]) -> str:
     return parsed.set(database=copy).render_as_string(hide_password=False)
 
 
+def _drop_copy(url: str) -> None:
+    """The run's copy of the county goes once the server has stopped."""
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 # --- who and what the load uses -------------------------------------------------------------
 
 
@@ -952,6 +961,8 @@ def main() -> int:
             bench_lighthouse(run, server)
     finally:
         server.stop()
+        if pg:
+            _drop_copy(url)
     write_results(
         run, Path(os.environ.get("BENCH_RESULTS") or BENCH / "RESULTS.md"), command, started
     )
