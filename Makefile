@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-dates install browser node lint jslint format migrate demo bench clean
+.PHONY: run test test-dates install browser node lint jslint format migrate demo bench wrk clean
 
 run: install
 	$(BIN)/shouwang migrate
@@ -37,7 +37,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	$(BIN)/pip install --quiet -e '.[dev,postgres,bench]'
 	touch $(STAMP)
 
 # The browser tests drive Debian's Chromium (never a downloaded browser build).
@@ -78,8 +78,18 @@ migrate: install
 demo: install
 	$(BIN)/shouwang seed-demo
 
-bench: install
-	$(BIN)/python -m bench.run
+# Every benchmark of issue 11 against real uvicorn servers, written to bench/RESULTS.md.
+# ONLY=reads,writes,batch,memory,frontend,lighthouse,statements runs a subset;
+# BENCH_HOUSEHOLDS=20000 a smaller county; BENCH_DATABASE_URL=postgresql://… PostgreSQL
+# (2 workers); BENCH_PROFILE=1 records py-spy profiles into bench/profiles/.
+bench: install wrk browser
+	ONLY="$(ONLY)" BENCH_HOUSEHOLDS="$(BENCH_HOUSEHOLDS)" BENCH_SECONDS="$(BENCH_SECONDS)" \
+		BENCH_PROFILE="$(BENCH_PROFILE)" BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m bench.run
+
+# wrk from Debian: the load generator (Lua scripts in bench/lua/).
+wrk:
+	@command -v wrk >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }
 
 clean:
 	rm -rf $(VENV) node_modules data/*.db data/*.db-wal data/*.db-shm .pytest_cache

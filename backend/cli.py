@@ -1,4 +1,4 @@
-"""The `shouwang` command: serve, migrate, seed-demo, create-user, import-areas."""
+"""The `shouwang` command: serve, migrate, seed-demo, seed-bench, create-user, import-areas."""
 
 import argparse
 import getpass
@@ -115,6 +115,43 @@ def _cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def database_url(url: str | None) -> str:
+    """A URL given on the command line, with a bare postgresql:// read as psycopg 3."""
+    url = url or get_settings().database_url
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg://" + url[len(bare) :]
+    return url
+
+
+def _cmd_seed_bench(args: argparse.Namespace) -> int:
+    from backend.core import db
+    from backend.demo import county
+
+    if get_settings().env == "production":
+        print("生产环境不能写入基准测试数据(SHOUWANG_ENV=production)", file=sys.stderr)
+        return 2
+    if args.households < 1:
+        print("输入有误:户数(--households)至少为 1", file=sys.stderr)
+        return 2
+    url = database_url(args.database_url)
+    if url.startswith("sqlite") and args.database_url is None:
+        get_settings().data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(url)
+    engine = db.make_engine(url)
+    try:
+        if county.households_in(engine):
+            print("数据库里已有农户:请用一个空数据库(--database-url)", file=sys.stderr)
+            return 2
+        summary = county.build(
+            engine=engine, households=args.households, seed=args.seed, progress=not args.quiet
+        )
+    finally:
+        engine.dispose()
+    print("\n".join(summary.lines()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shouwang", description="守望:防止返贫动态监测和帮扶")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -132,6 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("seed-demo", help="load the demo counties, households and users")
     p.add_argument("--if-empty", action="store_true", help="only when there are no households")
     p.set_defaults(func=_cmd_seed_demo)
+
+    p = sub.add_parser(
+        "seed-bench", help="fill an empty database with a county at scale (benchmarks)"
+    )
+    p.add_argument("--households", type=int, default=100_000)
+    p.add_argument("--database-url", help="default: SHOUWANG_DATABASE_URL")
+    p.add_argument("--seed", type=int, default=1, help="the same seed gives the same county")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_seed_bench)
 
     p = sub.add_parser("create-user", help="create an account")
     p.add_argument("username")

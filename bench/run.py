@@ -1,161 +1,972 @@
-"""Household-list benchmark: does a page cost the same at 1,000 and 20,000 households?
+"""`make bench`: every figure of issue 11 measured from outside, on this machine, in one run,
+beside its target and (for writes) its ratio to a limit measured in the same run.
 
-Prints, measured in one run on this machine:
-- SQL statements per list request at page size 10 and 100 (equal means no N+1);
-- median latency of a 50-row page, and of a search by ID number, at 20k vs 1k households.
-Run: `make bench` (SQLite) or `BENCH_DATABASE_URL=postgresql+psycopg://… make bench`.
+- The county: `shouwang seed-bench` (100,000 households unless BENCH_HOUSEHOLDS says
+  otherwise), built once into bench/.county/ and copied fresh for every run (on PostgreSQL:
+  built into BENCH_DATABASE_URL, copied with CREATE DATABASE … TEMPLATE).
+- The server: real uvicorn processes on 127.0.0.1 (bench/app.py: the app plus the bench-only
+  limit route), 1 worker on SQLite, 2 on PostgreSQL.
+- The load: wrk from Debian with Lua scripts (bench/lua/) that make every body unique.
+- Front end: Debian's Chromium through Playwright (bytes, service-worker precache included)
+  and Lighthouse 12 from bench/package.json.
+- Profiles (BENCH_PROFILE=1): py-spy record against the server while wrk drives a path.
+
+Environment: BENCH_DATABASE_URL (PostgreSQL; default SQLite), BENCH_HOUSEHOLDS, ONLY (comma
+list of writes, batch, reads, memory, frontend, lighthouse, statements), BENCH_SECONDS (per
+write run), BENCH_PROFILE=1, BENCH_RESULTS (default bench/RESULTS.md; a PostgreSQL run adds
+its section to the file a SQLite run wrote).
 """
 
+import gzip
+import json
 import os
-import statistics
+import platform
+import shutil
+import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+LUA = BENCH / "lua"
+CACHE = BENCH / ".county"
+PROFILES = BENCH / "profiles"
 SCRATCH = Path(tempfile.mkdtemp(prefix="shouwang-bench-"))
-os.environ["SHOUWANG_DATA_DIR"] = str(SCRATCH)
-os.environ.setdefault("SHOUWANG_ENV", "test")
 
-import warnings  # noqa: E402
+# The bench process mints the tokens the server checks and reads the ID numbers the
+# generator wrote: all three read the same settings (environment and .env, development keys
+# unless set there), so `shouwang seed-bench` run by hand makes a county the bench can use.
+BENCH_ENV = {
+    "SHOUWANG_ENV": "development",
+    "SHOUWANG_DATA_DIR": str(SCRATCH),
+    "SHOUWANG_ACCESS_TOKEN_MINUTES": "720",
+}
+os.environ.update(BENCH_ENV)
 
-warnings.filterwarnings("ignore", message="Using `httpx`")
-from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import event, insert  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+import httpx  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
-from backend.accounts.models import Role, User  # noqa: E402
-from backend.areas import service as areas_service  # noqa: E402
-from backend.cli import migrate  # noqa: E402
-from backend.core import db, security  # noqa: E402
-from backend.demo import AREAS_CSV, make_id_number  # noqa: E402
-from backend.households.models import Household, Member  # noqa: E402
-from backend.main import create_app  # noqa: E402
+from bench import targets  # noqa: E402
 
-VILLAGES = ["610923102217", "610923101203", "610923102200", "610923101200"]
-
-
-def populate(engine, start: int, stop: int, rng) -> str:  # type: ignore[no-untyped-def]
-    """Add households start..stop (two members each); return one member's ID number."""
-    households, members, probe = [], [], ""
-    for i in range(start, stop):
-        hid = uuid.uuid4()
-        village = VILLAGES[i % len(VILLAGES)]
-        households.append(
-            {
-                "id": hid,
-                "reference": f"{village}-{i:06d}",
-                "area_code": village,
-                "address": "",
-                "category": "lifted",
-                "monitoring_status": "not_monitored",
-                "basic_needs": {},
-                "created_at": db_now(),
-            }
-        )
-        for k, relation in enumerate(("head", "spouse")):
-            # Unique by construction: a different birth date for every person.
-            born = date(1940, 1, 1) + timedelta(days=2 * i + k)
-            number = make_id_number(rng, "610923", born, relation == "head")
-            probe = probe or number
-            members.append(
-                {
-                    "id": uuid.uuid4(),
-                    "household_id": hid,
-                    "area_code": village,
-                    "name": f"王{i}",
-                    "id_number_cipher": security.encrypt_id_number(number),
-                    "id_number_hash": security.id_number_hash(number),
-                    "sex": "male",
-                    "birth_date": born,
-                    "relation": relation,
-                    "health": "healthy",
-                    "schooling": "not_in_school",
-                    "labour": "full",
-                    "employment": "farming",
-                    "active": True,
-                    "created_at": db_now(),
-                }
-            )
-    with engine.begin() as conn:
-        conn.execute(insert(Household), households)
-        conn.execute(insert(Member), members)
-    return probe
+ALL = ("writes", "batch", "reads", "memory", "frontend", "lighthouse", "statements")
 
 
-def db_now():  # type: ignore[no-untyped-def]
+# --- the county ------------------------------------------------------------------------------
+
+
+def _heads() -> str:
+    from alembic.script import ScriptDirectory
+
+    from backend.cli import alembic_config
+
+    return ",".join(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
+
+
+def _marker(households: int) -> dict[str, Any]:
     from backend.core import clock
+    from backend.demo import county
 
-    return clock.now()
+    # The county's year of visits ends on the day it was built: a new month needs a new one.
+    month = clock.now().astimezone(clock.CHINA).strftime("%Y-%m")
+    return {
+        "households": households,
+        "seed": 1,
+        "heads": _heads(),
+        "generator": county.VERSION,
+        "month": month,
+    }
 
 
-def timed(client: TestClient, url: str, headers: dict[str, str], n: int = 40) -> float:
-    samples = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        r = client.get(url, headers=headers)
-        samples.append(time.perf_counter() - t0)
-        assert r.status_code == 200, r.text
-    return statistics.median(samples)
+def _seed(url: str, households: int, log: list[str]) -> None:
+    command = [
+        str(ROOT / ".venv/bin/shouwang"),
+        "seed-bench",
+        "--households",
+        str(households),
+        "--database-url",
+        url,
+    ]
+    print("$ " + " ".join(command), flush=True)
+    started = time.monotonic()
+    subprocess.run(command, check=True, cwd=ROOT, env={**os.environ})
+    log.append(f"seed-bench --households {households}: {time.monotonic() - started:.0f} s")
+
+
+def prepare_sqlite(households: int, log: list[str]) -> str:
+    """A fresh copy of the cached county (built when missing or stale)."""
+    CACHE.mkdir(exist_ok=True)
+    cached = CACHE / f"county-{households}.db"
+    marker = cached.with_suffix(".json")
+    want = _marker(households)
+    if not cached.exists() or not marker.exists() or json.loads(marker.read_text()) != want:
+        for stale in CACHE.glob(f"county-{households}.db*"):
+            stale.unlink()
+        _seed(f"sqlite:///{cached}", households, log)
+        # One file, no WAL beside it, so a plain copy is the whole database.
+        con = create_engine(f"sqlite:///{cached}")
+        with con.connect() as c:
+            c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.dispose()
+        marker.write_text(json.dumps(want))
+    else:
+        log.append(f"county: cached {cached.name} ({want})")
+    target = SCRATCH / "bench.db"
+    shutil.copyfile(cached, target)
+    return f"sqlite:///{target}"
+
+
+def prepare_postgres(url: str, households: int, log: list[str]) -> str:
+    """BENCH_DATABASE_URL holds the county (built when empty or stale); each run works on a
+    copy made from it as a template, so writes never accumulate."""
+    from backend.cli import database_url
+
+    url = database_url(url)
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    marker = CACHE / f"pg-{parsed.database}-{households}.json"
+    want = _marker(households)
+    CACHE.mkdir(exist_ok=True)
+    engine = create_engine(url)
+    with engine.connect() as c:
+        tables = c.execute(
+            text("SELECT count(*) FROM information_schema.tables WHERE table_schema='public'")
+        ).scalar_one()
+        has_users = c.execute(
+            text(
+                "SELECT count(*) FROM information_schema.tables"
+                " WHERE table_schema='public' AND table_name='app_user'"
+            )
+        ).scalar_one()
+        bench_made = (
+            has_users
+            and c.execute(
+                text("SELECT count(*) FROM app_user WHERE username='bench_county'")
+            ).scalar_one()
+        )
+    engine.dispose()
+    if tables and not bench_made:
+        raise SystemExit(f"{parsed.database} holds tables but no bench county: refusing to wipe it")
+    fresh = marker.exists() and json.loads(marker.read_text()) == want
+    if not fresh:
+        engine = create_engine(url)
+        with engine.begin() as c:
+            c.execute(text("DROP SCHEMA public CASCADE"))
+            c.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        _seed(url, households, log)
+        marker.write_text(json.dumps(want))
+    else:
+        log.append(f"county: database {parsed.database} ({want})")
+    copy = f"{parsed.database}_run"
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
+        c.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{parsed.database}"'))
+    admin.dispose()
+    return parsed.set(database=copy).render_as_string(hide_password=False)
+
+
+def _drop_copy(url: str) -> None:
+    """The run's copy of the county goes once the server has stopped."""
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+# --- who and what the load uses -------------------------------------------------------------
+
+
+@dataclass
+class Cast:
+    """The accounts and records the benchmarks act as and on, read from the county."""
+
+    county_officer: str = ""
+    township_officer: str = ""
+    township: str = ""
+    helper200: str = ""
+    card_household: str = ""
+    id_number: str = ""
+    person_name: str = ""
+    villages: list[str] = field(default_factory=list)
+    visitors: list[dict[str, Any]] = field(default_factory=list)
+    phones: list[dict[str, Any]] = field(default_factory=list)
+    biggest_batch: str = ""
+
+
+def cast_of(url: str) -> Cast:
+    from sqlmodel import Session, col, func, select
+
+    from backend.accounts.models import Role, User
+    from backend.core import security
+    from backend.households.models import Household, Member
+    from backend.rectification.models import Problem
+
+    engine = create_engine(url)
+    cast = Cast()
+
+    def token(user: User) -> str:
+        return security.create_access_token(subject=user.id)[0]
+
+    with Session(engine) as s:
+        by_name = {
+            u.username: u
+            for u in s.exec(
+                select(User).where(col(User.username).in_(["bench_county", "bench_helper200"]))
+            )
+        }
+        cast.county_officer = token(by_name["bench_county"])
+        helper = by_name["bench_helper200"]
+        cast.helper200 = token(helper)
+        first = s.exec(
+            select(Household).where(Household.helper_id == helper.id).order_by(Household.reference)
+        ).first()
+        assert first is not None
+        cast.township = first.area_code[:9]
+        town = s.exec(select(User).where(User.username == f"bench_town_{cast.township}")).one()
+        cast.township_officer = token(town)
+        monitored = s.exec(
+            select(Household)
+            .where(
+                Household.area_code == first.area_code, Household.monitoring_status == "monitored"
+            )
+            .order_by(Household.reference)
+        ).first()
+        card = monitored or first
+        cast.card_household = str(card.id)
+        head = s.exec(
+            select(Member).where(Member.household_id == card.id, Member.relation == "head")
+        ).one()
+        assert head.id_number_cipher
+        cast.id_number = security.decrypt_id_number(head.id_number_cipher)
+        cast.person_name = head.name
+        cast.villages = sorted(
+            s.exec(select(Household.area_code).distinct()).all()  # type: ignore[arg-type]
+        )
+        # Ten helpers, each with the households they visit (created more than a week ago).
+        helpers = s.exec(
+            select(User)
+            .where(User.role == Role.helper, User.username != "bench_helper200")
+            .order_by(User.username)
+            .limit(10)
+        ).all()
+        for h in helpers:
+            homes = s.exec(select(Household.id).where(Household.helper_id == h.id)).all()
+            cast.visitors.append({"token": token(h), "households": [str(x) for x in homes]})
+        # Four phones of one village: its two cadres and two grid workers, all of whom may
+        # visit every household there, so concurrent batches touch the same households.
+        village = first.area_code
+        staff = s.exec(
+            select(User)
+            .where(
+                User.area_code == village,
+                col(User.role).in_([Role.village_cadre, Role.grid_worker]),
+            )
+            .order_by(User.role, User.username)
+        ).all()
+        homes = [
+            str(x) for x in s.exec(select(Household.id).where(Household.area_code == village)).all()
+        ]
+        cast.phones = [{"token": token(u), "households": homes} for u in staff[:4]]
+        biggest = s.exec(
+            select(Problem.batch_id, func.count())
+            .group_by(Problem.batch_id)
+            .order_by(func.count().desc())
+        ).first()
+        cast.biggest_batch = str(biggest[0]) if biggest else ""
+    engine.dispose()
+    return cast
+
+
+def _lua_value(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ",".join(f"[{_lua_value(k)}]={_lua_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "{" + ",".join(_lua_value(v) for v in value) + "}"
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a valid Lua string literal here (ASCII)
+    return str(value)
+
+
+def lua_data(cast: Cast) -> Path:
+    path = SCRATCH / "data.lua"
+    data = {"villages": cast.villages, "visitors": cast.visitors, "phones": cast.phones}
+    path.write_text("return " + _lua_value(data) + "\n")
+    return path
+
+
+# --- the server -------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """uvicorn serving bench.app:create_bench_app in a process of its own."""
+
+    def __init__(self, url: str, workers: int) -> None:
+        from bench.app import LIMIT_TABLE
+
+        engine = create_engine(url)
+        LIMIT_TABLE.create(engine, checkfirst=True)
+        engine.dispose()
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
+        env = {**os.environ, "SHOUWANG_DATABASE_URL": url}
+        self.log = (SCRATCH / f"server-{self.port}.log").open("w")
+        self.proc = subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/python"),
+                "-m",
+                "uvicorn",
+                "bench.app:create_bench_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+                "--proxy-headers",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.base + "/api/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None:
+                raise SystemExit(f"server exited: see {self.log.name}")
+            time.sleep(0.3)
+        else:
+            raise SystemExit("server did not answer /api/v1/health in 60 s")
+        if workers > 1:
+            time.sleep(2)  # every worker up
+
+    def pids(self) -> list[int]:
+        """The processes that answer requests: the workers (or the one process)."""
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        kids = [int(p) for p in children.read_text().split()] if children.exists() else []
+        if self.workers > 1:
+            # uvicorn's supervisor has a spawn helper besides the workers on some versions.
+            return [k for k in kids if "uvicorn" in Path(f"/proc/{k}/cmdline").read_text()] or kids
+        return [self.proc.pid]
+
+    def memory(self) -> dict[str, int]:
+        """VmRSS and VmHWM (peak) in kB, summed over the serving processes, and the largest
+        peak of one process (`worst`)."""
+        total = {"VmRSS": 0, "VmHWM": 0, "worst": 0}
+        for pid in self.pids():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                key = line.split(":")[0]
+                if key in ("VmRSS", "VmHWM"):
+                    total[key] += int(line.split()[1])
+                if key == "VmHWM":
+                    total["worst"] = max(total["worst"], int(line.split()[1]))
+        return total
+
+    def cpu_seconds(self) -> float:
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
+    def drain(self, timeout: float = 300) -> None:
+        """Wait until the server has finished what the last load left running (wrk stops
+        on time and drops requests in flight; the server still completes them)."""
+        deadline = time.monotonic() + timeout
+        last = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            now = self.cpu_seconds()
+            if now - last < 0.05:
+                return
+            last = now
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+# --- load -----------------------------------------------------------------------------------
+
+
+def wrk(
+    server: Server,
+    script: str,
+    *,
+    connections: int,
+    seconds: float,
+    threads: int | None = None,
+    env: dict[str, str] | None = None,
+    path: str = "/",
+    profile: str | None = None,
+) -> dict[str, Any]:
+    threads = threads or min(connections, 2)
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "60s",
+        "-s",
+        str(LUA / script),
+        server.base + path,
+    ]
+    run_env = {**os.environ, "BENCH_LUA_DIR": str(LUA), **(env or {})}
+    spy = _py_spy(server, profile, seconds) if profile else None
+    out = subprocess.run(command, env=run_env, capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"{' '.join(command)} failed:\n{out.stdout}\n{out.stderr}")
+    if spy is not None:
+        spy.wait()
+    server.drain()
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith('{"wrk":')), None)
+    if line is None:
+        raise SystemExit(f"wrk printed no result:\n{out.stdout}\n{out.stderr}")
+    result = json.loads(line)
+    seconds_run = result["duration_us"] / 1e6
+    result["rps"] = result["requests"] / seconds_run if seconds_run else 0.0
+    result["ok"] = sum(n for code, n in result["statuses"].items() if code.startswith("2"))
+    return result
+
+
+def _py_spy(server: Server, name: str, seconds: float) -> subprocess.Popen[bytes]:
+    PROFILES.mkdir(exist_ok=True)
+    pid = server.proc.pid
+    command = [
+        str(ROOT / ".venv/bin/py-spy"),
+        "record",
+        "--pid",
+        str(pid),
+        "--duration",
+        str(max(1, int(seconds) - 1)),
+        "--rate",
+        "200",
+        "--format",
+        "raw",
+        "--output",
+        str(PROFILES / f"{name}.txt"),
+        "--nonblocking",
+        "--idle",
+    ]
+    if server.workers > 1:
+        command.append("--subprocesses")
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+# --- the benchmarks ---------------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    key: str
+    label: str
+    value: str
+    target: str
+    met: bool | None
+    note: str = ""
+
+
+@dataclass
+class Run:
+    database: str
+    workers: int
+    households: int
+    figures: list[Figure] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+    profiles: list[str] = field(default_factory=list)
+
+    def add(self, figure: Figure) -> None:
+        self.figures.append(figure)
+        mark = {True: "met", False: "NOT met", None: ""}[figure.met]
+        print(f"  {figure.label}: {figure.value}  (target {figure.target}) {mark}", flush=True)
+
+
+def bench_writes(run: Run, server: Server, data: Path, seconds: float, profile: bool) -> None:
+    env = {"BENCH_LUA_DATA": str(data)}
+    for clients in (10, 50):
+        before = wrk(server, "limit.lua", connections=clients, seconds=seconds, env=env)
+        paths = {}
+        for name, script in (("self-report", "report.lua"), ("visit", "visit.lua")):
+            spy = f"{run.database}-post-{name}-{clients}" if profile and clients == 10 else None
+            paths[name] = wrk(
+                server, script, connections=clients, seconds=seconds, env=env, profile=spy
+            )
+            if spy:
+                run.profiles.append(spy)
+        after = wrk(server, "limit.lua", connections=clients, seconds=seconds, env=env)
+        limit = (before["rps"] + after["rps"]) / 2
+        run.add(
+            Figure(
+                f"limit-{clients}",
+                f"raw one-row insert (limit), {clients} clients",
+                f"{limit:,.0f} req/s (before {before['rps']:,.0f}, after {after['rps']:,.0f}); "
+                f"p99 {before['latency_us']['p99'] / 1000:.0f} / {after['latency_us']['p99'] / 1000:.0f} ms",
+                "the limit",
+                None,
+            )
+        )
+        for name, r in paths.items():
+            ratio = r["rps"] / limit if limit else 0.0
+            p99 = r["latency_us"]["p99"] / 1000
+            errors = r["requests"] - r["ok"]
+            run.add(
+                Figure(
+                    f"post-{name}-{clients}",
+                    f"POST {name}, {clients} clients",
+                    f"{r['rps']:,.1f} req/s, p50 {r['latency_us']['p50'] / 1000:.0f} ms, "
+                    f"p99 {p99:,.0f} ms; **{ratio:.3f}×** the limit"
+                    + (f"; {errors} not 2xx {r['statuses']}" if errors else ""),
+                    "≥ 0.5× the limit, p99 ≤ 50 ms",
+                    ratio >= 0.5 and p99 <= 50 and errors == 0,
+                )
+            )
+
+
+def bench_batch(run: Run, server: Server, data: Path, seconds: float, profile: bool) -> None:
+    """Phones syncing batches of 200 (a tenth replays from the second batch on): one phone
+    alone, then four phones of one village at once, each long enough for several batches
+    (a batch's time is probed first; at most 5 minutes a run)."""
+    env = {"BENCH_LUA_DATA": str(data), "BENCH_BATCH_ITEMS": "200"}
+    # One batch sent and left to finish (wrk() waits for the server to drain): its time.
+    started = time.monotonic()
+    wrk(server, "batch.lua", connections=1, threads=1, seconds=1, env=env)
+    one_batch = max(1.0, time.monotonic() - started)
+    run.log.append(
+        f"one batch of 200 took ≈ {one_batch:.0f} s alone (the probe before the batch runs)"
+    )
+    for phones in (1, 4):
+        duration = min(300.0, max(seconds, 4 * phones * one_batch))
+        name = f"{run.database}-batch-{phones}" if profile else None
+        r = wrk(
+            server,
+            "batch.lua",
+            connections=phones,
+            threads=phones,
+            seconds=duration,
+            env=env,
+            profile=name,
+        )
+        if name:
+            run.profiles.append(name)
+        items = r["items"]["stored"] + r["items"]["already_had"] + r["items"]["refused"]
+        per_s = items / (r["duration_us"] / 1e6)
+        bad = r["requests"] - r["ok"]
+        answered = (
+            f"{r['items']['stored']:,} stored, {r['items']['already_had']:,} replays, "
+            f"{r['items']['refused']:,} refused"
+            + (f" {r['refusals']}" if r.get("refusals") else "")
+        )
+        if phones == 1:
+            run.add(
+                Figure(
+                    "batch-1",
+                    "/visits/batch, 200 items (10% replays), 1 phone",
+                    f"**{per_s:,.0f} visits/s** ({r['requests']} batches in {duration:.0f} s, {answered}; "
+                    f"{bad} batches not 2xx; p50 {r['latency_us']['p50'] / 1000:,.0f} ms a batch)",
+                    "≥ 2,000 visits/s",
+                    per_s >= 2000 and bad == 0 and r["requests"] > 0,
+                )
+            )
+        else:
+            run.add(
+                Figure(
+                    "batch-4",
+                    "/visits/batch, 4 phones of one village at once",
+                    f"**{bad} of {r['requests']} batches not 2xx** {r['statuses']} in {duration:.0f} s; "
+                    f"{per_s:,.0f} visits/s ({answered}); p99 {r['latency_us']['p99'] / 1000:,.0f} ms",
+                    "0 errors",
+                    # A batch answered 200 may still refuse items with a server error (503
+                    # database_busy): those are errors too.
+                    bad == 0
+                    and r["requests"] > 0
+                    and not any(k.startswith("5") for k in r.get("refusals", {})),
+                )
+            )
+
+
+READS = [
+    # key, label, path (format with cast), who, target seconds
+    (
+        "coverage-county",
+        "coverage, county",
+        "/api/v1/visits/coverage?area=620422",
+        "county_officer",
+    ),
+    (
+        "coverage-township",
+        "coverage, township",
+        "/api/v1/visits/coverage?area={township}",
+        "township_officer",
+    ),
+    ("boards", "problems/boards (county)", "/api/v1/problems/boards?area=620422", "county_officer"),
+    ("overdue", "problems?overdue=true", "/api/v1/problems?overdue=true", "county_officer"),
+    (
+        "my-households",
+        "my-households, 200-household helper",
+        "/api/v1/visits/my-households",
+        "helper200",
+    ),
+    (
+        "household-list",
+        "household list, filtered, page 3",
+        "/api/v1/households?monitoring_status=monitored&offset=100&limit=50",
+        "county_officer",
+    ),
+    (
+        "name-search",
+        "household name search",
+        "/api/v1/households?q={person_name}",
+        "county_officer",
+    ),
+    ("card", "household card", "/api/v1/households/{card_household}", "county_officer"),
+    ("id-search", "ID-number search", "/api/v1/households?q={id_number}", "county_officer"),
+    ("numbers", "self-reports/numbers (county)", "/api/v1/self-reports/numbers", "county_officer"),
+]
+
+
+def bench_reads(run: Run, server: Server, cast: Cast, profile: bool) -> None:
+    from urllib.parse import quote
+
+    client = httpx.Client(base_url=server.base, timeout=120)
+    for key, label, template, who in READS:
+        path = template.format(
+            township=cast.township,
+            person_name=quote(cast.person_name),
+            card_household=cast.card_household,
+            id_number=cast.id_number,
+        )
+        token = getattr(cast, who)
+        headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip, br"}
+        started = time.monotonic()
+        probe = client.get(path, headers=headers)
+        one = time.monotonic() - started
+        if probe.status_code != 200:
+            raise SystemExit(f"{label}: {probe.status_code} {probe.text[:300]}")
+        raw = len(probe.content)
+        served = int(probe.headers.get("content-length") or raw)
+        zipped = len(gzip.compress(probe.content, 6))
+        seconds = min(60.0, max(8.0, 15 * one))
+        name = f"{run.database}-read-{key}" if profile else None
+        r = wrk(
+            server,
+            "get.lua",
+            connections=1,
+            threads=1,
+            seconds=seconds,
+            env={
+                "BENCH_PATH": path,
+                "BENCH_TOKEN": token,
+                "BENCH_LUA_DATA": str(SCRATCH / "data.lua"),
+            },
+            profile=name,
+        )
+        if name:
+            run.profiles.append(name)
+        p95 = r["latency_us"]["p95"] / 1000
+        size = ""
+        met = p95 <= 300 and r["requests"] == r["ok"]
+        if key == "my-households":
+            size = (
+                f"; {raw / 1024:,.0f} KB as JSON, {zipped / 1024:,.0f} KB gzipped, "
+                f"{served / 1024:,.0f} KB as served ({probe.headers.get('content-encoding') or 'not compressed'})"
+            )
+            met = met and served <= 100 * 1024
+        run.add(
+            Figure(
+                key,
+                label,
+                f"p50 {r['latency_us']['p50'] / 1000:,.0f} ms, **p95 {p95:,.0f} ms**, "
+                f"p99 {r['latency_us']['p99'] / 1000:,.0f} ms ({r['requests']} requests, 1 client)"
+                + size,
+                targets.READS.get(key, "p95 ≤ 300 ms"),
+                met,
+            )
+        )
+    client.close()
+
+
+def bench_memory(run: Run, server: Server, cast: Cast) -> None:
+    mem = server.memory()
+    run.add(
+        Figure(
+            "rss",
+            f"server RSS with the county loaded ({server.workers} worker{'s' if server.workers > 1 else ''}, after the runs above)",
+            f"{mem['VmRSS'] / 1024:,.0f} MB now, peak {mem['VmHWM'] / 1024:,.0f} MB"
+            + (
+                f" (all workers; the largest one process {mem['worst'] / 1024:,.0f} MB)"
+                if server.workers > 1
+                else ""
+            ),
+            "≤ 250 MB (a server process)",
+            mem["worst"] <= 250 * 1024,
+        )
+    )
+    if cast.biggest_batch:
+        before = server.memory()["VmHWM"]
+        r = httpx.get(
+            f"{server.base}/api/v1/problem-batches/{cast.biggest_batch}/ledger",
+            headers={"Authorization": f"Bearer {cast.county_officer}"},
+            timeout=300,
+        )
+        after = server.memory()["VmHWM"]
+        run.add(
+            Figure(
+                "export",
+                "export: the largest problem list's ledger (XLSX)",
+                f"{r.status_code}, {len(r.content) / 1024:,.0f} KB; peak RSS {before / 1024:,.0f} → {after / 1024:,.0f} MB",
+                "constant memory",
+                None,
+                "the only export today; the dashboard issue adds more",
+            )
+        )
+
+
+def bench_frontend(run: Run, server: Server) -> None:
+    from playwright.sync_api import sync_playwright
+
+    urls: set[str] = set()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        context = browser.new_context()
+        page = context.new_page()
+        page.on("request", lambda req: urls.add(req.url))
+        page.goto(server.base + "/report", wait_until="networkidle")
+        cached = page.evaluate(
+            """async () => {
+                await navigator.serviceWorker.ready;
+                for (let i = 0; i < 50; i++) {
+                  const keys = await caches.keys();
+                  if (keys.length) {
+                    const out = [];
+                    for (const k of keys) {
+                      for (const r of await (await caches.open(k)).keys()) out.push(r.url);
+                    }
+                    if (out.length) return out;
+                  }
+                  await new Promise((r) => setTimeout(r, 200));
+                }
+                return [];
+            }"""
+        )
+        urls.update(cached)
+        browser.close()
+    same = sorted(u for u in urls if u.startswith(server.base))
+    raw = zipped = served = 0
+    encodings = set()
+    for url in same:
+        r = httpx.get(url, headers={"Accept-Encoding": "gzip, br"}, timeout=30)
+        body = r.content
+        raw += len(body)
+        zipped += len(gzip.compress(body, 6))
+        served += int(r.headers.get("content-length") or len(body))
+        encodings.add(r.headers.get("content-encoding") or "none")
+    report = httpx.get(server.base + "/report", headers={"Accept-Encoding": "gzip, br"})
+    run.add(
+        Figure(
+            "frontend-bytes",
+            "/report first load, service-worker precache included",
+            f"**{zipped / 1024:,.1f} KB gzipped** ({len(same)} files, {raw / 1024:,.0f} KB raw, "
+            f"{served / 1024:,.0f} KB as served)",
+            "≤ 50 KB gzipped",
+            zipped <= 50 * 1024,
+        )
+    )
+    run.add(
+        Figure(
+            "compression",
+            "text responses compressed by the app",
+            f"/report answers Content-Encoding {report.headers.get('content-encoding') or 'none'}, "
+            f"{len(report.content) / 1024:,.1f} KB as served; encodings seen: {', '.join(sorted(encodings))}",
+            "gzip or brotli by the app itself",
+            bool(report.headers.get("content-encoding")),
+        )
+    )
+
+
+def bench_lighthouse(run: Run, server: Server) -> None:
+    binary = BENCH / "node_modules/.bin/lighthouse"
+    if not binary.exists():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=BENCH, check=True)
+    for page in ("/report", "/field"):
+        out = SCRATCH / f"lighthouse{page.replace('/', '-')}.json"
+        subprocess.run(
+            [
+                str(binary),
+                server.base + page,
+                "--quiet",
+                "--output=json",
+                f"--output-path={out}",
+                "--only-categories=performance,accessibility,best-practices",
+                "--chrome-flags=--headless=new --no-sandbox",
+            ],
+            check=True,
+            env={**os.environ, "CHROME_PATH": "/usr/bin/chromium"},
+        )
+        report = json.loads(out.read_text())
+        cats = report["categories"]
+        score = cats["performance"]["score"]
+        audits = report["audits"]
+        run.add(
+            Figure(
+                f"lighthouse{page.replace('/', '-')}",
+                f"Lighthouse {report['lighthouseVersion']} mobile {page}",
+                f"**performance {score:.2f}**, accessibility {cats['accessibility']['score']:.2f}, "
+                f"best practices {cats['best-practices']['score']:.2f}; FCP "
+                f"{audits['first-contentful-paint']['displayValue']}, LCP "
+                f"{audits['largest-contentful-paint']['displayValue']}; "
+                f"{audits['total-byte-weight']['displayValue']}",
+                "≥ 0.95",
+                score >= 0.95,
+            )
+        )
+
+
+# --- results ----------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = next(
+        ln for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")
+    )
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    return (
+        f"{os.cpu_count()} × {cpu}, {int(mem.split()[1]) // 1024:,} MB RAM, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}; "
+        f"load average at the start {' '.join(load)}"
+    )
+
+
+def commit() -> str:
+    out = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True
+    )
+    return out.stdout.strip() or "?"
+
+
+def tool_versions() -> str:
+    wrk_v = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[
+        0
+    ]
+    return wrk_v.split(" Copyright")[0].strip()
+
+
+def write_results(run: Run, path: Path, command: str, started: datetime) -> None:
+    from bench import results
+
+    results.write(
+        run=run,
+        path=path,
+        command=command,
+        started=started,
+        machine=machine(),
+        commit=commit(),
+        tools=tool_versions(),
+    )
 
 
 def main() -> int:
-    import random
-
-    url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{SCRATCH}/bench.db")
-    migrate(url)
-    engine = db.make_engine(url)
-    db.set_engine(engine)
-    with Session(engine) as session:
-        areas_service.import_csv(session=session, file=AREAS_CSV)
-        officer = User(
-            username=f"bench{uuid.uuid4().hex[:6]}",
-            full_name="基准",
-            role=Role.county_officer,
-            area_code="610923",
-            password_hash="x",
+    only = [x.strip() for x in os.environ.get("ONLY", "").split(",") if x.strip()] or list(ALL)
+    unknown = set(only) - set(ALL)
+    if unknown:
+        print(f"ONLY: unknown {', '.join(sorted(unknown))}; choose from {', '.join(ALL)}")
+        return 2
+    households = int(os.environ.get("BENCH_HOUSEHOLDS") or "100000")
+    seconds = float(os.environ.get("BENCH_SECONDS") or "15")
+    profile = os.environ.get("BENCH_PROFILE") == "1"
+    pg = os.environ.get("BENCH_DATABASE_URL", "")
+    started = datetime.now(UTC)  # noqa: TID251 — the bench reports when it ran
+    run = Run(
+        database="postgresql" if pg else "sqlite", workers=2 if pg else 1, households=households
+    )
+    command = (
+        "make bench"
+        + "".join(
+            f" {k}={os.environ[k]}"
+            for k in ("ONLY", "BENCH_HOUSEHOLDS", "BENCH_SECONDS", "BENCH_PROFILE")
+            if os.environ.get(k)
         )
-        session.add(officer)
-        session.commit()
-        officer_id = officer.id
-    token, _ = security.create_access_token(subject=officer_id)
-    headers = {"Authorization": f"Bearer {token}"}
-    rng = random.Random(1)
-    client = TestClient(create_app())
-
-    statements: list[str] = []
-    # GET requests read through a separate engine on SQLite: count on both.
-    for counted in {engine, db.get_read_engine()}:
-        event.listen(counted, "before_cursor_execute", lambda *a: statements.append(a[2]))
-
-    probe_small = populate(engine, 0, 1000, rng)
-    per_page = {}
-    for size in (10, 100):
-        statements.clear()
-        client.get(f"/api/v1/households?limit={size}", headers=headers)
-        per_page[size] = len(statements)
-    small_list = timed(client, "/api/v1/households?limit=50&offset=500", headers)
-    small_search = timed(client, f"/api/v1/households?q={probe_small}", headers)
-
-    populate(engine, 1000, 20000, rng)
-    big_list = timed(client, "/api/v1/households?limit=50&offset=500", headers)
-    big_search = timed(client, f"/api/v1/households?q={probe_small}", headers)
-
-    print(f"database: {engine.dialect.name}")
-    print(
-        f"SQL statements per list request: page of 10 → {per_page[10]}, page of 100 → {per_page[100]}"
-        f" (ratio {per_page[100] / per_page[10]:.2f}; 1.00 means no N+1)"
+        + (" BENCH_DATABASE_URL=…" if pg else "")
     )
-    print(
-        f"50-row page: {small_list * 1000:.1f} ms at 1k households, {big_list * 1000:.1f} ms at 20k"
-        f" (ratio {big_list / small_list:.2f})"
+    print(f"== {command} on {run.database}, {households:,} households", flush=True)
+    if "statements" in only:
+        from bench import statements
+
+        run.log.extend(statements.main(pg or None))
+        if only == ["statements"]:
+            write_results(
+                run, Path(os.environ.get("BENCH_RESULTS") or BENCH / "RESULTS.md"), command, started
+            )
+            return 0
+    url = prepare_postgres(pg, households, run.log) if pg else prepare_sqlite(households, run.log)
+    cast = cast_of(url)
+    data = lua_data(cast)
+    server = Server(url, run.workers)
+    try:
+        if "reads" in only:
+            print("-- reads", flush=True)
+            bench_reads(run, server, cast, profile)
+        if "writes" in only:
+            print("-- writes", flush=True)
+            bench_writes(run, server, data, seconds, profile)
+        if "batch" in only:
+            print("-- batch", flush=True)
+            bench_batch(run, server, data, seconds, profile)
+        if "memory" in only:
+            print("-- memory", flush=True)
+            bench_memory(run, server, cast)
+        if "frontend" in only:
+            print("-- front end", flush=True)
+            bench_frontend(run, server)
+        if "lighthouse" in only:
+            print("-- lighthouse", flush=True)
+            bench_lighthouse(run, server)
+    finally:
+        server.stop()
+        if pg:
+            _drop_copy(url)
+    write_results(
+        run, Path(os.environ.get("BENCH_RESULTS") or BENCH / "RESULTS.md"), command, started
     )
-    print(
-        f"search by ID number: {small_search * 1000:.1f} ms at 1k, {big_search * 1000:.1f} ms at 20k"
-        f" (ratio {big_search / small_search:.2f})"
-    )
+    shutil.rmtree(SCRATCH, ignore_errors=True)
     return 0
 
 
