@@ -31,7 +31,10 @@ def migrate(url: str | None = None) -> None:
 
 
 def _cmd_migrate(_: argparse.Namespace) -> int:
+    from backend.core.db import analyze
+
     migrate()
+    analyze()
     print("数据库已升级到最新结构")
     return 0
 
@@ -39,8 +42,11 @@ def _cmd_migrate(_: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from backend.core.db import analyze
+
     if args.migrate:
         migrate()
+    analyze()  # once, before the workers start: the planner needs statistics from the first query
     uvicorn.run(
         "backend.main:create_app",
         factory=True,

@@ -172,6 +172,19 @@ def set_engine(engine: Engine | None) -> None:
         _engine = engine
 
 
+def analyze(engine: Engine | None = None) -> None:
+    """Refresh the query planner's statistics. SQLite keeps none until ANALYZE runs, and
+    without them picks the wrong index (bench/RESULTS.md: every member scanned to find one
+    household's); PostgreSQL's autovacuum gets there too, this makes it immediate. Run
+    after migrating, before serving and nightly by the worker."""
+    engine = engine or get_engine()
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            # Sample at most this many index rows per index: seconds, not minutes, at scale.
+            conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+        conn.exec_driver_sql("ANALYZE")
+
+
 def new_session() -> Session:
     return Session(get_engine(), expire_on_commit=False)
 

@@ -81,3 +81,39 @@ def test_the_read_engine_refuses_writes(app_engine) -> None:  # type: ignore[no-
         pytest.skip("SQLite only: PostgreSQL has one engine, no process lock or read engine")
     with Session(db.get_read_engine()) as s, pytest.raises(OperationalError, match="readonly"):
         s.execute(text("DELETE FROM audit_entry"))
+
+
+def test_statistics_steer_the_planner_to_the_right_index(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Without ANALYZE, SQLite searched every active member for one household's (bench
+    RESULTS.md); `db.analyze`, run after migrating and before serving, gives it statistics."""
+    from datetime import date
+
+    from backend.areas import service as areas_service
+    from backend.cli import migrate
+    from backend.demo import AREAS_CSV
+    from tests import factories as f
+
+    url = f"sqlite:///{tmp_path}/plan.db"
+    migrate(url)
+    engine = db.make_engine(url)
+    with Session(engine) as session:
+        areas_service.import_csv(session=session, file=AREAS_CSV)
+        for i in range(150):
+            born = [date(1960 + i % 40, 1 + k, 1 + i % 28) for k in range(4)]
+            relations = ["head", "spouse", "child", "child"]
+            members = [f.member(r, born=b) for r, b in zip(relations, born, strict=True)]
+            f.household(session, members=members)
+    # A page of households' members, as the household list asks for them.
+    page = ", ".join(f"'{i:032x}'" for i in range(50))
+    query = (
+        f"EXPLAIN QUERY PLAN SELECT id FROM member WHERE household_id IN ({page}) AND active IS 1"
+    )
+
+    def plan() -> str:
+        with engine.connect() as conn:
+            return " ".join(str(r[-1]) for r in conn.exec_driver_sql(query))
+
+    assert "ix_member_active" in plan()  # what SQLite guesses with no statistics
+    db.analyze(engine)
+    assert "ix_member_household_id" in plan(), plan()
+    engine.dispose()
