@@ -1,7 +1,7 @@
 """The database: one engine per process, sessions per use case, SQLite tuned and serialized."""
 
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -205,9 +205,20 @@ def get_read_engine() -> Engine:
         return _read_engine
 
 
+# What processes keep of the database's content (deadline policies…): forgotten when the
+# engine is set, since a new engine may be another database (tests, the CLI).
+_forget_on_new_engine: list[Callable[[], None]] = []
+
+
+def forget_on_new_engine(forget: Callable[[], None]) -> None:
+    _forget_on_new_engine.append(forget)
+
+
 def set_engine(engine: Engine | None) -> None:
     """Replace the process engine (tests, CLI with another URL)."""
     global _engine, _read_engine
+    for forget in _forget_on_new_engine:
+        forget()
     with _engine_lock:
         if _engine is not None and _engine is not engine:
             _engine.dispose()

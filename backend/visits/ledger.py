@@ -27,6 +27,7 @@ class Taken:
     """The figures one stored visit brings to its household's month."""
 
     household: Household
+    household_size: int  # active members, read with the visit's checks
     visit: dict[str, Any]  # the visit's row as inserted
     figures: dict[str, int]
 
@@ -70,7 +71,6 @@ def record(*, session: Session, taken: list[Taken], actor: User) -> int:
             )
         )
     }
-    sizes = households_service.active_sizes(session=session, household_ids=household_ids)
     now = clock.now()
     entries: list[dict[str, Any]] = []
     superseded: list[dict[str, Any]] = []  # stored entries that a new one supersedes
@@ -91,7 +91,7 @@ def record(*, session: Session, taken: list[Taken], actor: User) -> int:
             "area_code": household.area_code,
             "month": month,
             "year": int(month[:4]),
-            "household_size": max(sizes.get(household.id, 0), 1),
+            "household_size": max(t.household_size, 1),
             "copied_from_last_year": copied,
             "visit_id": visit["id"],
             "recorded_by": actor.id,

@@ -57,6 +57,7 @@ class _Item:
     data: VisitCreate | None = None
     digest: str = ""
     household: Household | None = None  # set once the item passed its checks
+    household_size: int = 0  # its active members, when it brings ledger figures
     same_as: "_Item | None" = None  # the same id and payload earlier in the batch
     status: int = 0  # 200 already had, 201 stored, else refused with `error`
     error: AppError | None = None
@@ -204,6 +205,15 @@ def _check(*, session: Session, actor: User, items: list[_Item]) -> None:
         known[data.id] = _Known(
             data.household_id, china_month(data.visited_at), item.digest, actor.id
         )
+    # The household's size divides the ledger's figures: read here, with the checks, not
+    # under the lock (a member change racing a visit is judged either way).
+    with_ledger = [i for i in parsed if i.household is not None and i.data.ledger is not None]  # type: ignore[union-attr]
+    sizes = households_service.active_sizes(
+        session=session,
+        household_ids={i.household.id for i in with_ledger},  # type: ignore[union-attr]
+    )
+    for item in with_ledger:
+        item.household_size = sizes.get(item.household.id, 0)  # type: ignore[union-attr]
 
 
 # --- then: the writes, together ----------------------------------------------------------
@@ -297,7 +307,7 @@ def _write(*, session: Session, actor: User, items: list[_Item]) -> None:
         session=session,
         actor=actor,
         taken=[
-            ledger.Taken(i.household, rows[i.data.id], i.data.ledger.model_dump())  # type: ignore[arg-type, union-attr]
+            ledger.Taken(i.household, i.household_size, rows[i.data.id], i.data.ledger.model_dump())  # type: ignore[arg-type, union-attr]
             for i in done
             if i.data.ledger is not None  # type: ignore[union-attr]
         ],
