@@ -10,7 +10,6 @@ from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
-from backend.audit import service as audit
 from backend.core import clock
 from backend.core.scope import within
 from backend.households import service as households_service
@@ -28,22 +27,55 @@ class Taken:
 
     household: Household
     household_size: int  # active members, read with the visit's checks
+    copied: bool  # the same figures as the same month last year (`copied_from_last_year`)
     visit: dict[str, Any]  # the visit's row as inserted
     figures: dict[str, int]
+
+
+AuditChange = tuple[str, Any, str, str, dict[str, Any]]
+
+
+def copied_from_last_year(
+    *, session: Session, figures: list[tuple[uuid.UUID, str, dict[str, int]]]
+) -> list[bool]:
+    """For (household, month, figures) each: whether the income is the same as the same
+    month last year, part by part (the copy-paste sign). One query; read with the checks."""
+    if not figures:
+        return []
+    last_year = {
+        (e.household_id, e.month): e
+        for e in session.exec(
+            select(LedgerEntry).where(
+                col(LedgerEntry.household_id).in_({h for h, _, _ in figures}),
+                col(LedgerEntry.month).in_({_last_year(m) for _, m, _ in figures}),
+                col(LedgerEntry.superseded_at).is_(None),
+            )
+        )
+    }
+    out = []
+    for household_id, month, parts in figures:
+        before = last_year.get((household_id, _last_year(month)))
+        out.append(
+            before is not None
+            and any(parts[k] for k in INCOME_PARTS)
+            and all(getattr(before, k) == parts[k] for k in INCOME_PARTS)
+        )
+    return out
 
 
 def _last_year(month: str) -> str:
     return f"{int(month[:4]) - 1:04d}{month[4:]}"
 
 
-def record(*, session: Session, taken: list[Taken], actor: User) -> int:
+def record(*, session: Session, taken: list[Taken]) -> list[AuditChange]:
     """The entries of stored visits, in the order given (a step of recording them): each
     supersedes its month's current entry, unless that one was taken later than the visit
     (then the new one is kept, already superseded). A few statements for any number of
     visits. The caller holds the households' locks (households_service.lock), so the
-    current entries read here stay current until it commits. Returns how many."""
+    current entries read here stay current until it commits. Returns the audit rows it owes,
+    for the caller to write with its own (audit.record_many)."""
     if not taken:
-        return 0
+        return []
     household_ids = {t.household.id for t in taken}
     months = {t.visit["month"] for t in taken}
     current: dict[tuple[uuid.UUID, str], dict[str, Any]] = {
@@ -61,29 +93,13 @@ def record(*, session: Session, taken: list[Taken], actor: User) -> int:
             )
         )
     }
-    last_year = {
-        (e.household_id, e.month): e
-        for e in session.exec(
-            select(LedgerEntry).where(
-                col(LedgerEntry.household_id).in_(household_ids),
-                col(LedgerEntry.month).in_({_last_year(m) for m in months}),
-                col(LedgerEntry.superseded_at).is_(None),
-            )
-        )
-    }
     now = clock.now()
     entries: list[dict[str, Any]] = []
     superseded: list[dict[str, Any]] = []  # stored entries that a new one supersedes
-    audits: list[tuple[str, Any, str, str, dict[str, Any]]] = []
+    audits: list[AuditChange] = []
     for t in taken:
         household, visit, figures = t.household, t.visit, t.figures
-        month = visit["month"]
-        before = last_year.get((household.id, _last_year(month)))
-        copied = (
-            before is not None
-            and any(figures[k] for k in INCOME_PARTS)
-            and all(getattr(before, k) == figures[k] for k in INCOME_PARTS)
-        )
+        month, copied = visit["month"], t.copied
         entry = {
             **figures,
             "id": uuid.uuid5(LEDGER_NAMESPACE, str(visit["id"])),
@@ -94,7 +110,7 @@ def record(*, session: Session, taken: list[Taken], actor: User) -> int:
             "household_size": max(t.household_size, 1),
             "copied_from_last_year": copied,
             "visit_id": visit["id"],
-            "recorded_by": actor.id,
+            "recorded_by": visit["visitor_id"],
             "as_of": visit["visited_at"],
             "superseded_at": None,
             "superseded_by": None,
@@ -143,8 +159,7 @@ def record(*, session: Session, taken: list[Taken], actor: User) -> int:
             ],
         )
     session.execute(insert(table), entries)
-    audit.record_many(session=session, actor=actor, changes=audits)
-    return len(entries)
+    return audits
 
 
 def for_year(*, session: Session, user: User, household: Household, year: int) -> LedgerYear:

@@ -58,6 +58,7 @@ class _Item:
     digest: str = ""
     household: Household | None = None  # set once the item passed its checks
     household_size: int = 0  # its active members, when it brings ledger figures
+    copied: bool = False  # its figures the same as the same month last year
     same_as: "_Item | None" = None  # the same id and payload earlier in the batch
     status: int = 0  # 200 already had, 201 stored, else refused with `error`
     error: AppError | None = None
@@ -212,8 +213,16 @@ def _check(*, session: Session, actor: User, items: list[_Item]) -> None:
         session=session,
         household_ids={i.household.id for i in with_ledger},  # type: ignore[union-attr]
     )
-    for item in with_ledger:
+    copied = ledger.copied_from_last_year(
+        session=session,
+        figures=[
+            (i.household.id, china_month(i.data.visited_at), i.data.ledger.model_dump())  # type: ignore[union-attr]
+            for i in with_ledger
+        ],
+    )
+    for item, same in zip(with_ledger, copied, strict=True):
         item.household_size = sizes.get(item.household.id, 0)  # type: ignore[union-attr]
+        item.copied = same
 
 
 # --- then: the writes, together ----------------------------------------------------------
@@ -298,19 +307,24 @@ def _write(*, session: Session, actor: User, items: list[_Item]) -> None:
         else:
             item.refuse(_id_conflict())
     done = [i for i in new if i.status == 201]
-    audit.record_many(
+    owed = ledger.record(
         session=session,
-        actor=actor,
-        changes=[_audit_changes(rows[i.data.id]) for i in done],  # type: ignore[union-attr]
-    )
-    ledger.record(
-        session=session,
-        actor=actor,
         taken=[
-            ledger.Taken(i.household, i.household_size, rows[i.data.id], i.data.ledger.model_dump())  # type: ignore[arg-type, union-attr]
+            ledger.Taken(
+                i.household,  # type: ignore[arg-type]
+                i.household_size,
+                i.copied,
+                rows[i.data.id],  # type: ignore[union-attr]
+                i.data.ledger.model_dump(),  # type: ignore[union-attr]
+            )
             for i in done
             if i.data.ledger is not None  # type: ignore[union-attr]
         ],
+    )
+    audit.record_many(
+        session=session,
+        actor=actor,
+        changes=[*(_audit_changes(rows[i.data.id]) for i in done), *owed],  # type: ignore[union-attr]
     )
     for item in done:
         data = item.data
