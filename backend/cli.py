@@ -1,4 +1,5 @@
-"""The `shouwang` command: serve, migrate, seed-demo, seed-bench, create-user, import-areas."""
+"""The `shouwang` command: serve, worker, migrate, seed-demo, seed-bench, create-user,
+import-areas."""
 
 import argparse
 import getpass
@@ -59,6 +60,26 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,
         log_level="info",
     )
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+
+    from backend.worker import runner
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if args.once:
+        added = runner.enqueue_schedules()
+        ran = runner.run_due_jobs()
+        print(f"已执行 {ran} 个到期任务(新排定 {added} 个)")
+        return 0
+    worker = runner.Worker()
+    # systemd stops with SIGTERM: finish the job in hand, then exit.
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop(timeout=0))
+    signal.signal(signal.SIGINT, lambda *_: worker.stop(timeout=0))
+    worker.run()
     return 0
 
 
@@ -168,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--migrate", action="store_true", help="migrate the database first")
     p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser(
+        "worker", help="run background jobs (texts, nightly work) in a process of its own"
+    )
+    p.add_argument("--once", action="store_true", help="run the jobs due now, then exit")
+    p.set_defaults(func=_cmd_worker)
 
     p = sub.add_parser("migrate", help="bring the database schema up to date")
     p.set_defaults(func=_cmd_migrate)

@@ -2,6 +2,8 @@
 
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -26,6 +28,7 @@ from backend.reports.router import router as reports_router
 from backend.visits.router import router as visits_router
 from backend.workdays import service as workdays_service
 from backend.workdays.router import router as workdays_router
+from backend.worker.runner import Worker
 
 log = logging.getLogger("shouwang.access")
 
@@ -118,8 +121,24 @@ def _mount_frontend(app: FastAPI) -> None:
         pwa.add_page(app, path, name)
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """On the embedded default the worker (texts, nightly jobs) is a thread of this process,
+    so `make run` starts one process; with PostgreSQL it is `shouwang worker` (settings)."""
+    worker = Worker() if get_settings().runs_worker_in_process else None
+    app.state.worker = worker
+    if worker is not None:
+        worker.start()
+    try:
+        yield
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
+        lifespan=lifespan,
         title="守望 Shouwang API",
         version="1.0.0",
         description=API_DESCRIPTION,

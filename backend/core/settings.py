@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     lookup_limit_per_code: str = "20/hour"
     rate_limit_storage: str = "memory://"
 
+    # The worker (texts, nightly jobs). In process: a thread of `shouwang serve`; default on
+    # for SQLite (one process does everything), off for PostgreSQL, where `shouwang worker`
+    # runs as a process of its own.
+    worker_in_process: bool | None = None
+    # How often an idle worker looks for due jobs (a job this process enqueues wakes it).
+    worker_poll_seconds: float = 1.0
+    # How long a worker holds a job it took; past that, another worker takes it again.
+    worker_lease_seconds: int = 300
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":
         if self.env != "development" and self.env != "test":
@@ -61,6 +70,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def runs_worker_in_process(self) -> bool:
+        return self.is_sqlite if self.worker_in_process is None else self.worker_in_process
 
 
 @lru_cache
