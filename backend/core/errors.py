@@ -233,6 +233,11 @@ def install_handlers(app: FastAPI) -> None:
         app.add_exception_handler(kind, _database_down)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        from backend.core import headers
+
         log.exception("unhandled error", exc_info=exc)
-        return _render(500, "internal_error", "服务器出错了,请稍后再试")
+        response = _render(500, "internal_error", "服务器出错了,请稍后再试")
+        # Starlette answers this outside every middleware: the headers are added here.
+        headers.secure(response.headers, https=request.url.scheme == "https")
+        return response
