@@ -147,16 +147,20 @@ def get_engine() -> Engine:
 
 def get_read_engine() -> Engine:
     """For requests that only read (GET): on SQLite an engine without the write lock, so
-    readers never queue behind writers; on PostgreSQL the same engine."""
+    readers never queue behind writers; on PostgreSQL the streaming replica named by
+    SHOUWANG_READ_DATABASE_URL when there is one (deploy/SCALING.md), else the same engine."""
     global _read_engine
     engine = get_engine()
-    if engine.dialect.name != "sqlite":
+    replica = get_settings().read_database_url
+    if engine.dialect.name != "sqlite" and not replica:
         return engine
     with _engine_lock:
         if _read_engine is None:
-            _read_engine = make_engine(
-                engine.url.render_as_string(hide_password=False), writer=False, query_only=True
-            )
+            if engine.dialect.name == "sqlite":
+                url = engine.url.render_as_string(hide_password=False)
+                _read_engine = make_engine(url, writer=False, query_only=True)
+            else:
+                _read_engine = make_engine(replica, writer=False)
         return _read_engine
 
 
@@ -193,6 +197,9 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _read_after_commit(session: Session, read_engine: Engine, write_engine: Engine) -> None:
+    if write_engine.dialect.name != "sqlite":
+        return  # a PostgreSQL read engine is a replica: it may not have the commit yet
+
     @event.listens_for(session, "after_transaction_end")
     def _to_reader(_: Session, transaction: Any) -> None:
         if transaction.parent is not None:  # a savepoint or inner transaction: keep going
