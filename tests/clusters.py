@@ -44,10 +44,13 @@ def spare_port() -> int:
         return s.getsockname()[1]
 
 
+# Server programs refuse root: as root, run them as the postgres OS user.
+AS_POSTGRES = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
 def as_postgres(args: list[str], **kw) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def]
     """Run a server program as the postgres OS user (initdb refuses root)."""
-    if os.geteuid() == 0:
-        args = ["runuser", "-u", "postgres", "--", *args]
+    args = [*AS_POSTGRES, *args]
     return subprocess.run(args, check=True, capture_output=True, text=True, **kw)
 
 
@@ -111,8 +114,16 @@ class Cluster:
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
             subprocess.run(
-                ["runuser", "-u", "postgres", "--"] * (os.geteuid() == 0)
-                + [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"],
+                [
+                    *AS_POSTGRES,
+                    str(self.bin / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ],
                 capture_output=True,
                 check=False,
             )

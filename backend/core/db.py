@@ -124,12 +124,14 @@ def make_engine(url: str, *, writer: bool = True, query_only: bool = False) -> E
         # A request that waits this long for a row another request has locked gives up with
         # 503 (errors.py) rather than hold its thread for ever (a safety net: core/inflight.py
         # keeps a free thread for every request in flight, so lock holders always go on).
+        connect_args: dict[str, Any] = {"options": f"-c lock_timeout={LOCK_TIMEOUT_SECONDS}s"}
+        if get_settings().database_pgbouncer:
+            # Transaction pooling (deploy/pgbouncer.ini): no server-side prepared statements
+            # (the next transaction may run on another server connection) and no `options`
+            # (PgBouncer refuses it; role.sql sets lock_timeout on the role instead).
+            connect_args = {"prepare_threshold": None}
         engine = create_engine(
-            url,
-            pool_pre_ping=True,
-            pool_size=10,
-            max_overflow=20,
-            connect_args={"options": f"-c lock_timeout={LOCK_TIMEOUT_SECONDS}s"},
+            url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args
         )
     return engine
 
