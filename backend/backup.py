@@ -195,7 +195,7 @@ def _libpq(url: URL) -> tuple[str, dict[str, str]]:
     }
     params.update({k: v for k, v in url.query.items() if isinstance(v, str)})
     conninfo = make_conninfo(**{k: v for k, v in params.items() if v is not None})
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env = dict(os.environ)  # an operator's PGPASSWORD, PGSSLMODE or ~/.pgpass still count
     if url.password:
         env["PGPASSWORD"] = url.password
     return conninfo, env
@@ -246,6 +246,10 @@ def _backup_postgresql(url: URL, work: Path, manifest: Manifest) -> Path:
             with conn.begin():
                 # Count in the very snapshot pg_dump copies, so the manifest matches the dump
                 # however many writes arrive meanwhile.
+                # The role's timeouts (deploy/postgresql/role.sql) are for requests: counting
+                # a large table, or waiting while pg_dump copies, may take longer.
+                conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+                conn.exec_driver_sql("SET LOCAL idle_in_transaction_session_timeout = 0")
                 snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
                 manifest.tables, manifest.alembic = _counts(conn)
                 version = conn.exec_driver_sql("SHOW server_version_num").scalar_one()

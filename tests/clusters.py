@@ -105,7 +105,7 @@ class Cluster:
                 str(self.directory / f"{self.data.name}.log"),
                 "-w",
                 "-t",
-                "60",
+                "180",
                 "start",
             ]
         )
@@ -254,7 +254,8 @@ def server(args: list[str], env: dict[str, str], port: int, log: Path) -> Iterat
             args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT
         )
     try:
-        deadline = time.monotonic() + 60
+        # Generous: on a machine shared by many test runs Python alone takes a while to start.
+        deadline = time.monotonic() + 180
         while True:
             if proc.poll() is not None:
                 raise AssertionError(f"{args[0]} exited {proc.returncode}:\n{log.read_text()}")
@@ -277,7 +278,7 @@ def server(args: list[str], env: dict[str, str], port: int, log: Path) -> Iterat
             proc.wait()
 
 
-def wait_until_ready(url: str, seconds: float = 60) -> None:
+def wait_until_ready(url: str, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while True:
         try:

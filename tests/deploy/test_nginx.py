@@ -2,8 +2,9 @@
 deploy/nginx.conf and a self-signed certificate, `shouwang serve --workers 2` in production
 mode, PgBouncer (deploy/pgbouncer.ini, transaction pooling) and a PostgreSQL cluster of its
 own with deploy/postgresql/shouwang.conf and the least-privilege role of role.sql. A smoke
-flow goes through nginx: login, a self-report, a household, a visit, lists, static caching
-headers, gzip, the body limit, the redirect to TLS. `make nginx` installs nginx and PgBouncer."""
+flow goes through nginx: login, a self-report, a household, a visit and its photo, lists,
+static caching headers, gzip, the body limit, the redirect to TLS; then a backup as the
+app's role restored as the owner. `make nginx` installs nginx and PgBouncer."""
 
 import gzip
 import ipaddress
@@ -23,6 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from backend import backup
 from tests import factories as f
 from tests.clusters import (
     AS_POSTGRES,
@@ -36,6 +38,7 @@ from tests.clusters import (
     wait_until_ready,
     workdir,
 )
+from tests.files.test_router import jpeg_with_exif
 
 pytestmark = pytest.mark.cluster
 
@@ -316,6 +319,14 @@ def test_a_smoke_flow_through_nginx(stack: Stack) -> None:
         )
         assert visit.status_code == 201, visit.text
 
+        photo = web.post(
+            "/api/v1/files",
+            headers=cadre,
+            files={"file": ("p.jpg", jpeg_with_exif(), "image/jpeg")},
+            data={"household_id": household.json()["id"]},
+        )
+        assert photo.status_code == 201, photo.text
+
         reports = web.get("/api/v1/self-reports", headers=county)
         assert reports.status_code == 200 and reports.json()["count"] == 1
         visits = web.get("/api/v1/visits", headers=county)
@@ -348,7 +359,7 @@ def test_static_files_cache_and_compress(stack: Stack) -> None:
 
 def _raw_body(stack: Stack, path: str) -> bytes:
     with (
-        httpx.Client(base_url=stack.https, verify=stack.tls) as web,
+        httpx.Client(base_url=stack.https, verify=stack.tls, timeout=30) as web,
         web.stream("GET", path, headers={"Accept-Encoding": "gzip"}) as answer,
     ):
         return b"".join(answer.iter_raw())
@@ -364,7 +375,7 @@ def test_limits_and_redirect(stack: Stack) -> None:
         )
         assert big.status_code == 413
         assert "nginx" in big.text  # stopped in front of the app
-    redirect = httpx.get(f"http://127.0.0.1:{stack.http_port}/staff?x=1")
+    redirect = httpx.get(f"http://127.0.0.1:{stack.http_port}/staff?x=1", timeout=30)
     assert redirect.status_code == 301
     assert redirect.headers["location"].startswith("https://")
 
@@ -377,3 +388,33 @@ def test_two_workers_and_a_role_that_only_changes_rows(stack: Stack) -> None:
     erased = stack.as_app_role("DELETE FROM audit_entry")
     assert erased.returncode != 0 and "permission denied" in erased.stderr
     assert stack.as_app_role("SHOW lock_timeout").stdout.strip() == "30s"
+
+
+def test_backup_as_the_app_role_restores_as_the_owner(stack: Stack) -> None:
+    """README Production, step 8: the nightly backup logs in as the least-privilege role
+    (its timeouts included); a restore goes into an empty database owned by the owner."""
+    archive, manifest = backup.backup(
+        url=stack.db.url("shouwang", user="shouwang"),
+        files_dir=stack.base / "app" / "files",
+        dest=stack.base,
+    )
+    assert manifest.tables["visit"] == 1 and manifest.files == 1
+    stack.db.sql("CREATE DATABASE restored OWNER shouwang_owner")
+    restored = backup.restore(
+        url=stack.db.url("restored", user="shouwang_owner"),
+        files_dir=stack.base / "restored-files",
+        src=archive,
+    )
+    assert restored.tables == manifest.tables
+    as_postgres(
+        [str(stack.db.bin / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+         "-p", str(stack.db.port), "-U", "postgres", "-d", "restored", "-f",
+         str(stack.base / "role.sql")]
+    )  # fmt: skip
+    seen = subprocess.run(
+        [*AS_POSTGRES, str(stack.db.bin / "psql"), "-X", "-At", "-h", "127.0.0.1",
+         "-p", str(stack.db.port), "-U", "shouwang", "-d", "restored",
+         "-c", "SELECT count(*) FROM visit"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert seen.stdout.strip() == "1"
