@@ -15,17 +15,30 @@ from backend.visits.schemas import CopiedLedger, PastedNotes
 PASTED_MIN_HOUSEHOLDS = 3
 
 
-def pasted(*, session: Session, hashes: set[str]) -> dict[str, int]:
-    """{notes_hash: households} for hashes shared by many households."""
+def pasted(*, session: Session, hashes: set[str]) -> set[str]:
+    """The hashes among `hashes` whose notes were written for PASTED_MIN_HOUSEHOLDS
+    households or more. Each hash's distinct households are read only until that many are
+    found (the (notes_hash, household_id) index), so a text pasted across the whole county
+    costs what one pasted three times does: the count used to read every visit of it."""
     if not hashes:
-        return {}
-    rows = session.exec(
-        select(Visit.notes_hash, func.count(func.distinct(Visit.household_id)))
+        return set()
+    candidates = (
+        select(Visit.notes_hash.label("h"))  # type: ignore[attr-defined]
         .where(col(Visit.notes_hash).in_(hashes))
-        .group_by(col(Visit.notes_hash))
-        .having(func.count(func.distinct(Visit.household_id)) >= PASTED_MIN_HOUSEHOLDS)
+        .distinct()
+        .subquery("candidate")
     )
-    return {h: n for h, n in rows if h}
+    first_households = (
+        select(Visit.household_id)
+        .where(Visit.notes_hash == candidates.c.h)
+        .correlate(candidates)  # a derived table is not correlated unless told
+        .distinct()
+        .limit(PASTED_MIN_HOUSEHOLDS)
+        .subquery("first_households")
+    )
+    enough = select(func.count()).select_from(first_households).scalar_subquery()
+    rows = session.exec(select(candidates.c.h).where(enough >= PASTED_MIN_HOUSEHOLDS))
+    return {h for h in rows if h}
 
 
 def pasted_in(*, session: Session, area: str, month: str) -> list[PastedNotes]:
