@@ -61,7 +61,7 @@ def pasted_in(*, session: Session, area: str, month: str) -> list[PastedNotes]:
     )
     if not groups:
         return []
-    texts: dict[str, list[str]] = defaultdict(list)
+    excerpts: dict[str, str] = {}
     visitor_ids: dict[str, set] = defaultdict(set)  # type: ignore[type-arg]
     for digest, notes, visitor_id in session.exec(
         select(Visit.notes_hash, Visit.notes, Visit.visitor_id).where(
@@ -71,17 +71,17 @@ def pasted_in(*, session: Session, area: str, month: str) -> list[PastedNotes]:
         )
     ):
         assert digest is not None
-        texts[digest].append(notes)
+        excerpts.setdefault(digest, notes)
         visitor_ids[digest].add(visitor_id)
     names = {
-        u.id: u.full_name
-        for u in accounts_service.by_ids(
+        uid: name
+        for uid, (name, _) in accounts_service.names_and_units(
             session=session, ids={v for ids in visitor_ids.values() for v in ids}
-        )
+        ).items()
     }
     out = [
         PastedNotes(
-            excerpt=texts[digest][0][:80] if texts[digest] else "",
+            excerpt=excerpts.get(digest, "")[:80],
             households=households,
             visits=visits,
             visitor_names=sorted({names[v] for v in visitor_ids[digest] if v in names}),
