@@ -426,3 +426,32 @@ def detail(*, session: Session, user: User, problem: Problem) -> ProblemPublic:
             user, problem, session=session, batch_area=batch.area_code if batch else None
         ),
     )
+
+
+def tallies(*, session: Session, prefix: str) -> dict[str, dict[str, int]]:
+    """Per area code inside `prefix`: problems open (not closed), overdue (the list's
+    `overdue=true`: open, past the deadline in working days) and closed. A grouped count,
+    and the calendar judging only the open problems already past their date."""
+    today = clock.today()
+    closed = Problem.status == ProblemStatus.closed
+    per: dict[str, dict[str, int]] = defaultdict(lambda: {"open": 0, "overdue": 0, "closed": 0})
+    for code, is_closed, n in session.exec(
+        select(Problem.area_code, closed, func.count())
+        .where(within(Problem.area_code, prefix))
+        .group_by(col(Problem.area_code), closed)
+    ):
+        per[code]["closed" if is_closed else "open"] += n
+    past = list(
+        session.exec(
+            select(Problem).where(
+                within(Problem.area_code, prefix),
+                col(Problem.status).not_in(list(HANDED_IN)),
+                col(Problem.deadline) < today,
+            )
+        )
+    )
+    judge = OverdueJudge(session=session, problems=past, today=today)
+    for p in past:
+        if judge.overdue(p):
+            per[p.area_code]["overdue"] += 1
+    return dict(per)

@@ -12,16 +12,24 @@ from backend.accounts import access
 from backend.accounts import service as accounts_service
 from backend.accounts.models import User
 from backend.areas import service as areas_service
-from backend.core import clock, security
+from backend.core import clock, periods, security
 from backend.core.loaders import load_or_404
 from backend.core.paging import equals
 from backend.core.scope import within
 from backend.households import service as households_service
 from backend.households.models import RiskType
 from backend.reports import deadlines
-from backend.reports.models import OPEN, STATUS_NAMES, ReportEvent, ReportStatus, SelfReport
+from backend.reports.models import (
+    DECIDED,
+    OPEN,
+    STATUS_NAMES,
+    ReportEvent,
+    ReportStatus,
+    SelfReport,
+)
 from backend.reports.schemas import (
     EventPublic,
+    ReportStage,
     SelfReportFilters,
     SelfReportPublic,
     SelfReportSummary,
@@ -65,6 +73,16 @@ def merged_into(*, session: Session, report: SelfReport) -> list[SelfReport]:
     return list(session.exec(stmt.order_by(col(SelfReport.submitted_at))))
 
 
+def stage_conditions(stage: ReportStage) -> list[Any]:
+    """How far a report got, as SQL: received (not merged), verified, decided."""
+    cond: list[Any] = [SelfReport.status != ReportStatus.merged]
+    if stage == ReportStage.verified:
+        cond.append(col(SelfReport.verified_at).is_not(None))
+    elif stage == ReportStage.decided:
+        cond.append(col(SelfReport.status).in_(DECIDED))
+    return cond
+
+
 def list_reports(
     *,
     session: Session,
@@ -91,6 +109,14 @@ def list_reports(
                 SelfReport.phone == q,
             )
         )
+    if filters.submitted_in:
+        start, end = periods.bounds(filters.submitted_in)
+        cond += [
+            col(SelfReport.submitted_at) >= periods.start_of(start),
+            col(SelfReport.submitted_at) < periods.start_of(end),
+        ]
+    if filters.stage:
+        cond += stage_conditions(filters.stage)
     if filters.overdue is True:
         cond.append(late)
     elif filters.overdue is False:

@@ -217,3 +217,10 @@ def coverage(
             session=session, households=households, area=area, month=month
         ),
     )
+
+
+def by_village(*, session: Session, prefix: str, month: str) -> list[VillageCoverage]:
+    """Per village inside `prefix`, every household counted whoever asks: the statistics
+    rank villages against their county, which may reach past the caller's scope."""
+    households = households_queries.in_area(prefix)
+    return _villages(session=session, households=households, area=prefix, month=month)
