@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend.accounts import service as accounts_service
+from backend.accounts.access import CLAIMERS, REVIEWERS
 from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.audit import service as audit
@@ -26,6 +27,7 @@ from backend.rectification import records
 from backend.rectification.models import (
     CATEGORY_NAMES,
     HANDED_IN,
+    OPEN_FOR_WORK,
     STATUS_NAMES,
     Evidence,
     Problem,
@@ -455,3 +457,32 @@ def tallies(*, session: Session, prefix: str) -> dict[str, dict[str, int]]:
         if judge.overdue(p):
             per[p.area_code]["overdue"] += 1
     return dict(per)
+
+
+def awaiting(*, session: Session, user: User) -> list[tuple[str, Problem, bool]]:
+    """(what, problem, overdue) for the problems waiting on `user`: to claim (issued to their
+    own area's level), to rectify (claimed by them: returned ones included), to review
+    (handed in, in their area, not their own work)."""
+    today = clock.today()
+    scope = within(Problem.area_code, user.scope)
+    found: list[tuple[str, Problem]] = []
+    if user.role in CLAIMERS and user.scope:
+        stmt = select(Problem).where(
+            scope,
+            Problem.status == ProblemStatus.issued,
+            func.length(Problem.area_code) == len(user.scope),
+        )
+        found += [("claim", p) for p in session.exec(stmt.limit(500))]
+    stmt = select(Problem).where(
+        Problem.claimed_by == user.id, col(Problem.status).in_(list(OPEN_FOR_WORK))
+    )
+    found += [("rectify", p) for p in session.exec(stmt.limit(500))]
+    if user.role in REVIEWERS:
+        stmt = select(Problem).where(
+            scope,
+            Problem.status == ProblemStatus.submitted_for_closure,
+            or_(col(Problem.claimed_by).is_(None), Problem.claimed_by != user.id),
+        )
+        found += [("review", p) for p in session.exec(stmt.limit(500))]
+    judge = OverdueJudge(session=session, problems=[p for _, p in found], today=today)
+    return [(what, p, judge.overdue(p)) for what, p in found]
