@@ -79,3 +79,25 @@ def test_a_helper_sees_no_dashboard(phone, live_server) -> None:  # type: ignore
     assert page.locator("#dashboard-tile").is_hidden()
     page.goto("/staff#dashboard")
     page.get_by_text("您的角色不能查看统计").wait_for()
+
+
+def test_the_desk_counts_what_waits_and_lists_it_most_urgent_first(phone, live_server) -> None:  # type: ignore[no-untyped-def]
+    with live_server.api("huishi_town") as api:
+        todo = api.get("/api/v1/todo").json()
+    assert todo["count"] > 0
+    page = phone
+    page.goto("/staff")
+    page.get_by_label("用户名").fill("huishi_town")
+    page.get_by_label("密码").fill("Shouwang2026!")
+    page.get_by_role("button", name="登录").click()
+    badge = page.locator("#todo-badge")
+    badge.wait_for()
+    assert badge.inner_text() == str(todo["count"])
+    page.locator("#tiles").get_by_role("link", name=re.compile("待办")).click()
+    page.locator("#todo-list li").first.wait_for()
+    assert page.locator("#todo-list li").count() == len(todo["data"])
+    first = todo["data"][0]
+    assert first["title"] in page.locator("#todo-list li").first.inner_text()
+    page.locator("#todo-list li a").first.click()
+    page.wait_for_url(re.compile(f"#{first['route']}$"))
+    _fits(page)

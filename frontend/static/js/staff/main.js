@@ -14,6 +14,7 @@ import * as coverage from "/static/js/staff/coverage.js";
 import * as dashboard from "/static/js/staff/dashboard.js";
 import * as households from "/static/js/staff/households.js";
 import * as reports from "/static/js/staff/reports.js";
+import * as todo from "/static/js/staff/todo.js";
 
 const $ = (id) => document.getElementById(id);
 const HOME = { "/rectification": "problems", "/coverage": "coverage", "/dashboard": "dashboard" };
@@ -23,6 +24,7 @@ const LANDS_ON_DASHBOARD = new Set(["county_officer", "township_officer", "inspe
 
 // Which tile a route belongs to.
 const SECTION = {
+  todo: "todo",
   dashboard: "dashboard",
   households: "households",
   household: "households",
@@ -64,6 +66,7 @@ function context(ticket) {
 const routes = {
   home: (t) => (LANDS_ON_DASHBOARD.has(shell.me.role) ? routes.dashboard(t) : routes.households(t)),
   dashboard: (t, code) => dashboard.show(context(t), code),
+  todo: (t) => todo.list(context(t)),
   households: (t, query) => households.list(context(t), query),
   household: (t, id) => households.show(context(t), id),
   reports: (t, query) => reports.list(context(t), query),
@@ -121,6 +124,7 @@ async function start() {
   $("dashboard-tile").hidden = me.role === "helper";
   show("app");
   reports.badge();
+  todo.badges();
   if (started) return router.dispatch();
   started = true;
   return router.start();
