@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import exists, func, or_
+from sqlalchemy import case, exists, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -427,30 +427,18 @@ def detail(*, session: Session, user: User, problem: Problem) -> ProblemPublic:
 
 def tallies(*, session: Session, prefix: str) -> dict[str, dict[str, int]]:
     """Per area code inside `prefix`: problems open (not closed), overdue (the list's
-    `overdue=true`: open, past the deadline in working days) and closed. A grouped count,
-    and the calendar judging only the open problems already past their date."""
-    today = clock.today()
+    `overdue=true`: open, past the deadline in working days, judged in SQL) and closed, in
+    one grouped statement."""
     closed = Problem.status == ProblemStatus.closed
+    late = overdue_condition(session=session, scope=prefix, today=clock.today())
     per: dict[str, dict[str, int]] = defaultdict(lambda: {"open": 0, "overdue": 0, "closed": 0})
-    for code, is_closed, n in session.exec(
-        select(Problem.area_code, closed, func.count())
+    for code, is_closed, n, n_late in session.exec(
+        select(Problem.area_code, closed, func.count(), func.sum(case((late, 1), else_=0)))
         .where(within(Problem.area_code, prefix))
         .group_by(col(Problem.area_code), closed)
     ):
         per[code]["closed" if is_closed else "open"] += n
-    past = list(
-        session.exec(
-            select(Problem).where(
-                within(Problem.area_code, prefix),
-                col(Problem.status).not_in(list(HANDED_IN)),
-                col(Problem.deadline) < today,
-            )
-        )
-    )
-    judge = OverdueJudge(session=session, problems=past, today=today)
-    for p in past:
-        if judge.overdue(p):
-            per[p.area_code]["overdue"] += 1
+        per[code]["overdue"] += int(n_late or 0)
     return dict(per)
 
 

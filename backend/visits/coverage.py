@@ -260,4 +260,5 @@ def by_village(*, session: Session, prefix: str, month: str) -> list[VillageCove
     """Per village inside `prefix`, every household counted whoever asks: the statistics
     rank villages against their county, which may reach past the caller's scope."""
     households = households_queries.in_area(prefix)
-    return _villages(session=session, households=households, area=prefix, month=month)
+    tally = _tally(session=session, households=households, area=prefix, month=month)
+    return _villages(session=session, tally=tally)

@@ -1,4 +1,4 @@
-"""stats: a covering index for counting households per village
+"""stats: covering indexes for counting households and visits per village
 
 Revision ID: b7d3e5a1c902
 Revises: a1fc351537bc
@@ -29,8 +29,12 @@ def upgrade() -> None:
             ],
             unique=False,
         )
+    with op.batch_alter_table('visit', schema=None) as batch_op:
+        batch_op.create_index('ix_visit_area_month', ['area_code', 'month'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('visit', schema=None) as batch_op:
+        batch_op.drop_index('ix_visit_area_month')
     with op.batch_alter_table('household', schema=None) as batch_op:
         batch_op.drop_index('ix_household_stats')
