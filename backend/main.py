@@ -31,6 +31,8 @@ from backend.rectification.report import DOCX
 from backend.rectification.router import router as rectification_router
 from backend.reports.router import pages as report_pages
 from backend.reports.router import router as reports_router
+from backend.stats.router import router as stats_router
+from backend.todo.router import router as todo_router
 from backend.visits.router import router as visits_router
 from backend.workdays import service as workdays_service
 from backend.workdays.router import router as workdays_router
@@ -102,6 +104,8 @@ ROUTERS = (
     report_pages,
     visits_router,
     rectification_router,
+    stats_router,
+    todo_router,
 )
 
 # The staff desk is one shell; /rectification and /coverage open it on their section.
@@ -110,6 +114,7 @@ PAGES = (
     ("/staff", "staff.html"),
     ("/rectification", "staff.html"),
     ("/coverage", "staff.html"),
+    ("/dashboard", "staff.html"),
     ("/field", "field.html"),
 )
 

@@ -12,7 +12,7 @@ beside its target and (for writes) its ratio to a limit measured in the same run
 - Profiles (BENCH_PROFILE=1): py-spy record against the server while wrk drives a path.
 
 Environment: BENCH_DATABASE_URL (PostgreSQL; default SQLite), BENCH_HOUSEHOLDS, ONLY (comma
-list of writes, batch, reads, memory, frontend, lighthouse, statements), BENCH_SECONDS (per
+list of writes, batch, reads, stats, memory, frontend, lighthouse, statements), BENCH_SECONDS (per
 write run), BENCH_PROFILE=1, BENCH_RESULTS (default bench/RESULTS.md; a PostgreSQL run adds
 its section to the file a SQLite run wrote).
 """
@@ -61,7 +61,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench import targets  # noqa: E402
 
-ALL = ("writes", "batch", "reads", "memory", "frontend", "lighthouse", "statements")
+ALL = ("writes", "batch", "reads", "stats", "memory", "frontend", "lighthouse", "statements")
 
 
 # --- the county ------------------------------------------------------------------------------
@@ -205,6 +205,7 @@ class Cast:
     visitors: list[dict[str, Any]] = field(default_factory=list)
     phones: list[dict[str, Any]] = field(default_factory=list)
     biggest_batch: str = ""
+    village: str = ""
 
 
 def cast_of(url: str) -> Cast:
@@ -236,6 +237,7 @@ def cast_of(url: str) -> Cast:
         ).first()
         assert first is not None
         cast.township = first.area_code[:9]
+        cast.village = first.area_code
         town = s.exec(select(User).where(User.username == f"bench_town_{cast.township}")).one()
         cast.township_officer = token(town)
         monitored = s.exec(
@@ -663,13 +665,51 @@ READS = [
 ]
 
 
-def bench_reads(run: Run, server: Server, cast: Cast, profile: bool) -> None:
+# The dashboard's statistics (issue 13): each call p95 ≤ 300 ms.
+STATS = [
+    (
+        "stats-county",
+        "stats overview, county",
+        "/api/v1/stats/overview?area=620422",
+        "county_officer",
+    ),
+    (
+        "stats-township",
+        "stats overview, township",
+        "/api/v1/stats/overview?area={township}",
+        "township_officer",
+    ),
+    (
+        "stats-village",
+        "stats overview, village",
+        "/api/v1/stats/overview?area={village}",
+        "county_officer",
+    ),
+    (
+        "stats-trend",
+        "stats trend, county, 12 months",
+        "/api/v1/stats/trend?area=620422",
+        "county_officer",
+    ),
+    (
+        "stats-xlsx",
+        "stats overview as XLSX, county",
+        "/api/v1/stats/overview?area=620422&format=xlsx",
+        "county_officer",
+    ),
+]
+
+
+def bench_reads(
+    run: Run, server: Server, cast: Cast, profile: bool, reads: list[tuple[str, ...]] = READS
+) -> None:
     from urllib.parse import quote
 
     client = httpx.Client(base_url=server.base, timeout=120)
-    for key, label, template, who in READS:
+    for key, label, template, who in reads:
         path = template.format(
             township=cast.township,
+            village=cast.village,
             person_name=quote(cast.person_name),
             card_household=cast.card_household,
             id_number=cast.id_number,
@@ -952,6 +992,9 @@ def main() -> int:
         if "reads" in only:
             print("-- reads", flush=True)
             bench_reads(run, server, cast, profile)
+        if "stats" in only:
+            print("-- stats", flush=True)
+            bench_reads(run, server, cast, profile, STATS)
         if "writes" in only:
             print("-- writes", flush=True)
             bench_writes(run, server, data, seconds, profile)

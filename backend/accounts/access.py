@@ -41,6 +41,9 @@ WATCHES_COVERAGE = frozenset(
         Role.inspector,
     }
 )
+# Who reads the statistics of an area (the dashboard): everyone who watches an area; a
+# helper watches only their own households.
+READS_STATS = frozenset(set(Role) - {Role.helper})
 # Who works a self-report at each level: the village and up, the township and up, the county.
 VILLAGE_UP = frozenset({Role.village_cadre, Role.township_officer, Role.county_officer, Role.admin})
 TOWNSHIP_UP = frozenset({Role.township_officer, Role.county_officer, Role.admin})

@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, exists, or_
 from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
-from backend.core import clock, security
+from backend.core import clock, periods, security
 from backend.core.paging import equals, page
 from backend.core.scope import within
 from backend.households import service
@@ -51,6 +51,13 @@ def list_households(
                 HouseholdRisk.risk_type == filters.risk_type,
             )
         )
+    for column, period in (
+        (Household.enrolled_on, filters.enrolled_in),
+        (Household.risk_cleared_on, filters.cleared_in),
+    ):
+        if period:
+            start, end = periods.bounds(period)
+            cond += [col(column) >= start, col(column) < end]
     if filters.q:
         cond.append(_search(filters.q.strip()))
     return page(

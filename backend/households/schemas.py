@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from backend.core import clock
+from backend.core.periods import PeriodText
 from backend.core.schemas import AreaCode, Input, MobilePhone, Name, Output, Yuan, name_field
 from backend.core.security import birth_date_of, id_number_problem, normalize_id_number, sex_of
 from backend.households.models import (
@@ -150,6 +151,9 @@ class HouseholdFilters(BaseModel):
     monitoring_type: MonitoringType | None = None
     risk_type: RiskType | None = None
     helper_id: uuid.UUID | None = None
+    # 纳入监测 / 风险消除 in a year or month (the dashboard's figures drill down to these).
+    enrolled_in: PeriodText | None = None
+    cleared_in: PeriodText | None = None
     q: Annotated[str | None, Field(max_length=40, description="姓名、身份证号或户编号")] = None
 
 

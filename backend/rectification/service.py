@@ -7,11 +7,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import exists, func, or_
+from sqlalchemy import case, exists, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend.accounts import service as accounts_service
+from backend.accounts.access import CLAIMERS, REVIEWERS
 from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.audit import service as audit
@@ -26,6 +27,7 @@ from backend.rectification import records
 from backend.rectification.models import (
     CATEGORY_NAMES,
     HANDED_IN,
+    OPEN_FOR_WORK,
     STATUS_NAMES,
     Evidence,
     Problem,
@@ -421,3 +423,49 @@ def detail(*, session: Session, user: User, problem: Problem) -> ProblemPublic:
             user, problem, session=session, batch_area=batch.area_code if batch else None
         ),
     )
+
+
+def tallies(*, session: Session, prefix: str) -> dict[str, dict[str, int]]:
+    """Per area code inside `prefix`: problems open (not closed), overdue (the list's
+    `overdue=true`: open, past the deadline in working days, judged in SQL) and closed, in
+    one grouped statement."""
+    closed = Problem.status == ProblemStatus.closed
+    late = overdue_condition(session=session, scope=prefix, today=clock.today())
+    per: dict[str, dict[str, int]] = defaultdict(lambda: {"open": 0, "overdue": 0, "closed": 0})
+    for code, is_closed, n, n_late in session.exec(
+        select(Problem.area_code, closed, func.count(), func.sum(case((late, 1), else_=0)))
+        .where(within(Problem.area_code, prefix))
+        .group_by(col(Problem.area_code), closed)
+    ):
+        per[code]["closed" if is_closed else "open"] += n
+        per[code]["overdue"] += int(n_late or 0)
+    return dict(per)
+
+
+def awaiting(*, session: Session, user: User) -> list[tuple[str, Problem, bool]]:
+    """(what, problem, overdue) for the problems waiting on `user`: to claim (issued to their
+    own area's level), to rectify (claimed by them: returned ones included), to review
+    (handed in, in their area, not their own work)."""
+    today = clock.today()
+    scope = within(Problem.area_code, user.scope)
+    found: list[tuple[str, Problem]] = []
+    if user.role in CLAIMERS and user.scope:
+        stmt = select(Problem).where(
+            scope,
+            Problem.status == ProblemStatus.issued,
+            func.length(Problem.area_code) == len(user.scope),
+        )
+        found += [("claim", p) for p in session.exec(stmt.limit(500))]
+    stmt = select(Problem).where(
+        Problem.claimed_by == user.id, col(Problem.status).in_(list(OPEN_FOR_WORK))
+    )
+    found += [("rectify", p) for p in session.exec(stmt.limit(500))]
+    if user.role in REVIEWERS:
+        stmt = select(Problem).where(
+            scope,
+            Problem.status == ProblemStatus.submitted_for_closure,
+            or_(col(Problem.claimed_by).is_(None), Problem.claimed_by != user.id),
+        )
+        found += [("review", p) for p in session.exec(stmt.limit(500))]
+    judge = OverdueJudge(session=session, problems=[p for _, p in found], today=today)
+    return [(what, p, judge.overdue(p)) for what, p in found]

@@ -1,12 +1,13 @@
 """The self-report numbers per village and township: received, in progress, overdue,
 decided, the median days to a decision, and each village's uptake against its county."""
 
+import itertools
 import statistics
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, exists, func
+from sqlalchemy import and_, case, exists, func
 from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
@@ -202,3 +203,64 @@ def opened_by_staff() -> Any:
 
 def _start_of(day: date, plus_days: int = 0) -> datetime:
     return datetime.combine(day + timedelta(days=plus_days), time(0), tzinfo=clock.CHINA)
+
+
+# --- for the statistics: the one-tap funnel of an area, per village -----------------------
+
+
+def funnel_rows(*, session: Session, prefix: str, since: date, until: date) -> list[Any]:
+    """Every report received in [since, until) inside `prefix`, merged duplicates aside, as
+    (area_code, status, submitted_at, verified_at, decided_at, opened_by_staff): one
+    statement, as many rows as reports of the period, for the funnel's medians."""
+    return list(
+        session.exec(
+            select(
+                SelfReport.area_code,
+                SelfReport.status,
+                SelfReport.submitted_at,
+                SelfReport.verified_at,
+                SelfReport.decided_at,
+                opened_by_staff(),
+            ).where(
+                within(SelfReport.area_code, prefix),
+                SelfReport.status != ReportStatus.merged,
+                col(SelfReport.submitted_at) >= _start_of(since),
+                col(SelfReport.submitted_at) < _start_of(until),
+            )
+        ).all()
+    )
+
+
+def overdue_by_area(*, session: Session, prefix: str) -> dict[str, int]:
+    """Per village: the reports past their step's deadline (the list's `overdue=true`)."""
+    today = clock.today()
+    late = (col(SelfReport.step_due_on).is_not(None)) & (col(SelfReport.step_due_on) < today)
+    rows = session.exec(
+        select(SelfReport.area_code, func.count())
+        .where(within(SelfReport.area_code, prefix), late)
+        .group_by(col(SelfReport.area_code))
+    ).all()
+    return dict(rows)  # type: ignore[arg-type]
+
+
+def monthly(*, session: Session, prefix: str, starts: list[date], end: date) -> list[Any]:
+    """Per village, the reports received (merged aside) in each month beginning at `starts`,
+    the last ending at `end`: rows (area_code, n0, n1, …)."""
+    bounds = [*starts, end]
+    submitted = col(SelfReport.submitted_at)
+    columns = [
+        func.sum(case((and_(submitted >= _start_of(a), submitted < _start_of(b)), 1), else_=0))
+        for a, b in itertools.pairwise(bounds)
+    ]
+    return list(
+        session.exec(
+            select(SelfReport.area_code, *columns)
+            .where(
+                within(SelfReport.area_code, prefix),
+                SelfReport.status != ReportStatus.merged,
+                submitted >= _start_of(starts[0]),
+                submitted < _start_of(end),
+            )
+            .group_by(col(SelfReport.area_code))
+        ).all()
+    )

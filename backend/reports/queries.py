@@ -3,6 +3,7 @@ check, the list (overdue first) and one report's detail."""
 
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import case, func, or_
@@ -10,18 +11,26 @@ from sqlmodel import Session, col, select
 
 from backend.accounts import access
 from backend.accounts import service as accounts_service
-from backend.accounts.models import User
+from backend.accounts.models import Role, User
 from backend.areas import service as areas_service
-from backend.core import clock, security
+from backend.core import clock, periods, security
 from backend.core.loaders import load_or_404
 from backend.core.paging import equals
 from backend.core.scope import within
 from backend.households import service as households_service
 from backend.households.models import RiskType
 from backend.reports import deadlines
-from backend.reports.models import OPEN, STATUS_NAMES, ReportEvent, ReportStatus, SelfReport
+from backend.reports.models import (
+    DECIDED,
+    OPEN,
+    STATUS_NAMES,
+    ReportEvent,
+    ReportStatus,
+    SelfReport,
+)
 from backend.reports.schemas import (
     EventPublic,
+    ReportStage,
     SelfReportFilters,
     SelfReportPublic,
     SelfReportSummary,
@@ -65,6 +74,16 @@ def merged_into(*, session: Session, report: SelfReport) -> list[SelfReport]:
     return list(session.exec(stmt.order_by(col(SelfReport.submitted_at))))
 
 
+def stage_conditions(stage: ReportStage) -> list[Any]:
+    """How far a report got, as SQL: received (not merged), verified, decided."""
+    cond: list[Any] = [SelfReport.status != ReportStatus.merged]
+    if stage == ReportStage.verified:
+        cond.append(col(SelfReport.verified_at).is_not(None))
+    elif stage == ReportStage.decided:
+        cond.append(col(SelfReport.status).in_(DECIDED))
+    return cond
+
+
 def list_reports(
     *,
     session: Session,
@@ -91,6 +110,14 @@ def list_reports(
                 SelfReport.phone == q,
             )
         )
+    if filters.submitted_in:
+        start, end = periods.bounds(filters.submitted_in)
+        cond += [
+            col(SelfReport.submitted_at) >= periods.start_of(start),
+            col(SelfReport.submitted_at) < periods.start_of(end),
+        ]
+    if filters.stage:
+        cond += stage_conditions(filters.stage)
     if filters.overdue is True:
         cond.append(late)
     elif filters.overdue is False:
@@ -214,3 +241,47 @@ def detail(
         events=[EventPublic.model_validate(e) for e in events],
         actions=actions,
     )
+
+
+# --- 待办: the reports waiting for one person's action ------------------------------------
+
+# Which stage waits on which role: the village arranges and records the check, the township
+# reviews, the county decides. Each is the step's own desk, though higher levels may act too.
+WAITS_ON = {
+    ReportStatus.submitted: (frozenset({Role.village_cadre}), "assign"),
+    ReportStatus.verifying: (frozenset({Role.village_cadre}), "verify"),
+    ReportStatus.township_review: (frozenset({Role.township_officer}), "review"),
+    ReportStatus.county_approval: (frozenset({Role.county_officer}), "decide"),
+}
+
+
+def awaiting(*, session: Session, user: User, today: Any, notice_days: int = 2) -> list[Any]:
+    """(what, report, due date) for the reports waiting on `user`: the stage their role
+    works (a field worker only what they were sent to verify), and for a village cadre the
+    村内公示 ending within `notice_days` days."""
+    stages = [s for s, (roles, _) in WAITS_ON.items() if user.role in roles]
+    out: list[Any] = []
+    cond = visible(user)
+    if user.role in access.FIELD_WORKERS:
+        stages = [ReportStatus.verifying]
+        cond.append(SelfReport.assignee_id == user.id)
+    if stages:
+        for r in session.exec(
+            select(SelfReport).where(*cond, col(SelfReport.status).in_(stages)).limit(500)
+        ):
+            out.append((WAITS_ON[r.status][1], r, r.step_due_on))
+    if user.role == Role.village_cadre:
+        soon = today + timedelta(days=notice_days)
+        for r in session.exec(
+            select(SelfReport).where(
+                *cond,
+                col(SelfReport.status).in_(OPEN),
+                col(SelfReport.public_notice_start).is_not(None),
+                col(SelfReport.public_notice_start) <= soon,
+                col(SelfReport.public_notice_start) >= today - timedelta(days=31),
+            )
+        ):
+            end = r.public_notice_start + timedelta(days=(r.public_notice_days or 0))
+            if today <= end <= soon:
+                out.append(("notice_ending", r, end))
+    return out

@@ -3,6 +3,7 @@
 import re
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
@@ -13,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from backend.core.periods import PeriodText
 from backend.core.schemas import AreaCode, Input, Name, Output, StrictBool, name_field
 from backend.households.models import RISK_NAMES, Category, MonitoringType, RiskType, Sex
 from backend.households.schemas import check_id_number
@@ -120,6 +122,14 @@ class SelfReportSummary(Output):
     risk_names = name_field(RISK_NAMES, "risk_types", list[str])
 
 
+class ReportStage(StrEnum):
+    """The one-tap funnel: received (not merged), verified on the spot, decided."""
+
+    received = "received"
+    verified = "verified"
+    decided = "decided"
+
+
 class SelfReportFilters(BaseModel):
     """The report list's filters, read from the query string."""
 
@@ -128,6 +138,10 @@ class SelfReportFilters(BaseModel):
     overdue: bool | None = None
     open_only: bool = Field(default=False, alias="open")
     assignee_id: uuid.UUID | None = None
+    # The dashboard's funnel drills down to these: reports received in a year or month, and
+    # how far they got (merged duplicates are not counted at any stage).
+    submitted_in: PeriodText | None = None
+    stage: ReportStage | None = None
     q: Annotated[str | None, Field(max_length=40, description="受理编号、姓名或手机号")] = None
 
 

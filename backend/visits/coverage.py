@@ -254,3 +254,11 @@ def coverage(
             session=session, households=households, area=area, month=month
         ),
     )
+
+
+def by_village(*, session: Session, prefix: str, month: str) -> list[VillageCoverage]:
+    """Per village inside `prefix`, every household counted whoever asks: the statistics
+    rank villages against their county, which may reach past the caller's scope."""
+    households = households_queries.in_area(prefix)
+    tally = _tally(session=session, households=households, area=prefix, month=month)
+    return _villages(session=session, tally=tally)

@@ -25,7 +25,11 @@ class Visit(SQLModel, table=True):
     """One visit, append-only. The id is made on the phone, so a replay is recognised."""
 
     __tablename__ = "visit"
-    __table_args__ = (Index("ix_visit_household_month", "household_id", "month"),)
+    __table_args__ = (
+        Index("ix_visit_household_month", "household_id", "month"),
+        # The statistics' visits per village and month, counted from the index alone.
+        Index("ix_visit_area_month", "area_code", "month"),
+    )
 
     # No default: the phone names the record (STYLE rule 8).
     id: uuid.UUID = Field(primary_key=True)

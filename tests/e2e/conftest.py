@@ -76,7 +76,8 @@ def _serve(root: Path, data_dir: Path) -> tuple[subprocess.Popen, LiveServer]:  
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    # A shared, loaded machine can take more than half a minute to start the server.
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:

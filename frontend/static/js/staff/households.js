@@ -16,9 +16,16 @@ function row(h) {
     </a></li>`;
 }
 
-export function list(ctx) {
+// `query` ("area=…&monitoring_status=…") narrows the list the way a dashboard figure was
+// counted, so the count shown equals the figure tapped.
+export function list(ctx, query = "") {
   const statuses = Object.entries(choices("monitoring_status"));
+  const fixed = new URLSearchParams(query);
   ctx.draw(html`<h2>农户台账</h2>
+    ${
+      query &&
+      html`<p class="muted" id="household-scope">按统计数字筛选 · <a href="#households">看全部农户</a></p>`
+    }
     <form id="household-filter" class="filters">
       <input name="q" placeholder="姓名、身份证号或户编号" aria-label="查找农户">
       <select name="monitoring_status" aria-label="监测状态">
@@ -31,11 +38,14 @@ export function list(ctx) {
     <ul class="list" id="household-list"></ul>
     <div class="pager"><button type="button" id="more" hidden>更多</button></div>`);
   const form = document.getElementById("household-filter");
+  if (fixed.get("monitoring_status")) form.monitoring_status.value = fixed.get("monitoring_status");
   const moreButton = document.getElementById("more");
   let offset = 0;
 
   async function load(more) {
-    const params = new URLSearchParams({ offset, limit: PAGE });
+    const params = new URLSearchParams(fixed);
+    params.set("offset", offset);
+    params.set("limit", PAGE);
     for (const [key, value] of new FormData(form)) if (value) params.set(key, value);
     const target = document.getElementById("household-list");
     try {

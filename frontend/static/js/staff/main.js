@@ -1,5 +1,5 @@
 // The staff shell: log in, ask /auth/me once, one router for every section of the desk
-// (households, 一键报贫, coverage, 整改销号), logout shared with the field app. Each section
+// (统计概览, households, 一键报贫, coverage, 整改销号), logout shared with the field app. Each section
 // is a module whose routes draw into the one view; /rectification and /coverage open the
 // shell on their own section.
 
@@ -11,14 +11,21 @@ import * as batches from "/static/js/rectification/batches.js";
 import * as boards from "/static/js/rectification/boards.js";
 import * as problems from "/static/js/rectification/problems.js";
 import * as coverage from "/static/js/staff/coverage.js";
+import * as dashboard from "/static/js/staff/dashboard.js";
 import * as households from "/static/js/staff/households.js";
 import * as reports from "/static/js/staff/reports.js";
+import * as todo from "/static/js/staff/todo.js";
 
 const $ = (id) => document.getElementById(id);
-const HOME = { "/rectification": "problems", "/coverage": "coverage" };
+const HOME = { "/rectification": "problems", "/coverage": "coverage", "/dashboard": "dashboard" };
+// Who lands on the dashboard: those who watch a township or more. A village's cadres and
+// grid workers land on their households; a helper has no statistics to read.
+const LANDS_ON_DASHBOARD = new Set(["county_officer", "township_officer", "inspector", "admin"]);
 
 // Which tile a route belongs to.
 const SECTION = {
+  todo: "todo",
+  dashboard: "dashboard",
   households: "households",
   household: "households",
   reports: "reports",
@@ -57,9 +64,12 @@ function context(ticket) {
 }
 
 const routes = {
-  households: (t) => households.list(context(t)),
+  home: (t) => (LANDS_ON_DASHBOARD.has(shell.me.role) ? routes.dashboard(t) : routes.households(t)),
+  dashboard: (t, code) => dashboard.show(context(t), code),
+  todo: (t) => todo.list(context(t)),
+  households: (t, query) => households.list(context(t), query),
   household: (t, id) => households.show(context(t), id),
-  reports: (t) => reports.list(context(t)),
+  reports: (t, query) => reports.list(context(t), query),
   report: (t, id) => reports.show(context(t), id),
   "report-numbers": (t) => reports.numbers(context(t)),
   coverage: (t) => coverage.show(context(t)),
@@ -72,11 +82,13 @@ const routes = {
 };
 
 const router = hashRouter(routes, {
-  fallback: HOME[location.pathname] || "households",
+  fallback: HOME[location.pathname] || "home",
   before: (route) => {
     flash("");
+    const landing = LANDS_ON_DASHBOARD.has(shell.me?.role) ? "dashboard" : "households";
+    const section = SECTION[route] || (route === "home" && landing);
     for (const tile of document.querySelectorAll("[data-section]")) {
-      tile.classList.toggle("current", tile.dataset.section === SECTION[route]);
+      tile.classList.toggle("current", tile.dataset.section === section);
     }
   },
 });
@@ -109,8 +121,10 @@ async function start() {
   document.body.dataset.role = me.role;
   // Helpers watch their own households; coverage is for those who watch an area.
   $("coverage-tile").hidden = me.role === "helper";
+  $("dashboard-tile").hidden = me.role === "helper";
   show("app");
   reports.badge();
+  todo.badges();
   if (started) return router.dispatch();
   started = true;
   return router.start();

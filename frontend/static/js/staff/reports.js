@@ -37,8 +37,12 @@ function row(r) {
     <span class="muted">${r.receipt_code}${due}${who}</span></a></li>`;
 }
 
-export function list(ctx) {
+// `query` ("area=…&submitted_in=…&stage=…") narrows the list the way a dashboard figure
+// was counted.
+export function list(ctx, query = "") {
+  const fixed = new URLSearchParams(query);
   ctx.draw(html`<h2>一键报贫</h2>
+    ${query && html`<p class="muted">按统计数字筛选 · <a href="#reports">看全部报告</a></p>`}
     <form id="report-filter" class="filters">
       <input name="q" placeholder="受理编号、姓名或手机号" aria-label="查找报告">
       <select name="status" aria-label="状态"><option value="">全部状态</option>
@@ -50,7 +54,8 @@ export function list(ctx) {
   const form = $("report-filter");
 
   async function load() {
-    const params = new URLSearchParams({ limit: 100 });
+    const params = new URLSearchParams(fixed);
+    params.set("limit", 100);
     for (const [k, v] of new FormData(form)) if (v) params.set(k, v);
     try {
       const page = await api(`/api/v1/self-reports?${params}`);

@@ -1,0 +1,121 @@
+"""What the statistics answer: one area's figures and the same figures for each child area,
+and the same months side by side for the trend."""
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import Field
+
+from backend.core.schemas import Output
+
+
+class Mark(StrEnum):
+    """A figure that stands out: among the worst tenth of the county's areas of its level."""
+
+    silent = "silent"
+    overdue_reports = "overdue_reports"
+    low_coverage = "low_coverage"
+    open_findings = "open_findings"
+    overdue_problems = "overdue_problems"
+
+
+MARK_NAMES = {
+    Mark.silent: "报贫沉默",
+    Mark.overdue_reports: "报告逾期多",
+    Mark.low_coverage: "遍访偏低",
+    Mark.open_findings: "排查问题多",
+    Mark.overdue_problems: "整改逾期多",
+}
+
+
+class Funnel(Output):
+    """一键报贫 received in the year (merged duplicates aside), how many were verified on the
+    spot and how many decided, and the median days from receipt to each."""
+
+    received: int = 0
+    verified: int = 0
+    decided: int = 0
+    median_days_to_verify: float | None = None
+    median_days_to_decide: float | None = None
+
+
+class CoverageFigures(Output):
+    """This month's 遍访: households due a visit and visited."""
+
+    due: int = 0
+    visited: int = 0
+    rate: float | None = None
+
+
+class ProblemFigures(Output):
+    open: int = 0
+    overdue: int = 0
+    closed: int = 0
+
+
+class AreaFigures(Output):
+    area_code: str
+    area_name: str | None
+    level: str
+    households: int = 0
+    by_category: dict[str, int] = Field(default_factory=dict)
+    monitored: int = 0
+    risk_cleared: int = 0
+    by_monitoring_type: dict[str, int] = Field(default_factory=dict)
+    # Monitored households per risk type (one household may carry several).
+    by_risk_type: dict[str, int] = Field(default_factory=dict)
+    enrolled_this_year: int = 0
+    cleared_this_year: int = 0
+    # 风险消除率: risk cleared over all ever enrolled (monitored + cleared), in [0, 1].
+    clearance_rate: float | None = None
+    reports: Funnel = Field(default_factory=Funnel)
+    overdue_reports: int = 0
+    villages: int = 0
+    # Farmers' own reports this year (not those cadres opened on households' behalf), and
+    # per village against the county's average per village (1.0 = the average).
+    farmer_reports: int = 0
+    uptake: float | None = None
+    coverage: CoverageFigures = Field(default_factory=CoverageFigures)
+    # Open 排查 findings by check; None until the checks domain answers them.
+    findings: dict[str, int] | None = None
+    problems: ProblemFigures = Field(default_factory=ProblemFigures)
+    marks: list[Mark] = Field(default_factory=list)
+
+
+class AreaRef(Output):
+    code: str
+    name: str
+
+
+class Overview(Output):
+    today: date
+    year: int
+    month: str
+    county_average_per_village: float | None
+    path: list[AreaRef]
+    area: AreaFigures
+    children: list[AreaFigures]
+    # The Chinese names of every key the figures use (categories, types, risks, marks).
+    names: dict[str, dict[str, str]]
+
+
+class MonthFigures(Output):
+    month: str
+    monitored: int = 0
+    enrolled: int = 0
+    cleared: int = 0
+    reports: int = 0
+    visits: int = 0
+
+
+class AreaTrend(Output):
+    area_code: str
+    area_name: str | None
+    level: str
+    months: list[MonthFigures]
+
+
+class Trend(Output):
+    path: list[AreaRef]
+    area: AreaTrend
+    children: list[AreaTrend]

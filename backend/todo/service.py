@@ -1,0 +1,78 @@
+"""待办: everything waiting for one person's action across the domains (reports to arrange,
+verify, review or decide; 公示 ending; problems to claim, rectify or review), most urgent
+first: overdue, then by due date, undated last."""
+
+from collections import Counter
+from datetime import date
+
+from sqlmodel import Session
+
+from backend.accounts.models import User
+from backend.areas import service as areas_service
+from backend.core import clock
+from backend.rectification import service as rectification_service
+from backend.reports import queries as reports_queries
+from backend.todo.schemas import KIND_NAMES, Todo, TodoItem, TodoKind
+
+REPORT_KINDS = {
+    "assign": TodoKind.assign_report,
+    "verify": TodoKind.verify_report,
+    "review": TodoKind.review_report,
+    "decide": TodoKind.decide_report,
+    "notice_ending": TodoKind.notice_ending,
+}
+PROBLEM_KINDS = {
+    "claim": TodoKind.claim_problem,
+    "rectify": TodoKind.rectify_problem,
+    "review": TodoKind.review_problem,
+}
+# How many items the answer lists (the counts cover them all).
+SHOWN = 100
+
+
+def todo(*, session: Session, user: User) -> Todo:
+    today = clock.today()
+    items: list[TodoItem] = []
+    for what, r, due in reports_queries.awaiting(session=session, user=user, today=today):
+        kind = REPORT_KINDS[what]
+        late = kind != TodoKind.notice_ending and due is not None and due < today
+        items.append(_item(kind, "reports", str(r.id), r.name, r.area_code, due, late, "report"))
+    for what, p, late in rectification_service.awaiting(session=session, user=user):
+        kind = PROBLEM_KINDS[what]
+        items.append(
+            _item(kind, "problems", str(p.id), p.title, p.area_code, p.deadline, late, "problem")
+        )
+    names = areas_service.names(session=session, codes={i.area_code for i in items})
+    for i in items:
+        i.area_name = names.get(i.area_code)
+    items.sort(key=lambda i: (not i.overdue, i.due_on is None, i.due_on or date.max, i.title))
+    return Todo(
+        data=items[:SHOWN],
+        count=len(items),
+        counts=dict(Counter(i.section for i in items)),
+        overdue_counts=dict(Counter(i.section for i in items if i.overdue)),
+    )
+
+
+def _item(
+    kind: TodoKind,
+    section: str,
+    id_: str,
+    title: str,
+    area_code: str,
+    due: date | None,
+    late: bool,
+    route: str,
+) -> TodoItem:
+    return TodoItem(
+        kind=kind,
+        kind_name=KIND_NAMES[kind],
+        section=section,
+        id=id_,
+        title=title,
+        area_code=area_code,
+        area_name=None,
+        due_on=due,
+        overdue=late,
+        route=f"{route}/{id_}",
+    )

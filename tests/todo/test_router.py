@@ -1,0 +1,149 @@
+"""待办: each role is shown the step it works, the same reports and problems the lists give
+for that step, overdue first; a field worker only what they were sent to verify."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from backend.accounts.models import Role, User
+from backend.core import clock
+from backend.demo import county
+from backend.reports.models import ReportStatus, SelfReport
+from tests import factories as f
+
+
+@pytest.fixture
+def built(app_engine: Engine) -> county.Summary:
+    return county.build(engine=app_engine, households=300, seed=7)
+
+
+def _one(session: Session, **where: Any) -> User:
+    stmt = select(User).where(*[getattr(User, k) == v for k, v in where.items()])
+    user = session.exec(stmt.order_by(col(User.username))).first()
+    assert user is not None
+    return user
+
+
+def _ids(client: TestClient, headers: dict[str, str], path: str, **params: Any) -> set[str]:
+    page = client.get(path, params={"limit": 200, **params}, headers=headers).json()
+    assert page["count"] <= 200
+    return {row["id"] for row in page["data"]}
+
+
+def _todo(client: TestClient, user: User) -> dict[str, Any]:
+    r = client.get("/api/v1/todo", headers=f.auth(user))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _of(todo: dict[str, Any], kind: str) -> set[str]:
+    return {i["id"] for i in todo["data"] if i["kind"] == kind}
+
+
+def test_each_level_sees_the_step_it_works(
+    built: county.Summary, session: Session, client: TestClient
+) -> None:
+    officer = _one(session, username="bench_county")
+    todo = _todo(client, officer)
+    headers = f.auth(officer)
+    decide = _ids(client, headers, "/api/v1/self-reports", status="county_approval")
+    assert decide and _of(todo, "decide_report") == decide
+    handed_in = _ids(client, headers, "/api/v1/problems", status="submitted_for_closure")
+    assert _of(todo, "review_problem") == handed_in
+    # The county does not work the township's or the village's step.
+    assert not _of(todo, "review_report") and not _of(todo, "assign_report")
+    assert todo["counts"].get("reports", 0) == len(decide)
+    assert todo["count"] == len(todo["data"]) == sum(todo["counts"].values())
+
+    report = session.exec(
+        select(SelfReport).where(SelfReport.status == ReportStatus.township_review)
+    ).first()
+    assert report is not None
+    town = _one(session, role=Role.township_officer, area_code=report.area_code[:9])
+    review = _ids(
+        client, f.auth(town), "/api/v1/self-reports", status="township_review", area=town.area_code
+    )
+    assert report.id and str(report.id) in review
+    assert _of(_todo(client, town), "review_report") == review
+
+    cadre = _one(session, role=Role.village_cadre, area_code=report.area_code)
+    cadre_todo = _todo(client, cadre)
+    ch = f.auth(cadre)
+    assert _of(cadre_todo, "assign_report") == _ids(
+        client, ch, "/api/v1/self-reports", status="submitted"
+    )
+    assert _of(cadre_todo, "verify_report") == _ids(
+        client, ch, "/api/v1/self-reports", status="verifying"
+    )
+
+
+def test_most_urgent_first(built: county.Summary, session: Session, client: TestClient) -> None:
+    todo = _todo(client, _one(session, username="bench_county"))
+    keys = [(not i["overdue"], i["due_on"] is None, i["due_on"] or "9999") for i in todo["data"]]
+    assert keys == sorted(keys)
+    assert any(i["overdue"] for i in todo["data"])
+    assert todo["overdue_counts"]
+    first = todo["data"][0]
+    assert (
+        first["route"]
+        == f"{'report' if first['section'] == 'reports' else 'problem'}/{first['id']}"
+    )
+    assert first["kind_name"] and first["area_name"]
+
+
+def test_a_field_worker_sees_only_what_they_were_sent_to_verify(
+    built: county.Summary, session: Session, client: TestClient
+) -> None:
+    report = session.exec(
+        select(SelfReport).where(
+            SelfReport.status == ReportStatus.verifying, col(SelfReport.assignee_id).is_not(None)
+        )
+    ).first()
+    assert report is not None and report.assignee_id is not None
+    worker = session.get(User, report.assignee_id)
+    assert worker is not None
+    todo = _todo(client, worker)
+    mine = set(
+        session.exec(
+            select(SelfReport.id).where(
+                SelfReport.assignee_id == worker.id, SelfReport.status == ReportStatus.verifying
+            )
+        )
+    )
+    assert _of(todo, "verify_report") == {str(i) for i in mine}
+    assert {i["kind"] for i in todo["data"]} <= {
+        "verify_report",
+        "claim_problem",
+        "rectify_problem",
+    }
+
+
+def test_a_public_notice_ending_soon_is_on_the_village_desk(
+    built: county.Summary, session: Session, client: TestClient
+) -> None:
+    report = session.exec(
+        select(SelfReport).where(SelfReport.status == ReportStatus.verifying)
+    ).first()
+    assert report is not None
+    today = clock.today()
+    report.public_notice_start = today - timedelta(days=4)
+    report.public_notice_days = 5  # ends tomorrow
+    session.add(report)
+    session.commit()
+    cadre = _one(session, role=Role.village_cadre, area_code=report.area_code)
+    items = [i for i in _todo(client, cadre)["data"] if i["kind"] == "notice_ending"]
+    assert [i["id"] for i in items] == [str(report.id)]
+    assert items[0]["due_on"] == f"{today + timedelta(days=1):%Y-%m-%d}"
+    # Ended yesterday: no longer waiting on anyone.
+    report.public_notice_start = today - timedelta(days=6)
+    session.add(report)
+    session.commit()
+    assert not _of(_todo(client, cadre), "notice_ending")
+
+
+def test_no_login_no_todo(client: TestClient) -> None:
+    assert client.get("/api/v1/todo").status_code == 401
