@@ -137,11 +137,8 @@ def _check(*, session: Session, actor: User, data: VisitCreate) -> Household:
     now = clock.now()
     if data.visited_at > now + CLOCK_SKEW:
         raise Invalid("visited_at", "走访时间不能晚于现在,请检查手机时间")
-    if (
-        data.visited_at.astimezone(clock.CHINA).date()
-        < household.created_at.astimezone(clock.CHINA).date()
-    ):
-        raise Invalid("visited_at", "走访时间早于该户建档时间")
+    if data.visited_at.astimezone(clock.CHINA).date() < household.registered_on:
+        raise Invalid("visited_at", f"走访时间早于该户建档时间({household.registered_on})")
     if data.kind == "phone" and not data.reached:
         raise Invalid("reached", "电话走访请写明接电话的人")
     if data.family_agrees and not data.agreed_by:
