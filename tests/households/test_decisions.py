@@ -16,6 +16,19 @@ from backend.households.models import Household, IncomeRecord
 from backend.visits.models import LedgerEntry
 from tests import factories as f
 
+
+def _lines(session: Session) -> dict[int, int]:
+    """Province 61's lines of last year and this year: set at 7000 unless already set (lines
+    are reference data the suite keeps, e.g. the demo's), and the amounts in force."""
+    year = clock.today().year
+    return {
+        y: workflow.add_line(
+            session=session, province_code="61", year=y, amount=7000, basis="测试"
+        ).amount
+        for y in (year - 1, year)
+    }
+
+
 ENROLL = {"monitoring_type": "marginal", "risk_types": ["illness"], "reason": "补录"}
 
 
@@ -126,8 +139,7 @@ def test_income_is_judged_on_six_ledger_months_else_on_the_yearly_record(
 ) -> None:
     county = f.user(session, Role.county_officer, f.NINGSHAN)
     year = clock.today().year
-    for y in (year - 1, year):
-        workflow.add_line(session=session, province_code="61", year=y, amount=7000, basis="测试")
+    lines = _lines(session)
     h = f.household(session, registered_on=clock.today() - timedelta(days=900))
     session.add(IncomeRecord(household_id=h.id, year=year - 1, household_size=2, wage=30000))
     session.commit()
@@ -139,7 +151,7 @@ def test_income_is_judged_on_six_ledger_months_else_on_the_yearly_record(
     assert (
         "只记了 5 个月" in basis.description and f"按 {year - 1} 年度收入登记" in basis.description
     )
-    assert basis.line_amount == 7000
+    assert basis.line_amount == lines[year - 1]
 
     # A sixth month: the ledger decides. 6 × 1000 yuan doubled for a year, over 2 people.
     session.exec(select(LedgerEntry)).all()
@@ -152,15 +164,16 @@ def test_income_is_judged_on_six_ledger_months_else_on_the_yearly_record(
     assert basis.months == [_months_back(n) for n in range(6, 0, -1)]
     refusals = workflow.clear_risk_refusals(session=session, household=h, on=clock.today())
     below = next(r for r in refusals if r.rule == "income_below_line")
-    assert "按收支登记" in below.message and "低于监测收入标准 7000 元" in below.message
+    assert basis.line_amount == lines[int(_months_back(1)[:4])]
+    assert "按收支登记" in below.message
+    assert f"低于监测收入标准 {basis.line_amount} 元" in below.message
 
 
 def test_a_decision_stores_the_line_and_the_income_it_used(
     client: TestClient, session: Session
 ) -> None:
     county = f.user(session, Role.county_officer, f.NINGSHAN)
-    year = clock.today().year
-    workflow.add_line(session=session, province_code="61", year=year, amount=7000, basis="测试")
+    lines = _lines(session)
     h = f.household(session, registered_on=clock.today() - timedelta(days=400))
     _ledger(session, h, 6, 4000, county)
     answer = client.post(f"/api/v1/households/{h.id}/enroll", json=ENROLL, headers=f.auth(county))
@@ -172,6 +185,6 @@ def test_a_decision_stores_the_line_and_the_income_it_used(
     assert (used["basis"], used["per_capita_net_income"], used["line_amount"]) == (
         "ledger",
         24000,
-        7000,
+        lines[int(_months_back(1)[:4])],
     )
     assert row.changes["reason"][1].startswith("县级直接更正")

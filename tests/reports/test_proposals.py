@@ -22,6 +22,22 @@ from tests import factories as f
 from tests.visits.conftest import visit_body
 
 
+def lines(session: Session) -> dict[int, int]:
+    """Province 61's lines of last year and this year: set at 7000 unless already set (lines
+    are reference data the suite keeps, e.g. the demo's), and the amounts in force."""
+    year = clock.today().year
+    return {
+        y: households_workflow.add_line(
+            session=session, province_code="61", year=y, amount=7000, basis="测试"
+        ).amount
+        for y in (year - 1, year)
+    }
+
+
+def ledger_line(session: Session) -> int:
+    return lines(session)[int(_months_back(1)[:4])]
+
+
 class People:
     def __init__(self, session: Session) -> None:
         self.cadre = f.user(session, Role.village_cadre, f.LENGSHUIGOU, full_name="何德福")
@@ -43,11 +59,7 @@ def _months_back(n: int) -> str:
 def ready_to_clear(session: Session, people: People, wage: int = 4000) -> Household:
     """A household registered years ago, monitored for 400 days, with a measure carried out
     and 6 ledger months of `wage` (2 people): ready for clearance when wage is enough."""
-    year = clock.today().year
-    for y in (year - 1, year):
-        households_workflow.add_line(
-            session=session, province_code="61", year=y, amount=7000, basis="测试"
-        )
+    lines(session)
     members = [
         f.member("head", name="张建明", born=date(1975, 1, 1)),
         f.member("spouse", born=date(1977, 5, 1), male=False),
@@ -73,6 +85,7 @@ def ready_to_clear(session: Session, people: People, wage: int = 4000) -> Househ
         ),
         actor=people.county,
     )
+    year = clock.today().year
     session.add(IncomeRecord(household_id=h.id, year=year - 1, household_size=2, wage=2000))
     for n in range(1, 7):
         month = _months_back(n)
@@ -194,7 +207,7 @@ def test_clearance_goes_through_the_whole_chain_and_is_announced(
     ) == (
         "ledger",
         24000,
-        7000,
+        ledger_line(session),
     )
     session.refresh(h)
     assert h.monitoring_status == MonitoringStatus.risk_cleared
@@ -238,7 +251,7 @@ def _check_notices(
     assert "标注风险消除的公示" in html and "公示期" in html and "如有异议" in html
     posted = client.get(url, params={"stage": "announcement"}, headers=f.auth(people.cadre))
     assert posted.status_code == 200 and "公告期" in posted.text
-    assert "监测收入标准 7000 元" in posted.text
+    assert f"监测收入标准 {ledger_line(session)} 元" in posted.text
     word = client.get(
         url, params={"stage": "announcement", "format": "docx"}, headers=f.auth(people.cadre)
     )
@@ -305,7 +318,8 @@ def test_clearance_is_refused_at_once_with_the_income_basis_it_used(
     visit = home_visit(client, people.cadre, h)
     r = propose(client, people.cadre, h, kind="clearance_proposal", visit_id=visit, reason="x")
     assert r.status_code == 409 and r.json()["error"] == "clear_risk_refused"
-    assert "按收支登记" in r.json()["message"] and "低于监测收入标准 7000 元" in r.json()["message"]
+    message = r.json()["message"]
+    assert "按收支登记" in message and f"低于监测收入标准 {ledger_line(session)} 元" in message
     wrong = propose(
         client,
         people.cadre,
@@ -321,9 +335,7 @@ def test_clearance_is_refused_at_once_with_the_income_basis_it_used(
 def test_enrolment_proposal_enrolls_after_the_chain_and_keeps_the_line(
     client: TestClient, session: Session, people: People
 ) -> None:
-    households_workflow.add_line(
-        session=session, province_code="61", year=clock.today().year - 1, amount=7000, basis="测试"
-    )
+    line = lines(session)[clock.today().year - 1]
     h = f.household(session, registered_on=clock.today() - timedelta(days=900))
     session.add(
         IncomeRecord(household_id=h.id, year=clock.today().year - 1, household_size=2, wage=8000)
@@ -369,7 +381,7 @@ def test_enrolment_proposal_enrolls_after_the_chain_and_keeps_the_line(
     ) == (
         "yearly",
         4000,
-        7000,
+        line,
     )
     session.refresh(h)
     assert h.monitoring_status == MonitoringStatus.monitored and h.enrolled_on == clock.today()
