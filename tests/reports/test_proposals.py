@@ -385,3 +385,44 @@ def test_enrolment_proposal_enrolls_after_the_chain_and_keeps_the_line(
     )
     session.refresh(h)
     assert h.monitoring_status == MonitoringStatus.monitored and h.enrolled_on == clock.today()
+
+
+def test_revert_proposal_puts_a_cleared_household_back_and_a_farmers_report_stays_apart(
+    client: TestClient, session: Session, people: People
+) -> None:
+    from backend.households import service as households_service
+    from tests.reports.conftest import submit
+
+    h = ready_to_clear(session, people)
+    h.monitoring_status = MonitoringStatus.risk_cleared
+    h.risk_cleared_on = clock.today() - timedelta(days=100)
+    session.add(h)
+    session.commit()
+    visit = home_visit(client, people.cadre, h)
+    r = propose(
+        client,
+        people.cadre,
+        h,
+        kind="revert_proposal",
+        visit_id=visit,
+        reason="户主突发大病",
+        risk_types=["illness"],
+    )
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    # The farmer reports too: a case of its own, never joined to the village's proposal.
+    head = households_service.members_of(session=session, household_id=h.id)[0]
+    number = security.decrypt_id_number(head.id_number_cipher)
+    own = submit(client, id_number=number, name=head.name)
+    assert own.status_code in (200, 201), own.text
+    assert own.json()["id"] != rid
+    today = clock.today()
+    act(client, people.cadre, rid, "community-review", {"held_on": str(today), "minutes": "同意"})
+    act(client, people.cadre, rid, "public-notice", {"start_on": str(today), "days": 5})
+    clock.freeze(clock.now() + timedelta(days=5))
+    assert act(client, people.town, rid, "forward", {}).status_code == 200
+    done = act(client, people.county, rid, "enroll", {"monitoring_type": "sudden_hardship"})
+    assert done.status_code == 200, done.text
+    session.commit()  # end the test's read snapshot (SQLite WAL) before reading again
+    session.refresh(h)
+    assert h.monitoring_status == MonitoringStatus.monitored and h.risk_cleared_on is None

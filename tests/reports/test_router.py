@@ -431,6 +431,9 @@ def test_fast_track_enrolls_first_and_owes_the_civic_steps(
     assert body["status"] == "enrolled" and body["fast_track"] and body["backfill_due_on"]
     assert body["step_due_on"] == body["backfill_due_on"]
     assert set(body["actions"]) == {"community_review", "public_notice"}
+    # No 公告 while the 评议 and 公示 are still owed.
+    early = act(client, staff.cadre, rid, "announce", {"announced_on": str(clock.today())})
+    assert early.status_code == 409 and early.json()["error"] == "backfill_first"
     _civic(client, staff, rid)
     done = client.get(f"/api/v1/self-reports/{rid}", headers=f.auth(staff.county)).json()
     # Nothing owed; what is left is the 公告 of the county's decision.
