@@ -1,4 +1,5 @@
-"""The `shouwang` command: serve, migrate, seed-demo, seed-bench, create-user, import-areas."""
+"""The `shouwang` command: serve, worker, migrate, seed-demo, seed-bench, create-user,
+import-areas."""
 
 import argparse
 import getpass
@@ -44,6 +45,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     from backend.core.db import analyze
 
+    settings = get_settings()
     if args.migrate:
         migrate()
     analyze()  # once, before the workers start: the planner needs statistics from the first query
@@ -53,12 +55,35 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=True,
+        # X-Forwarded-* only from the configured proxies: uvicorn's own default trusts
+        # 127.0.0.1, so any local client could move itself out of its rate limit.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
         # Our middleware logs method, path and status; uvicorn's access log would also
         # write query strings, which may hold an ID number or a phone.
         access_log=False,
         log_level="info",
     )
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+
+    from backend.worker import runner
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if args.once:
+        added = runner.enqueue_schedules()
+        ran = runner.run_due_jobs()
+        print(f"已执行 {ran} 个到期任务(新排定 {added} 个)")
+        return 0
+    worker = runner.Worker()
+    # systemd stops with SIGTERM: finish the job in hand, then exit.
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop(timeout=0))
+    signal.signal(signal.SIGINT, lambda *_: worker.stop(timeout=0))
+    worker.run()
     return 0
 
 
@@ -169,6 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--migrate", action="store_true", help="migrate the database first")
     p.set_defaults(func=_cmd_serve)
 
+    p = sub.add_parser(
+        "worker", help="run background jobs (texts, nightly work) in a process of its own"
+    )
+    p.add_argument("--once", action="store_true", help="run the jobs due now, then exit")
+    p.set_defaults(func=_cmd_worker)
+
     p = sub.add_parser("migrate", help="bring the database schema up to date")
     p.set_defaults(func=_cmd_migrate)
 
@@ -201,8 +232,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def settings_problem() -> str | None:
+    """Why the settings are unfit to run with (production with a missing or default key…),
+    in one line; None when they are fine."""
+    from pydantic import ValidationError
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        return ";".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    problem = settings_problem()
+    if problem:
+        # Before anything listens or writes: the reason where the operator looks (stderr,
+        # the journal), and a non-zero exit so systemd reports the unit failed.
+        print(f"配置有误,拒绝启动:{problem}", file=sys.stderr)
+        return 2
     return args.func(args)
 
 

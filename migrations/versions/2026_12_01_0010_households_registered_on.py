@@ -1,7 +1,7 @@
 """households carry their registration date (建档日期)
 
 Revision ID: 0010_registered_on
-Revises: 0005
+Revises: a1fc351537bc
 Create Date: 2026-12-01 18:50:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_registered_on"
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "a1fc351537bc"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
