@@ -27,6 +27,7 @@ from backend.households.models import STATUS_NAMES as MONITORING_STATUS_NAMES
 from backend.rectification.models import CATEGORY_NAMES as PROBLEM_CATEGORY_NAMES
 from backend.rectification.models import SEVERITY_NAMES, SOURCE_NAMES
 from backend.rectification.models import STATUS_NAMES as PROBLEM_STATUS_NAMES
+from backend.reports.models import KIND_NAMES as REPORT_KIND_NAMES
 from backend.reports.models import STATUS_NAMES as REPORT_STATUS_NAMES
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
@@ -54,6 +55,7 @@ def vocabulary() -> dict[str, dict[str, str]]:
         "monitoring_status": plain(MONITORING_STATUS_NAMES),
         "monitoring_type": plain(TYPE_NAMES),
         "report_status": plain(REPORT_STATUS_NAMES),
+        "report_kind": plain(REPORT_KIND_NAMES),
         "problem_status": plain(PROBLEM_STATUS_NAMES),
         "problem_category": plain(PROBLEM_CATEGORY_NAMES),
         "problem_source": plain(SOURCE_NAMES),

@@ -47,6 +47,7 @@ def populate(engine, start: int, stop: int, rng) -> str:  # type: ignore[no-unty
                 "category": "lifted",
                 "monitoring_status": "not_monitored",
                 "basic_needs": {},
+                "registered_on": date(2016, 1, 1),
                 "created_at": db_now(),
             }
         )

@@ -83,10 +83,12 @@ def household(
     members: list[MemberCreate] | None = None,
     helper: User | None = None,
     category: str = "lifted",
+    registered_on: date | None = None,
 ) -> Household:
     data = HouseholdCreate(
         area_code=area,
         category=category,
+        registered_on=registered_on,
         helper_id=helper.id if helper else None,
         members=members or [member("head"), member("spouse", born=date(1972, 5, 1), male=False)],
     )

@@ -75,5 +75,6 @@ def test_pages_preload_their_whole_module_graph_and_carry_the_vocabulary(copy: P
     staff = client.get("/staff").text
     words = json.loads(re.search(r'id="vocabulary">(.*?)</script>', staff).group(1))  # type: ignore[union-attr]
     assert words["report_status"]["enrolled"] == "已纳入监测帮扶"
+    assert words["report_kind"]["clearance_proposal"] == "风险消除申请"
     assert list(words["basic_needs"])[:2] == ["food", "clothing"]  # the dictionaries' order
     assert client.get("/rectification").text == staff  # the same shell, its own section

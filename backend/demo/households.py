@@ -332,6 +332,8 @@ def _households(*, session: Session, ctx: DemoContext) -> None:
                     helper_id=helper.id if lifted or kind != "plain" else None,
                     basic_needs=BasicNeeds(medical=kind != "illness"),
                     members=members,
+                    # Demo families stand for households registered years ago.
+                    registered_on=clock.today() - timedelta(days=800),
                     incomes=_incomes(
                         rng, len(members), low=kind in ("schooling", "illness", "elderly")
                     ),

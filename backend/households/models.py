@@ -178,6 +178,9 @@ class Household(SQLModel, table=True):
     plan_due_on: date | None = None
     basic_needs: dict[str, Any] = json_field(lambda: dict.fromkeys(BASIC_NEEDS, True))
     helper_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", index=True)
+    # 建档日期: when the household was really registered (an imported one carries its own).
+    # No date about it — an enrolment, a visit, a ledger month — may lie before it.
+    registered_on: date
     created_at: datetime = created_at_field()
     updated_at: datetime | None = time_field()
 

@@ -115,6 +115,7 @@ def detail(*, session: Session, household: Household, viewer: User | None) -> Ho
         members=[member_public(m, full=full) for m in members],
         incomes=[IncomePublic.model_validate(i) for i in incomes],
         plan=_plan_public(session=session, household_id=household.id),
+        registered_on=household.registered_on,
         created_at=household.created_at,
         updated_at=household.updated_at,
     )

@@ -176,8 +176,8 @@ def update_measure(
 def enroll(
     session: SessionDep, user: CurrentUser, household: LockedHousehold, data: EnrollInput
 ) -> HouseholdPublic:
-    """纳入监测: make the household monitored with a type and risk types."""
-    service.require_editor(user)
+    """County correction: enroll directly (the chain is POST …/proposals)."""
+    workflow.require_direct(user)
     workflow.enroll(
         session=session,
         household=household,
@@ -186,7 +186,7 @@ def enroll(
         actor=user,
         enrolled_on=data.enrolled_on,
         plan_due_on=data.plan_due_on,
-        reason=data.reason,
+        reason=f"县级直接更正:{data.reason}",
     )
     return reading.detail(session=session, household=household, viewer=user)
 
@@ -199,12 +199,13 @@ def enroll(
 def clear_risk(
     session: SessionDep, user: CurrentUser, household: LockedHousehold, data: ClearRiskInput
 ) -> HouseholdPublic:
-    """风险消除: refused (409) with every guard rule that still holds."""
+    """County correction: clear risk directly; 409 with every guard rule that still holds."""
+    workflow.require_direct(user)
     workflow.clear_risk(
         session=session,
         household=household,
         actor=user,
-        reason=data.reason,
+        reason=f"县级直接更正:{data.reason}",
         cleared_on=data.cleared_on,
     )
     return reading.detail(session=session, household=household, viewer=user)
@@ -216,14 +217,15 @@ def clear_risk(
 def revert(
     session: SessionDep, user: CurrentUser, household: LockedHousehold, data: RevertInput
 ) -> HouseholdPublic:
-    """回退: put a cleared household back under monitoring."""
+    """County correction: 回退 directly, a cleared household back under monitoring."""
+    workflow.require_direct(user)
     workflow.revert(
         session=session,
         household=household,
         actor=user,
         monitoring_type=data.monitoring_type,
         risk_types=data.risk_types,
-        reason=data.reason,
+        reason=f"县级直接更正:{data.reason}",
     )
     return reading.detail(session=session, household=household, viewer=user)
 

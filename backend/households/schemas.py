@@ -166,6 +166,10 @@ class HouseholdCreate(Input):
     basic_needs: BasicNeeds = Field(default_factory=BasicNeeds)
     members: Annotated[list[MemberCreate], Field(min_length=1, max_length=30)]
     incomes: Annotated[list[IncomeCreate], Field(default_factory=list, max_length=20)]
+    registered_on: date | None = Field(
+        default=None,
+        description="建档日期;不填为今天。早于今天的只在县级导入已有农户时填写",
+    )
 
     @field_validator("members")
     @classmethod
@@ -189,7 +193,7 @@ class EnrollInput(Input):
     risk_types: Annotated[list[RiskType], Field(min_length=1, max_length=10)]
     enrolled_on: date | None = None
     plan_due_on: date | None = None
-    reason: Annotated[str, Field(max_length=500)] = ""
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
 class ClearRiskInput(Input):
@@ -332,6 +336,7 @@ class HouseholdPublic(HouseholdSummary):
     members: list[MemberPublic]
     incomes: list[IncomePublic]
     plan: PlanPublic | None
+    registered_on: date
     created_at: datetime
     updated_at: datetime | None
 
@@ -346,6 +351,21 @@ class MonitoringLinePublic(Output):
 class ClearRiskRefusal(Output):
     rule: str
     message: str
+
+
+class IncomeBasis(Output):
+    """The income figure a decision was judged on, and the monitoring line it was held to."""
+
+    # `ledger`: the last 6 months of 收支登记, annualised; `yearly`: the declared year's
+    # income record (used only when the ledger has fewer months); None: neither exists.
+    basis: str | None
+    per_capita_net_income: int | None
+    months: list[str] = Field(default_factory=list)
+    income_year: int | None = None
+    line_year: int | None = None
+    line_amount: int | None = None
+    # What a person reads: which figure was used and why.
+    description: str
 
 
 class MemberBrief(MemberNames):

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from backend.accounts import access
 from backend.accounts import service as accounts_service
-from backend.accounts.access import EDITS_HOUSEHOLDS, HELPER_ROLES, SEES_FULL_ID_NUMBER
+from backend.accounts.access import COUNTY, EDITS_HOUSEHOLDS, HELPER_ROLES, SEES_FULL_ID_NUMBER
 from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.audit import service as audit
@@ -227,6 +227,16 @@ def _check_new(*, session: Session, data: HouseholdCreate, actor: User | None) -
     if actor is not None and not contains(actor.scope, data.area_code):
         raise Forbidden("只能登记本辖区内的农户", code="outside_scope")
     _check_helper(session=session, helper_id=data.helper_id, area_code=data.area_code)
+    if data.registered_on is not None:
+        if data.registered_on > clock.today():
+            raise Invalid("registered_on", "建档日期不能是将来")
+        # A registration date in the past is what lets earlier visits, ledger months and an
+        # earlier enrolment be recorded: only a county bringing in its existing households
+        # may set one, never a village registering a household today.
+        if data.registered_on < clock.today() and actor is not None and actor.role not in COUNTY:
+            raise Forbidden(
+                "早于今天的建档日期只能由县级在导入已有农户时填写", code="role_forbidden"
+            )
     seen: set[str] = set()
     for i, m in enumerate(data.members):
         if m.id_number:
@@ -249,6 +259,7 @@ def create(*, session: Session, data: HouseholdCreate, actor: User | None) -> Ho
         category=data.category,
         helper_id=data.helper_id,
         basic_needs=data.basic_needs.model_dump(),
+        registered_on=data.registered_on or clock.today(),
     )
     session.add(household)
     session.flush()
@@ -265,6 +276,7 @@ def create(*, session: Session, data: HouseholdCreate, actor: User | None) -> Ho
         changes={
             "category": [None, household.category],
             "helper_id": [None, household.helper_id],
+            "registered_on": [None, household.registered_on],
             "members": [
                 None,
                 [

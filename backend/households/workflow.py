@@ -5,10 +5,11 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
+from backend.accounts.access import COUNTY
 from backend.accounts.models import User
 from backend.audit import service as audit
 from backend.core import clock
-from backend.core.errors import Conflict
+from backend.core.errors import Conflict, Forbidden, Invalid
 from backend.core.usecase import use_case
 from backend.households import service
 from backend.households.models import (
@@ -23,9 +24,12 @@ from backend.households.models import (
     MonitoringType,
     RiskType,
 )
-from backend.households.schemas import ClearRiskRefusal
+from backend.households.schemas import ClearRiskRefusal, IncomeBasis
+from backend.visits import ledger as visits_ledger
 
 MIN_MONITORED_DAYS = 183  # half a year
+# Months of the monthly ledger that show income is stable (annualised against the line).
+LEDGER_MONTHS = 6
 WORKING_AGE = (16, 60)
 
 
@@ -48,7 +52,13 @@ def _monitor(
     plan_due_on: date | None,
     reason: str,
 ) -> None:
-    """Put the household under monitoring from `enrolled_on`, with its audit row."""
+    """Put the household under monitoring from `enrolled_on`, with its audit row (which
+    keeps the income figure and the monitoring line the decision saw)."""
+    if enrolled_on < household.registered_on:
+        raise Invalid("enrolled_on", f"纳入监测日期早于该户建档日期 {household.registered_on}")
+    if enrolled_on > clock.today():
+        raise Invalid("enrolled_on", "纳入监测日期不能是将来")
+    income = income_basis(session=session, household=household, on=clock.today())
     before = service.snapshot(household)
     household.monitoring_status = MonitoringStatus.monitored
     household.monitoring_type = monitoring_type
@@ -68,6 +78,7 @@ def _monitor(
             **audit.diff(before, service.snapshot(household)),
             "risk_types": [None, list(risk_types)],
             "reason": [None, reason],
+            "income_basis": [None, income.model_dump()],
         },
     )
 
@@ -104,6 +115,69 @@ def enroll(
     return household
 
 
+def _months_before(on: date, n: int) -> list[str]:
+    """The `n` calendar months before `on`'s month, oldest first (YYYY-MM)."""
+    index = on.year * 12 + on.month - 1
+    return [f"{(i // 12):04d}-{(i % 12) + 1:02d}" for i in range(index - n, index)]
+
+
+def income_basis(*, session: Session, household: Household, on: date) -> IncomeBasis:
+    """The household's income as a decision on `on` judges it: the last 6 months of the
+    monthly ledger, annualised, when all 6 are recorded; otherwise the latest yearly income
+    record. Each with the monitoring line of its year, and a sentence saying which was used."""
+    months = _months_before(on, LEDGER_MONTHS)
+    entries = visits_ledger.current_months(
+        session=session, household_id=household.id, months=months
+    )
+    if len(entries) == LEDGER_MONTHS:
+        size = entries[-1].household_size or 1
+        # Six months of net income, doubled to a year, per person.
+        per_capita = sum(e.net_income for e in entries) * 12 // LEDGER_MONTHS // size
+        year = int(months[-1][:4])
+        line = monitoring_line(session=session, area_code=household.area_code, year=year)
+        words = (
+            f"按收支登记 {months[0]} 至 {months[-1]} 共 {LEDGER_MONTHS} 个月折算,"
+            f"人均年纯收入 {per_capita} 元"
+        )
+        return IncomeBasis(
+            basis="ledger",
+            per_capita_net_income=per_capita,
+            months=months,
+            income_year=year,
+            line_year=year,
+            line_amount=line.amount if line else None,
+            description=_against_line(words, per_capita, line),
+        )
+    fewer = f"收支登记近 {LEDGER_MONTHS} 个月只记了 {len(entries)} 个月"
+    incomes = service.incomes_of(session=session, household_id=household.id)
+    latest = incomes[0] if incomes else None
+    if latest is None:
+        return IncomeBasis(
+            basis=None,
+            per_capita_net_income=None,
+            months=[e.month for e in entries],
+            description=f"{fewer},也没有年度收入登记,无法判断收入是否稳定超过监测收入标准",
+        )
+    line = monitoring_line(session=session, area_code=household.area_code, year=latest.year)
+    words = f"{fewer},按 {latest.year} 年度收入登记:人均纯收入 {latest.per_capita_net_income} 元"
+    return IncomeBasis(
+        basis="yearly",
+        per_capita_net_income=latest.per_capita_net_income,
+        months=[e.month for e in entries],
+        income_year=latest.year,
+        line_year=latest.year,
+        line_amount=line.amount if line else None,
+        description=_against_line(words, latest.per_capita_net_income, line),
+    )
+
+
+def _against_line(words: str, income: int, line: MonitoringLine | None) -> str:
+    if line is None:
+        return words + ",该年监测收入标准尚未设置"
+    side = "低于" if income < line.amount else "不低于"
+    return words + f",{side}监测收入标准 {line.amount} 元"
+
+
 def clear_risk_refusals(
     *, session: Session, household: Household, on: date
 ) -> list[ClearRiskRefusal]:
@@ -116,20 +190,13 @@ def clear_risk_refusals(
     if household.enrolled_on and (on - household.enrolled_on).days < MIN_MONITORED_DAYS:
         refuse("monitored_too_short", "纳入监测不满半年")
 
-    incomes = service.incomes_of(session=session, household_id=household.id)
-    latest = incomes[0] if incomes else None
-    if latest is None:
-        refuse("no_income_record", "没有收入登记,无法判断收入是否稳定超过监测收入标准")
-    else:
-        line = monitoring_line(session=session, area_code=household.area_code, year=latest.year)
-        if line is None:
-            refuse("no_income_line", f"{latest.year} 年的监测收入标准尚未设置")
-        elif latest.per_capita_net_income < line.amount:
-            refuse(
-                "income_below_line",
-                f"{latest.year} 年人均纯收入 {latest.per_capita_net_income} 元,"
-                f"低于监测收入标准 {line.amount} 元",
-            )
+    income = income_basis(session=session, household=household, on=on)
+    if income.basis is None:
+        refuse("no_income_record", income.description)
+    elif income.line_amount is None:
+        refuse("no_income_line", f"{income.line_year} 年的监测收入标准尚未设置")
+    elif (income.per_capita_net_income or 0) < income.line_amount:
+        refuse("income_below_line", income.description)
 
     insecure = [k for k, ok in household.basic_needs.items() if not ok]
     if insecure:
@@ -175,6 +242,10 @@ def clear_risk(
     if household.monitoring_status != MonitoringStatus.monitored:
         raise Conflict("只有监测户才能标注风险消除", code="not_monitored")
     on = cleared_on or clock.today()
+    # A decision is dated the day it is taken: a back-dated one could meet the half-year
+    # rule on paper.
+    if on != clock.today():
+        raise Invalid("cleared_on", "风险消除日期只能是今天,不能倒签或预签")
     refusals = clear_risk_refusals(session=session, household=household, on=on)
     if refusals:
         raise Conflict(
@@ -182,12 +253,17 @@ def clear_risk(
             code="clear_risk_refused",
             detail=[r.model_dump() for r in refusals],
         )
+    income = income_basis(session=session, household=household, on=on)
     before = service.snapshot(household)
     household.monitoring_status = MonitoringStatus.risk_cleared
     household.risk_cleared_on = on
     household.updated_at = clock.now()
     session.add(household)
-    changes = {**audit.diff(before, service.snapshot(household)), "reason": [None, reason]}
+    changes = {
+        **audit.diff(before, service.snapshot(household)),
+        "reason": [None, reason],
+        "income_basis": [None, income.model_dump()],
+    }
     audit.record_change(
         session=session, row=household, actor=actor, action="clear_risk", changes=changes
     )
@@ -225,6 +301,18 @@ def revert(
     plan.due_on = household.plan_due_on
     session.add(plan)
     return household
+
+
+def require_direct(actor: User) -> None:
+    """Enrolling, clearing risk and 回退 go through the chain (village proposal with its
+    visit → 民主评议, 公示 → township → county → 公告). Done directly on the household, they
+    are a county's audited correction only."""
+    if actor.role not in COUNTY:
+        raise Forbidden(
+            "纳入监测、风险消除和回退须由村提出申请,经民主评议和公示、乡镇审核、县级审定;"
+            "直接操作仅限县级更正",
+            code="use_the_chain",
+        )
 
 
 def lines(*, session: Session, province_code: str | None = None) -> list[MonitoringLine]:

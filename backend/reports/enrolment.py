@@ -14,7 +14,7 @@ from backend.households import service as households_service
 from backend.households import workflow as households_workflow
 from backend.households.models import Household, MonitoringStatus, RiskType
 from backend.households.schemas import HouseholdCreate, MemberCreate
-from backend.reports.models import ReportStatus, SelfReport
+from backend.reports.models import KIND_NAMES, ReportStatus, SelfReport
 from backend.reports.schemas import SelfReportEnrollInput
 
 NOT_HERE = "没有这户,或该户不在报告所在的村"
@@ -95,7 +95,7 @@ def enroll_household(
     added. Each through the households domain, which writes its own audit row."""
     household = _household_for(session=session, report=report, actor=actor, data=data)
     risks = data.risk_types or [RiskType(r) for r in report.risk_types]
-    reason = f"一键报贫 {report.receipt_code}"
+    reason = f"{KIND_NAMES[report.kind]} {report.receipt_code}"
     if household.monitoring_status == MonitoringStatus.monitored:
         households_service.add_risk_types(
             session=session, household=household, risk_types=risks, actor=actor, reason=reason

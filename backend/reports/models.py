@@ -1,4 +1,5 @@
-"""Self-reports (一键报贫), their timeline, texts sent about them, and deadline policies."""
+"""Self-reports (一键报贫) and the village's proposals that take the same chain (纳入、风险消除、
+回退), their timeline, texts sent about them, and deadline policies."""
 
 import uuid
 from datetime import date, datetime
@@ -23,6 +24,7 @@ class ReportStatus(NamedEnum):
     township_review = "township_review", "乡镇审核中"
     county_approval = "county_approval", "县级审定中"
     enrolled = "enrolled", "已纳入监测帮扶"
+    cleared = "cleared", "已审定风险消除"
     rejected = "rejected", "不予纳入"
     referred = "referred", "已转介其他帮扶"
     merged = "merged", "已合并办理"
@@ -40,7 +42,26 @@ OPEN = frozenset(
         ReportStatus.county_approval,
     }
 )
-DECIDED = frozenset({ReportStatus.enrolled, ReportStatus.rejected, ReportStatus.referred})
+DECIDED = frozenset(
+    {ReportStatus.enrolled, ReportStatus.cleared, ReportStatus.rejected, ReportStatus.referred}
+)
+# A county decision that changed the household: the village posts its 公告 after it.
+APPROVED = frozenset({ReportStatus.enrolled, ReportStatus.cleared})
+
+
+class ReportKind(NamedEnum):
+    """What a case asks for. A farmer's report and the village's proposals go through one
+    chain: verified (the proposal by the visit it names) → 民主评议, 公示 → township → county
+    → 公告."""
+
+    self_report = "self_report", "一键报贫"
+    enrolment_proposal = "enrolment_proposal", "纳入监测申请"
+    clearance_proposal = "clearance_proposal", "风险消除申请"
+    revert_proposal = "revert_proposal", "回退申请"
+
+
+KIND_NAMES = ReportKind.names()
+PROPOSALS = frozenset(set(ReportKind) - {ReportKind.self_report})
 
 
 class SelfReport(SQLModel, table=True):
@@ -51,6 +72,9 @@ class SelfReport(SQLModel, table=True):
     receipt_code: str = Field(unique=True, index=True, max_length=12)
     area_code: str = area_field()
     status: ReportStatus = enum_field(ReportStatus.submitted, index=True)
+    kind: ReportKind = enum_field(ReportKind.self_report, index=True)
+    # A proposal names the visit that verified it (入户核实 by the village).
+    proposal_visit_id: uuid.UUID | None = Field(default=None, foreign_key="visit.id")
 
     # The person whose household is at risk.
     name: str = Field(max_length=40)
@@ -99,6 +123,15 @@ class SelfReport(SQLModel, table=True):
     referred_to: str = Field(default="", max_length=120)
     decided_at: datetime | None = time_field()
     decided_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    # What the county's decision was judged on: the income figure (per person per year), its
+    # basis (`ledger`: 6 months annualised; `yearly`: the declared year) and the line.
+    decision_income: int | None = None
+    decision_income_basis: str | None = Field(default=None, max_length=16)
+    decision_line_year: int | None = None
+    decision_line_amount: int | None = None
+    # 公告: posted in the village after the county's decision.
+    announced_on: date | None = None
+    announcement_days: int | None = None
     merged_into_id: uuid.UUID | None = Field(default=None, foreign_key="self_report.id", index=True)
 
     submitted_at: datetime = created_at_field()

@@ -16,7 +16,7 @@ from backend.core import clock
 from backend.core.errors import NotFound
 from backend.core.scope import contains, within
 from backend.reports import deadlines
-from backend.reports.models import DECIDED, OPEN, ReportEvent, ReportStatus, SelfReport
+from backend.reports.models import DECIDED, OPEN, ReportEvent, ReportKind, ReportStatus, SelfReport
 from backend.reports.schemas import AreaNumbers, ReportNumbers
 
 # The counts every row carries; a township's are the sums of its villages'.
@@ -51,7 +51,12 @@ def numbers(
     county = area[:6] if len(area) >= 6 else None
     # Counts reach over the whole county (or the wider area) so averages are the county's.
     base = area[:6] if len(area) >= 6 else area
-    cond = [within(SelfReport.area_code, base), SelfReport.status != ReportStatus.merged]
+    # Self-reports only: the village's own proposals (纳入、风险消除、回退) are not uptake.
+    cond = [
+        within(SelfReport.area_code, base),
+        SelfReport.status != ReportStatus.merged,
+        SelfReport.kind == ReportKind.self_report,
+    ]
     if since:
         cond.append(SelfReport.submitted_at >= _start_of(since))
     if until:

@@ -96,7 +96,7 @@ def list_reports(
     filters = filters or SelfReportFilters()
     today = clock.today()
     late = (col(SelfReport.step_due_on).is_not(None)) & (col(SelfReport.step_due_on) < today)
-    cond = visible(user) + equals(SelfReport, filters, "status", "assignee_id")
+    cond = visible(user) + equals(SelfReport, filters, "status", "kind", "assignee_id")
     if filters.area:
         cond.append(within(SelfReport.area_code, filters.area))
     if filters.open_only:
@@ -153,6 +153,7 @@ _AS_STORED = (
     "receipt_code",
     "area_code",
     "status",
+    "kind",
     "name",
     "on_behalf",
     "submitted_at",
@@ -180,6 +181,13 @@ _DETAIL_AS_STORED = (
     "referred_to",
     "decided_at",
     "merged_into_id",
+    "proposal_visit_id",
+    "decision_income",
+    "decision_income_basis",
+    "decision_line_year",
+    "decision_line_amount",
+    "announced_on",
+    "announcement_days",
 )
 
 

@@ -5,7 +5,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import segno
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -21,16 +21,31 @@ from backend.accounts.models import User
 from backend.core.deps import PagingDep, SessionDep
 from backend.core.errors import Invalid
 from backend.core.settings import get_settings
-from backend.reports import deadlines, lookup, numbers, poster, queries, service, throttle, workflow
+from backend.households.deps import LockedHousehold
+from backend.reports import (
+    deadlines,
+    lookup,
+    notices,
+    numbers,
+    poster,
+    proposals,
+    queries,
+    service,
+    throttle,
+    workflow,
+)
 from backend.reports.deps import LockedReport, VisibleReport
 from backend.reports.models import SelfReport
 from backend.reports.schemas import (
+    AnnounceInput,
     AssignInput,
+    ClearanceDecisionInput,
     CommunityReviewInput,
     DeadlinePolicyInput,
     DeadlinePolicyPublic,
     ForwardInput,
     MergeInput,
+    ProposalCreate,
     PublicNoticeInput,
     ReferInput,
     RejectInput,
@@ -243,6 +258,53 @@ def get_self_report(
     return _detail(session, report, user)
 
 
+@router.get(
+    "/self-reports/{report_id}/notice",
+    response_class=Response,
+    operation_id="self_report_notice",
+    responses={
+        200: {"content": {"text/html": {}, notices.DOCX: {}}},
+        409: {"description": "公示或公告尚未记录"},
+    },
+)
+def self_report_notice(
+    request: Request,
+    session: SessionDep,
+    _: CurrentUser,
+    report: VisibleReport,
+    stage: Annotated[
+        Literal["public_notice", "announcement"], Query(description="公示 或 公告")
+    ] = "public_notice",
+    format: Annotated[Literal["html", "docx"], Query(description="html 或 docx")] = "html",
+) -> Response:
+    """The village's 公示 or 公告 of the case, printable (masked name and ID number)."""
+    notice = notices.build(session=session, report=report, stage=stage)
+    if format == "docx":
+        return Response(
+            notices.docx(notice),
+            media_type=notices.DOCX,
+            headers={
+                "Content-Disposition": f'attachment; filename="{stage}-{report.receipt_code}.docx"'
+            },
+        )
+    return pwa.templates.TemplateResponse(request, "report_notice.html", {"notice": notice})
+
+
+@router.post(
+    "/households/{household_id}/proposals",
+    response_model=SelfReportPublic,
+    status_code=201,
+    operation_id="propose",
+    tags=["self-reports", "households"],
+)
+def propose(
+    session: SessionDep, user: CurrentUser, household: LockedHousehold, data: ProposalCreate
+) -> SelfReportPublic:
+    """The village proposes enrolment, clearance or 回退, with the visit that verified it."""
+    report = proposals.propose(session=session, household=household, actor=user, data=data)
+    return _detail(session, report, user)
+
+
 def _add_action(
     path: str, change: Callable[..., Any], model: type[BaseModel], operation_id: str, doc: str
 ) -> None:
@@ -283,6 +345,8 @@ for _path, _change, _model, _op, _doc in (
     ("refer", workflow.refer, ReferInput, "refer_self_report", "Refer to another kind of help (→ referred)"),
     ("withdraw", workflow.withdraw, WithdrawInput, "withdraw_self_report", "Withdraw at the farmer's wish (→ withdrawn)"),
     ("merge", workflow.merge, MergeInput, "merge_self_report", "Join another open report of the same household (→ merged)"),
+    ("clear", workflow.clear, ClearanceDecisionInput, "clear_risk_self_report", "County approval of a clearance proposal (→ cleared)"),
+    ("announce", workflow.announce, AnnounceInput, "announce_self_report", "Record the 公告 posted after the county's approval"),
 ):  # fmt: skip
     _add_action(_path, _change, _model, _op, _doc)
 

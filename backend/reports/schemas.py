@@ -18,7 +18,7 @@ from backend.core.periods import PeriodText
 from backend.core.schemas import AreaCode, Input, Name, Output, StrictBool, name_field
 from backend.households.models import RISK_NAMES, Category, MonitoringType, RiskType, Sex
 from backend.households.schemas import check_id_number
-from backend.reports.models import STATUS_NAMES, ReportStatus
+from backend.reports.models import KIND_NAMES, PROPOSALS, STATUS_NAMES, ReportKind, ReportStatus
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -105,6 +105,7 @@ class SelfReportSummary(Output):
     area_name: str | None
     status: ReportStatus
     status_name: str
+    kind: ReportKind
     name: str
     phone: str | None
     on_behalf: bool
@@ -120,6 +121,7 @@ class SelfReportSummary(Output):
     closed_overdue: bool = False
 
     risk_names = name_field(RISK_NAMES, "risk_types", list[str])
+    kind_name = name_field(KIND_NAMES, "kind", str)
 
 
 class ReportStage(StrEnum):
@@ -134,6 +136,7 @@ class SelfReportFilters(BaseModel):
     """The report list's filters, read from the query string."""
 
     status: ReportStatus | None = None
+    kind: ReportKind | None = None
     area: Annotated[str | None, Field(pattern=r"^\d{2,12}$")] = None
     overdue: bool | None = None
     open_only: bool = Field(default=False, alias="open")
@@ -189,6 +192,14 @@ class SelfReportPublic(SelfReportSummary):
     referred_to: str
     decided_at: datetime | None
     merged_into_id: uuid.UUID | None
+    proposal_visit_id: uuid.UUID | None
+    # What the county's decision was judged on (per person per year) and the line it used.
+    decision_income: int | None
+    decision_income_basis: str | None
+    decision_line_year: int | None
+    decision_line_amount: int | None
+    announced_on: date | None
+    announcement_days: int | None
     events: list[EventPublic]
     # Which transitions the viewer may make now (the screen shows only these buttons).
     actions: list[str]
@@ -243,6 +254,34 @@ class SelfReportEnrollInput(Input):
     head_birth_date: date | None = None
     head_sex: Sex | None = None
     note: Note = ""
+    decided_on: date | None = Field(default=None, description="审定日期;只能是今天")
+
+
+class ClearanceDecisionInput(Input):
+    note: Note = ""
+    decided_on: date | None = Field(default=None, description="审定日期;只能是今天")
+
+
+class AnnounceInput(Input):
+    announced_on: date
+    days: Annotated[int, Field(strict=True, ge=1, le=60)] = 5
+
+
+class ProposalCreate(Input):
+    """The village proposes enrolment, clearance or 回退 with the visit that verified it."""
+
+    kind: ReportKind
+    visit_id: uuid.UUID = Field(description="核实这项申请的入户走访")
+    reason: Reason = Field(description="申请理由:走访看到的情况")
+    risk_types: Annotated[list[RiskType], Field(default_factory=list, max_length=10)]
+
+    @model_validator(mode="after")
+    def _kind(self) -> "ProposalCreate":
+        if self.kind not in PROPOSALS:
+            raise ValueError("申请类型应为纳入监测、风险消除或回退")
+        if self.kind != ReportKind.clearance_proposal and not self.risk_types:
+            raise ValueError("纳入监测和回退申请需选择风险类型")
+        return self
 
 
 class RejectInput(Input):

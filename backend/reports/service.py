@@ -24,7 +24,7 @@ from backend.files import service as files_service
 from backend.households import service as households_service
 from backend.households.models import Household, Relation, RiskType
 from backend.reports import deadlines, notify, throttle
-from backend.reports.models import OPEN, ReportEvent, ReportStatus, SelfReport
+from backend.reports.models import OPEN, ReportEvent, ReportKind, ReportStatus, SelfReport
 from backend.reports.schemas import SelfReportCreate, SelfReportReceipt
 from backend.workdays import service as workdays
 
@@ -58,7 +58,13 @@ def _open_report_of(
         return None
     stmt = (
         select(SelfReport)
-        .where(SelfReport.area_code == area_code, col(SelfReport.status).in_(OPEN), or_(*same))
+        .where(
+            SelfReport.area_code == area_code,
+            col(SelfReport.status).in_(OPEN),
+            # Never a village's proposal: a farmer's report is a case of its own.
+            SelfReport.kind == ReportKind.self_report,
+            or_(*same),
+        )
         .order_by(col(SelfReport.submitted_at))
     )
     return session.exec(stmt).first()
@@ -72,6 +78,11 @@ def _new_receipt_code(session: Session) -> str:
             is None
         ):
             return code
+
+
+def new_receipt_code(session: Session) -> str:
+    """A receipt code no report has yet (proposals.py numbers its cases with it too)."""
+    return _new_receipt_code(session)
 
 
 def join(*, session: Session, primary: SelfReport, risk_types: Sequence[str], note: str) -> None:

@@ -1,11 +1,13 @@
 """The self-report state machine: submitted → verifying → township_review →
 county_approval → enrolled | rejected | referred; also merged and withdrawn, the civic steps
-(民主评议, 公示) and the fast track (绿色通道). Each transition checks role, then state."""
+(民主评议, 公示), the fast track (绿色通道) and the 公告 after an approval. The village's
+proposals (proposals.py: enrolment, clearance → cleared, 回退) take the same chain from
+township_review. Each transition checks role, then kind and state."""
 
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -19,10 +21,23 @@ from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.scope import contains
 from backend.core.usecase import use_case
 from backend.files import service as files_service
+from backend.households import service as households_service
+from backend.households import workflow as households_workflow
 from backend.reports import deadlines, enrolment, notify, queries, service
-from backend.reports.models import DECIDED, OPEN, STATUS_NAMES, ReportStatus, SelfReport
+from backend.reports.models import (
+    APPROVED,
+    DECIDED,
+    KIND_NAMES,
+    OPEN,
+    STATUS_NAMES,
+    ReportKind,
+    ReportStatus,
+    SelfReport,
+)
 from backend.reports.schemas import (
+    AnnounceInput,
     AssignInput,
+    ClearanceDecisionInput,
     CommunityReviewInput,
     ForwardInput,
     MergeInput,
@@ -44,25 +59,39 @@ CIVIC_STATES = frozenset({S.verifying, S.township_review})
 VILLAGE_STATES = frozenset({S.submitted, S.verifying})
 
 
+K = ReportKind
+ALL_KINDS = frozenset(ReportKind)
+SELF_REPORT = frozenset({K.self_report})
+# The cases whose approval puts the household under monitoring.
+MONITORS = frozenset({K.self_report, K.enrolment_proposal, K.revert_proposal})
+
+
 @dataclass(frozen=True)
 class Rule:
     from_states: frozenset[ReportStatus]
     roles: frozenset[Role]
     name: str  # 中文, for refusals
+    kinds: frozenset[ReportKind] = ALL_KINDS
 
 
 RULES: dict[str, Rule] = {
-    "assign": Rule(frozenset({S.submitted, S.verifying}), VILLAGE_UP, "安排入户核实"),
-    "verify": Rule(frozenset({S.verifying}), VILLAGE_UP | VERIFIERS, "记录核实结果"),
+    "assign": Rule(frozenset({S.submitted, S.verifying}), VILLAGE_UP, "安排入户核实", SELF_REPORT),
+    "verify": Rule(frozenset({S.verifying}), VILLAGE_UP | VERIFIERS, "记录核实结果", SELF_REPORT),
     "community_review": Rule(CIVIC_STATES | {S.enrolled}, VILLAGE_UP, "记录民主评议"),
     "public_notice": Rule(CIVIC_STATES | {S.enrolled}, VILLAGE_UP, "记录村内公示"),
     "forward": Rule(frozenset({S.township_review}), TOWNSHIP_UP, "乡镇审核通过,报县审定"),
-    "enroll": Rule(frozenset({S.county_approval}), COUNTY, "审定纳入监测"),
-    "fast_track": Rule(frozenset(OPEN), COUNTY, "绿色通道先行纳入"),
-    "reject": Rule(frozenset({S.township_review, S.county_approval}), TOWNSHIP_UP, "不予纳入"),
-    "refer": Rule(frozenset({S.township_review, S.county_approval}), TOWNSHIP_UP, "转介其他帮扶"),
+    "enroll": Rule(frozenset({S.county_approval}), COUNTY, "审定纳入监测", MONITORS),
+    "clear": Rule(
+        frozenset({S.county_approval}), COUNTY, "审定风险消除", frozenset({K.clearance_proposal})
+    ),
+    "fast_track": Rule(frozenset(OPEN), COUNTY, "绿色通道先行纳入", SELF_REPORT),
+    "reject": Rule(frozenset({S.township_review, S.county_approval}), TOWNSHIP_UP, "不予通过"),
+    "refer": Rule(
+        frozenset({S.township_review, S.county_approval}), TOWNSHIP_UP, "转介其他帮扶", SELF_REPORT
+    ),
     "withdraw": Rule(frozenset(OPEN), VILLAGE_UP, "撤回"),
-    "merge": Rule(frozenset(OPEN), VILLAGE_UP, "合并到同户报告"),
+    "merge": Rule(frozenset(OPEN), VILLAGE_UP, "合并到同户报告", SELF_REPORT),
+    "announce": Rule(APPROVED, VILLAGE_UP, "记录公告"),
 }
 
 
@@ -79,11 +108,15 @@ def _role_ok(action: str, report: SelfReport, user: User) -> bool:
         return user.role in TOWNSHIP_UP
     if action in ("community_review", "public_notice") and report.status == S.enrolled:
         return deadlines.backfill_pending(report)
+    if action == "announce":
+        # Once, and not while a fast-tracked enrolment still owes its 评议 or 公示.
+        return report.announced_on is None and not deadlines.backfill_pending(report)
     return True
 
 
 def _state_ok(action: str, report: SelfReport) -> bool:
-    return report.status in RULES[action].from_states
+    rule = RULES[action]
+    return report.kind in rule.kinds and report.status in rule.from_states
 
 
 def allowed_actions(report: SelfReport, user: User) -> list[str]:
@@ -98,6 +131,12 @@ def _check(action: str, report: SelfReport, user: User) -> None:
         user.role in FIELD_WORKERS and report.assignee_id != user.id
     ):
         raise Forbidden(f"您的角色不能{rule.name}", code="role_forbidden")
+    if report.kind not in rule.kinds:
+        raise Conflict(
+            f"{KIND_NAMES[report.kind]}不能{rule.name}",
+            code="wrong_kind",
+            detail={"kind": str(report.kind), "action": action},
+        )
     if not _state_ok(action, report):
         raise Conflict(
             f"报告当前为「{STATUS_NAMES[report.status]}」,不能{rule.name}",
@@ -109,6 +148,10 @@ def _check(action: str, report: SelfReport, user: User) -> None:
             },
         )
     if not _role_ok(action, report, user):
+        if action == "announce":
+            if report.announced_on is not None:
+                raise Conflict("公告已记录", code="already_announced")
+            raise Conflict("绿色通道纳入的,先补录民主评议和公示,再记录公告", code="backfill_first")
         if report.status == S.enrolled:
             raise Conflict("绿色通道之外,纳入后不再补录评议和公示", code="no_backfill_pending")
         if action in ("withdraw", "merge"):
@@ -134,6 +177,11 @@ _AUDITED = (
     "referred_to",
     "merged_into_id",
     "step_due_on",
+    "decision_income",
+    "decision_income_basis",
+    "decision_line_amount",
+    "announced_on",
+    "announcement_days",
 )
 # What joining a merged report changes on the report it joins.
 _JOINED = ("risk_types", "village_due_on", "decision_due_on", "step_due_on")
@@ -177,7 +225,10 @@ def _record(
 
 def _tell(*, session: Session, report: SelfReport, notice: str | None) -> None:
     """Queue the text to the farmer, and to those whose reports joined this one, in the
-    change's transaction; the worker sends them."""
+    change's transaction; the worker sends them. A village's proposal texts nobody: no
+    farmer asked, and the 公示 and 公告 tell the village."""
+    if report.kind != ReportKind.self_report:
+        return
     if notice:
         notify.queue_text(session=session, report=report, kind=notice)
     if report.status in DECIDED or report.status == S.withdrawn:
@@ -267,12 +318,19 @@ def record_community_review(
     """民主评议: the date and the minutes (or an attachment)."""
     if data.held_on > clock.today():
         raise Invalid("held_on", "评议日期不能是将来")
+    if data.held_on < _opened_on(report):
+        raise Invalid("held_on", f"民主评议不能早于报告(申请)日期 {_opened_on(report)}")
     if data.file_id is not None:
         _check_files(session, report, [data.file_id], "file_id")
     report.community_review_on = data.held_on
     report.community_review_minutes = data.minutes
     report.community_review_file_id = data.file_id
     return f"民主评议 {data.held_on}", None
+
+
+def _opened_on(report: SelfReport) -> date:
+    """The day the report came in (or the proposal was made), in China time."""
+    return report.submitted_at.astimezone(clock.CHINA).date()
 
 
 @_transition("public_notice")
@@ -283,6 +341,10 @@ def record_public_notice(
     minimum = deadlines.policy_for(session=session, area_code=report.area_code).public_notice_days
     if data.days < minimum:
         raise Invalid("days", f"公示期不少于 {minimum} 天")
+    if data.start_on < _opened_on(report):
+        raise Invalid("start_on", f"公示不能早于报告(申请)日期 {_opened_on(report)}")
+    if report.community_review_on is not None and data.start_on < report.community_review_on:
+        raise Invalid("start_on", f"公示应在民主评议({report.community_review_on})之后")
     report.public_notice_start = data.start_on
     report.public_notice_days = data.days
     report.public_notice_objections = data.objections
@@ -320,9 +382,71 @@ def forward(
 def enroll(
     *, session: Session, report: SelfReport, actor: User, data: SelfReportEnrollInput
 ) -> tuple[str, str]:
-    """县级审定: enrolled; the household is created or found and becomes monitored."""
+    """县级审定: enrolled; the household is created or found and becomes monitored (a
+    回退 proposal's cleared household back under monitoring)."""
+    _not_back_dated(data.decided_on)
     enrolment.enroll_household(session=session, report=report, actor=actor, data=data)
+    _record_basis(session=session, report=report, actor=actor)
     return data.note or "审定纳入监测", "enrolled"
+
+
+@_transition("clear")
+def clear(
+    *, session: Session, report: SelfReport, actor: User, data: ClearanceDecisionInput
+) -> tuple[str, None]:
+    """县级审定风险消除: judged again on today's facts (the guard rules, the ledger's income)."""
+    _not_back_dated(data.decided_on)
+    household = households_service.get_visible(
+        session=session, user=actor, household_id=report.household_id, lock=True
+    )
+    _record_basis(session=session, report=report, actor=actor)
+    households_workflow.clear_risk(
+        session=session,
+        household=household,
+        actor=actor,
+        reason=f"风险消除申请 {report.receipt_code}",
+    )
+    report.status = S.cleared
+    report.decided_at, report.decided_by = clock.now(), actor.id
+    return data.note or "审定风险消除", None
+
+
+@_transition("announce")
+def announce(
+    *, session: Session, report: SelfReport, actor: User, data: AnnounceInput
+) -> tuple[str, None]:
+    """公告: the county's decision posted in the village, from the day of the decision on."""
+    decided = report.decided_at.astimezone(clock.CHINA).date() if report.decided_at else None
+    if data.announced_on > clock.today():
+        raise Invalid("announced_on", "公告日期不能是将来")
+    if decided is not None and data.announced_on < decided:
+        raise Invalid("announced_on", f"公告不能早于县级审定日期 {decided}")
+    report.announced_on = data.announced_on
+    report.announcement_days = data.days
+    return f"公告 {data.announced_on} 起 {data.days} 天", None
+
+
+def _not_back_dated(decided_on: date | None) -> None:
+    """A decision is dated the day it is taken: a back-dated one could meet the half-year
+    rule, or precede its 公示, on paper."""
+    if decided_on is not None and decided_on != clock.today():
+        raise Invalid("decided_on", "审定日期只能是今天,不能倒签或预签")
+
+
+def _record_basis(*, session: Session, report: SelfReport, actor: User) -> None:
+    """The income and the monitoring line the decision was judged on, kept on the case."""
+    if report.household_id is None:
+        return
+    household = households_service.get_visible(
+        session=session, user=actor, household_id=report.household_id
+    )
+    income = households_workflow.income_basis(
+        session=session, household=household, on=clock.today()
+    )
+    report.decision_income = income.per_capita_net_income
+    report.decision_income_basis = income.basis
+    report.decision_line_year = income.line_year
+    report.decision_line_amount = income.line_amount
 
 
 @_transition("fast_track")
@@ -335,7 +459,9 @@ def fast_track(
     report.backfill_due_on = workdays.add_working_days(
         session=session, area_code=report.area_code, start=clock.today(), days=policy.backfill_days
     )
+    _not_back_dated(data.decided_on)
     enrolment.enroll_household(session=session, report=report, actor=actor, data=data)
+    _record_basis(session=session, report=report, actor=actor)
     return data.note or "绿色通道先行纳入", "enrolled"
 
 

@@ -70,6 +70,7 @@ def seed(*, session: Session, ctx: DemoContext) -> None:
         for h in households:
             # Demo households stand for families registered years ago.
             h.created_at = clock.now() - timedelta(days=800)
+            h.registered_on = today - timedelta(days=800)
             session.add(h)
     session.flush()
     grid = {"lengshuigou": "lengshuigou_grid"}

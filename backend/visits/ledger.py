@@ -235,3 +235,19 @@ def current_in_year(
     ):
         out.setdefault(e.household_id, []).append(e)
     return {hid: sorted(es, key=lambda e: e.month) for hid, es in out.items()}
+
+
+def current_months(
+    *, session: Session, household_id: uuid.UUID, months: list[str]
+) -> list[LedgerEntry]:
+    """The household's current entries for these months (YYYY-MM), by month."""
+    if not months:
+        return []
+    rows = session.exec(
+        select(LedgerEntry).where(
+            LedgerEntry.household_id == household_id,
+            col(LedgerEntry.month).in_(months),
+            col(LedgerEntry.superseded_at).is_(None),
+        )
+    )
+    return sorted(rows, key=lambda e: e.month)

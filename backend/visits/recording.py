@@ -130,11 +130,8 @@ def _check_one(
         raise NotFound("没有找到这户")
     if data.visited_at > clock.now() + CLOCK_SKEW:
         raise Invalid("visited_at", "走访时间不能晚于现在,请检查手机时间")
-    if (
-        data.visited_at.astimezone(clock.CHINA).date()
-        < household.created_at.astimezone(clock.CHINA).date()
-    ):
-        raise Invalid("visited_at", "走访时间早于该户建档时间")
+    if data.visited_at.astimezone(clock.CHINA).date() < household.registered_on:
+        raise Invalid("visited_at", f"走访时间早于该户建档时间({household.registered_on})")
     if data.kind == "phone" and not data.reached:
         raise Invalid("reached", "电话走访请写明接电话的人")
     if data.family_agrees and not data.agreed_by:

@@ -66,7 +66,7 @@ def test_cadre_registers_a_household_and_reads_it_back(client: TestClient, cadre
     assert again.json()["members"] == created["members"]
 
 
-def test_answers_name_every_code_in_chinese(client: TestClient, cadre) -> None:  # type: ignore[no-untyped-def]
+def test_answers_name_every_code_in_chinese(client: TestClient, session: Session, cadre) -> None:  # type: ignore[no-untyped-def]
     """Screens show the server's words (category_name, relation_name, …), never a copy."""
     created = client.post("/api/v1/households", json=_body(), headers=f.auth(cadre)).json()
     assert (created["category_name"], created["monitoring_status_name"]) == ("脱贫户", "未纳入监测")
@@ -79,8 +79,12 @@ def test_answers_name_every_code_in_chinese(client: TestClient, cadre) -> None: 
     )
     enrolled = client.post(
         f"/api/v1/households/{created['id']}/enroll",
-        json={"monitoring_type": "marginal", "risk_types": ["illness", "schooling"]},
-        headers=f.auth(cadre),
+        json={
+            "monitoring_type": "marginal",
+            "risk_types": ["illness", "schooling"],
+            "reason": "更正",
+        },
+        headers=f.auth(f.user(session, Role.county_officer, f.NINGSHAN)),
     )
     assert enrolled.status_code == 200, enrolled.text
     listed = client.get("/api/v1/households", headers=f.auth(cadre)).json()["data"]
@@ -269,7 +273,7 @@ def test_search_by_name_and_by_id_number(client: TestClient, session: Session) -
 def test_enroll_then_clear_risk_is_refused_while_guard_rules_hold(
     client: TestClient, session: Session
 ) -> None:
-    officer = f.user(session, Role.township_officer, f.JIANGKOU)
+    officer = f.user(session, Role.county_officer, f.NINGSHAN)
     members = [
         f.member("head", born=date(1975, 1, 1)),
         f.member("child", born=date(2012, 3, 3), schooling="junior_secondary", labour="none"),
@@ -278,7 +282,7 @@ def test_enroll_then_clear_risk_is_refused_while_guard_rules_hold(
     headers = f.auth(officer)
     enrolled = client.post(
         f"/api/v1/households/{h.id}/enroll",
-        json={"monitoring_type": "marginal", "risk_types": ["schooling"]},
+        json={"monitoring_type": "marginal", "risk_types": ["schooling"], "reason": "更正"},
         headers=headers,
     )
     assert enrolled.status_code == 200, enrolled.text
@@ -288,7 +292,7 @@ def test_enroll_then_clear_risk_is_refused_while_guard_rules_hold(
     assert body["plan"] is not None and body["plan_due_on"]
     again = client.post(
         f"/api/v1/households/{h.id}/enroll",
-        json={"monitoring_type": "marginal", "risk_types": ["schooling"]},
+        json={"monitoring_type": "marginal", "risk_types": ["schooling"], "reason": "更正"},
         headers=headers,
     )
     assert again.status_code == 409 and again.json()["error"] == "already_monitored"
@@ -312,19 +316,21 @@ def test_enroll_then_clear_risk_is_refused_while_guard_rules_hold(
 def test_clear_risk_succeeds_when_no_rule_holds_and_revert_brings_it_back(
     client: TestClient, session: Session
 ) -> None:
-    officer = f.user(session, Role.township_officer, f.JIANGKOU)
-    h = f.household(session)
+    officer = f.user(session, Role.county_officer, f.NINGSHAN)
+    h = f.household(session, registered_on=clock.today() - timedelta(days=900))
     headers = f.auth(officer)
     long_ago = (clock.today() - timedelta(days=400)).isoformat()
-    client.post(
+    enrolled = client.post(
         f"/api/v1/households/{h.id}/enroll",
         json={
             "monitoring_type": "sudden_hardship",
             "risk_types": ["accident"],
             "enrolled_on": long_ago,
+            "reason": "导入时漏登的纳入记录",
         },
         headers=headers,
     )
+    assert enrolled.status_code == 200, enrolled.text
     year = clock.today().year - 1
     client.put(
         f"/api/v1/households/{h.id}/incomes/{year}",
@@ -365,7 +371,7 @@ def test_clear_risk_succeeds_when_no_rule_holds_and_revert_brings_it_back(
 
 
 def test_wrong_state_transitions_are_refused(client: TestClient, session: Session) -> None:
-    officer = f.user(session, Role.township_officer, f.JIANGKOU)
+    officer = f.user(session, Role.county_officer, f.NINGSHAN)
     h = f.household(session)
     headers = f.auth(officer)
     assert (

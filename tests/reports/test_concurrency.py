@@ -53,10 +53,14 @@ def _at_the_county(c: httpx.Client, session: Session, cadre: User, town: User) -
     """A report of a fresh household, verified, with its civic steps, forwarded to the
     county: waiting for the county's decision."""
     household = f.household(session)
+    # Opened 8 days ago: its 评议 and 公示 come after it, and the notice has ended.
+    now = clock.now()
+    clock.freeze(now - timedelta(days=8))
     report = service.open_on_behalf(
         session=session, household=household, risk_types=["illness"], actor=cadre, note=""
     )
     session.commit()
+    clock.freeze(now)
     today = clock.today()
     steps = [
         (cadre, "verify", {"risk_confirmed": True, "findings": "住院自付 4 万元"}),

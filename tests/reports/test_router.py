@@ -66,23 +66,20 @@ def _to_township(client: TestClient, staff: Staff, **kw) -> str:  # type: ignore
 
 
 def _civic(client: TestClient, staff: Staff, rid: str) -> None:
+    """民主评议 and a 5-day 公示 from the day of the report (never before it), then the
+    clock moves past the notice's end."""
     today = clock.today()
     r = act(
         client,
         staff.cadre,
         rid,
         "community-review",
-        {"held_on": str(today - timedelta(days=7)), "minutes": "到会 32 人,一致同意"},
+        {"held_on": str(today), "minutes": "到会 32 人,一致同意"},
     )
     assert r.status_code == 200, r.text
-    r = act(
-        client,
-        staff.cadre,
-        rid,
-        "public-notice",
-        {"start_on": str(today - timedelta(days=6)), "days": 5},
-    )
+    r = act(client, staff.cadre, rid, "public-notice", {"start_on": str(today), "days": 5})
     assert r.status_code == 200, r.text
+    clock.freeze(clock.now() + timedelta(days=5))
 
 
 def _to_county(client: TestClient, staff: Staff, **kw) -> str:  # type: ignore[no-untyped-def]
@@ -434,9 +431,13 @@ def test_fast_track_enrolls_first_and_owes_the_civic_steps(
     assert body["status"] == "enrolled" and body["fast_track"] and body["backfill_due_on"]
     assert body["step_due_on"] == body["backfill_due_on"]
     assert set(body["actions"]) == {"community_review", "public_notice"}
+    # No 公告 while the 评议 and 公示 are still owed.
+    early = act(client, staff.cadre, rid, "announce", {"announced_on": str(clock.today())})
+    assert early.status_code == 409 and early.json()["error"] == "backfill_first"
     _civic(client, staff, rid)
     done = client.get(f"/api/v1/self-reports/{rid}", headers=f.auth(staff.county)).json()
-    assert done["step_due_on"] is None and done["actions"] == []
+    # Nothing owed; what is left is the 公告 of the county's decision.
+    assert done["step_due_on"] is None and done["actions"] == ["announce"]
     again = act(
         client, staff.cadre, rid, "public-notice", {"start_on": str(clock.today()), "days": 5}
     )
@@ -837,7 +838,7 @@ def test_enrolling_a_cleared_household_puts_it_back_under_monitoring(
     client: TestClient, session: Session, staff: Staff
 ) -> None:
     head = f.member("head")
-    household = f.household(session, members=[head])
+    household = f.household(session, members=[head], registered_on=date(2023, 6, 1))
     _monitored(session, household, ["illness"])
     household.monitoring_status = MonitoringStatus.risk_cleared
     household.risk_cleared_on = date(2025, 3, 1)
@@ -864,7 +865,7 @@ def test_enrolling_a_monitored_household_adds_the_reports_risks(
     client: TestClient, session: Session, staff: Staff
 ) -> None:
     head = f.member("head")
-    household = f.household(session, members=[head])
+    household = f.household(session, members=[head], registered_on=date(2023, 6, 1))
     _monitored(session, household, ["illness"])
     rid = _to_county(client, staff, id_number=head.id_number, risk_types=["schooling"])
     r = act(client, staff.county, rid, "enroll", {"monitoring_type": "marginal"})

@@ -94,7 +94,7 @@ def _requests(t: dict[str, str]) -> list[tuple[str, str, dict | None]]:
         (
             "POST",
             f"/api/v1/households/{h}/enroll",
-            {"monitoring_type": "marginal", "risk_types": ["illness"]},
+            {"monitoring_type": "marginal", "risk_types": ["illness"], "reason": "x"},
         ),
         ("POST", f"/api/v1/households/{h}/clear-risk", {"reason": "x"}),
         (

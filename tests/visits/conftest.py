@@ -22,6 +22,7 @@ def now() -> datetime:
 def backdate(session: Session, household: Household, days: int = 800) -> Household:
     """Demo and test households are registered 'today'; real ones existed for years."""
     household.created_at = clock.now() - timedelta(days=days)
+    household.registered_on = clock.today() - timedelta(days=days)
     session.add(household)
     session.commit()
     return household

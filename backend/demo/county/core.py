@@ -332,6 +332,7 @@ class County:
             "basic_needs": basic,
             # Filled by _helpers; a placeholder marks the households that have one.
             "helper_id": uuid.UUID(int=0) if has_helper else None,
+            "registered_on": created.astimezone(clock.CHINA).date(),
             "created_at": created,
             "updated_at": None,
         }

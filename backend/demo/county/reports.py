@@ -125,6 +125,7 @@ def write_reports(
             decided_at=None,
             decided_by=None,
             merged_into_id=None,
+            kind="self_report",
             submitted_at=submitted_at,
             updated_at=None,
         )
