@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = 'b7d3e5a1c902'
-down_revision: str | Sequence[str] | None = 'a1fc351537bc'
+down_revision: str | Sequence[str] | None = '0011_proposals'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
