@@ -14,6 +14,7 @@ from backend.accounts.router import router as accounts_router
 from backend.areas.router import router as areas_router
 from backend.audit.context import current_client
 from backend.audit.router import router as audit_router
+from backend.checks.router import router as checks_router
 from backend.core.db import get_read_engine
 from backend.core.errors import install_handlers
 from backend.core.inflight import InFlightLimit
@@ -87,6 +88,7 @@ ROUTERS = (
     report_pages,
     visits_router,
     rectification_router,
+    checks_router,
 )
 
 # The staff desk is one shell; /rectification and /coverage open it on their section.

@@ -4,6 +4,7 @@ domains' models modules are named, not their tables: a table added to one is see
 from backend.accounts import models as accounts
 from backend.areas import models as areas
 from backend.audit import models as audit
+from backend.checks import models as checks
 from backend.files import models as files
 from backend.households import models as households
 from backend.rectification import models as rectification
@@ -11,4 +12,15 @@ from backend.reports import models as reports
 from backend.visits import models as visits
 from backend.workdays import models as workdays
 
-DOMAINS = (accounts, areas, audit, files, households, rectification, reports, visits, workdays)
+DOMAINS = (
+    accounts,
+    areas,
+    audit,
+    checks,
+    files,
+    households,
+    rectification,
+    reports,
+    visits,
+    workdays,
+)
