@@ -255,10 +255,8 @@ def publics(*, session: Session, user: User, findings: list[Finding]) -> list[Fi
         check = CHECKS.get(f.check_code)
         out.append(
             FindingPublic.model_validate(
-                f,
-                from_attributes=True,
-            ).model_copy(
-                update={
+                {
+                    **f.model_dump(warnings=False),
                     "check_title": check.title if check else f.check_code,
                     "household_reference": refs.get(f.household_id) if f.household_id else None,
                     "can": allowed_actions(user, f),
