@@ -12,6 +12,7 @@ from sqlalchemy import case, func
 from sqlmodel import col, select
 
 from backend.checks.base import Context
+from backend.core import clock
 from backend.core.scope import within
 from backend.households.models import (
     IN_SCHOOL,
@@ -51,6 +52,7 @@ class HouseholdRow:
     cleared_on: date | None
     basic_needs: dict[str, Any]
     helper_id: uuid.UUID | None
+    registered_on: date
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,12 @@ def households(ctx: Context) -> dict[uuid.UUID, HouseholdRow]:
             Household.risk_cleared_on,
             Household.basic_needs,
             Household.helper_id,
+            Household.created_at,
         ).where(within(Household.area_code, ctx.area))
-        return {row[0]: HouseholdRow(*row) for row in ctx.session.exec(stmt)}
+        return {
+            row[0]: HouseholdRow(*row[:-1], row[-1].astimezone(clock.CHINA).date())
+            for row in ctx.session.exec(stmt)
+        }
 
     return _cached(ctx, "households", load)
 

@@ -300,5 +300,7 @@ class MonitoringLine(SQLModel, table=True):
     kind: LineKind = enum_field(LineKind.fixed)
     dibao_line: int | None = None
     multiple_percent: int | None = None
-    updated_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    # Who set it (an account id, kept without a foreign key: lines are reference data that
+    # outlive accounts, and the audit log names the person).
+    updated_by: uuid.UUID | None = None
     updated_at: datetime | None = time_field()

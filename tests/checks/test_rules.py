@@ -230,10 +230,14 @@ def test_missed_visit_last_month(session: Session) -> None:
     missed = factories.household(session, helper=helper)
     visited = factories.household(session, helper=helper)
     unassigned = factories.household(session)
+    new = factories.household(session, helper=helper)  # registered this month: owes nothing yet
+    for h in (missed, visited, unassigned):
+        change(session, h, created_at=china(2025, 1, 1))
     visit(session, visited, helper.id, china(2026, 5, 12))
     run(session)
     assert subjects(session, "missed_visit") == {missed.id}
     assert unassigned.id not in subjects(session, "missed_visit")
+    assert new.id not in subjects(session, "missed_visit")
 
 
 @pytest.mark.parametrize(("day", "expected"), [(20, False), (21, True)])
@@ -360,3 +364,27 @@ def test_ledger_mismatch_over_twenty_percent(session: Session) -> None:
             ledger(session, h, f"2025-{m:02d}", wage=wage, size=1)  # 12,012 vs 12,000 a year
     run(session)
     assert subjects(session, "ledger_mismatch") == {apart.id}
+
+
+def test_id_checks_after_a_run_judge_new_members_and_standing_findings(session: Session) -> None:
+    h = factories.household(session)
+    head = members(session, h)[0]
+    number = security.decrypt_id_number(head.id_number_cipher or "")
+    wrong = number[:17] + ("0" if number[17] != "0" else "1")
+    change(session, head, id_number_cipher=security.encrypt_id_number(wrong))
+    run(session)
+    assert {f.subject_key for f in findings(session, "id_number_invalid")} == {f"member:{head.id}"}
+    # Rerun: the standing finding is judged again and stays open.
+    run(session)
+    assert {f.subject_key for f in findings(session, "id_number_invalid")} == {f"member:{head.id}"}
+    # A member added after the run is judged too; the fixed one resolves.
+    clock.freeze(china(2026, 6, 11))
+    later = factories.household(session)
+    newcomer = members(session, later)[0]
+    change(session, newcomer, sex="female" if newcomer.sex == "male" else "male")
+    change(session, head, active=False)
+    run(session)
+    assert subjects(session, "id_number_invalid") == set()
+    assert {f.subject_key for f in findings(session, "id_number_mismatch")} == {
+        f"member:{newcomer.id}"
+    }

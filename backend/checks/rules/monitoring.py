@@ -93,7 +93,9 @@ def _causes_persisting(ctx: Context, h: sources.HouseholdRow, medical_amount: in
 
 def _load_medical(ctx: Context) -> None:
     if "medical_12" not in ctx.cache:
-        ctx.cache["medical_12"] = sources.ledger_sums(ctx, months_before(ctx.today, 12))
+        # The last 12 months, this one included (a visit today may have just recorded it).
+        months = [*months_before(ctx.today, 11), month_of(ctx.today)]
+        ctx.cache["medical_12"] = sources.ledger_sums(ctx, months)
 
 
 def missed_enrollment(ctx: Context) -> Iterator[Hit]:

@@ -39,10 +39,11 @@ def missed_visit(ctx: Context) -> Iterator[Hit]:
         owes = h.category == Category.lifted or h.status == MonitoringStatus.monitored
         if h.helper_id is None or not owes:
             continue
-        # A household registered this month or last owes no visit for the months before it.
+        # A household registered (or enrolled) this month owes no visit for last month.
         months = visited.get(h.id, set())
         missing = []
-        if last not in months and (h.enrolled_on is None or month_of(h.enrolled_on) < this):
+        started = max(h.registered_on, h.enrolled_on or h.registered_on)
+        if last not in months and month_of(started) < this:
             missing.append(last)
         if ctx.today.day > after_day and this not in months:
             missing.append(this)
