@@ -11,6 +11,7 @@ from backend.rectification import models as rectification
 from backend.reports import models as reports
 from backend.visits import models as visits
 from backend.workdays import models as workdays
+from backend.worker import models as worker
 
 DOMAINS = (
     accounts,
@@ -23,4 +24,5 @@ DOMAINS = (
     reports,
     visits,
     workdays,
+    worker,
 )

@@ -17,6 +17,7 @@ write run), BENCH_PROFILE=1, BENCH_RESULTS (default bench/RESULTS.md; a PostgreS
 its section to the file a SQLite run wrote).
 """
 
+import atexit
 import gzip
 import json
 import os
@@ -39,6 +40,10 @@ LUA = BENCH / "lua"
 CACHE = BENCH / ".county"
 PROFILES = BENCH / "profiles"
 SCRATCH = Path(tempfile.mkdtemp(prefix="shouwang-bench-"))
+# The scratch copy of the county is 1.6 GB: removed however the run ends (an interrupted run
+# used to leave one behind each time; SIGTERM is turned into a normal exit so atexit runs).
+atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 # The bench process mints the tokens the server checks and reads the ID numbers the
 # generator wrote: all three read the same settings (environment and .env, development keys
@@ -966,7 +971,6 @@ def main() -> int:
     write_results(
         run, Path(os.environ.get("BENCH_RESULTS") or BENCH / "RESULTS.md"), command, started
     )
-    shutil.rmtree(SCRATCH, ignore_errors=True)
     return 0
 
 

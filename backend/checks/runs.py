@@ -6,7 +6,6 @@ no longer triggers."""
 import hashlib
 import json
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -235,10 +234,3 @@ def new_run(*, session: Session, area_code: str, actor_id: uuid.UUID | None) -> 
     session.add(run)
     session.flush()
     return run
-
-
-def in_background(run_id: uuid.UUID) -> threading.Thread:
-    """The seam until the worker takes runs as jobs: a thread of this process."""
-    thread = threading.Thread(target=execute, kwargs={"run_id": run_id}, daemon=True)
-    thread.start()
-    return thread

@@ -41,6 +41,7 @@ from backend.rectification import service as rectification_service
 from backend.rectification.models import ProblemSource
 from backend.rectification.schemas import BatchCreate, ProblemCreate
 from backend.reports import service as reports_service
+from backend.worker import service as worker_service
 
 NOT_OPEN = "只有待处理的排查发现可以这样处理"
 
@@ -154,10 +155,12 @@ def _create_run(*, session: Session, area_code: str, actor: User | None) -> Chec
     return runs.new_run(session=session, area_code=area_code, actor_id=actor.id if actor else None)
 
 
+@use_case
 def start_run(*, session: Session, area_code: str, actor: User | None) -> CheckRun:
-    """Record a run and start it in the background; its progress is read by id."""
+    """Record a run and hand it to the worker (job `checks.run`, in the same transaction);
+    its progress is read by id."""
     run = _create_run(session=session, area_code=area_code, actor=actor)
-    runs.in_background(run.id)
+    worker_service.enqueue(session=session, kind="checks.run", payload={"run_id": str(run.id)})
     return run
 
 

@@ -1,7 +1,7 @@
 """checks findings and monitoring lines
 
 Revision ID: 0007
-Revises: 0005
+Revises: a1fc351537bc
 Create Date: 2026-12-01 18:36:47.940298
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import backend.core.db
 
 revision: str = '0007'
-down_revision: str | Sequence[str] | None = '0005'
+down_revision: str | Sequence[str] | None = 'a1fc351537bc'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
