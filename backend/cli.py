@@ -1,5 +1,5 @@
-"""The `shouwang` command: serve, worker, migrate, seed-demo, seed-bench, create-user,
-import-areas."""
+"""The `shouwang` command: serve, worker, migrate, seed-demo, seed-bench, run-checks,
+create-user, import-areas."""
 
 import argparse
 import getpass
@@ -183,6 +183,30 @@ def _cmd_seed_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run_checks(args: argparse.Namespace) -> int:
+    from backend.checks import service as checks_service
+    from backend.checks.catalogue import CHECKS
+    from backend.core import db
+    from backend.core.errors import AppError
+
+    if args.database_url:
+        db.set_engine(db.make_engine(database_url(args.database_url)))
+    try:
+        with db.new_session() as session:
+            run = checks_service.run_now(session=session, area_code=args.area)
+    except AppError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    seconds = (run.duration_ms or 0) / 1000
+    print(f"排查{'完成' if run.status == 'done' else '失败'}:{args.area},用时 {seconds:.1f} 秒")
+    print(f"新发现 {run.opened} 条,自动消除 {run.resolved} 条")
+    for code, count in run.counts.items():
+        print(f"  {code:22} {CHECKS[code].title if code in CHECKS else ''}:{count}")
+    if run.error:
+        print(run.error, file=sys.stderr)
+    return 0 if run.status == "done" else 1
+
+
 def _cmd_backup(args: argparse.Namespace) -> int:
     from backend import backup
 
@@ -250,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="the same seed gives the same county")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_seed_bench)
+
+    p = sub.add_parser("run-checks", help="run every check over an area (排查) and wait for it")
+    p.add_argument("--area", required=True, help="area code, e.g. a county's 6 digits")
+    p.add_argument("--database-url", help="default: SHOUWANG_DATABASE_URL")
+    p.set_defaults(func=_cmd_run_checks)
 
     p = sub.add_parser("create-user", help="create an account")
     p.add_argument("username")

@@ -19,6 +19,7 @@ from backend.accounts.router import router as accounts_router
 from backend.areas.router import router as areas_router
 from backend.audit.context import current_client
 from backend.audit.router import router as audit_router
+from backend.checks.router import router as checks_router
 from backend.core import headers
 from backend.core.db import get_read_engine
 from backend.core.errors import install_handlers
@@ -106,6 +107,7 @@ ROUTERS = (
     rectification_router,
     stats_router,
     todo_router,
+    checks_router,
 )
 
 # The staff desk is one shell; /rectification and /coverage open it on their section.

@@ -4,6 +4,7 @@ domains' models modules are named, not their tables: a table added to one is see
 from backend.accounts import models as accounts
 from backend.areas import models as areas
 from backend.audit import models as audit
+from backend.checks import models as checks
 from backend.files import models as files
 from backend.households import models as households
 from backend.rectification import models as rectification
@@ -16,6 +17,7 @@ DOMAINS = (
     accounts,
     areas,
     audit,
+    checks,
     files,
     households,
     rectification,

@@ -55,6 +55,14 @@ FIELD_WORKERS = frozenset({Role.helper, Role.grid_worker})
 ISSUERS = frozenset({Role.inspector, Role.county_officer, Role.township_officer})
 REVIEWERS = ISSUERS
 CLAIMERS = frozenset(set(Role) - {Role.admin})
+# 排查: who runs the checks over their area, who changes a check's parameters (for a county
+# or above), who dismisses a finding, who opens a report from one (the report is assigned
+# to them, so a person who verifies), who sets monitoring lines (with a province's scope).
+RUNS_CHECKS = frozenset({Role.admin, Role.county_officer, Role.township_officer})
+SETS_CHECK_PARAMETERS = COUNTY
+DISMISSES_FINDINGS = frozenset({Role.county_officer, Role.township_officer})
+REPORTS_FROM_FINDINGS = frozenset({Role.village_cadre, Role.township_officer, Role.county_officer})
+SETS_MONITORING_LINES = COUNTY
 
 
 # --- the helper rule ---------------------------------------------------------------------

@@ -4,7 +4,7 @@ earlier ones made."""
 from sqlmodel import Session
 
 from backend.core.usecase import use_case
-from backend.demo import households
+from backend.demo import findings, households
 from backend.demo.context import DEMO_PASSWORD, DemoContext
 from backend.rectification import demo as rectification_demo
 from backend.reports import demo as reports_demo
@@ -12,7 +12,13 @@ from backend.visits import demo as visits_demo
 
 # The order is part of the demo: a step builds on what the earlier ones made, and they draw
 # from one random generator in turn, so the same seed gives the same demo.
-STEPS = [households.seed, reports_demo.seed, visits_demo.seed, rectification_demo.seed]
+STEPS = [
+    households.seed,
+    reports_demo.seed,
+    visits_demo.seed,
+    rectification_demo.seed,
+    findings.seed,
+]
 
 
 @use_case

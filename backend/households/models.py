@@ -224,6 +224,8 @@ class Member(SQLModel, table=True):
     employment: Employment = enum_field(Employment.not_employed)
     active: bool = Field(default=True, index=True)
     left_on: date | None = None
+    # A death recorded (民政, a visit): the member should then no longer be active.
+    died_on: date | None = None
     created_at: datetime = created_at_field()
 
 
@@ -286,11 +288,20 @@ class Measure(SQLModel, table=True):
     status: MeasureStatus = enum_field(MeasureStatus.planned)
     amount: int = 0
     carried_out_by: str = Field(default="", max_length=80)
+    # Who a 低保 (or 特困) measure covers: member ids as strings; empty means the household.
+    member_ids: list[str] = json_field(list)
     created_at: datetime = created_at_field()
 
 
+class LineKind(NamedEnum):
+    fixed = "fixed", "固定金额"
+    dibao_multiple = "dibao_multiple", "低保标准的倍数"
+
+
 class MonitoringLine(SQLModel, table=True):
-    """监测收入标准: yuan per person per year, per province and year."""
+    """监测收入标准: yuan per person per year, per province and year. `amount` is always the
+    figure in force; when set as a multiple of the local 低保 line, the line and the
+    multiple it came from are kept beside it."""
 
     __tablename__ = "monitoring_line"
     __table_args__ = (UniqueConstraint("province_code", "year"),)
@@ -299,4 +310,13 @@ class MonitoringLine(SQLModel, table=True):
     province_code: str = Field(foreign_key="area.code", index=True, max_length=2)
     year: int
     amount: int
+    # The basis document's title (依据文件) and its 文号.
     basis: str = Field(default="", max_length=200)
+    document_number: str = Field(default="", max_length=80)
+    kind: LineKind = enum_field(LineKind.fixed)
+    dibao_line: int | None = None
+    multiple_percent: int | None = None
+    # Who set it (an account id, kept without a foreign key: lines are reference data that
+    # outlive accounts, and the audit log names the person).
+    updated_by: uuid.UUID | None = None
+    updated_at: datetime | None = time_field()

@@ -7,7 +7,7 @@ from sqlmodel import Session
 from backend.accounts.models import User
 from backend.audit import service as audit
 from backend.core import clock
-from backend.core.errors import Conflict, NotFound
+from backend.core.errors import Conflict, Invalid, NotFound
 from backend.core.usecase import use_case
 from backend.households import service
 from backend.households.models import AssistancePlan, Household, Measure, MonitoringStatus
@@ -48,7 +48,15 @@ def add_measure(
     plan = _monitored_plan(
         session=session, household=household, actor=actor, refusal="只有监测户才能添加帮扶措施"
     )
-    measure = Measure(plan_id=plan.id, **data.model_dump())
+    members = {m.id for m in service.members_of(session=session, household_id=household.id)}
+    for i, member_id in enumerate(data.member_ids):
+        if member_id not in members:
+            raise Invalid(f"member_ids.{i}", "不是本户的成员")
+    measure = Measure(
+        plan_id=plan.id,
+        **data.model_dump(exclude={"member_ids"}),
+        member_ids=[str(m) for m in data.member_ids],
+    )
     session.add(measure)
     session.flush()
     changes = {"measure": [None, data.model_dump(mode="json")]}

@@ -135,3 +135,9 @@ def monthly(*, session: Session, prefix: str, starts: list[date]) -> list[Row[An
             .group_by(col(Household.area_code))
         ).all()
     )
+
+
+def counties(*, session: Session) -> list[str]:
+    """The 6-digit codes of the counties that have households (the nightly checks walk them)."""
+    stmt = select(func.substr(Household.area_code, 1, 6)).distinct()
+    return sorted(session.exec(stmt))

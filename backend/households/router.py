@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Query
 
 from backend.accounts.deps import CurrentUser
 from backend.core.deps import PagingDep, SessionDep
-from backend.households import incomes, members, plans, reading, service, workflow
+from backend.households import incomes, lines, members, plans, reading, service, workflow
 from backend.households.deps import LockedHousehold, VisibleHousehold
 from backend.households.schemas import (
     ClearRiskInput,
@@ -22,6 +22,7 @@ from backend.households.schemas import (
     MeasureUpdate,
     MemberCreate,
     MemberUpdate,
+    MonitoringLineInput,
     MonitoringLinePublic,
     PlanInput,
     RevertInput,
@@ -243,3 +244,20 @@ def list_lines(
         MonitoringLinePublic.model_validate(x)
         for x in workflow.lines(session=session, province_code=province)
     ]
+
+
+@router.put(
+    "/monitoring-lines/{province_code}/{year}",
+    response_model=MonitoringLinePublic,
+    operation_id="set_monitoring_line",
+)
+def set_line(
+    session: SessionDep,
+    user: CurrentUser,
+    province_code: Annotated[str, Path(pattern=r"^\d{2}$", description="省级地区代码(2 位)")],
+    year: int,
+    data: MonitoringLineInput,
+) -> MonitoringLinePublic:
+    """Set a province's 监测收入标准 for a year, with its basis document and 文号."""
+    line = lines.put(session=session, province_code=province_code, year=year, data=data, actor=user)
+    return MonitoringLinePublic.model_validate(line)

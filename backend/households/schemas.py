@@ -2,9 +2,10 @@
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from backend.core import clock
 from backend.core.periods import PeriodText
@@ -23,6 +24,7 @@ from backend.households.models import (
     Employment,
     Health,
     Labour,
+    LineKind,
     MeasureKind,
     MeasureStatus,
     MonitoringStatus,
@@ -115,6 +117,7 @@ class MemberUpdate(Input):
     employment: Employment | None = None
     active: bool | None = Field(default=None, strict=True)
     left_on: date | None = None
+    died_on: date | None = None
 
 
 class IncomePartsInput(Input):
@@ -219,6 +222,8 @@ class MeasureCreate(Input):
     status: MeasureStatus = MeasureStatus.planned
     amount: Yuan = 0
     carried_out_by: Annotated[str, Field(max_length=80)] = ""
+    # Who a 低保 or 特困 measure covers (单人保 or the whole household); empty: the household.
+    member_ids: Annotated[list[uuid.UUID], Field(max_length=30)] = Field(default_factory=list)
 
 
 class MeasureUpdate(Input):
@@ -258,6 +263,7 @@ class MemberPublic(MemberNames):
     employment: Employment
     active: bool
     left_on: date | None
+    died_on: date | None = None
 
 
 class IncomePublic(Output):
@@ -287,6 +293,7 @@ class MeasurePublic(MeasureName):
     status: MeasureStatus
     amount: int
     carried_out_by: str
+    member_ids: list[str] = Field(default_factory=list)
 
 
 class PlanPublic(Output):
@@ -341,11 +348,41 @@ class HouseholdPublic(HouseholdSummary):
     updated_at: datetime | None
 
 
+class MonitoringLineInput(Input):
+    """A fixed amount, or a multiple (up to two decimals) of the local 低保 line; the basis
+    document and its 文号 always."""
+
+    kind: LineKind = LineKind.fixed
+    amount: Annotated[int, Field(strict=True, ge=1, le=100_000)] | None = None
+    dibao_line: Annotated[int, Field(strict=True, ge=1, le=100_000)] | None = None
+    multiple: Annotated[Decimal, Field(gt=0, le=5, decimal_places=2)] | None = None
+    basis: Annotated[str, Field(min_length=2, max_length=200)]
+    document_number: Annotated[str, Field(min_length=2, max_length=80)]
+
+    @model_validator(mode="after")
+    def _by_kind(self) -> "MonitoringLineInput":
+        if self.kind == LineKind.fixed:
+            if self.amount is None:
+                raise ValueError("按固定金额设置时必须填写金额(amount)")
+            if self.dibao_line is not None or self.multiple is not None:
+                raise ValueError("按固定金额设置时不填低保标准和倍数")
+        else:
+            if self.dibao_line is None or self.multiple is None:
+                raise ValueError("按低保标准倍数设置时必须填写低保标准(dibao_line)和倍数(multiple)")
+            if self.amount is not None:
+                raise ValueError("按倍数设置时金额由低保标准和倍数算出,不填金额")
+        return self
+
+
 class MonitoringLinePublic(Output):
     province_code: str
     year: int
     amount: int
     basis: str
+    document_number: str = ""
+    kind: str = LineKind.fixed
+    dibao_line: int | None = None
+    multiple_percent: int | None = None
 
 
 class ClearRiskRefusal(Output):

@@ -16,7 +16,7 @@ from backend.core.loaders import load_or_404
 from backend.core.scope import contains, within
 from backend.core.usecase import use_case
 from backend.rectification import service
-from backend.rectification.models import SOURCE_NAMES, Problem, ProblemBatch
+from backend.rectification.models import SOURCE_NAMES, Problem, ProblemBatch, ProblemSource
 from backend.rectification.overdue import OverdueJudge, review_due
 from backend.rectification.permissions import require_issuer
 from backend.rectification.schemas import BatchCounts, BatchCreate, BatchPublic, BatchUpdate
@@ -137,3 +137,15 @@ def batch_public(
         )
         for b in batches
     ]
+
+
+def batch_titled(
+    *, session: Session, source: ProblemSource, area_code: str, title: str
+) -> ProblemBatch | None:
+    """The list of this source, area and title, if one was issued (系统核查's monthly list)."""
+    stmt = select(ProblemBatch).where(
+        ProblemBatch.source == source,
+        ProblemBatch.area_code == area_code,
+        ProblemBatch.title == title,
+    )
+    return session.exec(stmt).first()

@@ -485,6 +485,7 @@ class County:
                         else "in_progress",
                         "amount": rng.randint(5, 60) * 100,
                         "carried_out_by": "帮扶责任人",
+                        "member_ids": [],
                         "created_at": china_time(enrolled, 20),
                     },
                 )

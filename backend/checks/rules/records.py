@@ -1,0 +1,262 @@
+"""Data faults (四个一致): ID numbers that are invalid or disagree with the sex and birth date
+recorded, students of an impossible age, the dead still counted, and a monthly ledger that
+disagrees with the declared yearly income."""
+
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from backend.checks import sources
+from backend.checks.base import Check, Context, Hit, Param
+from backend.checks.models import CheckRun, Finding, FindingStatus, RunStatus
+from backend.core import security
+from backend.core.scope import within
+from backend.households.models import IN_SCHOOL, Member
+from backend.visits.models import LedgerEntry
+
+SEX_WORDS = {"male": "男", "female": "女"}
+
+
+def _years_ago(today: date, years: int) -> date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def _last_full_run(ctx: Context) -> datetime | None:
+    """When the latest finished run over this area (or an area containing it) started."""
+    prefixes = {ctx.area[:n] for n in (0, 2, 4, 6, 9, 12) if n <= len(ctx.area)}
+    stmt = select(func.max(CheckRun.started_at)).where(
+        CheckRun.status == RunStatus.done, col(CheckRun.area_code).in_(prefixes)
+    )
+    return ctx.session.exec(stmt).one()
+
+
+def _id_rows(ctx: Context) -> list[tuple]:
+    """Each active member's ID number judged once: (member, household, area, masked number,
+    problem, sex, birth date, sex and birth date by the number).
+
+    Decrypting is the dear part (tens of microseconds a member), and a member's ID number,
+    sex and birth date never change once recorded (the forms do not offer them): so after
+    a finished run only the members added since, and those with a finding still standing,
+    are judged again. The first run over an area judges everyone."""
+    if "id_rows" in ctx.cache:
+        return ctx.cache["id_rows"]
+    stmt = select(
+        Member.id,
+        Member.household_id,
+        Member.area_code,
+        Member.id_number_cipher,
+        Member.sex,
+        Member.birth_date,
+    ).where(
+        within(Member.area_code, ctx.area),
+        col(Member.active).is_(True),
+        col(Member.id_number_cipher).is_not(None),
+    )
+    since = _last_full_run(ctx)
+    if since is not None:
+        standing = select(Finding.subject_key).where(
+            col(Finding.check_code).in_(["id_number_invalid", "id_number_mismatch"]),
+            Finding.status != FindingStatus.resolved,
+            within(Finding.area_code, ctx.area),
+        )
+        flagged = {key.split(":", 1)[1] for key in ctx.session.exec(standing)}
+        stmt = stmt.where(
+            (Member.created_at >= since) | col(Member.id).in_([uuid.UUID(m) for m in flagged])
+        )
+    rows = []
+    for mid, hid, area, cipher, sex, born in ctx.session.exec(stmt):
+        number = security.decrypt_id_number(cipher)
+        problem = security.id_number_problem(number)
+        id_sex = id_born = None
+        if problem is None:
+            id_sex, id_born = security.sex_of(number), security.birth_date_of(number)
+        masked = security.mask_id_number(number)
+        rows.append((mid, hid, area, masked, problem, sex, born, id_sex, id_born))
+    ctx.cache["id_rows"] = rows
+    return rows
+
+
+def id_number_invalid(ctx: Context) -> Iterator[Hit]:
+    for mid, hid, area, masked, problem, *_ in _id_rows(ctx):
+        if problem:
+            yield Hit(
+                "member",
+                str(mid),
+                area,
+                f"身份证号无效:{problem}({masked})",
+                {"problem": problem, "id_number": masked},
+                hid,
+            )
+
+
+def id_number_mismatch(ctx: Context) -> Iterator[Hit]:
+    for mid, hid, area, _, problem, sex, born, id_sex, id_born in _id_rows(ctx):
+        if problem or id_sex is None or id_born is None:
+            continue  # reported as invalid
+        reasons = []
+        if id_sex != sex:
+            reasons.append(f"性别登记为{SEX_WORDS.get(sex, sex)},身份证号为{SEX_WORDS[id_sex]}")
+        if id_born != born:
+            reasons.append(f"出生日期登记为 {born},身份证号为 {id_born}")
+        if reasons:
+            values = {"sex": sex, "birth_date": born.isoformat(), "id_sex": id_sex}
+            values["id_birth_date"] = id_born.isoformat()
+            yield Hit("member", str(mid), area, ";".join(reasons), values, hid)
+
+
+def student_age(ctx: Context) -> Iterator[Hit]:
+    oldest, youngest = ctx.params["max_age"], ctx.params["min_age"]
+    # Older than `oldest`: born on or before the day they turned oldest + 1.
+    old = _years_ago(ctx.today, oldest + 1)
+    young = _years_ago(ctx.today, youngest)
+    stmt = select(
+        Member.id, Member.household_id, Member.area_code, Member.birth_date, Member.schooling
+    ).where(
+        within(Member.area_code, ctx.area),
+        col(Member.active).is_(True),
+        col(Member.schooling).in_([s.value for s in IN_SCHOOL]),
+        (col(Member.birth_date) <= old) | (col(Member.birth_date) > young),
+    )
+    for mid, hid, area, born, schooling in ctx.session.exec(stmt):
+        age = (
+            ctx.today.year - born.year - ((ctx.today.month, ctx.today.day) < (born.month, born.day))
+        )
+        yield Hit(
+            "member",
+            str(mid),
+            area,
+            f"在校学生年龄 {age} 岁,不在 {youngest}–{oldest} 岁之间",
+            {"age": age, "schooling": schooling, "birth_date": born.isoformat()},
+            hid,
+        )
+
+
+def dead_member_counted(ctx: Context) -> Iterator[Hit]:
+    stmt = select(Member.id, Member.household_id, Member.area_code, Member.died_on).where(
+        within(Member.area_code, ctx.area),
+        col(Member.active).is_(True),
+        col(Member.died_on).is_not(None),
+    )
+    for mid, hid, area, died in ctx.session.exec(stmt):
+        yield Hit(
+            "member",
+            str(mid),
+            area,
+            f"成员已于 {died} 去世,仍计入家庭人口",
+            {"died_on": died.isoformat()},
+            hid,
+        )
+
+
+def ledger_mismatch(ctx: Context) -> Iterator[Hit]:
+    gap, least = ctx.params["gap_percent"], ctx.params["min_months"]
+    incomes = sources.incomes(ctx)
+    years = [ctx.today.year - 1, ctx.today.year]
+    stmt = (
+        select(
+            LedgerEntry.household_id,
+            LedgerEntry.year,
+            func.count(),
+            func.sum(sources.LEDGER_NET),
+            func.max(LedgerEntry.household_size),
+        )
+        .where(
+            within(LedgerEntry.area_code, ctx.area),
+            col(LedgerEntry.year).in_(years),
+            col(LedgerEntry.superseded_at).is_(None),
+        )
+        .group_by(col(LedgerEntry.household_id), col(LedgerEntry.year))
+    )
+    best: dict = {}
+    for hid, year, months, net, size in ctx.session.exec(stmt):
+        declared = incomes.get(hid, {}).get(year)
+        if declared is None or months < least or not size or not declared.size:
+            continue
+        # Keep the latest year that can be compared.
+        if hid not in best or best[hid][0] < year:
+            best[hid] = (year, months, int(net or 0), size, declared)
+    households = sources.households(ctx)
+    for hid, (year, months, net, size, declared) in best.items():
+        ledger_pc = net * 12 // months // size
+        base = declared.per_capita
+        if abs(ledger_pc - base) * 100 <= gap * max(abs(base), 1):
+            continue
+        h = households.get(hid)
+        if h is None:
+            continue
+        yield Hit(
+            "household",
+            str(hid),
+            h.area_code,
+            f"{year} 年收支登记折合人均 {ledger_pc} 元,与申报的人均纯收入 {base} 元相差超过 {gap}%",
+            {
+                "year": year,
+                "ledger_months": months,
+                "ledger_per_capita": ledger_pc,
+                "declared_per_capita": base,
+            },
+            hid,
+        )
+
+
+CHECKS = [
+    Check(
+        code="id_number_invalid",
+        title="身份证号无效",
+        severity="serious",
+        rule="成员的身份证号位数、出生日期或校验码不正确。",
+        find=id_number_invalid,
+        problem_category="records",
+        reportable=False,
+    ),
+    Check(
+        code="id_number_mismatch",
+        title="性别或出生日期与身份证号不符",
+        severity="general",
+        rule="成员登记的性别或出生日期与其身份证号不一致。",
+        find=id_number_mismatch,
+        problem_category="records",
+        reportable=False,
+    ),
+    Check(
+        code="student_age",
+        title="在校学生年龄异常",
+        severity="general",
+        rule="登记为在校的成员年龄大于设定上限或小于设定下限。",
+        find=student_age,
+        params={
+            "max_age": Param(30, "最大年龄", 18, 80),
+            "min_age": Param(3, "最小年龄", 0, 10),
+        },
+        problem_category="records",
+        reportable=False,
+    ),
+    Check(
+        code="dead_member_counted",
+        title="已故成员仍计入人口",
+        severity="serious",
+        rule="成员已登记去世,仍是家庭的在册成员。",
+        find=dead_member_counted,
+        problem_category="records",
+        reportable=False,
+    ),
+    Check(
+        code="ledger_mismatch",
+        title="收支登记与申报收入不一致",
+        severity="general",
+        rule="同一年的月度收支登记折合人均收入,与申报的年人均纯收入相差超过设定比例(四个一致)。",
+        find=ledger_mismatch,
+        params={
+            "gap_percent": Param(20, "相差比例(%)", 1, 100),
+            "min_months": Param(6, "最少登记月数", 1, 12),
+        },
+        problem_category="records",
+        reportable=False,
+    ),
+]

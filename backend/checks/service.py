@@ -1,0 +1,387 @@
+"""排查 as people use it: the catalogue, a county's parameters, starting a run, the findings
+list, dismissing a finding, and turning one into a report or a rectification problem."""
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from backend.accounts.access import (
+    DISMISSES_FINDINGS,
+    ISSUERS,
+    REPORTS_FROM_FINDINGS,
+    RUNS_CHECKS,
+    SETS_CHECK_PARAMETERS,
+    bound_to_assignments,
+)
+from backend.accounts.models import User
+from backend.areas import service as areas_service
+from backend.audit import service as audit
+from backend.checks import runs
+from backend.checks.catalogue import CHECKS
+from backend.checks.models import CheckParameter, CheckRun, Finding, FindingStatus
+from backend.checks.schemas import (
+    CheckCatalogue,
+    CheckPublic,
+    FindingFilters,
+    FindingPublic,
+    ParameterPublic,
+)
+from backend.core import clock
+from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
+from backend.core.paging import page
+from backend.core.scope import contains, within
+from backend.core.usecase import use_case
+from backend.households import queries as households_queries
+from backend.households import service as households_service
+from backend.households.models import RiskType
+from backend.rectification import batches as rectification_batches
+from backend.rectification import service as rectification_service
+from backend.rectification.models import ProblemSource
+from backend.rectification.schemas import BatchCreate, ProblemCreate
+from backend.reports import service as reports_service
+from backend.worker import service as worker_service
+
+NOT_OPEN = "只有待处理的排查发现可以这样处理"
+
+
+def _check(code: str) -> Any:
+    check = CHECKS.get(code)
+    if check is None:
+        raise NotFound("没有这项排查规则")
+    return check
+
+
+def _area_in_scope(user: User, area_code: str, field: str = "area_code") -> None:
+    if not contains(user.scope, area_code):
+        raise Forbidden("只能处理本辖区", code="outside_scope")
+
+
+# --- the catalogue and its parameters ----------------------------------------------------
+
+
+def catalogue(*, session: Session, user: User, area_code: str | None) -> CheckCatalogue:
+    area = area_code if area_code is not None else user.scope
+    _area_in_scope(user, area)
+    counts = runs.open_counts_in(session=session, area=area)
+    data = []
+    for code, check in CHECKS.items():
+        values = runs.parameters(session=session, check=check, area_code=area)
+        params = [
+            ParameterPublic(
+                name=name,
+                label=p.label,
+                default=p.default,
+                value=values[name],
+                minimum=p.minimum,
+                maximum=p.maximum,
+            )
+            for name, p in check.params.items()
+        ]
+        data.append(
+            CheckPublic(
+                code=code,
+                title=check.title,
+                severity=check.severity,
+                rule=check.rule,
+                parameters=params,
+                open_findings=counts.get(code, 0),
+            )
+        )
+    return CheckCatalogue(area_code=area, data=data)
+
+
+@use_case
+def set_parameters(
+    *, session: Session, code: str, area_code: str, values: dict[str, int], actor: User
+) -> CheckParameter:
+    """A county (or a city or province) changes a check's parameters for every area under it."""
+    check = _check(code)
+    if actor.role not in SETS_CHECK_PARAMETERS:
+        raise Forbidden("只有县乡村振兴局和系统管理员可以修改排查参数", code="role_forbidden")
+    _area_in_scope(actor, area_code)
+    if len(area_code) > 6:
+        raise Invalid("area", "排查参数只能按县(或市、省)设置")
+    if areas_service.get(session=session, code=area_code) is None:
+        raise Invalid("area", "没有这个地区代码")
+    if not values:
+        raise Invalid("values", "至少修改一个参数")
+    for name, value in values.items():
+        param = check.params.get(name)
+        if param is None:
+            raise Invalid(f"values.{name}", "这项规则没有这个参数")
+        if not param.minimum <= value <= param.maximum:
+            raise Invalid(
+                f"values.{name}", f"{param.label}应在 {param.minimum} 到 {param.maximum} 之间"
+            )
+    row = session.exec(
+        select(CheckParameter).where(
+            CheckParameter.check_code == code, CheckParameter.area_code == area_code
+        )
+    ).first()
+    before = dict(row.values) if row else {}
+    if row is None:
+        row = CheckParameter(check_code=code, area_code=area_code, values={})
+    row.values = {**before, **values}
+    row.updated_by, row.updated_at = actor.id, clock.now()
+    session.add(row)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="check_parameter",
+        entity_id=row.id,
+        area_code=area_code,
+        action="set_parameters",
+        changes={"check": [None, code], "values": [before, row.values]},
+    )
+    return row
+
+
+# --- runs -------------------------------------------------------------------------------
+
+
+@use_case
+def _create_run(*, session: Session, area_code: str, actor: User | None) -> CheckRun:
+    if actor is not None:
+        if actor.role not in RUNS_CHECKS:
+            raise Forbidden(
+                "只有县乡村振兴局、乡镇干部和系统管理员可以运行排查", code="role_forbidden"
+            )
+        _area_in_scope(actor, area_code)
+    if area_code and areas_service.get(session=session, code=area_code) is None:
+        raise Invalid("area_code", "没有这个地区代码")
+    return runs.new_run(session=session, area_code=area_code, actor_id=actor.id if actor else None)
+
+
+@use_case
+def start_run(*, session: Session, area_code: str, actor: User | None) -> CheckRun:
+    """Record a run and hand it to the worker (job `checks.run`, in the same transaction);
+    its progress is read by id."""
+    run = _create_run(session=session, area_code=area_code, actor=actor)
+    worker_service.enqueue(session=session, kind="checks.run", payload={"run_id": str(run.id)})
+    return run
+
+
+def run_now(*, session: Session, area_code: str, actor: User | None = None) -> CheckRun:
+    """Record a run and carry it out before returning (the command line, the nightly job)."""
+    run = _create_run(session=session, area_code=area_code, actor=actor)
+    runs.execute(run_id=run.id)
+    session.expire_all()
+    done = session.get(CheckRun, run.id)
+    assert done is not None
+    return done
+
+
+def get_run(*, session: Session, user: User, run_id: uuid.UUID) -> CheckRun:
+    run = session.get(CheckRun, run_id)
+    if run is None or not contains(user.scope, run.area_code):
+        raise NotFound("没有找到这次排查")
+    return run
+
+
+def open_counts(*, session: Session, area_code: str) -> dict[str, int]:
+    """Open findings per check in the area (every check named, zero included)."""
+    return runs.open_counts_in(session=session, area=area_code)
+
+
+# --- findings ---------------------------------------------------------------------------
+
+
+def _visible(user: User) -> list[Any]:
+    cond = [within(Finding.area_code, user.scope)]
+    if bound_to_assignments(user):
+        mine = households_queries.visible(user)
+        cond.append(col(Finding.household_id).in_(select(mine.c.id)))
+    return cond
+
+
+def list_findings(
+    *, session: Session, user: User, filters: FindingFilters, offset: int, limit: int
+) -> tuple[list[Finding], int]:
+    cond = _visible(user)
+    if filters.check:
+        _check(filters.check)
+        cond.append(Finding.check_code == filters.check)
+    if filters.area:
+        cond.append(within(Finding.area_code, filters.area))
+    if filters.status:
+        cond.append(Finding.status == filters.status)
+    if filters.household_id:
+        cond.append(Finding.household_id == filters.household_id)
+    order = [col(Finding.first_seen_at).desc(), col(Finding.id)]
+    return page(session, Finding, cond, order_by=order, offset=offset, limit=limit)
+
+
+def get_finding(
+    *, session: Session, user: User, finding_id: uuid.UUID, lock: bool = False
+) -> Finding:
+    stmt = select(Finding).where(Finding.id == finding_id, *_visible(user))
+    if lock:
+        stmt = stmt.with_for_update()
+    finding = session.exec(stmt).first()
+    if finding is None:
+        raise NotFound("没有找到这条排查发现")
+    return finding
+
+
+def allowed_actions(user: User, finding: Finding) -> list[str]:
+    if finding.status != FindingStatus.open:
+        return []
+    check = CHECKS.get(finding.check_code)
+    can = []
+    if user.role in DISMISSES_FINDINGS:
+        can.append("dismiss")
+    if (
+        check
+        and check.reportable
+        and finding.household_id
+        and finding.report_id is None
+        and user.role in REPORTS_FROM_FINDINGS
+    ):
+        can.append("report")
+    if finding.problem_id is None and user.role in ISSUERS:
+        can.append("problem")
+    return can
+
+
+def publics(*, session: Session, user: User, findings: list[Finding]) -> list[FindingPublic]:
+    refs = {
+        h.id: h.reference
+        for h in households_queries.by_ids(
+            session=session, ids=[f.household_id for f in findings if f.household_id]
+        )
+    }
+    out = []
+    for f in findings:
+        check = CHECKS.get(f.check_code)
+        out.append(
+            FindingPublic.model_validate(
+                {
+                    **f.model_dump(warnings=False),
+                    "check_title": check.title if check else f.check_code,
+                    "household_reference": refs.get(f.household_id) if f.household_id else None,
+                    "can": allowed_actions(user, f),
+                }
+            )
+        )
+    return out
+
+
+def _require_open(finding: Finding) -> None:
+    if finding.status != FindingStatus.open:
+        raise Conflict(NOT_OPEN, code="finding_not_open")
+
+
+@use_case
+def dismiss(*, session: Session, finding: Finding, reason: str, actor: User) -> Finding:
+    """排除: the finding stays dismissed until the values that triggered it change."""
+    if actor.role not in DISMISSES_FINDINGS:
+        raise Forbidden("只有乡镇干部和县乡村振兴局可以排除排查发现", code="role_forbidden")
+    _require_open(finding)
+    finding.status = FindingStatus.dismissed
+    finding.dismissed_at, finding.dismissed_by = clock.now(), actor.id
+    finding.dismiss_reason = reason
+    finding.dismissed_fingerprint = finding.fingerprint
+    session.add(finding)
+    session.flush()
+    audit.record_change(
+        session=session,
+        row=finding,
+        actor=actor,
+        action="dismiss",
+        changes={"status": [FindingStatus.open, finding.status], "reason": [None, reason]},
+    )
+    return finding
+
+
+@use_case
+def to_report(*, session: Session, finding: Finding, actor: User, note: str) -> Any:
+    """A self-report on the household's behalf (代报), verifying and assigned to the actor."""
+    if actor.role not in REPORTS_FROM_FINDINGS:
+        raise Forbidden("只有村干部、乡镇干部和县乡村振兴局可以代报", code="role_forbidden")
+    _require_open(finding)
+    check = _check(finding.check_code)
+    if not check.reportable or finding.household_id is None:
+        raise Conflict("这类排查发现是台账或工作问题,请转为整改问题", code="not_reportable")
+    if finding.report_id is not None:
+        raise Conflict("这条排查发现已转为代报", code="already_reported")
+    household = households_service.get_visible(
+        session=session, user=actor, household_id=finding.household_id
+    )
+    wanted = finding.values.get("risk_types") or list(check.risk_types)
+    risk_types = [RiskType(r) for r in wanted if r in RiskType.__members__]
+    report = reports_service.open_on_behalf(
+        session=session,
+        household=household,
+        risk_types=risk_types or [RiskType.other],
+        actor=actor,
+        note=(note or f"系统排查发现:{check.title}。{finding.summary}")[:500],
+    )
+    finding.report_id = report.id
+    session.add(finding)
+    audit.record_change(
+        session=session,
+        row=finding,
+        actor=actor,
+        action="to_report",
+        changes={"report_id": [None, report.id]},
+    )
+    session.flush()
+    return report
+
+
+def _batch(*, session: Session, actor: User, area_code: str, today: date) -> Any:
+    """This month's 系统核查 problem list of the actor's area, made on first use."""
+    title = f"系统核查发现问题({today.year}年{today.month}月)"
+    found = rectification_batches.batch_titled(
+        session=session, source=ProblemSource.check_rule, area_code=area_code, title=title
+    )
+    if found is not None:
+        return found
+    data = BatchCreate(
+        source=ProblemSource.check_rule,
+        area_code=area_code,
+        title=title,
+        issued_on=today,
+        deadline=today + timedelta(days=365),
+    )
+    return rectification_batches.create_batch(session=session, data=data, actor=actor)
+
+
+@use_case
+def to_problem(*, session: Session, finding: Finding, actor: User, deadline_days: int) -> Any:
+    """A rectification problem (source 系统核查) issued to the finding's area."""
+    if actor.role not in ISSUERS:
+        raise Forbidden("只有督查员、县乡村振兴局和乡镇干部可以下发问题", code="role_forbidden")
+    _require_open(finding)
+    if finding.problem_id is not None:
+        raise Conflict("这条排查发现已转为整改问题", code="already_problem")
+    check = _check(finding.check_code)
+    today = clock.today()
+    area = actor.scope or finding.area_code[:6]
+    batch = _batch(session=session, actor=actor, area_code=area, today=today)
+    data = ProblemCreate(
+        title=f"{check.title}:{finding.summary}"[:200],
+        description=f"排查规则:{check.rule}\n发现:{finding.summary}",
+        category=check.problem_category,
+        severity=check.severity,
+        area_code=finding.area_code,
+        deadline=today + timedelta(days=deadline_days),
+        household_ids=[finding.household_id] if finding.household_id else [],
+    )
+    problem = rectification_service.add_problem(
+        session=session, batch=batch, data=data, actor=actor
+    )
+    finding.problem_id = problem.id
+    session.add(finding)
+    audit.record_change(
+        session=session,
+        row=finding,
+        actor=actor,
+        action="to_problem",
+        changes={"problem_id": [None, problem.id]},
+    )
+    session.flush()
+    return problem

@@ -1,0 +1,233 @@
+"""The reads several checks share, each one set-based over the run's area and kept for the
+rest of the run: the households, their declared incomes, the monitoring lines, the risk
+types, and ledger sums over a window of months."""
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import case, func
+from sqlmodel import col, select
+
+from backend.checks.base import Context
+from backend.core import clock
+from backend.core.scope import within
+from backend.households.models import (
+    IN_SCHOOL,
+    Health,
+    Household,
+    HouseholdRisk,
+    IncomeRecord,
+    Member,
+    MonitoringLine,
+    MonitoringStatus,
+)
+from backend.visits.models import LedgerEntry
+
+LEDGER_NET = (
+    LedgerEntry.wage
+    + LedgerEntry.business
+    + LedgerEntry.property
+    + LedgerEntry.transfer
+    - LedgerEntry.business_cost
+)
+INCOME_NET = (
+    IncomeRecord.wage
+    + IncomeRecord.business
+    + IncomeRecord.property
+    + IncomeRecord.transfer
+    - IncomeRecord.business_cost
+)
+
+
+@dataclass(frozen=True)
+class HouseholdRow:
+    id: uuid.UUID
+    area_code: str
+    category: str
+    status: str
+    enrolled_on: date | None
+    cleared_on: date | None
+    basic_needs: dict[str, Any]
+    helper_id: uuid.UUID | None
+    registered_on: date
+
+
+@dataclass(frozen=True)
+class Income:
+    year: int
+    parts: tuple[int, int, int, int, int]
+    size: int
+
+    @property
+    def net(self) -> int:
+        w, b, p, t, c = self.parts
+        return w + b + p + t - c
+
+    @property
+    def per_capita(self) -> int:
+        return self.net // self.size if self.size else 0
+
+
+def _cached(ctx: Context, key: str, load: Any) -> Any:
+    if key not in ctx.cache:
+        ctx.cache[key] = load()
+    return ctx.cache[key]
+
+
+def households(ctx: Context) -> dict[uuid.UUID, HouseholdRow]:
+    def load() -> dict[uuid.UUID, HouseholdRow]:
+        stmt = select(
+            Household.id,
+            Household.area_code,
+            Household.category,
+            Household.monitoring_status,
+            Household.enrolled_on,
+            Household.risk_cleared_on,
+            Household.basic_needs,
+            Household.helper_id,
+            Household.created_at,
+        ).where(within(Household.area_code, ctx.area))
+        return {
+            row[0]: HouseholdRow(*row[:-1], row[-1].astimezone(clock.CHINA).date())
+            for row in ctx.session.exec(stmt)
+        }
+
+    return _cached(ctx, "households", load)
+
+
+def incomes(ctx: Context) -> dict[uuid.UUID, dict[int, Income]]:
+    """{household: {year: income}} for the last few years."""
+
+    def load() -> dict[uuid.UUID, dict[int, Income]]:
+        stmt = (
+            select(
+                IncomeRecord.household_id,
+                IncomeRecord.year,
+                IncomeRecord.wage,
+                IncomeRecord.business,
+                IncomeRecord.property,
+                IncomeRecord.transfer,
+                IncomeRecord.business_cost,
+                IncomeRecord.household_size,
+            )
+            .join(Household, col(Household.id) == IncomeRecord.household_id)
+            .where(within(Household.area_code, ctx.area), IncomeRecord.year >= ctx.today.year - 3)
+        )
+        out: dict[uuid.UUID, dict[int, Income]] = defaultdict(dict)
+        for hid, year, w, b, p, t, c, size in ctx.session.exec(stmt):
+            out[hid][year] = Income(year, (w, b, p, t, c), size)
+        return out
+
+    return _cached(ctx, "incomes", load)
+
+
+def lines(ctx: Context) -> dict[tuple[str, int], int]:
+    """{(province code, year): monitoring line in yuan}."""
+
+    def load() -> dict[tuple[str, int], int]:
+        stmt = select(MonitoringLine.province_code, MonitoringLine.year, MonitoringLine.amount)
+        return {(p, y): a for p, y, a in ctx.session.exec(stmt)}
+
+    return _cached(ctx, "lines", load)
+
+
+def line_for(ctx: Context, area_code: str, year: int) -> int | None:
+    return lines(ctx).get((area_code[:2], year))
+
+
+def risks(ctx: Context) -> dict[uuid.UUID, set[str]]:
+    def load() -> dict[uuid.UUID, set[str]]:
+        stmt = (
+            select(HouseholdRisk.household_id, HouseholdRisk.risk_type)
+            .join(Household, col(Household.id) == HouseholdRisk.household_id)
+            .where(within(Household.area_code, ctx.area))
+        )
+        out: dict[uuid.UUID, set[str]] = defaultdict(set)
+        for hid, risk in ctx.session.exec(stmt):
+            out[hid].add(risk)
+        return out
+
+    return _cached(ctx, "risks", load)
+
+
+@dataclass(frozen=True)
+class MemberSigns:
+    """Per household, counted over active members: in school, seriously ill, disabled."""
+
+    in_school: int = 0
+    seriously_ill: int = 0
+    disabled: int = 0
+    active: int = 0
+
+
+def member_signs(ctx: Context) -> dict[uuid.UUID, MemberSigns]:
+    """For monitored and cleared households only (the checks about causes read these)."""
+
+    def load() -> dict[uuid.UUID, MemberSigns]:
+        def count(cond: Any) -> Any:
+            return func.sum(case((cond, 1), else_=0))
+
+        stmt = (
+            select(
+                Member.household_id,
+                count(col(Member.schooling).in_([s.value for s in IN_SCHOOL])),
+                count(Member.health == Health.serious_illness),
+                count(Member.health == Health.disabled),
+                func.count(),
+            )
+            .join(Household, col(Household.id) == Member.household_id)
+            .where(
+                within(Household.area_code, ctx.area),
+                col(Household.monitoring_status).in_(
+                    [MonitoringStatus.monitored, MonitoringStatus.risk_cleared]
+                ),
+                col(Member.active).is_(True),
+            )
+            .group_by(col(Member.household_id))
+        )
+        return {
+            hid: MemberSigns(int(s or 0), int(i or 0), int(d or 0), int(n or 0))
+            for hid, s, i, d, n in ctx.session.exec(stmt)
+        }
+
+    return _cached(ctx, "member_signs", load)
+
+
+def ledger_sums(
+    ctx: Context, months: list[str], *, status_in: list[str] | None = None
+) -> dict[uuid.UUID, dict[str, int]]:
+    """Per household, over the current ledger entries of `months`: months recorded, net
+    income, medical and schooling spending, the largest household size."""
+    stmt = (
+        select(
+            LedgerEntry.household_id,
+            func.count(),
+            func.sum(LEDGER_NET),
+            func.sum(LedgerEntry.medical_spending),
+            func.sum(LedgerEntry.schooling_spending),
+            func.max(LedgerEntry.household_size),
+        )
+        .where(
+            within(LedgerEntry.area_code, ctx.area),
+            col(LedgerEntry.month).in_(months),
+            col(LedgerEntry.superseded_at).is_(None),
+        )
+        .group_by(col(LedgerEntry.household_id))
+    )
+    if status_in is not None:
+        stmt = stmt.join(Household, col(Household.id) == LedgerEntry.household_id).where(
+            col(Household.monitoring_status).in_(status_in)
+        )
+    return {
+        hid: {
+            "months": int(n),
+            "net": int(net or 0),
+            "medical": int(med or 0),
+            "schooling": int(sch or 0),
+            "size": int(size or 0),
+        }
+        for hid, n, net, med, sch, size in ctx.session.exec(stmt)
+    }
