@@ -155,7 +155,7 @@ def test_a_job_whose_worker_died_is_taken_again_after_its_lease(app_engine, hand
     # A worker takes the job and dies (kill -9) before finishing: no outcome is written.
     with writer() as s:
         taken = service.claim(session=s, worker="host:1:dead", lease=runner.lease())
-    assert taken is not None and jobs("t")[0].status == "running"
+    assert len(taken) == 1 and jobs("t")[0].status == "running"
     assert runner.run_due_jobs() == 0  # held by the dead worker's lease
     advance(seconds=runner.lease().total_seconds() - 5)
     assert runner.run_due_jobs() == 0
@@ -190,11 +190,11 @@ def test_a_late_worker_does_not_overwrite_the_worker_that_took_over(app_engine) 
         service.enqueue(session=s, kind="t", payload={})
         s.commit()
     with writer() as s:
-        slow = service.claim(session=s, worker="slow", lease=runner.lease())
+        (slow,) = service.claim(session=s, worker="slow", lease=runner.lease())
     advance(seconds=runner.lease().total_seconds() + 1)
     with writer() as s:
-        fresh = service.claim(session=s, worker="fresh", lease=runner.lease())
-    assert slow and fresh and fresh.attempts == 2
+        (fresh,) = service.claim(session=s, worker="fresh", lease=runner.lease())
+    assert fresh.attempts == 2
     with writer() as s:
         assert service.finish(session=s, job=slow, error=None, policy=Policy()) == "running"
     with writer() as s:
