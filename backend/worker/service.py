@@ -153,8 +153,27 @@ def claim(*, session: Session, worker: str, lease: timedelta, limit: int = 1) ->
 
 def finish(*, session: Session, job: Claimed, error: str | None, policy: Policy) -> str:
     """Record how the attempt ended, in the transaction that holds what the handler wrote,
-    and commit. A failure waits its back-off before the next attempt; after the last
-    attempt the job is dead. Returns the job's new status."""
+    and commit. Returns the job's new status."""
+    status = _outcome(session=session, job=job, error=error, policy=policy)
+    session.commit()
+    return status
+
+
+def finish_many(
+    *, session: Session, outcomes: list[tuple[Claimed, str | None, Policy]]
+) -> list[str]:
+    """`finish` for several jobs in one transaction (with what their handlers added)."""
+    statuses = [
+        _outcome(session=session, job=job, error=error, policy=policy)
+        for job, error, policy in outcomes
+    ]
+    session.commit()
+    return statuses
+
+
+def _outcome(*, session: Session, job: Claimed, error: str | None, policy: Policy) -> str:
+    """A failure waits its back-off before the next attempt; after the last attempt the job
+    is dead."""
     now = clock.now()
     if error is None:
         status, run_after = JobStatus.done, None
@@ -192,5 +211,4 @@ def finish(*, session: Session, job: Claimed, error: str | None, policy: Policy)
         .values(finished_at=now, ok=error is None, error=(error or "")[:500])
         .execution_options(synchronize_session=False)
     )
-    session.commit()
     return status
