@@ -45,6 +45,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     from backend.core.db import analyze
 
+    settings = get_settings()
     if args.migrate:
         migrate()
     analyze()  # once, before the workers start: the planner needs statistics from the first query
@@ -54,7 +55,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=True,
+        # X-Forwarded-* only from the configured proxies: uvicorn's own default trusts
+        # 127.0.0.1, so any local client could move itself out of its rate limit.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
         # Our middleware logs method, path and status; uvicorn's access log would also
         # write query strings, which may hold an ID number or a phone.
         access_log=False,
@@ -228,8 +232,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def settings_problem() -> str | None:
+    """Why the settings are unfit to run with (production with a missing or default key…),
+    in one line; None when they are fine."""
+    from pydantic import ValidationError
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        return ";".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    problem = settings_problem()
+    if problem:
+        # Before anything listens or writes: the reason where the operator looks (stderr,
+        # the journal), and a non-zero exit so systemd reports the unit failed.
+        print(f"配置有误,拒绝启动:{problem}", file=sys.stderr)
+        return 2
     return args.func(args)
 
 

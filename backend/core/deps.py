@@ -13,10 +13,15 @@ from backend.core.settings import get_settings
 SessionDep = Annotated[Session, Depends(session_scope, scope="function")]
 
 
+# Past any list a county has; a larger offset would overflow the databases' 64-bit integers
+# (SQLite's driver raises OverflowError) instead of answering an empty page.
+OFFSET_MAX = 1_000_000_000
+
+
 class Paging:
     def __init__(
         self,
-        offset: Annotated[int, Query(ge=0, description="从第几条开始")] = 0,
+        offset: Annotated[int, Query(ge=0, le=OFFSET_MAX, description="从第几条开始")] = 0,
         limit: Annotated[int, Query(ge=1, le=200, description="每页条数")] = 50,
     ) -> None:
         self.offset = offset

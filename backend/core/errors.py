@@ -1,11 +1,15 @@
 """One error type and one handler: every refusal reaches the client as {error, message, detail}."""
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("shouwang")
 
 
 class AppError(Exception):
@@ -168,6 +172,15 @@ def describe(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, str]]]:
 # PostgreSQL's lock_timeout ran out (core/db.py sets it): busy, not broken.
 LOCK_NOT_AVAILABLE = "55P03"
 RETRY_SOON = {"Retry-After": "5"}
+# What the driver raises when the database cannot be reached or stops answering (refused,
+# gone mid-query, the pool waited in vain, SQLite's file cannot be opened): the request is
+# fine and worth sending again later, so 503 with Retry-After, never 500.
+DATABASE_DOWN = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
 
 
 def _render(status: int, code: str, message: str, detail: Any = None, headers=None) -> JSONResponse:
@@ -198,12 +211,33 @@ def install_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        import logging
-
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
         if getattr(getattr(exc, "orig", None), "sqlstate", None) == LOCK_NOT_AVAILABLE:
             return _render(503, "database_busy", "系统繁忙,请稍后再试", headers=RETRY_SOON)
+        # One line, no traceback: an outage is an operator's event, not a bug, and would
+        # otherwise fill the log with one stack per request. The driver's first line says
+        # why (refused, timed out…); no statement or parameters are logged.
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[:1]
+        log.error(
+            "database unavailable: %s %s: %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            reason[0] if reason else "",
+        )
+        return _render(
+            503, "database_unavailable", "数据库暂时无法连接,请稍后再试", headers=RETRY_SOON
+        )
 
-        logging.getLogger("shouwang").exception("unhandled error", exc_info=exc)
-        return _render(500, "internal_error", "服务器出错了,请稍后再试")
+    for kind in DATABASE_DOWN:
+        app.add_exception_handler(kind, _database_down)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        from backend.core import headers
+
+        log.exception("unhandled error", exc_info=exc)
+        response = _render(500, "internal_error", "服务器出错了,请稍后再试")
+        # Starlette answers this outside every middleware: the headers are added here.
+        headers.secure(response.headers, https=request.url.scheme == "https")
+        return response

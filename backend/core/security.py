@@ -65,7 +65,15 @@ def decode_access_token(token: str) -> uuid.UUID | None:
             algorithms=[JWT_ALGORITHM],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={"require_exp": True, "require_sub": True, "require_iat": True},
+            # python-jose checks aud and iss only when the token has them: a token signed
+            # with our key but without them (made for another purpose) must not pass.
+            options={
+                "require_exp": True,
+                "require_sub": True,
+                "require_iat": True,
+                "require_aud": True,
+                "require_iss": True,
+            },
         )
         return uuid.UUID(claims["sub"])
     except (JWTError, ValueError, KeyError):

@@ -57,14 +57,24 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 1.0
     # How long a worker holds a job it took; past that, another worker takes it again.
     worker_lease_seconds: int = 300
+    # Addresses of the reverse proxies (nginx) whose X-Forwarded-For/-Proto are believed,
+    # comma-separated ("127.0.0.1" behind a local nginx). Empty: none, the client address
+    # is the connection's, whatever headers it sends (rate limits count it).
+    forwarded_allow_ips: str = ""
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":
         if self.env != "development" and self.env != "test":
-            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
-                raise ValueError("SHOUWANG_SECRET_KEY must be set to 32+ random characters")
-            if self.data_key == DEV_DATA_KEY or len(self.data_key) < 32:
-                raise ValueError("SHOUWANG_DATA_KEY must be set to 32+ random characters")
+            problems = [
+                f"SHOUWANG_{name.upper()} 必须设为至少 32 个随机字符(现在{why})"
+                for name, value, default in (
+                    ("secret_key", self.secret_key, DEV_SECRET),
+                    ("data_key", self.data_key, DEV_DATA_KEY),
+                )
+                if (why := _weak(value, default))
+            ]
+            if problems:
+                raise ValueError(";".join(problems))
         return self
 
     @property
@@ -74,6 +84,17 @@ class Settings(BaseSettings):
     @property
     def runs_worker_in_process(self) -> bool:
         return self.is_sqlite if self.worker_in_process is None else self.worker_in_process
+
+
+def _weak(value: str, default: str) -> str:
+    """Why a key is unfit for production, or ""."""
+    if not value:
+        return "未设置"
+    if value == default:
+        return "是开发用的默认值"
+    if len(value) < 32:
+        return f"只有 {len(value)} 个字符"
+    return ""
 
 
 @lru_cache

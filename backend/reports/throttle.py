@@ -79,10 +79,13 @@ def admit_report(*, phone: str, address: str) -> None:
 
 
 def admit_lookup(*, receipt_code: str, address: str) -> None:
-    """Count one status look-up against the address's and the receipt code's limits: a
-    receipt code with guessed phone numbers, or many codes from one network, is refused
-    with 429 and Retry-After long before the guessing could pay."""
+    """Count one status look-up against the address's limit and the limit of this receipt
+    code from this address: a code with guessed phone numbers, or many codes from one
+    network, is refused with 429 and Retry-After long before the guessing could pay. The
+    code is counted per address, so a stranger who learnt it and tries it over and over
+    locks out only his own network, never the farmer's phone."""
     settings = get_settings()
+    where = address_key(address)
 
     def refuse(kind: str, wait: int) -> TooMany:
         return TooMany(
@@ -92,8 +95,12 @@ def admit_lookup(*, receipt_code: str, address: str) -> None:
 
     _admit(
         [
-            (settings.lookup_limit_per_address, "lookup-address", address_key(address)),
-            (settings.lookup_limit_per_code, "lookup-code", receipt_code.strip().upper()),
+            (settings.lookup_limit_per_address, "lookup-address", where),
+            (
+                settings.lookup_limit_per_code,
+                "lookup-code",
+                f"{where} {receipt_code.strip().upper()}",
+            ),
         ],
         refuse,
     )

@@ -1019,3 +1019,19 @@ def test_reports_opened_by_cadres_are_counted_apart_from_farmers_own(
     lsg = villages[f.LENGSHUIGOU]
     assert (lsg["from_farmers"], lsg["opened_by_staff"]) == (1, 0) and not lsg["silent"]
     assert body["county_average_per_village"] == round(1 / len(villages), 2)
+
+
+def test_a_stranger_guessing_a_receipt_code_cannot_lock_the_farmer_out(
+    client: TestClient, session: Session, settings, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    code = submit(client, phone="13912345678").json()["receipt_code"]
+    monkeypatch.setattr(settings, "lookup_limit_per_code", "3/hour")
+    url = "/api/v1/self-reports/lookup"
+    with TestClient(client.app, client=("203.0.113.7", 4000)) as stranger:
+        for n in range(4):
+            r = stranger.get(url, params={"receipt_code": code, "phone": f"1390000000{n}"})
+        assert r.status_code == 429  # the stranger's own network is stopped…
+    with TestClient(client.app, client=("198.51.100.20", 4000)) as farmer:
+        r = farmer.get(url, params={"receipt_code": code, "phone": "13912345678"})
+    assert r.status_code == 200  # …and the farmer's phone still gets its answer
+    assert r.json()["receipt_code"] == code
