@@ -102,10 +102,11 @@ def run_due_jobs(*, limit: int = 10_000, worker: str | None = None) -> int:
     is not run twice in one pass."""
     ran = 0
     while ran < limit:
-        n = run_batch(worker=worker, limit=min(BATCH, limit - ran))
-        if n == 0:
-            break
+        batch = min(BATCH, limit - ran)
+        n = run_batch(worker=worker, limit=batch)
         ran += n
+        if n < batch:  # nothing more was due: no empty claim (a turn of the write lock)
+            break
     return ran
 
 
@@ -157,7 +158,7 @@ def enqueue_schedules(*, seen: dict[str, str] | None = None) -> int:
 
 # --- the loop ----------------------------------------------------------------------------
 
-GATHER_SECONDS = 0.5
+GATHER_SECONDS = 1.0
 
 
 class Worker:
@@ -212,11 +213,11 @@ class Worker:
             if not service.has_due(session=session):
                 return 0
         # Woken by a commit: let the requests arriving with it enqueue theirs too, so one
-        # claim and one finish take the burst (a text half a second later is still at once).
+        # claim and one finish take the burst (a text a second later is still at once).
         self._stop.wait(GATHER_SECONDS)
         while not self._stop.is_set():
             n = run_batch()
-            if n == 0:
-                break
             ran += n
+            if n < BATCH:  # nothing more was due: no empty claim (a turn of the write lock)
+                break
         return ran
