@@ -1,10 +1,11 @@
-"""create_app(): routers, middleware, the PWA and its static files."""
+"""create_app(): routers, middleware, the PWA and its static files, the in-process worker."""
 
 import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -163,7 +164,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         if worker is not None:
-            worker.stop()
+            # It finishes the job in hand; wait in a thread, not in the event loop.
+            await anyio.to_thread.run_sync(worker.stop)
 
 
 def create_app() -> FastAPI:

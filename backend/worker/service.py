@@ -105,21 +105,22 @@ def has_due(*, session: Session) -> bool:
     return session.exec(select(Job.id).where(_due(now)).limit(1)).first() is not None
 
 
-def claim(*, session: Session, worker: str, lease: timedelta) -> Claimed | None:
-    """Take the oldest due job (a pending one, one whose back-off has passed, or one whose
-    worker's lease ran out), record the attempt, and commit. None when nothing is due."""
+def claim(*, session: Session, worker: str, lease: timedelta, limit: int = 1) -> list[Claimed]:
+    """Take up to `limit` due jobs, oldest first (pending ones, ones whose back-off has
+    passed, ones whose worker's lease ran out), record the attempts, and commit. One
+    transaction for the batch: on SQLite each is a turn of the process write lock that the
+    requests wait for."""
     now = clock.now()
     pick = (
         select(Job.id)
         .where(_due(now))
         .order_by(col(Job.run_after))
-        .limit(1)
+        .limit(limit)
         .with_for_update(skip_locked=True)  # left out on SQLite, where the write lock serves
-        .scalar_subquery()
     )
     stmt = (
         sa.update(Job)
-        .where(col(Job.id) == pick)
+        .where(col(Job.id).in_(pick))
         .values(
             status=JobStatus.running,
             attempts=col(Job.attempts) + 1,
@@ -127,31 +128,78 @@ def claim(*, session: Session, worker: str, lease: timedelta) -> Claimed | None:
             locked_by=worker,
             updated_at=now,
         )
-        .returning(Job.id, Job.kind, Job.payload, Job.attempts)  # type: ignore[arg-type]
+        .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.run_after)  # type: ignore[arg-type]
         .execution_options(synchronize_session=False)
     )
-    row = session.execute(stmt).first()
-    if row is None:
-        session.commit()
-        return None
-    job_id, kind, payload, attempts = row
-    if attempts > 1:
+    rows = sorted(session.execute(stmt).all(), key=lambda row: row[4])
+    taken = [
+        Claimed(id=job_id, kind=kind, payload=payload, attempts=attempts, worker=worker)
+        for job_id, kind, payload, attempts, _ in rows
+    ]
+    again = [job.id for job in taken if job.attempts > 1]
+    if again:
         # An attempt left unfinished belonged to a worker that died or hung past its lease.
         session.execute(
             sa.update(JobAttempt)
-            .where(col(JobAttempt.job_id) == job_id, col(JobAttempt.finished_at).is_(None))
+            .where(col(JobAttempt.job_id).in_(again), col(JobAttempt.finished_at).is_(None))
             .values(finished_at=now, ok=False, error="租约到期:执行它的进程已退出或无响应")
             .execution_options(synchronize_session=False)
         )
-    session.add(JobAttempt(job_id=job_id, number=attempts, worker=worker, started_at=now))
+    for job in taken:
+        session.add(JobAttempt(job_id=job.id, number=job.attempts, worker=worker, started_at=now))
     session.commit()
-    return Claimed(id=job_id, kind=kind, payload=payload, attempts=attempts, worker=worker)
+    return taken
 
 
 def finish(*, session: Session, job: Claimed, error: str | None, policy: Policy) -> str:
     """Record how the attempt ended, in the transaction that holds what the handler wrote,
-    and commit. A failure waits its back-off before the next attempt; after the last
-    attempt the job is dead. Returns the job's new status."""
+    and commit. Returns the job's new status."""
+    status = _outcome(session=session, job=job, error=error, policy=policy)
+    session.commit()
+    return status
+
+
+def finish_many(
+    *, session: Session, outcomes: list[tuple[Claimed, str | None, Policy]]
+) -> list[str]:
+    """`finish` for several jobs in one transaction (with what their handlers added). The
+    jobs that succeeded are marked done by two statements whatever their number."""
+    now = clock.now()
+    done = [job for job, error, _ in outcomes if error is None]
+    for worker in {job.worker for job in done}:
+        mine = [job for job in done if job.worker == worker]
+        session.execute(
+            sa.update(Job)
+            .where(
+                sa.tuple_(col(Job.id), col(Job.attempts)).in_([(j.id, j.attempts) for j in mine]),
+                col(Job.locked_by) == worker,
+            )
+            .values(status=JobStatus.done, locked_until=None, updated_at=now, last_error="")
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            sa.update(JobAttempt)
+            .where(
+                sa.tuple_(col(JobAttempt.job_id), col(JobAttempt.number)).in_(
+                    [(j.id, j.attempts) for j in mine]
+                )
+            )
+            .values(finished_at=now, ok=True, error="")
+            .execution_options(synchronize_session=False)
+        )
+    statuses = [
+        JobStatus.done
+        if error is None
+        else _outcome(session=session, job=job, error=error, policy=policy)
+        for job, error, policy in outcomes
+    ]
+    session.commit()
+    return statuses
+
+
+def _outcome(*, session: Session, job: Claimed, error: str | None, policy: Policy) -> str:
+    """A failure waits its back-off before the next attempt; after the last attempt the job
+    is dead."""
     now = clock.now()
     if error is None:
         status, run_after = JobStatus.done, None
@@ -189,5 +237,4 @@ def finish(*, session: Session, job: Claimed, error: str | None, policy: Policy)
         .values(finished_at=now, ok=error is None, error=(error or "")[:500])
         .execution_options(synchronize_session=False)
     )
-    session.commit()
     return status

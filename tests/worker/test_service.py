@@ -155,7 +155,7 @@ def test_a_job_whose_worker_died_is_taken_again_after_its_lease(app_engine, hand
     # A worker takes the job and dies (kill -9) before finishing: no outcome is written.
     with writer() as s:
         taken = service.claim(session=s, worker="host:1:dead", lease=runner.lease())
-    assert taken is not None and jobs("t")[0].status == "running"
+    assert len(taken) == 1 and jobs("t")[0].status == "running"
     assert runner.run_due_jobs() == 0  # held by the dead worker's lease
     advance(seconds=runner.lease().total_seconds() - 5)
     assert runner.run_due_jobs() == 0
@@ -190,11 +190,11 @@ def test_a_late_worker_does_not_overwrite_the_worker_that_took_over(app_engine) 
         service.enqueue(session=s, kind="t", payload={})
         s.commit()
     with writer() as s:
-        slow = service.claim(session=s, worker="slow", lease=runner.lease())
+        (slow,) = service.claim(session=s, worker="slow", lease=runner.lease())
     advance(seconds=runner.lease().total_seconds() + 1)
     with writer() as s:
-        fresh = service.claim(session=s, worker="fresh", lease=runner.lease())
-    assert slow and fresh and fresh.attempts == 2
+        (fresh,) = service.claim(session=s, worker="fresh", lease=runner.lease())
+    assert fresh.attempts == 2
     with writer() as s:
         assert service.finish(session=s, job=slow, error=None, policy=Policy()) == "running"
     with writer() as s:
@@ -236,3 +236,53 @@ def test_each_slot_of_a_schedule_runs_once_however_many_workers(app_engine) -> N
     advance(days=1)
     assert runner.enqueue_schedules(seen=first) >= 1
     assert len(jobs("analyze")) == 2
+
+
+def test_a_batch_of_add_only_jobs_costs_two_transactions_others_finish_alone(
+    app_engine, handlers
+) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    from backend.core import db
+
+    @registry.handler("adds")
+    def adds(*, session: Session, payload: dict[str, Any]) -> None:
+        audit_row(session, f"adds {payload['n']}")
+
+    @registry.handler("queries")
+    def queries(*, session: Session, payload: dict[str, Any]) -> None:
+        session.exec(select(AuditEntry.id)).all()
+        audit_row(session, "queries")
+
+    @registry.handler("breaks")
+    def breaks(*, session: Session, payload: dict[str, Any]) -> None:
+        audit_row(session, "breaks")
+        raise ValueError("bug")
+
+    with writer() as s:
+        for n in range(5):
+            service.enqueue(session=s, kind="adds", payload={"n": n})
+        service.enqueue(session=s, kind="breaks", payload={})
+        s.commit()
+    commits: list[int] = []
+    engine = db.get_engine()
+    listener = lambda *_: commits.append(1)  # noqa: E731
+    event.listen(engine, "commit", listener)
+    try:
+        assert runner.run_batch() == 6
+    finally:
+        event.remove(engine, "commit", listener)
+    assert len(commits) == 2  # the claim, then every outcome with the texts' records
+    with writer() as s:
+        service.enqueue(session=s, kind="queries", payload={})
+        service.enqueue(session=s, kind="adds", payload={"n": 5})
+        s.commit()
+    assert runner.run_due_jobs() == 2
+    assert {j.kind: j.status for j in jobs() if j.kind != "adds"} == {
+        "queries": "done",
+        "breaks": "failed",
+    }
+    assert {j.status for j in jobs("adds")} == {"done"}
+    with writer() as s:
+        notes = set(s.exec(select(AuditEntry.entity_id).where(AuditEntry.entity == "t")))
+    assert notes == {f"adds {n}" for n in range(6)} | {"queries"}
