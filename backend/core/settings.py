@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./data/shouwang.db"
     data_dir: Path = Path("./data")
+    # PostgreSQL only: a streaming replica that answers the GET requests (pure reads).
+    read_database_url: str = ""
+    # PostgreSQL through PgBouncer in transaction mode (deploy/pgbouncer.ini).
+    database_pgbouncer: bool = False
 
     # Signs access tokens. Outside development it must be set to a long random value.
     secret_key: str = DEV_SECRET
