@@ -278,6 +278,25 @@ def server(args: list[str], env: dict[str, str], port: int, log: Path) -> Iterat
             proc.wait()
 
 
+@contextmanager
+def background(args: list[str], env: dict[str, str], log: Path) -> Iterator[None]:
+    """A process that listens on no port (the worker), ended with its children afterwards."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True, cwd=ROOT)  # fmt: skip
+    try:
+        yield
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 def wait_until_ready(url: str, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while True:

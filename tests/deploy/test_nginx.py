@@ -11,6 +11,7 @@ import ipaddress
 import shutil
 import ssl
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from backend import backup
+from backend.reports.notify import TEXT_JOB
 from tests import factories as f
 from tests.clusters import (
     AS_POSTGRES,
@@ -32,6 +34,7 @@ from tests.clusters import (
     Cluster,
     app_env,
     as_postgres,
+    background,
     prepare,
     server,
     spare_port,
@@ -160,7 +163,13 @@ class Stack:
     app_log: Path
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.https, verify=self.tls, timeout=30)
+        # From 127.0.0.2, another loopback address: nginx's own connections to the app come
+        # from 127.0.0.1, so the app can only learn this one from nginx's X-Forwarded-For.
+        transport = httpx.HTTPTransport(local_address="127.0.0.2", verify=self.tls)
+        return httpx.Client(base_url=self.https, transport=transport, timeout=30)
+
+    def sql(self, statement: str) -> str:
+        return self.db.sql(statement, "shouwang")
 
     def login(self, client: httpx.Client, username: str) -> dict[str, str]:
         answer = client.post(
@@ -224,6 +233,7 @@ def stack() -> Iterator[Stack]:
                 database_url=f"postgresql+psycopg://shouwang@127.0.0.1:{bouncer}/shouwang",
                 database_pgbouncer="true",
                 data_dir=str(base / "app"),
+                forwarded_allow_ips="127.0.0.1",  # nginx
             )
             tls = ssl.create_default_context()
             with (
@@ -233,6 +243,7 @@ def stack() -> Iterator[Stack]:
                     bouncer,
                     base / "pgbouncer.log",
                 ),  # fmt: skip
+                background([str(ROOT / ".venv/bin/shouwang"), "worker"], env, base / "worker.log"),
                 server(
                     [
                         str(ROOT / ".venv/bin/shouwang"),
@@ -281,6 +292,7 @@ def test_a_smoke_flow_through_nginx(stack: Stack) -> None:
         # A farmer's self-report, without an account.
         report = web.post(
             "/api/v1/self-reports",
+            headers={"X-Forwarded-For": "203.0.113.7"},  # a client's lie, not believed
             json={"area_code": f.LENGSHUIGOU, "name": "王秀英", "phone": "13912345678",
                   "risk_types": ["illness"], "note": "老伴住院"},
         )  # fmt: skip
@@ -333,6 +345,15 @@ def test_a_smoke_flow_through_nginx(stack: Stack) -> None:
         assert visits.status_code == 200 and visits.json()["count"] == 1
         households = web.get("/api/v1/households", headers=county)
         assert households.status_code == 200 and households.json()["count"] == 1
+
+    # The audit log has the farmer's real address, passed on by nginx; never the header's.
+    clients = stack.sql("SELECT DISTINCT split_part(client, ' ', 1) FROM audit_entry")
+    assert clients.split() == ["127.0.0.2"]
+    # The worker, a process of its own, sent the receipt text (to the log: no gateway here).
+    deadline = time.monotonic() + 120
+    while stack.sql(f"SELECT status FROM job WHERE kind = '{TEXT_JOB}'") != "done":
+        assert time.monotonic() < deadline, stack.sql("SELECT status, kind FROM job")
+        time.sleep(0.5)
 
 
 def test_static_files_cache_and_compress(stack: Stack) -> None:
