@@ -25,7 +25,19 @@ class Visit(SQLModel, table=True):
     """One visit, append-only. The id is made on the phone, so a replay is recognised."""
 
     __tablename__ = "visit"
-    __table_args__ = (Index("ix_visit_household_month", "household_id", "month"),)
+    __table_args__ = (
+        Index("ix_visit_household_month", "household_id", "month"),
+        # The visits coverage counts (corrections aside), by household, month and visitor:
+        # "visited this month" and "by the household's own helper" answered from the index.
+        Index(
+            "ix_visit_counted",
+            "household_id",
+            "month",
+            "visitor_id",
+            sqlite_where=text("corrects_id IS NULL"),
+            postgresql_where=text("corrects_id IS NULL"),
+        ),
+    )
 
     # No default: the phone names the record (STYLE rule 8).
     id: uuid.UUID = Field(primary_key=True)
