@@ -162,6 +162,17 @@ class Household(SQLModel, table=True):
             "enrolled_on",
             "risk_cleared_on",
         ),
+        # Coverage reads the area's households from this index alone: the counts per
+        # village and helper, and the not-visited page in (village, reference) order.
+        Index(
+            "ix_household_coverage",
+            "area_code",
+            "reference",
+            "monitoring_status",
+            "category",
+            "helper_id",
+            "id",
+        ),
     )
 
     id: uuid.UUID = id_field()
@@ -207,12 +218,16 @@ class Member(SQLModel, table=True):
             sqlite_where=text("active"),
             postgresql_where=text("active"),
         ),
+        # A name search reads this index, not the table (a name matched inside, LIKE
+        # '%…%', cannot seek); no index on `active` alone: true for nearly every member,
+        # it drew SQLite's planner away from household_id (bench/RESULTS.md).
+        Index("ix_member_name_household", "name", "household_id"),
     )
 
     id: uuid.UUID = id_field()
     household_id: uuid.UUID = Field(foreign_key="household.id", index=True)
     area_code: str = area_field()
-    name: str = Field(index=True, max_length=40)
+    name: str = Field(max_length=40)
     id_number_cipher: str | None = Field(default=None, max_length=200)
     id_number_hash: str | None = Field(default=None, index=True, max_length=64)
     sex: Sex = enum_field()
@@ -222,7 +237,7 @@ class Member(SQLModel, table=True):
     schooling: Schooling = enum_field(Schooling.not_in_school)
     labour: Labour = enum_field(Labour.full)
     employment: Employment = enum_field(Employment.not_employed)
-    active: bool = Field(default=True, index=True)
+    active: bool = True
     left_on: date | None = None
     # A death recorded (民政, a visit): the member should then no longer be active.
     died_on: date | None = None

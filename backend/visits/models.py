@@ -29,6 +29,16 @@ class Visit(SQLModel, table=True):
         Index("ix_visit_household_month", "household_id", "month"),
         # The statistics' visits per village and month, counted from the index alone.
         Index("ix_visit_area_month", "area_code", "month"),
+        # The visits coverage counts (corrections aside), by household, month and visitor:
+        # "visited this month" and "by the household's own helper" answered from the index.
+        Index(
+            "ix_visit_counted",
+            "household_id",
+            "month",
+            "visitor_id",
+            sqlite_where=text("corrects_id IS NULL"),
+            postgresql_where=text("corrects_id IS NULL"),
+        ),
     )
 
     # No default: the phone names the record (STYLE rule 8).

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from backend.accounts import service as accounts_service
 from backend.accounts.access import VISITS_ALL_THEY_SEE
 from backend.accounts.models import User
 from backend.core import clock
@@ -61,9 +62,21 @@ def _visits(*, session: Session, user: User, household_ids: list[uuid.UUID], mon
     out = _Visits()
     if not household_ids:
         return out
+    # The columns the cards use, not whole visits (their checklists, positions, photos):
+    # a 200-household phone reads a year of visits.
     rows = list(
         session.exec(
-            select(Visit)
+            select(
+                Visit.id,
+                Visit.household_id,
+                Visit.visitor_id,
+                Visit.kind,
+                Visit.visited_at,
+                Visit.month,
+                Visit.notes,
+                Visit.notes_hash,
+                Visit.corrects_id,
+            )
             .where(
                 col(Visit.household_id).in_(household_ids),
                 col(Visit.visited_at) >= clock.now() - timedelta(days=RECENT_DAYS),
@@ -71,7 +84,12 @@ def _visits(*, session: Session, user: User, household_ids: list[uuid.UUID], mon
             .order_by(col(Visit.visited_at).desc())
         )
     )
-    names = service.visitor_names(session=session, visits=rows)
+    names = {
+        uid: name
+        for uid, (name, _) in accounts_service.names_and_units(
+            session=session, ids={v.visitor_id for v in rows}
+        ).items()
+    }
     last_month = service.previous_month(month)
     pasted = signs.pasted(session=session, hashes={v.notes_hash for v in rows if v.notes_hash})
     for v in rows:

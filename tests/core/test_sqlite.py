@@ -113,7 +113,10 @@ def test_statistics_steer_the_planner_to_the_right_index(tmp_path) -> None:  # t
         with engine.connect() as conn:
             return " ".join(str(r[-1]) for r in conn.exec_driver_sql(query))
 
-    assert "ix_member_active" in plan()  # what SQLite guesses with no statistics
+    # There is no index on `active` any more (read path indexes, issue 11): it was what SQLite
+    # guessed without statistics, and still chose at 100,000 households with the sampled
+    # statistics of `analysis_limit`. The household's index is taken either way.
+    assert "ix_member_household_id" in plan(), plan()
     db.analyze(engine)
     assert "ix_member_household_id" in plan(), plan()
     engine.dispose()
