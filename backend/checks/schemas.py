@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from backend.checks.models import FINDING_STATUS_NAMES, RUN_STATUS_NAMES, FindingStatus
 from backend.core.schemas import AreaCode, Input, Output, name_field
@@ -34,7 +34,7 @@ class CheckCatalogue(Output):
 
 
 class ParametersInput(Input):
-    values: dict[str, Annotated[int, Field(strict=True)]]
+    values: dict[str, Annotated[int, Field(strict=True, ge=0, le=1_000_000)]]
 
 
 class RunCreate(Input):
@@ -57,7 +57,7 @@ class RunPublic(Output):
     status_name = name_field(RUN_STATUS_NAMES, "status")
 
 
-class FindingFilters(Input):
+class FindingFilters(BaseModel):
     check: str | None = None
     area: AreaCode | None = None
     status: FindingStatus | None = None

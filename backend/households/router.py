@@ -255,7 +255,7 @@ def set_line(
     session: SessionDep,
     user: CurrentUser,
     province_code: Annotated[str, Path(pattern=r"^\d{2}$", description="省级地区代码(2 位)")],
-    year: int,
+    year: Annotated[int, Path(ge=2000, le=2100, description="年度")],
     data: MonitoringLineInput,
 ) -> MonitoringLinePublic:
     """Set a province's 监测收入标准 for a year, with its basis document and 文号."""
