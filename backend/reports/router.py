@@ -21,7 +21,17 @@ from backend.accounts.models import User
 from backend.core.deps import PagingDep, SessionDep
 from backend.core.errors import Invalid
 from backend.core.settings import get_settings
-from backend.reports import deadlines, lookup, numbers, poster, queries, service, throttle, workflow
+from backend.reports import (
+    contact,
+    deadlines,
+    lookup,
+    numbers,
+    poster,
+    queries,
+    service,
+    throttle,
+    workflow,
+)
 from backend.reports.deps import LockedReport, VisibleReport
 from backend.reports.models import SelfReport
 from backend.reports.schemas import (
@@ -35,6 +45,7 @@ from backend.reports.schemas import (
     ReferInput,
     RejectInput,
     ReportNumbers,
+    SelfReportContact,
     SelfReportCreate,
     SelfReportEnrollInput,
     SelfReportFilters,
@@ -241,6 +252,19 @@ def get_self_report(
     """One report with its findings, civic steps, deadlines, history and the actions open
     to the caller."""
     return _detail(session, report, user)
+
+
+@router.post(
+    "/self-reports/{report_id}/contact",
+    response_model=SelfReportContact,
+    operation_id="reveal_self_report_contact",
+    responses={403: {"description": "不是正在办理这份报告的人员"}},
+)
+def reveal_self_report_contact(
+    session: SessionDep, user: CurrentUser, report: VisibleReport
+) -> SelfReportContact:
+    """The full phone numbers, for the one handling the report (the view is audited)."""
+    return contact.reveal(session=session, report=report, user=user)
 
 
 def _add_action(
