@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-dates install browser node lint jslint format migrate demo bench wrk clean
+.PHONY: run test test-dates test-deploy install browser nginx node lint jslint format migrate demo bench wrk clean
 
 run: install
 	$(BIN)/shouwang migrate
@@ -14,12 +14,18 @@ run: install
 BIOME := node_modules/.bin/biome
 NODE_STAMP := node_modules/.installed
 
-test: install browser jslint
+test: install browser nginx jslint
 	$(BIN)/ruff check backend tests bench migrations/env.py
 	$(BIN)/ruff format --check backend tests bench migrations/env.py
 	$(BIN)/pytest
 
-# The suite without the browser, once at each edge of the calendar (the clock frozen there):
+# The tests that stand real processes up (marker `cluster`: PostgreSQL primary and replica,
+# nginx + PgBouncer + two uvicorn workers; about a minute each). `make test` runs them too.
+test-deploy: install nginx
+	$(BIN)/pytest -q -m cluster
+
+# The suite without the browser and the process-standing tests (their servers run on the wall
+# clock), once at each edge of the calendar (the clock frozen there):
 # the first minutes of a month (still the previous day in UTC), a month's last minutes, New
 # Year into a year the holiday table lacks, a leap day, inside 国庆, and a 调休 Saturday.
 TEST_DATES := 2026-12-01T00:10+08:00 2026-08-31T23:50+08:00 2027-01-01T00:30+08:00 \
@@ -28,7 +34,7 @@ TEST_DATES := 2026-12-01T00:10+08:00 2026-08-31T23:50+08:00 2027-01-01T00:30+08:
 test-dates: install
 	@failed=""; for at in $(TEST_DATES); do \
 		echo "== make test-dates: the clock at $$at"; \
-		$(BIN)/pytest -q -p no:cacheprovider -m "not e2e" --today=$$at || failed="$$failed $$at"; \
+		$(BIN)/pytest -q -p no:cacheprovider -m "not e2e and not cluster" --today=$$at || failed="$$failed $$at"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "make test-dates failed at:$$failed"; exit 1; fi
 
@@ -46,6 +52,15 @@ browser:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; \
+	fi
+
+# Debian's nginx and PgBouncer for the deployment test (tests/deploy), the packages deploy/
+# configures. The test runs its own nginx and PgBouncer on spare ports, never the services.
+nginx:
+	@if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/sbin/pgbouncer ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nginx pgbouncer; \
 	fi
 
 # The JavaScript linter and formatter (Biome, pinned in package.json and package-lock.json),

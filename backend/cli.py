@@ -1,4 +1,5 @@
-"""The `shouwang` command: serve, migrate, seed-demo, seed-bench, create-user, import-areas."""
+"""The `shouwang` command: serve, worker, migrate, seed-demo, seed-bench, create-user,
+import-areas."""
 
 import argparse
 import getpass
@@ -66,6 +67,26 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         # JSON lines on stderr, shouwang.* at INFO (uvicorn's default config dropped them).
         log_config=logs.config(),
     )
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+
+    from backend.worker import runner
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if args.once:
+        added = runner.enqueue_schedules()
+        ran = runner.run_due_jobs()
+        print(f"已执行 {ran} 个到期任务(新排定 {added} 个)")
+        return 0
+    worker = runner.Worker()
+    # systemd stops with SIGTERM: finish the job in hand, then exit.
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop(timeout=0))
+    signal.signal(signal.SIGINT, lambda *_: worker.stop(timeout=0))
+    worker.run()
     return 0
 
 
@@ -165,6 +186,41 @@ def _cmd_seed_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from backend import backup
+
+    try:
+        path, manifest = backup.backup(
+            url=database_url(args.database_url),
+            files_dir=get_settings().data_dir / backup.FILES,
+            dest=Path(args.dest),
+        )
+    except backup.BackupRefused as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    print(f"已备份 {len(manifest.tables)} 张表 {manifest.rows} 行、{manifest.files} 个文件:{path}")
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from backend import backup
+
+    try:
+        manifest = backup.restore(
+            url=database_url(args.database_url),
+            files_dir=get_settings().data_dir / backup.FILES,
+            src=Path(args.src),
+        )
+    except backup.BackupRefused as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    print(
+        f"已恢复 {len(manifest.tables)} 张表 {manifest.rows} 行、{manifest.files} 个文件"
+        f"(备份于 {manifest.created_at});行数与校验和均已核对"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shouwang", description="守望:防止返贫动态监测和帮扶")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -175,6 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--migrate", action="store_true", help="migrate the database first")
     p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser(
+        "worker", help="run background jobs (texts, nightly work) in a process of its own"
+    )
+    p.add_argument("--once", action="store_true", help="run the jobs due now, then exit")
+    p.set_defaults(func=_cmd_worker)
 
     p = sub.add_parser("migrate", help="bring the database schema up to date")
     p.set_defaults(func=_cmd_migrate)
@@ -201,6 +263,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--phone")
     p.add_argument("--password", help="omit to be asked")
     p.set_defaults(func=_cmd_create_user)
+
+    p = sub.add_parser("backup", help="archive the database and uploaded files (while serving)")
+    p.add_argument("dest", help="archive file, or a directory for a dated one")
+    p.add_argument("--database-url", help="default: SHOUWANG_DATABASE_URL")
+    p.set_defaults(func=_cmd_backup)
+
+    p = sub.add_parser("restore", help="restore an archive into an empty database")
+    p.add_argument("src", help="an archive made by `shouwang backup`")
+    p.add_argument("--database-url", help="default: SHOUWANG_DATABASE_URL")
+    p.set_defaults(func=_cmd_restore)
 
     p = sub.add_parser("import-areas", help="load areas from a CSV (code,name,level,parent_code)")
     p.add_argument("file")

@@ -3,13 +3,17 @@
 import logging
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlmodel import Session
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 
 from backend import pwa
 from backend.accounts.router import router as accounts_router
@@ -23,12 +27,15 @@ from backend.core.inflight import InFlightLimit
 from backend.core.settings import get_settings
 from backend.files.router import router as files_router
 from backend.households.router import router as households_router
+from backend.rectification.ledger import XLSX
+from backend.rectification.report import DOCX
 from backend.rectification.router import router as rectification_router
 from backend.reports.router import pages as report_pages
 from backend.reports.router import router as reports_router
 from backend.visits.router import router as visits_router
 from backend.workdays import service as workdays_service
 from backend.workdays.router import router as workdays_router
+from backend.worker.runner import Worker
 
 log = logging.getLogger("shouwang.access")
 
@@ -76,6 +83,11 @@ async def _client_and_timing(request: Request, call_next):  # type: ignore[no-un
         },
     )
     return response
+
+
+# Bodies already compressed gain nothing from gzip but the CPU it costs: Starlette's own list
+# (images, zip, gzip, audio, video, fonts, event streams) plus PDFs and Office files (zips).
+NOT_COMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf", XLSX, DOCX)
 
 
 def health() -> JSONResponse:
@@ -147,8 +159,24 @@ def _mount_frontend(app: FastAPI) -> None:
         pwa.add_page(app, path, name)
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """On the embedded default the worker (texts, nightly jobs) is a thread of this process,
+    so `make run` starts one process; with PostgreSQL it is `shouwang worker` (settings)."""
+    worker = Worker() if get_settings().runs_worker_in_process else None
+    app.state.worker = worker
+    if worker is not None:
+        worker.start()
+    try:
+        yield
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
+        lifespan=lifespan,
         title="守望 Shouwang API",
         version="1.0.0",
         description=API_DESCRIPTION,
@@ -160,6 +188,12 @@ def create_app() -> FastAPI:
     install_handlers(app)
     app.add_middleware(InFlightLimit, limit=get_settings().max_requests_in_flight)
     app.middleware("http")(_client_and_timing)
+    # Outermost, so every text answer (JSON, pages, scripts, the service worker) leaves
+    # compressed for a client that asks; level 6, zlib's default, is within a few per cent
+    # of 9's size for JSON at a fraction of its CPU.
+    app.add_middleware(
+        GZipMiddleware, minimum_size=500, compresslevel=6, exclude_content_types=NOT_COMPRESSED
+    )
     app.add_api_route(
         "/api/v1/health", health, methods=["GET"], tags=["health"], operation_id="health"
     )

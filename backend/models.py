@@ -10,5 +10,17 @@ from backend.rectification import models as rectification
 from backend.reports import models as reports
 from backend.visits import models as visits
 from backend.workdays import models as workdays
+from backend.worker import models as worker
 
-DOMAINS = (accounts, areas, audit, files, households, rectification, reports, visits, workdays)
+DOMAINS = (
+    accounts,
+    areas,
+    audit,
+    files,
+    households,
+    rectification,
+    reports,
+    visits,
+    workdays,
+    worker,
+)

@@ -20,6 +20,8 @@ os.environ.setdefault("SHOUWANG_ENV", "test")
 os.environ["SHOUWANG_DATA_DIR"] = str(_SCRATCH)
 os.environ["SHOUWANG_DATABASE_URL"] = f"sqlite:///{_SCRATCH}/test.db"
 os.environ.setdefault("SHOUWANG_LOGIN_SLOWDOWN_AFTER", "100")
+# Tests run the worker when they mean to (tests/worker): no thread behind each app.
+os.environ.setdefault("SHOUWANG_WORKER_IN_PROCESS", "false")
 
 from backend.areas import service as areas_service  # noqa: E402
 from backend.cli import migrate  # noqa: E402

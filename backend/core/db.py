@@ -124,12 +124,14 @@ def make_engine(url: str, *, writer: bool = True, query_only: bool = False) -> E
         # A request that waits this long for a row another request has locked gives up with
         # 503 (errors.py) rather than hold its thread for ever (a safety net: core/inflight.py
         # keeps a free thread for every request in flight, so lock holders always go on).
+        connect_args: dict[str, Any] = {"options": f"-c lock_timeout={LOCK_TIMEOUT_SECONDS}s"}
+        if get_settings().database_pgbouncer:
+            # Transaction pooling (deploy/pgbouncer.ini): no server-side prepared statements
+            # (the next transaction may run on another server connection) and no `options`
+            # (PgBouncer refuses it; role.sql sets lock_timeout on the role instead).
+            connect_args = {"prepare_threshold": None}
         engine = create_engine(
-            url,
-            pool_pre_ping=True,
-            pool_size=10,
-            max_overflow=20,
-            connect_args={"options": f"-c lock_timeout={LOCK_TIMEOUT_SECONDS}s"},
+            url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args
         )
     return engine
 
@@ -147,16 +149,20 @@ def get_engine() -> Engine:
 
 def get_read_engine() -> Engine:
     """For requests that only read (GET): on SQLite an engine without the write lock, so
-    readers never queue behind writers; on PostgreSQL the same engine."""
+    readers never queue behind writers; on PostgreSQL the streaming replica named by
+    SHOUWANG_READ_DATABASE_URL when there is one (deploy/SCALING.md), else the same engine."""
     global _read_engine
     engine = get_engine()
-    if engine.dialect.name != "sqlite":
+    replica = get_settings().read_database_url
+    if engine.dialect.name != "sqlite" and not replica:
         return engine
     with _engine_lock:
         if _read_engine is None:
-            _read_engine = make_engine(
-                engine.url.render_as_string(hide_password=False), writer=False, query_only=True
-            )
+            if engine.dialect.name == "sqlite":
+                url = engine.url.render_as_string(hide_password=False)
+                _read_engine = make_engine(url, writer=False, query_only=True)
+            else:
+                _read_engine = make_engine(replica, writer=False)
         return _read_engine
 
 
@@ -193,6 +199,9 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _read_after_commit(session: Session, read_engine: Engine, write_engine: Engine) -> None:
+    if write_engine.dialect.name != "sqlite":
+        return  # a PostgreSQL read engine is a replica: it may not have the commit yet
+
     @event.listens_for(session, "after_transaction_end")
     def _to_reader(_: Session, transaction: Any) -> None:
         if transaction.parent is not None:  # a savepoint or inner transaction: keep going

@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./data/shouwang.db"
     data_dir: Path = Path("./data")
+    # PostgreSQL only: a streaming replica that answers the GET requests (pure reads).
+    read_database_url: str = ""
+    # PostgreSQL through PgBouncer in transaction mode (deploy/pgbouncer.ini).
+    database_pgbouncer: bool = False
 
     # Signs access tokens. Outside development it must be set to a long random value.
     secret_key: str = DEV_SECRET
@@ -49,6 +53,14 @@ class Settings(BaseSettings):
     lookup_limit_per_code: str = "20/hour"
     rate_limit_storage: str = "memory://"
 
+    # The worker (texts, nightly jobs). In process: a thread of `shouwang serve`; default on
+    # for SQLite (one process does everything), off for PostgreSQL, where `shouwang worker`
+    # runs as a process of its own.
+    worker_in_process: bool | None = None
+    # How often an idle worker looks for due jobs (a job this process enqueues wakes it).
+    worker_poll_seconds: float = 1.0
+    # How long a worker holds a job it took; past that, another worker takes it again.
+    worker_lease_seconds: int = 300
     # Addresses of the reverse proxies (nginx) whose X-Forwarded-For/-Proto are believed,
     # comma-separated ("127.0.0.1" behind a local nginx). Empty: none, the client address
     # is the connection's, whatever headers it sends (rate limits count it).
@@ -72,6 +84,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def runs_worker_in_process(self) -> bool:
+        return self.is_sqlite if self.worker_in_process is None else self.worker_in_process
 
 
 def _weak(value: str, default: str) -> str:

@@ -5,30 +5,24 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_
+from sqlalchemy import and_, case
 from sqlmodel import Session, col
 
+from backend.core.scope import within
 from backend.rectification.models import HANDED_IN, Problem, ProblemStatus
 from backend.workdays import service as workdays_service
 
 
 class OverdueJudge:
     """Working days past the deadline, on each area's working-day calendar. A problem handed
-    in is judged at the day it was handed in; an open one at today. Calendars are loaded
-    once per area for the whole set, so a list costs one query per village, not per row."""
+    in is judged at the day it was handed in; an open one at today. The calendars of the
+    set's areas are read in one query; each problem is then two ordinals subtracted."""
 
     def __init__(self, *, session: Session, problems: Sequence[Problem], today: date) -> None:
         self.today = today
-        self._cals: dict[str, workdays_service.Calendar] = {}
-        ends = [self.end_of(p) for p in problems]
-        late = [p for p, end in zip(problems, ends, strict=True) if end > p.deadline]
-        if late:
-            start = min(p.deadline for p in late)
-            stop = max(ends)
-            for code in {p.area_code for p in late}:
-                self._cals[code] = workdays_service.Calendar(
-                    session=session, area_code=code, start=start, end=stop
-                )
+        self._cals = workdays_service.calendars(
+            session=session, area_codes={p.area_code for p in problems}
+        )
 
     def end_of(self, problem: Problem) -> date:
         if problem.status in HANDED_IN and problem.submitted_on is not None:
@@ -44,6 +38,21 @@ class OverdueJudge:
     def overdue(self, problem: Problem) -> bool:
         """Open and past its deadline (the red mark on lists)."""
         return problem.status not in HANDED_IN and self.days(problem) > 0
+
+
+def overdue_condition(*, session: Session, scope: str, today: date) -> Any:
+    """`OverdueJudge.overdue` as SQL for the problems under `scope`: open, with a working
+    day after the deadline by today, i.e. a deadline before the last working day on or
+    before today of the problem's area (one date per calendar in force under the scope)."""
+    calendars = workdays_service.calendars_under(session=session, scope=scope)
+    *local, (_, general) = calendars
+    last = general.last_workday(today)
+    if local:
+        last = case(
+            *((within(Problem.area_code, code), cal.last_workday(today)) for code, cal in local),
+            else_=last,
+        )
+    return and_(col(Problem.status).not_in(list(HANDED_IN)), col(Problem.deadline) < last)
 
 
 def review_due(problem: Problem, today: date) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import exists, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -33,7 +33,12 @@ from backend.rectification.models import (
     ProblemHousehold,
     ProblemStatus,
 )
-from backend.rectification.overdue import OverdueJudge, review_due, review_due_condition
+from backend.rectification.overdue import (
+    OverdueJudge,
+    overdue_condition,
+    review_due,
+    review_due_condition,
+)
 from backend.rectification.permissions import allowed_actions, require_issuer
 from backend.rectification.schemas import (
     EvidencePublic,
@@ -206,7 +211,7 @@ def update_problem(
 
 
 def _conditions(*, user: User, today: date, filters: ProblemFilters) -> list[Any]:
-    """The list's filters as SQL, all but `overdue` (that needs the calendar)."""
+    """The list's filters as SQL, all but `overdue` (that needs the calendars)."""
     f = filters
     cond: list[Any] = [
         within(Problem.area_code, user.scope),
@@ -242,20 +247,10 @@ def list_problems(
     cond = _conditions(user=user, today=today, filters=filters)
     order = (col(Problem.deadline), col(Problem.number), col(Problem.id))
     if filters.overdue is not None:
-        # SQL narrows to open problems past their date; the working-day calendar decides
-        # (a deadline on a Friday is not overdue on the Sunday after).
-        past = and_(col(Problem.status).not_in(list(HANDED_IN)), col(Problem.deadline) < today)
-        if filters.overdue:
-            candidates = list(session.exec(select(Problem).where(*cond, past).order_by(*order)))
-            judge = OverdueJudge(session=session, problems=candidates, today=today)
-            rows = [p for p in candidates if judge.overdue(p)]
-            return rows[offset : offset + limit], len(rows), judge
-        # Not overdue: everything except the ones the calendar confirms as overdue.
-        candidates = list(session.exec(select(Problem).where(*cond, past)))
-        judge = OverdueJudge(session=session, problems=candidates, today=today)
-        late_ids = [p.id for p in candidates if judge.overdue(p)]
-        if late_ids:
-            cond.append(col(Problem.id).not_in(late_ids))
+        # Judged in SQL on the working-day calendar (a deadline on a Friday is not overdue
+        # on the Sunday after): the count and the page grow with the page, not the county.
+        late = overdue_condition(session=session, scope=user.scope, today=today)
+        cond.append(late if filters.overdue else ~late)
     count = session.exec(select(func.count()).select_from(Problem).where(*cond)).one()
     rows = list(
         session.exec(select(Problem).where(*cond).order_by(*order).offset(offset).limit(limit))

@@ -1,16 +1,18 @@
 """Texts to farmers about their reports: what each says, how it goes out (a Notifier: the
-log, or an SMS gateway over HTTP), and the record of every attempt."""
+log, or an SMS gateway over HTTP, from the worker), and the record of every attempt."""
 
 import logging
-from typing import Protocol
+import uuid
+from typing import Any, Protocol
 
 import httpx
 from sqlmodel import Session
 
 from backend.core.security import mask_phone
 from backend.core.settings import get_settings
-from backend.core.usecase import use_case
 from backend.reports.models import STATUS_NAMES, ReportNotice, ReportStatus, SelfReport
+from backend.worker import service as worker_service
+from backend.worker.registry import Policy, Retry, handler
 
 log = logging.getLogger("shouwang.notify")
 # What became of a text about a report is logged where the reports' other records are.
@@ -112,37 +114,56 @@ def message(report: SelfReport, kind: str, outcome: ReportStatus | None = None) 
     return f"【守望】您的报告({code})状态:{STATUS_NAMES[report.status]}"
 
 
-def send_text(
+def queue_text(
     *, session: Session, report: SelfReport, kind: str, outcome: ReportStatus | None = None
 ) -> bool:
-    """Text the farmer, after the change is committed. A failed send is logged and recorded;
-    it never undoes or fails the change it reports."""
+    """Queue the text to the farmer in the transaction of the change it reports (the use
+    case commits both, or neither). The worker sends it afterwards and retries a failure;
+    a text that cannot be sent never delays or fails the change."""
     phone = report.reporter_phone if report.on_behalf and report.reporter_phone else report.phone
     if not phone:
         return False
+    worker_service.enqueue(
+        session=session,
+        kind=TEXT_JOB,
+        payload={
+            "report_id": str(report.id),
+            "kind": kind,
+            "phone": phone,
+            "text": message(report, kind, outcome),
+        },
+    )
+    return True
+
+
+# Texts wait 30 s, 1, 2, 4 … minutes between attempts, at most an hour: a gateway down for
+# about two hours still delivers; after that the job is dead, each attempt on record.
+TEXT_JOB = "report_text"
+
+
+@handler(TEXT_JOB, policy=Policy(max_attempts=8))
+def send(*, session: Session, payload: dict[str, Any]) -> None:
+    """The worker's side: send, then record the attempt (sent or not) on the report."""
     notifier = get_notifier()
     error = ""
     try:
-        notifier.send(phone=phone, text=message(report, kind, outcome))
+        notifier.send(phone=payload["phone"], text=payload["text"])
     except NotifyError as exc:
         error = str(exc)
-    except Exception as exc:  # a broken gateway must never cost the farmer their report
+    except Exception as exc:  # a broken notifier is recorded and retried like a refusal
         error = f"unexpected: {exc.__class__.__name__}"
         report_log.exception("notifier failed")
-    if error:
-        report_log.warning("text about report %s (%s) not sent: %s", report.id, kind, error)
-    try:
-        _record(session=session, report=report, kind=kind, channel=notifier.channel, error=error)
-    except Exception:
-        session.rollback()
-        report_log.exception("could not record the text about report %s", report.id)
-    return not error
-
-
-@use_case
-def _record(*, session: Session, report: SelfReport, kind: str, channel: str, error: str) -> None:
     session.add(
         ReportNotice(
-            report_id=report.id, kind=kind, channel=channel, sent=not error, error=error[:300]
+            report_id=uuid.UUID(payload["report_id"]),
+            kind=payload["kind"],
+            channel=notifier.channel,
+            sent=not error,
+            error=error[:300],
         )
     )
+    if error:
+        report_log.warning(
+            "text about report %s (%s) not sent: %s", payload["report_id"], payload["kind"], error
+        )
+        raise Retry(error)

@@ -123,13 +123,8 @@ def submit(
 ) -> tuple[SelfReport, bool]:
     """Receive a farmer's report. Returns (report, created); a resend of the same report
     under the same id returns the stored one. Every check runs before anything is written.
-    The receipt is texted once the report is committed."""
-    report, created = _receive(
-        session=session, data=data, photos=photos, client_address=client_address
-    )
-    if created:
-        notify.send_text(session=session, report=report, kind="receipt")
-    return report, created
+    The receipt's text is queued with the report, for the worker to send."""
+    return _receive(session=session, data=data, photos=photos, client_address=client_address)
 
 
 @use_case
@@ -172,6 +167,7 @@ def _receive(
             raise
         return _replay(existing, digest), False
     _record_submit(session=session, report=report, primary=primary, data=data)
+    notify.queue_text(session=session, report=report, kind="receipt")
     return report, True
 
 

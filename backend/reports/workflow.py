@@ -176,24 +176,25 @@ def _record(
 
 
 def _tell(*, session: Session, report: SelfReport, notice: str | None) -> None:
-    """After the commit: the text to the farmer, and to those whose reports joined this one."""
+    """Queue the text to the farmer, and to those whose reports joined this one, in the
+    change's transaction; the worker sends them."""
     if notice:
-        notify.send_text(session=session, report=report, kind=notice)
+        notify.queue_text(session=session, report=report, kind=notice)
     if report.status in DECIDED or report.status == S.withdrawn:
         # Whoever's report was merged into this one hears the outcome too (status only).
         for joined in queries.merged_into(session=session, report=report):
-            notify.send_text(
+            notify.queue_text(
                 session=session, report=joined, kind="merged_outcome", outcome=report.status
             )
 
 
 def _transition(action: str) -> Callable[..., Any]:
     """Decorator: a use case that checks role and state, snapshots, runs the change and
-    records it, committing once; then the texts."""
+    records it and queues the texts, committing once."""
 
     def wrap(change: Callable[..., tuple[str, str | None]]) -> Callable[..., SelfReport]:
         @use_case
-        def apply(*, session: Session, report: SelfReport, actor: User, data: Any) -> str | None:
+        def run(*, session: Session, report: SelfReport, actor: User, data: Any) -> SelfReport:
             _check(action, report, actor)
             before, before_status = audit.snapshot(report, _AUDITED), report.status
             note, notice = change(session=session, report=report, actor=actor, data=data)
@@ -207,10 +208,6 @@ def _transition(action: str) -> Callable[..., Any]:
                 note=note,
                 audited={"note": [None, note]} if note else None,
             )
-            return notice
-
-        def run(*, session: Session, report: SelfReport, actor: User, data: Any) -> SelfReport:
-            notice = apply(session=session, report=report, actor=actor, data=data)
             _tell(session=session, report=report, notice=notice)
             return report
 

@@ -3,10 +3,12 @@ visit, visited and not visited (counted in SQL), a page of those not visited, an
 quality signs."""
 
 import uuid
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Subquery, case, func, or_
+from sqlalchemy import Subquery, and_, case, func, or_
 from sqlmodel import Session, col, select
 
 from backend.accounts import service as accounts_service
@@ -33,7 +35,8 @@ from backend.visits.schemas import (
 def _visited_in(households: Subquery, month: str, by_helper: bool = False) -> Any:
     """EXISTS a visit (not a correction) of the household in the month; by_helper: one made
     by the household's own helper."""
-    stmt = select(Visit.id).where(
+    # household_id, not id: the partial index ix_visit_counted then answers on its own.
+    stmt = select(Visit.household_id).where(
         Visit.household_id == households.c.id,
         Visit.month == month,
         col(Visit.corrects_id).is_(None),
@@ -54,92 +57,128 @@ def _owes_helper_visit(households: Subquery) -> list[Any]:
     ]
 
 
-def _villages(
-    *, session: Session, households: Subquery, area: str, month: str
-) -> list[VillageCoverage]:
-    visited = case((_visited_in(households, month), 1), else_=0)
-    rows = list(
-        session.exec(
-            select(households.c.area_code, func.count(), func.sum(visited))
-            .where(within(households.c.area_code, area))
-            .group_by(households.c.area_code)
-            .order_by(households.c.area_code)
+@dataclass
+class _Tally:
+    """One pass over the area's households, grouped by village, helper, whether the helper
+    owes them a visit and whether they are monitored: everything the answer counts."""
+
+    villages: dict[str, list[int]]  # area_code → [due, visited]
+    helpers: dict[uuid.UUID, list[int]]  # helper_id → [due, visited by the helper]
+    not_visited: dict[bool, int]  # monitored? → households not visited
+
+
+def _tally(*, session: Session, households: Subquery, area: str, month: str) -> _Tally:
+    owes = and_(*_owes_helper_visit(households))
+    monitored = households.c.monitoring_status == MonitoringStatus.monitored
+    flags = (
+        select(
+            households.c.area_code,
+            households.c.helper_id,
+            case((owes, 1), else_=0).label("owes"),
+            case((monitored, 1), else_=0).label("monitored"),
+            case((_visited_in(households, month), 1), else_=0).label("visited"),
+            # The helper's own visit is looked for only where the helper owes one.
+            case((and_(owes, _visited_in(households, month, by_helper=True)), 1), else_=0).label(
+                "by_helper"
+            ),
         )
+        .where(within(households.c.area_code, area))
+        .subquery("flags")
     )
-    names = areas_service.names(session=session, codes={code for code, _, _ in rows})
+    groups = (flags.c.area_code, flags.c.helper_id, flags.c.owes, flags.c.monitored)
+    out = _Tally(villages=defaultdict(lambda: [0, 0]), helpers={}, not_visited={True: 0, False: 0})
+    for code, helper_id, owes_visit, is_monitored, n, visited, by_helper in session.exec(
+        select(
+            *groups, func.count(), func.sum(flags.c.visited), func.sum(flags.c.by_helper)
+        ).group_by(*groups)
+    ):
+        visited, by_helper = int(visited or 0), int(by_helper or 0)
+        village = out.villages[code]
+        village[0] += n
+        village[1] += visited
+        out.not_visited[bool(is_monitored)] += n - visited
+        if owes_visit:
+            helper = out.helpers.setdefault(helper_id, [0, 0])
+            helper[0] += n
+            helper[1] += by_helper
+    return out
+
+
+def _villages(*, session: Session, tally: _Tally) -> list[VillageCoverage]:
+    names = areas_service.names(session=session, codes=set(tally.villages))
     return [
         VillageCoverage(
             area_code=code,
             area_name=names.get(code),
             due=due,
-            visited=int(done or 0),
-            not_visited=due - int(done or 0),
+            visited=done,
+            not_visited=due - done,
         )
-        for code, due, done in rows
+        for code, (due, done) in sorted(tally.villages.items())
     ]
 
 
-def _helpers(
-    *, session: Session, households: Subquery, area: str, month: str
-) -> list[HelperCoverage]:
-    by_helper = case((_visited_in(households, month, by_helper=True), 1), else_=0)
-    rows = list(
-        session.exec(
-            select(households.c.helper_id, func.count(), func.sum(by_helper))
-            .where(within(households.c.area_code, area), *_owes_helper_visit(households))
-            .group_by(households.c.helper_id)
-        )
-    )
-    users = {
-        u.id: u for u in accounts_service.by_ids(session=session, ids={hid for hid, _, _ in rows})
-    }
+def _helpers(*, session: Session, tally: _Tally) -> list[HelperCoverage]:
+    people = accounts_service.names_and_units(session=session, ids=tally.helpers)
     return sorted(
         (
             HelperCoverage(
                 helper_id=hid,
-                full_name=users[hid].full_name if hid in users else "?",
-                unit=users[hid].unit if hid in users else None,
+                full_name=people[hid][0] if hid in people else "?",
+                unit=people[hid][1] if hid in people else None,
                 due=due,
-                visited=int(done or 0),
-                not_visited=due - int(done or 0),
+                visited=done,
+                not_visited=due - done,
             )
-            for hid, due, done in rows
+            for hid, (due, done) in tally.helpers.items()
         ),
         key=lambda c: (-c.not_visited, c.full_name),
     )
 
 
-def _not_visited(
+def _not_visited_ids(
     *,
     session: Session,
-    user: User,
     households: Subquery,
     area: str,
     month: str,
+    tally: _Tally,
     offset: int,
     limit: int,
-) -> tuple[list[NotVisited], int]:
-    """A page of the households not visited in the month (monitored first), and how many."""
-    where = [within(households.c.area_code, area), ~_visited_in(households, month)]
-    total = session.exec(select(func.count()).select_from(households).where(*where)).one()
-    page = session.exec(
-        select(households.c.id)
-        .where(*where)
-        .order_by(
-            case((households.c.monitoring_status == MonitoringStatus.monitored, 0), else_=1),
-            households.c.area_code,
-            households.c.reference,
-        )
-        .offset(offset)
-        .limit(limit)
-    )
-    missing = households_queries.by_ids(session=session, ids=list(page))
+) -> list[uuid.UUID]:
+    """A page of the households not visited, monitored first, then by village and
+    reference: read as two ordered runs (the counts say where the first ends), each stopping
+    at the page's end instead of sorting the county."""
+    monitored = households.c.monitoring_status == MonitoringStatus.monitored
+    ids: list[uuid.UUID] = []
+    for first, run in ((True, monitored), (False, ~monitored)):
+        available = tally.not_visited[first]
+        if offset >= available:
+            offset -= available
+            continue
+        take = min(limit - len(ids), available - offset)
+        ids += session.exec(
+            select(households.c.id)
+            .where(within(households.c.area_code, area), run, ~_visited_in(households, month))
+            .order_by(households.c.area_code, households.c.reference)
+            .offset(offset)
+            .limit(take)
+        ).all()
+        offset = 0
+        if len(ids) >= limit:
+            break
+    return ids
+
+
+def _not_visited(*, session: Session, user: User, ids: list[uuid.UUID]) -> list[NotVisited]:
+    """The page's rows: head, helper and village names, when each was last visited."""
+    missing = households_queries.by_ids(session=session, ids=ids)
     summaries = {
         s.id: s
         for s in households_service.summaries(session=session, households=missing, viewer=user)
     }
     last_at = _last_visited(session=session, household_ids=[h.id for h in missing])
-    rows = [
+    return [
         NotVisited(
             household_id=h.id,
             reference=h.reference,
@@ -153,7 +192,6 @@ def _not_visited(
         )
         for h in missing
     ]
-    return rows, total
 
 
 def _last_visited(*, session: Session, household_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
@@ -194,24 +232,23 @@ def coverage(
         raise NotFound("没有找到这个地区")
     month = month or month_of(clock.today())
     households = households_queries.visible(user)
-    villages = _villages(session=session, households=households, area=area, month=month)
-    helpers = _helpers(session=session, households=households, area=area, month=month)
-    not_visited, not_visited_total = _not_visited(
+    tally = _tally(session=session, households=households, area=area, month=month)
+    ids = _not_visited_ids(
         session=session,
-        user=user,
         households=households,
         area=area,
         month=month,
+        tally=tally,
         offset=offset,
         limit=limit,
     )
     return Coverage(
         area_code=area,
         month=month,
-        helpers=helpers,
-        villages=villages,
-        not_visited=not_visited,
-        not_visited_total=not_visited_total,
+        helpers=_helpers(session=session, tally=tally),
+        villages=_villages(session=session, tally=tally),
+        not_visited=_not_visited(session=session, user=user, ids=ids),
+        not_visited_total=sum(tally.not_visited.values()),
         pasted_notes=signs.pasted_in(session=session, area=area, month=month),
         copied_ledgers=signs.copied_in(
             session=session, households=households, area=area, month=month

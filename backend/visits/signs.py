@@ -15,17 +15,30 @@ from backend.visits.schemas import CopiedLedger, PastedNotes
 PASTED_MIN_HOUSEHOLDS = 3
 
 
-def pasted(*, session: Session, hashes: set[str]) -> dict[str, int]:
-    """{notes_hash: households} for hashes shared by many households."""
+def pasted(*, session: Session, hashes: set[str]) -> set[str]:
+    """The hashes among `hashes` whose notes were written for PASTED_MIN_HOUSEHOLDS
+    households or more. Each hash's distinct households are read only until that many are
+    found (the (notes_hash, household_id) index), so a text pasted across the whole county
+    costs what one pasted three times does: the count used to read every visit of it."""
     if not hashes:
-        return {}
-    rows = session.exec(
-        select(Visit.notes_hash, func.count(func.distinct(Visit.household_id)))
+        return set()
+    candidates = (
+        select(Visit.notes_hash.label("h"))  # type: ignore[attr-defined]
         .where(col(Visit.notes_hash).in_(hashes))
-        .group_by(col(Visit.notes_hash))
-        .having(func.count(func.distinct(Visit.household_id)) >= PASTED_MIN_HOUSEHOLDS)
+        .distinct()
+        .subquery("candidate")
     )
-    return {h: n for h, n in rows if h}
+    first_households = (
+        select(Visit.household_id)
+        .where(Visit.notes_hash == candidates.c.h)
+        .correlate(candidates)  # a derived table is not correlated unless told
+        .distinct()
+        .limit(PASTED_MIN_HOUSEHOLDS)
+        .subquery("first_households")
+    )
+    enough = select(func.count()).select_from(first_households).scalar_subquery()
+    rows = session.exec(select(candidates.c.h).where(enough >= PASTED_MIN_HOUSEHOLDS))
+    return {h for h in rows if h}
 
 
 def pasted_in(*, session: Session, area: str, month: str) -> list[PastedNotes]:
@@ -48,7 +61,7 @@ def pasted_in(*, session: Session, area: str, month: str) -> list[PastedNotes]:
     )
     if not groups:
         return []
-    texts: dict[str, list[str]] = defaultdict(list)
+    excerpts: dict[str, str] = {}
     visitor_ids: dict[str, set] = defaultdict(set)  # type: ignore[type-arg]
     for digest, notes, visitor_id in session.exec(
         select(Visit.notes_hash, Visit.notes, Visit.visitor_id).where(
@@ -58,17 +71,17 @@ def pasted_in(*, session: Session, area: str, month: str) -> list[PastedNotes]:
         )
     ):
         assert digest is not None
-        texts[digest].append(notes)
+        excerpts.setdefault(digest, notes)
         visitor_ids[digest].add(visitor_id)
     names = {
-        u.id: u.full_name
-        for u in accounts_service.by_ids(
+        uid: name
+        for uid, (name, _) in accounts_service.names_and_units(
             session=session, ids={v for ids in visitor_ids.values() for v in ids}
-        )
+        ).items()
     }
     out = [
         PastedNotes(
-            excerpt=texts[digest][0][:80] if texts[digest] else "",
+            excerpt=excerpts.get(digest, "")[:80],
             households=households,
             visits=visits,
             visitor_names=sorted({names[v] for v in visitor_ids[digest] if v in names}),

@@ -1,14 +1,21 @@
 """Working-day arithmetic. Defaults come from the chinese-calendar library (national
 holidays and their 调休 make-up working days); a county's own entries override them."""
 
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
+from itertools import accumulate
+from typing import Any
 
 import chinese_calendar
+from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
 from backend.accounts.models import User
 from backend.audit import service as audit
+from backend.core.scope import within
 from backend.core.usecase import use_case
 from backend.workdays.models import CalendarDay
 
@@ -72,73 +79,173 @@ def covers_next_year() -> bool:
     return covered_years()[1] > clock.today().year
 
 
-class Calendar:
-    """Answers is-this-a-working-day for one area, loading its overrides once per range."""
+# Working days are counted as ordinals: a day's ordinal is the number of working days from
+# ORIGIN up to and including it, so the working days after `a` up to `b` are
+# ordinal(b) - ordinal(a) and "overdue by N working days" is a subtraction (or, in SQL, a
+# comparison with one date: see `last_workday`), never a walk over the days in between.
+# The national table is computed once a process; an area's corrections are read with one
+# small query each time and the ordinals they make are kept by their content, so a county's
+# correction takes effect at once in every process (new content, new table) and nothing has
+# to be told to forget anything.
+ORIGIN = date(2000, 1, 1)
+LAST = date(2100, 12, 31)
+_SPAN = (LAST - ORIGIN).days + 1
 
-    def __init__(self, *, session: Session, area_code: str, start: date, end: date) -> None:
-        rows = session.exec(
-            select(CalendarDay).where(
-                col(CalendarDay.area_code).in_(_prefixes(area_code)),
-                col(CalendarDay.day) >= start,
-                col(CalendarDay.day) <= end,
+
+@cache
+def _national_flags() -> bytes:
+    """1 for each national working day from ORIGIN to LAST (the library's tables read
+    directly: the same rule as `national_is_workday`, without its per-call validation)."""
+    from chinese_calendar import constants
+
+    first, last = covered_years()
+    out = bytearray(_SPAN)
+    for i in range(_SPAN):
+        day = ORIGIN + timedelta(days=i)
+        if first <= day.year <= last:
+            out[i] = day in constants.workdays or (
+                day.weekday() < 5 and day not in constants.holidays
             )
-        ).all()
-        # The most local entry wins (a village's code is longer than its county's).
-        self._overrides: dict[date, bool] = {}
-        for row in sorted(rows, key=lambda r: len(r.area_code)):
-            self._overrides[row.day] = row.is_workday
+        else:
+            out[i] = day.weekday() < 5
+    return bytes(out)
+
+
+Overrides = frozenset[tuple[date, bool]]
+
+
+@lru_cache(maxsize=32)
+def _ordinals(overrides: Overrides) -> array:
+    """Cumulative working days from ORIGIN with an area's corrections applied, kept by the
+    corrections' content (most areas share the national one, `frozenset()`)."""
+    flags = bytearray(_national_flags())
+    for day, is_workday in overrides:
+        if ORIGIN <= day <= LAST:
+            flags[(day - ORIGIN).days] = is_workday
+    return array("l", accumulate(flags))
+
+
+def _weekdays_after(start: date, end: date) -> int:
+    """Monday-to-Friday days after `start` up to and including `end` (start <= end)."""
+    days = (end - start).days
+    weeks, rest = divmod(days, 7)
+    return weeks * 5 + sum(
+        1 for i in range(1, rest + 1) if (start + timedelta(days=i)).weekday() < 5
+    )
+
+
+class Calendar:
+    """One area's working days: the national calendar with the corrections of the area and
+    of every area above it (the most local one wins)."""
+
+    def __init__(self, overrides: dict[date, bool]) -> None:
+        self.overrides = overrides
+        self._cum = _ordinals(frozenset(overrides.items()))
 
     def is_workday(self, day: date) -> bool:
-        if day in self._overrides:
-            return self._overrides[day]
+        if day in self.overrides:
+            return self.overrides[day]
         return national_is_workday(day)
+
+    def ordinal(self, day: date) -> int:
+        """Working days from ORIGIN up to and including `day` (beyond 2000-2100, weekdays)."""
+        if day < ORIGIN:
+            return -_weekdays_after(day, ORIGIN - timedelta(days=1))
+        if day > LAST:
+            return self._cum[-1] + _weekdays_after(LAST, day)
+        return self._cum[(day - ORIGIN).days]
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days after `start` up to and including `end` (negative if end is
-        earlier), inside the range this calendar was loaded for."""
-        if end < start:
-            return -self.working_days_between(end, start)
-        return sum(
-            1
-            for i in range(1, (end - start).days + 1)
-            if self.is_workday(start + timedelta(days=i))
-        )
+        earlier)."""
+        return self.ordinal(end) - self.ordinal(start)
+
+    def add(self, start: date, days: int) -> date:
+        """The date `days` working days after `start` (start itself not counted); zero days
+        gives `start` itself."""
+        if days <= 0:
+            return start
+        target = self.ordinal(start) + days
+        if start >= ORIGIN and target <= self._cum[-1]:
+            return ORIGIN + timedelta(days=bisect_left(self._cum, target))
+        current = start  # outside the table: a rare walk, day by day
+        while days > 0:
+            current += timedelta(days=1)
+            days -= self.is_workday(current)
+        return current
+
+    def last_workday(self, day: date) -> date:
+        """The last working day on or before `day`: a deadline before it has at least one
+        working day past it by `day` (overdue), one on or after it has none."""
+        if ORIGIN <= day <= LAST and self.ordinal(day) > 0:
+            return ORIGIN + timedelta(days=bisect_left(self._cum, self.ordinal(day)))
+        current = day
+        while not self.is_workday(current):
+            current -= timedelta(days=1)
+        return current
 
 
-def _calendar(session: Session, area_code: str, start: date, days: int) -> Calendar:
-    # Enough room for the longest holiday runs (春节 plus weekends) around `days` working days.
-    return Calendar(
-        session=session, area_code=area_code, start=start, end=start + timedelta(days=days * 2 + 40)
+def _merge(rows: list[tuple[str, date, bool]], area_code: str) -> dict[date, bool]:
+    """The corrections that apply to `area_code`, the most local one winning (a village's
+    code is longer than its county's)."""
+    applying = [r for r in rows if area_code.startswith(r[0])]
+    return {day: is_workday for _, day, is_workday in sorted(applying, key=lambda r: len(r[0]))}
+
+
+def _rows(session: Session, where: Any) -> list[tuple[str, date, bool]]:
+    stmt = select(CalendarDay.area_code, CalendarDay.day, CalendarDay.is_workday).where(where)
+    return [tuple(r) for r in session.exec(stmt)]  # type: ignore[misc]
+
+
+def calendar(*, session: Session, area_code: str) -> Calendar:
+    """The working-day calendar of one area (one small query for its corrections)."""
+    rows = _rows(session, col(CalendarDay.area_code).in_(_prefixes(area_code)))
+    return Calendar(_merge(rows, area_code))
+
+
+def calendars(*, session: Session, area_codes: Iterable[str]) -> dict[str, Calendar]:
+    """The calendars of several areas, in one query."""
+    codes = set(area_codes)
+    if not codes:
+        return {}
+    prefixes = {p for code in codes for p in _prefixes(code)}
+    rows = _rows(session, col(CalendarDay.area_code).in_(prefixes))
+    return {code: Calendar(_merge(rows, code)) for code in codes}
+
+
+def calendars_under(*, session: Session, scope: str) -> list[tuple[str, Calendar]]:
+    """Every distinct calendar in force under `scope`: (area, calendar) for each area under
+    it with corrections of its own, the deepest first, and last (scope, calendar) for the
+    rest. What a query needs to judge working days per row in SQL."""
+    rows = _rows(
+        session,
+        or_(col(CalendarDay.area_code).in_(_prefixes(scope)), within(CalendarDay.area_code, scope)),
     )
+    codes = sorted({r[0] for r in rows if len(r[0]) > len(scope)}, key=lambda c: (-len(c), c))
+    return [(code, Calendar(_merge(rows, code))) for code in codes] + [
+        (scope, Calendar(_merge(rows, scope)))
+    ]
 
 
 def add_working_days(*, session: Session, area_code: str, start: date, days: int) -> date:
     """The date `days` working days after `start` (start itself not counted): a deadline.
     Zero days gives `start` itself."""
-    cal = _calendar(session, area_code, start, days)
-    current, left = start, days
-    while left > 0:
-        current += timedelta(days=1)
-        if cal.is_workday(current):
-            left -= 1
-    return current
+    return calendar(session=session, area_code=area_code).add(start, days)
 
 
 def working_days_between(*, session: Session, area_code: str, start: date, end: date) -> int:
     """Working days after `start` up to and including `end` (negative if end is earlier)."""
-    first, last = min(start, end), max(start, end)
-    cal = Calendar(session=session, area_code=area_code, start=first, end=last)
-    return cal.working_days_between(start, end)
+    return calendar(session=session, area_code=area_code).working_days_between(start, end)
 
 
 def is_workday(*, session: Session, area_code: str, day: date) -> bool:
-    return Calendar(session=session, area_code=area_code, start=day, end=day).is_workday(day)
+    return calendar(session=session, area_code=area_code).is_workday(day)
 
 
 def month(*, session: Session, area_code: str, year: int, month: int) -> list[dict]:
     start = date(year, month, 1)
     end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    cal = Calendar(session=session, area_code=area_code, start=start, end=end)
+    cal = calendar(session=session, area_code=area_code)
     out = []
     for i in range((end - start).days + 1):
         day = start + timedelta(days=i)
@@ -147,7 +254,7 @@ def month(*, session: Session, area_code: str, year: int, month: int) -> list[di
                 "day": day,
                 "is_workday": cal.is_workday(day),
                 "holiday": national_holiday_name(day),
-                "local": day in cal._overrides,
+                "local": day in cal.overrides,
             }
         )
     return out

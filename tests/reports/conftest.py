@@ -1,4 +1,5 @@
-"""Fixtures for the self-report tests: fresh rate-limit counts, a notifier that records."""
+"""Fixtures for the self-report tests: fresh rate-limit counts, a notifier that records
+(after running the worker)."""
 
 from collections.abc import Iterator
 
@@ -6,16 +7,25 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.reports import notify, throttle
+from backend.worker import runner
 
 
 class RecordingNotifier:
+    """The farmer's phones: `sent` is what they received once the worker has run the jobs
+    due now (texts are queued by the request and sent by the worker)."""
+
     channel = "test"
 
     def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
+        self.received: list[tuple[str, str]] = []
 
     def send(self, *, phone: str, text: str) -> None:
-        self.sent.append((phone, text))
+        self.received.append((phone, text))
+
+    @property
+    def sent(self) -> list[tuple[str, str]]:
+        runner.run_due_jobs()
+        return self.received
 
 
 @pytest.fixture(autouse=True)

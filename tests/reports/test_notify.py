@@ -1,5 +1,6 @@
 """Texts to the farmer through an SMS gateway over HTTP, tested against a real local
-gateway; a failed send is recorded and never costs the farmer the report."""
+gateway: queued with the report, sent by the worker; a failed send is recorded and retried,
+and never costs the farmer the report."""
 
 import json
 import threading
@@ -12,6 +13,7 @@ from sqlmodel import Session, select
 
 from backend.reports.models import ReportNotice, SelfReport
 from backend.reports.notify import LogNotifier, NotifyError, SmsGatewayNotifier, get_notifier
+from backend.worker import runner
 from tests.reports.conftest import count, rows, submit
 
 
@@ -81,6 +83,8 @@ def test_a_report_texts_its_receipt_through_the_gateway(
 ) -> None:
     r = submit(client)
     assert r.status_code == 201
+    assert gateway.received == []  # queued with the report; the worker sends it
+    assert runner.run_due_jobs() == 1
     assert gateway.received[0]["body"]["phone"] == "13912345678"
     assert r.json()["receipt_code"] in gateway.received[0]["body"]["text"]
     notice = rows(session, select(ReportNotice))[0]
@@ -94,6 +98,7 @@ def test_a_failing_gateway_never_loses_the_report(
     r = submit(client)
     assert r.status_code == 201
     assert count(session, SelfReport) == 1
+    runner.run_due_jobs()
     notice = rows(session, select(ReportNotice))[0]
     assert notice.sent is False and "503" in notice.error
 
@@ -107,4 +112,56 @@ def test_an_unreachable_gateway_never_loses_the_report(
     r = submit(client)
     assert r.status_code == 201
     assert count(session, SelfReport) == 1
+    runner.run_due_jobs()
     assert count(session, ReportNotice, ReportNotice.sent == False) == 1  # noqa: E712
+
+
+def test_a_text_the_gateway_refused_is_sent_on_a_later_attempt(
+    client: TestClient, session: Session, gateway: FakeGateway
+) -> None:
+    from datetime import timedelta
+
+    from backend.core import clock
+    from backend.worker.models import Job, JobAttempt
+
+    gateway.status = 503
+    assert submit(client).status_code == 201
+    assert runner.run_due_jobs() == 1
+    (job,) = rows(session, select(Job))
+    assert (job.kind, job.status, job.attempts) == ("report_text", "failed", 1)
+    # Back in 30 seconds: the clock moves, nobody sleeps.
+    gateway.status = 200
+    clock.freeze(clock.now() + timedelta(seconds=31))
+    assert runner.run_due_jobs() == 1
+    assert [r["body"]["phone"] for r in gateway.received] == ["13912345678"] * 2
+    notices = rows(session, select(ReportNotice).order_by(ReportNotice.at))
+    assert [(n.sent, "503" in n.error) for n in notices] == [(False, True), (True, False)]
+    (job,) = rows(session, select(Job))
+    assert (job.status, job.attempts) == ("done", 2)
+    tries = rows(session, select(JobAttempt).order_by(JobAttempt.number))
+    assert [t.ok for t in tries] == [False, True]
+
+
+def test_a_notifier_that_raises_never_fails_the_request(
+    client: TestClient, session: Session
+) -> None:
+    from backend.reports import notify
+
+    class Broken:
+        channel = "broken"
+
+        def send(self, *, phone: str, text: str) -> None:
+            raise RuntimeError("driver bug")
+
+    notify.set_notifier(Broken())
+    try:
+        assert submit(client).status_code == 201
+        assert runner.run_due_jobs() == 1
+    finally:
+        notify.set_notifier(None)
+    notice = rows(session, select(ReportNotice))[0]
+    assert (notice.channel, notice.sent, notice.error) == (
+        "broken",
+        False,
+        "unexpected: RuntimeError",
+    )

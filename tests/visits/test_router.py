@@ -287,9 +287,14 @@ def test_pasted_notes_across_households_are_flagged(
         assert client.post("/api/v1/visits", json=body, headers=f.auth(helper)).status_code == 201
     own = visit_body(households[0], notes="这一户的情况是自己写的,和别人不一样,孩子刚上初中")
     client.post("/api/v1/visits", json=own, headers=f.auth(helper))
+    # The same text for one household again and again, or for two: not pasted.
+    again = "本户老人腿脚不便,已联系村医每周上门,下次带降压药过来"
+    for h in (households[1], households[1], households[1], households[2]):
+        body = visit_body(h, notes=again)
+        assert client.post("/api/v1/visits", json=body, headers=f.auth(helper)).status_code == 201
     listed = client.get("/api/v1/visits", headers=f.auth(cadre)).json()
     flags = {v["notes"]: v["pasted_notes"] for v in listed["data"]}
-    assert flags[pasted] is True and flags[own["notes"]] is False
+    assert flags[pasted] is True and flags[own["notes"]] is False and flags[again] is False
     coverage = client.get("/api/v1/visits/coverage", headers=f.auth(cadre)).json()
     assert coverage["pasted_notes"][0]["households"] == 3
     assert coverage["pasted_notes"][0]["visitor_names"] == ["李春生"]
