@@ -43,6 +43,7 @@ def _cmd_migrate(_: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from backend.core import logs
     from backend.core.db import analyze
 
     settings = get_settings()
@@ -63,6 +64,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         # write query strings, which may hold an ID number or a phone.
         access_log=False,
         log_level="info",
+        # JSON lines on stderr, shouwang.* at INFO (uvicorn's default config dropped them).
+        log_config=logs.config(),
     )
     return 0
 

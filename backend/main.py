@@ -2,6 +2,7 @@
 
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,7 +22,7 @@ from backend.areas.router import router as areas_router
 from backend.audit.context import current_client
 from backend.audit.router import router as audit_router
 from backend.checks.router import router as checks_router
-from backend.core import headers
+from backend.core import headers, logs
 from backend.core.db import get_read_engine
 from backend.core.errors import install_handlers
 from backend.core.inflight import InFlightLimit
@@ -58,18 +59,32 @@ async def _client_and_timing(request: Request, call_next):  # type: ignore[no-un
     ip = request.client.host if request.client else "-"
     agent = request.headers.get("user-agent", "-")[:120]
     token = current_client.set(f"{ip} {agent}")
+    # nginx's $request_id when it sends one (the two logs then join), else our own.
+    rid = request.headers.get("x-request-id", "")
+    rid = rid if rid.isalnum() and len(rid) <= 64 else uuid.uuid4().hex
+    rid_token = logs.request_id.set(rid)
     started = time.perf_counter()
     try:
         response = await call_next(request)
     finally:
         current_client.reset(token)
+        logs.request_id.reset(rid_token)
     headers.secure(response.headers, https=request.url.scheme == "https")
+    response.headers["X-Request-ID"] = rid
+    user = getattr(request.state, "user", None)
     log.info(
-        "%s %s %s %.1fms",
+        "%s %s %s",
         request.method,
         request.url.path,
         response.status_code,
-        (time.perf_counter() - started) * 1000,
+        extra={
+            "request_id": rid,
+            "user_id": str(user.id) if user is not None else None,
+            "method": request.method,
+            "path": request.url.path,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
     )
     return response
 

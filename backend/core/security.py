@@ -179,8 +179,9 @@ def mask_value(key: str, value: Any) -> Any:
     """How a value appears in audit rows and logs."""
     if value is None:
         return None
-    if key == "id_number" and isinstance(value, str):
+    # Any field holding one (phone, reporter_phone, cadre_phone…), not just the plain name.
+    if key.endswith("id_number") and isinstance(value, str):
         return mask_id_number(value)
-    if key == "phone" and isinstance(value, str):
+    if key.endswith("phone") and isinstance(value, str):
         return mask_phone(value)
     return value

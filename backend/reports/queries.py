@@ -19,7 +19,7 @@ from backend.core.paging import equals
 from backend.core.scope import within
 from backend.households import service as households_service
 from backend.households.models import RiskType
-from backend.reports import deadlines
+from backend.reports import contact, deadlines
 from backend.reports.models import (
     DECIDED,
     OPEN,
@@ -229,12 +229,13 @@ def detail(
     events = session.exec(
         select(ReportEvent).where(ReportEvent.report_id == report.id).order_by(col(ReportEvent.at))
     ).all()
-    phone = report.phone if households_service.sees_full_id(viewer) else summary.phone
+    # Phones stay masked here for everyone; the one handling the report asks for them
+    # (reports/contact.py), and that view is audited.
     return SelfReportPublic(
-        **summary.model_dump(exclude={"phone"}),
+        **summary.model_dump(),
         **{k: getattr(report, k) for k in _DETAIL_AS_STORED},
-        phone=phone,
         id_number=number,
+        may_call=contact.handles(viewer, report),
         reporter_phone=security.mask_phone(report.reporter_phone)
         if report.reporter_phone
         else None,

@@ -23,6 +23,7 @@ from backend.core.errors import Invalid
 from backend.core.settings import get_settings
 from backend.households.deps import LockedHousehold
 from backend.reports import (
+    contact,
     deadlines,
     lookup,
     notices,
@@ -50,6 +51,7 @@ from backend.reports.schemas import (
     ReferInput,
     RejectInput,
     ReportNumbers,
+    SelfReportContact,
     SelfReportCreate,
     SelfReportEnrollInput,
     SelfReportFilters,
@@ -303,6 +305,19 @@ def propose(
     """The village proposes enrolment, clearance or 回退, with the visit that verified it."""
     report = proposals.propose(session=session, household=household, actor=user, data=data)
     return _detail(session, report, user)
+
+
+@router.post(
+    "/self-reports/{report_id}/contact",
+    response_model=SelfReportContact,
+    operation_id="reveal_self_report_contact",
+    responses={403: {"description": "不是正在办理这份报告的人员"}},
+)
+def reveal_self_report_contact(
+    session: SessionDep, user: CurrentUser, report: VisibleReport
+) -> SelfReportContact:
+    """The full phone numbers, for the one handling the report (the view is audited)."""
+    return contact.reveal(session=session, report=report, user=user)
 
 
 def _add_action(

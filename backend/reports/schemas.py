@@ -165,8 +165,18 @@ class EventPublic(Output):
     to_status_name = name_field(STATUS_NAMES, "to_status", str | None)
 
 
+class SelfReportContact(Output):
+    """The full numbers to call, for the one handling the report (audited)."""
+
+    phone: str | None
+    reporter_name: str | None
+    reporter_phone: str | None
+
+
 class SelfReportPublic(SelfReportSummary):
     id_number: str | None
+    # Whether the caller may ask for the full phone numbers (POST …/contact).
+    may_call: bool = False
     reporter_name: str | None
     reporter_phone: str | None
     note: str

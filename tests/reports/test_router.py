@@ -752,7 +752,11 @@ def test_the_village_poster_is_printable_with_a_qr_code_and_the_cadres_phone(
     r = client.get(f"/api/v1/areas/{f.LENGSHUIGOU}/poster")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     html = r.text
-    assert "冷水沟村" in html and "<svg" in html and "13909150011" in html and "A4" in html
+    assert "冷水沟村" in html and "<svg" in html and "13909150011" in html
+    # One A4 sheet: its print stylesheet is a file (the Content-Security-Policy runs no
+    # inline style).
+    assert '<link rel="stylesheet" href="/static/css/poster.css">' in html
+    assert "size: A4" in client.get("/static/css/poster.css").text
     assert f"/report?village={f.LENGSHUIGOU}" in html
     assert client.get(f"/api/v1/areas/{f.JIANGKOU}000/poster").status_code == 404
     # A village without a cadre's phone still gets a poster that says where to go.

@@ -167,7 +167,9 @@ function facts(r) {
   return html`<p><span class="tag" id="report-status">${r.status_name}</span> ${overdueTag(r)}
       ${r.step_due_on && `本步时限 ${r.step_due_on}`}
       ${r.fast_track && html`<span class="tag">绿色通道</span>`}</p>
-    <p>${r.area_name} · 电话 ${r.phone || "无"} ${r.id_number && `· 身份证 ${r.id_number}`} ${behalf}</p>
+    <p>${r.area_name} · 电话 <span id="report-phone">${r.phone || "无"}</span>
+      ${r.id_number && `· 身份证 ${r.id_number}`} <span id="report-behalf">${behalf}</span>
+      ${r.may_call && r.phone && html`<button type="button" id="reveal-phone">显示完整号码(留痕)</button>`}</p>
     <p>${tags(r.risk_names)} ${r.note}</p>
     ${r.photo_ids.map((p) => html`<a href="/api/v1/files/${p}" target="_blank">照片</a> `)}
     ${
@@ -214,6 +216,19 @@ export async function show(ctx, id) {
     <p class="message" id="action-message" role="alert"></p>
     <h3>办理经过</h3><ul>${events(r)}</ul></div>`);
   if (!drawn) return;
+  // The full numbers only for the one handling the report, on request: the view is audited.
+  $("reveal-phone")?.addEventListener("click", async (event) => {
+    try {
+      const c = await api(`/api/v1/self-reports/${r.id}/contact`, { method: "POST" });
+      render($("report-phone"), html`<a href="tel:${c.phone}">${c.phone}</a>`);
+      if (c.reporter_phone)
+        $("report-behalf").textContent = `· 代报人 ${c.reporter_name} ${c.reporter_phone}`;
+      event.target.remove();
+    } catch (err) {
+      $("action-message").className = "message error";
+      $("action-message").textContent = err.message;
+    }
+  });
   for (const form of ctx.view.querySelectorAll("form[data-action]")) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
