@@ -380,7 +380,8 @@ class Server:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 180  # minutes at a load average near 30
+        # Minutes, not seconds, on a machine shared with other engineers' test runs.
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             try:
                 if httpx.get(self.base + "/api/v1/health", timeout=2).status_code == 200:
