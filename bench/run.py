@@ -323,10 +323,13 @@ class Server:
     """uvicorn serving bench.app:create_bench_app in a process of its own."""
 
     def __init__(self, url: str, workers: int) -> None:
+        from backend.core.db import analyze
         from bench.app import LIMIT_TABLE
 
         engine = create_engine(url)
         LIMIT_TABLE.create(engine, checkfirst=True)
+        # What `shouwang serve` does before its workers start (backend/cli.py).
+        analyze(engine)
         engine.dispose()
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"

@@ -1,15 +1,12 @@
 """The database: one engine per process, sessions per use case, SQLite tuned and serialized."""
 
-import asyncio
 import threading
-import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import anyio
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
@@ -49,10 +46,18 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# SQLite allows one writer. Rather than let threads sleep in its busy handler, every
-# transaction in this process takes this lock and begins IMMEDIATE (STYLE.md rule 10).
+# SQLite allows one writer. Rather than let threads sleep in its busy handler, writes in this
+# process take this lock and BEGIN IMMEDIATE (STYLE.md rule 10), but only for the writes
+# (rule 21): a writer's transaction begins as a plain snapshot read, so a request reads and
+# validates without the lock, and takes it at its first write statement, or earlier where
+# the use case says it is about to change what it reads (`lock_for_write`, which every
+# FOR UPDATE load calls). Taking it restarts the transaction as BEGIN IMMEDIATE, so what is
+# read from then on is the latest data, and nothing else in the process writes until the
+# commit. A check made before then was made on a snapshot: what a concurrent writer can
+# change is checked again under the lock, or caught by a constraint.
 _sqlite_write_lock = threading.Lock()
 _LOCK_KEY = "shouwang_holds_write_lock"
+_WRITER_KEY = "shouwang_sqlite_writer"
 
 
 def _release(info: dict[str, Any]) -> None:
@@ -64,9 +69,32 @@ def _release(info: dict[str, Any]) -> None:
 LOCK_TIMEOUT_SECONDS = 30
 
 
+def _take_write_lock(conn: Connection) -> None:
+    """Wait for this process's write turn, then restart `conn`'s transaction as BEGIN
+    IMMEDIATE: whatever it read so far was a snapshot, and it has written nothing yet."""
+    if not _sqlite_write_lock.acquire(timeout=LOCK_TIMEOUT_SECONDS):
+        raise Unavailable("系统繁忙,请稍后再试", code="database_busy")
+    conn.info[_LOCK_KEY] = True
+    try:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        if raw.in_transaction:
+            raw.execute("COMMIT")
+        raw.execute("BEGIN IMMEDIATE")
+    except BaseException:
+        _release(conn.info)
+        raise
+
+
+def _writes(statement: str) -> bool:
+    # SQLAlchemy's statements start with their verb: only a SELECT leaves the database as it
+    # was (a SAVEPOINT, ANALYZE or PRAGMA is taken as a write, to be safe; BEGIN is ours).
+    return statement.lstrip()[:6].upper() not in ("SELECT", "BEGIN", "BEGIN ")
+
+
 def _configure_sqlite(engine: Engine, *, writer: bool, query_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+    def _on_connect(dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -79,6 +107,8 @@ def _configure_sqlite(engine: Engine, *, writer: bool, query_only: bool = False)
             # the writer without the lock.
             cur.execute("PRAGMA query_only=ON")
         cur.close()
+        if writer:
+            record.info[_WRITER_KEY] = True
 
     if not writer:
         # Readers take a WAL snapshot and never wait for, or block, the writer.
@@ -89,18 +119,33 @@ def _configure_sqlite(engine: Engine, *, writer: bool, query_only: bool = False)
         return
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        if not conn.info.get(_LOCK_KEY):
-            if not _sqlite_write_lock.acquire(timeout=LOCK_TIMEOUT_SECONDS):
-                raise Unavailable("系统繁忙,请稍后再试", code="database_busy")
-            conn.info[_LOCK_KEY] = True
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    def _on_begin(conn: Connection) -> None:
+        # A connection that still holds the lock (a second transaction before it went back
+        # to the pool) writes at once; any other reads first, without the lock.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(_LOCK_KEY) else "BEGIN")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_execute(
+        conn: Connection, _cursor: Any, statement: str, _params: Any, _ctx: Any, _many: bool
+    ) -> None:
+        if not conn.info.get(_LOCK_KEY) and _writes(statement):
+            _take_write_lock(conn)
 
     @event.listens_for(engine.pool, "checkin")
     def _on_checkin(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
         # A session gives its connection back after COMMIT or ROLLBACK (the pool's reset
         # rolls back anything left open first), so this is where the lock is let go.
         _release(record.info)
+
+
+def lock_for_write(session: Session) -> None:
+    """The use case is about to change what it reads next (a row loaded FOR UPDATE, a
+    replay re-checked before its insert). On SQLite: take the process write lock now, so
+    those reads see the latest data and nothing else writes until the commit. On
+    PostgreSQL nothing: its rows are locked FOR UPDATE, one by one."""
+    conn = session.connection()
+    if conn.info.get(_WRITER_KEY) and not conn.info.get(_LOCK_KEY):
+        _take_write_lock(conn)
 
 
 _engine: Engine | None = None
@@ -166,9 +211,20 @@ def get_read_engine() -> Engine:
         return _read_engine
 
 
+# What processes keep of the database's content (deadline policies…): forgotten when the
+# engine is set, since a new engine may be another database (tests, the CLI).
+_forget_on_new_engine: list[Callable[[], None]] = []
+
+
+def forget_on_new_engine(forget: Callable[[], None]) -> None:
+    _forget_on_new_engine.append(forget)
+
+
 def set_engine(engine: Engine | None) -> None:
     """Replace the process engine (tests, CLI with another URL)."""
     global _engine, _read_engine
+    for forget in _forget_on_new_engine:
+        forget()
     with _engine_lock:
         if _engine is not None and _engine is not engine:
             _engine.dispose()
@@ -198,67 +254,18 @@ def new_session() -> Session:
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _read_after_commit(session: Session, read_engine: Engine, write_engine: Engine) -> None:
-    if write_engine.dialect.name != "sqlite":
-        return  # a PostgreSQL read engine is a replica: it may not have the commit yet
-
-    @event.listens_for(session, "after_transaction_end")
-    def _to_reader(_: Session, transaction: Any) -> None:
-        if transaction.parent is not None:  # a savepoint or inner transaction: keep going
-            return
-        # The use case has committed; what the endpoint reads next (to shape its answer)
-        # must not take the write lock again: FastAPI serializes the answer in another
-        # thread-pool call, and a lock held across that hop can deadlock a busy server.
-        session.bind = read_engine
-
-    @event.listens_for(session, "before_flush")
-    def _to_writer(s: Session, _context: Any, _instances: Any) -> None:
-        # Something is written after that commit (a notice, a second use case): it goes
-        # through the writer again, under the lock, never through the read-only engine.
-        if s.bind is read_engine and (s.new or s.dirty or s.deleted):
-            s.bind = write_engine
-
-
-# The SQLite write requests' turn, one per event loop (a test client runs its own loop).
-_write_permits: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.Semaphore]" = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _write_permit() -> anyio.Semaphore:
-    """First come, first served. A semaphore, not a lock: the dependency's teardown, not
-    necessarily the task that acquired it, gives it back."""
-    loop = asyncio.get_running_loop()
-    permit = _write_permits.get(loop)
-    if permit is None:
-        permit = _write_permits[loop] = anyio.Semaphore(1)
-    return permit
-
-
 async def session_scope(request: Request) -> AsyncIterator[Session]:
     """Request dependency: one session per request, closed as the endpoint returns.
 
-    On SQLite a write request first waits for its turn here, in the event loop, holding no
-    thread; it then holds the process write lock from its first statement to its commit,
-    possibly across thread-pool calls (a dependency that loads a row, then the endpoint),
-    without ever waiting for a thread that lock-waiters occupy. Afterwards it reads without
-    the lock. The teardown is async so that closing (after an error, say) needs no free
-    thread. GET requests read without the write lock, so a GET must never write."""
-    read_engine = get_read_engine()
-    engine = read_engine if request.method in READ_METHODS else get_engine()
-    permit = None
-    if engine is not read_engine and engine.dialect.name == "sqlite":
-        permit = _write_permit()
-        with anyio.move_on_after(LOCK_TIMEOUT_SECONDS) as waited:
-            await permit.acquire()
-        if waited.cancelled_caught:
-            raise Unavailable("系统繁忙,请稍后再试", code="database_busy")
+    GET requests read through the read engine (on SQLite without the write lock, so a GET
+    must never write). Other requests use the writer, whose transactions on SQLite read
+    without the lock too and take it for their writes alone, until the commit; a request
+    waiting for it holds a thread, and core/inflight.py keeps one free for every request in
+    flight, so the lock's holder always goes on. The teardown is async so that closing
+    (after an error, say) needs no free thread."""
+    engine = get_read_engine() if request.method in READ_METHODS else get_engine()
     session = Session(engine, expire_on_commit=False)
-    if engine is not read_engine:
-        _read_after_commit(session, read_engine, engine)
     try:
         yield session
     finally:
         session.close()
-        if permit is not None:
-            permit.release()

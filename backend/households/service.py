@@ -17,7 +17,7 @@ from backend.accounts.access import EDITS_HOUSEHOLDS, HELPER_ROLES, SEES_FULL_ID
 from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.audit import service as audit
-from backend.core import clock, security
+from backend.core import clock, db, security
 from backend.core.errors import Conflict, Forbidden, Invalid
 from backend.core.ids import short_code
 from backend.core.loaders import load_or_404
@@ -78,6 +78,37 @@ def get_visible(
         sees=lambda h: sees_household(user, h),
         missing="没有找到这户",
         lock=lock,
+    )
+
+
+def lock(*, session: Session, household_ids: set[uuid.UUID]) -> None:
+    """Hold these households until the use case commits, as `get_visible(lock=True)` holds
+    one: on PostgreSQL in one statement and in id order, so that use cases locking
+    overlapping sets (four phones syncing one village) queue behind each other instead of
+    deadlocking; on SQLite by the process write lock."""
+    db.lock_for_write(session)
+    if not household_ids or session.get_bind().dialect.name != "postgresql":
+        return
+    # NO KEY UPDATE: as exclusive as FOR UPDATE against other lockers, but rows that only
+    # refer to the household (a member, a self-report) may still be inserted meanwhile.
+    session.exec(
+        select(Household.id)
+        .where(col(Household.id).in_(household_ids))
+        .order_by(col(Household.id))
+        .with_for_update(key_share=True)
+    ).all()
+
+
+def active_sizes(*, session: Session, household_ids: set[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Each household's count of active members, in one query (absent: none)."""
+    if not household_ids:
+        return {}
+    return dict(
+        session.exec(
+            select(Member.household_id, func.count())
+            .where(col(Member.household_id).in_(household_ids), col(Member.active).is_(True))
+            .group_by(col(Member.household_id))
+        ).all()
     )
 
 

@@ -1,14 +1,16 @@
 """Self-report deadlines: the working-day policies a province or county sets, the dates a
 report is given from them, and which step's deadline a report is held to now."""
 
+import time
 from datetime import date, datetime
 
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from backend.accounts.models import Role, User
 from backend.areas import service as areas_service
 from backend.audit import service as audit
-from backend.core import clock
+from backend.core import clock, db
 from backend.core.errors import Forbidden, Invalid, NotFound
 from backend.core.scope import contains
 from backend.core.usecase import use_case
@@ -28,13 +30,37 @@ DEFAULT_POLICY = DeadlinePolicyPublic(
 )
 
 
+# Every report received and every workflow step asks for its county's policy, which changes
+# perhaps once a year: kept per county for a minute. A change clears this process's copy at
+# once; another process (PostgreSQL runs several) follows within POLICY_SECONDS.
+POLICY_SECONDS = 60.0
+_policies: dict[str, tuple[float, DeadlinePolicyPublic]] = {}
+db.forget_on_new_engine(_policies.clear)
+
+
 def policy_for(*, session: Session, area_code: str) -> DeadlinePolicyPublic:
     """The county's own deadlines if it set them, else its province's, else the default."""
-    for prefix in (area_code[:6], area_code[:2]):
-        row = session.get(ReportDeadline, prefix) if len(prefix) in (2, 6) else None
-        if row is not None:
-            return DeadlinePolicyPublic.model_validate(row)
-    return DEFAULT_POLICY.model_copy(update={"area_code": area_code[:6]})
+    county = area_code[:6]
+    kept = _policies.get(county)
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1]
+    policy = _load_policy(session=session, county=county)
+    _policies[county] = (time.monotonic() + POLICY_SECONDS, policy)
+    return policy
+
+
+def _load_policy(*, session: Session, county: str) -> DeadlinePolicyPublic:
+    prefixes = [p for p in (county, county[:2]) if len(p) in (2, 6)]
+    rows = {
+        r.area_code: r
+        for r in session.exec(
+            select(ReportDeadline).where(col(ReportDeadline.area_code).in_(prefixes))
+        )
+    }
+    for prefix in prefixes:
+        if prefix in rows:
+            return DeadlinePolicyPublic.model_validate(rows[prefix])
+    return DEFAULT_POLICY.model_copy(update={"area_code": county})
 
 
 @use_case
@@ -59,6 +85,8 @@ def set_policy(
             setattr(row, key, value)
     row.updated_by, row.updated_at = actor.id, clock.now()
     session.add(row)
+    # Forgotten once committed: a request in between would keep the old one again.
+    event.listen(session, "after_commit", lambda _: _policies.clear(), once=True)
     audit.record(
         session=session,
         actor=actor,

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.audit import service as audit
-from backend.core import clock, security
+from backend.core import clock, db, security
 from backend.core.errors import Conflict, Invalid
 from backend.core.ids import short_code
 from backend.core.usecase import use_case
@@ -138,6 +138,9 @@ def _receive(
             return _replay(existing, digest), False
     _admit(session=session, data=data, photos=photos, client_address=client_address)
     report = _new_report(session=session, data=data, digest=digest)
+    # Everything above read without the write lock (rule 21); what a concurrent report can
+    # change, the open report it would join, is read under it (SQLite: the process lock).
+    db.lock_for_write(session)
     primary = _open_report_of(
         session=session,
         area_code=data.area_code,

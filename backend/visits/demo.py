@@ -9,7 +9,7 @@ from sqlmodel import Session
 from backend.core import clock
 from backend.demo.context import VILLAGE_HELPER, DemoContext
 from backend.households.models import Household
-from backend.visits import service
+from backend.visits import recording
 from backend.visits.schemas import VisitCreate
 
 PASTED = "该户两不愁三保障均有保障,家庭收入稳定,无返贫风险,群众认可度高。"
@@ -61,7 +61,7 @@ def _visit(
         agreed_by="户主",
         **kw,
     )
-    service.store(session=session, actor=ctx.users[username], data=data)
+    recording.store(session=session, actor=ctx.users[username], data=data)
 
 
 def seed(*, session: Session, ctx: DemoContext) -> None:

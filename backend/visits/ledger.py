@@ -3,92 +3,163 @@ superseding the month's earlier one, and a household's year of entries beside it
 income."""
 
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
-from backend.audit import service as audit
 from backend.core import clock
 from backend.core.scope import within
 from backend.households import service as households_service
 from backend.households.models import Household, IncomeParts
-from backend.visits.models import LedgerEntry, Visit
+from backend.visits.models import LedgerEntry
 from backend.visits.schemas import LedgerPublic, LedgerYear
 
 LEDGER_NAMESPACE = uuid.UUID("6f1d2c1e-7b9a-4c55-9f1e-2f6b8a1d0c44")
 INCOME_PARTS = tuple(IncomeParts.model_fields)
 
 
-def _current(
-    *, session: Session, household_id: uuid.UUID, month: str, lock: bool = False
-) -> LedgerEntry | None:
-    stmt = select(LedgerEntry).where(
-        LedgerEntry.household_id == household_id,
-        LedgerEntry.month == month,
-        col(LedgerEntry.superseded_at).is_(None),
-    )
-    if lock and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return session.exec(stmt).first()
+@dataclass
+class Taken:
+    """The figures one stored visit brings to its household's month."""
+
+    household: Household
+    household_size: int  # active members, read with the visit's checks
+    copied: bool  # the same figures as the same month last year (`copied_from_last_year`)
+    visit: dict[str, Any]  # the visit's row as inserted
+    figures: dict[str, int]
 
 
-def record(
-    *, session: Session, household: Household, visit: Visit, figures: dict[str, int], actor: User
-) -> LedgerEntry:
-    """The household's entry for the visit's month (a step of recording the visit). It
-    supersedes the month's current entry, unless that one was taken later than this visit."""
-    month = visit.month
-    current = _current(session=session, household_id=household.id, month=month, lock=True)
-    last_year = _current(
-        session=session, household_id=household.id, month=f"{int(month[:4]) - 1:04d}{month[4:]}"
-    )
-    copied = (
-        last_year is not None
-        and any(figures[k] for k in INCOME_PARTS)
-        and all(getattr(last_year, k) == figures[k] for k in INCOME_PARTS)
-    )
-    size = len(
-        households_service.members_of(session=session, household_id=household.id, active_only=True)
-    )
-    entry = LedgerEntry(
-        id=uuid.uuid5(LEDGER_NAMESPACE, str(visit.id)),
-        household_id=household.id,
-        area_code=household.area_code,
-        month=month,
-        year=int(month[:4]),
-        household_size=max(size, 1),
-        copied_from_last_year=copied,
-        visit_id=visit.id,
-        recorded_by=actor.id,
-        as_of=visit.visited_at,
-        **figures,
-    )
-    now = clock.now()
-    if current is not None and current.as_of > entry.as_of:
-        # Sent late from a phone that was offline: an older visit does not override a newer
-        # figure. It is kept, already superseded, so nothing is lost.
-        entry.superseded_at = now
-        entry.superseded_by = current.id
-    elif current is not None:
-        current.superseded_at = now
-        current.superseded_by = entry.id
-        session.add(current)
-        session.flush()  # free the "one current entry per month" slot before the insert
-        changes = {"superseded_by": [None, entry.id], "month": month}
-        audit.record_change(
-            session=session, row=current, actor=actor, action="supersede", changes=changes
+AuditChange = tuple[str, Any, str, str, dict[str, Any]]
+
+
+def copied_from_last_year(
+    *, session: Session, figures: list[tuple[uuid.UUID, str, dict[str, int]]]
+) -> list[bool]:
+    """For (household, month, figures) each: whether the income is the same as the same
+    month last year, part by part (the copy-paste sign). One query; read with the checks."""
+    if not figures:
+        return []
+    last_year = {
+        (e.household_id, e.month): e
+        for e in session.exec(
+            select(LedgerEntry).where(
+                col(LedgerEntry.household_id).in_({h for h, _, _ in figures}),
+                col(LedgerEntry.month).in_({_last_year(m) for _, m, _ in figures}),
+                col(LedgerEntry.superseded_at).is_(None),
+            )
         )
-    session.add(entry)
-    session.flush()
-    changes = {
-        "household_id": [None, household.id],
-        "month": month,
-        **{k: [None, v] for k, v in figures.items()},
-        "copied_from_last_year": [None, copied],
-        "superseded": [None, entry.superseded_at is not None],
     }
-    audit.record_change(session=session, row=entry, actor=actor, action="create", changes=changes)
-    return entry
+    out = []
+    for household_id, month, parts in figures:
+        before = last_year.get((household_id, _last_year(month)))
+        out.append(
+            before is not None
+            and any(parts[k] for k in INCOME_PARTS)
+            and all(getattr(before, k) == parts[k] for k in INCOME_PARTS)
+        )
+    return out
+
+
+def _last_year(month: str) -> str:
+    return f"{int(month[:4]) - 1:04d}{month[4:]}"
+
+
+def record(*, session: Session, taken: list[Taken]) -> list[AuditChange]:
+    """The entries of stored visits, in the order given (a step of recording them): each
+    supersedes its month's current entry, unless that one was taken later than the visit
+    (then the new one is kept, already superseded). A few statements for any number of
+    visits. The caller holds the households' locks (households_service.lock), so the
+    current entries read here stay current until it commits. Returns the audit rows it owes,
+    for the caller to write with its own (audit.record_many)."""
+    if not taken:
+        return []
+    household_ids = {t.household.id for t in taken}
+    months = {t.visit["month"] for t in taken}
+    current: dict[tuple[uuid.UUID, str], dict[str, Any]] = {
+        (e.household_id, e.month): {
+            "id": e.id,
+            "as_of": e.as_of,
+            "area_code": e.area_code,
+            "stored": True,
+        }
+        for e in session.exec(
+            select(LedgerEntry).where(
+                col(LedgerEntry.household_id).in_(household_ids),
+                col(LedgerEntry.month).in_(months),
+                col(LedgerEntry.superseded_at).is_(None),
+            )
+        )
+    }
+    now = clock.now()
+    entries: list[dict[str, Any]] = []
+    superseded: list[dict[str, Any]] = []  # stored entries that a new one supersedes
+    audits: list[AuditChange] = []
+    for t in taken:
+        household, visit, figures = t.household, t.visit, t.figures
+        month, copied = visit["month"], t.copied
+        entry = {
+            **figures,
+            "id": uuid.uuid5(LEDGER_NAMESPACE, str(visit["id"])),
+            "household_id": household.id,
+            "area_code": household.area_code,
+            "month": month,
+            "year": int(month[:4]),
+            "household_size": max(t.household_size, 1),
+            "copied_from_last_year": copied,
+            "visit_id": visit["id"],
+            "recorded_by": visit["visitor_id"],
+            "as_of": visit["visited_at"],
+            "superseded_at": None,
+            "superseded_by": None,
+            "created_at": now,
+        }
+        key = (household.id, month)
+        held = current.get(key)
+        if held is not None and held["as_of"] > entry["as_of"]:
+            # Sent late from a phone that was offline: an older visit does not override a
+            # newer figure. It is kept, already superseded, so nothing is lost.
+            entry["superseded_at"], entry["superseded_by"] = now, held["id"]
+        else:
+            if held is not None:
+                held["superseded_at"], held["superseded_by"] = now, entry["id"]
+                if held.get("stored"):  # an entry from before this call: updated below
+                    superseded.append(held)
+                change = {"superseded_by": [None, entry["id"]], "month": month}
+                audits.append(("ledger_entry", held["id"], held["area_code"], "supersede", change))
+            current[key] = entry
+        entries.append(entry)
+        audits.append(
+            (
+                "ledger_entry",
+                entry["id"],
+                entry["area_code"],
+                "create",
+                {
+                    "household_id": [None, household.id],
+                    "month": month,
+                    **{k: [None, v] for k, v in figures.items()},
+                    "copied_from_last_year": [None, copied],
+                    "superseded": [None, entry["superseded_at"] is not None],
+                },
+            )
+        )
+    table = LedgerEntry.__table__  # type: ignore[attr-defined]
+    if superseded:
+        # First free each month's "one current entry" slot, then insert.
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("held_id"))
+            .values(superseded_at=bindparam("at"), superseded_by=bindparam("by")),
+            [
+                {"held_id": h["id"], "at": h["superseded_at"], "by": h["superseded_by"]}
+                for h in superseded
+            ],
+        )
+    session.execute(insert(table), entries)
+    return audits
 
 
 def for_year(*, session: Session, user: User, household: Household, year: int) -> LedgerYear:

@@ -9,7 +9,7 @@ from backend.accounts.deps import CurrentUser
 from backend.core.deps import PagingDep, SessionDep
 from backend.households.deps import VisibleHousehold
 from backend.visits import coverage as coverage_service
-from backend.visits import ledger, phone, service
+from backend.visits import ledger, phone, recording, service
 from backend.visits.deps import VisibleVisit
 from backend.visits.schemas import (
     BatchResult,
@@ -39,7 +39,7 @@ def record_visit(
     session: SessionDep, user: CurrentUser, data: VisitCreate, response: Response
 ) -> VisitPublic:
     """Record a visit by its phone-made id; a replay answers 200, another payload 409."""
-    visit, created = service.create(session=session, actor=user, data=data)
+    visit, created = recording.create(session=session, actor=user, data=data)
     response.status_code = 201 if created else 200
     return service.public(session=session, visits=[visit])[0]
 
@@ -47,7 +47,7 @@ def record_visit(
 @router.post("/visits/batch", response_model=BatchResult, operation_id="record_visits_batch")
 def record_visits_batch(session: SessionDep, user: CurrentUser, data: VisitBatch) -> BatchResult:
     """Up to 200 visits at once, a result per item; a bad item is refused alone."""
-    return service.create_batch(session=session, actor=user, items=data.items)
+    return recording.create_batch(session=session, actor=user, items=data.items)
 
 
 @router.get("/visits", response_model=VisitsPublic, operation_id="list_visits")

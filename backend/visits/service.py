@@ -1,6 +1,6 @@
-"""Recording and reading visits: who may record which visit, idempotent storing by the
-phone's id (one at a time or in a batch), and the visits a caller may read. The ledger a
-visit writes is ledger.py; the phone's households phone.py; coverage coverage.py."""
+"""Visits: who may record which visit, the rules a recorded visit is checked by, and the
+visits a caller may read. Storing them (one or a batch) is recording.py; the ledger a visit
+writes ledger.py; the phone's households phone.py; coverage coverage.py."""
 
 import hashlib
 import json
@@ -8,32 +8,21 @@ import re
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import Select, func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from backend.accounts import service as accounts_service
 from backend.accounts.access import VISITORS
 from backend.accounts.models import User
-from backend.audit import service as audit
 from backend.core import clock
 from backend.core.errors import (
-    AppError,
-    Conflict,
     Forbidden,
     Invalid,
     NotFound,
-    Unavailable,
-    describe,
 )
 from backend.core.loaders import load_or_404
 from backend.core.scope import contains, within
-from backend.core.usecase import use_case
 from backend.files import service as files_service
 from backend.households import queries as households_queries
 from backend.households import service as households_service
@@ -42,8 +31,6 @@ from backend.reports import service as reports_service
 from backend.visits import ledger, signs
 from backend.visits.models import Visit
 from backend.visits.schemas import (
-    BatchItemResult,
-    BatchResult,
     Position,
     VisitCreate,
     VisitPublic,
@@ -94,10 +81,10 @@ def require_visitor(user: User) -> None:
         raise Forbidden("您的角色不做入户走访记录", code="role_forbidden")
 
 
-# --- recording a visit -------------------------------------------------------------------
+# --- what recording a visit checks and opens (recording.py stores them) --------------------
 
 
-def _check_photos(*, session: Session, actor: User, data: VisitCreate, area_code: str) -> None:
+def check_photos(*, session: Session, actor: User, data: VisitCreate, area_code: str) -> None:
     if len(set(data.photo_ids)) != len(data.photo_ids):
         raise Invalid("photo_ids", "同一张照片重复了")
     for i, photo_id in enumerate(data.photo_ids):
@@ -111,60 +98,7 @@ def _check_photos(*, session: Session, actor: User, data: VisitCreate, area_code
             raise Invalid(f"photo_ids.{i}", "这里只接受照片")
 
 
-def _check_correction(*, session: Session, data: VisitCreate, household_id: uuid.UUID) -> None:
-    assert data.corrects_id is not None
-    original = session.get(Visit, data.corrects_id)
-    if original is None or original.household_id != household_id or original.id == data.id:
-        raise Invalid("corrects_id", "要更正的走访记录不存在,或不是这一户的")
-    # A correction replaces the record of one visit: it stays in that visit's month, so
-    # its ledger figures land in the month they describe and coverage counts nothing new.
-    if original.month != china_month(data.visited_at):
-        raise Conflict(
-            "更正记录的走访时间必须与原记录在同一个月;走访时间写错了月份的,请作废后新建走访记录",
-            code="correction_month_differs",
-            detail={"field": "visited_at", "month": original.month},
-        )
-
-
-def _check(*, session: Session, actor: User, data: VisitCreate) -> Household:
-    """Every refusal before anything is written. Returns the household, locked: one writer
-    per household at a time, so two different visits for the same month cannot both take
-    the month's ledger slot (on SQLite the process write lock does this)."""
-    require_visitor(actor)
-    household = households_service.get_visible(
-        session=session, user=actor, household_id=data.household_id, lock=True
-    )
-    now = clock.now()
-    if data.visited_at > now + CLOCK_SKEW:
-        raise Invalid("visited_at", "走访时间不能晚于现在,请检查手机时间")
-    if (
-        data.visited_at.astimezone(clock.CHINA).date()
-        < household.created_at.astimezone(clock.CHINA).date()
-    ):
-        raise Invalid("visited_at", "走访时间早于该户建档时间")
-    if data.kind == "phone" and not data.reached:
-        raise Invalid("reached", "电话走访请写明接电话的人")
-    if data.family_agrees and not data.agreed_by:
-        raise Invalid("agreed_by", "请写明是谁认可了走访记录")
-    _check_photos(session=session, actor=actor, data=data, area_code=household.area_code)
-    if data.corrects_id is not None:
-        _check_correction(session=session, data=data, household_id=household.id)
-    return household
-
-
-def _insert_if_new(session: Session, values: dict[str, Any]) -> bool:
-    """INSERT … ON CONFLICT (id) DO NOTHING: True when this call stored the row. Concurrent
-    identical posts race here and exactly one wins, with no error for the others."""
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else pg_insert
-    table = Visit.__table__  # type: ignore[attr-defined]
-    stmt = (insert(table).values(**values).on_conflict_do_nothing(index_elements=["id"])).returning(
-        table.c.id
-    )
-    return session.connection().execute(stmt).first() is not None
-
-
-def _open_reports_for_new_risks(
+def open_reports_for_new_risks(
     *, session: Session, visit: Visit, household: Household, actor: User
 ) -> uuid.UUID | None:
     """Open a self-report (代报), already in verifying and assigned to the visitor, for the
@@ -188,161 +122,6 @@ def _open_reports_for_new_risks(
         note=note[:500],
     )
     return report.id
-
-
-def _row(*, data: VisitCreate, household: Household, actor: User, digest: str) -> dict[str, Any]:
-    """The visit's row as it is inserted."""
-    return {
-        "id": data.id,
-        "household_id": household.id,
-        "area_code": household.area_code,
-        "visitor_id": actor.id,
-        "kind": str(data.kind),
-        "visited_at": data.visited_at,
-        "month": china_month(data.visited_at),
-        "reached": data.reached,
-        "latitude": data.position.latitude if data.position else None,
-        "longitude": data.position.longitude if data.position else None,
-        "accuracy_m": data.position.accuracy_m if data.position else None,
-        "checklist": data.checklist.model_dump(mode="json", exclude_none=True),
-        "new_risks": [str(r) for r in data.new_risks],
-        "help_given": data.help_given,
-        "notes": data.notes,
-        "notes_hash": notes_fingerprint(data.notes),
-        "photo_ids": [str(p) for p in data.photo_ids],
-        "family_agrees": data.family_agrees,
-        "agreed_by": data.agreed_by,
-        "corrects_id": data.corrects_id,
-        "report_id": None,
-        "payload_hash": digest,
-        "created_at": clock.now(),
-    }
-
-
-def _audit_visit(*, session: Session, visit: Visit, actor: User) -> None:
-    audit.record_change(
-        session=session,
-        row=visit,
-        actor=actor,
-        action="correct" if visit.corrects_id else "create",
-        changes={
-            "household_id": [None, visit.household_id],
-            "kind": [None, visit.kind],
-            "visited_at": [None, visit.visited_at],
-            "corrects_id": [None, visit.corrects_id],
-            "new_risks": [None, visit.new_risks],
-            "family_agrees": [None, visit.family_agrees],
-            "photos": [None, len(visit.photo_ids)],
-        },
-    )
-
-
-def store(*, session: Session, actor: User, data: VisitCreate) -> tuple[Visit, bool]:
-    """Store a visit made on a phone, or recognise a replay: a step that flushes. Returns
-    (visit, created). The same id with another payload is a 409."""
-    digest = payload_hash(data)
-    # A replay is recognised before any check: what was true when it was stored (the
-    # household's helper, its scope) may have changed since, and the phone must not be told
-    # that a visit the server already has is refused.
-    existing = session.get(Visit, data.id)
-    if existing is not None and existing.payload_hash == digest and existing.visitor_id == actor.id:
-        return existing, False
-    household = _check(session=session, actor=actor, data=data)
-    if not _insert_if_new(
-        session, _row(data=data, household=household, actor=actor, digest=digest)
-    ):
-        existing = session.get(Visit, data.id, populate_existing=True)
-        if existing is None or existing.payload_hash != digest or existing.visitor_id != actor.id:
-            raise Conflict(
-                "这个编号已用于另一条不同的走访记录;如要更正,请新建一条更正记录",
-                code="visit_id_conflict",
-                detail={"field": "id"},
-            )
-        return existing, False
-    visit = session.get(Visit, data.id, populate_existing=True)
-    assert visit is not None
-    _audit_visit(session=session, visit=visit, actor=actor)
-    if data.ledger is not None:
-        ledger.record(
-            session=session,
-            household=household,
-            visit=visit,
-            figures=data.ledger.model_dump(),
-            actor=actor,
-        )
-    if data.new_risks:
-        report_id = _open_reports_for_new_risks(
-            session=session, visit=visit, household=household, actor=actor
-        )
-        if report_id is not None:
-            visit.report_id = report_id
-            session.add(visit)
-    session.flush()
-    return visit, True
-
-
-@use_case
-def create(*, session: Session, actor: User, data: VisitCreate) -> tuple[Visit, bool]:
-    """One visit, one transaction."""
-    try:
-        return store(session=session, actor=actor, data=data)
-    except IntegrityError as exc:
-        session.rollback()
-        # A race the household lock should prevent; the phone backs off and sends again.
-        raise Unavailable("记录同时被修改,请稍后重新发送", code="concurrent_change") from exc
-
-
-def _item_id(raw: Any) -> str | None:
-    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-        return raw["id"][:64]
-    return None
-
-
-def _store_item(*, session: Session, actor: User, index: int, raw: Any) -> BatchItemResult:
-    """One batch item in its own savepoint: its result, stored or refused alone."""
-    item_id = _item_id(raw)
-    try:
-        data = VisitCreate.model_validate(raw)
-    except ValidationError as exc:
-        message, detail = describe([dict(e) for e in exc.errors()])
-        return BatchItemResult(
-            id=item_id,
-            status=422,
-            error="invalid",
-            message=f"第 {index + 1} 条:{message}",
-            detail=detail,
-        )
-    try:
-        with session.begin_nested():
-            _, created = store(session=session, actor=actor, data=data)
-    except AppError as exc:
-        return BatchItemResult(
-            id=item_id, status=exc.status, error=exc.code, message=exc.message, detail=exc.detail
-        )
-    except IntegrityError:
-        return BatchItemResult(
-            id=item_id,
-            status=503,
-            error="concurrent_change",
-            message="记录同时被修改,请稍后重新发送",
-        )
-    return BatchItemResult(id=item_id, status=201 if created else 200)
-
-
-@use_case
-def create_batch(*, session: Session, actor: User, items: list[Any]) -> BatchResult:
-    """Up to 200 visits; each in its own savepoint, so a bad one is refused alone."""
-    require_visitor(actor)
-    results = [
-        _store_item(session=session, actor=actor, index=index, raw=raw)
-        for index, raw in enumerate(items)
-    ]
-    return BatchResult(
-        stored=sum(r.status == 201 for r in results),
-        already_had=sum(r.status == 200 for r in results),
-        refused=sum(r.status not in (200, 201) for r in results),
-        results=results,
-    )
 
 
 # --- reading visits ----------------------------------------------------------------------

@@ -117,3 +117,57 @@ def test_statistics_steer_the_planner_to_the_right_index(tmp_path) -> None:  # t
     db.analyze(engine)
     assert "ix_member_household_id" in plan(), plan()
     engine.dispose()
+
+
+def test_a_writer_reads_without_the_write_lock_and_takes_it_for_its_writes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """STYLE rule 21: while one transaction holds the process write lock, another reads (and
+    validates) at once; only its first write waits, and then it works on the latest data."""
+    engine = db.make_engine(f"sqlite:///{tmp_path}/r.db")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (n INTEGER)"))
+    holder = Session(engine)
+    holder.execute(text("INSERT INTO t VALUES (1)"))  # holds the lock until it commits
+    order: list[str] = []
+
+    def other() -> None:
+        with Session(engine) as s:
+            order.append(f"read {s.execute(text('SELECT count(*) FROM t')).scalar()}")
+            s.execute(text("INSERT INTO t VALUES (2)"))  # waits for the holder's commit
+            order.append(f"wrote, then saw {s.execute(text('SELECT count(*) FROM t')).scalar()}")
+            s.commit()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    deadline = threading.Event()
+    for _ in range(200):  # the read goes through while the holder keeps the lock
+        if order:
+            break
+        deadline.wait(0.01)
+    assert order == ["read 0"]
+    order.append("holder commits")
+    holder.commit()
+    holder.close()
+    thread.join(timeout=10)
+    assert order == ["read 0", "holder commits", "wrote, then saw 2"]
+    engine.dispose()
+
+
+def test_lock_for_write_reads_the_latest_data_from_then_on(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """What a use case reads before taking the lock is a snapshot; after lock_for_write it
+    reads what others committed meanwhile, and holds the lock until its commit."""
+    engine = db.make_engine(f"sqlite:///{tmp_path}/l.db")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (n INTEGER)"))
+    with Session(engine) as s:
+        assert s.execute(text("SELECT count(*) FROM t")).scalar() == 0
+        with Session(engine) as other:
+            other.execute(text("INSERT INTO t VALUES (1)"))
+            other.commit()
+        assert s.execute(text("SELECT count(*) FROM t")).scalar() == 0  # its snapshot
+        db.lock_for_write(s)
+        assert s.execute(text("SELECT count(*) FROM t")).scalar() == 1
+        assert not db._sqlite_write_lock.acquire(blocking=False)  # held until the commit
+        s.commit()
+    assert db._sqlite_write_lock.acquire(blocking=False)
+    db._sqlite_write_lock.release()
+    engine.dispose()

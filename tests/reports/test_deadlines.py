@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -112,3 +113,37 @@ def test_a_deadline_into_a_year_the_national_table_lacks_uses_the_countys_days_a
     inside = _submit_on(client, session, date(2026, 6, 1), phone="13900000003")
     detail = client.get(f"/api/v1/self-reports/{inside.id}", headers=f.auth(county)).json()
     assert detail["deadline_basis"] is None
+
+
+def test_a_countys_policy_is_kept_and_a_change_applies_to_the_next_report_at_once(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The policy is read once and kept (every report and workflow step asks for it); a
+    change through this process applies at once, one made by another process (a second
+    worker) within POLICY_SECONDS."""
+    from backend.reports import deadlines
+    from backend.reports.models import ReportDeadline
+
+    before = _submit_on(client, session, date(2024, 9, 27), area_code=f.SHANNAN)
+    assert before.village_due_on == date(2024, 10, 10)  # the default, 5 working days
+    county = f.user(session, Role.county_officer, "341182")
+    r = client.put(
+        "/api/v1/report-deadlines/341182",
+        json={"village_check_days": 2, "total_days": 20},
+        headers=f.auth(county),
+    )
+    assert r.status_code == 200, r.text
+    after = _submit_on(client, session, date(2024, 9, 27), area_code=f.SHANNAN, phone="13900000002")
+    assert after.village_due_on == date(2024, 9, 30)
+    # Another process changes it behind this one's back: kept until the minute is over.
+    row = session.get(ReportDeadline, "341182")
+    assert row is not None
+    row.village_check_days = 3
+    session.add(row)
+    session.commit()
+    kept = _submit_on(client, session, date(2024, 9, 27), area_code=f.SHANNAN, phone="13900000003")
+    assert kept.village_due_on == date(2024, 9, 30)
+    monkeypatch.setattr(deadlines, "POLICY_SECONDS", 0.0)
+    deadlines._policies.clear()  # the minute is over
+    seen = _submit_on(client, session, date(2024, 9, 27), area_code=f.SHANNAN, phone="13900000004")
+    assert seen.village_due_on == date(2024, 10, 8)
