@@ -8,6 +8,7 @@ import re
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func
 from sqlmodel import Session, col, select
