@@ -247,19 +247,28 @@ export async function show(ctx, id) {
 // --- numbers ----------------------------------------------------------------------------
 
 function numbersRow(a, village) {
-  return html`<tr class="${a.silent && "silent"}"><td>${a.area_name}</td>
+  return html`<tr><td>${a.area_name}</td>
     <td>${a.received}
       ${a.opened_by_staff > 0 && html`<br><small>干部代报 ${a.opened_by_staff}</small>`}</td>
     <td>${a.in_progress}</td>
     <td>${a.overdue ? html`<span class="tag overdue">${a.overdue}</span>` : 0}
       ${a.withdrawn_overdue > 0 && html`<br><small>逾期后撤回 ${a.withdrawn_overdue}</small>`}</td>
     <td>${a.enrolled}</td><td>${a.rejected}</td><td>${a.median_days_to_decision ?? "—"}</td>
-    ${village && html`<td>${a.uptake ?? "—"}${a.silent && " 沉默"}</td>`}</tr>`;
+    ${village && html`<td>${a.uptake == null ? "—" : `${a.uptake} 倍`}</td>`}</tr>`;
 }
 
 function numbersHead(village) {
-  return html`<tr><th>地区</th><th>受理</th><th>办理中</th><th>逾期</th><th>纳入</th><th>不予纳入</th>
-    <th>办结中位天数</th>${village && html`<th>相对县村均</th>`}</tr>`;
+  return html`<tr><th>${village ? "村(社区)" : "乡镇"}</th><th>受理(件)</th><th>办理中(件)</th>
+    <th>逾期(件)</th><th>纳入(件)</th><th>不予纳入(件)</th><th>办结用时中位数(天)</th>
+    ${village && html`<th>农户自报(县村均 = 1)</th>`}</tr>`;
+}
+
+// Each township's villages folded under it: a county's few hundred villages are not one
+// table a phone scrolls through.
+function villagesOf(n, town) {
+  const rows = n.villages.filter((v) => v.area_code.startsWith(town.area_code));
+  return html`<details><summary>${town.area_name}:${rows.length} 个村(社区),受理 ${town.received} 件</summary>
+    <div class="table-scroll"><table>${numbersHead(true)}${rows.map((a) => numbersRow(a, true))}</table></div></details>`;
 }
 
 export async function numbers(ctx) {
@@ -269,11 +278,10 @@ export async function numbers(ctx) {
     ctx.draw(html`<div id="report-numbers-view"><h2>报贫统计</h2>
       ${
         n.county_average_per_village != null &&
-        html`<p>全县村均农户自报 ${n.county_average_per_village} 件(不含干部代报);低于一半的村标为“沉默”。</p>`
+        html`<p>全县村均农户自报 ${n.county_average_per_village} 件(不含干部代报)。哪些村在全县排在最后,见<a href="#dashboard">统计概览</a>的标记。</p>`
       }
-      <h3>乡镇</h3><table>${numbersHead(false)}${n.townships.map((a) => numbersRow(a, false))}</table>
-      <h3>村</h3>
-      <table>${numbersHead(true)}${n.villages.map((a) => numbersRow(a, true))}</table></div>`);
+      <h3>乡镇</h3><div class="table-scroll"><table>${numbersHead(false)}${n.townships.map((a) => numbersRow(a, false))}</table></div>
+      <h3>村(社区)</h3><p class="muted">点开一个镇,看它的村。</p>${n.townships.map((t) => villagesOf(n, t))}</div>`);
   } catch (err) {
     ctx.draw(html`<p class="error">${err.message}</p>`);
   }
