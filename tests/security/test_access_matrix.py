@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from backend.accounts.access import MANAGES_USERS, VISITORS, WATCHES_COVERAGE
+from backend.accounts.access import MANAGES_USERS, READS_STATS, VISITORS, WATCHES_COVERAGE
 from backend.accounts.models import Role
 from backend.main import create_app
 from tests import factories as f
@@ -118,6 +118,26 @@ RULES: dict[str, str | frozenset[Role]] = {
     "return_problem": WORKFLOW,
     "mark_problem_ongoing": WORKFLOW,
     "copy_problem": WORKFLOW,
+    # monitoring decisions through the chain (proposals, 公告, notices)
+    "set_monitoring_line": WORKFLOW,
+    "propose": WORKFLOW,
+    "clear_risk_self_report": WORKFLOW,
+    "announce_self_report": WORKFLOW,
+    "self_report_notice": STAFF,
+    # the desk
+    "stats_overview": READS_STATS,
+    "stats_trend": READS_STATS,
+    "my_todo": STAFF,
+    # 排查
+    "list_checks": STAFF,
+    "set_check_parameters": WORKFLOW,
+    "start_check_run": WORKFLOW,
+    "get_check_run": STAFF,
+    "list_findings": STAFF,
+    "get_finding": STAFF,
+    "dismiss_finding": WORKFLOW,
+    "report_from_finding": WORKFLOW,
+    "problem_from_finding": WORKFLOW,
 }
 
 ROLE_AREAS = {
