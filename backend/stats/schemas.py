@@ -82,7 +82,7 @@ class AreaFigures(Output):
     marks: list[Mark] = Field(default_factory=list)
 
 
-class AreaRef(Output):
+class StatsArea(Output):
     code: str
     name: str
 
@@ -92,7 +92,7 @@ class Overview(Output):
     year: int
     month: str
     county_average_per_village: float | None
-    path: list[AreaRef]
+    path: list[StatsArea]
     area: AreaFigures
     children: list[AreaFigures]
     # The Chinese names of every key the figures use (categories, types, risks, marks).
@@ -116,6 +116,6 @@ class AreaTrend(Output):
 
 
 class Trend(Output):
-    path: list[AreaRef]
+    path: list[StatsArea]
     area: AreaTrend
     children: list[AreaTrend]

@@ -32,7 +32,6 @@ from backend.reports.models import DECIDED
 from backend.stats.schemas import (
     MARK_NAMES,
     AreaFigures,
-    AreaRef,
     AreaTrend,
     CoverageFigures,
     Funnel,
@@ -40,6 +39,7 @@ from backend.stats.schemas import (
     MonthFigures,
     Overview,
     ProblemFigures,
+    StatsArea,
     Trend,
 )
 from backend.visits import coverage as visits_coverage
@@ -270,12 +270,12 @@ def _children(*, session: Session, area: str) -> list[Area]:
     return areas_service.children(session=session, code=area)
 
 
-def _path(*, session: Session, user: User, area: str) -> list[AreaRef]:
+def _path(*, session: Session, user: User, area: str) -> list[StatsArea]:
     """The areas from the caller's own down to `area` (the drill-down's way back)."""
     if area == "":
         return []
     return [
-        AreaRef(code=a.code, name=a.name)
+        StatsArea(code=a.code, name=a.name)
         for a in areas_service.path(session=session, code=area)
         if contains(user.scope, a.code)
     ]

@@ -38,6 +38,10 @@ ALLOWED_TABLES: dict[tuple[str, str], str] = {
         "visits demo backdates the demo households' registration); visits query households "
         "only through households_queries.visible"
     ),
+    ("stats", "backend.areas.models.Area"): (
+        "type-only: the areas areas_service hands in (the caller's area, its children and the "
+        "way back up), whose code and name label each row of figures"
+    ),
 }
 # 排查 reads every domain's records in bulk: a check is a few set-based SELECTs over an area
 # (never a query per household), which no per-row service function could serve. Read-only:
