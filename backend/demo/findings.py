@@ -22,7 +22,7 @@ from backend.households.schemas import (
     MemberCreate,
     MemberUpdate,
 )
-from backend.visits import service as visits_service
+from backend.visits import recording as visits_recording
 from backend.visits.schemas import LedgerInput, VisitCreate
 
 VILLAGES = ("gaojiazhuang", "nanshilipu", "hongbaozi")
@@ -55,7 +55,7 @@ def _visit(session: Session, ctx: DemoContext, h: Household, at: datetime, **led
         family_agrees=True,
         agreed_by="户主",
     )
-    visits_service.store(session=session, actor=ctx.users[HELPER], data=data)
+    visits_recording.store(session=session, actor=ctx.users[HELPER], data=data)
 
 
 def _pick(households: list[Household], **want: object) -> list[Household]:

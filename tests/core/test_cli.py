@@ -66,3 +66,22 @@ def test_demo_is_refused_in_production(tmp_path: Path) -> None:
     refused = run(tmp_path, "seed-demo", env=env)
     assert refused.returncode == 2
     assert "生产环境不能载入演示数据" in refused.stderr
+
+
+def test_the_demo_loads_and_every_check_finds_something_in_it(tmp_path: Path) -> None:
+    """`make run`'s steps, then a check run as a county officer would start it. A subprocess:
+    on the machine's own day, as a newcomer gets it (the demo is built relative to today)."""
+    assert run(tmp_path, "migrate").returncode == 0
+    seeded = run(tmp_path, "seed-demo")
+    assert seeded.returncode == 0, seeded.stderr
+    checked = run(tmp_path, "run-checks", "--area", "620422")
+    assert checked.returncode == 0, checked.stderr
+    from backend.checks.catalogue import CHECKS
+
+    counts = {
+        line.split()[0]: int(line.rsplit(":", 1)[1])
+        for line in checked.stdout.splitlines()
+        if line.startswith("  ")
+    }
+    assert set(counts) == set(CHECKS), counts
+    assert [code for code, n in counts.items() if n < 1] == [], counts
