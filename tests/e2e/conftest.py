@@ -141,3 +141,14 @@ def page(context):  # type: ignore[no-untyped-def]
     p = context.new_page()
     yield p
     p.close()
+
+
+def wait_until(page, expression: str, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait until a JavaScript expression is true on the page. Playwright's wait_for_function
+    polls with eval inside the page, which the app's Content-Security-Policy (no
+    'unsafe-eval') refuses; page.evaluate goes through the DevTools protocol instead."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout:.0f} s: {expression}")
+        page.wait_for_timeout(100)

@@ -8,6 +8,8 @@ import time
 import pytest
 from PIL import Image
 
+from tests.e2e.conftest import wait_until
+
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "Shouwang2026!"
@@ -20,7 +22,7 @@ def _login(page, username: str = "helper_li") -> None:  # type: ignore[no-untype
     page.get_by_role("button", name="登录").click()
     page.locator(".household-row").first.wait_for()
     # The service worker controls the page, so the shell is there when the network is not.
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
 
 
 def _photo() -> dict:  # type: ignore[type-arg]
@@ -349,7 +351,7 @@ def test_a_reopened_app_sends_what_waits_without_a_tap(context, live_server) -> 
     page.get_by_text("待发送 1 条").wait_for()
     _record(page, 1, "重开之前第二条走访")
     page.get_by_text("待发送 2 条").wait_for()
-    page.wait_for_function("true")
+    wait_until(page, "true")
     assert len(failures) >= 2
     ids = _queued_ids(page)
     page.close()  # the app is closed while the records back off

@@ -7,6 +7,8 @@ import uuid
 import pytest
 from PIL import Image
 
+from tests.e2e.conftest import wait_until
+
 pytestmark = pytest.mark.e2e
 
 
@@ -64,8 +66,9 @@ def test_cadre_evidences_with_the_camera_and_an_inspector_closes(page, live_serv
         {"name": "厕所.jpg", "mimeType": "image/jpeg", "buffer": _photo()}
     )
     page.get_by_text("照片已上传,作为印证资料").wait_for()
-    page.wait_for_function(
-        "document.querySelector('img.evidence-photo') && document.querySelector('img.evidence-photo').naturalWidth > 0"
+    wait_until(
+        page,
+        "document.querySelector('img.evidence-photo') && document.querySelector('img.evidence-photo').naturalWidth > 0",
     )
     page.get_by_role("button", name="申请销号").click()
     page.get_by_text("已申请销号,等待审核").wait_for()

@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from tests.e2e.conftest import wait_until
+
 pytestmark = pytest.mark.e2e
 
 LENGSHUIGOU = "610923102217"
@@ -29,9 +31,7 @@ def _fill(page, name: str, phone: str, risk: str = "生病(常年吃药)") -> in
 
 def _open_form(page) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"/report?village={LENGSHUIGOU}")
-    page.wait_for_function(
-        "document.getElementById('village-name').textContent.includes('冷水沟村')"
-    )
+    wait_until(page, "document.getElementById('village-name').textContent.includes('冷水沟村')")
 
 
 def _reports(live_server, q: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
@@ -69,7 +69,7 @@ def test_a_farmer_files_from_the_poster_link_and_follows_the_status(page, live_s
         r = api.post(f"/api/v1/self-reports/{stored['id']}/assign", json={"assignee_id": me["id"]})
         assert r.status_code == 200
     page.reload()
-    page.wait_for_function("document.getElementById('status-name')?.textContent === '入户核实中'")
+    wait_until(page, "document.getElementById('status-name')?.textContent === '入户核实中'")
     assert page.locator(".steps li").count() == 2
 
 
@@ -77,12 +77,10 @@ def test_a_report_filed_offline_is_sent_when_the_network_returns(
     page, context, live_server
 ) -> None:  # type: ignore[no-untyped-def]
     _open_form(page)
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
     context.set_offline(True)
     page.reload()  # the farmer's page itself comes from the installed shell
-    page.wait_for_function(
-        "document.getElementById('village-name').textContent.includes('冷水沟村')"
-    )
+    wait_until(page, "document.getElementById('village-name').textContent.includes('冷水沟村')")
     _fill(page, "离线户", "13622223333")
     page.get_by_text("现在没有网络,报告已保存在手机上").wait_for()
     assert "联网后会自动发送" in page.locator("#report-message").inner_text()
@@ -102,7 +100,9 @@ def test_staff_see_overdue_reports_flagged_and_take_a_step(page, live_server) ->
     page.get_by_label("用户名").fill("jiangkou_town")
     page.get_by_label("密码").fill("Shouwang2026!")
     page.get_by_role("button", name="登录").click()
-    page.get_by_role("link", name=re.compile("一键报贫")).click()
+    page.locator(
+        'a.tile[data-section="reports"]'
+    ).click()  # the desk tile, not the dashboard figure
     page.locator("#report-list li").first.wait_for()
     first = page.locator("#report-list li").first
     assert "逾期" in first.inner_text()
@@ -132,9 +132,7 @@ def test_without_the_poster_the_village_is_found_by_name(page, live_server) -> N
     page.locator("#receipt-code").wait_for()
     # The phone remembers the village for next time.
     page.goto("/report")
-    page.wait_for_function(
-        "document.getElementById('village-name').textContent.includes('冷水沟村')"
-    )
+    wait_until(page, "document.getElementById('village-name').textContent.includes('冷水沟村')")
 
 
 def test_without_phone_storage_the_report_is_sent_directly(page, live_server) -> None:  # type: ignore[no-untyped-def]
@@ -312,9 +310,7 @@ def test_the_farmer_page_stays_small_on_first_load(browser, live_server) -> None
     sizes: dict[str, int] = {}
     page.on("response", lambda r: sizes.setdefault(r.url, len(r.body())) if r.ok else None)
     page.goto(f"/report?village={LENGSHUIGOU}", wait_until="load")
-    page.wait_for_function(
-        "document.getElementById('village-name').textContent.includes('冷水沟村')"
-    )
+    wait_until(page, "document.getElementById('village-name').textContent.includes('冷水沟村')")
     pages = [u for u in sizes if "/static/js/staff" in u or "/static/js/rectification" in u]
     assert not pages, "the farmer's page loads no staff code"
     assert sum(sizes.values()) < 90_000, sizes

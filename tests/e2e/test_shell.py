@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +22,7 @@ def test_home_page_offers_farmers_and_staff_a_way_in(page, live_server) -> None:
     # The service worker installs and takes control after a reload.
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.reload()
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
 
 
 def test_staff_log_in_and_see_their_households(page, live_server) -> None:  # type: ignore[no-untyped-def]
@@ -109,7 +109,7 @@ def test_a_changed_static_file_reaches_an_installed_app(browser, copied_app) -> 
     context = browser.new_context(base_url=live.url, locale="zh-CN", **PHONE)
     page = context.new_page()
     page.goto("/field")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
     first = page.evaluate("fetch('/sw.js').then(r => r.text())")
     old_shell = [k for k in page.evaluate("caches.keys()") if k.startswith("shouwang-shell-")]
     assert len(old_shell) == 1 and "/static/css/app.css" in first
