@@ -15,6 +15,8 @@ from backend.core import clock
 from backend.demo import county
 from tests import factories as f
 
+pytestmark = pytest.mark.pinned_day  # see tests/conftest.py _clock
+
 COUNTY = "620422"
 
 

@@ -15,6 +15,8 @@ from backend.demo import county
 from backend.reports.models import ReportStatus, SelfReport
 from tests import factories as f
 
+pytestmark = pytest.mark.pinned_day  # see tests/conftest.py _clock
+
 
 @pytest.fixture
 def built(app_engine: Engine) -> county.Summary:

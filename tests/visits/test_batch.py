@@ -24,6 +24,8 @@ from backend.visits.models import LedgerEntry, Visit
 from tests import factories as f
 from tests.visits.conftest import backdate, visit_body
 
+pytestmark = pytest.mark.pinned_day  # see tests/conftest.py _clock
+
 
 def _count(session: Session, model: Any, *where: Any) -> int:
     session.rollback()  # a fresh snapshot: see what the app committed since

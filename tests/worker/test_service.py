@@ -14,6 +14,8 @@ from backend.worker.models import JobStatus
 from backend.worker.registry import Policy, Retry
 from tests.worker.conftest import advance, attempts, jobs, writer
 
+pytestmark = pytest.mark.pinned_day  # see tests/conftest.py _clock
+
 
 def audit_row(session: Session, note: str) -> None:
     session.add(
