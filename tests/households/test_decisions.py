@@ -5,6 +5,7 @@ never before the household was registered, never back-dated; the income they wer
 import uuid
 from datetime import date, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -15,6 +16,8 @@ from backend.households import workflow
 from backend.households.models import Household, IncomeRecord
 from backend.visits.models import LedgerEntry
 from tests import factories as f
+
+pytestmark = pytest.mark.pinned_day  # see tests/conftest.py _clock
 
 
 def _lines(session: Session) -> dict[int, int]:

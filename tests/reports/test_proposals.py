@@ -21,6 +21,8 @@ from backend.visits.models import LedgerEntry
 from tests import factories as f
 from tests.visits.conftest import visit_body
 
+pytestmark = pytest.mark.pinned_day  # see tests/conftest.py _clock
+
 
 def lines(session: Session) -> dict[int, int]:
     """Province 61's lines of last year and this year: set at 7000 unless already set (lines
