@@ -1,7 +1,7 @@
 """Attachments: photos and documents, stored once per content hash, owned by an area."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -29,5 +29,9 @@ class StoredFile(SQLModel, table=True):
     original_name: str = Field(default="", max_length=200)
     # When the photo was taken, kept from EXIF; everything else in EXIF (GPS, device) is dropped.
     taken_at: str | None = Field(default=None, max_length=32)
+    # What the file shows, typed at upload (「村委会厕所清扫后」): reports name evidence by it.
+    caption: str = Field(default="", max_length=200)
+    # The day the photo was taken (EXIF DateTimeOriginal), else the day it was uploaded.
+    taken_on: date | None = None
     uploaded_by: uuid.UUID | None = Field(default=None, index=True)
     created_at: datetime = created_at_field()

@@ -1,7 +1,7 @@
 """HTTP for attachments: upload in one's own area, download only within scope."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, UploadFile
@@ -25,6 +25,8 @@ class FilePublic(Output):
     household_id: uuid.UUID | None
     original_name: str
     taken_at: str | None
+    caption: str
+    taken_on: date | None
     created_at: datetime
 
 
@@ -35,9 +37,10 @@ def upload(
     file: UploadFile,
     area_code: Annotated[str | None, Form(pattern=r"^\d{2,12}$")] = None,
     household_id: Annotated[uuid.UUID | None, Form()] = None,
+    caption: Annotated[str, Form(max_length=200)] = "",
 ) -> FilePublic:
     """Upload a photo (JPEG, PNG, WebP) or PDF: for a household (household_id) or for an
-    area in the caller's scope (area_code)."""
+    area in the caller's scope (area_code), with a caption saying what it shows."""
     row = service.upload(
         session=session,
         user=user,
@@ -46,6 +49,7 @@ def upload(
         area_code=area_code,
         household_id=household_id,
         original_name=file.filename or "",
+        caption=caption,
     )
     return FilePublic.model_validate(row)
 

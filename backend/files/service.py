@@ -3,6 +3,7 @@
 import hashlib
 import io
 import uuid
+from datetime import date, datetime
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
@@ -10,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from backend.accounts import access
 from backend.accounts.models import User
+from backend.core import clock
 from backend.core.errors import AppError, Forbidden, Invalid
 from backend.core.loaders import load_or_404
 from backend.core.scope import contains
@@ -65,6 +67,16 @@ def _clean_image(data: bytes, field: str) -> tuple[bytes, str, str | None]:
         raise Invalid(field, "不是可识别的图片文件") from exc
 
 
+def day_taken(*, taken_at: str | None, created_at: datetime) -> date:
+    """The EXIF date a photo was taken ("2023:09:14 10:30:00"), else the upload's day (China)."""
+    if taken_at:
+        try:
+            return datetime.strptime(taken_at[:10], "%Y:%m:%d").date()
+        except ValueError:
+            pass
+    return created_at.astimezone(clock.CHINA).date()
+
+
 def check_and_clean(
     data: bytes, *, field: str = "file", allow_pdf: bool = True
 ) -> tuple[bytes, str, str | None]:
@@ -89,11 +101,12 @@ def store(
     uploaded_by: uuid.UUID | None,
     household_id: uuid.UUID | None = None,
     original_name: str = "",
+    caption: str = "",
     field: str = "file",
     allow_pdf: bool = True,
 ) -> StoredFile:
-    """Keep a checked file. The same content in the same area is stored (and answered) once.
-    A step: it flushes, and the use case that calls it commits."""
+    """Keep a checked file. The same content in the same area is stored (and answered) once;
+    a caption given again fills one left empty. A step: it flushes, the use case commits."""
     clean, content_type, taken = check_and_clean(data, field=field, allow_pdf=allow_pdf)
     digest = hashlib.sha256(clean).hexdigest()
     existing = session.exec(
@@ -106,6 +119,10 @@ def store(
         )
     ).first()
     if existing is not None:
+        if caption and not existing.caption:
+            existing.caption = caption
+            session.add(existing)
+            session.flush()
         return existing
     target = path_of(digest)
     if not target.exists():
@@ -120,6 +137,8 @@ def store(
         area_code=area_code,
         original_name=original_name[:200],
         taken_at=taken,
+        taken_on=day_taken(taken_at=taken, created_at=clock.now()),
+        caption=caption,
         uploaded_by=uploaded_by,
         household_id=household_id,
     )
@@ -137,6 +156,7 @@ def upload(
     area_code: str | None,
     household_id: uuid.UUID | None,
     original_name: str,
+    caption: str = "",
 ) -> StoredFile:
     """A user's upload: about a household they see (it then belongs to the household's
     village), or for an area in their scope."""
@@ -158,6 +178,7 @@ def upload(
         uploaded_by=user.id,
         household_id=household_id,
         original_name=original_name,
+        caption=caption.strip(),
     )
 
 
@@ -211,3 +232,16 @@ def visible_many(
 
 def read(row: StoredFile) -> bytes:
     return path_of(row.sha256).read_bytes()
+
+
+def thumbnail(sha256: str, *, longest: int = 640) -> bytes | None:
+    """A stored image scaled down (JPEG), for documents that embed photos; None if the bytes
+    are gone or are not an image."""
+    try:
+        with Image.open(path_of(sha256)) as img:
+            img.thumbnail((longest, longest))
+            out = io.BytesIO()
+            img.convert("RGB").save(out, "JPEG", quality=75)
+            return out.getvalue()
+    except (OSError, UnidentifiedImageError):
+        return None

@@ -101,6 +101,7 @@ def _evidence_all(
     *,
     photo_first: bool = True,
     skip_last: bool = False,
+    caption: str = "整改现场照片",
 ) -> None:
     steps = records.steps_of(session=session, problem_id=problem.id)
     for i, step in enumerate(steps[:-1] if skip_last else steps):
@@ -111,6 +112,7 @@ def _evidence_all(
                 area_code=problem.area_code,
                 uploaded_by=who.id,
                 original_name=f"措施{step.position}现场照片.jpg",
+                caption=caption,
             )
             body = EvidenceCreate(kind="file", file_id=stored.id)
         else:
@@ -165,6 +167,10 @@ def _seed_000(session, start, today, inspector, town, cadre, other) -> None:  # 
             deadline=today + timedelta(days=20),
             report_to="县委农村工作领导小组办公室",
             reporting_unit="会师镇党委、政府",
+            next_steps=(
+                "我镇将按照“抓重点、补短板、堵漏洞、迎考核”的工作主线,以本次调研督查发现问题"
+                "整改为契机,坚持目标导向,做到“扎实排查、全面认领、彻底整改”。"
+            ),
         ),
         actor=inspector,
     )
@@ -200,10 +206,10 @@ def _seed_000(session, start, today, inspector, town, cadre, other) -> None:  # 
     p1, p2, p3, p4 = problems
     # 1: closed and kept under watch.  2: waiting for review.  3: in progress, one step
     # without evidence yet.  4: returned once for missing records, being redone.
-    _evidence_all(session, p1, town)
-    _evidence_all(session, p2, cadre)
-    _evidence_all(session, p3, other, skip_last=True)
-    _evidence_all(session, p4, town)
+    _evidence_all(session, p1, town, caption="镇村干部巩固衔接政策培训会现场")
+    _evidence_all(session, p2, cadre, caption="入户发放防止返贫监测申报政策明白纸")
+    _evidence_all(session, p3, other, skip_last=True, caption="村内柴草堆清理后")
+    _evidence_all(session, p4, town, caption="村户档案资料交叉演练现场")
     _at(start + timedelta(days=20))
     for p, who in ((p1, town), (p2, cadre), (p4, town)):
         workflow.submit_for_closure(session=session, problem=p, actor=who)

@@ -5,13 +5,12 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
-from backend.core import clock
 from backend.files import service as files_service
 from backend.rectification.models import (
     Evidence,
@@ -63,16 +62,11 @@ class FileInfo:
     # The file's own date: when the photo was taken (EXIF), else when it was uploaded. The
     # day it was attached to a step says nothing about when the work was done.
     on: date
-
-
-def file_date(*, taken_at: str | None, created_at: datetime) -> date:
-    """The EXIF date a photo was taken ("2023:09:14 10:30:00"), else the upload's day."""
-    if taken_at:
-        try:
-            return datetime.strptime(taken_at[:10], "%Y:%m:%d").date()
-        except ValueError:
-            pass
-    return created_at.astimezone(clock.CHINA).date()
+    # Whether `on` is the day the photo was taken (EXIF) rather than the upload's.
+    taken: bool
+    # What it shows, typed at upload ("" for files uploaded before captions existed).
+    caption: str
+    sha256: str
 
 
 def file_infos(
@@ -89,7 +83,10 @@ def file_infos(
         i: FileInfo(
             name=r.original_name or "照片",
             content_type=r.content_type,
-            on=file_date(taken_at=r.taken_at, created_at=r.created_at),
+            on=r.taken_on or files_service.day_taken(taken_at=r.taken_at, created_at=r.created_at),
+            taken=r.taken_at is not None,
+            caption=r.caption,
+            sha256=r.sha256,
         )
         for i, r in rows.items()
     }

@@ -8,16 +8,21 @@ from datetime import date
 from pathlib import Path
 
 from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.document import Document as DocumentObject
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Mm, Pt
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session
 
 from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.core import clock
-from backend.rectification import records, service
+from backend.files import service as files_service
+from backend.rectification import records, service, wording
 from backend.rectification.models import (
     HANDED_IN,
     Evidence,
@@ -73,12 +78,22 @@ def we(unit: str) -> str:
 
 
 @dataclass
+class EvidenceLine:
+    text: str
+    # A photo's stored content, embedded (scaled down) in the DOCX; None for text and PDFs.
+    photo_sha256: str | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass
 class ProblemSection:
     number: int
     heading: str
     measures: str
     completion: str
-    evidence: list[str] = field(default_factory=list)
+    evidence: list[EvidenceLine] = field(default_factory=list)
 
 
 @dataclass
@@ -110,7 +125,10 @@ def _completion(
     if problem.status == ProblemStatus.issued:
         state = "尚未认领整改"
     elif problem.status == ProblemStatus.returned or (last_return and problem.return_count):
-        state = f"销号审核被退回(理由:{last_return}),正在重新整改" if last_return else "正在整改"
+        reason = wording.without_prefix(last_return, "退回理由", "理由").rstrip(
+            wording.END_PUNCTUATION
+        )
+        state = f"销号审核被退回(理由:{reason}),正在重新整改" if reason else "正在整改"
     else:
         state = "正在整改"
     if overdue:
@@ -119,10 +137,10 @@ def _completion(
 
 
 def _list_name(batch: ProblemBatch) -> str:
-    return batch.title + ("清单" if batch.title.endswith("问题") else "问题清单")
+    return wording.list_name(batch.title)
 
 
-def _opening(batch: ProblemBatch) -> str:
+def _opening(batch: ProblemBatch, unit: str) -> str:
     """按照{issuing body}《notice》(文号)文件要求,{unit}高度重视……"""
     opening = "按照"
     if batch.issuing_body:
@@ -131,17 +149,16 @@ def _opening(batch: ProblemBatch) -> str:
         opening += f"《{batch.notice_title.strip('《》')}》"
     elif not batch.issuing_body:
         opening += _list_name(batch)
-    if batch.document_number:
-        opening += f"({batch.document_number})"
+    opening += wording.in_brackets(batch.document_number)
     opening += "文件要求," if (batch.notice_title or batch.document_number) else "要求,"
     return opening + (
-        f"{batch.reporting_unit or '我单位'}高度重视,针对反馈问题,坚持问题导向,明确时限要求,"
+        f"{unit}高度重视,针对反馈问题,坚持问题导向,明确时限要求,"
         "逐项逐条列明问题,逐类对照整改销号,对应建立整改印证资料,"
         "确保排查问题无死角、整改问题无遗漏、印证资料不缺失。"
     )
 
 
-def _summary(batch: ProblemBatch, problems: list[Problem], judge: OverdueJudge) -> str:
+def _summary(batch: ProblemBatch, unit: str, problems: list[Problem], judge: OverdueJudge) -> str:
     """How many problems there are, and how many are closed, waiting, in progress, overdue."""
     total = len(problems)
     closed = [p for p in problems if p.status == ProblemStatus.closed]
@@ -152,8 +169,7 @@ def _summary(batch: ProblemBatch, problems: list[Problem], judge: OverdueJudge) 
     overdue = [p for p in problems if judge.overdue(p)]
     copies = [p for p in problems if p.copied_from_id]
     summary = (
-        f"对照{_list_name(batch)},{we(batch.reporting_unit)}结合实际情况,对标对表、举一反三,"
-        f"共排查出{total}个问题"
+        f"对照{_list_name(batch)},{we(unit)}结合实际情况,对标对表、举一反三,共排查出{total}个问题"
     )
     if copies:
         summary += f"(其中举一反三{len(copies)}个)"
@@ -181,19 +197,21 @@ def _measures(steps: list[RectificationStep], notes: list[ProgressNote]) -> str:
     """整改措施及成效: the steps as 一是……二是……, then the progress notes as 目前……"""
     if steps:
         measures = "".join(
-            f"{chinese_number(s.position)}是{_sentence(s.description)}" for s in steps
+            f"{chinese_number(s.position)}是{_sentence(wording.without_ordinal(s.description))}"
+            for s in steps
         )
     else:
         measures = "尚未认领,未制定整改措施。"
     if notes:
-        measures += "目前," + "".join(_sentence(n.text) for n in notes)
+        measures += wording.now_said("".join(_sentence(n.text) for n in notes))
     return measures
 
 
 def _evidence_lines(
     steps: list[RectificationStep], evidence: list[Evidence], infos: dict[uuid.UUID, FileInfo]
-) -> list[str]:
-    """Each piece of evidence with its step and its own date: photos are listed, not embedded."""
+) -> list[EvidenceLine]:
+    """Each piece of evidence by what it shows (the caption typed at upload), its step and
+    its own date (taken, else uploaded); photos carry their content to be embedded."""
     step_pos = {s.id: s.position for s in steps}
     listed = []
     for e in sorted(evidence, key=lambda e: (step_pos.get(e.step_id, 0), e.created_at)):
@@ -201,12 +219,18 @@ def _evidence_lines(
         which = f"措施{chinese_number(step_pos.get(e.step_id, 0))}"
         if e.kind == EvidenceKind.file and e.file_id:
             info = infos.get(e.file_id)
-            kind = "PDF 文件" if info and info.content_type == "application/pdf" else "照片"
-            name = info.name if info else "文件"
-            on = chinese_date(info.on) if info else at
-            listed.append(f"{kind}:{name}({which},{on})")
+            if info is None:
+                listed.append(EvidenceLine(f"文件({which},{at})"))
+                continue
+            photo = info.content_type.startswith("image/")
+            kind = "照片" if photo else "PDF 文件"
+            when = f"{'拍摄于' if info.taken else '上传于'}{chinese_date(info.on)}"
+            caption = info.caption.strip().rstrip("。")
+            text = f"{kind}:{caption}({which},{when})" if caption else f"{kind}({which},{when})"
+            listed.append(EvidenceLine(text, info.sha256 if photo else None))
         else:
-            listed.append(f"文字记录:{e.text}({which},{at})")
+            text = wording.without_prefix(e.text, "文字记录").rstrip("。")
+            listed.append(EvidenceLine(f"文字记录:{text}({which},{at})"))
     return listed
 
 
@@ -244,7 +268,10 @@ def _sections(
         sections.append(
             ProblemSection(
                 number=p.number,
-                heading=p.title.rstrip("。") + where + "。" + p.description.strip(),
+                heading=wording.without_problem_label(p.title).rstrip("。")
+                + where
+                + "。"
+                + p.description.strip(),
                 measures=_measures(all_steps[p.id], all_notes[p.id]),
                 completion=_completion(
                     p, judge.days(p), judge.overdue(p), last_return, judge.today
@@ -257,7 +284,7 @@ def _sections(
 
 def _next_steps(batch: ProblemBatch, problems: list[Problem], judge: OverdueJudge) -> list[str]:
     """下一步工作打算: the list's own text, then what the data says is still open."""
-    next_steps = [batch.next_steps.strip()] if batch.next_steps.strip() else []
+    next_steps = wording.next_steps_paragraphs(batch.next_steps)
     open_ones = [p for p in problems if p.status != ProblemStatus.closed]
     overdue = [p for p in problems if judge.overdue(p)]
     ongoing = [p for p in problems if p.status == ProblemStatus.closed and p.ongoing]
@@ -288,11 +315,14 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
     """Everything the document says, from the batch and the problems the caller may see."""
     problems = service.problems_of_batch(session=session, batch=batch, user=user)
     judge = OverdueJudge(session=session, problems=problems, today=clock.today())
+    # Without a reporting unit the list's area speaks: a township's list says 我镇.
+    area = areas_service.names(session=session, codes=[batch.area_code]).get(batch.area_code, "")
+    unit = batch.reporting_unit or short_name(area) or "我单位"
     return ReportData(
-        title=f"关于上报{batch.title}整改情况的报告",
-        to=f"{batch.report_to}:" if batch.report_to else "",
-        opening=_opening(batch),
-        summary=_summary(batch, problems, judge),
+        title=wording.report_title(batch.title),
+        to=wording.addressee(batch.report_to),
+        opening=_opening(batch, unit),
+        summary=_summary(batch, unit, problems, judge),
         problems=_sections(session=session, user=user, batch=batch, problems=problems, judge=judge),
         next_steps=_next_steps(batch, problems, judge),
         signature=batch.reporting_unit,
@@ -304,52 +334,138 @@ def html(data: ReportData) -> str:
     return _env.get_template("rectification_report.html").render(report=data)
 
 
+# --- DOCX in the layout of GB/T 9704-2012 (党政机关公文格式) -------------------------------
+
+TITLE_FONT = "方正小标宋简体"  # 2号 (22 pt), centred
+BODY_FONT = "仿宋_GB2312"  # 3号 (16 pt)
+HEADING_FONTS = {1: "黑体", 2: "楷体_GB2312"}  # 一、 in 黑体, (一) / 问题1: in 楷体
+PAGE_NUMBER_FONT = "宋体"  # 4号 (14 pt), "— 1 —"
+BODY_PT, TITLE_PT, PAGE_NUMBER_PT = 16, 22, 14
+# 22 lines of 28 characters on the 225 mm type area: a fixed 28.95 pt line, as 公文 templates
+# set it.
+LINE_PT = 28.95
+PHOTO_WIDTH = Mm(60)
+
+
+def _font(run: Run, name: str, size: float, *, bold: bool = False) -> None:
+    """A run in a Chinese font: Word takes CJK text from eastAsia, digits from ascii."""
+    run.font.name = name
+    run.font.size = Pt(size)
+    run.bold = bold
+    fonts = run._element.get_or_add_rPr().get_or_add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), name)
+
+
+def _page_layout(doc: DocumentObject) -> None:
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+    section.left_margin, section.right_margin = Mm(28), Mm(26)
+    # The page number's top sits 7 mm below the type area: 35 − 7 − one 4号 line ≈ 23 mm.
+    section.footer_distance = Mm(23)
+    normal = doc.styles["Normal"]
+    normal.font.name = BODY_FONT
+    normal.font.size = Pt(BODY_PT)
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
+    fmt = normal.paragraph_format
+    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    fmt.line_spacing = Pt(LINE_PT)
+    fmt.space_before = fmt.space_after = Pt(0)
+    # Odd pages carry the number on the right, even pages on the left, one character in.
+    doc.settings.odd_and_even_pages_header_footer = True
+    _page_number(section.footer.paragraphs[0], WD_ALIGN_PARAGRAPH.RIGHT)
+    _page_number(section.even_page_footer.paragraphs[0], WD_ALIGN_PARAGRAPH.LEFT)
+
+
+def _page_number(p: Paragraph, align: WD_ALIGN_PARAGRAPH) -> None:
+    """ "— 7 —" with the 7 a PAGE field, so Word numbers every page itself."""
+    p.alignment = align
+    one_char = Pt(PAGE_NUMBER_PT)
+    if align == WD_ALIGN_PARAGRAPH.RIGHT:
+        p.paragraph_format.right_indent = one_char
+    else:
+        p.paragraph_format.left_indent = one_char
+    _font(p.add_run("— "), PAGE_NUMBER_FONT, PAGE_NUMBER_PT)
+    for kind, text in (
+        ("begin", None),
+        (None, " PAGE "),
+        ("separate", None),
+        (None, "1"),
+        ("end", None),
+    ):
+        run = p.add_run()
+        _font(run, PAGE_NUMBER_FONT, PAGE_NUMBER_PT)
+        if kind:
+            char = OxmlElement("w:fldChar")
+            char.set(qn("w:fldCharType"), kind)
+            run._element.append(char)
+        elif text == " PAGE ":
+            instr = OxmlElement("w:instrText")
+            instr.set(qn("xml:space"), "preserve")
+            instr.text = text
+            run._element.append(instr)
+        else:
+            run.text = text
+    _font(p.add_run(" —"), PAGE_NUMBER_FONT, PAGE_NUMBER_PT)
+
+
+def _indent_two_chars(p: Paragraph) -> None:
+    p.paragraph_format.first_line_indent = Pt(2 * BODY_PT)
+    # Word also reads the indent in characters, so a changed font size keeps two.
+    p._p.get_or_add_pPr().get_or_add_ind().set(qn("w:firstLineChars"), "200")
+
+
 def docx(data: ReportData) -> bytes:
     doc = Document()
-    normal = doc.styles["Normal"]
-    normal.font.name = "FangSong"
-    normal.font.size = Pt(16)  # 三号, as official documents are set
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "仿宋")
+    _page_layout(doc)
 
-    def para(text: str, *, bold: bool = False, indent: bool = True, align=None, size=None):  # type: ignore[no-untyped-def]
+    def para(text: str = "", *, font: str = BODY_FONT, indent: bool = True) -> Paragraph:
         p = doc.add_paragraph()
         if indent:
-            p.paragraph_format.first_line_indent = Pt(32)
-        if align is not None:
-            p.alignment = align
-        run = p.add_run(text)
-        run.bold = bold
-        if size:
-            run.font.size = Pt(size)
+            _indent_two_chars(p)
+        if text:
+            _font(p.add_run(text), font, BODY_PT)
         return p
 
-    para(data.title, bold=True, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER, size=22)
+    def labelled(label: str, text: str, *, font: str = BODY_FONT, bold: bool = True) -> None:
+        p = para()
+        _font(p.add_run(label), font, BODY_PT, bold=bold)
+        if text:
+            _font(p.add_run(text), BODY_FONT, BODY_PT)
+
+    title = doc.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title.paragraph_format.line_spacing = Pt(35)  # a 22 pt title needs more than the body's line
+    _font(title.add_run(data.title), TITLE_FONT, TITLE_PT)
+    doc.add_paragraph()  # one blank line between the title and the addressee
     if data.to:
         para(data.to, indent=False)
     para(data.opening)
-    para("一、问题整改情况", bold=True)
+    para("一、问题整改情况", font=HEADING_FONTS[1])
     para(data.summary)
     for s in data.problems:
-        p = para("")
-        p.add_run(f"问题{s.number}:").bold = True
-        p.add_run(s.heading)
-        p = para("")
-        p.add_run("整改措施及成效:").bold = True
-        p.add_run(s.measures)
-        p = para("")
-        p.add_run("整改完成情况:").bold = True
-        p.add_run(s.completion)
-        p = para("")
-        p.add_run("印证资料:").bold = True
-        p.add_run("无。" if not s.evidence else "")
+        labelled(f"问题{s.number}:", s.heading, font=HEADING_FONTS[2], bold=False)
+        labelled("整改措施及成效:", s.measures)
+        labelled("整改完成情况:", s.completion)
+        labelled("印证资料:", "" if s.evidence else "无。")
         for i, line in enumerate(s.evidence, start=1):
-            para(f"{i}. {line}")
-    para("二、下一步工作打算", bold=True)
+            para(f"{i}. {line.text}")
+            photo = files_service.thumbnail(line.photo_sha256) if line.photo_sha256 else None
+            if photo:
+                p = doc.add_paragraph()
+                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+                p.add_run().add_picture(io.BytesIO(photo), width=PHOTO_WIDTH)
+    para("二、下一步工作打算", font=HEADING_FONTS[1])
     for line in data.next_steps:
         para(line)
-    if data.signature:
-        para(data.signature, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    para(data.signed_on, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    doc.add_paragraph()
+    for line in (data.signature, data.signed_on):
+        if line:
+            p = para(line, indent=False)
+            p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            p.paragraph_format.right_indent = Pt(4 * BODY_PT)  # 成文日期 右空四字
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()

@@ -107,7 +107,8 @@ class ProblemCreate(Input):
     description: LongText = ""
     category: ProblemCategory
     severity: Severity = Severity.general
-    area_code: AreaCode
+    # Left out, the problem lies in the list's own area.
+    area_code: AreaCode | None = None
     responsible_unit: Short = ""
     responsible_person: Annotated[str, StringConstraints(max_length=40)] = ""
     deadline: date | None = None
@@ -194,6 +195,8 @@ class EvidencePublic(Output):
     content_type: str | None = None
     # When the photo was taken (else uploaded): what the evidence proves about timing.
     file_date: date | None = None
+    # What the file shows, typed at upload.
+    caption: str | None = None
     text: str
     frozen: bool
     created_by: RectificationUserRef | None = None

@@ -155,7 +155,10 @@ def add_problem(
 ) -> Problem:
     """One problem in a batch (an import adds many in its own use case)."""
     require_issuer(actor, batch.area_code)
-    check_problem_area(session=session, batch=batch, area_code=data.area_code, field="area_code")
+    # A problem lies in the list's own area unless it names another.
+    area_code = data.area_code or batch.area_code
+    data = data.model_copy(update={"area_code": area_code})
+    check_problem_area(session=session, batch=batch, area_code=area_code, field="area_code")
     deadline = data.deadline or batch.deadline
     check_deadline(batch, deadline)
     _check_households(session=session, data=data, actor=actor)
@@ -357,6 +360,7 @@ def _evidence_by_step(
                 file_name=info.name if info else None,
                 content_type=info.content_type if info else None,
                 file_date=info.on if info else None,
+                caption=info.caption if info else None,
                 text=e.text,
                 frozen=e.frozen_at is not None or problem.status in HANDED_IN,
                 created_by=users.get(e.created_by) if e.created_by else None,

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import wait_until
 
@@ -62,10 +63,14 @@ def test_cadre_evidences_with_the_camera_and_an_inspector_closes(page, live_serv
     page.get_by_role("button", name="申请销号").click()
     page.get_by_text("以下整改措施还没有印证资料").wait_for()
 
-    page.get_by_label("拍照:措施1").set_input_files(
-        {"name": "厕所.jpg", "mimeType": "image/jpeg", "buffer": _photo()}
-    )
+    # A photo without a caption is refused beside the caption box: evidence says what it shows.
+    photo = {"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": _photo()}
+    page.get_by_label("拍照:措施1").set_input_files(photo)
+    page.locator(".evidence-add .field-error").get_by_text("请先写明照片拍的是什么").wait_for()
+    page.get_by_label("照片说明:措施1").fill("村委会厕所清扫后")
+    page.get_by_label("拍照:措施1").set_input_files(photo)
     page.get_by_text("照片已上传,作为印证资料").wait_for()
+    page.get_by_text("村委会厕所清扫后").wait_for()
     wait_until(
         page,
         "document.querySelector('img.evidence-photo') && document.querySelector('img.evidence-photo').naturalWidth > 0",
@@ -90,6 +95,7 @@ def test_cadre_evidences_with_the_camera_and_an_inspector_closes(page, live_serv
     assert stored["status"] == "closed" and stored["closed_by"]["full_name"] == "赵振华"
     photo = stored["steps"][0]["evidence"][0]
     assert photo["kind"] == "file" and photo["content_type"] == "image/jpeg" and photo["frozen"]
+    assert photo["caption"] == "村委会厕所清扫后"
 
 
 def test_county_sees_the_boards_and_overdue_marks(page, live_server) -> None:  # type: ignore[no-untyped-def]
@@ -129,3 +135,51 @@ def test_township_issues_a_problem_and_copies_it_to_every_village(page, live_ser
     # 会师镇 has 21 villages and communities: the original and 20 copies.
     assert copies["count"] == 21
     assert len({p["area_code"] for p in copies["data"]}) == 21
+
+
+def test_county_issues_a_list_to_a_township_addressed_and_with_next_steps(
+    page, live_server
+) -> None:  # type: ignore[no-untyped-def]
+    title = f"巩固衔接调研督查发现问题 {uuid.uuid4().hex[:6]}"
+    _login(page, "huining_county")
+    page.get_by_role("link", name="清单与报告").click()
+    page.get_by_text("下发新的问题清单").click()
+    form = page.locator("#batch-form")
+    form.get_by_label("清单名称").fill(title)
+    form.get_by_label("下发到(整改的地区)").select_option(label="会师镇")
+    form.get_by_label("下发日期").fill("2023-08-01")
+    form.get_by_label("整改时限").fill("2023-07-01")
+    form.get_by_label("报送对象(主送机关)").fill("县委农村工作领导小组办公室")
+    form.get_by_label("报告单位").fill("会师镇党委、政府")
+    form.get_by_label("下一步工作打算").fill("我镇将持续巩固整改成效。\n督促各村完善台账资料。")
+    form.get_by_role("button", name="下发清单").click()
+    # The deadline before the issue date is refused beside the form, and nothing is issued.
+    form.locator(".field-error").first.wait_for()
+    form.get_by_label("整改时限").fill("2023-09-30")
+    form.get_by_role("button", name="下发清单").click()
+    page.get_by_text("问题清单已下发到会师镇").wait_for()
+
+    item = page.locator("#batches-view li").filter(has_text=title)
+    item.get_by_text("报送 县委农村工作领导小组办公室").wait_for()
+    item.get_by_text("新增一个问题").click()
+    problem = item.locator("form[data-new-problem]")
+    # The list's own area is already chosen: nobody picks the township again.
+    assert problem.get_by_label("地区").input_value() == "620422100"
+    for n, name in enumerate(("思想认识和责任落实上明显松劲懈怠", "人居环境还需持续改善"), 1):
+        problem.get_by_label("问题标题").fill(name)
+        problem.get_by_role("button", name="下发问题").click()
+        page.get_by_text(f"已下发问题{n}(会师镇)").wait_for()
+        expect(problem.get_by_label("问题标题")).to_have_value("")
+        assert problem.get_by_label("地区").input_value() == "620422100"
+
+    with live_server.api("huining_county") as county:
+        batch = next(
+            b for b in county.get("/api/v1/problem-batches").json()["data"] if b["title"] == title
+        )
+        problems = county.get("/api/v1/problems", params={"batch_id": batch["id"]}).json()
+        report = county.get(f"/api/v1/problem-batches/{batch['id']}/report").text
+    assert batch["area_code"] == "620422100" and batch["report_to"] == "县委农村工作领导小组办公室"
+    assert batch["next_steps"] == "我镇将持续巩固整改成效。\n督促各村完善台账资料。"
+    assert {p["area_code"] for p in problems["data"]} == {"620422100"} and problems["count"] == 2
+    assert "县委农村工作领导小组办公室:" in report and "我镇结合实际情况" in report
+    assert "<p>我镇将持续巩固整改成效。</p>" in report and "<p>督促各村完善台账资料。</p>" in report

@@ -1,12 +1,14 @@
 """Uploads: type by content, size limit, EXIF stripped but the time kept, stored once."""
 
 import io
+import uuid
 
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlmodel import Session, select
 
 from backend.accounts.models import Role
+from backend.core import clock
 from backend.files import service
 from backend.files.models import StoredFile
 from tests import factories as f
@@ -123,3 +125,52 @@ def test_household_photo_is_seen_by_its_helper_only(client: TestClient, session:
     assert client.get(f"/api/v1/files/{file_id}", headers=f.auth(other_helper)).status_code == 404
     officer = f.user(session, Role.township_officer, f.JIANGKOU)
     assert client.get(f"/api/v1/files/{file_id}", headers=f.auth(officer)).status_code == 200
+
+
+def _jpeg_taken(when: str) -> bytes:
+    """A phone photo whose EXIF says when it was taken (DateTimeOriginal), not just saved."""
+    exif = Image.Exif()
+    exif[0x0132] = "2026:11:20 08:00:00"  # DateTime: when the file was last written
+    exif.get_ifd(service.EXIF_IFD)[service.EXIF_DATETIME_ORIGINAL] = when
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "blue").save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def test_a_caption_and_the_day_taken_are_stored_with_the_file(
+    client: TestClient, session: Session
+) -> None:
+    cadre = f.user(session, Role.village_cadre, f.LENGSHUIGOU)
+    taken = upload(
+        client, f.auth(cadre), _jpeg_taken("2026:11:03 10:30:00"), caption=" 村委会厕所清扫后 "
+    )
+    assert taken.status_code == 201, taken.text
+    assert taken.json()["caption"] == "村委会厕所清扫后"
+    assert taken.json()["taken_on"] == "2026-11-03"  # DateTimeOriginal, not DateTime
+    # Without EXIF the day taken is the upload's day (China time).
+    plain = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(plain, "PNG")
+    uploaded = upload(client, f.auth(cadre), plain.getvalue(), name="a.png")
+    assert uploaded.json()["caption"] == ""
+    assert uploaded.json()["taken_on"] == clock.today().isoformat()
+    row = session.get(StoredFile, uuid.UUID(taken.json()["id"]))
+    assert row is not None and row.caption == "村委会厕所清扫后"
+
+
+def test_the_same_photo_uploaded_again_with_a_caption_gets_it(
+    client: TestClient, session: Session
+) -> None:
+    cadre = f.user(session, Role.village_cadre, f.LENGSHUIGOU)
+    first = upload(client, f.auth(cadre), jpeg_with_exif()).json()
+    again = upload(client, f.auth(cadre), jpeg_with_exif(), caption="入户宣传现场").json()
+    assert again["id"] == first["id"] and again["caption"] == "入户宣传现场"
+    # A caption once given is not overwritten by a later upload of the same bytes.
+    third = upload(client, f.auth(cadre), jpeg_with_exif(), caption="别的说明").json()
+    assert third["caption"] == "入户宣传现场"
+
+
+def test_a_caption_too_long_is_refused_naming_it(client: TestClient, session: Session) -> None:
+    cadre = f.user(session, Role.village_cadre, f.LENGSHUIGOU)
+    r = upload(client, f.auth(cadre), jpeg_with_exif(), caption="很" * 201)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["field"] == "caption" and "200" in r.json()["message"]

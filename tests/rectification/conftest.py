@@ -124,11 +124,11 @@ class Api:
         assert r.status_code == 200, r.text
         return r.json()
 
-    def upload(self, who: User, area: str, data: bytes | None = None) -> str:
+    def upload(self, who: User, area: str, data: bytes | None = None, caption: str = "") -> str:
         r = self.client.post(
             "/api/v1/files",
             files={"file": ("photo.png", data or png(), "image/png")},
-            data={"area_code": area},
+            data={"area_code": area, "caption": caption},
             headers=auth(who),
         )
         assert r.status_code == 201, r.text
@@ -139,7 +139,10 @@ class Api:
         out = problem
         for i, step in enumerate(problem["steps"]):
             if i == 0:
-                body = {"kind": "file", "file_id": self.upload(who, problem["area_code"])}
+                photo = self.upload(
+                    who, problem["area_code"], caption=f"措施{step['position']}现场照片"
+                )
+                body = {"kind": "file", "file_id": photo}
             else:
                 body = {"kind": "text", "text": f"已完成:{step['description']}"}
             r = self.post(who, f"/problems/{problem['id']}/steps/{step['id']}/evidence", body)

@@ -6,11 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from PIL import Image
 
 from backend.core import clock
 from backend.rectification.demo import SEED_000_PROBLEMS
 from tests import factories as f
-from tests.rectification.conftest import HUISHI, Api, People
+from tests.rectification.conftest import HUISHI, Api, People, problem_body
 
 
 @pytest.fixture(autouse=True)
@@ -88,8 +91,10 @@ def test_seed_000_goes_through_and_the_report_reads_like_it(api: Api, people: Pe
     completions = [p for p in paragraphs if p.startswith("整改完成情况:")]
     assert completions[0].startswith("整改完成情况:已完成整改并长期坚持")
     assert completions[2] == "整改完成情况:已完成整改,已销号。"
+    # Evidence is named by what it shows and the day, never by its file name.
     evidence = [p for p in paragraphs if p.startswith("1. 照片:")]
-    assert len(evidence) == 4 and "photo.png" in evidence[0]
+    assert len(evidence) == 4 and "photo.png" not in body
+    assert evidence[0] == "1. 照片:措施1现场照片(措施一,上传于2023年8月10日)"
     assert paragraphs[-2] == "会师镇党委、政府"
 
 
@@ -179,3 +184,103 @@ def test_the_summary_speaks_for_the_reporting_unit(unit: str, pronoun: str) -> N
     from backend.rectification.report import we
 
     assert we(unit) == pronoun
+
+
+def _jpeg_taken(when: str) -> bytes:
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = when  # DateTimeOriginal
+    out = io.BytesIO()
+    Image.new("RGB", (1200, 900), (40, 120, 60)).save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def test_a_list_addressed_to_huishi_reads_as_the_township_sends_it(
+    api: Api, people: People
+) -> None:
+    # The county's inspector issues it, but to 会师镇: the report speaks as the township.
+    batch = api.batch(
+        people.inspector,
+        reporting_unit="",
+        next_steps="二、下一步工作打算\n我镇将按照“抓重点、补短板”的工作主线持续推进整改。\n"
+        "督促各村建立健全相关台账资料。",
+    )
+    assert batch["area_code"] == HUISHI and batch["area_name"] == "会师镇"
+    body = problem_body(title="思想认识和责任落实上明显松劲懈怠", category="responsibility")
+    del body["area_code"]
+    r = api.post(people.inspector, f"/problem-batches/{batch['id']}/problems", body)
+    assert r.status_code == 201 and r.json()["area_code"] == HUISHI  # the list's own area
+    problem = api.claim(people.township, r.json()["id"], steps=["一是加强业务培训", "二是加强宣传"])
+    api.post(
+        people.township, f"/problems/{problem['id']}/notes", {"text": "目前,全镇累计召开会议6次。"}
+    )
+    photo = api.upload(
+        people.township, HUISHI, _jpeg_taken("2023:08:08 09:30:00"), "镇村干部业务培训会现场"
+    )
+    steps = problem["steps"]
+    for step, evidence in (
+        (steps[0], {"kind": "file", "file_id": photo}),
+        (steps[1], {"kind": "text", "text": "文字记录:发放政策明白纸2000余份"}),
+    ):
+        path = f"/problems/{problem['id']}/steps/{step['id']}/evidence"
+        assert api.post(people.township, path, evidence).status_code == 201
+
+    html = api.get(people.township, f"/problem-batches/{batch['id']}/report").text
+    assert "目前,目前" not in html and "一是一是" not in html and "文字记录:文字记录" not in html
+    assert "照片:镇村干部业务培训会现场(措施一,拍摄于2023年8月8日)" in html
+    assert "photo.png" not in html
+
+    r = api.get(people.township, f"/problem-batches/{batch['id']}/report", format="docx")
+    doc = Document(io.BytesIO(r.content))
+    paragraphs = [p.text for p in doc.paragraphs]
+    text = "\n".join(paragraphs)
+    # Addressee, the township's voice, no doubled words, the typed next steps.
+    assert "县委农村工作领导小组办公室:" in paragraphs
+    assert "我镇结合实际情况" in text and "我县" not in text and "我单位" not in text
+    assert "会师镇高度重视" in text
+    assert "整改措施及成效:一是加强业务培训。二是加强宣传。目前,全镇累计召开会议6次。" in text
+    assert "目前,目前" not in text and "一是一是" not in text
+    next_steps = paragraphs[paragraphs.index("二、下一步工作打算") + 1 :]
+    assert next_steps[0] == "我镇将按照“抓重点、补短板”的工作主线持续推进整改。"
+    assert next_steps[1] == "督促各村建立健全相关台账资料。"
+    assert text.count("下一步工作打算") == 1
+    # Evidence by caption and the day the photo was taken, with the photo itself, scaled down.
+    assert "1. 照片:镇村干部业务培训会现场(措施一,拍摄于2023年8月8日)" in paragraphs
+    assert "2. 文字记录:发放政策明白纸2000余份(措施二,2023年8月10日)" in paragraphs
+    assert len(doc.inline_shapes) == 1
+    assert round(doc.inline_shapes[0].width.mm) == 60
+    image = next(p for p in doc.part.package.parts if p.content_type == "image/jpeg")
+    assert len(image.blob) < 60_000 and Image.open(io.BytesIO(image.blob)).width <= 640
+
+    # GB/T 9704: A4, margins 37/35/28/26 mm, 小标宋 title, 仿宋 body, 黑体 / 楷体 headings.
+    section = doc.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    margins = (section.top_margin, section.bottom_margin, section.left_margin, section.right_margin)
+    assert [round(m.mm) for m in margins] == [37, 35, 28, 26]
+
+    def east_asian(run) -> str:  # type: ignore[no-untyped-def]
+        return run._element.rPr.rFonts.get(qn("w:eastAsia"))
+
+    title = doc.paragraphs[0]
+    assert (
+        title.text
+        == "关于上报2023巩固拓展脱贫攻坚成果同乡村振兴有效衔接调研督查发现问题整改情况的报告"
+    )
+    assert title.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert east_asian(title.runs[0]) == "方正小标宋简体" and title.runs[0].font.size.pt == 22
+    opening = next(p for p in doc.paragraphs if p.text.startswith("按照"))
+    assert east_asian(opening.runs[0]) == "仿宋_GB2312" and opening.runs[0].font.size.pt == 16
+    assert opening.paragraph_format.first_line_indent.pt == 32  # two characters of 3号
+    heading = next(p for p in doc.paragraphs if p.text == "一、问题整改情况")
+    assert east_asian(heading.runs[0]) == "黑体"
+    label = next(p for p in doc.paragraphs if p.text.startswith("问题1:"))
+    assert east_asian(label.runs[0]) == "楷体_GB2312"
+    assert doc.styles["Normal"].font.size.pt == 16
+
+    # Page numbers: a PAGE field between dashes, 宋体 4号, on odd and even pages.
+    for footer in (section.footer, section.even_page_footer):
+        number = footer.paragraphs[0]
+        assert number.text.startswith("— ") and number.text.endswith(" —")
+        xml = number._p.xml
+        assert 'w:fldCharType="begin"' in xml and "PAGE" in xml
+        assert all(east_asian(r) == "宋体" and r.font.size.pt == 14 for r in number.runs)
+    assert doc.settings.odd_and_even_pages_header_footer

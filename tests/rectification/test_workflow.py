@@ -470,7 +470,8 @@ def test_a_file_uploaded_before_the_problem_was_issued_proves_nothing(
     # The file's own date (uploaded on the 12th), not the day it was attached (the 20th).
     assert shown["file_date"] == "2023-08-12"
     report = api.get(people.township, f"/problem-batches/{batch['id']}/report").text
-    assert "photo.png(措施一,2023年8月12日)" in report  # not the 20th, when it was attached
+    # Not the 20th, when it was attached; without a caption, not the file name either.
+    assert "照片(措施一,上传于2023年8月12日)" in report and "photo.png" not in report
 
 
 def test_a_helper_attaches_only_files_of_their_own_households(

@@ -2,28 +2,56 @@
 // township's rectification report and ledger.
 
 import { api, apiBlob } from "/static/js/lib/api.js";
+import { clearRefusals, showRefusals } from "/static/js/lib/forms.js";
 import { html, render } from "/static/js/lib/html.js";
 import { choices } from "/static/js/lib/vocabulary.js";
-import { childAreas, tabs } from "/static/js/rectification/common.js";
+import { areasUnder, tabs } from "/static/js/rectification/common.js";
 
 const ISSUERS = ["inspector", "county_officer", "township_officer"];
 const options = (names) =>
   Object.entries(names).map(([k, v]) => html`<option value="${k}">${v}</option>`);
 
-function newBatchForm() {
+// The areas a list or a problem may lie in: `area` itself (本级) first, then its children.
+const areaOptions = (area, children) =>
+  html`<option value="${area.code}" selected>${area.name || area.code}(本级)</option>
+    ${children.map((a) => html`<option value="${a.code}">${a.name}</option>`)}`;
+
+const NEXT_STEPS_HINT = "如:我镇将按照“抓重点、补短板”的工作主线……(可分段,每行一段)";
+
+function newBatchForm(me, children) {
   return html`<details class="issue-box"><summary>下发新的问题清单</summary>
     <form id="batch-form" class="form">
       <label>清单名称<input name="title" required placeholder="如:巩固拓展脱贫攻坚成果调研督查发现问题"></label>
+      <label>下发到(整改的地区)<select name="area_code">${areaOptions(
+        { code: me.area_code, name: me.area_name },
+        children,
+      )}</select></label>
       <label>来源<select name="source">${options(choices("problem_source"))}</select></label>
       <label>下发单位<input name="issuing_body"></label>
       <label>通报名称<input name="notice_title"></label>
       <label>文号<input name="document_number" placeholder="如:市农领办发〔2023〕38号"></label>
       <label>下发日期<input type="date" name="issued_on" required></label>
       <label>整改时限<input type="date" name="deadline" required></label>
-      <label>报送对象<input name="report_to" placeholder="如:县委农村工作领导小组办公室"></label>
-      <label>报告单位<input name="reporting_unit" placeholder="如:会师镇党委、政府"></label>
+      ${reportFields({ report_to: "", reporting_unit: "", next_steps: "" })}
       <button type="submit" class="big-button primary">下发清单</button>
     </form></details>`;
+}
+
+// Who the report goes to, who sends it and what comes next: typed when the list is issued,
+// corrected before the report is printed.
+function reportFields(b) {
+  return html`<label>报送对象(主送机关)<input name="report_to" value="${b.report_to}"
+      placeholder="如:县委农村工作领导小组办公室"></label>
+    <label>报告单位<input name="reporting_unit" value="${b.reporting_unit}"
+      placeholder="如:会师镇党委、政府"></label>
+    <label>下一步工作打算<textarea name="next_steps" rows="4"
+      placeholder="${NEXT_STEPS_HINT}">${b.next_steps}</textarea></label>`;
+}
+
+function reportForm(b) {
+  return html`<details class="issue-box"><summary>报告信息(报送对象、报告单位、下一步工作打算)</summary>
+    <form class="form" data-report-info="${b.id}">${reportFields(b)}
+      <button type="submit" class="big-button">保存报告信息</button></form></details>`;
 }
 
 function newProblemForm(b, areas) {
@@ -47,21 +75,24 @@ function importForm(b) {
     <button type="submit">导入问题清单</button></form>`;
 }
 
-function batchItem(b, me, areas) {
+function batchItem(b, me, under) {
   const c = b.counts;
   const mayAdd = ISSUERS.includes(me.role) && b.area_code.startsWith(me.area_code);
+  // A new problem lies in the list's own area unless another is picked.
+  const areas = mayAdd && areaOptions({ code: b.area_code, name: b.area_name }, under[b.area_code]);
   return html`<li><strong>${b.title}</strong><br>
     <span class="muted">${b.issuing_body} ${b.document_number} · 下发 ${b.issued_on} ·
       时限 ${b.deadline} · ${b.area_name}</span><br>
     共 ${c.total} 个,已销号 ${c.closed},待审核 ${c.submitted_for_closure},未认领 ${c.issued}
     ${c.overdue > 0 && html`<span class="tag overdue">逾期 ${c.overdue}</span>`}
     ${c.review_due > 0 && html`<span class="tag overdue">复核已逾期 ${c.review_due}</span>`}
+    ${b.report_to && html`<br><span class="muted">报送 ${b.report_to} · ${b.reporting_unit}</span>`}
     <div class="actions">
       <button type="button" data-report="${b.id}">看整改报告</button>
       <button type="button" data-docx="${b.id}">下载报告(Word)</button>
       <button type="button" data-ledger="${b.id}">下载整改台账(Excel)</button>
     </div>
-    ${mayAdd && html`${importForm(b)}${newProblemForm(b, areas)}`}</li>`;
+    ${mayAdd && html`${reportForm(b)}${importForm(b)}${newProblemForm(b, areas)}`}</li>`;
 }
 
 function rowAccount(rows) {
@@ -93,20 +124,24 @@ export async function show(ctx) {
   const me = ctx.me;
   ctx.draw(html`${tabs("batches")}<p>正在读取……</p>`);
   let page;
-  let children;
+  const under = {};
   try {
-    [page, children] = await Promise.all([api("/api/v1/problem-batches?limit=50"), childAreas(me)]);
+    page = await api("/api/v1/problem-batches?limit=50");
+    const codes = new Set([me.area_code, ...page.data.map((b) => b.area_code)]);
+    await Promise.all(
+      [...codes].map(async (code) => {
+        under[code] = await areasUnder(code);
+      }),
+    );
   } catch (err) {
     ctx.draw(html`${tabs("batches")}<p class="error">${err.message}</p>`);
     return;
   }
-  const areas = html`<option value="${me.area_code}">${me.area_name || me.area_code}(本级)</option>
-    ${children.map((a) => html`<option value="${a.code}">${a.name}</option>`)}`;
   const drawn = ctx.draw(html`${tabs("batches")}<div id="batches-view"><h2>问题清单与整改报告</h2>
-    ${ISSUERS.includes(me.role) && newBatchForm()}
+    ${ISSUERS.includes(me.role) && newBatchForm(me, under[me.area_code] || [])}
     <ul class="list">${
       page.data.length
-        ? page.data.map((b) => batchItem(b, me, areas))
+        ? page.data.map((b) => batchItem(b, me, under))
         : html`<li class="muted">还没有问题清单</li>`
     }</ul><div id="import-result"></div></div>`);
   if (drawn) wire(ctx);
@@ -117,16 +152,33 @@ function wire(ctx) {
   const me = ctx.me;
   view.querySelector("#batch-form")?.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const body = Object.fromEntries(new FormData(event.target));
-    body.area_code = me.area_code;
+    const form = event.target;
+    const body = Object.fromEntries(new FormData(form));
+    body.area_code ||= me.area_code;
     try {
-      await api("/api/v1/problem-batches", { method: "POST", body });
+      const b = await api("/api/v1/problem-batches", { method: "POST", body });
       await show(ctx);
-      ctx.flash("问题清单已下发");
+      ctx.flash(`问题清单已下发到${b.area_name || b.area_code}`);
     } catch (err) {
+      showRefusals(form, err);
       ctx.flash(err.message, "error");
     }
   });
+  for (const form of view.querySelectorAll("[data-report-info]")) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = Object.fromEntries(new FormData(form));
+      try {
+        const path = `/api/v1/problem-batches/${form.dataset.reportInfo}`;
+        await api(path, { method: "PATCH", body });
+        clearRefusals(form);
+        ctx.flash("报告信息已保存,下载的报告会用新的内容");
+      } catch (err) {
+        showRefusals(form, err);
+        ctx.flash(err.message, "error");
+      }
+    });
+  }
   for (const form of view.querySelectorAll("[data-new-problem]")) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -135,9 +187,14 @@ function wire(ctx) {
       try {
         const path = `/api/v1/problem-batches/${form.dataset.newProblem}/problems`;
         const p = await api(path, { method: "POST", body });
-        ctx.flash(`已下发问题${p.number}`);
+        ctx.flash(`已下发问题${p.number}(${p.area_name || p.area_code})`);
+        clearRefusals(form);
+        // Ready for the next problem: same area (the list's, or the one just picked).
+        const area = form.elements.area_code.value;
         form.reset();
+        form.elements.area_code.value = area;
       } catch (err) {
+        showRefusals(form, err);
         ctx.flash(err.message, "error");
       }
     });

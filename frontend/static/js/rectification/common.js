@@ -33,21 +33,23 @@ export function overdueTag(p) {
 const children = new Map();
 
 // The villages of a township, the townships of a county; [] for a village or no area.
-export function childAreas(me) {
-  if (!me.area_code || me.area_code.length >= 12) return Promise.resolve([]);
-  if (!children.has(me.area_code)) {
+export function areasUnder(code) {
+  if (!code || code.length >= 12) return Promise.resolve([]);
+  if (!children.has(code)) {
     children.set(
-      me.area_code,
-      api(`/api/v1/areas/${me.area_code}/children`)
+      code,
+      api(`/api/v1/areas/${code}/children`)
         .then((r) => r.data)
         .catch(() => {
-          children.delete(me.area_code);
+          children.delete(code);
           return [];
         }),
     );
   }
-  return children.get(me.area_code);
+  return children.get(code);
 }
+
+export const childAreas = (me) => areasUnder(me.area_code);
 
 export const chinaDateTime = (iso) =>
   new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai" });

@@ -3,6 +3,7 @@
 // steps, camera evidence, progress, submit, review, 长期坚持, 举一反三.
 
 import { api, apiBlob } from "/static/js/lib/api.js";
+import { clearRefusals, showRefusals } from "/static/js/lib/forms.js";
 import { append, html, render } from "/static/js/lib/html.js";
 import { choices } from "/static/js/lib/vocabulary.js";
 import {
@@ -97,9 +98,11 @@ function evidenceItem(e, canRemove) {
   const when = e.file_date ? `拍摄/上传于 ${e.file_date}` : chinaDateTime(e.created_at);
   let body = html`文字记录:${e.text}`;
   if (e.kind === "file") {
+    const shows = e.caption || e.file_name || "照片";
     body = e.content_type?.startsWith("image/")
-      ? html`<img class="evidence-photo" data-file="${e.file_id}" alt="${e.file_name || "照片"}">`
-      : html`文件:${e.file_name || "文件"}`;
+      ? html`<img class="evidence-photo" data-file="${e.file_id}" alt="${shows}">
+          <br>${e.caption || html`<span class="muted">(没有写照片说明)</span>`}`
+      : html`文件:${shows}`;
   }
   return html`<li class="evidence">${body}<br><span class="muted">${e.created_by?.full_name}
     ${when}${e.frozen && " · 已提交"}</span>
@@ -112,6 +115,9 @@ function evidenceItem(e, canRemove) {
 
 function addEvidence(s) {
   return html`<div class="evidence-add" data-step="${s.id}">
+    <form class="form" data-caption-form="${s.id}" novalidate><label>照片说明(拍的是什么)
+      <input name="caption" maxlength="200" data-caption="${s.id}"
+        placeholder="如:村委会厕所清扫后" aria-label="照片说明:措施${s.position}"></label></form>
     <label class="big-button camera">拍照上传印证资料
       <input type="file" accept="image/*" capture="environment" data-camera="${s.id}"
         aria-label="拍照:措施${s.position}">
@@ -331,21 +337,35 @@ function wire(ctx, p) {
     input.addEventListener("change", async () => {
       const file = input.files[0];
       if (!file) return;
+      const step = input.dataset.camera;
+      const captionForm = ctx.view.querySelector(`[data-caption-form="${step}"]`);
+      const caption = captionForm.elements.caption.value.trim();
+      // Evidence is named by what it shows: the report lists the caption, not a file name.
+      const missing = { field: "caption", message: "请先写明照片拍的是什么,再拍照上传" };
+      if (!caption) {
+        input.value = "";
+        showRefusals(captionForm, { body: { detail: [missing] } });
+        ctx.flash(missing.message, "error");
+        return;
+      }
+      clearRefusals(captionForm);
       ctx.flash("正在上传照片……", "");
       const form = new FormData();
       form.append("file", file);
       form.append("area_code", p.area_code);
+      form.append("caption", caption);
       try {
         const stored = await api("/api/v1/files", { method: "POST", form });
         const evidence = { kind: "file", file_id: stored.id };
-        await act(
-          post(`/steps/${input.dataset.camera}/evidence`, evidence),
-          "照片已上传,作为印证资料",
-        );
+        await act(post(`/steps/${step}/evidence`, evidence), "照片已上传,作为印证资料");
       } catch (err) {
+        showRefusals(captionForm, err);
         ctx.flash(err.message, "error");
       }
     });
+  }
+  for (const form of ctx.view.querySelectorAll("[data-caption-form]")) {
+    form.addEventListener("submit", (event) => event.preventDefault());
   }
   for (const button of ctx.view.querySelectorAll("[data-remove]")) {
     button.addEventListener("click", () =>
