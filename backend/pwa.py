@@ -17,10 +17,18 @@ from fastapi.templating import Jinja2Templates
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
+from backend.core.errors import FIELD_LABELS
 from backend.households.models import (
     BASIC_NEED_NAMES,
     CATEGORY_NAMES,
+    EMPLOYMENT_NAMES,
+    HEALTH_NAMES,
+    LABOUR_NAMES,
+    MEASURE_NAMES,
+    MEASURE_STATUS_NAMES,
+    RELATION_NAMES,
     RISK_NAMES,
+    SCHOOLING_NAMES,
     TYPE_NAMES,
 )
 from backend.households.models import STATUS_NAMES as MONITORING_STATUS_NAMES
@@ -64,6 +72,16 @@ def vocabulary() -> dict[str, dict[str, str]]:
         "problem_category": plain(PROBLEM_CATEGORY_NAMES),
         "problem_source": plain(SOURCE_NAMES),
         "severity": plain(SEVERITY_NAMES),
+        # The household card's forms: members and measures.
+        "relation": plain(RELATION_NAMES),
+        "health": plain(HEALTH_NAMES),
+        "schooling": plain(SCHOOLING_NAMES),
+        "labour": plain(LABOUR_NAMES),
+        "employment": plain(EMPLOYMENT_NAMES),
+        "measure_kind": plain(MEASURE_NAMES),
+        "measure_status": plain(MEASURE_STATUS_NAMES),
+        # Every field's Chinese name (the audit trail names what changed by them).
+        "field": dict(FIELD_LABELS),
     }
 
 

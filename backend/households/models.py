@@ -99,19 +99,19 @@ class Schooling(NamedEnum):
 IN_SCHOOL = frozenset(set(Schooling) - {Schooling.not_in_school})
 
 
-class Labour(StrEnum):
-    full = "full"
-    partial = "partial"
-    none = "none"
+class Labour(NamedEnum):
+    full = "full", "有劳动能力"
+    partial = "partial", "弱劳动力或半劳动力"
+    none = "none", "无劳动能力"
 
 
-class Employment(StrEnum):
-    not_employed = "not_employed"
-    farming = "farming"
-    local_work = "local_work"
-    migrant_work = "migrant_work"
-    self_employed = "self_employed"
-    public_welfare_job = "public_welfare_job"
+class Employment(NamedEnum):
+    not_employed = "not_employed", "未就业"
+    farming = "farming", "务农"
+    local_work = "local_work", "县内务工"
+    migrant_work = "migrant_work", "外出务工"
+    self_employed = "self_employed", "自主创业"
+    public_welfare_job = "public_welfare_job", "公益岗位"
 
 
 class MeasureKind(NamedEnum):
@@ -129,11 +129,11 @@ class MeasureKind(NamedEnum):
     other = "other", "其他"
 
 
-class MeasureStatus(StrEnum):
-    planned = "planned"
-    in_progress = "in_progress"
-    done = "done"
-    stopped = "stopped"
+class MeasureStatus(NamedEnum):
+    planned = "planned", "计划中"
+    in_progress = "in_progress", "落实中"
+    done = "done", "已落实"
+    stopped = "stopped", "已停止"
 
 
 # What a person reads for each value: the API answers these as `*_name` fields, so no screen
@@ -146,6 +146,9 @@ RELATION_NAMES = Relation.names()
 HEALTH_NAMES = Health.names()
 SCHOOLING_NAMES = Schooling.names()
 MEASURE_NAMES = MeasureKind.names()
+LABOUR_NAMES = Labour.names()
+EMPLOYMENT_NAMES = Employment.names()
+MEASURE_STATUS_NAMES = MeasureStatus.names()
 
 
 class Household(SQLModel, table=True):

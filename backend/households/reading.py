@@ -10,7 +10,7 @@ from backend.accounts.models import User
 from backend.core import clock, periods, security
 from backend.core.paging import equals, page
 from backend.core.scope import within
-from backend.households import service
+from backend.households import service, workflow
 from backend.households.models import BASIC_NEEDS, Household, HouseholdRisk, Member
 from backend.households.schemas import (
     HouseholdFilters,
@@ -118,4 +118,5 @@ def detail(*, session: Session, household: Household, viewer: User | None) -> Ho
         registered_on=household.registered_on,
         created_at=household.created_at,
         updated_at=household.updated_at,
+        can=workflow.allowed_actions(household=household, viewer=viewer),
     )

@@ -346,6 +346,9 @@ class HouseholdPublic(HouseholdSummary):
     registered_on: date
     created_at: datetime
     updated_at: datetime | None
+    # What the caller may start from the card: "edit", and the proposal the state allows
+    # ("enrolment_proposal", "clearance_proposal" or "revert_proposal").
+    can: list[str] = Field(default_factory=list)
 
 
 class MonitoringLineInput(Input):

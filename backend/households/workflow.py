@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
-from backend.accounts.access import COUNTY
+from backend.accounts.access import COUNTY, EDITS_HOUSEHOLDS, VILLAGE_UP
 from backend.accounts.models import User
 from backend.audit import service as audit
 from backend.core import clock
@@ -31,6 +31,24 @@ MIN_MONITORED_DAYS = 183  # half a year
 # Months of the monthly ledger that show income is stable (annualised against the line).
 LEDGER_MONTHS = 6
 WORKING_AGE = (16, 60)
+# The proposal (a self-report kind) that moves a household on from each monitoring state.
+PROPOSAL_FROM = {
+    MonitoringStatus.not_monitored: "enrolment_proposal",
+    MonitoringStatus.monitored: "clearance_proposal",
+    MonitoringStatus.risk_cleared: "revert_proposal",
+}
+
+
+def allowed_actions(*, household: Household, viewer: User | None) -> list[str]:
+    """What the viewer may start from the household's card, so the screen shows only what
+    will work: `edit` (the household, members, incomes, plan) and the one proposal its state
+    allows (through the chain: POST …/proposals)."""
+    if viewer is None:
+        return []
+    can = ["edit"] if viewer.role in EDITS_HOUSEHOLDS else []
+    if viewer.role in VILLAGE_UP:
+        can.append(PROPOSAL_FROM[MonitoringStatus(household.monitoring_status)])
+    return can
 
 
 def monitoring_line(*, session: Session, area_code: str, year: int) -> MonitoringLine | None:

@@ -470,3 +470,27 @@ def test_changes_lock_the_household_row_on_postgresql(
     # PostgreSQL locks the row for the use case; SQLite has no row locks and instead
     # serializes every writer under one lock, so the statement carries none.
     assert len(locked) == (1 if app_engine.dialect.name == "postgresql" else 0)
+
+
+@pytest.mark.parametrize(
+    ("role", "status", "can"),
+    [
+        (Role.village_cadre, "not_monitored", ["edit", "enrolment_proposal"]),
+        (Role.village_cadre, "monitored", ["edit", "clearance_proposal"]),
+        (Role.township_officer, "risk_cleared", ["edit", "revert_proposal"]),
+        (Role.county_officer, "monitored", ["edit", "clearance_proposal"]),
+        (Role.grid_worker, "monitored", []),
+        (Role.inspector, "monitored", []),
+    ],
+)
+def test_the_card_says_what_the_caller_may_start_from_it(
+    client: TestClient, session: Session, role: Role, status: str, can: list[str]
+) -> None:
+    h = f.household(session)
+    h.monitoring_status = status
+    session.add(h)
+    session.commit()
+    area = {Role.township_officer: f.LENGSHUIGOU[:9], Role.county_officer: f.LENGSHUIGOU[:6]}
+    who = f.user(session, role, area.get(role, f.LENGSHUIGOU))
+    r = client.get(f"/api/v1/households/{h.id}", headers=f.auth(who))
+    assert r.status_code == 200 and r.json()["can"] == can
