@@ -29,6 +29,7 @@ from backend.core.inflight import InFlightLimit
 from backend.core.settings import get_settings
 from backend.files.router import router as files_router
 from backend.households.router import router as households_router
+from backend.notices.router import router as notices_router
 from backend.rectification.ledger import XLSX
 from backend.rectification.report import DOCX
 from backend.rectification.router import router as rectification_router
@@ -123,6 +124,7 @@ ROUTERS = (
     rectification_router,
     stats_router,
     todo_router,
+    notices_router,
     checks_router,
 )
 

@@ -7,6 +7,7 @@ from backend.audit import models as audit
 from backend.checks import models as checks
 from backend.files import models as files
 from backend.households import models as households
+from backend.notices import models as notices
 from backend.rectification import models as rectification
 from backend.reports import models as reports
 from backend.visits import models as visits
@@ -20,6 +21,7 @@ DOMAINS = (
     checks,
     files,
     households,
+    notices,
     rectification,
     reports,
     visits,

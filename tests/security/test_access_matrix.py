@@ -128,6 +128,8 @@ RULES: dict[str, str | frozenset[Role]] = {
     "stats_overview": READS_STATS,
     "stats_trend": READS_STATS,
     "my_todo": STAFF,
+    "get_my_notice_settings": STAFF,
+    "set_my_notice_settings": STAFF,
     # 排查
     "list_checks": STAFF,
     "set_check_parameters": WORKFLOW,

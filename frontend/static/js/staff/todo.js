@@ -31,10 +31,37 @@ function row(i) {
     <strong>${i.title}</strong><br><span class="muted">${i.area_name || i.area_code}${due}</span></a></li>`;
 }
 
+// Texts about the 待办: on by default, at most a few a day, each person may turn them down.
+function smsSetting(n) {
+  if (!n) return "";
+  const why = n.has_phone
+    ? `新到的事项和 2 个工作日内到期、已逾期的事项,每天最多 ${n.max_per_day} 条`
+    : "您的账号没有登记手机号,收不到短信";
+  return html`<form id="sms-setting" class="inline-form"><label class="check">
+    <input type="checkbox" name="sms" ${n.sms && "checked"} ${!n.has_phone && "disabled"}> 短信提醒待办</label>
+    <span class="muted">${why}</span></form>`;
+}
+
+function wireSms(ctx) {
+  const box = $("sms-setting")?.elements.sms;
+  box?.addEventListener("change", async () => {
+    try {
+      const n = await api("/api/v1/me/notices", { method: "PUT", body: { sms: box.checked } });
+      ctx.flash(n.sms ? "已开启待办短信提醒" : "已关闭待办短信提醒,不会再收到提醒短信");
+    } catch (err) {
+      box.checked = !box.checked;
+      ctx.flash(`没有改成:${err.message}`, "error");
+    }
+  });
+}
+
 export async function list(ctx) {
   ctx.draw(html`<p>正在读取……</p>`);
   try {
-    const t = await api("/api/v1/todo");
+    const [t, n] = await Promise.all([
+      api("/api/v1/todo"),
+      api("/api/v1/me/notices").catch(() => null),
+    ]);
     setBadge("todo-badge", t.count);
     setBadge("problems-badge", t.counts.problems || 0);
     const late = Object.values(t.overdue_counts).reduce((a, b) => a + b, 0);
@@ -42,7 +69,9 @@ export async function list(ctx) {
       <p class="count">共 ${t.count} 件${late > 0 && `,其中逾期 ${late} 件`}${
         t.count > t.data.length && `(先列最急的 ${t.data.length} 件)`
       }</p>
-      ${t.count ? html`<ul class="list" id="todo-list">${t.data.map(row)}</ul>` : html`<p>没有等您办理的事项。</p>`}`);
+      ${t.count ? html`<ul class="list" id="todo-list">${t.data.map(row)}</ul>` : html`<p>没有等您办理的事项。</p>`}
+      ${smsSetting(n)}`);
+    if (ctx.current()) wireSms(ctx);
   } catch (err) {
     ctx.draw(html`<p class="error">${err.message}</p>`);
   }
