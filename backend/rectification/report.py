@@ -325,7 +325,7 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
         summary=_summary(batch, unit, problems, judge),
         problems=_sections(session=session, user=user, batch=batch, problems=problems, judge=judge),
         next_steps=_next_steps(batch, problems, judge),
-        signature=batch.reporting_unit,
+        signature=batch.reporting_unit or short_name(area),
         signed_on=chinese_date(clock.today()),
     )
 

@@ -237,6 +237,7 @@ def test_a_list_addressed_to_huishi_reads_as_the_township_sends_it(
     assert "县委农村工作领导小组办公室:" in paragraphs
     assert "我镇结合实际情况" in text and "我县" not in text and "我单位" not in text
     assert "会师镇高度重视" in text
+    assert paragraphs[-2:] == ["会师镇", "2023年8月10日"]  # signed by the township, dated
     assert "整改措施及成效:一是加强业务培训。二是加强宣传。目前,全镇累计召开会议6次。" in text
     assert "目前,目前" not in text and "一是一是" not in text
     next_steps = paragraphs[paragraphs.index("二、下一步工作打算") + 1 :]
