@@ -25,7 +25,7 @@ from backend.accounts import access
 from backend.accounts import service as accounts_service
 from backend.accounts.access import SEES_FULL_ID_NUMBER
 from backend.accounts.models import User
-from backend.areas.models import Area
+from backend.areas import service as areas_service
 from backend.audit import service as audit
 from backend.checks.catalogue import CHECKS
 from backend.checks.models import FINDING_STATUS_NAMES, Finding
@@ -598,9 +598,7 @@ def _rows(
 ) -> Iterator[list[Any]]:
     spec = SPECS[kind]
     scope = filters.area or user.scope
-    names = dict(
-        session.execute(select(Area.code, Area.name).where(within(Area.code, scope))).all()
-    )
+    names = {a.code: a.name for a in areas_service.areas_under(session=session, prefix=scope)}
     reader = Reader(whole=user.role in SEES_FULL_ID_NUMBER, names=names)
     stmt = spec.query(user, filters).execution_options(yield_per=PARTITION, stream_results=True)
     result = session.execute(stmt)

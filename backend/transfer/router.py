@@ -9,8 +9,9 @@ from fastapi.responses import StreamingResponse
 
 from backend.accounts.deps import CurrentUser
 from backend.core.deps import SessionDep
+from backend.households.schemas import ImportAccount
 from backend.transfer import exports, service
-from backend.transfer.schemas import ExportFormat, ExportKind, ImportAccount
+from backend.transfer.schemas import ExportFormat, ExportKind
 
 router = APIRouter(prefix="/api/v1", tags=["transfer"])
 

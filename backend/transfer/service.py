@@ -9,8 +9,9 @@ from sqlmodel import Session
 
 from backend.accounts.models import User
 from backend.core.errors import AppError, Invalid
-from backend.transfer import imports, reading
-from backend.transfer.schemas import ImportAccount
+from backend.households import import_sheet as reading
+from backend.households import imports
+from backend.households.schemas import ImportAccount
 
 # An upload is imported while the request waits: up to this many member rows (about 5,000
 # households, a few seconds); a county's whole file goes through `shouwang import-households`.

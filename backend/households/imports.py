@@ -29,6 +29,8 @@ from backend.core.errors import Forbidden, Invalid
 from backend.core.ids import new_id
 from backend.core.scope import contains
 from backend.core.sheets import cell_text, parse_date, short_name
+from backend.households import import_columns as c
+from backend.households.import_sheet import Row, Sheet
 from backend.households.models import (
     BASIC_NEEDS,
     CATEGORY_NAMES,
@@ -48,10 +50,7 @@ from backend.households.models import (
     Schooling,
     Sex,
 )
-from backend.households.schemas import MAX_AGE
-from backend.transfer import columns as c
-from backend.transfer.reading import Row, Sheet
-from backend.transfer.schemas import ImportAccount, RowIssue, RowOutcome
+from backend.households.schemas import MAX_AGE, ImportAccount, RowIssue, RowOutcome
 
 # Households per chunk: read, checked and written together, committed at the chunk's end.
 CHUNK_HOUSEHOLDS = 2000
@@ -160,7 +159,9 @@ class HouseholdIn:
 
 
 def _text(cells: dict[str, Any], key: str) -> str:
-    return cell_text(cells.get(key))
+    value = cells.get(key)
+    # Text arrives stripped (reading.py): only numbers and dates need turning into text.
+    return value if type(value) is str else cell_text(value)
 
 
 def _yuan(text: str) -> int | None:

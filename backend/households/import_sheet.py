@@ -13,8 +13,8 @@ from typing import Any
 from openpyxl import load_workbook
 
 from backend.core.errors import Invalid
-from backend.core.sheets import NOT_XLSX, cell_text, header_key, open_xlsx
-from backend.transfer.columns import HEADER_OF, REQUIRED, column_of
+from backend.core.sheets import NOT_XLSX, header_key, open_xlsx
+from backend.households.import_columns import HEADER_OF, REQUIRED, column_of
 
 HEADER_SEARCH_ROWS = 5
 # An upload's unpacked size: a sheet of 20,000 member rows is about 15 MB of XML.
@@ -105,8 +105,13 @@ def _sheet(raw: Iterator[tuple[Any, ...]], close: Any = None) -> Sheet:
 
     def rows() -> Iterator[Row]:
         for number, values in enumerate(body, start=header_at + 1):
-            cells = {k: values[i] if i < len(values) else None for k, i in columns.items()}
-            if all(cell_text(v) == "" for v in cells.values()):
+            # Text cells (all of a CSV's) stripped once here; dates and numbers as they came.
+            cells = {
+                k: (v.strip() if type(v) is str else v)
+                for k, i in columns.items()
+                for v in (values[i] if i < len(values) else None,)
+            }
+            if all(v is None or v == "" for v in cells.values()):
                 continue
             yield Row(number=number, cells=cells)
 
