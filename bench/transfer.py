@@ -18,6 +18,7 @@ import os
 import random
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,8 @@ ENV = {
     "SHOUWANG_ENV": "development",
     "SHOUWANG_DATA_DIR": str(SCRATCH),
 }
+# The scratch directory is removed however the run ends (SIGTERM turned into a normal exit).
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 COUNTY = "610923"
 TOWNSHIP = "610923102"  # 江口镇
 HEADERS = [

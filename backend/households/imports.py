@@ -258,7 +258,16 @@ def _choice(
 def _household_values(h: HouseholdIn) -> None:
     """The household's columns: the first non-empty value of each, and a row that says
     otherwise is refused (one household, one village, one category…)."""
+    first: tuple[Any, ...] | None = None
     for row in h.rows:
+        cells = row.cells
+        # Most sheets repeat the household's columns on every row: a row that repeats the
+        # first one's exactly has nothing new to say.
+        same = tuple(cells.get(k) for k in c.HOUSEHOLD_KEYS)
+        if first is None:
+            first = same
+        elif same == first:
+            continue
         for key in c.HOUSEHOLD_KEYS:
             text = _text(row.cells, key)
             if not text:
