@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-dates test-deploy install browser nginx node lint jslint format migrate demo bench wrk clean
+.PHONY: run test test-dates test-deploy install browser nginx node lint jslint format migrate demo bench bench-transfer wrk clean
 
 run: install
 	$(BIN)/shouwang migrate
@@ -111,6 +111,12 @@ demo: install
 bench: install wrk browser
 	ONLY="$(ONLY)" BENCH_HOUSEHOLDS="$(BENCH_HOUSEHOLDS)" BENCH_SECONDS="$(BENCH_SECONDS)" \
 		BENCH_PROFILE="$(BENCH_PROFILE)" BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python -m bench.run
+
+# Issue 14's speed: `shouwang import-households` of a generated county sheet (BENCH_HOUSEHOLDS,
+# default 100,000; BENCH_XLSX=0 skips the XLSX run) and the exports' peak memory at a township
+# and at the county, written to bench/TRANSFER.md.
+bench-transfer: install
+	BENCH_HOUSEHOLDS="$(BENCH_HOUSEHOLDS)" BENCH_XLSX="$(BENCH_XLSX)" $(BIN)/python -m bench.transfer
 
 # wrk from Debian: the load generator (Lua scripts in bench/lua/).
 wrk:
