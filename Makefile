@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-dates test-deploy install browser nginx node lint jslint format migrate demo bench bench-transfer wrk clean
+.PHONY: run test test-dates test-deploy test-reliability install browser nginx node lint jslint format migrate demo bench bench-transfer wrk clean
 
 run: install
 	$(BIN)/shouwang migrate
@@ -23,6 +23,15 @@ test: install browser nginx jslint
 # nginx + PgBouncer + two uvicorn workers; about a minute each). `make test` runs them too.
 test-deploy: install nginx
 	$(BIN)/pytest -q -m cluster
+
+# A real server under load and faults (tests/reliability): 50 clients send 10,000 self-reports
+# and 10,000 visits (10% replays, 1% conflicts) to `shouwang serve` on SQLite (one worker) and
+# on PostgreSQL (four workers, a throw-away database on 127.0.0.1:5432 behind a proxy the run
+# cuts for 10 s); kill -9 mid-batch, the worker killed mid-delivery, the upload disk full
+# (a tmpfs: needs root). Prints what it proved, ending "records lost: 0". About 10-20 minutes;
+# RELIABILITY_DATABASE=sqlite (or postgres) runs one. `make test` runs a small subset.
+test-reliability: install
+	$(BIN)/python -m tests.reliability.run --database $(or $(RELIABILITY_DATABASE),both)
 
 # The suite without the browser and the process-standing tests (their servers run on the wall
 # clock), once at each edge of the calendar (the clock frozen there):

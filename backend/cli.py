@@ -1,5 +1,5 @@
 """The `shouwang` command: serve, worker, migrate, seed-demo, seed-bench, run-checks,
-create-user, import-areas, import-households."""
+create-user, import-areas, import-households, backup, restore, rotate-data-key."""
 
 import argparse
 import getpass
@@ -47,15 +47,15 @@ def _cmd_migrate(_: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from backend.core import logs
+    from backend.core import logs, supervisor
     from backend.core.db import analyze
 
     settings = get_settings()
     if args.migrate:
         migrate()
     analyze()  # once, before the workers start: the planner needs statistics from the first query
-    uvicorn.run(
-        "backend.main:create_app",
+    config = uvicorn.Config(
+        "backend.core.supervisor:create_app",
         factory=True,
         host=args.host,
         port=args.port,
@@ -70,8 +70,17 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         log_level="info",
         # JSON lines on stderr, shouwang.* at INFO (uvicorn's default config dropped them).
         log_config=logs.config(),
+        # uvicorn kills a worker that does not answer its ping within 5 s: four workers
+        # starting on two busy cores were killed and replaced that way under load.
+        timeout_worker_healthcheck=settings.serve_healthcheck_seconds,
     )
-    return 0
+    if config.workers > 1:
+        # What uvicorn.run does for several workers, with a supervisor that logs each death.
+        supervisor.Supervisor(config, sockets=[config.bind_socket()]).run()
+        return 0
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 3
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
@@ -91,6 +100,24 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: worker.stop(timeout=0))
     signal.signal(signal.SIGINT, lambda *_: worker.stop(timeout=0))
     worker.run()
+    return 0
+
+
+def _cmd_rotate_data_key(_: argparse.Namespace) -> int:
+    import backend.models  # noqa: F401  (every table, so every encrypted column, is known)
+    from backend.core import datakeys
+    from backend.core.db import get_engine
+
+    settings = get_settings()
+    if not settings.old_data_keys.strip():
+        print(
+            "请先把新密钥设为 SHOUWANG_DATA_KEY、旧密钥设为 SHOUWANG_OLD_DATA_KEYS 并重启服务,再运行本命令",
+            file=sys.stderr,
+        )
+        return 2
+    for done in datakeys.rotate(get_engine()):
+        print(f"{done.table}: {done.rows} 个身份证号,本次重新加密 {done.reencrypted} 个")
+    print("已全部换用新密钥;确认无误后可删除 SHOUWANG_OLD_DATA_KEYS 并重启服务")
     return 0
 
 
@@ -363,6 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--database-url", help="default: SHOUWANG_DATABASE_URL")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_import_households)
+
+    p = sub.add_parser(
+        "rotate-data-key",
+        help="re-encrypt every ID number under SHOUWANG_DATA_KEY (old keys: SHOUWANG_OLD_DATA_KEYS)",
+    )
+    p.set_defaults(func=_cmd_rotate_data_key)
 
     p = sub.add_parser("import-areas", help="load areas from a CSV (code,name,level,parent_code)")
     p.add_argument("file")
