@@ -100,9 +100,9 @@ IN_SCHOOL = frozenset(set(Schooling) - {Schooling.not_in_school})
 
 
 class Labour(NamedEnum):
-    full = "full", "有劳动能力"
+    full = "full", "普通劳动力"
     partial = "partial", "弱劳动力或半劳动力"
-    none = "none", "无劳动能力"
+    none = "none", "丧失劳动力"
 
 
 class Employment(NamedEnum):

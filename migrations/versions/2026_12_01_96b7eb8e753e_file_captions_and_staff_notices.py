@@ -4,7 +4,7 @@ File captions and the day taken: evidence is named by what it shows and when, no
 its file name (old files get an empty caption and no day; the code falls back to the upload day)
 
 Revision ID: 96b7eb8e753e
-Revises: 616bf53818c1
+Revises: 6bbc5b4ab937
 Create Date: 2026-12-01 21:48:31.693218
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import backend.core.db
 
 revision: str = '96b7eb8e753e'
-down_revision: str | Sequence[str] | None = '616bf53818c1'
+down_revision: str | Sequence[str] | None = "6bbc5b4ab937"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
