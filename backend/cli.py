@@ -1,12 +1,16 @@
 """The `shouwang` command: serve, worker, migrate, seed-demo, seed-bench, run-checks,
-create-user, import-areas, backup, restore, rotate-data-key."""
+create-user, import-areas, import-households, backup, restore, rotate-data-key."""
 
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from backend.core.settings import get_settings
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,6 +132,47 @@ def _cmd_import_areas(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import_households(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from backend.core import db
+    from backend.core.errors import AppError
+    from backend.transfer import service as transfer_service
+
+    if args.database_url:
+        db.set_engine(db.make_engine(database_url(args.database_url)))
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"没有这个文件:{path}", file=sys.stderr)
+        return 2
+    bar = tqdm(unit="行", desc="检查" if args.dry_run else "导入", disable=args.quiet)
+    try:
+        with db.new_session() as session:
+            account = transfer_service.import_path(
+                session=session,
+                path=path,
+                scope=args.area or "",
+                dry_run=args.dry_run,
+                progress=bar.update,
+            )
+    except AppError as exc:
+        bar.close()
+        print(exc.message, file=sys.stderr)
+        return 2
+    bar.close()
+    for issue in account.issues:
+        print(f"第 {issue.row} 行 {issue.reference} {issue.field}:{issue.message}")
+    h, m = account.households, account.members
+    verb = "将" if args.dry_run else "已"
+    print(
+        f"{'试导入(未写入)' if args.dry_run else '导入完成'}:{account.rows} 行,用时 {account.seconds:.1f} 秒"
+        f"({account.rows / max(account.seconds, 0.001):,.0f} 行/秒)"
+    )
+    print(f"户:{verb}新建 {h.created},{verb}更新 {h.updated},无变化 {h.unchanged},拒绝 {h.refused}")
+    print(f"家庭成员:{verb}新建 {m.created},{verb}更新 {m.updated}")
+    return 1 if account.issues else 0
+
+
 def _cmd_create_user(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
@@ -238,18 +283,29 @@ def _cmd_run_checks(args: argparse.Namespace) -> int:
     return 0 if run.status == "done" else 1
 
 
-def _cmd_backup(args: argparse.Namespace) -> int:
+def _backup_job(job: Callable[..., T], args: argparse.Namespace, **where: Path) -> T | None:
+    """`backup.backup` or `backup.restore` on the database and the files directory in use;
+    None, its reason printed, when it refuses."""
     from backend import backup
 
     try:
-        path, manifest = backup.backup(
+        return job(
             url=database_url(args.database_url),
             files_dir=get_settings().data_dir / backup.FILES,
-            dest=Path(args.dest),
+            **where,
         )
     except backup.BackupRefused as exc:
         print(exc.message, file=sys.stderr)
+        return None
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from backend import backup
+
+    done = _backup_job(backup.backup, args, dest=Path(args.dest))
+    if done is None:
         return 2
+    path, manifest = done
     print(f"已备份 {len(manifest.tables)} 张表 {manifest.rows} 行、{manifest.files} 个文件:{path}")
     return 0
 
@@ -257,14 +313,8 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 def _cmd_restore(args: argparse.Namespace) -> int:
     from backend import backup
 
-    try:
-        manifest = backup.restore(
-            url=database_url(args.database_url),
-            files_dir=get_settings().data_dir / backup.FILES,
-            src=Path(args.src),
-        )
-    except backup.BackupRefused as exc:
-        print(exc.message, file=sys.stderr)
+    manifest = _backup_job(backup.restore, args, src=Path(args.src))
+    if manifest is None:
         return 2
     print(
         f"已恢复 {len(manifest.tables)} 张表 {manifest.rows} 行、{manifest.files} 个文件"
@@ -330,6 +380,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("src", help="an archive made by `shouwang backup`")
     p.add_argument("--database-url", help="default: SHOUWANG_DATABASE_URL")
     p.set_defaults(func=_cmd_restore)
+
+    p = sub.add_parser(
+        "import-households",
+        help="import households with their members and history from XLSX or CSV (one row per member)",
+    )
+    p.add_argument("file", help=".xlsx or .csv with the county's Chinese headers (户编号, 姓名, …)")
+    p.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    p.add_argument("--area", help="only villages inside this area code (default: any)")
+    p.add_argument("--database-url", help="default: SHOUWANG_DATABASE_URL")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_import_households)
 
     p = sub.add_parser(
         "rotate-data-key",
