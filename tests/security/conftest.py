@@ -15,12 +15,13 @@ from sqlmodel import select
 FULL_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 FULL_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 # The only answers that show an ID number whole: the audited requests for one (a member's,
-# a report's) and a household's personal-data export (backend/privacy). Every detail, list
-# and change answers them masked, to every role.
+# a report's), a household's personal-data export (backend/privacy) and an area's export to
+# the roles that may see them (backend/transfer, audited with its row count). Every detail,
+# list and change answers them masked, to every role.
 _UUID = "[0-9a-f-]{36}"
 MAY_SHOW_FULL_ID = re.compile(
     rf"^/api/v1/(households/{_UUID}/(members/{_UUID}/id-number|personal-data)"
-    rf"|self-reports/{_UUID}/id-number)$"
+    rf"|self-reports/{_UUID}/id-number|exports/[a-z_]+)$"
 )
 # The audited views of full phone numbers: the report's contact, the household's export.
 SHOWS_FULL_PHONE = re.compile(
