@@ -37,27 +37,9 @@ ENV = {
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 COUNTY = "610923"
 TOWNSHIP = "610923102"  # 江口镇
-HEADERS = [
-    "户编号",
-    "户主姓名",
-    "姓名",
-    "证件号码",
-    "与户主关系",
-    "性别",
-    "出生日期",
-    "健康状况",
-    "在校生情况",
-    "劳动技能",
-    "所属村",
-    "户类型",
-    "监测对象类别",
-    "风险类型",
-    "纳入监测时间",
-    "风险消除时间",
-    "人均纯收入",
-    "年度",
-    "建档时间",
-]
+from backend.households.import_columns import TEMPLATE  # noqa: E402
+
+HEADERS = list(TEMPLATE)
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 

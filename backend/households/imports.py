@@ -840,30 +840,9 @@ class _Plan:
         run = session.execute
         if self.households:
             run(insert(Household.__table__), self.households)  # type: ignore[attr-defined]
-        if self.household_updates:
-            table = Household.__table__  # type: ignore[attr-defined]
-            stmt = (
-                update(table)
-                .where(table.c.id == bindparam("b_id"))
-                .values({k: bindparam(k) for k in self.household_updates[0] if k != "b_id"})
-            )
-            session.connection().execute(stmt, self.household_updates)
-        if self.member_updates:
-            table = Member.__table__  # type: ignore[attr-defined]
-            stmt = (
-                update(table)
-                .where(table.c.id == bindparam("b_id"))
-                .values({k: bindparam(k) for k in self.member_updates[0] if k != "b_id"})
-            )
-            session.connection().execute(stmt, self.member_updates)
-        if self.area_moves:
-            table = Member.__table__  # type: ignore[attr-defined]
-            stmt = (
-                update(table)
-                .where(table.c.household_id == bindparam("b_id"))
-                .values(area_code=bindparam("area_code"))
-            )
-            session.connection().execute(stmt, self.area_moves)
+        _update_by(session, Household, "id", self.household_updates)
+        _update_by(session, Member, "id", self.member_updates)
+        _update_by(session, Member, "household_id", self.area_moves)
         if self.members:
             run(insert(Member.__table__), self.members)  # type: ignore[attr-defined]
         if self.risks_cleared:
@@ -873,19 +852,26 @@ class _Plan:
             run(insert(HouseholdRisk.__table__), self.risks)  # type: ignore[attr-defined]
         if self.incomes:
             run(insert(IncomeRecord.__table__), self.incomes)  # type: ignore[attr-defined]
-        if self.income_updates:
-            table = IncomeRecord.__table__  # type: ignore[attr-defined]
-            stmt = (
-                update(table)
-                .where(table.c.id == bindparam("b_id"))
-                .values({k: bindparam(k) for k in INCOME_FIELDS})
-            )
-            session.connection().execute(stmt, self.income_updates)
+        _update_by(session, IncomeRecord, "id", self.income_updates)
         audit.record_many(
             session=session,
             actor=actor if actor is not None else _Cli(),
             changes=self.audits,
         )
+
+
+def _update_by(session: Session, model: Any, key: str, rows: list[dict[str, Any]]) -> None:
+    """UPDATE … WHERE key = :b_id for each row, in one executemany (every row has the same
+    keys: `b_id` and the columns it sets)."""
+    if not rows:
+        return
+    table = model.__table__
+    stmt = (
+        update(table)
+        .where(table.c[key] == bindparam("b_id"))
+        .values({k: bindparam(k) for k in rows[0] if k != "b_id"})
+    )
+    session.connection().execute(stmt, rows)
 
 
 @dataclass
