@@ -1,12 +1,16 @@
 """The `shouwang` command: serve, worker, migrate, seed-demo, seed-bench, run-checks,
-create-user, import-areas, import-households."""
+create-user, import-areas, import-households, backup, restore, rotate-data-key."""
 
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from backend.core.settings import get_settings
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,15 +47,15 @@ def _cmd_migrate(_: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from backend.core import logs
+    from backend.core import logs, supervisor
     from backend.core.db import analyze
 
     settings = get_settings()
     if args.migrate:
         migrate()
     analyze()  # once, before the workers start: the planner needs statistics from the first query
-    uvicorn.run(
-        "backend.main:create_app",
+    config = uvicorn.Config(
+        "backend.core.supervisor:create_app",
         factory=True,
         host=args.host,
         port=args.port,
@@ -66,8 +70,17 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         log_level="info",
         # JSON lines on stderr, shouwang.* at INFO (uvicorn's default config dropped them).
         log_config=logs.config(),
+        # uvicorn kills a worker that does not answer its ping within 5 s: four workers
+        # starting on two busy cores were killed and replaced that way under load.
+        timeout_worker_healthcheck=settings.serve_healthcheck_seconds,
     )
-    return 0
+    if config.workers > 1:
+        # What uvicorn.run does for several workers, with a supervisor that logs each death.
+        supervisor.Supervisor(config, sockets=[config.bind_socket()]).run()
+        return 0
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 3
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
@@ -87,6 +100,24 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: worker.stop(timeout=0))
     signal.signal(signal.SIGINT, lambda *_: worker.stop(timeout=0))
     worker.run()
+    return 0
+
+
+def _cmd_rotate_data_key(_: argparse.Namespace) -> int:
+    import backend.models  # noqa: F401  (every table, so every encrypted column, is known)
+    from backend.core import datakeys
+    from backend.core.db import get_engine
+
+    settings = get_settings()
+    if not settings.old_data_keys.strip():
+        print(
+            "请先把新密钥设为 SHOUWANG_DATA_KEY、旧密钥设为 SHOUWANG_OLD_DATA_KEYS 并重启服务,再运行本命令",
+            file=sys.stderr,
+        )
+        return 2
+    for done in datakeys.rotate(get_engine()):
+        print(f"{done.table}: {done.rows} 个身份证号,本次重新加密 {done.reencrypted} 个")
+    print("已全部换用新密钥;确认无误后可删除 SHOUWANG_OLD_DATA_KEYS 并重启服务")
     return 0
 
 
@@ -251,18 +282,29 @@ def _cmd_run_checks(args: argparse.Namespace) -> int:
     return 0 if run.status == "done" else 1
 
 
-def _cmd_backup(args: argparse.Namespace) -> int:
+def _backup_job(job: Callable[..., T], args: argparse.Namespace, **where: Path) -> T | None:
+    """`backup.backup` or `backup.restore` on the database and the files directory in use;
+    None, its reason printed, when it refuses."""
     from backend import backup
 
     try:
-        path, manifest = backup.backup(
+        return job(
             url=database_url(args.database_url),
             files_dir=get_settings().data_dir / backup.FILES,
-            dest=Path(args.dest),
+            **where,
         )
     except backup.BackupRefused as exc:
         print(exc.message, file=sys.stderr)
+        return None
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from backend import backup
+
+    done = _backup_job(backup.backup, args, dest=Path(args.dest))
+    if done is None:
         return 2
+    path, manifest = done
     print(f"已备份 {len(manifest.tables)} 张表 {manifest.rows} 行、{manifest.files} 个文件:{path}")
     return 0
 
@@ -270,14 +312,8 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 def _cmd_restore(args: argparse.Namespace) -> int:
     from backend import backup
 
-    try:
-        manifest = backup.restore(
-            url=database_url(args.database_url),
-            files_dir=get_settings().data_dir / backup.FILES,
-            src=Path(args.src),
-        )
-    except backup.BackupRefused as exc:
-        print(exc.message, file=sys.stderr)
+    manifest = _backup_job(backup.restore, args, src=Path(args.src))
+    if manifest is None:
         return 2
     print(
         f"已恢复 {len(manifest.tables)} 张表 {manifest.rows} 行、{manifest.files} 个文件"
@@ -354,6 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--database-url", help="default: SHOUWANG_DATABASE_URL")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_import_households)
+
+    p = sub.add_parser(
+        "rotate-data-key",
+        help="re-encrypt every ID number under SHOUWANG_DATA_KEY (old keys: SHOUWANG_OLD_DATA_KEYS)",
+    )
+    p.set_defaults(func=_cmd_rotate_data_key)
 
     p = sub.add_parser("import-areas", help="load areas from a CSV (code,name,level,parent_code)")
     p.add_argument("file")
