@@ -29,6 +29,7 @@ from backend.core.inflight import InFlightLimit
 from backend.core.settings import get_settings
 from backend.files.router import router as files_router
 from backend.households.router import router as households_router
+from backend.privacy.router import router as privacy_router
 from backend.rectification.ledger import XLSX
 from backend.rectification.report import DOCX
 from backend.rectification.router import router as rectification_router
@@ -126,6 +127,7 @@ ROUTERS = (
     todo_router,
     checks_router,
     transfer_router,
+    privacy_router,
 )
 
 # The staff desk is one shell; /rectification and /coverage open it on their section.

@@ -77,7 +77,18 @@ def test_serve_hands_uvicorn_the_json_configuration(monkeypatch: pytest.MonkeyPa
     from backend import cli
 
     seen: dict = {}  # type: ignore[type-arg]
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.update(kw))
+
+    class Server:
+        """uvicorn.Server as `serve` uses it with one worker, recording its configuration."""
+
+        def __init__(self, config: uvicorn.Config) -> None:
+            seen["config"] = config
+            self.started = True
+
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr(uvicorn, "Server", Server)
     monkeypatch.setattr("backend.core.db.analyze", lambda: None)
     assert cli.main(["serve"]) == 0
-    assert seen["log_config"] == logs.config() and seen["access_log"] is False
+    assert seen["config"].log_config == logs.config() and seen["config"].access_log is False

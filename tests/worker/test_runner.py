@@ -75,13 +75,14 @@ def test_worker_once_runs_the_due_jobs_and_exits(
     finally:
         notify.set_notifier(None)
     assert len(phone.texts) == 1
-    # The receipt, tonight's statistics and tonight's checks (the schedules' slots, enqueued
-    # by this run).
-    assert "已执行 3 个到期任务" in capsys.readouterr().out
+    # The receipt, tonight's statistics, checks and photo retention (the schedules' slots,
+    # enqueued by this run).
+    assert "已执行 4 个到期任务" in capsys.readouterr().out
     assert {j.kind: j.status for j in jobs()} == {
         "report_text": "done",
         "analyze": "done",
         "checks.run": "done",
+        "reports.photo_retention": "done",
     }
     assert cli.main(["worker", "--once"]) == 0
     assert "已执行 0 个到期任务" in capsys.readouterr().out

@@ -85,7 +85,10 @@ function card(h) {
         (
           m,
         ) => html`<tr class="${!m.active && "muted"}"><td>${m.name}</td><td>${m.relation_name}</td>
-          <td>${m.age}</td><td>${m.id_number}</td><td>${m.health_name}</td>
+          <td>${m.age}</td><td>${m.id_number}${
+            m.id_number &&
+            html` <button type="button" class="reveal-id" data-member="${m.id}">显示</button>`
+          }</td><td>${m.health_name}</td>
           <td>${m.schooling_name}</td></tr>`,
       )}</table>
     <h3>年度收入(元)</h3>
@@ -106,7 +109,20 @@ function card(h) {
 export async function show(ctx, id) {
   ctx.draw(html`<p>正在读取……</p>`);
   try {
-    ctx.draw(card(await api(`/api/v1/households/${encodeURIComponent(id)}`)));
+    const h = await api(`/api/v1/households/${encodeURIComponent(id)}`);
+    if (!ctx.draw(card(h))) return;
+    // A full ID number only on request, for the roles that may see one: the view is audited.
+    for (const button of ctx.view.querySelectorAll("button.reveal-id")) {
+      button.addEventListener("click", async () => {
+        const cell = button.parentElement;
+        try {
+          const path = `/api/v1/households/${h.id}/members/${button.dataset.member}/id-number`;
+          cell.textContent = (await api(path, { method: "POST" })).id_number;
+        } catch (err) {
+          cell.textContent = err.message;
+        }
+      });
+    }
   } catch (err) {
     ctx.draw(html`<p class="error">${err.message}</p><p><a href="#households">← 返回列表</a></p>`);
   }
