@@ -28,8 +28,9 @@ test-deploy: install nginx
 # and 10,000 visits (10% replays, 1% conflicts) to `shouwang serve` on SQLite (one worker) and
 # on PostgreSQL (four workers, a throw-away database on 127.0.0.1:5432 behind a proxy the run
 # cuts for 10 s); kill -9 mid-batch, the worker killed mid-delivery, the upload disk full
-# (a tmpfs: needs root). Prints what it proved, ending "records lost: 0". About 10-20 minutes;
-# RELIABILITY_DATABASE=sqlite (or postgres) runs one. `make test` runs a small subset.
+# (a tmpfs: needs root). Prints what it proved, ending "records lost: 0". About 20 minutes a
+# database on a busy 2-core machine; RELIABILITY_DATABASE=sqlite (or postgres) runs one.
+# `make test` runs a small subset (tests/reliability, marker `cluster`).
 test-reliability: install
 	$(BIN)/python -m tests.reliability.run --database $(or $(RELIABILITY_DATABASE),both)
 

@@ -54,42 +54,43 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if args.migrate:
         migrate()
     analyze()  # once, before the workers start: the planner needs statistics from the first query
-    config = uvicorn.Config(
-        "backend.core.supervisor:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
+    app = "backend.core.supervisor:create_app"  # backend.main's, logging a failure to build
+    options = {
+        "factory": True,
+        "host": args.host,
+        "port": args.port,
         # X-Forwarded-* only from the configured proxies: uvicorn's own default trusts
         # 127.0.0.1, so any local client could move itself out of its rate limit.
-        proxy_headers=bool(settings.forwarded_allow_ips),
-        forwarded_allow_ips=settings.forwarded_allow_ips or None,
+        "proxy_headers": bool(settings.forwarded_allow_ips),
+        "forwarded_allow_ips": settings.forwarded_allow_ips or None,
         # Our middleware logs method, path and status; uvicorn's access log would also
         # write query strings, which may hold an ID number or a phone.
-        access_log=False,
-        log_level="info",
+        "access_log": False,
+        "log_level": "info",
         # JSON lines on stderr, shouwang.* at INFO (uvicorn's default config dropped them).
-        log_config=logs.config(),
-        # uvicorn kills a worker that does not answer its ping within 5 s: four workers
-        # starting on two busy cores were killed and replaced that way under load.
-        timeout_worker_healthcheck=settings.serve_healthcheck_seconds,
-    )
-    if config.workers > 1:
+        "log_config": logs.config(),
+        # uvicorn kills a worker that leaves its ping unanswered 5 s: four workers starting
+        # on two busy cores were killed and replaced that way under load.
+        "timeout_worker_healthcheck": settings.serve_healthcheck_seconds,
+    }
+    if args.workers > 1:
         # What uvicorn.run does for several workers, with a supervisor that logs each death.
+        config = uvicorn.Config(app, workers=args.workers, **options)  # type: ignore[arg-type]
         supervisor.Supervisor(config, sockets=[config.bind_socket()]).run()
         return 0
-    server = uvicorn.Server(config)
-    server.run()
-    return 0 if server.started else 3
+    uvicorn.run(app, **options)  # type: ignore[arg-type]
+    return 0
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    import logging
+    import logging.config
     import signal
 
+    from backend.core import logs
     from backend.worker import runner
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # The same JSON lines as `shouwang serve` (the journal), shouwang.* at INFO.
+    logging.config.dictConfig(logs.config())
     if args.once:
         added = runner.enqueue_schedules()
         ran = runner.run_due_jobs()

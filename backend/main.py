@@ -30,6 +30,7 @@ from backend.core.settings import get_settings
 from backend.files.router import router as files_router
 from backend.households.router import router as households_router
 from backend.notices.router import router as notices_router
+from backend.privacy.router import router as privacy_router
 from backend.rectification.ledger import XLSX
 from backend.rectification.report import DOCX
 from backend.rectification.router import router as rectification_router
@@ -128,6 +129,7 @@ ROUTERS = (
     notices_router,
     checks_router,
     transfer_router,
+    privacy_router,
 )
 
 # The staff desk is one shell; /rectification and /coverage open it on their section.

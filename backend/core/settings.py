@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Requests inside the app at once per process; more wait their turn (core/inflight.py).
     max_requests_in_flight: int = 150
     upload_max_bytes: int = 10 * 1024 * 1024
+    # Photos a farmer sent with a report that was rejected are deleted this many days after
+    # the decision (the worker, nightly): kept for appeals and inspection, then not longer.
+    rejected_photo_retention_days: int = 180
 
     # 一键报贫: receipts and decisions are texted through this gateway; empty: only logged.
     sms_gateway_url: str = ""

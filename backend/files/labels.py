@@ -9,5 +9,6 @@ register_labels(
         "household_id": "户",
         "file_id": "文件",
         "file": "文件",
+        "photos": "照片",
     }
 )

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from backend.accounts import access
@@ -148,7 +149,8 @@ def store(
             if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
                 raise
             log.error("upload directory full: %s not stored (%s)", field, exc.strerror)
-            label = FIELD_LABELS.get(field.rsplit(".", 1)[-1], "")
+            # photos.0 is one of the photos: named by the list it is in.
+            label = FIELD_LABELS.get(field.split(".")[0]) or FIELD_LABELS.get(field, "")
             shown = f"{label}({field})" if label else field
             raise StorageFull(
                 f"服务器存储空间已满,{shown}未能保存,请稍后再发",
@@ -253,6 +255,26 @@ def visible_many(
     if user is not None:
         rows = _helper_sees(session=session, user=user, rows=rows)
     return {r.id: r for r in rows}
+
+
+def delete(*, session: Session, file_ids: list[str]) -> int:
+    """Delete these files' rows (a step), and their content from disk once the transaction
+    commits, unless another row keeps the same content. Returns the rows deleted."""
+    ids = [uuid.UUID(str(i)) for i in file_ids]
+    rows = list(session.exec(select(StoredFile).where(col(StoredFile.id).in_(ids)))) if ids else []
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    digests = {r.sha256 for r in rows}
+    kept = set(session.exec(select(StoredFile.sha256).where(col(StoredFile.sha256).in_(digests))))
+    doomed = [path_of(d) for d in digests - kept]
+
+    @event.listens_for(session, "after_commit", once=True)
+    def _unlink(_: Session) -> None:
+        for path in doomed:
+            path.unlink(missing_ok=True)
+
+    return len(rows)
 
 
 def read(row: StoredFile) -> bytes:

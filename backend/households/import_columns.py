@@ -117,6 +117,28 @@ HOUSEHOLD_KEYS = (
     "address",
 )
 PARTS = ("wage", "business", "property", "transfer", "business_cost")
+# The sheet as the national system lays it out (the bench and the tests write this one).
+TEMPLATE = (
+    "户编号",
+    "户主姓名",
+    "姓名",
+    "证件号码",
+    "与户主关系",
+    "性别",
+    "出生日期",
+    "健康状况",
+    "在校生情况",
+    "劳动技能",
+    "所属村",
+    "户类型",
+    "监测对象类别",
+    "风险类型",
+    "纳入监测时间",
+    "风险消除时间",
+    "人均纯收入",
+    "年度",
+    "建档时间",
+)
 # Each key's header, for the row-by-row account (it names the column the person sees).
 HEADER_OF = {key: header for header, key in COLUMNS.items()}
 

@@ -124,6 +124,9 @@ class MemberIn:
     relation: Relation
     id_number: str | None
     id_hash: str | None
+    # The hash under the current data key, then under each old key still being rotated away
+    # from: a person stored before a rotation reached them is still found.
+    id_hashes: list[str]
     sex: Sex
     birth_date: date
     health: Health
@@ -221,13 +224,15 @@ def _read_member(h: HouseholdIn, row: Row, today: date) -> None:
     if len(h.issues) > before:
         return
     assert relation is not None and sex is not None and born is not None
+    hashes = security.id_number_hashes(id_number) if id_number else []
     h.members.append(
         MemberIn(
             row=n,
             name=name,
             relation=relation,
             id_number=id_number,
-            id_hash=security.id_number_hash(id_number) if id_number else None,
+            id_hash=hashes[0] if hashes else None,
+            id_hashes=hashes,
             sex=sex,
             birth_date=born,
             health=health,
@@ -567,7 +572,9 @@ class ImportRun:
                 select(IncomeRecord.__table__).where(col(IncomeRecord.household_id).in_(ids))  # type: ignore[attr-defined]
             ).mappings():
                 incomes[(r["household_id"], r["year"])] = dict(r)
-        hashes = [m.id_hash for h in chunk.values() for m in h.members if m.id_hash]
+        # Any of a person's hashes found stands for the person (their current-key hash).
+        person = {d: m.id_hashes[0] for h in chunk.values() for m in h.members for d in m.id_hashes}
+        hashes = list(person)
         elsewhere: dict[str, str] = {}
         for start in range(0, len(hashes), 5000):
             part = hashes[start : start + 5000]
@@ -576,7 +583,7 @@ class ImportRun:
                 .join(Household, col(Household.id) == col(Member.household_id))
                 .where(col(Member.id_number_hash).in_(part), col(Member.active).is_(True))
             ):
-                elsewhere[digest] = reference
+                elsewhere[person[digest]] = reference
         return _Existing(households, members, elsewhere, risks, incomes)
 
     def _plan(self, chunk: dict[str, HouseholdIn]) -> "_Plan":
@@ -784,7 +791,10 @@ class _Plan:
         by_name = {m["name"]: m for m in olds if not m["id_number_hash"]}
         member_changes = []
         for m in h.members:
-            row = by_hash.get(m.id_hash) if m.id_hash else by_name.get(m.name)
+            if m.id_hash:
+                row = next((by_hash[d] for d in m.id_hashes if d in by_hash), None)
+            else:
+                row = by_name.get(m.name)
             if row is None:
                 self.members.append(self._member_row(hid, h.area_code, m))
                 member_changes.append({"name": m.name, "id_number": m.id_number, "added": True})
@@ -840,30 +850,9 @@ class _Plan:
         run = session.execute
         if self.households:
             run(insert(Household.__table__), self.households)  # type: ignore[attr-defined]
-        if self.household_updates:
-            table = Household.__table__  # type: ignore[attr-defined]
-            stmt = (
-                update(table)
-                .where(table.c.id == bindparam("b_id"))
-                .values({k: bindparam(k) for k in self.household_updates[0] if k != "b_id"})
-            )
-            session.connection().execute(stmt, self.household_updates)
-        if self.member_updates:
-            table = Member.__table__  # type: ignore[attr-defined]
-            stmt = (
-                update(table)
-                .where(table.c.id == bindparam("b_id"))
-                .values({k: bindparam(k) for k in self.member_updates[0] if k != "b_id"})
-            )
-            session.connection().execute(stmt, self.member_updates)
-        if self.area_moves:
-            table = Member.__table__  # type: ignore[attr-defined]
-            stmt = (
-                update(table)
-                .where(table.c.household_id == bindparam("b_id"))
-                .values(area_code=bindparam("area_code"))
-            )
-            session.connection().execute(stmt, self.area_moves)
+        _update_by(session, Household, "id", self.household_updates)
+        _update_by(session, Member, "id", self.member_updates)
+        _update_by(session, Member, "household_id", self.area_moves)
         if self.members:
             run(insert(Member.__table__), self.members)  # type: ignore[attr-defined]
         if self.risks_cleared:
@@ -873,19 +862,26 @@ class _Plan:
             run(insert(HouseholdRisk.__table__), self.risks)  # type: ignore[attr-defined]
         if self.incomes:
             run(insert(IncomeRecord.__table__), self.incomes)  # type: ignore[attr-defined]
-        if self.income_updates:
-            table = IncomeRecord.__table__  # type: ignore[attr-defined]
-            stmt = (
-                update(table)
-                .where(table.c.id == bindparam("b_id"))
-                .values({k: bindparam(k) for k in INCOME_FIELDS})
-            )
-            session.connection().execute(stmt, self.income_updates)
+        _update_by(session, IncomeRecord, "id", self.income_updates)
         audit.record_many(
             session=session,
             actor=actor if actor is not None else _Cli(),
             changes=self.audits,
         )
+
+
+def _update_by(session: Session, model: Any, key: str, rows: list[dict[str, Any]]) -> None:
+    """UPDATE … WHERE key = :b_id for each row, in one executemany (every row has the same
+    keys: `b_id` and the columns it sets)."""
+    if not rows:
+        return
+    table = model.__table__
+    stmt = (
+        update(table)
+        .where(table.c[key] == bindparam("b_id"))
+        .values({k: bindparam(k) for k in rows[0] if k != "b_id"})
+    )
+    session.connection().execute(stmt, rows)
 
 
 @dataclass

@@ -100,9 +100,14 @@ def _plan_public(*, session: Session, household_id: uuid.UUID) -> PlanPublic | N
     )
 
 
-def detail(*, session: Session, household: Household, viewer: User | None) -> HouseholdPublic:
+def detail(
+    *, session: Session, household: Household, viewer: User | None, full_ids: bool = False
+) -> HouseholdPublic:
+    """The household as a screen shows it: ID numbers masked for everyone — a full one is
+    asked for one at a time and audited (backend/privacy) — or whole for the household's own
+    export (`full_ids`, audited there)."""
     summary = service.summaries(session=session, households=[household], viewer=viewer)[0]
-    full = service.sees_full_id(viewer)
+    full = full_ids
     members = service.members_of(session=session, household_id=household.id)
     incomes = service.incomes_of(session=session, household_id=household.id)
     return HouseholdPublic(

@@ -56,7 +56,7 @@ class SmsGatewayNotifier:
         if key:
             headers["Idempotency-Key"] = key
         try:
-            response = httpx.post(
+            response = _http().post(
                 self.url,
                 json={"phone": phone, "text": text},
                 headers=headers,
@@ -66,6 +66,18 @@ class SmsGatewayNotifier:
             raise NotifyError(f"gateway unreachable: {exc.__class__.__name__}") from exc
         if response.status_code >= 300:
             raise NotifyError(f"gateway answered {response.status_code}")
+
+
+_client: httpx.Client | None = None
+
+
+def _http() -> httpx.Client:
+    """One client per process, its connections kept alive: a burst of texts (a worker
+    claims 20 at a time) does not open a connection to the gateway for each."""
+    global _client
+    if _client is None:
+        _client = httpx.Client()
+    return _client
 
 
 _override: Notifier | None = None

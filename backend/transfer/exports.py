@@ -5,7 +5,7 @@ partition at a time (with the few look-ups a partition needs), rows written as t
 
 Every query carries the caller's area scope (and the helper rule where a household is the
 subject); ID and phone numbers come whole only to the roles that may read them whole
-(accounts/access.py), masked otherwise. Each export writes one audit row: who, what, the
+(accounts/access.py) and ask for them (`full_ids`), masked otherwise. Each export writes one audit row: who, what, the
 filters and the row count. Exports read other domains' tables, read-only, as the statistics do."""
 
 import csv
@@ -47,6 +47,7 @@ from backend.households.models import (
     Member,
     Relation,
 )
+from backend.privacy import service as privacy_service
 from backend.rectification.models import CATEGORY_NAMES as PROBLEM_CATEGORY_NAMES
 from backend.rectification.models import SEVERITY_NAMES, SOURCE_NAMES, Problem, ProblemBatch
 from backend.rectification.models import STATUS_NAMES as PROBLEM_STATUS_NAMES
@@ -73,6 +74,9 @@ class ExportFilters:
     area: str | None = None
     status: str | None = None
     year: int | None = None
+    # Whole ID and phone numbers, asked for by a role that may read them (the export's audit
+    # row says so); masked otherwise, as every answer shows them.
+    full_ids: bool = False
 
 
 @dataclass
@@ -567,6 +571,8 @@ def check(*, user: User, kind: ExportKind, filters: ExportFilters) -> None:
     """Everything that refuses an export, before the first byte is sent."""
     if user.role not in access.EXPORTS:
         raise Forbidden("您的角色不能导出数据", code="role_forbidden")
+    if filters.full_ids:
+        privacy_service.require_full_id_role(user)
     if filters.area is not None and not contains(user.scope, filters.area):
         raise Forbidden("只能导出本辖区的数据", code="outside_scope")
     spec = SPECS[kind]
@@ -599,7 +605,7 @@ def _rows(
     spec = SPECS[kind]
     scope = filters.area or user.scope
     names = {a.code: a.name for a in areas_service.areas_under(session=session, prefix=scope)}
-    reader = Reader(whole=user.role in SEES_FULL_ID_NUMBER, names=names)
+    reader = Reader(whole=filters.full_ids and user.role in SEES_FULL_ID_NUMBER, names=names)
     stmt = spec.query(user, filters).execution_options(yield_per=PARTITION, stream_results=True)
     result = session.execute(stmt)
     for part in result.partitions():
@@ -689,7 +695,7 @@ def _audit(
             changes={
                 "kind": kind.value,
                 "format": fmt.value,
-                "filters": {k: v for k, v in vars(filters).items() if v is not None},
+                "filters": {k: v for k, v in vars(filters).items() if v not in (None, False)},
                 "rows": rows,
                 "complete": complete,
             },

@@ -59,12 +59,15 @@ def export_records(
         str | None,
         Query(max_length=32, description="状态(农户、成员:监测状态;报告、问题、发现:各自的状态)"),
     ] = None,
+    full_ids: Annotated[
+        bool, Query(description="完整身份证号和手机号(限村、乡、县干部,导出记入审计)")
+    ] = False,
     year: Annotated[
         int | None, Query(ge=2000, le=2100, description="年度(走访、收支登记、报告、问题)")
     ] = None,
 ) -> StreamingResponse:
     """Export an area's households, members, visits, ledger, reports, problems or findings."""
-    filters = exports.ExportFilters(area=area, status=status, year=year)
+    filters = exports.ExportFilters(area=area, status=status, year=year, full_ids=full_ids)
     exports.check(user=user, kind=kind, filters=filters)
     name = exports.filename(kind, format, area or user.scope)
     return StreamingResponse(

@@ -16,6 +16,7 @@ from sqlmodel import Session
 # module here (the nightly check run, webhook delivery, department warnings).
 HANDLER_MODULES = (
     "backend.reports.notify",
+    "backend.reports.retention",
     "backend.worker.maintenance",
     "backend.checks.jobs",
     "backend.notices.jobs",

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from backend.core import clock
 from backend.core.db import get_engine, get_read_engine
+from backend.core.errors import DATABASE_DOWN
 from backend.core.settings import get_settings
 from backend.worker import registry, service
 from backend.worker.registry import Retry, Schedule
@@ -194,12 +195,20 @@ class Worker:
         service.on_enqueue(self._wake)
         registry.load()
         log.info("worker %s started", worker_name())
+        down = False  # the database unreachable: said once, not a traceback every poll
         try:
             while not self._stop.is_set():
                 self._wake.clear()
                 try:
                     self.tick()
-                except Exception:  # the database away for a moment: try again next poll
+                    if down:
+                        log.warning("database reachable again: worker %s goes on", worker_name())
+                    down = False
+                except DATABASE_DOWN as exc:  # away for a moment: try again next poll
+                    if not down:
+                        log.error("database unavailable: worker waits (%s)", exc.__class__.__name__)
+                    down = True
+                except Exception:
                     log.exception("worker pass failed")
                 self._wake.wait(self.poll)
         finally:

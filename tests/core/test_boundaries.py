@@ -38,6 +38,15 @@ ALLOWED_TABLES: dict[tuple[str, str], str] = {
         "visits demo backdates the demo households' registration); visits query households "
         "only through households_queries.visible"
     ),
+    ("privacy", "backend.households.models.Household"): (
+        "type-only: the household VisibleHousehold hands in; its members, visits and reports "
+        "are read through households_service, households reading, visits_service and "
+        "reports_queries"
+    ),
+    ("privacy", "backend.reports.models.SelfReport"): (
+        "type-only: the report VisibleReport hands in and the rows reports_queries.of_household "
+        "answers; privacy reads their fields for the export and writes nothing of them"
+    ),
     ("stats", "backend.areas.models.Area"): (
         "type-only: the areas areas_service hands in (the caller's area, its children and the "
         "way back up), whose code and name label each row of figures"

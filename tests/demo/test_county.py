@@ -67,7 +67,11 @@ def test_the_app_reads_the_county(
     mine = client.get("/api/v1/visits/my-households", headers=helper).json()
     assert mine["count"] == 100  # the first village's households (fewer than 200 here)
     card = client.get(f"/api/v1/households/{mine['data'][0]['id']}", headers=officer).json()
-    number = card["members"][0]["id_number"]
+    head = card["members"][0]
+    number = client.post(
+        f"/api/v1/households/{card['id']}/members/{head['id']}/id-number", headers=officer
+    ).json()["id_number"]
+    assert head["id_number"] == security.mask_id_number(number)
     assert security.id_number_problem(number) is None and number.startswith("620422")
     masked = client.get(f"/api/v1/households/{card['id']}", headers=helper).json()
     assert masked["members"][0]["id_number"] == security.mask_id_number(number)

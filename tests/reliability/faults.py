@@ -102,6 +102,8 @@ class Gateway:
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as a real gateway
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 key = self.headers.get("Idempotency-Key") or json.loads(body)["text"]
@@ -111,6 +113,7 @@ class Gateway:
                     gateway.held = key
                     gateway._held.set()
                     gateway._release.wait(60)
+                    self.close_connection = True
                     return  # never answered: the worker that sent it is gone
                 if key not in gateway.delivered:
                     gateway.delivered[key] += 1
@@ -122,7 +125,11 @@ class Gateway:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # a client killed mid-request (the point of the fault): nothing to say
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/send"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()

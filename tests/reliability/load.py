@@ -213,10 +213,10 @@ class Load:
 
         def later(write: Write) -> None:
             seq = write.seq
-            if seq % CONFLICT_EVERY == CONFLICT_EVERY // 2:
-                again.append((write, "conflict"))
-            elif seq % REPLAY_EVERY == 0:
+            if seq % REPLAY_EVERY == 0:
                 again.append((write, "replay"))
+            elif seq % CONFLICT_EVERY == CONFLICT_EVERY // 2 + 5:
+                again.append((write, "conflict"))
 
         made = 0
         while reports or visits or again:

@@ -4,6 +4,8 @@ worker killed mid-delivery and the upload directory full; every acknowledged wri
 once. The full run (10,000 + 10,000 writes, 50 clients, PostgreSQL with four workers and the
 database gone for 10 s) is `make test-reliability`."""
 
+import os
+
 import pytest
 
 from tests.reliability.run import run
@@ -11,12 +13,15 @@ from tests.reliability.run import run
 
 @pytest.mark.cluster
 def test_writes_survive_kill_and_full_disk_on_sqlite() -> None:
-    outcome = run("sqlite", reports=150, visits=300, clients=10)
+    # The full disk is a tmpfs mounted over the upload directory: root only (CI is root;
+    # tests/reliability/test_storage_full.py covers it without).
+    root = os.geteuid() == 0
+    outcome = run("sqlite", reports=100, visits=200, clients=10, disk=root)
     print(outcome.report())
     t = outcome.tally
     assert outcome.ok, outcome.report()
     assert outcome.lost == 0
-    assert outcome.stored == len(t.acknowledged) == sum(t.sent.values()) == 450
+    assert outcome.stored == len(t.acknowledged) == sum(t.sent.values()) == 300
     assert t.replays == t.replays_same > 0
     assert t.conflicts == t.conflicts_409 > 0
-    assert len(outcome.faults) == 3
+    assert len(outcome.faults) == (3 if root else 2)

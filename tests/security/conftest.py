@@ -1,7 +1,7 @@
 """Every answer the security suite receives, every log line it causes and every audit row it
 leaves are scanned for personal data where masked data belongs: a full ID number
-(`\\d{17}[\\dXx]`) outside the detail answers that may show one to the roles allowed, a full
-mobile number in a field that should be masked (only `…/contact` answers one)."""
+(`\\d{17}[\\dXx]`) outside the audited requests that show one (backend/privacy), a full
+mobile number in a field that should be masked (only `…/contact` and the export answer one)."""
 
 import json
 import logging
@@ -14,12 +14,19 @@ from sqlmodel import select
 
 FULL_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 FULL_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-# Detail answers that show a member's or reporter's ID number whole to the roles that may
-# see it (accounts/access.SEES_FULL_ID_NUMBER; which role sees what is tested per domain).
-# A record's detail, as read or as answered after a change (lists stay masked).
-MAY_SHOW_FULL_ID = re.compile(r"^/api/v1/(households|self-reports)/[0-9a-f-]{36}(/[a-z/0-9-]*)?$")
-CREATES = re.compile(r"^/api/v1/households$")
-SHOWS_FULL_PHONE = re.compile(r"^/api/v1/self-reports/[0-9a-f-]{36}/contact$")
+# The only answers that show an ID number whole: the audited requests for one (a member's,
+# a report's), a household's personal-data export (backend/privacy) and an area's export to
+# the roles that may see them (backend/transfer, audited with its row count). Every detail,
+# list and change answers them masked, to every role.
+_UUID = "[0-9a-f-]{36}"
+MAY_SHOW_FULL_ID = re.compile(
+    rf"^/api/v1/(households/{_UUID}/(members/{_UUID}/id-number|personal-data)"
+    rf"|self-reports/{_UUID}/id-number|exports/[a-z_]+)$"
+)
+# The audited views of full phone numbers: the report's contact, the household's export.
+SHOWS_FULL_PHONE = re.compile(
+    rf"^/api/v1/(self-reports/{_UUID}/contact|households/{_UUID}/personal-data)$"
+)
 
 
 def _phones(node: object, where: str = "") -> list[str]:
@@ -60,7 +67,7 @@ def _scan_for_personal_data(
         if not kind.startswith(("application/json", "text/")):
             continue  # photos, documents
         text = response.text  # type: ignore[attr-defined]
-        allowed = MAY_SHOW_FULL_ID.match(path) or (method == "POST" and CREATES.match(path))
+        allowed = MAY_SHOW_FULL_ID.match(path)
         if FULL_ID.search(text) and not allowed:
             found.append(f"full ID number in {method} {path}")
         if kind.startswith("application/json") and not SHOWS_FULL_PHONE.match(path):

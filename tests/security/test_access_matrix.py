@@ -19,7 +19,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from backend.accounts.access import MANAGES_USERS, READS_STATS, VISITORS, WATCHES_COVERAGE
+from backend.accounts.access import (
+    MANAGES_USERS,
+    READS_STATS,
+    SEES_FULL_ID_NUMBER,
+    VISITORS,
+    WATCHES_COVERAGE,
+)
 from backend.accounts.models import Role
 from backend.main import create_app
 from tests import factories as f
@@ -74,6 +80,10 @@ RULES: dict[str, str | frozenset[Role]] = {
     "self_report_numbers": STAFF,
     "get_self_report": STAFF,
     "reveal_self_report_contact": WORKFLOW,
+    # personal data: the roles that may see full ID numbers (accounts/access.py)
+    "reveal_member_id_number": SEES_FULL_ID_NUMBER,
+    "reveal_self_report_id_number": SEES_FULL_ID_NUMBER,
+    "export_household_personal_data": SEES_FULL_ID_NUMBER,
     "assign_self_report": WORKFLOW,
     "verify_self_report": WORKFLOW,
     "record_community_review": WORKFLOW,

@@ -7,29 +7,10 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from backend.households.import_columns import TEMPLATE
 from tests import factories as f
 
-HEADERS = [
-    "户编号",
-    "户主姓名",
-    "姓名",
-    "证件号码",
-    "与户主关系",
-    "性别",
-    "出生日期",
-    "健康状况",
-    "在校生情况",
-    "劳动技能",
-    "所属村",
-    "户类型",
-    "监测对象类别",
-    "风险类型",
-    "纳入监测时间",
-    "风险消除时间",
-    "人均纯收入",
-    "年度",
-    "建档时间",
-]
+HEADERS = list(TEMPLATE)
 
 
 def family(

@@ -51,7 +51,9 @@ def test_households_as_csv_in_the_callers_scope_only(
     assert row["村代码"] == f.LENGSHUIGOU
     assert row["人数"] == "2"
     assert row["户类型"] == "脱贫户"
-    assert row["联系电话"] == "13912345678"  # a township officer reads phones whole
+    assert row["联系电话"] == "139****5678"  # masked unless asked for
+    whole = _csv(client.get(f"{URL}/households", headers=township, params={"full_ids": True}))
+    assert dict(zip(whole[0], whole[1], strict=True))["联系电话"] == "13912345678"
     # A formula typed into a cell stays text on the county officer's desk.
     assert row["家庭住址"].startswith("'=HYPERLINK")
     county = f.auth(f.user(session, Role.county_officer, f.NINGSHAN))
@@ -76,10 +78,18 @@ def test_members_masked_for_an_inspector_whole_for_the_village(
     assert security.mask_id_number(whole) in ids and whole not in ids
     phones = {dict(zip(rows[0], r, strict=True))["联系电话"] for r in rows[1:]}
     assert phones == {"139****5678"}
+    asked = client.get(f"{URL}/members", headers=inspector, params={"full_ids": True})
+    assert asked.status_code == 403
+    assert asked.json()["message"].startswith("您的角色不能查看完整身份证号(id_number)")
     cadre = f.auth(f.user(session, Role.village_cadre, f.LENGSHUIGOU))
     rows = _csv(client.get(f"{URL}/members", headers=cadre))
+    assert whole not in [dict(zip(rows[0], r, strict=True))["证件号码"] for r in rows[1:]]
+    rows = _csv(client.get(f"{URL}/members", headers=cadre, params={"full_ids": True}))
     assert whole in [dict(zip(rows[0], r, strict=True))["证件号码"] for r in rows[1:]]
     assert len(rows) == 3
+    session.rollback()
+    audited = session.exec(select(AuditEntry.changes).where(AuditEntry.entity == "export")).all()
+    assert sorted(str(a["filters"].get("full_ids")) for a in audited) == ["None", "None", "True"]
 
 
 def test_xlsx_opens_with_its_header_and_rows(

@@ -301,3 +301,21 @@ def test_the_cli_imports_with_a_dry_run_first(
         select(AuditEntry.actor_name).where(col(AuditEntry.entity) == "household_import")
     ).all()
     assert set(who) == {"批量导入(命令行)"}
+
+
+def test_a_re_import_during_a_data_key_rotation_finds_the_people_stored_before_it(
+    client: TestClient, session: Session, county: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend.core.settings import get_settings
+
+    rows = family("6109231022170090")
+    assert _post(client, county, as_csv(rows)).json()["households"]["created"] == 1
+    old_key = get_settings().data_key
+    monkeypatch.setattr(get_settings(), "data_key", "a-new-data-key-for-the-rotation-0123456789")
+    monkeypatch.setattr(get_settings(), "old_data_keys", old_key)
+    again = _post(client, county, as_csv(rows)).json()
+    assert again["households"] == {"created": 0, "updated": 0, "unchanged": 1, "refused": 0}
+    other = family("6109231022170091")
+    other[0]["证件号码"] = rows[0]["证件号码"]
+    refused = _post(client, county, as_csv(other)).json()
+    assert refused["issues"][0]["message"] == "此证件号码已是户 6109231022170090 的在册家庭成员"

@@ -121,7 +121,10 @@ function memberFields(m = {}) {
 
 function memberRow(m, canEdit) {
   return html`<li class="${!m.active && "muted"}"><strong>${m.name}</strong>
-    ${m.relation_name} · ${m.age} 岁 · ${m.id_number || "无身份证号"}<br>
+    ${m.relation_name} · ${m.age} 岁 · <span>${m.id_number || "无身份证号"}${
+      m.id_number &&
+      html` <button type="button" class="reveal-id" data-member="${m.id}">显示</button>`
+    }</span><br>
     ${m.health_name} · ${m.schooling_name} · ${named("labour", m.labour)} ·
     ${named("employment", m.employment)}${!m.active && ` · 已迁出 ${m.left_on || ""}`}
     ${
@@ -371,6 +374,18 @@ async function send(ctx, form, [path, method, body, done]) {
 
 function wire(ctx, h) {
   const view = ctx.view;
+  // A full ID number only on request, for the roles that may see one: the view is audited.
+  for (const button of view.querySelectorAll("button.reveal-id")) {
+    button.addEventListener("click", async () => {
+      const cell = button.parentElement;
+      try {
+        const path = `/api/v1/households/${h.id}/members/${button.dataset.member}/id-number`;
+        cell.textContent = (await api(path, { method: "POST" })).id_number;
+      } catch (err) {
+        cell.textContent = err.message;
+      }
+    });
+  }
   const data = (form) => Object.fromEntries(new FormData(form));
   for (const form of view.querySelectorAll("form[data-edit]")) {
     form.addEventListener("submit", (event) => {

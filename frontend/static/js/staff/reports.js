@@ -168,7 +168,12 @@ function facts(r) {
       ${r.step_due_on && `本步时限 ${r.step_due_on}`}
       ${r.fast_track && html`<span class="tag">绿色通道</span>`}</p>
     <p>${r.area_name} · 电话 <span id="report-phone">${r.phone || "无"}</span>
-      ${r.id_number && `· 身份证 ${r.id_number}`} <span id="report-behalf">${behalf}</span>
+      ${
+        r.id_number &&
+        html`· 身份证 <span id="report-id-number">${r.id_number}</span>
+        <button type="button" id="reveal-id-number">显示完整身份证号(留痕)</button>`
+      }
+      <span id="report-behalf">${behalf}</span>
       ${r.may_call && r.phone && html`<button type="button" id="reveal-phone">显示完整号码(留痕)</button>`}</p>
     <p>${tags(r.risk_names)} ${r.note}</p>
     ${r.photo_ids.map((p) => html`<a href="/api/v1/files/${p}" target="_blank">照片</a> `)}
@@ -223,6 +228,17 @@ export async function show(ctx, id) {
       render($("report-phone"), html`<a href="tel:${c.phone}">${c.phone}</a>`);
       if (c.reporter_phone)
         $("report-behalf").textContent = `· 代报人 ${c.reporter_name} ${c.reporter_phone}`;
+      event.target.remove();
+    } catch (err) {
+      $("action-message").className = "message error";
+      $("action-message").textContent = err.message;
+    }
+  });
+  // A full ID number likewise only on request (village, township and county), audited.
+  $("reveal-id-number")?.addEventListener("click", async (event) => {
+    try {
+      const shown = await api(`/api/v1/self-reports/${r.id}/id-number`, { method: "POST" });
+      $("report-id-number").textContent = shown.id_number;
       event.target.remove();
     } catch (err) {
       $("action-message").className = "message error";
