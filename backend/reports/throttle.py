@@ -2,26 +2,12 @@
 receipt code and per client address (an IPv6 client by its /64, which one subscriber holds)."""
 
 import ipaddress
-import math
-import time
-from collections.abc import Callable
-from functools import lru_cache
-
-from limits import parse
-from limits.storage import Storage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
 from backend.core.errors import TooMany
 from backend.core.settings import get_settings
+from backend.core.throttle import admit, readable, reset
 
-
-@lru_cache
-def _storage(uri: str) -> Storage:
-    return storage_from_string(uri)
-
-
-def _limiter() -> MovingWindowRateLimiter:
-    return MovingWindowRateLimiter(_storage(get_settings().rate_limit_storage))
+__all__ = ["address_key", "admit_lookup", "admit_report", "reset"]
 
 
 def address_key(address: str) -> str:
@@ -39,24 +25,6 @@ def address_key(address: str) -> str:
     return str(ip)
 
 
-def _admit(checks: list[tuple[str, str, str]], refuse: Callable[[str, int], TooMany]) -> None:
-    """Count one request against every limit, or refuse it (none counted) with 429."""
-    limiter = _limiter()
-    parsed = [(parse(rule), kind, key) for rule, kind, key in checks]
-    for item, kind, key in parsed:
-        if not limiter.test(item, kind, key):
-            stats = limiter.get_window_stats(item, kind, key)
-            # The limits library keeps its windows on the wall clock, so Retry-After is
-            # counted on it too, never on clock.now() (which tests may freeze elsewhere).
-            wait = max(1, math.ceil(stats.reset_time - time.time()))  # noqa: TID251
-            error = refuse(kind, wait)
-            error.detail = {"retry_after": wait, "limit": kind}
-            error.headers = {"Retry-After": str(wait)}
-            raise error
-    for item, kind, key in parsed:
-        limiter.hit(item, kind, key)
-
-
 def admit_report(*, phone: str, address: str) -> None:
     """Count one report against the phone's and the address's limits, or refuse it with
     429 and Retry-After."""
@@ -65,11 +33,11 @@ def admit_report(*, phone: str, address: str) -> None:
     def refuse(kind: str, wait: int) -> TooMany:
         who = "这个手机号" if kind == "report-phone" else "这台设备所在的网络"
         return TooMany(
-            f"{who}提交的报告太多了,请 {_readable(wait)}后再试,或直接联系村干部",
+            f"{who}提交的报告太多了,请 {readable(wait)}后再试,或直接联系村干部",
             code="too_many_reports",
         )
 
-    _admit(
+    admit(
         [
             (settings.report_limit_per_phone, "report-phone", phone),
             (settings.report_limit_per_address, "report-address", address_key(address)),
@@ -89,11 +57,11 @@ def admit_lookup(*, receipt_code: str, address: str) -> None:
 
     def refuse(kind: str, wait: int) -> TooMany:
         return TooMany(
-            f"查询次数太多了,请 {_readable(wait)}后再试,或直接联系村干部",
+            f"查询次数太多了,请 {readable(wait)}后再试,或直接联系村干部",
             code="too_many_lookups",
         )
 
-    _admit(
+    admit(
         [
             (settings.lookup_limit_per_address, "lookup-address", where),
             (
@@ -104,16 +72,3 @@ def admit_lookup(*, receipt_code: str, address: str) -> None:
         ],
         refuse,
     )
-
-
-def _readable(seconds: int) -> str:
-    if seconds < 60:
-        return f"{seconds} 秒"
-    if seconds < 3600:
-        return f"{math.ceil(seconds / 60)} 分钟"
-    return f"{math.ceil(seconds / 3600)} 小时"
-
-
-def reset() -> None:
-    """Forget every count (tests)."""
-    _storage(get_settings().rate_limit_storage).reset()

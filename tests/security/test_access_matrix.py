@@ -19,7 +19,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from backend.accounts.access import MANAGES_USERS, READS_STATS, VISITORS, WATCHES_COVERAGE
+from backend.accounts.access import (
+    CLIENT_ANY,
+    CLIENT_SCOPES,
+    MANAGES_API_CLIENTS,
+    MANAGES_USERS,
+    READS_STATS,
+    VISITORS,
+    WATCHES_COVERAGE,
+)
 from backend.accounts.models import Role
 from backend.main import create_app
 from tests import factories as f
@@ -45,6 +53,12 @@ RULES: dict[str, str | frozenset[Role]] = {
     "whoami": STAFF,
     "list_users": STAFF,
     "create_user": MANAGES_USERS,
+    "client_token": PUBLIC,
+    "create_api_client": MANAGES_API_CLIENTS,
+    "list_api_clients": MANAGES_API_CLIENTS,
+    "get_api_client": MANAGES_API_CLIENTS,
+    "rotate_api_client_secret": MANAGES_API_CLIENTS,
+    "revoke_api_client": MANAGES_API_CLIENTS,
     # households
     "list_households": STAFF,
     "create_household": WORKFLOW,
@@ -249,3 +263,67 @@ def test_a_report_inside_the_scope_is_reachable(
     assert client.get(f"/api/v1/self-reports/{rid}", headers=headers).status_code == 200
     missing = client.get(f"/api/v1/self-reports/{uuid.uuid4()}", headers=headers)
     assert missing.status_code == 404
+
+
+# --- API clients -------------------------------------------------------------------------
+
+
+def test_every_client_scope_names_an_endpoint() -> None:
+    ids = {op.operation_id for op in OPERATIONS}
+    assert sorted((CLIENT_SCOPES.keys() | CLIENT_ANY) - ids) == []
+    public = {op.operation_id for op in OPERATIONS if op.public}
+    assert sorted(CLIENT_SCOPES.keys() & public) == [], "a public endpoint needs no scope"
+
+
+def _client_headers(client: TestClient, session: Session, scopes: list[str]) -> dict[str, str]:
+    admin = f.user(session, Role.admin, None)
+    made = client.post(
+        "/api/v1/api-clients",
+        json={
+            "name": "接入系统",
+            "area_code": f.NINGSHAN,
+            "scopes": scopes,
+            "rate_limit": "10000/minute",
+        },
+        headers=f.auth(admin),
+    ).json()
+    answer = client.post(
+        "/api/v1/auth/client-token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": made["client"]["client_id"],
+            "client_secret": made["client_secret"],
+        },
+    ).json()
+    return {"Authorization": f"Bearer {answer['access_token']}"}
+
+
+def test_a_client_without_the_scope_gets_403_everywhere(
+    client: TestClient, session: Session
+) -> None:
+    """A client holding one scope is refused every operation that needs another (or that no
+    client may call), before anything is read: 403 even for an id that exists nowhere."""
+    headers = _client_headers(client, session, ["stats:read"])
+    for op in OPERATIONS:
+        if op.public or op.operation_id in CLIENT_ANY:
+            continue
+        status = _send(client, op, headers).status_code
+        if CLIENT_SCOPES.get(op.operation_id) == "stats:read":
+            assert status != 403, op.key
+        else:
+            assert status == 403, (op.key, status)
+
+
+def test_a_client_with_every_scope_is_never_refused_for_its_scope(
+    client: TestClient, session: Session
+) -> None:
+    from backend.accounts.models import ApiScope
+
+    headers = _client_headers(client, session, [s.value for s in ApiScope])
+    for op in OPERATIONS:
+        if op.public or op.operation_id not in CLIENT_SCOPES:
+            continue
+        response = _send(client, op, headers)
+        assert response.status_code < 500, op.key
+        if response.status_code == 403:
+            assert response.json()["error"] != "insufficient_scope", op.key
