@@ -169,6 +169,17 @@ CLIENT_SCOPES: dict[str, ApiScope] = {
     **dict.fromkeys(("stats_overview", "stats_trend"), S.stats_read),
     **dict.fromkeys(("download_file", "get_file"), S.files_read),
     "upload_file": S.files_write,
+    **dict.fromkeys(
+        (
+            "create_webhook_subscription",
+            "list_webhook_subscriptions",
+            "delete_webhook_subscription",
+            "list_webhook_deliveries",
+            "get_webhook_delivery",
+            "replay_webhook_delivery",
+        ),
+        S.webhooks_manage,
+    ),
 }
 
 

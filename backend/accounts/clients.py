@@ -274,6 +274,7 @@ class Caller:
 
     id: uuid.UUID
     name: str
+    area_code: str
     scopes: frozenset[str]
     rate_limit: str
 
@@ -294,7 +295,13 @@ def caller(*, session: Session, claims: dict[str, Any], user: User) -> Caller:
         raise Unauthorized("接口令牌已失效,请重新申请", headers={"WWW-Authenticate": "Bearer"})
     # What the token was issued for, less what has been taken from the client since.
     scopes = frozenset(str(claims.get("scope", "")).split()) & frozenset(client.scopes)
-    return Caller(id=client.id, name=client.name, scopes=scopes, rate_limit=rate_limit_of(client))
+    return Caller(
+        id=client.id,
+        name=client.name,
+        area_code=client.area_code,
+        scopes=scopes,
+        rate_limit=rate_limit_of(client),
+    )
 
 
 def admit(*, client: Caller, operation_id: str | None) -> None:

@@ -171,6 +171,26 @@ def id_number_hash(value: str) -> str:
     return hmac.new(key, normalize_id_number(value).encode(), hashlib.sha256).hexdigest()
 
 
+@lru_cache
+def _secret_box(data_key: str) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"shouwang secrets").derive(
+        data_key.encode()
+    )
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def encrypt_secret(value: str) -> str:
+    """A secret the app must read back (a webhook's signing key), encrypted at rest."""
+    return _secret_box(get_settings().data_key).encrypt(value.encode()).decode()
+
+
+def decrypt_secret(token: str) -> str:
+    try:
+        return _secret_box(get_settings().data_key).decrypt(token.encode()).decode()
+    except InvalidToken as exc:
+        raise RuntimeError("secret cannot be decrypted: check SHOUWANG_DATA_KEY") from exc
+
+
 class IdNumberColumns(TypedDict):
     id_number_cipher: str | None
     id_number_hash: str | None

@@ -14,7 +14,12 @@ from sqlmodel import Session
 
 # Modules that register handlers or schedules when imported. A new kind of job adds its
 # module here (the nightly check run, webhook delivery, department warnings).
-HANDLER_MODULES = ("backend.reports.notify", "backend.worker.maintenance", "backend.checks.jobs")
+HANDLER_MODULES = (
+    "backend.reports.notify",
+    "backend.worker.maintenance",
+    "backend.checks.jobs",
+    "backend.webhooks.delivery",
+)
 
 
 class Handler(Protocol):

@@ -35,6 +35,8 @@ from tests.security.routes import Operation, operations
 from tests.security.test_scope import INSIDERS, OUTSIDERS
 
 PUBLIC, STAFF, WORKFLOW = "public", "staff", "workflow"
+# Only an API client may call it (its webhooks, the warnings it sends): every role gets 403.
+CLIENTS_ONLY: frozenset[Role] = frozenset()
 AUDIT_READERS = frozenset({Role.admin, Role.county_officer, Role.township_officer, Role.inspector})
 CALENDAR_EDITORS = frozenset({Role.county_officer, Role.admin})
 
@@ -59,6 +61,13 @@ RULES: dict[str, str | frozenset[Role]] = {
     "get_api_client": MANAGES_API_CLIENTS,
     "rotate_api_client_secret": MANAGES_API_CLIENTS,
     "revoke_api_client": MANAGES_API_CLIENTS,
+    # webhooks (an API client's own)
+    "create_webhook_subscription": CLIENTS_ONLY,
+    "list_webhook_subscriptions": CLIENTS_ONLY,
+    "delete_webhook_subscription": CLIENTS_ONLY,
+    "list_webhook_deliveries": CLIENTS_ONLY,
+    "get_webhook_delivery": CLIENTS_ONLY,
+    "replay_webhook_delivery": CLIENTS_ONLY,
     # households
     "list_households": STAFF,
     "create_household": WORKFLOW,
