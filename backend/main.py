@@ -37,6 +37,7 @@ from backend.reports.router import router as reports_router
 from backend.stats.router import router as stats_router
 from backend.todo.router import router as todo_router
 from backend.visits.router import router as visits_router
+from backend.warnings.router import router as warnings_router
 from backend.webhooks.router import router as webhooks_router
 from backend.workdays import service as workdays_service
 from backend.workdays.router import router as workdays_router
@@ -126,6 +127,7 @@ ROUTERS = (
     todo_router,
     checks_router,
     webhooks_router,
+    warnings_router,
 )
 
 # The staff desk is one shell; /rectification and /coverage open it on their section.

@@ -10,6 +10,7 @@ from backend.households import models as households
 from backend.rectification import models as rectification
 from backend.reports import models as reports
 from backend.visits import models as visits
+from backend.warnings import models as warnings
 from backend.webhooks import models as webhooks
 from backend.workdays import models as workdays
 from backend.worker import models as worker
@@ -24,6 +25,7 @@ DOMAINS = (
     rectification,
     reports,
     visits,
+    warnings,
     webhooks,
     workdays,
     worker,

@@ -63,6 +63,8 @@ SETS_CHECK_PARAMETERS = COUNTY
 DISMISSES_FINDINGS = frozenset({Role.county_officer, Role.township_officer})
 REPORTS_FROM_FINDINGS = frozenset({Role.village_cadre, Role.township_officer, Role.county_officer})
 SETS_MONITORING_LINES = COUNTY
+# 部门预警: who works the triage queue (a report on the household's behalf, or dismissal).
+TRIAGES_WARNINGS = frozenset({Role.township_officer, Role.county_officer})
 # Who creates, rotates and revokes API clients (inside their own scope), and the roles a
 # client may act in.
 MANAGES_API_CLIENTS = MANAGES_USERS
@@ -180,6 +182,7 @@ CLIENT_SCOPES: dict[str, ApiScope] = {
         ),
         S.webhooks_manage,
     ),
+    **dict.fromkeys(("create_warning", "list_sent_warnings", "get_sent_warning"), S.warnings_write),
 }
 
 

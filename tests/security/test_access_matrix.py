@@ -25,6 +25,7 @@ from backend.accounts.access import (
     MANAGES_API_CLIENTS,
     MANAGES_USERS,
     READS_STATS,
+    TRIAGES_WARNINGS,
     VISITORS,
     WATCHES_COVERAGE,
 )
@@ -68,6 +69,14 @@ RULES: dict[str, str | frozenset[Role]] = {
     "list_webhook_deliveries": CLIENTS_ONLY,
     "get_webhook_delivery": CLIENTS_ONLY,
     "replay_webhook_delivery": CLIENTS_ONLY,
+    # department warnings: sent and read back by a client, triaged by the township
+    "create_warning": CLIENTS_ONLY,
+    "list_sent_warnings": CLIENTS_ONLY,
+    "get_sent_warning": CLIENTS_ONLY,
+    "list_warnings": TRIAGES_WARNINGS,
+    "get_warning": TRIAGES_WARNINGS,
+    "report_from_warning": TRIAGES_WARNINGS,
+    "dismiss_warning": TRIAGES_WARNINGS,
     # households
     "list_households": STAFF,
     "create_household": WORKFLOW,

@@ -1,8 +1,8 @@
 """integration
 
-Revision ID: 8d48bafcd82e
+Revision ID: 073e0fadd899
 Revises: 616bf53818c1
-Create Date: 2026-12-01 22:05:43.912159
+Create Date: 2026-12-01 22:22:18.531219
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from alembic import op
 
 import backend.core.db
 
-revision: str = '8d48bafcd82e'
+revision: str = '073e0fadd899'
 down_revision: str | Sequence[str] | None = '616bf53818c1'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -91,6 +91,39 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_webhook_delivery_event_id'), ['event_id'], unique=False)
         batch_op.create_index('ix_webhook_delivery_subscription_created', ['subscription_id', 'created_at'], unique=False)
 
+    op.create_table('department_warning',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('client_id', sa.Uuid(), nullable=False),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('id_number_cipher', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('id_number_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('summary', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('figures', sa.JSON(), nullable=False),
+    sa.Column('payload_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('area_code', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('household_id', sa.Uuid(), nullable=True),
+    sa.Column('status', sa.String(length=32), nullable=False),
+    sa.Column('report_id', sa.Uuid(), nullable=True),
+    sa.Column('dismiss_reason', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('triaged_by', sa.Uuid(), nullable=True),
+    sa.Column('triaged_at', backend.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', backend.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['area_code'], ['area.code'], name=op.f('fk_department_warning_area_code_area')),
+    sa.ForeignKeyConstraint(['client_id'], ['api_client.id'], name=op.f('fk_department_warning_client_id_api_client')),
+    sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_department_warning_household_id_household')),
+    sa.ForeignKeyConstraint(['report_id'], ['self_report.id'], name=op.f('fk_department_warning_report_id_self_report')),
+    sa.ForeignKeyConstraint(['triaged_by'], ['app_user.id'], name=op.f('fk_department_warning_triaged_by_app_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_department_warning')),
+    sa.UniqueConstraint('source', 'id_number_hash', 'period', name=op.f('uq_department_warning_source'))
+    )
+    with op.batch_alter_table('department_warning', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_department_warning_area_code'), ['area_code'], unique=False)
+        batch_op.create_index('ix_department_warning_area_status', ['area_code', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_department_warning_client_id'), ['client_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_department_warning_household_id'), ['household_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_department_warning_id_number_hash'), ['id_number_hash'], unique=False)
+
     op.create_table('webhook_attempt',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('delivery_id', sa.Uuid(), nullable=False),
@@ -121,6 +154,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_webhook_attempt_delivery_id'))
 
     op.drop_table('webhook_attempt')
+    with op.batch_alter_table('department_warning', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_department_warning_id_number_hash'))
+        batch_op.drop_index(batch_op.f('ix_department_warning_household_id'))
+        batch_op.drop_index(batch_op.f('ix_department_warning_client_id'))
+        batch_op.drop_index('ix_department_warning_area_status')
+        batch_op.drop_index(batch_op.f('ix_department_warning_area_code'))
+
+    op.drop_table('department_warning')
     with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
         batch_op.drop_index('ix_webhook_delivery_subscription_created')
         batch_op.drop_index(batch_op.f('ix_webhook_delivery_event_id'))
