@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from backend.accounts.access import (
     CLIENT_ROLES,
@@ -183,7 +183,7 @@ def public(*, session: Session, clients: list[ApiClient]) -> list[ApiClientPubli
             area_code=c.area_code,
             area_name=names.get(c.area_code),
             role=c.role,
-            scopes=[ApiScope(s) for s in c.scopes if s in ApiScope._value2member_map_],
+            scopes=[ApiScope(s) for s in c.scopes],
             rate_limit=rate_limit_of(c),
             secret_version=c.secret_version,
             created_at=c.created_at,
@@ -321,3 +321,14 @@ def admit(*, client: Caller, operation_id: str | None) -> None:
             code="insufficient_scope",
             detail={"required_scope": needed.value if needed else None},
         )
+
+
+def listening(*, session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[str, set[str]]]:
+    """{client id: (area code, scopes)} of the active clients among `ids`: who may hear an
+    event (webhooks)."""
+    if not ids:
+        return {}
+    stmt = select(ApiClient.id, ApiClient.area_code, ApiClient.scopes).where(
+        col(ApiClient.id).in_(ids), col(ApiClient.revoked_at).is_(None)
+    )
+    return {cid: (area, set(scopes)) for cid, area, scopes in session.exec(stmt)}

@@ -207,6 +207,19 @@ def submitted(*, session: Session, report: SelfReport) -> None:
     )
 
 
+def codes_and_statuses(
+    *, session: Session, ids: set[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, str]]:
+    """{report id: (receipt code, status)}: what another domain shows of the reports it
+    opened (a department warning's outcome), in one query."""
+    if not ids:
+        return {}
+    stmt = select(SelfReport.id, SelfReport.receipt_code, SelfReport.status).where(
+        col(SelfReport.id).in_(ids)
+    )
+    return {rid: (code, status) for rid, code, status in session.exec(stmt)}
+
+
 def receipt(*, session: Session, report: SelfReport) -> SelfReportReceipt:
     """What the farmer's phone is told at once: the receipt code, and by when (and in how
     many working days) the village will come to check."""

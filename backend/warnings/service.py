@@ -22,7 +22,6 @@ from backend.core.usecase import use_case
 from backend.households import service as households_service
 from backend.households.models import RiskType
 from backend.reports import service as reports_service
-from backend.reports.models import SelfReport
 from backend.warnings.models import SOURCE_NAMES, DepartmentWarning, WarningSource, WarningStatus
 from backend.warnings.schemas import (
     WarningCreate,
@@ -263,18 +262,8 @@ def _triaged(
 
 def publics(*, session: Session, warnings: list[DepartmentWarning]) -> list[WarningPublic]:
     """Warnings as answered: the ID number masked, the report's receipt code and status."""
-    report_ids = {w.report_id for w in warnings if w.report_id}
-    reports = (
-        {
-            rid: (code, status)
-            for rid, code, status in session.exec(
-                select(SelfReport.id, SelfReport.receipt_code, SelfReport.status).where(
-                    col(SelfReport.id).in_(report_ids)
-                )
-            )
-        }
-        if report_ids
-        else {}
+    reports = reports_service.codes_and_statuses(
+        session=session, ids={w.report_id for w in warnings if w.report_id}
     )
     out = []
     for w in warnings:

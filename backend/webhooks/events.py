@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from backend.accounts.models import ApiClient
+from backend.accounts import clients as api_clients
 from backend.core import clock
 from backend.webhooks.models import EventKind, WebhookDelivery, WebhookEvent, WebhookSubscription
 from backend.worker import service as worker_service
@@ -36,20 +36,17 @@ EVENT_SCOPES = {
 def _listeners(*, session: Session, kind: EventKind) -> list[tuple[uuid.UUID, str]]:
     """The active subscriptions that hear `kind`, with their client's area: the client is
     active and holds the event's read scope."""
-    rows = session.exec(
+    subscriptions = session.exec(
         select(
-            WebhookSubscription.id,
-            WebhookSubscription.events,
-            ApiClient.area_code,
-            ApiClient.scopes,
-        )
-        .join(ApiClient, col(ApiClient.id) == WebhookSubscription.client_id)
-        .where(col(WebhookSubscription.active).is_(True), col(ApiClient.revoked_at).is_(None))
+            WebhookSubscription.id, WebhookSubscription.client_id, WebhookSubscription.events
+        ).where(col(WebhookSubscription.active).is_(True))
     ).all()
+    wanted = [(sid, cid) for sid, cid, events in subscriptions if kind.value in events]
+    clients = api_clients.listening(session=session, ids={cid for _, cid in wanted})
     return [
-        (sid, client_area)
-        for sid, events, client_area, scopes in rows
-        if kind.value in events and EVENT_SCOPES[kind] in scopes
+        (sid, clients[cid][0])
+        for sid, cid in wanted
+        if cid in clients and EVENT_SCOPES[kind] in clients[cid][1]
     ]
 
 
