@@ -4,9 +4,13 @@ create-user, import-areas."""
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from backend.core.settings import get_settings
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -210,18 +214,29 @@ def _cmd_run_checks(args: argparse.Namespace) -> int:
     return 0 if run.status == "done" else 1
 
 
-def _cmd_backup(args: argparse.Namespace) -> int:
+def _backup_job(job: Callable[..., T], args: argparse.Namespace, **where: Path) -> T | None:
+    """`backup.backup` or `backup.restore` on the database and the files directory in use;
+    None, its reason printed, when it refuses."""
     from backend import backup
 
     try:
-        path, manifest = backup.backup(
+        return job(
             url=database_url(args.database_url),
             files_dir=get_settings().data_dir / backup.FILES,
-            dest=Path(args.dest),
+            **where,
         )
     except backup.BackupRefused as exc:
         print(exc.message, file=sys.stderr)
+        return None
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from backend import backup
+
+    done = _backup_job(backup.backup, args, dest=Path(args.dest))
+    if done is None:
         return 2
+    path, manifest = done
     print(f"已备份 {len(manifest.tables)} 张表 {manifest.rows} 行、{manifest.files} 个文件:{path}")
     return 0
 
@@ -229,14 +244,8 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 def _cmd_restore(args: argparse.Namespace) -> int:
     from backend import backup
 
-    try:
-        manifest = backup.restore(
-            url=database_url(args.database_url),
-            files_dir=get_settings().data_dir / backup.FILES,
-            src=Path(args.src),
-        )
-    except backup.BackupRefused as exc:
-        print(exc.message, file=sys.stderr)
+    manifest = _backup_job(backup.restore, args, src=Path(args.src))
+    if manifest is None:
         return 2
     print(
         f"已恢复 {len(manifest.tables)} 张表 {manifest.rows} 行、{manifest.files} 个文件"
