@@ -293,35 +293,12 @@ def test_every_client_scope_names_an_endpoint() -> None:
     assert sorted(CLIENT_SCOPES.keys() & public) == [], "a public endpoint needs no scope"
 
 
-def _client_headers(client: TestClient, session: Session, scopes: list[str]) -> dict[str, str]:
-    admin = f.user(session, Role.admin, None)
-    made = client.post(
-        "/api/v1/api-clients",
-        json={
-            "name": "接入系统",
-            "area_code": f.NINGSHAN,
-            "scopes": scopes,
-            "rate_limit": "10000/minute",
-        },
-        headers=f.auth(admin),
-    ).json()
-    answer = client.post(
-        "/api/v1/auth/client-token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": made["client"]["client_id"],
-            "client_secret": made["client_secret"],
-        },
-    ).json()
-    return {"Authorization": f"Bearer {answer['access_token']}"}
-
-
 def test_a_client_without_the_scope_gets_403_everywhere(
     client: TestClient, session: Session
 ) -> None:
     """A client holding one scope is refused every operation that needs another (or that no
     client may call), before anything is read: 403 even for an id that exists nowhere."""
-    headers = _client_headers(client, session, ["stats:read"])
+    headers = f.api_client_auth(client, session, ["stats:read"])
     for op in OPERATIONS:
         if op.public or op.operation_id in CLIENT_ANY:
             continue
@@ -337,7 +314,7 @@ def test_a_client_with_every_scope_is_never_refused_for_its_scope(
 ) -> None:
     from backend.accounts.models import ApiScope
 
-    headers = _client_headers(client, session, [s.value for s in ApiScope])
+    headers = f.api_client_auth(client, session, [s.value for s in ApiScope])
     for op in OPERATIONS:
         if op.public or op.operation_id not in CLIENT_SCOPES:
             continue

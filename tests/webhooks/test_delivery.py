@@ -336,3 +336,27 @@ def test_the_secret_is_stored_encrypted(
     _, sub = subscriber(client, session, receiver.url)
     row = session.get(WebhookSubscription, uuid.UUID(sub["subscription"]["id"]))
     assert row is not None and sub["secret"] not in row.secret_cipher
+
+
+def test_a_visit_is_an_event_and_a_refused_one_is_not(
+    client: TestClient, session: Session, receiver: Receiver
+) -> None:
+    from tests.visits.conftest import visit_body
+
+    headers, _ = subscriber(client, session, receiver.url, events=("visit.recorded",))
+    household = f.household(session, f.LENGSHUIGOU)
+    cadre = f.auth(f.user(session, Role.village_cadre, f.LENGSHUIGOU))
+    body = visit_body(household)
+    assert client.post("/api/v1/visits", json=body, headers=cadre).status_code == 201
+    # A resend of the same visit, and a visit refused, are no events.
+    assert client.post("/api/v1/visits", json=body, headers=cadre).status_code == 200
+    elsewhere = f.auth(f.user(session, Role.village_cadre, f.YANJIAPING))
+    refused = client.post("/api/v1/visits", json=visit_body(household), headers=elsewhere)
+    assert refused.status_code == 404
+    runner.run_due_jobs()
+    events = receiver.events()
+    assert [e["type"] for e in events] == ["visit.recorded"]
+    assert events[0]["data"]["visit_id"] == body["id"]
+    assert events[0]["data"]["household_id"] == str(household.id)
+    assert "慢病卡" not in json.dumps(events, ensure_ascii=False)
+    assert client.get("/api/v1/webhooks/deliveries", headers=headers).json()["count"] == 1
