@@ -189,21 +189,21 @@ def add_problem(
 
 def tell(*, session: Session, problem: Problem, kind: EventKind) -> None:
     """A problem's webhook event (issued, closed), in the change's transaction."""
-    webhooks.emit(
-        session=session,
-        kind=kind,
-        area_code=problem.area_code,
-        data={
-            "problem_id": str(problem.id),
-            "batch_id": str(problem.batch_id),
-            "number": problem.number,
-            "status": problem.status,
-            "severity": problem.severity,
-            "category": problem.category,
-            "deadline": problem.deadline.isoformat(),
-            "copied_from_id": str(problem.copied_from_id) if problem.copied_from_id else None,
-        },
-    )
+    webhooks.emit(session=session, kind=kind, area_code=problem.area_code, data=event_data(problem))
+
+
+def event_data(problem: Problem) -> dict[str, Any]:
+    """What a problem's webhook event says: ids, codes, status and deadline."""
+    return {
+        "problem_id": str(problem.id),
+        "batch_id": str(problem.batch_id),
+        "number": problem.number,
+        "status": problem.status,
+        "severity": problem.severity,
+        "category": problem.category,
+        "deadline": problem.deadline.isoformat(),
+        "copied_from_id": str(problem.copied_from_id) if problem.copied_from_id else None,
+    }
 
 
 @use_case

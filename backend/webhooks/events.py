@@ -56,22 +56,40 @@ def emit(*, session: Session, kind: EventKind, area_code: str, data: dict[str, A
     emit_many(session=session, kind=kind, events=[(area_code, data)])
 
 
+def listened(*, session: Session, kind: EventKind) -> bool:
+    """Whether any subscription hears `kind` (a scan for events skips its work if not)."""
+    return bool(_listeners(session=session, kind=kind))
+
+
 def emit_many(
-    *, session: Session, kind: EventKind, events: list[tuple[str, dict[str, Any]]]
+    *,
+    session: Session,
+    kind: EventKind,
+    events: list[tuple[str, dict[str, Any]]],
+    keys: list[str] | None = None,
 ) -> None:
     """`emit` for several events of one kind (a batch of visits): one look-up of the
-    listeners for all of them."""
+    listeners for all of them. With `keys` (one per event), an event whose key was emitted
+    before is left out."""
     if not events:
         return
     listeners = _listeners(session=session, kind=kind)
     if not listeners:
         return
     now = clock.now()
-    for area_code, data in events:
+    keyed = list(zip(events, keys or [None] * len(events), strict=True))
+    if keys:
+        seen = set(
+            session.exec(select(WebhookEvent.key).where(col(WebhookEvent.key).in_(keys))).all()
+        )
+        keyed = [(event, key) for event, key in keyed if key not in seen]
+    for (area_code, data), key in keyed:
         heard = [sid for sid, client_area in listeners if area_code.startswith(client_area)]
         if not heard:
             continue
-        event = WebhookEvent(kind=kind.value, area_code=area_code, data=data, created_at=now)
+        event = WebhookEvent(
+            kind=kind.value, area_code=area_code, data=data, key=key, created_at=now
+        )
         session.add(event)
         session.flush()
         for sid in heard:

@@ -59,6 +59,9 @@ class WebhookEvent(SQLModel, table=True):
     id: uuid.UUID = id_field()
     kind: str = Field(max_length=40)
     area_code: str = Field(max_length=12, index=True)
+    # For an event found by a scan rather than a change (a problem gone overdue): the same
+    # key is emitted once, however many nights the scan sees it.
+    key: str | None = Field(default=None, max_length=120, unique=True)
     data: dict[str, Any] = json_field()
     created_at: datetime = created_at_field()
 

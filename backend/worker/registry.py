@@ -19,6 +19,7 @@ HANDLER_MODULES = (
     "backend.worker.maintenance",
     "backend.checks.jobs",
     "backend.webhooks.delivery",
+    "backend.rectification.jobs",
 )
 
 

@@ -360,3 +360,33 @@ def test_a_visit_is_an_event_and_a_refused_one_is_not(
     assert events[0]["data"]["household_id"] == str(household.id)
     assert "慢病卡" not in json.dumps(events, ensure_ascii=False)
     assert client.get("/api/v1/webhooks/deliveries", headers=headers).json()["count"] == 1
+
+
+def test_a_problem_past_its_deadline_is_told_once(
+    client: TestClient, session: Session, receiver: Receiver, people: Any
+) -> None:
+    from backend.core import db
+    from backend.rectification import jobs
+    from tests.rectification.conftest import Api
+
+    api = Api(client)
+    made = make_client(client, session, scopes=["webhooks:manage", "problems:read"], area="620422")
+    headers = bearer(client, made)
+    subscribed = client.post(
+        "/api/v1/webhooks/subscriptions",
+        json={"url": receiver.url, "events": ["problem.overdue", "problem.issued"]},
+        headers=headers,
+    )
+    assert subscribed.status_code == 201
+    batch = api.batch(people.township)
+    problem = api.problem(people.township, batch["id"])  # deadline 2023-09-15: long past
+    for _ in range(2):  # two nights: one event
+        with db.new_session() as own:
+            jobs.overdue_events(session=own, payload={})
+            own.commit()
+    runner.run_due_jobs()
+    kinds = Counter(e["type"] for e in receiver.events())
+    assert kinds == {"problem.issued": 1, "problem.overdue": 1}
+    overdue = next(e for e in receiver.events() if e["type"] == "problem.overdue")
+    assert overdue["data"]["problem_id"] == problem["id"]
+    assert overdue["data"]["deadline"] == "2023-09-15"

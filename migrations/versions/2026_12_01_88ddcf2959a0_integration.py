@@ -1,8 +1,8 @@
 """integration
 
-Revision ID: 073e0fadd899
+Revision ID: 88ddcf2959a0
 Revises: 616bf53818c1
-Create Date: 2026-12-01 22:22:18.531219
+Create Date: 2026-12-01 22:51:05.494706
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from alembic import op
 
 import backend.core.db
 
-revision: str = '073e0fadd899'
+revision: str = '88ddcf2959a0'
 down_revision: str | Sequence[str] | None = '616bf53818c1'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -26,9 +26,11 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('area_code', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('created_at', backend.core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_event'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_event')),
+    sa.UniqueConstraint('key', name=op.f('uq_webhook_event_key'))
     )
     with op.batch_alter_table('webhook_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_webhook_event_area_code'), ['area_code'], unique=False)
