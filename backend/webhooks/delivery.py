@@ -22,7 +22,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from backend.core import clock, security
-from backend.core.db import get_read_engine
+from backend.core.db import get_engine
 from backend.core.settings import get_settings
 from backend.webhooks.events import DELIVERY_JOB
 from backend.webhooks.models import (
@@ -131,9 +131,9 @@ def body_of(event: WebhookEvent) -> dict[str, Any]:
 
 
 def _load(delivery_id: uuid.UUID) -> _Outgoing | None:
-    """What to send, read apart from the job's session (on SQLite, without the write lock
-    that session would take and hold through the network call)."""
-    with Session(get_read_engine()) as reader:
+    """What to send, read apart from the job's session, so nothing is held through the
+    network call. From the primary, not a replica: the delivery was just committed there."""
+    with Session(get_engine()) as reader:
         delivery = reader.get(WebhookDelivery, delivery_id)
         if delivery is None:
             return None
