@@ -2,31 +2,51 @@
 a request is counted against every limit that applies to it, or refused with 429 and
 Retry-After. The public report form, the status look-up and API clients use it."""
 
+import logging
 import math
 import time
 from collections.abc import Callable
 from functools import lru_cache
 
 from limits import parse
+from limits.errors import StorageError as LimitsError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from backend.core.errors import TooMany
+from backend.core.errors import RETRY_SOON, TooMany, Unavailable
 from backend.core.settings import get_settings
+
+log = logging.getLogger("shouwang.limits")
 
 
 @lru_cache
 def _storage(uri: str) -> Storage:
-    return storage_from_string(uri)
+    # wrap_exceptions: a Redis that went away raises limits' StorageError, not redis' own.
+    options = {"wrap_exceptions": True} if not uri.startswith("memory") else {}
+    return storage_from_string(uri, **options)
 
 
 def _limiter() -> MovingWindowRateLimiter:
     return MovingWindowRateLimiter(_storage(get_settings().rate_limit_storage))
 
 
-def admit(checks: list[tuple[str, str, str]], refuse: Callable[[str, int], TooMany]) -> None:
+def admit(
+    checks: list[tuple[str, str, str]],
+    refuse: Callable[[str, int], TooMany],
+    *,
+    unavailable: str = "服务器暂时无法处理,请稍后再试",
+) -> None:
     """Count one request against every (rule, kind, key) limit, or refuse it (none counted)
-    with `refuse(kind, seconds to wait)`, given Retry-After."""
+    with `refuse(kind, seconds to wait)`, given Retry-After. The counts unreachable (Redis
+    down) is 503 with Retry-After and `unavailable`: nobody gets past a limit meanwhile."""
+    try:
+        _count(checks, refuse)
+    except LimitsError as exc:
+        log.error("rate-limit storage unreachable: %s", exc.__class__.__name__)
+        raise Unavailable(unavailable, code="limits_unavailable", headers=dict(RETRY_SOON)) from exc
+
+
+def _count(checks: list[tuple[str, str, str]], refuse: Callable[[str, int], TooMany]) -> None:
     limiter = _limiter()
     parsed = [(parse(rule), kind, key) for rule, kind, key in checks]
     for item, kind, key in parsed:

@@ -9,6 +9,9 @@ from backend.core.throttle import admit, readable, reset
 
 __all__ = ["address_key", "admit_lookup", "admit_report", "reset"]
 
+# The counts unreachable (Redis down): the phone keeps the report and sends it again.
+UNAVAILABLE = "服务器暂时无法处理,请稍后再试(报告已保存在手机上,会自动重发)"
+
 
 def address_key(address: str) -> str:
     """The key a client address is counted under. An IPv6 subscriber is handed a whole /64
@@ -43,6 +46,7 @@ def admit_report(*, phone: str, address: str) -> None:
             (settings.report_limit_per_address, "report-address", address_key(address)),
         ],
         refuse,
+        unavailable=UNAVAILABLE,
     )
 
 
@@ -71,4 +75,5 @@ def admit_lookup(*, receipt_code: str, address: str) -> None:
             ),
         ],
         refuse,
+        unavailable=UNAVAILABLE,
     )

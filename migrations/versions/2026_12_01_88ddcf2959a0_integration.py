@@ -1,7 +1,7 @@
 """integration
 
 Revision ID: 88ddcf2959a0
-Revises: 616bf53818c1
+Revises: 6bbc5b4ab937
 Create Date: 2026-12-01 22:51:05.494706
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import backend.core.db
 
 revision: str = '88ddcf2959a0'
-down_revision: str | Sequence[str] | None = '616bf53818c1'
+down_revision: str | Sequence[str] | None = '6bbc5b4ab937'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
