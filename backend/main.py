@@ -40,6 +40,8 @@ from backend.stats.router import router as stats_router
 from backend.todo.router import router as todo_router
 from backend.transfer.router import router as transfer_router
 from backend.visits.router import router as visits_router
+from backend.warnings.router import router as warnings_router
+from backend.webhooks.router import router as webhooks_router
 from backend.workdays import service as workdays_service
 from backend.workdays.router import router as workdays_router
 from backend.worker.runner import Worker
@@ -128,6 +130,8 @@ ROUTERS = (
     todo_router,
     notices_router,
     checks_router,
+    webhooks_router,
+    warnings_router,
     transfer_router,
     privacy_router,
 )

@@ -11,6 +11,8 @@ from backend.notices import models as notices
 from backend.rectification import models as rectification
 from backend.reports import models as reports
 from backend.visits import models as visits
+from backend.warnings import models as warnings
+from backend.webhooks import models as webhooks
 from backend.workdays import models as workdays
 from backend.worker import models as worker
 
@@ -25,6 +27,8 @@ DOMAINS = (
     rectification,
     reports,
     visits,
+    warnings,
+    webhooks,
     workdays,
     worker,
 )

@@ -3,6 +3,7 @@
 import itertools
 import random
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session
 
@@ -51,6 +52,32 @@ def user(
 def auth(u: User) -> dict[str, str]:
     token, _ = security.create_access_token(subject=u.id)
     return {"Authorization": f"Bearer {token}"}
+
+
+def api_client_auth(
+    http: Any, session: Session, scopes: list[str], area: str = NINGSHAN
+) -> dict[str, str]:
+    """Headers with the token of a new API client holding `scopes` (made by an admin through
+    the API, with a limit no test reaches)."""
+    made = http.post(
+        "/api/v1/api-clients",
+        json={
+            "name": "接入系统",
+            "area_code": area,
+            "scopes": scopes,
+            "rate_limit": "100000/minute",
+        },
+        headers=auth(user(session, Role.admin, None)),
+    ).json()
+    answer = http.post(
+        "/api/v1/auth/client-token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": made["client"]["client_id"],
+            "client_secret": made["client_secret"],
+        },
+    ).json()
+    return {"Authorization": f"Bearer {answer['access_token']}"}
 
 
 _serial = itertools.count()

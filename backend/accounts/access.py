@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.sql import ColumnElement
 
-from backend.accounts.models import Role, User
+from backend.accounts.models import ApiScope, Role, User
 from backend.core.scope import contains, within
 
 # --- role sets ---------------------------------------------------------------------------
@@ -68,6 +68,135 @@ SETS_MONITORING_LINES = COUNTY
 # helper has the phone's list of their own households instead).
 IMPORTS_HOUSEHOLDS = COUNTY
 EXPORTS = WATCHES_COVERAGE
+# 部门预警: who works the triage queue (a report on the household's behalf, or dismissal).
+TRIAGES_WARNINGS = frozenset({Role.township_officer, Role.county_officer})
+# Who creates, rotates and revokes API clients (inside their own scope), and the roles a
+# client may act in.
+MANAGES_API_CLIENTS = MANAGES_USERS
+CLIENT_ROLES = frozenset(
+    {Role.county_officer, Role.township_officer, Role.village_cadre, Role.inspector}
+)
+
+
+# --- API clients: the scope each operation needs -----------------------------------------
+
+S = ApiScope
+# operation_id -> the scope an API client needs to call it. An operation missing here is
+# refused to every client (403), whatever its scopes: accounts, the audit log, the calendar
+# and the to-do list are for people. CLIENT_ANY: any client, without a scope.
+CLIENT_ANY = frozenset({"whoami"})
+CLIENT_SCOPES: dict[str, ApiScope] = {
+    **dict.fromkeys(
+        ("list_households", "get_household", "list_monitoring_lines", "household_ledger"),
+        S.households_read,
+    ),
+    **dict.fromkeys(
+        (
+            "create_household",
+            "update_household",
+            "add_member",
+            "update_member",
+            "put_income",
+            "put_plan",
+            "add_measure",
+            "update_measure",
+            "enroll",
+            "clear_risk",
+            "revert",
+            "propose",
+        ),
+        S.households_write,
+    ),
+    **dict.fromkeys(
+        (
+            "list_self_reports",
+            "self_report_numbers",
+            "get_self_report",
+            "self_report_notice",
+            "list_deadlines",
+            "get_deadline",
+        ),
+        S.reports_read,
+    ),
+    **dict.fromkeys(
+        (
+            "assign_self_report",
+            "verify_self_report",
+            "record_community_review",
+            "record_public_notice",
+            "forward_self_report",
+            "enroll_self_report",
+            "fast_track_self_report",
+            "reject_self_report",
+            "refer_self_report",
+            "withdraw_self_report",
+            "merge_self_report",
+            "clear_risk_self_report",
+            "announce_self_report",
+        ),
+        S.reports_write,
+    ),
+    **dict.fromkeys(("list_visits", "get_visit", "visit_coverage"), S.visits_read),
+    **dict.fromkeys(("record_visit", "record_visits_batch"), S.visits_write),
+    **dict.fromkeys(
+        (
+            "list_problems",
+            "get_problem",
+            "list_problem_batches",
+            "get_problem_batch",
+            "problem_boards",
+            "export_problem_ledger",
+            "rectification_report",
+        ),
+        S.problems_read,
+    ),
+    **dict.fromkeys(
+        (
+            "create_problem_batch",
+            "update_problem_batch",
+            "create_problem",
+            "import_problems",
+            "update_problem",
+            "claim_problem",
+            "add_rectification_step",
+            "add_progress_note",
+            "add_evidence",
+            "remove_evidence",
+            "submit_for_closure",
+            "close_problem",
+            "return_problem",
+            "mark_problem_ongoing",
+            "copy_problem",
+        ),
+        S.problems_write,
+    ),
+    **dict.fromkeys(
+        ("list_checks", "get_check_run", "list_findings", "get_finding"), S.checks_read
+    ),
+    **dict.fromkeys(("stats_overview", "stats_trend"), S.stats_read),
+    **dict.fromkeys(("download_file", "get_file"), S.files_read),
+    "upload_file": S.files_write,
+    **dict.fromkeys(
+        (
+            "create_webhook_subscription",
+            "list_webhook_subscriptions",
+            "delete_webhook_subscription",
+            "list_webhook_deliveries",
+            "get_webhook_delivery",
+            "replay_webhook_delivery",
+        ),
+        S.webhooks_manage,
+    ),
+    **dict.fromkeys(("create_warning", "list_sent_warnings", "get_sent_warning"), S.warnings_write),
+}
+
+
+def client_may_call(operation_id: str | None, scopes: frozenset[str]) -> bool:
+    """Whether an API client holding `scopes` may call the operation."""
+    if operation_id in CLIENT_ANY:
+        return True
+    needed = CLIENT_SCOPES.get(operation_id or "")
+    return needed is not None and needed in scopes
 
 
 # --- the helper rule ---------------------------------------------------------------------

@@ -2,14 +2,16 @@
 router loads for them."""
 
 import inspect
+import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
-from backend.accounts.models import Role, User
+from backend.accounts import clients
+from backend.accounts.models import ApiClient, Role, User
 from backend.core import security
 from backend.core.db import get_read_engine
 from backend.core.deps import SessionDep
@@ -21,24 +23,45 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 def current_user(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> User:
+    """The caller: a person, or the account an API client acts through. A client is held
+    to its scopes here, once for every endpoint: the route's operation_id names the scope
+    it needs (accounts/access.CLIENT_SCOPES), and its request limit is counted."""
     if not token:
         raise Unauthorized("请先登录", headers={"WWW-Authenticate": "Bearer"})
-    user_id = security.decode_access_token(token)
-    user = None
-    if user_id:
+    claims = security.decode_claims(token)
+    user = client = None
+    if claims:
         # Read through the lock-free engine, apart from the request's session: this runs
         # in its own thread-pool call, and must not take SQLite's write lock there.
         with Session(get_read_engine(), expire_on_commit=False) as session:
-            user = session.get(User, user_id)
+            user = session.get(User, claims["sub"])
             if user is not None:
                 session.expunge(user)
+                if user.is_api_client or "client_id" in claims:
+                    client = clients.caller(session=session, claims=claims, user=user)
     if user is None or not user.is_active:
         raise Unauthorized("登录已失效,请重新登录", headers={"WWW-Authenticate": "Bearer"})
     request.state.user = user
+    if client is not None:
+        request.state.api_client = client
+        route = request.scope.get("route")
+        clients.admit(client=client, operation_id=getattr(route, "operation_id", None))
     return user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def current_client(request: Request, user: CurrentUser) -> clients.Caller:
+    """The API client calling: for endpoints that only a client may call (its webhooks,
+    the warnings it sends). A person gets 403."""
+    client = getattr(request.state, "api_client", None)
+    if client is None:
+        raise Forbidden("只有接口客户端可以调用这个接口", code="clients_only")
+    return client
+
+
+CurrentClient = Annotated[clients.Caller, Depends(current_client)]
 
 
 def _scope(user: CurrentUser) -> str:
@@ -78,3 +101,10 @@ def loader(get: Callable[..., T], id_name: str, id_type: Any, **options: Any) ->
         ]
     )
     return load
+
+
+ApiClientId = Annotated[uuid.UUID, Path(description="接口客户端编号(client_id)")]
+VisibleApiClient = Annotated[ApiClient, Depends(loader(clients.get, "client_id", ApiClientId))]
+LockedApiClient = Annotated[
+    ApiClient, Depends(loader(clients.get, "client_id", ApiClientId, lock=True))
+]

@@ -1,12 +1,13 @@
 """What the accounts API reads and writes."""
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from backend.accounts.models import Role
-from backend.core.schemas import AreaCode, Input, MobilePhone, Name, Output
+from backend.accounts.models import ROLE_NAMES, SCOPE_NAMES, ApiScope, Role
+from backend.core.schemas import AreaCode, Input, MobilePhone, Name, Output, name_field
 
 
 class Token(Output):
@@ -48,3 +49,55 @@ class UserPublic(Output):
 class UsersPublic(Output):
     data: list[UserPublic]
     count: int
+
+
+# --- API clients -------------------------------------------------------------------------
+
+
+class ApiClientCreate(Input):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    area_code: AreaCode
+    # The role the client acts in; by default the office of its area's level (a county's
+    # 县乡村振兴局, a township's 乡镇干部, a village's 村干部).
+    role: Role | None = None
+    scopes: Annotated[list[ApiScope], Field(min_length=1, max_length=len(ApiScope))]
+    # Its own request limit, in the `limits` notation ("600/minute"); None: the default.
+    rate_limit: Annotated[str, StringConstraints(max_length=40)] | None = None
+
+
+class ApiClientPublic(Output):
+    id: uuid.UUID
+    client_id: str
+    name: str
+    area_code: str
+    area_name: str | None = None
+    role: Role
+    role_name = name_field(ROLE_NAMES, "role")
+    scopes: list[ApiScope]
+    scope_names = name_field(SCOPE_NAMES, "scopes", list[str])
+    rate_limit: str
+    secret_version: int
+    created_at: datetime
+    revoked_at: datetime | None
+    active: bool
+
+
+class ApiClientsPublic(Output):
+    data: list[ApiClientPublic]
+    count: int
+
+
+class ApiClientSecret(Output):
+    """The client with its secret: answered once, at creation and at each rotation."""
+
+    client: ApiClientPublic
+    client_secret: str
+
+
+class ClientToken(Output):
+    """RFC 6749 §5.1: the access token of a client credentials grant."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    scope: str

@@ -172,7 +172,10 @@ def list_users(
     *, session: Session, scope: str, filters: UserFilters, offset: int = 0, limit: int = 50
 ) -> tuple[list[User], int]:
     area = func.coalesce(User.area_code, "")
-    cond = [within(area, scope)] if scope else []
+    # The accounts API clients act through are listed as clients, not as people.
+    cond = [col(User.is_api_client).is_(False)]
+    if scope:
+        cond.append(within(area, scope))
     if filters.role is not None:
         cond.append(User.role == filters.role)
     if filters.area_code:

@@ -22,6 +22,8 @@ from backend.core import clock, db
 from backend.core.ids import new_id
 from backend.core.scope import within
 from backend.households.models import Household
+from backend.webhooks import events as webhooks
+from backend.webhooks.models import EventKind
 
 log = logging.getLogger(__name__)
 CHUNK = 500
@@ -109,6 +111,7 @@ def apply(
     inserts: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     opened = resolved = 0
+    reopened: list[dict[str, Any]] = []
     for key, hit in by_key.items():
         fp = fingerprint(hit.values)
         row = existing.get(key)
@@ -146,6 +149,7 @@ def apply(
         change.update(last_seen_at=now, resolved_at=None)
         if status != FindingStatus.open:
             opened += 1
+            reopened.append(change)
         changes.append(change)
     for key, row in existing.items():
         if key in by_key or row[2] == FindingStatus.resolved:
@@ -168,6 +172,23 @@ def apply(
     for rows in shapes.values():
         for i in range(0, len(rows), CHUNK):
             session.execute(update(Finding), rows[i : i + CHUNK])
+    webhooks.emit_many(
+        session=session,
+        kind=EventKind.finding_opened,
+        events=[
+            (
+                row["area_code"],
+                {
+                    "finding_id": str(row["id"]),
+                    "check_code": check.code,
+                    "severity": check.severity,
+                    "household_id": str(row["household_id"]) if row["household_id"] else None,
+                    "subject_key": row.get("subject_key", ""),
+                },
+            )
+            for row in (*inserts, *reopened)
+        ],
+    )
     session.flush()
     return opened, resolved
 

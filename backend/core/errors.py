@@ -6,10 +6,37 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("shouwang")
+
+
+class Error(BaseModel):
+    """The one body of every refusal: a code a program tests, a sentence a person reads,
+    and (for bad input) the fields at fault."""
+
+    error: str
+    message: str
+    detail: Any = None
+
+
+_STATUS_TEXT = {
+    400: "请求不符合协议(如 OAuth2 的 invalid_request、unsupported_grant_type、invalid_scope)",
+    401: "未登录、令牌无效或已过期",
+    403: "角色或权限范围(scope)不允许",
+    404: "没有找到,或不在调用者的辖区内",
+    409: "当前状态不允许这项操作",
+    422: "请求内容不合规,detail 列出每个字段",
+    429: "请求太频繁,见 Retry-After",
+    503: "暂时无法服务,见 Retry-After",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: each status it can refuse with, with the Error body."""
+    return {s: {"model": Error, "description": _STATUS_TEXT[s]} for s in statuses}
 
 
 class AppError(Exception):

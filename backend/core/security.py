@@ -38,9 +38,13 @@ def verify_password(password: str, hashed: str) -> bool:
 DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
-def create_access_token(*, subject: uuid.UUID) -> tuple[str, int]:
+def create_access_token(
+    *, subject: uuid.UUID, minutes: int | None = None, extra: dict[str, Any] | None = None
+) -> tuple[str, int]:
+    """A signed token for `subject` (a user id) and its lifetime in seconds; `extra` claims
+    (an API client's id, scopes and secret version) are signed with it."""
     settings = get_settings()
-    lifetime = settings.access_token_minutes * 60
+    lifetime = (minutes or settings.access_token_minutes) * 60
     # The wall clock, not clock.now(): python-jose checks exp against the wall clock, so a
     # token stamped on a frozen or shifted clock would be refused or outlive its minutes.
     issued = datetime.now(UTC)  # noqa: TID251
@@ -51,12 +55,20 @@ def create_access_token(*, subject: uuid.UUID) -> tuple[str, int]:
         "iat": int(issued.timestamp()),
         "exp": int((issued + timedelta(seconds=lifetime)).timestamp()),
         "jti": uuid.uuid4().hex,
+        **(extra or {}),
     }
     return jwt.encode(claims, settings.secret_key, algorithm=JWT_ALGORITHM), lifetime
 
 
 def decode_access_token(token: str) -> uuid.UUID | None:
     """The user id in a valid token, or None. The algorithm is pinned; exp, iss, aud checked."""
+    claims = decode_claims(token)
+    return claims["sub"] if claims else None
+
+
+def decode_claims(token: str) -> dict[str, Any] | None:
+    """The claims of a valid token (`sub` as a UUID), or None: the same checks as
+    decode_access_token."""
     settings = get_settings()
     try:
         claims = jwt.decode(
@@ -75,8 +87,8 @@ def decode_access_token(token: str) -> uuid.UUID | None:
                 "require_iss": True,
             },
         )
-        return uuid.UUID(claims["sub"])
-    except (JWTError, ValueError, KeyError):
+        return {**claims, "sub": uuid.UUID(claims["sub"])}
+    except (JWTError, ValueError, KeyError, TypeError):
         return None
 
 
@@ -181,6 +193,29 @@ def id_number_hashes(value: str) -> list[str]:
     while `shouwang rotate-data-key` has not yet reached every row."""
     person = normalize_id_number(value).encode()
     return [hmac.new(key, person, hashlib.sha256).hexdigest() for _, key in _all_keys()]
+
+
+@lru_cache
+def _secret_box(data_key: str) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"shouwang secrets").derive(
+        data_key.encode()
+    )
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def encrypt_secret(value: str) -> str:
+    """A secret the app must read back (a webhook's signing key), encrypted at rest."""
+    return _secret_box(get_settings().data_key).encrypt(value.encode()).decode()
+
+
+def decrypt_secret(token: str) -> str:
+    settings = get_settings()
+    old = [k.strip() for k in settings.old_data_keys.split(",") if k.strip()]
+    boxes = MultiFernet([_secret_box(key) for key in [settings.data_key, *old]])
+    try:
+        return boxes.decrypt(token.encode()).decode()
+    except InvalidToken as exc:
+        raise RuntimeError("secret cannot be decrypted: check SHOUWANG_DATA_KEY") from exc
 
 
 class IdNumberColumns(TypedDict):

@@ -34,6 +34,18 @@ class Settings(BaseSettings):
     jwt_audience: str = "shouwang-api"
     access_token_minutes: int = 60
 
+    # API clients (OAuth2 client credentials): their tokens' lifetime; how many requests a
+    # client may make (the `limits` notation; a client may have its own); how many tokens
+    # it may ask for.
+    client_token_minutes: int = 15
+    client_rate_limit: str = "600/minute"
+    client_token_limit: str = "30/minute"
+    # Webhooks: networks a subscription's URL may point into although they are not public
+    # (loopback, private, link-local), comma-separated ("127.0.0.0/8" for a local test
+    # receiver). Empty: only public addresses.
+    webhook_allowed_networks: str = ""
+    webhook_timeout_seconds: float = 10.0
+
     # After this many failed logins in a row the account waits, then is locked.
     login_slowdown_after: int = 3
     login_lock_after: int = 6

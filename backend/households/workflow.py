@@ -26,6 +26,8 @@ from backend.households.models import (
 )
 from backend.households.schemas import ClearRiskRefusal, IncomeBasis
 from backend.visits import ledger as visits_ledger
+from backend.webhooks import events as webhooks
+from backend.webhooks.models import EventKind
 
 MIN_MONITORED_DAYS = 183  # half a year
 # Months of the monthly ledger that show income is stable (annualised against the line).
@@ -130,7 +132,26 @@ def enroll(
         reason=reason,
     )
     service.ensure_plan(session=session, household=household, due_on=household.plan_due_on)
+    _event(session=session, household=household, kind=EventKind.household_enrolled)
     return household
+
+
+def _event(*, session: Session, household: Household, kind: EventKind) -> None:
+    webhooks.emit(
+        session=session,
+        kind=kind,
+        area_code=household.area_code,
+        data={
+            "household_id": str(household.id),
+            "monitoring_status": household.monitoring_status,
+            "monitoring_type": household.monitoring_type,
+            "reference": household.reference,
+            "enrolled_on": str(household.enrolled_on) if household.enrolled_on else None,
+            "risk_cleared_on": (
+                str(household.risk_cleared_on) if household.risk_cleared_on else None
+            ),
+        },
+    )
 
 
 def _months_before(on: date, n: int) -> list[str]:
@@ -285,6 +306,7 @@ def clear_risk(
     audit.record_change(
         session=session, row=household, actor=actor, action="clear_risk", changes=changes
     )
+    _event(session=session, household=household, kind=EventKind.household_risk_cleared)
     return household
 
 

@@ -18,6 +18,7 @@ from backend.core.usecase import use_case
 from backend.rectification import service
 from backend.rectification.models import Problem, ProblemBatch
 from backend.rectification.schemas import AreaRef, CopyInput
+from backend.webhooks.models import EventKind
 
 
 def _copied(session: Session, origin: uuid.UUID, codes: Iterable[str]) -> set[str]:
@@ -121,6 +122,7 @@ def copy_to_villages(
         session.flush()
         changes = {**service.issued_fields(copy), "copied_from_id": [None, str(origin)]}
         audit.record_change(session=session, row=copy, actor=actor, action="copy", changes=changes)
+        service.tell(session=session, problem=copy, kind=EventKind.problem_issued)
         copies.append(copy)
     names = areas_service.names(session=session, codes=skipped)
     return copies, [AreaRef(code=c, name=names.get(c)) for c in skipped]

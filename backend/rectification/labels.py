@@ -26,7 +26,7 @@ register_labels(
         "responsible_unit": "责任单位",
         "responsible_person": "责任人",
         "severity": "严重程度",
-        "source": "问题来源",
+        "source": "来源",
         "number": "序号",
     }
 )

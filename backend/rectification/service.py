@@ -54,6 +54,8 @@ from backend.rectification.schemas import (
     RectificationUserRef,
     ReviewPublic,
 )
+from backend.webhooks import events as webhooks
+from backend.webhooks.models import EventKind
 
 # --- loading and checking ------------------------------------------------------------------
 
@@ -184,7 +186,27 @@ def add_problem(
     if data.household_ids:
         changes["household_ids"] = [None, [str(h) for h in data.household_ids]]
     audit.record_change(session=session, row=problem, actor=actor, action="issue", changes=changes)
+    tell(session=session, problem=problem, kind=EventKind.problem_issued)
     return problem
+
+
+def tell(*, session: Session, problem: Problem, kind: EventKind) -> None:
+    """A problem's webhook event (issued, closed), in the change's transaction."""
+    webhooks.emit(session=session, kind=kind, area_code=problem.area_code, data=event_data(problem))
+
+
+def event_data(problem: Problem) -> dict[str, Any]:
+    """What a problem's webhook event says: ids, codes, status and deadline."""
+    return {
+        "problem_id": str(problem.id),
+        "batch_id": str(problem.batch_id),
+        "number": problem.number,
+        "status": problem.status,
+        "severity": problem.severity,
+        "category": problem.category,
+        "deadline": problem.deadline.isoformat(),
+        "copied_from_id": str(problem.copied_from_id) if problem.copied_from_id else None,
+    }
 
 
 @use_case

@@ -40,6 +40,7 @@ from backend.rectification.schemas import (
     ReturnInput,
     StepCreate,
 )
+from backend.webhooks.models import EventKind
 
 MAX_STEPS = 20
 
@@ -333,6 +334,7 @@ def close(*, session: Session, problem: Problem, data: CloseInput, actor: User) 
             "next_review_on": [None, problem.next_review_on],
         },
     )
+    service.tell(session=session, problem=problem, kind=EventKind.problem_closed)
     return problem
 
 

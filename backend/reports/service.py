@@ -26,6 +26,8 @@ from backend.households.models import Household, Relation, RiskType
 from backend.reports import deadlines, notify, throttle
 from backend.reports.models import OPEN, ReportEvent, ReportKind, ReportStatus, SelfReport
 from backend.reports.schemas import SelfReportCreate, SelfReportReceipt
+from backend.webhooks import events as webhooks
+from backend.webhooks.models import EventKind
 from backend.workdays import service as workdays
 
 MAX_PHOTOS = 3
@@ -178,7 +180,40 @@ def _receive(
         return _replay(existing, digest), False
     _record_submit(session=session, report=report, primary=primary, data=data)
     notify.queue_text(session=session, report=report, kind="receipt")
+    submitted(session=session, report=report)
     return report, True
+
+
+def submitted(*, session: Session, report: SelfReport) -> None:
+    """The webhook event of a new report (a farmer's, or one opened on a household's
+    behalf), in the transaction that stores it."""
+    webhooks.emit(
+        session=session,
+        kind=EventKind.self_report_submitted,
+        area_code=report.area_code,
+        data={
+            "self_report_id": str(report.id),
+            "receipt_code": report.receipt_code,
+            "status": report.status,
+            "risk_types": list(report.risk_types),
+            "on_behalf": report.on_behalf,
+            "household_id": str(report.household_id) if report.household_id else None,
+            "merged_into_id": str(report.merged_into_id) if report.merged_into_id else None,
+        },
+    )
+
+
+def codes_and_statuses(
+    *, session: Session, ids: set[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, str]]:
+    """{report id: (receipt code, status)}: what another domain shows of the reports it
+    opened (a department warning's outcome), in one query."""
+    if not ids:
+        return {}
+    stmt = select(SelfReport.id, SelfReport.receipt_code, SelfReport.status).where(
+        col(SelfReport.id).in_(ids)
+    )
+    return {rid: (code, status) for rid, code, status in session.exec(stmt)}
 
 
 def receipt(*, session: Session, report: SelfReport) -> SelfReportReceipt:
@@ -368,6 +403,7 @@ def open_on_behalf(
             "assignee_id": [None, actor.id],
         },
     )
+    submitted(session=session, report=report)
     session.flush()
     return report
 

@@ -48,6 +48,8 @@ from backend.reports.schemas import (
     VerifyInput,
     WithdrawInput,
 )
+from backend.webhooks import events as webhooks
+from backend.webhooks.models import EventKind
 from backend.workdays import service as workdays
 
 S = ReportStatus
@@ -239,6 +241,21 @@ def _tell(*, session: Session, report: SelfReport, notice: str | None) -> None:
             )
 
 
+def _decided(*, session: Session, report: SelfReport) -> None:
+    webhooks.emit(
+        session=session,
+        kind=EventKind.self_report_decided,
+        area_code=report.area_code,
+        data={
+            "self_report_id": str(report.id),
+            "receipt_code": report.receipt_code,
+            "kind": report.kind,
+            "status": report.status,
+            "household_id": str(report.household_id) if report.household_id else None,
+        },
+    )
+
+
 def _transition(action: str) -> Callable[..., Any]:
     """Decorator: a use case that checks role and state, snapshots, runs the change and
     records it and queues the texts, committing once."""
@@ -260,6 +277,8 @@ def _transition(action: str) -> Callable[..., Any]:
                 audited={"note": [None, note]} if note else None,
             )
             _tell(session=session, report=report, notice=notice)
+            if report.status in DECIDED and before_status not in DECIDED:
+                _decided(session=session, report=report)
             return report
 
         run.__name__ = change.__name__

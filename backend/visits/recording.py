@@ -38,6 +38,8 @@ from backend.visits.service import (
     payload_hash,
     require_visitor,
 )
+from backend.webhooks import events as webhooks
+from backend.webhooks.models import EventKind
 
 
 @dataclass
@@ -283,6 +285,17 @@ def _audit_changes(row: dict[str, Any]) -> tuple[str, Any, str, str, dict[str, A
     )
 
 
+def _event(row: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A visit's webhook event: ids, kind and day, none of what was written."""
+    return row["area_code"], {
+        "visit_id": str(row["id"]),
+        "household_id": str(row["household_id"]),
+        "kind": row["kind"],
+        "visited_at": row["visited_at"].isoformat(),
+        "corrects_id": str(row["corrects_id"]) if row.get("corrects_id") else None,
+    }
+
+
 def _write(*, session: Session, actor: User, items: list[_Item]) -> None:
     new = [i for i in items if i.household is not None]
     if not new:
@@ -322,6 +335,11 @@ def _write(*, session: Session, actor: User, items: list[_Item]) -> None:
         session=session,
         actor=actor,
         changes=[*(_audit_changes(rows[i.data.id]) for i in done), *owed],  # type: ignore[union-attr]
+    )
+    webhooks.emit_many(
+        session=session,
+        kind=EventKind.visit_recorded,
+        events=[_event(rows[i.data.id]) for i in done],  # type: ignore[union-attr]
     )
     for item in done:
         data = item.data

@@ -20,6 +20,8 @@ HANDLER_MODULES = (
     "backend.worker.maintenance",
     "backend.checks.jobs",
     "backend.notices.jobs",
+    "backend.webhooks.delivery",
+    "backend.rectification.jobs",
 )
 
 

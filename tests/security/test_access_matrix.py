@@ -20,9 +20,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from backend.accounts.access import (
+    CLIENT_ANY,
+    CLIENT_SCOPES,
+    MANAGES_API_CLIENTS,
     MANAGES_USERS,
     READS_STATS,
     SEES_FULL_ID_NUMBER,
+    TRIAGES_WARNINGS,
     VISITORS,
     WATCHES_COVERAGE,
 )
@@ -33,6 +37,8 @@ from tests.security.routes import Operation, operations
 from tests.security.test_scope import INSIDERS, OUTSIDERS
 
 PUBLIC, STAFF, WORKFLOW = "public", "staff", "workflow"
+# Only an API client may call it (its webhooks, the warnings it sends): every role gets 403.
+CLIENTS_ONLY: frozenset[Role] = frozenset()
 AUDIT_READERS = frozenset({Role.admin, Role.county_officer, Role.township_officer, Role.inspector})
 CALENDAR_EDITORS = frozenset({Role.county_officer, Role.admin})
 
@@ -51,6 +57,27 @@ RULES: dict[str, str | frozenset[Role]] = {
     "whoami": STAFF,
     "list_users": STAFF,
     "create_user": MANAGES_USERS,
+    "client_token": PUBLIC,
+    "create_api_client": MANAGES_API_CLIENTS,
+    "list_api_clients": MANAGES_API_CLIENTS,
+    "get_api_client": MANAGES_API_CLIENTS,
+    "rotate_api_client_secret": MANAGES_API_CLIENTS,
+    "revoke_api_client": MANAGES_API_CLIENTS,
+    # webhooks (an API client's own)
+    "create_webhook_subscription": CLIENTS_ONLY,
+    "list_webhook_subscriptions": CLIENTS_ONLY,
+    "delete_webhook_subscription": CLIENTS_ONLY,
+    "list_webhook_deliveries": CLIENTS_ONLY,
+    "get_webhook_delivery": CLIENTS_ONLY,
+    "replay_webhook_delivery": CLIENTS_ONLY,
+    # department warnings: sent and read back by a client, triaged by the township
+    "create_warning": CLIENTS_ONLY,
+    "list_sent_warnings": CLIENTS_ONLY,
+    "get_sent_warning": CLIENTS_ONLY,
+    "list_warnings": TRIAGES_WARNINGS,
+    "get_warning": TRIAGES_WARNINGS,
+    "report_from_warning": TRIAGES_WARNINGS,
+    "dismiss_warning": TRIAGES_WARNINGS,
     # households
     "list_households": STAFF,
     "create_household": WORKFLOW,
@@ -265,3 +292,44 @@ def test_a_report_inside_the_scope_is_reachable(
     assert client.get(f"/api/v1/self-reports/{rid}", headers=headers).status_code == 200
     missing = client.get(f"/api/v1/self-reports/{uuid.uuid4()}", headers=headers)
     assert missing.status_code == 404
+
+
+# --- API clients -------------------------------------------------------------------------
+
+
+def test_every_client_scope_names_an_endpoint() -> None:
+    ids = {op.operation_id for op in OPERATIONS}
+    assert sorted((CLIENT_SCOPES.keys() | CLIENT_ANY) - ids) == []
+    public = {op.operation_id for op in OPERATIONS if op.public}
+    assert sorted(CLIENT_SCOPES.keys() & public) == [], "a public endpoint needs no scope"
+
+
+def test_a_client_without_the_scope_gets_403_everywhere(
+    client: TestClient, session: Session
+) -> None:
+    """A client holding one scope is refused every operation that needs another (or that no
+    client may call), before anything is read: 403 even for an id that exists nowhere."""
+    headers = f.api_client_auth(client, session, ["stats:read"])
+    for op in OPERATIONS:
+        if op.public or op.operation_id in CLIENT_ANY:
+            continue
+        status = _send(client, op, headers).status_code
+        if CLIENT_SCOPES.get(op.operation_id) == "stats:read":
+            assert status != 403, op.key
+        else:
+            assert status == 403, (op.key, status)
+
+
+def test_a_client_with_every_scope_is_never_refused_for_its_scope(
+    client: TestClient, session: Session
+) -> None:
+    from backend.accounts.models import ApiScope
+
+    headers = f.api_client_auth(client, session, [s.value for s in ApiScope])
+    for op in OPERATIONS:
+        if op.public or op.operation_id not in CLIENT_SCOPES:
+            continue
+        response = _send(client, op, headers)
+        assert response.status_code < 500, op.key
+        if response.status_code == 403:
+            assert response.json()["error"] != "insufficient_scope", op.key

@@ -16,6 +16,13 @@ from tests.security.routes import operations
 # Bodies for the public writes, valid enough to reach the database.
 PUBLIC_REQUESTS = {
     "POST /api/v1/auth/token": {"data": {"username": "someone", "password": "correct-horse-9"}},
+    "POST /api/v1/auth/client-token": {
+        "data": {
+            "grant_type": "client_credentials",
+            "client_id": str(uuid.uuid4()),
+            "client_secret": "sws_x",
+        }
+    },
     "POST /api/v1/self-reports": {
         "json": {
             "area_code": "610923102217",
