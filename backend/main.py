@@ -174,7 +174,8 @@ def _mount_frontend(app: FastAPI) -> None:
 
     app.add_api_route("/manifest.webmanifest", manifest, methods=["GET"], include_in_schema=False)
     for path, name in PAGES:
-        pwa.add_page(app, path, name)
+        # The home page is public (the farmer's way in, and the offline fallback).
+        pwa.add_page(app, path, name, public=path == "/")
 
 
 @asynccontextmanager

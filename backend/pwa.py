@@ -41,13 +41,12 @@ from backend.reports.models import STATUS_NAMES as REPORT_STATUS_NAMES
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 STATIC = FRONTEND / "static"
 TEMPLATES = FRONTEND / "templates"
-# Static files served from the root: the worker's scope must cover the whole app, and the
-# manifest is linked from every page by this address.
-ROOT_FILES = {"sw.js": "/sw.js", "manifest.webmanifest": "/manifest.webmanifest"}
-# Static files the worker does not precache: the 512-pixel icons are for the install prompt
-# and the splash screen, which the browser fetches itself while online; no page shows them.
-# Precached, they were 6.8 KB (PNG does not compress) of a farmer's first load of /report.
-NOT_PRECACHED = frozenset({"icons/icon-512.png", "icons/icon-maskable-512.png"})
+# What a template needs: the static files it names (src, href, module.entry) and its parent.
+# Files no page names are not precached: the 512-pixel icons (the browser fetches them itself
+# for the install prompt and the splash screen) and the printable documents' styles (those
+# pages are rendered by the server from live data, so they never open offline anyway).
+_REFERENCE = re.compile(r"""["'](/static/[^"'{}]+|/manifest\.webmanifest)["']""")
+_EXTENDS = re.compile(r"""{%-?\s*extends\s+["']([^"']+)["']""")
 _IMPORT = re.compile(
     r"""(?:^|;|\s)(?:import|export)\s*(?:[^'";]*?\sfrom\s*)?["'](/static/js/[^"']+)["']"""
 )
@@ -94,41 +93,89 @@ def _signature() -> tuple[tuple[str, int, int], ...]:
     return tuple(out)
 
 
-def _url(path: Path) -> str:
-    rel = path.relative_to(STATIC).as_posix()
-    return ROOT_FILES.get(rel, f"/static/{rel}")
+@dataclass(frozen=True)
+class Section:
+    """Pages that share one template, and every file that template needs."""
+
+    pages: list[str]
+    files: list[str]
 
 
 @dataclass(frozen=True)
 class Shell:
     version: str
+    # Precached when the worker installs: the public pages (a farmer's first visit, from the
+    # village's QR poster, is all a phone on 3G should pay for) and everything they need.
     files: list[str]
+    # Precached when one of their pages is open (or was held by the previous version).
+    sections: list[Section]
+
+
+def _needs(template: str) -> list[str]:
+    """The static files a template names (its parents' too), and every module they import."""
+    found: list[str] = []
+    name: str | None = template
+    while name:
+        text = (TEMPLATES / name).read_text(encoding="utf-8")
+        found.extend(_REFERENCE.findall(text))
+        parent = _EXTENDS.search(text)
+        name = parent.group(1) if parent else None
+    out: list[str] = []
+    for url in found:
+        for one in (url, *_graph(url)) if url.endswith(".js") else (url,):
+            if one not in out:
+                out.append(one)
+    return out
+
+
+def _graph(entry: str) -> list[str]:
+    seen: list[str] = []
+    todo = [entry]
+    while todo:
+        url = todo.pop()
+        file = STATIC / url.removeprefix("/static/")
+        if url in seen or not file.is_file():
+            continue
+        seen.append(url)
+        todo.extend(_IMPORT.findall(file.read_text(encoding="utf-8")))
+    return seen[1:]
 
 
 @lru_cache(maxsize=4)
-def _shell(signature: tuple[tuple[str, int, int], ...], pages: tuple[str, ...]) -> Shell:
+def _shell(
+    signature: tuple[tuple[str, int, int], ...], pages: tuple[tuple[str, str, bool], ...]
+) -> Shell:
     digest = hashlib.sha256()
     for name, _, _ in signature:
         digest.update(name.removeprefix(str(FRONTEND)).encode() + b"\0")
         digest.update(Path(name).read_bytes() + b"\0")
     # The names are rendered into the pages, so a changed name is a changed page.
     digest.update(json.dumps(vocabulary(), sort_keys=True, ensure_ascii=False).encode())
-    statics = [
-        _url(Path(name))
-        for name, _, _ in signature
-        if Path(name).is_relative_to(STATIC)
-        and _url(Path(name)) != "/sw.js"
-        and Path(name).relative_to(STATIC).as_posix() not in NOT_PRECACHED
+    first: list[str] = []
+    by_template: dict[str, Section] = {}
+    for path, template, public in pages:
+        if public:
+            first.extend(f for f in (path, *_needs(template)) if f not in first)
+        else:
+            section = by_template.setdefault(template, Section([], _needs(template)))
+            section.pages.append(path)
+    sections = [
+        Section(s.pages, [*s.pages, *(f for f in s.files if f not in first)])
+        for s in by_template.values()
     ]
-    return Shell(version=digest.hexdigest()[:16], files=[*pages, *statics])
+    return Shell(version=digest.hexdigest()[:16], files=first, sections=sections)
 
 
-# Every page of the app, added by add_page() where its route is declared.
-_PAGES: set[str] = set()
+# Every page of the app, added by add_page() where its route is declared: path → (template,
+# public).
+_PAGES: dict[str, tuple[str, bool]] = {}
 
 
-def add_page(router: FastAPI | APIRouter, path: str, template: str) -> None:
-    """Serve one template of the app's shell at `path`; the worker precaches it."""
+def add_page(
+    router: FastAPI | APIRouter, path: str, template: str, *, public: bool = False
+) -> None:
+    """Serve one template of the app's shell at `path`; the worker precaches it (a public
+    page when it installs, any other when a page of its template is first opened)."""
     router.add_api_route(
         path,
         page(template),
@@ -136,24 +183,29 @@ def add_page(router: FastAPI | APIRouter, path: str, template: str) -> None:
         include_in_schema=False,
         response_class=HTMLResponse,
     )
-    _PAGES.add(path)
+    _PAGES[path] = (template, public)
 
 
-def _pages() -> tuple[str, ...]:
-    return tuple(sorted(_PAGES))
+def _pages() -> tuple[tuple[str, str, bool], ...]:
+    return tuple((path, *_PAGES[path]) for path in sorted(_PAGES))
 
 
 def shell(app: FastAPI) -> Shell:
-    """The shell as the files are now: every page and static file, and a version that is a
-    hash of their content, so any change reaches installed apps as a new worker."""
+    """The shell as the files are now: every page and the files it needs, and a version that
+    is a hash of all their content, so any change reaches installed apps as a new worker."""
     return _shell(_signature(), _pages())
 
 
 def service_worker(app: FastAPI) -> Response:
     current = shell(app)
+    listed = {
+        "version": current.version,
+        "files": current.files,
+        "sections": [{"pages": s.pages, "files": s.files} for s in current.sections],
+    }
     head = (
         "// Computed by backend/pwa.py from the files themselves (a content hash), never by hand.\n"
-        f"const SHELL = {json.dumps({'version': current.version, 'files': current.files})};\n"
+        f"const SHELL = {json.dumps(listed)};\n"
     )
     return Response(
         head + (STATIC / "sw.js").read_text(encoding="utf-8"),
@@ -164,16 +216,7 @@ def service_worker(app: FastAPI) -> Response:
 
 @lru_cache(maxsize=64)
 def _imports(path: str, signature: tuple[tuple[str, int, int], ...]) -> tuple[str, ...]:
-    seen: list[str] = []
-    todo = [path]
-    while todo:
-        url = todo.pop()
-        file = STATIC / url.removeprefix("/static/")
-        if url in seen or not file.is_file():
-            continue
-        seen.append(url)
-        todo.extend(_IMPORT.findall(file.read_text(encoding="utf-8")))
-    return tuple(seen[1:])
+    return tuple(_graph(path))
 
 
 def module_preloads(entry: str) -> list[str]:

@@ -32,25 +32,32 @@ def copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return front
 
 
-def test_the_worker_lists_every_page_and_static_file(copy: Path) -> None:
+def test_the_worker_installs_the_farmers_pages_and_lists_each_section(copy: Path) -> None:
     client = TestClient(create_app())
     response = client.get("/sw.js")
     assert response.headers["cache-control"] == "no-cache"
     assert response.headers["service-worker-allowed"] == "/"
     shell = _shell(client)
     files = set(shell["files"])
-    assert {"/", "/staff", "/field", "/report", "/report/status"} <= files
-    statics = {
-        "/static/" + p.relative_to(copy / "static").as_posix()
-        for p in (copy / "static").rglob("*")
-        if p.is_file()
-    }
-    statics -= {"/static/sw.js", "/static/manifest.webmanifest"}
-    # The install prompt's large icons stay out: the browser fetches them online.
-    big_icons = {"/static/icons/icon-512.png", "/static/icons/icon-maskable-512.png"}
-    assert statics - big_icons <= files and "/manifest.webmanifest" in files
-    assert not big_icons & files and "/static/icons/icon-192.png" in files
-    assert "/sw.js" not in files and not any(f.startswith("/api/") for f in files)
+    # Installed at once: the public pages and what they need, none of the staff shell.
+    assert {"/", "/report", "/report/status", "/manifest.webmanifest"} <= files
+    assert {"/static/css/app.css", "/static/js/lib/pwa.js", "/static/icons/icon-192.png"} <= files
+    assert {"/static/js/report/outbox.js", "/static/js/lib/queue.js"} <= files  # two levels
+    assert not any(f.startswith(("/static/js/staff/", "/static/js/field/")) for f in files)
+    assert not {"/staff", "/field"} & files
+    # Every other page is in a section with everything its template needs.
+    sections = {tuple(s["pages"]): set(s["files"]) for s in shell["sections"]}
+    staff = sections[("/coverage", "/dashboard", "/rectification", "/staff")]
+    assert {"/staff", "/static/js/staff/main.js", "/static/js/rectification/problems.js"} <= staff
+    assert "/static/js/lib/chart.js" in staff  # imported by a staff module
+    field = sections[("/field",)]
+    assert {"/field", "/static/js/field/main.js", "/static/js/field/visit-form.js"} <= field
+    # Every page of the app is somewhere; files no page names are not precached (the install
+    # prompt's large icons, the printable documents' styles).
+    everything = files.union(*sections.values())
+    assert {"/", "/staff", "/rectification", "/coverage", "/dashboard", "/field"} <= everything
+    assert not {"/static/icons/icon-512.png", "/static/css/poster.css"} & everything
+    assert "/sw.js" not in everything and not any(f.startswith("/api/") for f in everything)
     assert re.fullmatch(r"[0-9a-f]{16}", shell["version"])
 
 
@@ -65,7 +72,10 @@ def test_a_changed_or_added_file_changes_the_version(copy: Path) -> None:
     (copy / "static" / "js" / "lib" / "extra.js").write_text("export const x = 1;\n")
     third = _shell(client)
     assert third["version"] != second["version"]
-    assert "/static/js/lib/extra.js" in third["files"]
+    # A module the farmer's page imports is precached with it, without anyone listing it.
+    main = copy / "static" / "js" / "report" / "main.js"
+    main.write_text('import "/static/js/lib/extra.js";\n' + main.read_text(encoding="utf-8"))
+    assert "/static/js/lib/extra.js" in _shell(client)["files"]
 
 
 def test_pages_preload_their_whole_module_graph_and_carry_the_vocabulary(copy: Path) -> None:

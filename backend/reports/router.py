@@ -431,5 +431,7 @@ def village_poster(
 # --- the farmer's pages ------------------------------------------------------------------
 
 
-pwa.add_page(pages, "/report", "report.html")
-pwa.add_page(pages, "/report/status", "report_status.html")
+# Public: the worker precaches them when it installs, so the first visit (from the village's
+# QR poster) leaves the form working offline; the staff and field shells wait to be opened.
+pwa.add_page(pages, "/report", "report.html", public=True)
+pwa.add_page(pages, "/report/status", "report_status.html", public=True)

@@ -1,8 +1,13 @@
 // Shouwang's service worker. Read top to bottom:
-// 0. SHELL (above this file, written by the server): every page and static file, and a
-//    version that is a hash of their content: any changed file makes a new worker;
-// 1. install: precache the shell from the network, past the HTTP cache (awaited, so a
-//    half-cached shell never serves), then take over at once;
+// 0. SHELL (above this file, written by the server): the public pages and the files they
+//    need (`files`), each other section's pages and files (`sections`: the staff shell, the
+//    field app), and a version that is a hash of their content: any changed file makes a
+//    new worker;
+// 1. install: precache the public pages, plus every section a window has open or the
+//    previous version held, from the network, past the HTTP cache (awaited, so a
+//    half-cached shell never serves), then take over at once. A farmer's first visit pays
+//    for the farmer's pages only; a section opened later is precached when its page asks
+//    (the "precache" message from lib/pwa.js);
 // 2. activate: delete caches of older versions;
 // 3. fetch: public reference data (the area tree) goes network-first with the last copy kept
 //    for offline; every other API call goes to the network only, so nobody's personal data
@@ -15,18 +20,53 @@ const VERSION = SHELL.version;
 const SHELL_CACHE = `shouwang-shell-${VERSION}`;
 const DATA_CACHE = `shouwang-data-${VERSION}`;
 
+function sectionOf(path) {
+  return SHELL.sections.find((s) => s.pages.includes(path));
+}
+
+// The sections to bring along: those of the open windows (a first visit to /field works
+// offline as soon as the worker controls it) and those an older version had cached (an
+// update keeps an installed field app whole, whether or not it is open).
+async function sectionsWanted() {
+  const paths = new Set();
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  for (const w of windows) paths.add(new URL(w.url).pathname);
+  for (const key of await caches.keys()) {
+    if (!key.startsWith("shouwang-shell-") || key === SHELL_CACHE) continue;
+    const old = await caches.open(key);
+    for (const s of SHELL.sections) if (await old.match(s.pages[0])) paths.add(s.pages[0]);
+  }
+  return SHELL.sections.filter((s) => s.pages.some((p) => paths.has(p)));
+}
+
+function precache(cache, urls) {
+  return cache.addAll(urls.map((url) => new Request(url, { cache: "reload" })));
+}
+
 self.addEventListener("install", (event) => {
   // Pages load every module up front, so a page open under the old worker keeps working
   // when the new one takes over: nothing waits for every tab to close.
   event.waitUntil(
-    caches
-      .open(SHELL_CACHE)
-      .then((cache) =>
-        cache.addAll(SHELL.files.map((url) => new Request(url, { cache: "reload" }))),
-      )
-      .then(() => self.skipWaiting()),
+    (async () => {
+      const cache = await caches.open(SHELL_CACHE);
+      const files = new Set(SHELL.files);
+      for (const s of await sectionsWanted()) for (const f of s.files) files.add(f);
+      await precache(cache, [...files]);
+      await self.skipWaiting();
+    })(),
   );
 });
+
+// A page of a section this worker has not cached yet (the staff shell opened on a phone that
+// first saw the farmer's form): cache that section now, so it opens offline next time.
+async function precacheSection(path) {
+  const section = sectionOf(path);
+  if (!section) return;
+  const cache = await caches.open(SHELL_CACHE);
+  const missing = [];
+  for (const f of section.files) if (!(await cache.match(f))) missing.push(f);
+  if (missing.length) await precache(cache, missing);
+}
 
 self.addEventListener("activate", (event) => {
   event.waitUntil(
@@ -56,6 +96,7 @@ self.addEventListener("sync", (event) => {
 
 self.addEventListener("message", (event) => {
   if (event.data === "skip-waiting") self.skipWaiting();
+  if (event.data?.type === "precache") event.waitUntil(precacheSection(event.data.path));
 });
 
 // Only public answers are kept; a request that carries a login is never cached.

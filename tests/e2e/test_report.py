@@ -95,6 +95,44 @@ def test_a_report_filed_offline_is_sent_when_the_network_returns(
     assert found["count"] == 1 and found["data"][0]["receipt_code"] == receipt
 
 
+_CACHED = """async () => {
+    const out = [];
+    for (const k of await caches.keys()) {
+        if (!k.startsWith("shouwang-shell-")) continue;
+        for (const r of await (await caches.open(k)).keys()) out.push(new URL(r.url).pathname);
+    }
+    return out;
+}"""
+
+
+def test_a_farmers_first_visit_caches_only_the_farmers_pages(page, context) -> None:  # type: ignore[no-untyped-def]
+    """On 3G the farmer pays for the form, not for the staff shell; the staff shell opened
+    later on the same phone caches itself and opens offline."""
+    _open_form(page)
+    wait_until(page, "navigator.serviceWorker.controller !== null")
+    cached = page.evaluate(_CACHED)
+    assert {"/", "/report", "/report/status", "/static/js/report/main.js"} <= set(cached)
+    assert not [u for u in cached if "/staff" in u or "/field" in u or "rectification" in u]
+    # The status page opens offline too: it was precached with the form.
+    context.set_offline(True)
+    page.goto("/report/status")
+    page.get_by_role("heading", name="查询办理进度").wait_for()
+    context.set_offline(False)
+    page.goto("/staff")
+    wait_until(page, "navigator.serviceWorker.controller !== null")
+    for _ in range(100):
+        cached = page.evaluate(_CACHED)
+        if "/static/js/staff/main.js" in cached and "/staff" in cached:
+            break
+        page.wait_for_timeout(100)
+    assert {"/staff", "/static/js/staff/main.js"} <= set(cached), cached
+    assert "/field" not in cached
+    context.set_offline(True)
+    page.reload()
+    page.get_by_role("heading", name="工作人员登录").wait_for()
+    context.set_offline(False)
+
+
 def test_staff_see_overdue_reports_flagged_and_take_a_step(page, live_server) -> None:  # type: ignore[no-untyped-def]
     page.goto("/staff")
     page.get_by_label("用户名").fill("jiangkou_town")
