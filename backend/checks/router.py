@@ -16,6 +16,7 @@ from backend.checks.schemas import (
     FindingPublic,
     FindingReportInput,
     FindingsPublic,
+    FindingsSummary,
     ParametersInput,
     RunCreate,
     RunPublic,
@@ -82,6 +83,14 @@ def list_findings(
     return FindingsPublic(
         data=service.publics(session=session, user=user, findings=rows), count=count
     )
+
+
+@router.get("/findings/summary", response_model=FindingsSummary, operation_id="findings_summary")
+def findings_summary(
+    session: SessionDep, user: CurrentUser, filters: Annotated[FindingFilters, Query()]
+) -> FindingsSummary:
+    """How many findings each check and each village has under the other filters."""
+    return service.summary(session=session, user=user, filters=filters)
 
 
 @router.get("/findings/{finding_id}", response_model=FindingPublic, operation_id="get_finding")
