@@ -351,7 +351,10 @@ def test_a_reopened_app_sends_what_waits_without_a_tap(context, live_server) -> 
     page.get_by_text("待发送 1 条").wait_for()
     _record(page, 1, "重开之前第二条走访")
     page.get_by_text("待发送 2 条").wait_for()
-    wait_until(page, "true")
+    # The count shows the second record queued before its send is refused: wait for the refusal.
+    deadline = time.monotonic() + 15
+    while len(failures) < 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     assert len(failures) >= 2
     ids = _queued_ids(page)
     page.close()  # the app is closed while the records back off
