@@ -5,6 +5,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import and_
 from sqlmodel import Session, col, func, select
 
 from backend.accounts import service as accounts_service
@@ -33,12 +34,11 @@ from backend.checks.schemas import (
 )
 from backend.core import clock
 from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
-from backend.core.paging import page
 from backend.core.scope import contains, within
 from backend.core.usecase import use_case
 from backend.households import queries as households_queries
 from backend.households import service as households_service
-from backend.households.models import Member, RiskType
+from backend.households.models import Household, Member, Relation, RiskType
 from backend.rectification import batches as rectification_batches
 from backend.rectification import service as rectification_service
 from backend.rectification.models import ProblemSource
@@ -242,7 +242,13 @@ def list_findings(
 ) -> tuple[list[Finding], int]:
     cond = _conditions(user, filters)
     order = [col(Finding.first_seen_at).desc(), col(Finding.id)]
-    return page(session, Finding, cond, order_by=order, offset=offset, limit=limit)
+    count = session.exec(select(func.count()).select_from(Finding).where(*cond)).one()
+    # The page's ids first, ordered from the (status, area, newest) indexes alone; then only
+    # those rows. Ordering whole rows read a county's every finding (values included) to
+    # sort them: 386 ms at p95 on the 100,000-household county.
+    ids = select(Finding.id).where(*cond).order_by(*order).offset(offset).limit(limit)
+    rows = session.exec(select(Finding).where(col(Finding.id).in_(ids)).order_by(*order))
+    return list(rows), count
 
 
 def summary(*, session: Session, user: User, filters: FindingFilters) -> FindingsSummary:
@@ -325,22 +331,40 @@ def _subject_names(*, session: Session, findings: list[Finding]) -> dict[str, st
     return out
 
 
-def publics(*, session: Session, user: User, findings: list[Finding]) -> list[FindingPublic]:
-    households = households_service.summaries(
-        session=session,
-        households=households_queries.by_ids(
-            session=session, ids=[f.household_id for f in findings if f.household_id]
-        ),
-        viewer=user,
+def _households_named(
+    *, session: Session, ids: set[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, str | None]]:
+    """{household: (reference, the head's name)} in one statement."""
+    if not ids:
+        return {}
+    head = and_(
+        Member.household_id == Household.id,
+        Member.relation == Relation.head,
+        col(Member.active).is_(True),
     )
-    homes = {h.id: h for h in households}
+    stmt = (
+        select(Household.id, Household.reference, Member.name)
+        .outerjoin(Member, head)
+        .where(col(Household.id).in_(ids))
+    )
+    return {hid: (ref, name) for hid, ref, name in session.exec(stmt)}
+
+
+def publics(*, session: Session, user: User, findings: list[Finding]) -> list[FindingPublic]:
+    """A page of findings as answered: whom each is about in words, and what the caller may
+    do with it. A few statements for any page (households, areas, and members or helpers
+    when the page has such findings)."""
+    homes = _households_named(
+        session=session, ids={f.household_id for f in findings if f.household_id}
+    )
     areas = areas_service.names(session=session, codes={f.area_code for f in findings})
     subjects = _subject_names(session=session, findings=findings)
     out = []
     for f in findings:
         check = CHECKS.get(f.check_code)
-        home = homes.get(f.household_id) if f.household_id else None
-        head = home.head_name if home else None
+        reference, head = (
+            homes.get(f.household_id, (None, None)) if f.household_id else (None, None)
+        )
         subject = subjects.get(f.subject_key)
         if f.subject_kind == "village":
             subject = areas.get(f.area_code)
@@ -351,7 +375,7 @@ def publics(*, session: Session, user: User, findings: list[Finding]) -> list[Fi
                 {
                     **f.model_dump(warnings=False),
                     "check_title": check.title if check else f.check_code,
-                    "household_reference": home.reference if home else None,
+                    "household_reference": reference,
                     "household_head": head,
                     "subject_name": subject,
                     "area_name": areas.get(f.area_code),

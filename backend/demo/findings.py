@@ -14,7 +14,15 @@ from backend.core import clock, security
 from backend.demo.context import DemoContext
 from backend.households import incomes, members, plans
 from backend.households import service as households_service
-from backend.households.models import Category, Health, Household, MonitoringStatus, Schooling
+from backend.households.models import (
+    Category,
+    Health,
+    Household,
+    Labour,
+    Member,
+    MonitoringStatus,
+    RiskType,
+)
 from backend.households.schemas import (
     HouseholdCreate,
     IncomeInput,
@@ -22,6 +30,7 @@ from backend.households.schemas import (
     MemberCreate,
     MemberUpdate,
 )
+from backend.households.workflow import WORKING_AGE
 from backend.visits import recording as visits_recording
 from backend.visits.schemas import LedgerInput, VisitCreate
 
@@ -56,6 +65,11 @@ def _visit(session: Session, ctx: DemoContext, h: Household, at: datetime, **led
         agreed_by="户主",
     )
     visits_recording.store(session=session, actor=ctx.users[HELPER], data=data)
+
+
+def _works(member: Member, today: date) -> bool:
+    low, high = WORKING_AGE
+    return low <= today.year - member.birth_date.year <= high and member.labour != Labour.none
 
 
 def _pick(households: list[Household], **want: object) -> list[Household]:
@@ -100,20 +114,27 @@ def seed(*, session: Session, ctx: DemoContext) -> None:
         soon.risk_cleared_on = soon.enrolled_on + timedelta(days=90)
         session.add(soon)
 
-    # overdue_clearance: monitored for over a year, six good months in the ledger, no cause left.
+    # overdue_clearance: monitored for over a year, six good months in the ledger, the cause
+    # gone (the patient it was enrolled for has recovered), and nothing the clear-risk guards
+    # refuse: someone of working age able to work, a measure carried out.
     risks = households_service.risk_types_of(
         session=session, household_ids=[h.id for h in monitored]
     )
     due = next(
         h
         for h in monitored
-        if not any(m.health in (Health.serious_illness, Health.disabled) for m in people[h.id])
-        and (
-            "schooling" not in risks[h.id]
-            or all(m.schooling == Schooling.not_in_school for m in people[h.id])
-        )
-        and all(h.basic_needs.values())
+        if risks[h.id] == [RiskType.illness]
+        and any(_works(m, today) and m.health != Health.serious_illness for m in people[h.id])
     )
+    for patient in (m for m in people[due.id] if m.health == Health.serious_illness):
+        members.update(
+            session=session,
+            household=due,
+            member_id=patient.id,
+            data=MemberUpdate(health=Health.healthy),
+            actor=officer,
+        )
+    due.basic_needs = dict.fromkeys(due.basic_needs, True)
     due.enrolled_on = today - timedelta(days=420)
     session.add(due)
     for year, month in _months_back(today, 6):
