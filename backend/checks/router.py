@@ -76,7 +76,7 @@ def list_findings(
     paging: PagingDep,
     filters: Annotated[FindingFilters, Query()],
 ) -> FindingsPublic:
-    """Findings in the caller's reach, newest first, by check, area, status or household."""
+    """Findings in reach by check, area, status, severity or household; oldest first by village."""
     rows, count = service.list_findings(
         session=session, user=user, filters=filters, offset=paging.offset, limit=paging.limit
     )

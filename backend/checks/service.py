@@ -241,11 +241,13 @@ def list_findings(
     *, session: Session, user: User, filters: FindingFilters, offset: int, limit: int
 ) -> tuple[list[Finding], int]:
     cond = _conditions(user, filters)
-    order = [col(Finding.first_seen_at).desc(), col(Finding.id)]
+    # Village by village, the longest-standing first: the order of the (status, area, first
+    # seen, id) indexes, so a page is read off the index and stops at its last row. The
+    # page's ids come first, then only those rows: newest-first over whole rows read and
+    # sorted a county's every finding, values included (386 ms at p95 on the
+    # 100,000-household county).
+    order = [col(Finding.area_code), col(Finding.first_seen_at), col(Finding.id)]
     count = session.exec(select(func.count()).select_from(Finding).where(*cond)).one()
-    # The page's ids first, ordered from the (status, area, newest) indexes alone; then only
-    # those rows. Ordering whole rows read a county's every finding (values included) to
-    # sort them: 386 ms at p95 on the 100,000-household county.
     ids = select(Finding.id).where(*cond).order_by(*order).offset(offset).limit(limit)
     rows = session.exec(select(Finding).where(col(Finding.id).in_(ids)).order_by(*order))
     return list(rows), count

@@ -6,7 +6,9 @@ module's own: the test changes the demo's data."""
 
 import re
 import tempfile
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -156,3 +158,69 @@ def test_the_dashboard_figures_drill_into_the_findings(officer, own_server) -> N
     page.go_back()
     page.locator(".figure").filter(has_text="待处理排查发现").click()
     page.get_by_text(re.compile(rf"共 {total} 条发现")).wait_for()
+
+
+def _run_checks(own_server: LiveServer, page) -> None:  # type: ignore[no-untyped-def]
+    with own_server.api("huining_county") as api:
+        run = api.post("/api/v1/checks/runs", json={"area_code": "620422"}).json()
+        for _ in range(120):
+            if api.get(f"/api/v1/checks/runs/{run['id']}").json()["status"] == "done":
+                return
+            page.wait_for_timeout(500)
+    raise AssertionError("the run did not finish")
+
+
+def test_a_household_due_for_review_goes_into_the_clearance_chain(browser, own_server) -> None:  # type: ignore[no-untyped-def]
+    """应消未消 → the village proposes clearance with its home visit (the household card's
+    part, here through the API), then records 民主评议 and 公示 on the report's page and
+    prints the 公示."""
+    ctx = browser.new_context(
+        base_url=own_server.url, locale="zh-CN", accept_downloads=True, **PHONE
+    )
+    page = ctx.new_page()
+    _run_checks(own_server, page)
+    with own_server.api("huining_county") as county:
+        (due,) = county.get("/api/v1/findings", params={"check": "overdue_clearance"}).json()[
+            "data"
+        ]
+    with own_server.api("gaojiazhuang_cadre") as cadre:
+        card = cadre.get(f"/api/v1/households/{due['household_id']}").json()
+        visit = {
+            "id": str(uuid.uuid4()),
+            "household_id": due["household_id"],
+            "kind": "home",
+            # The served app runs on the wall clock, not the tests frozen one.
+            "visited_at": datetime.now(UTC).isoformat(),  # noqa: TID251
+            "checklist": {k: {"ok": True} for k in card["basic_needs"]},
+            "notes": "入户核实:患者已康复,务工收入稳定,住房饮水安全",
+            "family_agrees": True,
+            "agreed_by": "户主本人",
+        }
+        assert cadre.post("/api/v1/visits", json=visit).status_code == 201
+        proposal = cadre.post(
+            f"/api/v1/households/{due['household_id']}/proposals",
+            json={"kind": "clearance_proposal", "visit_id": visit["id"], "reason": "务工稳定"},
+        )
+        assert proposal.status_code == 201, proposal.text
+    page.goto("/staff")
+    page.get_by_label("用户名").fill("gaojiazhuang_cadre")
+    page.get_by_label("密码").fill("Shouwang2026!")
+    page.get_by_role("button", name="登录").click()
+    page.locator("#tiles").wait_for()
+    page.goto(f"/staff#report/{proposal.json()['id']}")
+    page.locator("#report-view").get_by_text("风险消除申请").wait_for()
+    review = page.locator("form[data-action=community_review]")
+    review.get_by_label("评议记录").fill("村民代表一致同意")
+    review.get_by_role("button", name="记录民主评议").click()
+    notice = page.locator("form[data-action=public_notice]")
+    notice.wait_for()
+    notice.get_by_role("button", name="记录村内公示").click()
+    button = page.get_by_role("button", name=re.compile("下载公示"))
+    button.wait_for()
+    with page.expect_download() as download:
+        button.click()
+    assert download.value.suggested_filename.endswith("公示.docx")
+    page.get_by_text("已下载,打印后张贴在村务公开栏").wait_for()
+    # The county's decision waits for the township and the 5-day 公示.
+    assert page.locator("form[data-action=clear]").count() == 0
+    ctx.close()
