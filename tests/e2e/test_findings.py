@@ -208,7 +208,7 @@ def test_a_household_due_for_review_goes_into_the_clearance_chain(browser, own_s
     page.get_by_role("button", name="登录").click()
     page.locator("#tiles").wait_for()
     page.goto(f"/staff#report/{proposal.json()['id']}")
-    page.locator("#report-view").get_by_text("风险消除申请").wait_for()
+    page.locator("#report-view h2 .tag").filter(has_text="风险消除申请").wait_for()
     review = page.locator("form[data-action=community_review]")
     review.get_by_label("评议记录").fill("村民代表一致同意")
     review.get_by_role("button", name="记录民主评议").click()
