@@ -1,12 +1,16 @@
 """The `shouwang` command: serve, worker, migrate, seed-demo, seed-bench, run-checks,
-create-user, import-areas."""
+create-user, import-areas, import-households, backup, restore, rotate-data-key."""
 
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from backend.core.settings import get_settings
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,15 +47,15 @@ def _cmd_migrate(_: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from backend.core import logs
+    from backend.core import logs, supervisor
     from backend.core.db import analyze
 
     settings = get_settings()
     if args.migrate:
         migrate()
     analyze()  # once, before the workers start: the planner needs statistics from the first query
-    uvicorn.run(
-        "backend.main:create_app",
+    config = uvicorn.Config(
+        "backend.core.supervisor:create_app",
         factory=True,
         host=args.host,
         port=args.port,
@@ -66,8 +70,17 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         log_level="info",
         # JSON lines on stderr, shouwang.* at INFO (uvicorn's default config dropped them).
         log_config=logs.config(),
+        # uvicorn kills a worker that does not answer its ping within 5 s: four workers
+        # starting on two busy cores were killed and replaced that way under load.
+        timeout_worker_healthcheck=settings.serve_healthcheck_seconds,
     )
-    return 0
+    if config.workers > 1:
+        # What uvicorn.run does for several workers, with a supervisor that logs each death.
+        supervisor.Supervisor(config, sockets=[config.bind_socket()]).run()
+        return 0
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 3
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
@@ -90,6 +103,24 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rotate_data_key(_: argparse.Namespace) -> int:
+    import backend.models  # noqa: F401  (every table, so every encrypted column, is known)
+    from backend.core import datakeys
+    from backend.core.db import get_engine
+
+    settings = get_settings()
+    if not settings.old_data_keys.strip():
+        print(
+            "请先把新密钥设为 SHOUWANG_DATA_KEY、旧密钥设为 SHOUWANG_OLD_DATA_KEYS 并重启服务,再运行本命令",
+            file=sys.stderr,
+        )
+        return 2
+    for done in datakeys.rotate(get_engine()):
+        print(f"{done.table}: {done.rows} 个身份证号,本次重新加密 {done.reencrypted} 个")
+    print("已全部换用新密钥;确认无误后可删除 SHOUWANG_OLD_DATA_KEYS 并重启服务")
+    return 0
+
+
 def _cmd_import_areas(args: argparse.Namespace) -> int:
     from backend.areas import service as areas_service
     from backend.core.db import new_session
@@ -98,6 +129,47 @@ def _cmd_import_areas(args: argparse.Namespace) -> int:
         n = areas_service.import_csv(session=session, file=Path(args.file))
     print(f"已导入 {n} 个地区")
     return 0
+
+
+def _cmd_import_households(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from backend.core import db
+    from backend.core.errors import AppError
+    from backend.transfer import service as transfer_service
+
+    if args.database_url:
+        db.set_engine(db.make_engine(database_url(args.database_url)))
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"没有这个文件:{path}", file=sys.stderr)
+        return 2
+    bar = tqdm(unit="行", desc="检查" if args.dry_run else "导入", disable=args.quiet)
+    try:
+        with db.new_session() as session:
+            account = transfer_service.import_path(
+                session=session,
+                path=path,
+                scope=args.area or "",
+                dry_run=args.dry_run,
+                progress=bar.update,
+            )
+    except AppError as exc:
+        bar.close()
+        print(exc.message, file=sys.stderr)
+        return 2
+    bar.close()
+    for issue in account.issues:
+        print(f"第 {issue.row} 行 {issue.reference} {issue.field}:{issue.message}")
+    h, m = account.households, account.members
+    verb = "将" if args.dry_run else "已"
+    print(
+        f"{'试导入(未写入)' if args.dry_run else '导入完成'}:{account.rows} 行,用时 {account.seconds:.1f} 秒"
+        f"({account.rows / max(account.seconds, 0.001):,.0f} 行/秒)"
+    )
+    print(f"户:{verb}新建 {h.created},{verb}更新 {h.updated},无变化 {h.unchanged},拒绝 {h.refused}")
+    print(f"家庭成员:{verb}新建 {m.created},{verb}更新 {m.updated}")
+    return 1 if account.issues else 0
 
 
 def _cmd_create_user(args: argparse.Namespace) -> int:
@@ -210,18 +282,29 @@ def _cmd_run_checks(args: argparse.Namespace) -> int:
     return 0 if run.status == "done" else 1
 
 
-def _cmd_backup(args: argparse.Namespace) -> int:
+def _backup_job(job: Callable[..., T], args: argparse.Namespace, **where: Path) -> T | None:
+    """`backup.backup` or `backup.restore` on the database and the files directory in use;
+    None, its reason printed, when it refuses."""
     from backend import backup
 
     try:
-        path, manifest = backup.backup(
+        return job(
             url=database_url(args.database_url),
             files_dir=get_settings().data_dir / backup.FILES,
-            dest=Path(args.dest),
+            **where,
         )
     except backup.BackupRefused as exc:
         print(exc.message, file=sys.stderr)
+        return None
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from backend import backup
+
+    done = _backup_job(backup.backup, args, dest=Path(args.dest))
+    if done is None:
         return 2
+    path, manifest = done
     print(f"已备份 {len(manifest.tables)} 张表 {manifest.rows} 行、{manifest.files} 个文件:{path}")
     return 0
 
@@ -229,14 +312,8 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 def _cmd_restore(args: argparse.Namespace) -> int:
     from backend import backup
 
-    try:
-        manifest = backup.restore(
-            url=database_url(args.database_url),
-            files_dir=get_settings().data_dir / backup.FILES,
-            src=Path(args.src),
-        )
-    except backup.BackupRefused as exc:
-        print(exc.message, file=sys.stderr)
+    manifest = _backup_job(backup.restore, args, src=Path(args.src))
+    if manifest is None:
         return 2
     print(
         f"已恢复 {len(manifest.tables)} 张表 {manifest.rows} 行、{manifest.files} 个文件"
@@ -302,6 +379,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("src", help="an archive made by `shouwang backup`")
     p.add_argument("--database-url", help="default: SHOUWANG_DATABASE_URL")
     p.set_defaults(func=_cmd_restore)
+
+    p = sub.add_parser(
+        "import-households",
+        help="import households with their members and history from XLSX or CSV (one row per member)",
+    )
+    p.add_argument("file", help=".xlsx or .csv with the county's Chinese headers (户编号, 姓名, …)")
+    p.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    p.add_argument("--area", help="only villages inside this area code (default: any)")
+    p.add_argument("--database-url", help="default: SHOUWANG_DATABASE_URL")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_import_households)
+
+    p = sub.add_parser(
+        "rotate-data-key",
+        help="re-encrypt every ID number under SHOUWANG_DATA_KEY (old keys: SHOUWANG_OLD_DATA_KEYS)",
+    )
+    p.set_defaults(func=_cmd_rotate_data_key)
 
     p = sub.add_parser("import-areas", help="load areas from a CSV (code,name,level,parent_code)")
     p.add_argument("file")

@@ -36,6 +36,7 @@ from backend.reports.router import pages as report_pages
 from backend.reports.router import router as reports_router
 from backend.stats.router import router as stats_router
 from backend.todo.router import router as todo_router
+from backend.transfer.router import router as transfer_router
 from backend.visits.router import router as visits_router
 from backend.workdays import service as workdays_service
 from backend.workdays.router import router as workdays_router
@@ -124,6 +125,7 @@ ROUTERS = (
     stats_router,
     todo_router,
     checks_router,
+    transfer_router,
 )
 
 # The staff desk is one shell; /rectification and /coverage open it on their section.

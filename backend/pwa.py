@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
@@ -17,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
+from backend.core.enums import plain
 from backend.households.models import (
     BASIC_NEED_NAMES,
     CATEGORY_NAMES,
@@ -48,10 +48,6 @@ _IMPORT = re.compile(
 def vocabulary() -> dict[str, dict[str, str]]:
     """The choices a form offers, in the server's words (the same dictionaries the API's
     `*_name` fields come from): rendered into each page, so no script keeps a copy."""
-
-    def plain(names: dict[Any, str]) -> dict[str, str]:
-        return {str(k): v for k, v in names.items()}
-
     return {
         "risk_type": plain(RISK_NAMES),
         "basic_needs": plain(BASIC_NEED_NAMES),

@@ -438,17 +438,25 @@ def to_report(*, session: Session, finding: Finding, actor: User, note: str) -> 
         actor=actor,
         note=(note or f"系统排查发现:{check.title}。{finding.summary}")[:500],
     )
-    finding.report_id = report.id
+    _link(session=session, finding=finding, actor=actor, field="report_id", target=report.id)
+    return report
+
+
+def _link(
+    *, session: Session, finding: Finding, actor: User, field: str, target: uuid.UUID
+) -> None:
+    """The finding points at the report or problem made from it (`field`), audited as
+    to_report / to_problem."""
+    setattr(finding, field, target)
     session.add(finding)
     audit.record_change(
         session=session,
         row=finding,
         actor=actor,
-        action="to_report",
-        changes={"report_id": [None, report.id]},
+        action=f"to_{field.removesuffix('_id')}",
+        changes={field: [None, target]},
     )
     session.flush()
-    return report
 
 
 def _batch(*, session: Session, actor: User, area_code: str, today: date) -> Any:
@@ -493,14 +501,5 @@ def to_problem(*, session: Session, finding: Finding, actor: User, deadline_days
     problem = rectification_service.add_problem(
         session=session, batch=batch, data=data, actor=actor
     )
-    finding.problem_id = problem.id
-    session.add(finding)
-    audit.record_change(
-        session=session,
-        row=finding,
-        actor=actor,
-        action="to_problem",
-        changes={"problem_id": [None, problem.id]},
-    )
-    session.flush()
+    _link(session=session, finding=finding, actor=actor, field="problem_id", target=problem.id)
     return problem

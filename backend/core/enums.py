@@ -1,6 +1,7 @@
 """Enums whose members carry the words a person reads, so each value and its name are
 written once, side by side."""
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Self
 
@@ -28,3 +29,8 @@ class NamedEnum(StrEnum):
     @classmethod
     def names(cls) -> dict[Self, str]:
         return {member: member.label for member in cls}
+
+
+def plain(names: Mapping[StrEnum, str]) -> dict[str, str]:
+    """A {member: name} table keyed by the plain strings, as a page's script reads it."""
+    return {str(k): v for k, v in names.items()}

@@ -10,7 +10,7 @@ from typing import Any, TypedDict
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from jose import JWTError, jwt
@@ -140,23 +140,47 @@ def _keys(data_key: str) -> tuple[Fernet, bytes]:
     return fernet, derive(b"shouwang id-number lookup")
 
 
+def _all_keys() -> list[tuple[Fernet, bytes]]:
+    """The current data key's, then those of the old keys still being rotated away from
+    (`SHOUWANG_OLD_DATA_KEYS`): a row not yet re-encrypted stays readable and findable."""
+    settings = get_settings()
+    old = [k.strip() for k in settings.old_data_keys.split(",") if k.strip()]
+    return [_keys(key) for key in [settings.data_key, *old]]
+
+
 def encrypt_id_number(value: str) -> str:
     fernet, _ = _keys(get_settings().data_key)
     return fernet.encrypt(value.encode()).decode()
 
 
 def decrypt_id_number(token: str) -> str:
-    fernet, _ = _keys(get_settings().data_key)
     try:
-        return fernet.decrypt(token.encode()).decode()
+        return MultiFernet([f for f, _ in _all_keys()]).decrypt(token.encode()).decode()
     except InvalidToken as exc:  # a wrong data key is an operator error, not a user's
         raise RuntimeError("ID number cannot be decrypted: check SHOUWANG_DATA_KEY") from exc
+
+
+def under_current_key(token: str) -> bool:
+    """Whether a stored cipher is already the current data key's (rotation skips it)."""
+    fernet, _ = _keys(get_settings().data_key)
+    try:
+        fernet.decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
 
 
 def id_number_hash(value: str) -> str:
     """Keyed hash for finding and de-duplicating people without decrypting every row."""
     _, key = _keys(get_settings().data_key)
     return hmac.new(key, normalize_id_number(value).encode(), hashlib.sha256).hexdigest()
+
+
+def id_number_hashes(value: str) -> list[str]:
+    """The hash under the current key, then under each old key: what a look-up matches
+    while `shouwang rotate-data-key` has not yet reached every row."""
+    person = normalize_id_number(value).encode()
+    return [hmac.new(key, person, hashlib.sha256).hexdigest() for _, key in _all_keys()]
 
 
 class IdNumberColumns(TypedDict):

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET
     # Encrypts ID numbers at rest and keys their look-up hash; losing it loses the numbers.
     data_key: str = DEV_DATA_KEY
+    # While rotating (`shouwang rotate-data-key`): the previous data key(s), comma-separated,
+    # still read and matched until every row is re-encrypted under data_key.
+    old_data_keys: str = ""
 
     jwt_issuer: str = "shouwang"
     jwt_audience: str = "shouwang-api"
@@ -65,6 +68,10 @@ class Settings(BaseSettings):
     # comma-separated ("127.0.0.1" behind a local nginx). Empty: none, the client address
     # is the connection's, whatever headers it sends (rate limits count it).
     forwarded_allow_ips: str = ""
+    # `shouwang serve --workers N`: seconds a uvicorn worker may leave the supervisor's ping
+    # unanswered before it is killed and replaced (uvicorn's own 5 s killed busy workers
+    # starting under load).
+    serve_healthcheck_seconds: int = 30
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":

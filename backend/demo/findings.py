@@ -7,9 +7,11 @@ income). Notes pasted across households and a village that never reports are the
 
 import uuid
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
+from backend.accounts.models import User
 from backend.core import clock, security
 from backend.demo.context import DemoContext
 from backend.households import incomes, members, plans
@@ -77,7 +79,6 @@ def _pick(households: list[Household], **want: object) -> list[Household]:
 
 
 def seed(*, session: Session, ctx: DemoContext) -> None:
-    today = clock.today()
     officer = ctx.users[OFFICER]
     homes = [h for key in VILLAGES for h in ctx.households[key]]
     lifted = _pick(
@@ -89,21 +90,7 @@ def seed(*, session: Session, ctx: DemoContext) -> None:
         h.id: households_service.members_of(session=session, household_id=h.id, active_only=True)
         for h in homes
     }
-
-    # income_drop: the year before last declared higher than last year.
-    falling = lifted[0]
-    latest = households_service.incomes_of(session=session, household_id=falling.id)[0]
-    higher = IncomeInput(
-        wage=latest.wage + 4000,
-        business=latest.business,
-        property=latest.property,
-        transfer=latest.transfer,
-        business_cost=latest.business_cost,
-        household_size=latest.household_size,
-    )
-    incomes.put(
-        session=session, household=falling, year=latest.year - 1, data=higher, actor=officer
-    )
+    _income_drop(session=session, household=lifted[0], officer=officer)
 
     # missed_enrollment: this month's visit recorded 26,000 yuan of self-paid medical costs.
     _visit(session, ctx, lifted[1], clock.now(), wage=1500, medical_spending=26_000)
@@ -114,9 +101,61 @@ def seed(*, session: Session, ctx: DemoContext) -> None:
         soon.risk_cleared_on = soon.enrolled_on + timedelta(days=90)
         session.add(soon)
 
-    # overdue_clearance: monitored for over a year, six good months in the ledger, the cause
-    # gone (the patient it was enrolled for has recovered), and nothing the clear-risk guards
-    # refuse: someone of working age able to work, a measure carried out.
+    due = _overdue_clearance(
+        session=session, ctx=ctx, monitored=monitored, people=people, officer=officer
+    )
+    _single_person_dibao(session=session, monitored=monitored, people=people, officer=officer)
+    _missed_visit(session=session, ctx=ctx, officer=officer)
+
+    # ledger_mismatch: six months of last year's ledger far above the declared income.
+    apart = lifted[2]
+    declared = households_service.incomes_of(session=session, household_id=apart.id)[0]
+    for month in range(1, 7):
+        _visit(session, ctx, apart, _month_end(declared.year, month), wage=9000)
+
+    _data_faults(
+        session=session,
+        lifted=lifted,
+        others=[h for h in monitored if h is not due],
+        people=people,
+        officer=officer,
+    )
+    session.commit()
+
+
+# Each household's active members, as households_service.members_of gives them.
+People = dict[uuid.UUID, list[Any]]
+
+
+def _income_drop(*, session: Session, household: Household, officer: User) -> None:
+    """income_drop: the year before last declared higher than last year."""
+    latest = households_service.incomes_of(session=session, household_id=household.id)[0]
+    higher = IncomeInput(
+        wage=latest.wage + 4000,
+        business=latest.business,
+        property=latest.property,
+        transfer=latest.transfer,
+        business_cost=latest.business_cost,
+        household_size=latest.household_size,
+    )
+    incomes.put(
+        session=session, household=household, year=latest.year - 1, data=higher, actor=officer
+    )
+
+
+def _overdue_clearance(
+    *,
+    session: Session,
+    ctx: DemoContext,
+    monitored: list[Household],
+    people: People,
+    officer: User,
+) -> Household:
+    """overdue_clearance: monitored for over a year, six good months in the ledger, the cause
+    gone (the patient it was enrolled for has recovered), and nothing the clear-risk guards
+    refuse: someone of working age able to work, a measure carried out. Returns that
+    household."""
+    today = clock.today()
     risks = households_service.risk_types_of(
         session=session, household_ids=[h.id for h in monitored]
     )
@@ -139,8 +178,13 @@ def seed(*, session: Session, ctx: DemoContext) -> None:
     session.add(due)
     for year, month in _months_back(today, 6):
         _visit(session, ctx, due, _month_end(year, month), wage=4500, transfer=300)
+    return due
 
-    # single_person_dibao: 低保 for the seriously ill member only.
+
+def _single_person_dibao(
+    *, session: Session, monitored: list[Household], people: People, officer: User
+) -> None:
+    """single_person_dibao: 低保 for the seriously ill member only."""
     ill_home = next(
         h
         for h in monitored
@@ -153,7 +197,7 @@ def seed(*, session: Session, ctx: DemoContext) -> None:
         data=MeasureCreate(
             kind="dibao",
             description="纳入低保(仅患者本人)",
-            start_on=today - timedelta(days=60),
+            start_on=clock.today() - timedelta(days=60),
             status="in_progress",
             amount=4200,
             member_ids=[patient.id],
@@ -161,7 +205,9 @@ def seed(*, session: Session, ctx: DemoContext) -> None:
         actor=officer,
     )
 
-    # missed_visit: a lifted household registered long ago that nobody visited last month.
+
+def _missed_visit(*, session: Session, ctx: DemoContext, officer: User) -> None:
+    """missed_visit: a lifted household registered long ago that nobody visited last month."""
     forgotten = households_service.create(
         session=session,
         data=HouseholdCreate(
@@ -180,13 +226,19 @@ def seed(*, session: Session, ctx: DemoContext) -> None:
     forgotten.created_at = clock.now() - timedelta(days=800)
     session.add(forgotten)
 
-    # ledger_mismatch: six months of last year's ledger far above the declared income.
-    apart = lifted[2]
-    declared = households_service.incomes_of(session=session, household_id=apart.id)[0]
-    for month in range(1, 7):
-        _visit(session, ctx, apart, _month_end(declared.year, month), wage=9000)
 
-    # The data faults, as imported records carry them (the forms refuse these).
+def _data_faults(
+    *,
+    session: Session,
+    lifted: list[Household],
+    others: list[Household],
+    people: People,
+    officer: User,
+) -> None:
+    """The data faults, as imported records carry them (the forms refuse these): an ID number
+    mistyped, a sex that disagrees with it, a student of 35, a member who died still counted
+    (in one of `others`, monitored households)."""
+    today = clock.today()
     a, b = (m for h in lifted[3:5] for m in people[h.id][:1])
     if a.id_number_cipher:
         number = security.decrypt_id_number(a.id_number_cipher)
@@ -208,7 +260,7 @@ def seed(*, session: Session, ctx: DemoContext) -> None:
         data=MemberUpdate(schooling="higher"),
         actor=officer,
     )
-    gone = next(h for h in monitored if len(people[h.id]) > 2 and h is not due)
+    gone = next(h for h in others if len(people[h.id]) > 2)
     members.update(
         session=session,
         household=gone,
@@ -216,4 +268,3 @@ def seed(*, session: Session, ctx: DemoContext) -> None:
         data=MemberUpdate(died_on=today - timedelta(days=40)),
         actor=officer,
     )
-    session.commit()

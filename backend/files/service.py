@@ -1,7 +1,9 @@
 """Checking, cleaning and storing uploaded files. Types are judged by content, never by name."""
 
+import errno
 import hashlib
 import io
+import logging
 import uuid
 from pathlib import Path
 
@@ -10,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from backend.accounts import access
 from backend.accounts.models import User
-from backend.core.errors import AppError, Forbidden, Invalid
+from backend.core.errors import FIELD_LABELS, AppError, Forbidden, Invalid
 from backend.core.loaders import load_or_404
 from backend.core.scope import contains
 from backend.core.settings import get_settings
@@ -25,10 +27,20 @@ EXIF_DATETIME = 0x0132
 EXIF_IFD = 0x8769
 MAX_PIXELS = 40_000_000
 
+log = logging.getLogger("shouwang.files")
+
 
 class TooLarge(AppError):
     status = 413
     code = "file_too_large"
+
+
+class StorageFull(AppError):
+    """The upload directory's disk is full: nothing is kept, the phone sends it again later
+    (a 5xx is "later" to the outboxes), and the operator sees it in the log."""
+
+    status = 507
+    code = "storage_full"
 
 
 def _storage_dir() -> Path:
@@ -111,8 +123,21 @@ def store(
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(f".{uuid.uuid4().hex}.tmp")
-        tmp.write_bytes(clean)
-        tmp.replace(target)  # atomic: a crash never leaves half a file under the real name
+        try:
+            tmp.write_bytes(clean)
+            tmp.replace(target)  # atomic: a crash never leaves half a file under the real name
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)  # no half-written file left behind
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            log.error("upload directory full: %s not stored (%s)", field, exc.strerror)
+            label = FIELD_LABELS.get(field.rsplit(".", 1)[-1], "")
+            shown = f"{label}({field})" if label else field
+            raise StorageFull(
+                f"服务器存储空间已满,{shown}未能保存,请稍后再发",
+                detail=[{"field": field, "message": "服务器存储空间已满"}],
+                headers={"Retry-After": "300"},
+            ) from exc
     row = StoredFile(
         sha256=digest,
         content_type=content_type,

@@ -15,22 +15,23 @@ from backend.core.scope import within
 from backend.households import service
 from backend.households.models import Household, HouseholdRisk, MonitoringStatus
 
+# What `visible` and `in_area` give another domain's query of each household.
+_COLUMNS = (
+    Household.id,
+    Household.reference,
+    Household.area_code,
+    Household.helper_id,
+    Household.category,
+    Household.monitoring_status,
+)
+
 
 def visible(user: User) -> Subquery:
     """The households `user` sees (area scope and the helper rule): id, reference, area_code,
     helper_id, category and monitoring_status, as a subquery another domain's query joins to
     (`.c.id`) or counts over, so it never reads the table itself."""
     return (
-        select(
-            Household.id,
-            Household.reference,
-            Household.area_code,
-            Household.helper_id,
-            Household.category,
-            Household.monitoring_status,
-        )
-        .where(*service.household_conditions(user))
-        .subquery("visible_household")
+        select(*_COLUMNS).where(*service.household_conditions(user)).subquery("visible_household")
     )
 
 
@@ -50,18 +51,7 @@ def in_area(prefix: str) -> Subquery:
     """Every household inside `prefix`, with the columns of `visible`: the statistics rank a
     village against its whole county, which may reach past the caller's own scope (only
     totals leave this; the rows answered are the caller's)."""
-    return (
-        select(
-            Household.id,
-            Household.reference,
-            Household.area_code,
-            Household.helper_id,
-            Household.category,
-            Household.monitoring_status,
-        )
-        .where(within(Household.area_code, prefix))
-        .subquery("area_household")
-    )
+    return select(*_COLUMNS).where(within(Household.area_code, prefix)).subquery("area_household")
 
 
 def tallies(*, session: Session, prefix: str, year: tuple[date, date]) -> list[Row[Any]]:

@@ -27,7 +27,7 @@ def _search(q: str) -> ColumnElement[bool]:
     `q`. The member match is resolved first (by the hash index for an ID number), so the
     households are then found by primary key rather than by scanning them all."""
     if len(q) == 18 and security.id_number_problem(security.normalize_id_number(q)) is None:
-        person = Member.id_number_hash == security.id_number_hash(q)
+        person = col(Member.id_number_hash).in_(security.id_number_hashes(q))
     else:
         person = col(Member.name).contains(q)
     return or_(

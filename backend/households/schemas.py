@@ -3,7 +3,7 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
@@ -437,3 +437,45 @@ class HouseholdCardBase(HouseholdSummary):
     plan_summary: str | None
     measures: list[MeasureBrief]
     last_year_income: IncomeBrief | None
+
+
+# --- import (imports.py): the row-by-row account ------------------------------------------
+
+
+class RowIssue(Output):
+    """One thing wrong with one row: the row's number in the sheet, the column (its Chinese
+    header) and why, in Chinese."""
+
+    row: int
+    reference: str = ""
+    field: str
+    message: str
+
+
+class RowOutcome(Output):
+    row: int
+    reference: str
+    outcome: Literal["created", "updated", "unchanged", "refused"]
+
+
+class Counts(Output):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    refused: int = 0
+
+
+class ImportAccount(Output):
+    """What an import did (or, in a dry run, would do): every refused row with its reasons,
+    the households and members created, updated and unchanged."""
+
+    dry_run: bool
+    area_code: str
+    rows: int = 0
+    households: Counts = Field(default_factory=Counts)
+    members: Counts = Field(default_factory=Counts)
+    incomes: Counts = Field(default_factory=Counts)
+    issues: list[RowIssue] = Field(default_factory=list)
+    # Each row's outcome (its household's); the API answers them, the CLI counts only.
+    outcomes: list[RowOutcome] = Field(default_factory=list)
+    seconds: float = 0.0

@@ -130,8 +130,11 @@ def sees_full_id(viewer: User | None) -> bool:
 
 
 def active_member_by_id_number(*, session: Session, id_number: str) -> Member | None:
-    digest = security.id_number_hash(id_number)
-    stmt = select(Member).where(Member.id_number_hash == digest, col(Member.active).is_(True))
+    # Every data key's hash: a member not yet re-encrypted by a key rotation is still found.
+    digests = security.id_number_hashes(id_number)
+    stmt = select(Member).where(
+        col(Member.id_number_hash).in_(digests), col(Member.active).is_(True)
+    )
     return session.exec(stmt).first()
 
 

@@ -226,28 +226,11 @@ def _seed_000(session, start, today, inspector, town, cadre, other) -> None:  # 
     )
 
 
-def _cross_check(
-    session, today, county, inspector, town, cadre, other, guocheng, hongbaozi
-) -> None:  # type: ignore[no-untyped-def]
-    issued = today - timedelta(days=50)
-    deadline = today - timedelta(days=14)
-    _at(issued)
-    batch = batches.create_batch(
-        session=session,
-        data=BatchCreate(
-            source="cross_check",
-            area_code="620422",
-            title="防止返贫动态监测和帮扶工作交叉检查发现问题",
-            issuing_body="会宁县委农村工作领导小组办公室",
-            document_number=f"会农领办发〔{issued.year}〕12号",
-            issued_on=issued,
-            deadline=deadline,
-            report_to="县委农村工作领导小组",
-            reporting_unit="会宁县乡村振兴局",
-        ),
-        actor=county,
-    )
-    specs = [
+def _cross_check_specs(
+    *, cadre: User, guocheng: User, hongbaozi: User
+) -> list[tuple[str, str, str, User | None, str]]:
+    """The cross-check's problems: (title, category, area, who claims it, description)."""
+    return [
         (
             "因学家庭未及时识别纳入监测",
             "monitoring",
@@ -285,6 +268,30 @@ def _cross_check(
             "民主评议和公示记录缺失。",
         ),
     ]
+
+
+def _cross_check(
+    session, today, county, inspector, town, cadre, other, guocheng, hongbaozi
+) -> None:  # type: ignore[no-untyped-def]
+    issued = today - timedelta(days=50)
+    deadline = today - timedelta(days=14)
+    _at(issued)
+    batch = batches.create_batch(
+        session=session,
+        data=BatchCreate(
+            source="cross_check",
+            area_code="620422",
+            title="防止返贫动态监测和帮扶工作交叉检查发现问题",
+            issuing_body="会宁县委农村工作领导小组办公室",
+            document_number=f"会农领办发〔{issued.year}〕12号",
+            issued_on=issued,
+            deadline=deadline,
+            report_to="县委农村工作领导小组",
+            reporting_unit="会宁县乡村振兴局",
+        ),
+        actor=county,
+    )
+    specs = _cross_check_specs(cadre=cadre, guocheng=guocheng, hongbaozi=hongbaozi)
     problems = [
         _issue(
             session,

@@ -2,23 +2,19 @@
 or code, dates as people type them, every row accounted for (the ledger export, which
 imports back, is ledger.py)."""
 
-import io
 import itertools
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from openpyxl import load_workbook
-from openpyxl.utils.datetime import from_excel
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlmodel import Session, select
 
 from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.core.errors import AppError, Invalid
+from backend.core.sheets import cell_text, open_xlsx, parse_date, short_name
 from backend.core.usecase import use_case
 from backend.rectification import service
 from backend.rectification.models import (
@@ -62,8 +58,6 @@ HEADER_SEARCH_ROWS = 5
 # A real problem list is a few hundred KB unpacked; these stop a small upload from
 # unpacking into gigabytes (a zip bomb) before openpyxl reads it.
 MAX_UNPACKED = 50 * 1024 * 1024
-MAX_RATIO = 100
-RATIO_FROM = 1024 * 1024  # tiny XML parts compress well by nature; judge the big ones
 
 
 class ImportRefused(AppError):
@@ -77,74 +71,14 @@ class ImportRefused(AppError):
 
 
 def _open(data: bytes) -> Any:
-    if not data.startswith(b"PK"):
-        raise Invalid("file", "不是 XLSX 文件(请用 Excel 或 WPS 另存为 .xlsx)")
-    try:
-        entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise Invalid("file", "不是 XLSX 文件(请用 Excel 或 WPS 另存为 .xlsx)") from exc
-    if sum(e.file_size for e in entries) > MAX_UNPACKED or any(
-        e.file_size > RATIO_FROM and e.file_size > MAX_RATIO * max(e.compress_size, 1)
-        for e in entries
-    ):
-        raise Invalid("file", "文件解压后过大,不像正常的问题清单,请检查后重新导出")
-    try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise Invalid("file", "不是 XLSX 文件(请用 Excel 或 WPS 另存为 .xlsx)") from exc
+    return open_xlsx(
+        data,
+        max_unpacked=MAX_UNPACKED,
+        too_big="文件解压后过大,不像正常的问题清单,请检查后重新导出",
+    )
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-_DATE_PATTERNS = (
-    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
-)
-
-
-def parse_date(value: Any) -> date | None:
-    """A cell as a date: a real date cell, an Excel serial number, 2023-09-30, 2023/9/30 or
-    2023年9月30日."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    # A date cell saved without its date format reads as Excel's serial number (45199 is
-    # 2023-09-30); only numbers in 1955–2119 are taken as dates, so 序号-like values are not.
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if 20_000 <= value <= 80_000:
-            return from_excel(value).date()
-        return None
-    text = _text(value)
-    for pattern in _DATE_PATTERNS:
-        m = pattern.match(text)
-        if m:
-            try:
-                return date(int(m[1]), int(m[2]), int(m[3]))
-            except ValueError:
-                return None
-    return None
-
-
-def short_name(name: str) -> str:
-    """高家庄村民委员会 → 高家庄村; 东山根社区居民委员会 → 东山根社区: what people write."""
-    for long, short in (
-        ("村民委员会", "村"),
-        ("村委会", "村"),
-        ("社区居民委员会", "社区"),
-        ("居民委员会", "社区"),
-        ("社区居委会", "社区"),
-        ("人民政府", ""),
-    ):
-        if name.endswith(long):
-            return name[: -len(long)] + short
-    return name
+_text = cell_text
 
 
 class AreaResolver:

@@ -1,6 +1,7 @@
 """Texts to farmers about their reports: what each says, how it goes out (a Notifier: the
 log, or an SMS gateway over HTTP, from the worker), and the record of every attempt."""
 
+import hashlib
 import logging
 import uuid
 from typing import Any, Protocol
@@ -26,7 +27,9 @@ class NotifyError(Exception):
 class Notifier(Protocol):
     channel: str
 
-    def send(self, *, phone: str, text: str) -> None: ...
+    # `key` names the text: the same key again is the same text sent again (a worker killed
+    # while the gateway was answering sends it once more), which the gateway drops.
+    def send(self, *, phone: str, text: str, key: str = "") -> None: ...
 
 
 class LogNotifier:
@@ -34,7 +37,7 @@ class LogNotifier:
 
     channel = "log"
 
-    def send(self, *, phone: str, text: str) -> None:
+    def send(self, *, phone: str, text: str, key: str = "") -> None:
         log.info("text to %s: %s", mask_phone(phone), text)
 
 
@@ -48,12 +51,15 @@ class SmsGatewayNotifier:
         self.key = key
         self.timeout = timeout
 
-    def send(self, *, phone: str, text: str) -> None:
+    def send(self, *, phone: str, text: str, key: str = "") -> None:
+        headers = {"Authorization": f"Bearer {self.key}"}
+        if key:
+            headers["Idempotency-Key"] = key
         try:
             response = httpx.post(
                 self.url,
                 json={"phone": phone, "text": text},
-                headers={"Authorization": f"Bearer {self.key}"},
+                headers=headers,
                 timeout=self.timeout,
             )
         except httpx.HTTPError as exc:
@@ -131,9 +137,18 @@ def queue_text(
             "kind": kind,
             "phone": phone,
             "text": message(report, kind, outcome),
+            "key": uuid.uuid4().hex,
         },
     )
     return True
+
+
+def _key(payload: dict[str, Any]) -> str:
+    """The text's Idempotency-Key: made when it was queued (older jobs: from their content)."""
+    if payload.get("key"):
+        return str(payload["key"])
+    content = "|".join(str(payload.get(k, "")) for k in ("report_id", "kind", "phone", "text"))
+    return hashlib.sha256(content.encode()).hexdigest()[:32]
 
 
 # Texts wait 30 s, 1, 2, 4 … minutes between attempts, at most an hour: a gateway down for
@@ -147,7 +162,7 @@ def send(*, session: Session, payload: dict[str, Any]) -> None:
     notifier = get_notifier()
     error = ""
     try:
-        notifier.send(phone=payload["phone"], text=payload["text"])
+        notifier.send(phone=payload["phone"], text=payload["text"], key=_key(payload))
     except NotifyError as exc:
         error = str(exc)
     except Exception as exc:  # a broken notifier is recorded and retried like a refusal

@@ -14,7 +14,7 @@ from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.usecase import use_case
 from backend.households import service as households_service
 from backend.households import workflow as households_workflow
-from backend.households.models import Household, MonitoringStatus, Relation
+from backend.households.models import Household, MonitoringStatus
 from backend.reports import deadlines, service
 from backend.reports.models import KIND_NAMES, OPEN, ReportKind, ReportStatus, SelfReport
 from backend.reports.schemas import ProposalCreate
@@ -89,13 +89,6 @@ def propose(
     民主评议 and 公示 on it next, then the township forwards it."""
     _check(session=session, household=household, actor=actor, data=data)
     kind = ReportKind(data.kind)
-    members = households_service.members_of(
-        session=session, household_id=household.id, active_only=True
-    )
-    head = next((m for m in members if m.relation == Relation.head), None)
-    village_due, decision_due = deadlines.due_dates(
-        session=session, area_code=household.area_code, on=clock.today()
-    )
     visit = visits_service.get_visible(session=session, user=actor, visit_id=data.visit_id)
     risks = [r.value for r in data.risk_types] or households_service.risk_types_of(
         session=session, household_ids=[household.id]
@@ -104,28 +97,17 @@ def propose(
         session=session, household=household, on=clock.today()
     )
     report = SelfReport(
-        receipt_code=service.new_receipt_code(session),
-        area_code=household.area_code,
+        **service.on_behalf_fields(session=session, household=household, actor=actor),
         status=ReportStatus.township_review,
         kind=kind,
-        name=head.name if head else household.reference,
-        phone=household.phone,
-        id_number_cipher=head.id_number_cipher if head else None,
-        id_number_hash=head.id_number_hash if head else None,
-        on_behalf=True,
-        reporter_name=actor.full_name,
-        reporter_phone=actor.phone,
         risk_types=[str(r) for r in risks],
         note=data.reason,
-        household_id=household.id,
         proposal_visit_id=visit.id,
         risk_confirmed=True,
         income_estimate=income.per_capita_net_income,
         findings=data.reason,
         verified_at=visit.visited_at,
         verified_by=visit.visitor_id,
-        village_due_on=village_due,
-        decision_due_on=decision_due,
     )
     deadlines.refresh_step_due(report)
     session.add(report)

@@ -70,7 +70,8 @@ def _open_report_of(
     return session.exec(stmt).first()
 
 
-def _new_receipt_code(session: Session) -> str:
+def new_receipt_code(session: Session) -> str:
+    """A receipt code no report has yet (proposals.py numbers its cases with it too)."""
     while True:
         code = short_code(8)
         if (
@@ -78,11 +79,6 @@ def _new_receipt_code(session: Session) -> str:
             is None
         ):
             return code
-
-
-def new_receipt_code(session: Session) -> str:
-    """A receipt code no report has yet (proposals.py numbers its cases with it too)."""
-    return _new_receipt_code(session)
 
 
 def join(*, session: Session, primary: SelfReport, risk_types: Sequence[str], note: str) -> None:
@@ -252,7 +248,7 @@ def _new_report(*, session: Session, data: SelfReportCreate, digest: str) -> Sel
     )
     return SelfReport(
         id=data.id or uuid.uuid4(),
-        receipt_code=_new_receipt_code(session),
+        receipt_code=new_receipt_code(session),
         area_code=data.area_code,
         name=data.name,
         phone=data.phone,
@@ -399,10 +395,9 @@ def _join_on_behalf(
     session.flush()
 
 
-def _new_on_behalf(
-    *, session: Session, household: Household, risks: list[str], actor: User, note: str
-) -> SelfReport:
-    """The report, named after the household's head, verifying and assigned to the actor."""
+def on_behalf_fields(*, session: Session, household: Household, actor: User) -> dict[str, Any]:
+    """What a case opened by staff for a household takes from it: a new receipt code, the
+    head's name and ID number, the actor as the reporter, and the deadlines from today."""
     head = next(
         (
             m
@@ -416,23 +411,32 @@ def _new_on_behalf(
     village_due, decision_due = deadlines.due_dates(
         session=session, area_code=household.area_code, on=clock.today()
     )
+    return {
+        "receipt_code": new_receipt_code(session),
+        "area_code": household.area_code,
+        "name": head.name if head else household.reference,
+        "phone": household.phone,
+        "id_number_cipher": head.id_number_cipher if head else None,
+        "id_number_hash": head.id_number_hash if head else None,
+        "on_behalf": True,
+        "reporter_name": actor.full_name,
+        "reporter_phone": actor.phone,
+        "household_id": household.id,
+        "village_due_on": village_due,
+        "decision_due_on": decision_due,
+    }
+
+
+def _new_on_behalf(
+    *, session: Session, household: Household, risks: list[str], actor: User, note: str
+) -> SelfReport:
+    """The report, named after the household's head, verifying and assigned to the actor."""
     report = SelfReport(
-        receipt_code=_new_receipt_code(session),
-        area_code=household.area_code,
+        **on_behalf_fields(session=session, household=household, actor=actor),
         status=ReportStatus.verifying,
-        name=head.name if head else household.reference,
-        phone=household.phone,
-        id_number_cipher=head.id_number_cipher if head else None,
-        id_number_hash=head.id_number_hash if head else None,
-        on_behalf=True,
-        reporter_name=actor.full_name,
-        reporter_phone=actor.phone,
         risk_types=risks,
         note=note[:500],
-        household_id=household.id,
         assignee_id=actor.id,
-        village_due_on=village_due,
-        decision_due_on=decision_due,
     )
     deadlines.refresh_step_due(report)
     return report

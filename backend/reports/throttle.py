@@ -2,22 +2,28 @@
 receipt code and per client address (an IPv6 client by its /64, which one subscriber holds)."""
 
 import ipaddress
+import logging
 import math
 import time
 from collections.abc import Callable
 from functools import lru_cache
 
 from limits import parse
+from limits.errors import StorageError as LimitsError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from backend.core.errors import TooMany
+from backend.core.errors import RETRY_SOON, TooMany, Unavailable
 from backend.core.settings import get_settings
+
+log = logging.getLogger("shouwang.limits")
 
 
 @lru_cache
 def _storage(uri: str) -> Storage:
-    return storage_from_string(uri)
+    # wrap_exceptions: a Redis that went away raises limits' StorageError, not redis' own.
+    options = {"wrap_exceptions": True} if not uri.startswith("memory") else {}
+    return storage_from_string(uri, **options)
 
 
 def _limiter() -> MovingWindowRateLimiter:
@@ -40,7 +46,21 @@ def address_key(address: str) -> str:
 
 
 def _admit(checks: list[tuple[str, str, str]], refuse: Callable[[str, int], TooMany]) -> None:
-    """Count one request against every limit, or refuse it (none counted) with 429."""
+    """Count one request against every limit, or refuse it (none counted) with 429. The
+    counts unreachable (Redis down) is 503 with Retry-After: the phone keeps the report and
+    sends it again, and nobody gets past a limit meanwhile."""
+    try:
+        _count(checks, refuse)
+    except LimitsError as exc:
+        log.error("rate-limit storage unreachable: %s", exc.__class__.__name__)
+        raise Unavailable(
+            "服务器暂时无法处理,请稍后再试(报告已保存在手机上,会自动重发)",
+            code="limits_unavailable",
+            headers=dict(RETRY_SOON),
+        ) from exc
+
+
+def _count(checks: list[tuple[str, str, str]], refuse: Callable[[str, int], TooMany]) -> None:
     limiter = _limiter()
     parsed = [(parse(rule), kind, key) for rule, kind, key in checks]
     for item, kind, key in parsed:

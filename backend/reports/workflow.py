@@ -384,9 +384,7 @@ def enroll(
 ) -> tuple[str, str]:
     """县级审定: enrolled; the household is created or found and becomes monitored (a
     回退 proposal's cleared household back under monitoring)."""
-    _not_back_dated(data.decided_on)
-    enrolment.enroll_household(session=session, report=report, actor=actor, data=data)
-    _record_basis(session=session, report=report, actor=actor)
+    _enroll(session=session, report=report, actor=actor, data=data)
     return data.note or "审定纳入监测", "enrolled"
 
 
@@ -433,6 +431,15 @@ def _not_back_dated(decided_on: date | None) -> None:
         raise Invalid("decided_on", "审定日期只能是今天,不能倒签或预签")
 
 
+def _enroll(
+    *, session: Session, report: SelfReport, actor: User, data: SelfReportEnrollInput
+) -> None:
+    """The county's enrolment, on the day it is decided, with the income it was judged on."""
+    _not_back_dated(data.decided_on)
+    enrolment.enroll_household(session=session, report=report, actor=actor, data=data)
+    _record_basis(session=session, report=report, actor=actor)
+
+
 def _record_basis(*, session: Session, report: SelfReport, actor: User) -> None:
     """The income and the monitoring line the decision was judged on, kept on the case."""
     if report.household_id is None:
@@ -459,9 +466,7 @@ def fast_track(
     report.backfill_due_on = workdays.add_working_days(
         session=session, area_code=report.area_code, start=clock.today(), days=policy.backfill_days
     )
-    _not_back_dated(data.decided_on)
-    enrolment.enroll_household(session=session, report=report, actor=actor, data=data)
-    _record_basis(session=session, report=report, actor=actor)
+    _enroll(session=session, report=report, actor=actor, data=data)
     return data.note or "绿色通道先行纳入", "enrolled"
 
 

@@ -53,10 +53,15 @@ class ProblemFigures(Output):
     closed: int = 0
 
 
-class AreaFigures(Output):
+class AreaRow(Output):
+    """The area a row of figures is about."""
+
     area_code: str
     area_name: str | None
     level: str
+
+
+class AreaFigures(AreaRow):
     households: int = 0
     by_category: dict[str, int] = Field(default_factory=dict)
     monitored: int = 0
@@ -108,10 +113,7 @@ class MonthFigures(Output):
     visits: int = 0
 
 
-class AreaTrend(Output):
-    area_code: str
-    area_name: str | None
-    level: str
+class AreaTrend(AreaRow):
     months: list[MonthFigures]
 
 

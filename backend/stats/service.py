@@ -18,6 +18,7 @@ from backend.areas import service as areas_service
 from backend.areas.models import Area
 from backend.checks import service as checks_service
 from backend.core import clock, periods
+from backend.core.enums import plain
 from backend.core.errors import Forbidden, NotFound
 from backend.core.scope import contains
 from backend.households import queries as households_queries
@@ -255,9 +256,6 @@ def worst_tenth(population: list[AreaFigures]) -> dict[str, list[Mark]]:
 
 
 def _names() -> dict[str, dict[str, str]]:
-    def plain(names: dict) -> dict[str, str]:  # type: ignore[type-arg]
-        return {str(k): v for k, v in names.items()}
-
     return {
         "category": plain(CATEGORY_NAMES),
         "monitoring_type": plain(TYPE_NAMES),

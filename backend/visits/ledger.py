@@ -4,6 +4,7 @@ income."""
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
@@ -67,18 +68,13 @@ def _last_year(month: str) -> str:
     return f"{int(month[:4]) - 1:04d}{month[4:]}"
 
 
-def record(*, session: Session, taken: list[Taken]) -> list[AuditChange]:
-    """The entries of stored visits, in the order given (a step of recording them): each
-    supersedes its month's current entry, unless that one was taken later than the visit
-    (then the new one is kept, already superseded). A few statements for any number of
-    visits. The caller holds the households' locks (households_service.lock), so the
-    current entries read here stay current until it commits. Returns the audit rows it owes,
-    for the caller to write with its own (audit.record_many)."""
-    if not taken:
-        return []
+def _current(
+    *, session: Session, taken: list[Taken]
+) -> dict[tuple[uuid.UUID, str], dict[str, Any]]:
+    """The stored current entry of each (household, month) the visits are for."""
     household_ids = {t.household.id for t in taken}
     months = {t.visit["month"] for t in taken}
-    current: dict[tuple[uuid.UUID, str], dict[str, Any]] = {
+    return {
         (e.household_id, e.month): {
             "id": e.id,
             "as_of": e.as_of,
@@ -93,29 +89,47 @@ def record(*, session: Session, taken: list[Taken]) -> list[AuditChange]:
             )
         )
     }
+
+
+def _entry(t: Taken, now: datetime) -> dict[str, Any]:
+    """The ledger row a stored visit makes, current until something supersedes it."""
+    visit, month = t.visit, t.visit["month"]
+    return {
+        **t.figures,
+        "id": uuid.uuid5(LEDGER_NAMESPACE, str(visit["id"])),
+        "household_id": t.household.id,
+        "area_code": t.household.area_code,
+        "month": month,
+        "year": int(month[:4]),
+        "household_size": max(t.household_size, 1),
+        "copied_from_last_year": t.copied,
+        "visit_id": visit["id"],
+        "recorded_by": visit["visitor_id"],
+        "as_of": visit["visited_at"],
+        "superseded_at": None,
+        "superseded_by": None,
+        "created_at": now,
+    }
+
+
+def record(*, session: Session, taken: list[Taken]) -> list[AuditChange]:
+    """The entries of stored visits, in the order given (a step of recording them): each
+    supersedes its month's current entry, unless that one was taken later than the visit
+    (then the new one is kept, already superseded). A few statements for any number of
+    visits. The caller holds the households' locks (households_service.lock), so the
+    current entries read here stay current until it commits. Returns the audit rows it owes,
+    for the caller to write with its own (audit.record_many)."""
+    if not taken:
+        return []
+    current = _current(session=session, taken=taken)
     now = clock.now()
     entries: list[dict[str, Any]] = []
     superseded: list[dict[str, Any]] = []  # stored entries that a new one supersedes
     audits: list[AuditChange] = []
     for t in taken:
-        household, visit, figures = t.household, t.visit, t.figures
-        month, copied = visit["month"], t.copied
-        entry = {
-            **figures,
-            "id": uuid.uuid5(LEDGER_NAMESPACE, str(visit["id"])),
-            "household_id": household.id,
-            "area_code": household.area_code,
-            "month": month,
-            "year": int(month[:4]),
-            "household_size": max(t.household_size, 1),
-            "copied_from_last_year": copied,
-            "visit_id": visit["id"],
-            "recorded_by": visit["visitor_id"],
-            "as_of": visit["visited_at"],
-            "superseded_at": None,
-            "superseded_by": None,
-            "created_at": now,
-        }
+        household, figures, copied = t.household, t.figures, t.copied
+        entry = _entry(t, now)
+        month = entry["month"]
         key = (household.id, month)
         held = current.get(key)
         if held is not None and held["as_of"] > entry["as_of"]:

@@ -39,6 +39,26 @@ class Visit(SQLModel, table=True):
             sqlite_where=text("corrects_id IS NULL"),
             postgresql_where=text("corrects_id IS NULL"),
         ),
+        # Only the few corrections: a full index on corrects_id, nearly all NULL, drew
+        # SQLite's planner to it for "corrects_id IS NULL" and read every visit of the county.
+        Index(
+            "ix_visit_corrects_id",
+            "corrects_id",
+            sqlite_where=text("corrects_id IS NOT NULL"),
+            postgresql_where=text("corrects_id IS NOT NULL"),
+        ),
+        # The month's notes of an area by text, with who wrote them, read from the index
+        # alone for the pasted-notes sign (the plan no longer turns on the statistics).
+        Index(
+            "ix_visit_month_notes",
+            "month",
+            "area_code",
+            "notes_hash",
+            "household_id",
+            "visitor_id",
+            sqlite_where=text("notes_hash IS NOT NULL"),
+            postgresql_where=text("notes_hash IS NOT NULL"),
+        ),
     )
 
     # No default: the phone names the record (STYLE rule 8).
@@ -63,7 +83,7 @@ class Visit(SQLModel, table=True):
     photo_ids: list[str] = json_field(list)
     family_agrees: bool
     agreed_by: str | None = Field(default=None, max_length=40)
-    corrects_id: uuid.UUID | None = Field(default=None, foreign_key="visit.id", index=True)
+    corrects_id: uuid.UUID | None = Field(default=None, foreign_key="visit.id")
     # The self-report this visit opened for newly seen risks (wired at merge with reports).
     report_id: uuid.UUID | None = Field(default=None, index=True)
     # sha256 of the canonical JSON of what the phone sent: a replay must match it exactly.

@@ -3,7 +3,7 @@ households (走访记录雷同), and ledger months copied from the same month la
 
 from collections import defaultdict
 
-from sqlalchemy import Subquery, func
+from sqlalchemy import Subquery, func, literal, union_all
 from sqlmodel import Session, col, select
 
 from backend.accounts import service as accounts_service
@@ -42,7 +42,14 @@ def pasted(*, session: Session, hashes: set[str]) -> set[str]:
 
 
 def pasted_in(*, session: Session, area: str, month: str) -> list[PastedNotes]:
-    """The notes shared by many households in the area's visits of the month."""
+    """The notes shared by many households in the area's visits of the month. Every read
+    is from ix_visit_month_notes alone but the excerpts: a county's stock phrases can cover
+    most of its visits, and reading their rows took seconds."""
+    month_notes = (
+        within(Visit.area_code, area),
+        Visit.month == month,
+        col(Visit.notes_hash).is_not(None),
+    )
     groups = list(
         session.exec(
             select(
@@ -50,29 +57,25 @@ def pasted_in(*, session: Session, area: str, month: str) -> list[PastedNotes]:
                 func.count(func.distinct(Visit.household_id)),
                 func.count(),
             )
-            .where(
-                within(Visit.area_code, area),
-                Visit.month == month,
-                col(Visit.notes_hash).is_not(None),
-            )
+            .where(*month_notes)
             .group_by(col(Visit.notes_hash))
             .having(func.count(func.distinct(Visit.household_id)) >= PASTED_MIN_HOUSEHOLDS)
         )
     )
     if not groups:
         return []
-    excerpts: dict[str, str] = {}
+    pasted = {digest for digest, _, _ in groups}
     visitor_ids: dict[str, set] = defaultdict(set)  # type: ignore[type-arg]
-    for digest, notes, visitor_id in session.exec(
-        select(Visit.notes_hash, Visit.notes, Visit.visitor_id).where(
-            col(Visit.notes_hash).in_([g[0] for g in groups]),
-            within(Visit.area_code, area),
-            Visit.month == month,
-        )
+    # All the month's (text, visitor) pairs, kept for the pasted texts: an IN list of the
+    # texts let the planner read every month's visits of them through ix_visit_notes_hash.
+    for digest, visitor_id in session.exec(
+        select(Visit.notes_hash, Visit.visitor_id)
+        .where(*month_notes)
+        .group_by(col(Visit.notes_hash), col(Visit.visitor_id))
     ):
-        assert digest is not None
-        excerpts.setdefault(digest, notes)
-        visitor_ids[digest].add(visitor_id)
+        if digest in pasted:
+            visitor_ids[digest].add(visitor_id)
+    excerpts = _excerpts(session=session, area=area, month=month, digests=sorted(pasted))
     names = {
         uid: name
         for uid, (name, _) in accounts_service.names_and_units(
@@ -89,6 +92,30 @@ def pasted_in(*, session: Session, area: str, month: str) -> list[PastedNotes]:
         for digest, households, visits in groups
     ]
     return sorted(out, key=lambda p: -p.households)
+
+
+# SQLite joins at most 500 SELECTs in one compound statement.
+_EXCERPTS_PER_STATEMENT = 400
+
+
+def _excerpts(*, session: Session, area: str, month: str, digests: list[str]) -> dict[str, str]:
+    """One of the area's visits' notes of the month for each text: a one-row look-up per
+    text, joined into as few statements as the database allows."""
+    out: dict[str, str] = {}
+    for start in range(0, len(digests), _EXCERPTS_PER_STATEMENT):
+        firsts = [
+            select(
+                literal(digest).label("digest"),
+                select(Visit.notes)
+                .where(Visit.notes_hash == digest, Visit.month == month)
+                .where(within(Visit.area_code, area))
+                .limit(1)
+                .scalar_subquery(),
+            )
+            for digest in digests[start : start + _EXCERPTS_PER_STATEMENT]
+        ]
+        out.update(session.exec(union_all(*firsts)).all())  # type: ignore[call-overload]
+    return out
 
 
 def copied_in(

@@ -1,7 +1,7 @@
-"""checks: the findings lists counted and ordered from an index (status, area, newest first)
+"""checks: the findings lists counted and ordered from an index (status, area, first seen)
 
 Revision ID: c4e8f2a91d07
-Revises: 616bf53818c1
+Revises: 6bbc5b4ab937
 Create Date: 2026-12-01 22:40:00
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "c4e8f2a91d07"
-down_revision: str | Sequence[str] | None = "616bf53818c1"
+down_revision: str | Sequence[str] | None = "6bbc5b4ab937"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

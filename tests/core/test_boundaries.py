@@ -68,6 +68,29 @@ ALLOWED_TABLES.update(
         )
     }
 )
+# Exports (backend/transfer/exports.py) stream every domain's records of an area: one query
+# over a server-side cursor, a partition of look-ups at a time, which no per-row service
+# function could serve in constant memory. Read-only, like the checks.
+_EXPORTS_READ = (
+    "read-only, streamed: an export's one query over an area and its per-partition look-ups "
+    "(backend/transfer/exports.py); nothing of this table is written by transfer"
+)
+ALLOWED_TABLES.update(
+    {
+        ("transfer", f"backend.{table}"): _EXPORTS_READ
+        for table in (
+            "households.models.Household",
+            "households.models.HouseholdRisk",
+            "households.models.Member",
+            "visits.models.Visit",
+            "visits.models.LedgerEntry",
+            "reports.models.SelfReport",
+            "rectification.models.Problem",
+            "rectification.models.ProblemBatch",
+            "checks.models.Finding",
+        )
+    }
+)
 # Uses that the structure work still has to remove; this list only shrinks.
 TEMPORARY: dict[tuple[str, str], str] = {}
 TEMPORARY_PRIVATE: set[str] = set()

@@ -19,7 +19,7 @@ class RecordingNotifier:
     def __init__(self) -> None:
         self.received: list[tuple[str, str]] = []
 
-    def send(self, *, phone: str, text: str) -> None:
+    def send(self, *, phone: str, text: str, key: str = "") -> None:
         self.received.append((phone, text))
 
     @property

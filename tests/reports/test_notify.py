@@ -150,7 +150,7 @@ def test_a_notifier_that_raises_never_fails_the_request(
     class Broken:
         channel = "broken"
 
-        def send(self, *, phone: str, text: str) -> None:
+        def send(self, *, phone: str, text: str, key: str = "") -> None:
             raise RuntimeError("driver bug")
 
     notify.set_notifier(Broken())

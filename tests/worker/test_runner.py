@@ -20,7 +20,7 @@ class Phone:
         self.got = threading.Event()
         self.texts: list[str] = []
 
-    def send(self, *, phone: str, text: str) -> None:
+    def send(self, *, phone: str, text: str, key: str = "") -> None:
         self.texts.append(text)
         self.got.set()
 

@@ -105,132 +105,162 @@ def write_problems(
     for _ in range(n):
         batch = rng.choices(mine, weights)[0]
         batch["_next"] += 1
-        category, title = rng.choice(PROBLEM_TITLES)
-        cadre = rng.choice(cadres)
-        status, returned, late = _problem_state(rng, batch["deadline"], county.today)
-        pid = new_uuid(rng)
-        issued = batch["issued_on"]
-        deadline = batch["deadline"]
-        claimed_at = china_time(issued + timedelta(days=rng.randint(1, 10)), 120)
-        submitted_on = None
-        if status in ("submitted_for_closure", "closed"):
-            span = (deadline - issued).days
-            day = (
-                deadline + timedelta(days=rng.randint(3, 30))
-                if late
-                else issued + timedelta(days=rng.randint(12, max(13, span)))
-            )
-            submitted_on = min(day, county.today)
-        closed = status == "closed"
-        ongoing = closed and rng.random() < 0.12
-        problem = {
-            "id": pid,
-            "batch_id": batch["id"],
-            "number": batch["_next"],
-            "title": title,
-            "description": f"{title}。经查,{code[-3:]}号村存在此类问题,需限期整改。",
-            "category": category,
-            "severity": rng.choice(("general", "general", "general", "serious", "critical")),
-            "area_code": code,
-            "responsible_unit": f"{cadre.unit}",
-            "responsible_person": cadre.name,
-            "deadline": deadline,
-            "status": status,
-            "claimed_by": cadre.id if status != "issued" else None,
-            "claimed_at": claimed_at if status != "issued" else None,
-            "submitted_at": china_time(submitted_on, 300) if submitted_on else None,
-            "submitted_on": submitted_on,
-            "closed_at": china_time(submitted_on + timedelta(days=3), 120)
-            if closed and submitted_on
-            else None,
-            "closed_by": (inspector if batch["area_code"] == COUNTY else town).id
-            if closed
-            else None,
-            "return_count": returned,
-            "ongoing": ongoing,
-            "next_review_on": (
-                county.today + timedelta(days=rng.randint(-60, 90)) if ongoing else None
-            ),
-            "copied_from_id": None,
-            "created_by": batch["_issuer"].id,
-            "created_at": china_time(issued, 90),
-            "updated_at": None,
-        }
-        for key in ("closed_at",):
-            if problem[key] is not None and problem[key] > county.now:
-                problem[key] = county.now
+        problem, cadre, returned = _problem_row(county, rng, code, batch, cadres, inspector, town)
         county.writer.add("problem", problem)
         if rng.random() < 0.3:
             for home in rng.sample(homes, min(len(homes), rng.randint(1, 3))):
-                county.writer.add("problem_household", {"problem_id": pid, "household_id": home.id})
-        if status == "issued":
+                county.writer.add(
+                    "problem_household", {"problem_id": problem["id"], "household_id": home.id}
+                )
+        if problem["status"] == "issued":
             continue
         reviewer = inspector if batch["area_code"] == COUNTY else town
-        for position in range(1, rng.randint(1, 3) + 1):
-            step_id = new_uuid(rng)
+        _write_work(county, rng, problem, cadre, reviewer, returned)
+
+
+def _problem_row(
+    county: "County",
+    rng: random.Random,
+    code: str,
+    batch: dict[str, Any],
+    cadres: list[Staff],
+    inspector: Staff,
+    town: Staff,
+) -> tuple[dict[str, Any], Staff, int]:
+    """A problem of `batch` in its drawn state, the cadre responsible and the times it was
+    returned."""
+    category, title = rng.choice(PROBLEM_TITLES)
+    cadre = rng.choice(cadres)
+    status, returned, late = _problem_state(rng, batch["deadline"], county.today)
+    pid = new_uuid(rng)
+    issued = batch["issued_on"]
+    deadline = batch["deadline"]
+    claimed_at = china_time(issued + timedelta(days=rng.randint(1, 10)), 120)
+    submitted_on = None
+    if status in ("submitted_for_closure", "closed"):
+        span = (deadline - issued).days
+        day = (
+            deadline + timedelta(days=rng.randint(3, 30))
+            if late
+            else issued + timedelta(days=rng.randint(12, max(13, span)))
+        )
+        submitted_on = min(day, county.today)
+    closed = status == "closed"
+    ongoing = closed and rng.random() < 0.12
+    problem = {
+        "id": pid,
+        "batch_id": batch["id"],
+        "number": batch["_next"],
+        "title": title,
+        "description": f"{title}。经查,{code[-3:]}号村存在此类问题,需限期整改。",
+        "category": category,
+        "severity": rng.choice(("general", "general", "general", "serious", "critical")),
+        "area_code": code,
+        "responsible_unit": f"{cadre.unit}",
+        "responsible_person": cadre.name,
+        "deadline": deadline,
+        "status": status,
+        "claimed_by": cadre.id if status != "issued" else None,
+        "claimed_at": claimed_at if status != "issued" else None,
+        "submitted_at": china_time(submitted_on, 300) if submitted_on else None,
+        "submitted_on": submitted_on,
+        "closed_at": china_time(submitted_on + timedelta(days=3), 120)
+        if closed and submitted_on
+        else None,
+        "closed_by": (inspector if batch["area_code"] == COUNTY else town).id if closed else None,
+        "return_count": returned,
+        "ongoing": ongoing,
+        "next_review_on": (
+            county.today + timedelta(days=rng.randint(-60, 90)) if ongoing else None
+        ),
+        "copied_from_id": None,
+        "created_by": batch["_issuer"].id,
+        "created_at": china_time(issued, 90),
+        "updated_at": None,
+    }
+    for key in ("closed_at",):
+        if problem[key] is not None and problem[key] > county.now:
+            problem[key] = county.now
+    return problem, cadre, returned
+
+
+def _write_work(
+    county: "County",
+    rng: random.Random,
+    problem: dict[str, Any],
+    cadre: Staff,
+    reviewer: Staff,
+    returned: int,
+) -> None:
+    """A claimed problem's steps, evidence, progress notes and reviews, by its status."""
+    pid, status, deadline = problem["id"], problem["status"], problem["deadline"]
+    claimed_at, submitted_on = problem["claimed_at"], problem["submitted_on"]
+    closed = status == "closed"
+    for position in range(1, rng.randint(1, 3) + 1):
+        step_id = new_uuid(rng)
+        county.writer.add(
+            "rectification_step",
+            {
+                "id": step_id,
+                "problem_id": pid,
+                "position": position,
+                "description": f"第{position}项措施:逐户排查,建立台账,限期整改到位",
+                "planned_on": deadline - timedelta(days=5 * position),
+                "created_by": cadre.id,
+                "created_at": claimed_at,
+            },
+        )
+        if status in ("submitted_for_closure", "closed", "returned", "in_progress"):
+            frozen = china_time(submitted_on, 300) if submitted_on else None
             county.writer.add(
-                "rectification_step",
+                "evidence",
                 {
-                    "id": step_id,
+                    "id": new_uuid(rng),
                     "problem_id": pid,
-                    "position": position,
-                    "description": f"第{position}项措施:逐户排查,建立台账,限期整改到位",
-                    "planned_on": deadline - timedelta(days=5 * position),
+                    "step_id": step_id,
+                    "kind": "text",
+                    "file_id": None,
+                    "text": "已完成入户核查,整改台账见村委会存档",
+                    "frozen_at": frozen,
                     "created_by": cadre.id,
-                    "created_at": claimed_at,
+                    "created_at": claimed_at + timedelta(days=5),
                 },
             )
-            if status in ("submitted_for_closure", "closed", "returned", "in_progress"):
-                frozen = china_time(submitted_on, 300) if submitted_on else None
-                county.writer.add(
-                    "evidence",
-                    {
-                        "id": new_uuid(rng),
-                        "problem_id": pid,
-                        "step_id": step_id,
-                        "kind": "text",
-                        "file_id": None,
-                        "text": "已完成入户核查,整改台账见村委会存档",
-                        "frozen_at": frozen,
-                        "created_by": cadre.id,
-                        "created_at": claimed_at + timedelta(days=5),
-                    },
-                )
-        if status in ("in_progress", "returned", "submitted_for_closure", "closed"):
-            county.writer.add(
-                "progress_note",
-                {
-                    "id": new_uuid(rng),
-                    "problem_id": pid,
-                    "text": "已组织村组干部逐户排查,正在整改",
-                    "created_by": cadre.id,
-                    "created_at": claimed_at + timedelta(days=3),
-                },
-            )
-        for r in range(returned):
-            county.writer.add(
-                "problem_review",
-                {
-                    "id": new_uuid(rng),
-                    "problem_id": pid,
-                    "reviewer_id": reviewer.id,
-                    "decision": "return",
-                    "reason": "印证资料不充分,请补充入户照片和台账",
-                    "created_at": claimed_at + timedelta(days=10 + r),
-                },
-            )
-        if closed:
-            county.writer.add(
-                "problem_review",
-                {
-                    "id": new_uuid(rng),
-                    "problem_id": pid,
-                    "reviewer_id": reviewer.id,
-                    "decision": "close",
-                    "reason": "",
-                    "created_at": problem["closed_at"],
-                },
-            )
+    if status in ("in_progress", "returned", "submitted_for_closure", "closed"):
+        county.writer.add(
+            "progress_note",
+            {
+                "id": new_uuid(rng),
+                "problem_id": pid,
+                "text": "已组织村组干部逐户排查,正在整改",
+                "created_by": cadre.id,
+                "created_at": claimed_at + timedelta(days=3),
+            },
+        )
+    for r in range(returned):
+        county.writer.add(
+            "problem_review",
+            {
+                "id": new_uuid(rng),
+                "problem_id": pid,
+                "reviewer_id": reviewer.id,
+                "decision": "return",
+                "reason": "印证资料不充分,请补充入户照片和台账",
+                "created_at": claimed_at + timedelta(days=10 + r),
+            },
+        )
+    if closed:
+        county.writer.add(
+            "problem_review",
+            {
+                "id": new_uuid(rng),
+                "problem_id": pid,
+                "reviewer_id": reviewer.id,
+                "decision": "close",
+                "reason": "",
+                "created_at": problem["closed_at"],
+            },
+        )
 
 
 def _problem_state(rng: random.Random, deadline: date, today: date) -> tuple[str, int, bool]:

@@ -55,6 +55,81 @@ def receipt_code(county: "County", rng: random.Random) -> str:
             return code
 
 
+def _draw_report(
+    county: "County",
+    rng: random.Random,
+    code: str,
+    homes: list[Home],
+    monitored: list[Home],
+    cadres: list[Staff],
+) -> tuple[SimpleNamespace, Staff, Staff | None]:
+    """A report row as submitted (before `walk` stamps its later steps), the cadre who
+    handles it and the staff member who opened it, if one did."""
+    age = rng.randint(0, 364)
+    submitted_day = county.today - timedelta(days=age)
+    submitted_at = china_time(submitted_day, rng.randint(0, 12 * 60), base_hour=7)
+    if submitted_at > county.now:
+        submitted_at = county.now - timedelta(minutes=rng.randint(1, 300))
+        submitted_day = submitted_at.astimezone(clock.CHINA).date()
+    status = _report_status(rng, age)
+    home = rng.choice(monitored) if status == "enrolled" and monitored else rng.choice(homes)
+    person = home.head if rng.random() < 0.8 else rng.choice(home.people)
+    staff_opened = rng.random() < 0.12
+    on_behalf = staff_opened or rng.random() < 0.1
+    with_id = rng.random() < 0.5
+    risks = weighted_sample(rng, RISK_WEIGHTS, 1 if rng.random() < 0.75 else 2)
+    village_due, decision_due = deadlines(county, submitted_day)
+    cadre = rng.choice(cadres)
+    reporter = cadre if staff_opened else None
+    report = SimpleNamespace(
+        id=new_uuid(rng),
+        receipt_code=receipt_code(county, rng),
+        area_code=code,
+        status=status,
+        name=person.name,
+        phone=home.row["phone"] or mobile(rng),
+        id_number_cipher=security.encrypt_id_number(person.id_number) if with_id else None,
+        id_number_hash=security.id_number_hash(person.id_number) if with_id else None,
+        on_behalf=on_behalf,
+        reporter_name=(reporter.name if reporter else person_name(rng)) if on_behalf else None,
+        reporter_phone=mobile(rng) if on_behalf else None,
+        risk_types=risks,
+        note=rng.choice(
+            ("", "家里老人住院花了不少钱", "孩子上大学学费凑不齐", "今年冰雹把庄稼打了")
+        ),
+        photo_ids=[],
+        household_id=home.id if with_id or status == "enrolled" else None,
+        payload_digest="",
+        assignee_id=None,
+        risk_confirmed=None,
+        income_estimate=None,
+        findings="",
+        finding_photo_ids=[],
+        verified_at=None,
+        verified_by=None,
+        community_review_on=None,
+        community_review_minutes="",
+        community_review_file_id=None,
+        public_notice_start=None,
+        public_notice_days=None,
+        public_notice_objections="",
+        fast_track=False,
+        village_due_on=village_due,
+        decision_due_on=decision_due,
+        backfill_due_on=None,
+        step_due_on=None,
+        decision_reason="",
+        referred_to="",
+        decided_at=None,
+        decided_by=None,
+        merged_into_id=None,
+        kind="self_report",
+        submitted_at=submitted_at,
+        updated_at=None,
+    )
+    return report, cadre, reporter
+
+
 def write_reports(
     county: "County",
     rng: random.Random,
@@ -67,68 +142,8 @@ def write_reports(
     monitored = [h for h in homes if h.row["monitoring_status"] == "monitored"]
     made: list[dict[str, Any]] = []
     for _ in range(n):
-        age = rng.randint(0, 364)
-        submitted_day = county.today - timedelta(days=age)
-        submitted_at = china_time(submitted_day, rng.randint(0, 12 * 60), base_hour=7)
-        if submitted_at > county.now:
-            submitted_at = county.now - timedelta(minutes=rng.randint(1, 300))
-            submitted_day = submitted_at.astimezone(clock.CHINA).date()
-        status = _report_status(rng, age)
-        home = rng.choice(monitored) if status == "enrolled" and monitored else rng.choice(homes)
-        person = home.head if rng.random() < 0.8 else rng.choice(home.people)
-        staff_opened = rng.random() < 0.12
-        on_behalf = staff_opened or rng.random() < 0.1
-        with_id = rng.random() < 0.5
-        risks = weighted_sample(rng, RISK_WEIGHTS, 1 if rng.random() < 0.75 else 2)
-        village_due, decision_due = deadlines(county, submitted_day)
-        cadre = rng.choice(cadres)
-        reporter = cadre if staff_opened else None
-        report = SimpleNamespace(
-            id=new_uuid(rng),
-            receipt_code=receipt_code(county, rng),
-            area_code=code,
-            status=status,
-            name=person.name,
-            phone=home.row["phone"] or mobile(rng),
-            id_number_cipher=security.encrypt_id_number(person.id_number) if with_id else None,
-            id_number_hash=security.id_number_hash(person.id_number) if with_id else None,
-            on_behalf=on_behalf,
-            reporter_name=(reporter.name if reporter else person_name(rng)) if on_behalf else None,
-            reporter_phone=mobile(rng) if on_behalf else None,
-            risk_types=risks,
-            note=rng.choice(
-                ("", "家里老人住院花了不少钱", "孩子上大学学费凑不齐", "今年冰雹把庄稼打了")
-            ),
-            photo_ids=[],
-            household_id=home.id if with_id or status == "enrolled" else None,
-            payload_digest="",
-            assignee_id=None,
-            risk_confirmed=None,
-            income_estimate=None,
-            findings="",
-            finding_photo_ids=[],
-            verified_at=None,
-            verified_by=None,
-            community_review_on=None,
-            community_review_minutes="",
-            community_review_file_id=None,
-            public_notice_start=None,
-            public_notice_days=None,
-            public_notice_objections="",
-            fast_track=False,
-            village_due_on=village_due,
-            decision_due_on=decision_due,
-            backfill_due_on=None,
-            step_due_on=None,
-            decision_reason="",
-            referred_to="",
-            decided_at=None,
-            decided_by=None,
-            merged_into_id=None,
-            kind="self_report",
-            submitted_at=submitted_at,
-            updated_at=None,
-        )
+        report, cadre, reporter = _draw_report(county, rng, code, homes, monitored, cadres)
+        status, submitted_at = report.status, report.submitted_at
         events: list[tuple[str, str | None, str | None, Staff | None, datetime]] = [
             ("submit", None, "submitted", reporter, submitted_at)
         ]

@@ -88,19 +88,8 @@ def write_visit(
         if visited_at.astimezone(clock.CHINA).date() < first:
             return
     kind = "home" if rng.random() < 0.8 else ("phone" if rng.random() < 0.75 else "other")
-    head = home.head
-    checklist: dict[str, dict[str, Any]] = {k: {"ok": True, "note": ""} for k in BASIC_NEEDS}
-    if not home.row["basic_needs"].get("medical", True):
-        checklist["medical"] = {"ok": False, "note": "慢病用药负担重"}
-    if rng.random() < 0.03:
-        checklist["housing"] = {"ok": False, "note": "房屋墙体有裂缝,需鉴定"}
-    if paster:
-        notes = PASTED_TEXTS[int(month[5:]) % len(PASTED_TEXTS)]
-    else:
-        detail = rng.choice(NOTE_DETAILS).format(
-            n=len(home.people), head=head.name, k=rng.randint(2, 30)
-        )
-        notes = f"{rng.choice(NOTE_OPENINGS)},{detail}。"
+    checklist = _checklist(rng, home)
+    notes = _notes(rng, home, month, paster=paster)
     payload: dict[str, Any] = {
         "id": new_uuid(rng),
         "household_id": home.id,
@@ -114,84 +103,118 @@ def write_visit(
     if kind == "phone":
         payload["reached"] = "户主本人" if rng.random() < 0.7 else "配偶"
     if payload["family_agrees"]:
-        payload["agreed_by"] = head.name
-    position = None
-    if kind == "home":
-        position = {
-            "latitude": round(35.7 + rng.uniform(-0.4, 0.4), 6),
-            "longitude": round(105.05 + rng.uniform(-0.4, 0.4), 6),
-            "accuracy_m": float(rng.randint(5, 60)),
-        }
+        payload["agreed_by"] = home.head.name
+    position = _position(rng) if kind == "home" else None
+    if position is not None:
         payload["position"] = position
-    amounts = None
+    amounts: dict[str, int] | None = None
     if ledger:
-        size = len(home.people)
-        monthly = home.income * size // 12
-        wage = int(monthly * rng.uniform(0.3, 0.8))
-        transfer = int(monthly * 0.2)
-        amounts = {
-            "wage": wage,
-            "business": max(0, monthly - wage - transfer),
-            "property": 0,
-            "transfer": transfer,
-            "business_cost": 0,
-            "medical_spending": rng.choice((0, 0, 0, 200, 800)),
-            "schooling_spending": rng.choice((0, 0, 300)),
-            "other_spending": 0,
-        }
+        amounts = _ledger_amounts(rng, home)
         payload["ledger"] = amounts
     visit_id = payload["id"]
     created = visited_at + timedelta(minutes=rng.randint(1, 60 * 24 * 3))
     created = min(created, county.now)
+    row = {
+        "id": visit_id,
+        "household_id": home.id,
+        "area_code": home.row["area_code"],
+        "visitor_id": visitor.id,
+        "kind": kind,
+        "visited_at": visited_at,
+        "month": month,
+        "reached": payload.get("reached"),
+        "latitude": position["latitude"] if position else None,
+        "longitude": position["longitude"] if position else None,
+        "accuracy_m": position["accuracy_m"] if position else None,
+        "checklist": checklist,
+        "new_risks": [],
+        "help_given": payload["help_given"],
+        "notes": notes,
+        "notes_hash": notes_fingerprint(notes),
+        "photo_ids": [],
+        "family_agrees": payload["family_agrees"],
+        "agreed_by": payload.get("agreed_by"),
+        "corrects_id": None,
+        "report_id": None,
+        "payload_hash": visit_payload_hash(payload),
+        "created_at": created,
+    }
+    county.writer.add("visit", row)
+    if amounts is not None:
+        _write_ledger(county, row, amounts, household_size=len(home.people))
+
+
+def _write_ledger(
+    county: "County", visit: dict[str, Any], amounts: dict[str, int], *, household_size: int
+) -> None:
+    """The ledger entry the visit row `visit` writes for its month."""
+    month = visit["month"]
     county.writer.add(
-        "visit",
+        "ledger_entry",
         {
-            "id": visit_id,
-            "household_id": home.id,
-            "area_code": home.row["area_code"],
-            "visitor_id": visitor.id,
-            "kind": kind,
-            "visited_at": visited_at,
+            "id": uuid.uuid5(LEDGER_NAMESPACE, str(visit["id"])),
+            "household_id": visit["household_id"],
+            "area_code": visit["area_code"],
             "month": month,
-            "reached": payload.get("reached"),
-            "latitude": position["latitude"] if position else None,
-            "longitude": position["longitude"] if position else None,
-            "accuracy_m": position["accuracy_m"] if position else None,
-            "checklist": checklist,
-            "new_risks": [],
-            "help_given": payload["help_given"],
-            "notes": notes,
-            "notes_hash": notes_fingerprint(notes),
-            "photo_ids": [],
-            "family_agrees": payload["family_agrees"],
-            "agreed_by": payload.get("agreed_by"),
-            "corrects_id": None,
-            "report_id": None,
-            "payload_hash": visit_payload_hash(payload),
-            "created_at": created,
+            "year": int(month[:4]),
+            **amounts,
+            "household_size": household_size,
+            # No visits a year earlier here, so nothing can be a copy of last year's.
+            "copied_from_last_year": False,
+            "as_of": visit["visited_at"],
+            "visit_id": visit["id"],
+            "recorded_by": visit["visitor_id"],
+            "superseded_at": None,
+            "superseded_by": None,
+            "created_at": visit["created_at"],
         },
     )
-    if amounts is not None:
-        county.writer.add(
-            "ledger_entry",
-            {
-                "id": uuid.uuid5(LEDGER_NAMESPACE, str(visit_id)),
-                "household_id": home.id,
-                "area_code": home.row["area_code"],
-                "month": month,
-                "year": int(month[:4]),
-                **amounts,
-                "household_size": len(home.people),
-                # No visits a year earlier here, so nothing can be a copy of last year's.
-                "copied_from_last_year": False,
-                "as_of": visited_at,
-                "visit_id": visit_id,
-                "recorded_by": visitor.id,
-                "superseded_at": None,
-                "superseded_by": None,
-                "created_at": created,
-            },
-        )
+
+
+def _position(rng: random.Random) -> dict[str, float]:
+    """Where the phone said the visit was, somewhere in the county."""
+    return {
+        "latitude": round(35.7 + rng.uniform(-0.4, 0.4), 6),
+        "longitude": round(105.05 + rng.uniform(-0.4, 0.4), 6),
+        "accuracy_m": float(rng.randint(5, 60)),
+    }
+
+
+def _checklist(rng: random.Random, home: Home) -> dict[str, dict[str, Any]]:
+    """两不愁三保障 as the visitor found them: the household's own gaps, now and then a crack."""
+    checklist: dict[str, dict[str, Any]] = {k: {"ok": True, "note": ""} for k in BASIC_NEEDS}
+    if not home.row["basic_needs"].get("medical", True):
+        checklist["medical"] = {"ok": False, "note": "慢病用药负担重"}
+    if rng.random() < 0.03:
+        checklist["housing"] = {"ok": False, "note": "房屋墙体有裂缝,需鉴定"}
+    return checklist
+
+
+def _notes(rng: random.Random, home: Home, month: str, *, paster: bool) -> str:
+    """The visit's words; a paster writes the same few texts everywhere (copied_visit_notes)."""
+    if paster:
+        return PASTED_TEXTS[int(month[5:]) % len(PASTED_TEXTS)]
+    detail = rng.choice(NOTE_DETAILS).format(
+        n=len(home.people), head=home.head.name, k=rng.randint(2, 30)
+    )
+    return f"{rng.choice(NOTE_OPENINGS)},{detail}。"
+
+
+def _ledger_amounts(rng: random.Random, home: Home) -> dict[str, int]:
+    """A month's income and spending near the household's yearly income."""
+    monthly = home.income * len(home.people) // 12
+    wage = int(monthly * rng.uniform(0.3, 0.8))
+    transfer = int(monthly * 0.2)
+    return {
+        "wage": wage,
+        "business": max(0, monthly - wage - transfer),
+        "property": 0,
+        "transfer": transfer,
+        "business_cost": 0,
+        "medical_spending": rng.choice((0, 0, 0, 200, 800)),
+        "schooling_spending": rng.choice((0, 0, 300)),
+        "other_spending": 0,
+    }
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
