@@ -84,7 +84,12 @@ function word(value) {
 function facts(values) {
   const rows = [];
   for (const [key, value] of Object.entries(values || {})) {
-    if (value && typeof value === "object" && !Array.isArray(value)) {
+    if (key === "household_ids" && Array.isArray(value)) {
+      const links = value.map(
+        (id, i) => html`${i > 0 && "、"}<a href="#household/${id}">第 ${i + 1} 户</a>`,
+      );
+      rows.push(html`<dt>涉及的户</dt><dd>${links}</dd>`);
+    } else if (value && typeof value === "object" && !Array.isArray(value)) {
       rows.push(...facts(value));
     } else if (VALUE_LABELS[key] && value !== null && value !== "") {
       rows.push(html`<dt>${VALUE_LABELS[key]}</dt><dd>${word(value)}</dd>`);
@@ -367,7 +372,8 @@ export async function show(ctx, query = "") {
     } catch (err) {
       for (const b of item.querySelectorAll("button")) b.disabled = false;
       message.className = "message error";
-      message.textContent = `没有办成:${err.message}`;
+      const hint = action === "dismiss" ? "。请写明为什么不是问题(至少 2 个字)" : "";
+      message.textContent = `没有办成:${err.message}${hint}`;
     }
   }
 
