@@ -432,11 +432,13 @@ def _lookup(client: TestClient, code: str, phone: str) -> dict:
     return r.json()
 
 
-def test_the_farmer_reads_in_plain_words_what_a_clearance_decision_means(
-    client: TestClient, session: Session, people: People
-) -> None:
+def _clearance_at_the_county(
+    client: TestClient, session: Session, people: People, phone: str
+) -> tuple[str, str, list[dict]]:
+    """A clearance proposed, through 评议, 公示 and the township: (id, receipt code, what
+    the farmer read on the way)."""
     h = ready_to_clear(session, people)
-    h.phone = "13900001234"
+    h.phone = phone
     session.add(h)
     session.commit()
     visit = home_visit(client, people.cadre, h)
@@ -444,16 +446,25 @@ def test_the_farmer_reads_in_plain_words_what_a_clearance_decision_means(
         client, people.cadre, h, kind="clearance_proposal", visit_id=visit, reason="务工稳定"
     ).json()
     rid, code = case["id"], case["receipt_code"]
-    waiting = _lookup(client, code, h.phone)
-    assert waiting["status"] == "township_review" and "风险消除的申请" in waiting["step"]
+    read = [_lookup(client, code, phone)]
     today = clock.today()
     act(client, people.cadre, rid, "community-review", {"held_on": str(today), "minutes": "同意"})
     act(client, people.cadre, rid, "public-notice", {"start_on": str(today), "days": 5})
     clock.freeze(clock.now() + timedelta(days=5))
     assert act(client, people.town, rid, "forward", {}).status_code == 200
-    assert "县里正在审定" in _lookup(client, code, h.phone)["step"]
+    read.append(_lookup(client, code, phone))
+    return rid, code, read
+
+
+def test_the_farmer_reads_in_plain_words_what_a_clearance_decision_means(
+    client: TestClient, session: Session, people: People
+) -> None:
+    phone = "13900001234"
+    rid, code, (waiting, county) = _clearance_at_the_county(client, session, people, phone)
+    assert waiting["status"] == "township_review" and "风险消除的申请" in waiting["step"]
+    assert "县里正在审定" in county["step"]
     assert act(client, people.county, rid, "clear", {"note": "同意消除"}).status_code == 200
-    done = _lookup(client, code, h.phone)
+    done = _lookup(client, code, phone)
     assert (done["status"], done["status_name"], done["decision"]) == (
         "cleared",
         "已审定风险消除",
@@ -469,23 +480,11 @@ def test_the_farmer_reads_in_plain_words_what_a_clearance_decision_means(
 def test_a_refused_clearance_tells_the_farmer_they_stay_monitored(
     client: TestClient, session: Session, people: People
 ) -> None:
-    h = ready_to_clear(session, people)
-    h.phone = "13900001235"
-    session.add(h)
-    session.commit()
-    visit = home_visit(client, people.cadre, h)
-    case = propose(
-        client, people.cadre, h, kind="clearance_proposal", visit_id=visit, reason="务工稳定"
-    ).json()
-    today = clock.today()
-    rid = case["id"]
-    act(client, people.cadre, rid, "community-review", {"held_on": str(today), "minutes": "同意"})
-    act(client, people.cadre, rid, "public-notice", {"start_on": str(today), "days": 5})
-    clock.freeze(clock.now() + timedelta(days=5))
-    assert act(client, people.town, rid, "forward", {}).status_code == 200
+    phone = "13900001235"
+    rid, code, _ = _clearance_at_the_county(client, session, people, phone)
     refused = act(client, people.county, rid, "reject", {"reason": "收入来源尚不稳定"})
     assert refused.status_code == 200, refused.text
-    body = _lookup(client, case["receipt_code"], h.phone)
+    body = _lookup(client, code, phone)
     assert body["status"] == "rejected" and "暂不标注风险消除" in body["step"]
     assert "继续作为防止返贫监测对象" in body["next_step"]
     assert body["reason"] == "收入来源尚不稳定"
