@@ -79,7 +79,17 @@ class Finding(SQLModel, table=True):
     __tablename__ = "finding"
     __table_args__ = (
         UniqueConstraint("check_code", "subject_key"),
-        Index("ix_finding_check_status_area", "check_code", "status", "area_code"),
+        # The lists (an area's findings by status, and by check), newest first: counted and
+        # ordered from the index alone, only the page's rows read from the table.
+        Index(
+            "ix_finding_check_status_area",
+            "check_code",
+            "status",
+            "area_code",
+            "first_seen_at",
+            "id",
+        ),
+        Index("ix_finding_status_area", "status", "area_code", "first_seen_at", "id"),
     )
 
     id: uuid.UUID = id_field()
@@ -89,7 +99,7 @@ class Finding(SQLModel, table=True):
     subject_kind: str = Field(max_length=16)
     household_id: uuid.UUID | None = Field(default=None, foreign_key="household.id", index=True)
     area_code: str = area_field()
-    status: FindingStatus = enum_field(FindingStatus.open, index=True)
+    status: FindingStatus = enum_field(FindingStatus.open)
     severity: str = Field(max_length=16)
     summary: str = Field(default="", max_length=300)
     # The values that triggered it (the line and income used, the months copied, …).

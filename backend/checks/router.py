@@ -16,6 +16,7 @@ from backend.checks.schemas import (
     FindingPublic,
     FindingReportInput,
     FindingsPublic,
+    FindingsSummary,
     ParametersInput,
     RunCreate,
     RunPublic,
@@ -75,13 +76,21 @@ def list_findings(
     paging: PagingDep,
     filters: Annotated[FindingFilters, Query()],
 ) -> FindingsPublic:
-    """Findings in the caller's reach, newest first, by check, area, status or household."""
+    """Findings in reach by check, area, status, severity or household; oldest first by village."""
     rows, count = service.list_findings(
         session=session, user=user, filters=filters, offset=paging.offset, limit=paging.limit
     )
     return FindingsPublic(
         data=service.publics(session=session, user=user, findings=rows), count=count
     )
+
+
+@router.get("/findings/summary", response_model=FindingsSummary, operation_id="findings_summary")
+def findings_summary(
+    session: SessionDep, user: CurrentUser, filters: Annotated[FindingFilters, Query()]
+) -> FindingsSummary:
+    """How many findings each check and each village has under the other filters."""
+    return service.summary(session=session, user=user, filters=filters)
 
 
 @router.get("/findings/{finding_id}", response_model=FindingPublic, operation_id="get_finding")

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from backend.checks.models import FINDING_STATUS_NAMES, RUN_STATUS_NAMES, FindingStatus
 from backend.core.schemas import AreaCode, Input, Output, name_field
+from backend.rectification.models import SEVERITY_NAMES, Severity
 
 
 class ParameterPublic(Output):
@@ -30,7 +31,10 @@ class CheckPublic(Output):
 
 class CheckCatalogue(Output):
     area_code: str
+    area_name: str | None = None
     data: list[CheckPublic]
+    # What the caller may do here: "run" the checks, "set_parameters".
+    can: list[str] = Field(default_factory=list)
 
 
 class ParametersInput(Input):
@@ -61,6 +65,7 @@ class FindingFilters(BaseModel):
     check: str | None = None
     area: AreaCode | None = None
     status: FindingStatus | None = None
+    severity: Severity | None = None
     household_id: uuid.UUID | None = None
 
 
@@ -73,7 +78,12 @@ class FindingPublic(Output):
     subject_key: str
     household_id: uuid.UUID | None
     household_reference: str | None = None
+    # Who it is about, as a person reads it: the head of the household, the member, the
+    # helper, or the village.
+    household_head: str | None = None
+    subject_name: str | None = None
     area_code: str
+    area_name: str | None = None
     status: FindingStatus
     summary: str
     values: dict[str, Any]
@@ -87,11 +97,26 @@ class FindingPublic(Output):
     can: list[str] = Field(default_factory=list)
 
     status_name = name_field(FINDING_STATUS_NAMES, "status")
+    severity_name = name_field(SEVERITY_NAMES, "severity")
 
 
 class FindingsPublic(Output):
     data: list[FindingPublic]
     count: int
+
+
+class VillageCount(Output):
+    area_code: str
+    area_name: str | None
+    count: int
+
+
+class FindingsSummary(Output):
+    """How many findings each check and each village has under the filters (the check's
+    counts ignore the check filter, the villages' ignore the area filter)."""
+
+    by_check: dict[str, int]
+    by_village: list[VillageCount]
 
 
 class DismissInput(Input):

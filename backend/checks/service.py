@@ -5,8 +5,10 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import and_
+from sqlmodel import Session, col, func, select
 
+from backend.accounts import service as accounts_service
 from backend.accounts.access import (
     DISMISSES_FINDINGS,
     ISSUERS,
@@ -26,16 +28,17 @@ from backend.checks.schemas import (
     CheckPublic,
     FindingFilters,
     FindingPublic,
+    FindingsSummary,
     ParameterPublic,
+    VillageCount,
 )
 from backend.core import clock
 from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
-from backend.core.paging import page
 from backend.core.scope import contains, within
 from backend.core.usecase import use_case
 from backend.households import queries as households_queries
 from backend.households import service as households_service
-from backend.households.models import RiskType
+from backend.households.models import Household, Member, Relation, RiskType
 from backend.rectification import batches as rectification_batches
 from backend.rectification import service as rectification_service
 from backend.rectification.models import ProblemSource
@@ -89,7 +92,13 @@ def catalogue(*, session: Session, user: User, area_code: str | None) -> CheckCa
                 open_findings=counts.get(code, 0),
             )
         )
-    return CheckCatalogue(area_code=area, data=data)
+    can = []
+    if user.role in RUNS_CHECKS:
+        can.append("run")
+    if user.role in SETS_CHECK_PARAMETERS and 0 < len(area) <= 6:
+        can.append("set_parameters")
+    names = areas_service.names(session=session, codes=[area])
+    return CheckCatalogue(area_code=area, area_name=names.get(area), data=data, can=can)
 
 
 @use_case
@@ -186,6 +195,20 @@ def open_counts(*, session: Session, area_code: str) -> dict[str, int]:
     return runs.open_counts_in(session=session, area=area_code)
 
 
+def open_by_area(*, session: Session, prefix: str) -> list[tuple[str, str, int]]:
+    """(area code, check, open findings) inside `prefix`: the statistics sum them per area."""
+    stmt = (
+        select(Finding.area_code, Finding.check_code, func.count())
+        .where(within(Finding.area_code, prefix), Finding.status == FindingStatus.open)
+        .group_by(col(Finding.area_code), col(Finding.check_code))
+    )
+    return [(code, check, n) for code, check, n in session.exec(stmt)]
+
+
+def titles() -> dict[str, str]:
+    return {code: check.title for code, check in CHECKS.items()}
+
+
 # --- findings ---------------------------------------------------------------------------
 
 
@@ -197,21 +220,64 @@ def _visible(user: User) -> list[Any]:
     return cond
 
 
-def list_findings(
-    *, session: Session, user: User, filters: FindingFilters, offset: int, limit: int
-) -> tuple[list[Finding], int]:
+def _conditions(user: User, filters: FindingFilters, *, skip: str = "") -> list[Any]:
+    """The filters as SQL conditions inside the caller's reach (`skip` leaves one out)."""
     cond = _visible(user)
-    if filters.check:
+    if filters.check and skip != "check":
         _check(filters.check)
         cond.append(Finding.check_code == filters.check)
-    if filters.area:
+    if filters.area and skip != "area":
         cond.append(within(Finding.area_code, filters.area))
     if filters.status:
         cond.append(Finding.status == filters.status)
+    if filters.severity:
+        cond.append(Finding.severity == filters.severity)
     if filters.household_id:
         cond.append(Finding.household_id == filters.household_id)
-    order = [col(Finding.first_seen_at).desc(), col(Finding.id)]
-    return page(session, Finding, cond, order_by=order, offset=offset, limit=limit)
+    return cond
+
+
+def list_findings(
+    *, session: Session, user: User, filters: FindingFilters, offset: int, limit: int
+) -> tuple[list[Finding], int]:
+    cond = _conditions(user, filters)
+    # Village by village, the longest-standing first: the order of the (status, area, first
+    # seen, id) indexes, so a page is read off the index and stops at its last row. The
+    # page's ids come first, then only those rows: newest-first over whole rows read and
+    # sorted a county's every finding, values included (386 ms at p95 on the
+    # 100,000-household county).
+    order = [col(Finding.area_code), col(Finding.first_seen_at), col(Finding.id)]
+    count = session.exec(select(func.count()).select_from(Finding).where(*cond)).one()
+    ids = select(Finding.id).where(*cond).order_by(*order).offset(offset).limit(limit)
+    rows = session.exec(select(Finding).where(col(Finding.id).in_(ids)).order_by(*order))
+    return list(rows), count
+
+
+def summary(*, session: Session, user: User, filters: FindingFilters) -> FindingsSummary:
+    """Findings per check (whatever check is chosen) and per village (whatever area is
+    chosen) under the other filters: two grouped counts."""
+    by_check = dict.fromkeys(CHECKS, 0)
+    stmt = (
+        select(Finding.check_code, func.count())
+        .where(*_conditions(user, filters, skip="check"))
+        .group_by(col(Finding.check_code))
+    )
+    by_check.update({code: n for code, n in session.exec(stmt) if code in by_check})
+    village = func.substr(Finding.area_code, 1, 12)
+    stmt = (
+        select(village, func.count())
+        .where(*_conditions(user, filters, skip="area"))
+        .group_by(village)
+        .order_by(village)
+    )
+    rows = [(code, n) for code, n in session.exec(stmt) if len(code) == 12]
+    names = areas_service.names(session=session, codes=[code for code, _ in rows])
+    return FindingsSummary(
+        by_check=by_check,
+        by_village=[
+            VillageCount(area_code=code, area_name=names.get(code), count=n) for code, n in rows
+        ],
+    )
 
 
 def get_finding(
@@ -246,22 +312,75 @@ def allowed_actions(user: User, finding: Finding) -> list[str]:
     return can
 
 
-def publics(*, session: Session, user: User, findings: list[Finding]) -> list[FindingPublic]:
-    refs = {
-        h.id: h.reference
-        for h in households_queries.by_ids(
-            session=session, ids=[f.household_id for f in findings if f.household_id]
-        )
+def _subject_names(*, session: Session, findings: list[Finding]) -> dict[str, str]:
+    """{subject_key: the member's or the helper's name} (households and villages are named
+    by their head and their area)."""
+    keys = {f.subject_key for f in findings}
+    ids = {
+        kind: [uuid.UUID(k.split(":", 1)[1]) for k in keys if k.startswith(kind + ":")]
+        for kind in ("member", "helper")
     }
+    out: dict[str, str] = {}
+    if ids["member"]:
+        stmt = select(Member.id, Member.name).where(col(Member.id).in_(ids["member"]))
+        out.update({f"member:{mid}": name for mid, name in session.exec(stmt)})
+    out.update(
+        {
+            f"helper:{u.id}": u.full_name
+            for u in accounts_service.by_ids(session=session, ids=ids["helper"])
+        }
+    )
+    return out
+
+
+def _households_named(
+    *, session: Session, ids: set[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, str | None]]:
+    """{household: (reference, the head's name)} in one statement."""
+    if not ids:
+        return {}
+    head = and_(
+        Member.household_id == Household.id,
+        Member.relation == Relation.head,
+        col(Member.active).is_(True),
+    )
+    stmt = (
+        select(Household.id, Household.reference, Member.name)
+        .outerjoin(Member, head)
+        .where(col(Household.id).in_(ids))
+    )
+    return {hid: (ref, name) for hid, ref, name in session.exec(stmt)}
+
+
+def publics(*, session: Session, user: User, findings: list[Finding]) -> list[FindingPublic]:
+    """A page of findings as answered: whom each is about in words, and what the caller may
+    do with it. A few statements for any page (households, areas, and members or helpers
+    when the page has such findings)."""
+    homes = _households_named(
+        session=session, ids={f.household_id for f in findings if f.household_id}
+    )
+    areas = areas_service.names(session=session, codes={f.area_code for f in findings})
+    subjects = _subject_names(session=session, findings=findings)
     out = []
     for f in findings:
         check = CHECKS.get(f.check_code)
+        reference, head = (
+            homes.get(f.household_id, (None, None)) if f.household_id else (None, None)
+        )
+        subject = subjects.get(f.subject_key)
+        if f.subject_kind == "village":
+            subject = areas.get(f.area_code)
+        elif f.subject_kind == "household":
+            subject = head
         out.append(
             FindingPublic.model_validate(
                 {
                     **f.model_dump(warnings=False),
                     "check_title": check.title if check else f.check_code,
-                    "household_reference": refs.get(f.household_id) if f.household_id else None,
+                    "household_reference": reference,
+                    "household_head": head,
+                    "subject_name": subject,
+                    "area_name": areas.get(f.area_code),
                     "can": allowed_actions(user, f),
                 }
             )

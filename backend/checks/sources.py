@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import and_, case, func
 from sqlmodel import col, select
 
 from backend.checks.base import Context
@@ -20,10 +20,12 @@ from backend.households.models import (
     Household,
     HouseholdRisk,
     IncomeRecord,
+    Labour,
     Member,
     MonitoringLine,
     MonitoringStatus,
 )
+from backend.households.workflow import WORKING_AGE
 from backend.visits.models import LedgerEntry
 
 LEDGER_NET = (
@@ -161,6 +163,8 @@ class MemberSigns:
     seriously_ill: int = 0
     disabled: int = 0
     active: int = 0
+    # Of working age this year (the clear-risk guard's years) and able to work.
+    working: int = 0
 
 
 def member_signs(ctx: Context) -> dict[uuid.UUID, MemberSigns]:
@@ -170,6 +174,14 @@ def member_signs(ctx: Context) -> dict[uuid.UUID, MemberSigns]:
         def count(cond: Any) -> Any:
             return func.sum(case((cond, 1), else_=0))
 
+        low, high = WORKING_AGE
+        year = ctx.today.year
+        working = and_(
+            Member.birth_date >= date(year - high, 1, 1),
+            Member.birth_date <= date(year - low, 12, 31),
+            Member.labour != Labour.none,
+        )
+
         stmt = (
             select(
                 Member.household_id,
@@ -177,6 +189,7 @@ def member_signs(ctx: Context) -> dict[uuid.UUID, MemberSigns]:
                 count(Member.health == Health.serious_illness),
                 count(Member.health == Health.disabled),
                 func.count(),
+                count(working),
             )
             .join(Household, col(Household.id) == Member.household_id)
             .where(
@@ -189,8 +202,8 @@ def member_signs(ctx: Context) -> dict[uuid.UUID, MemberSigns]:
             .group_by(col(Member.household_id))
         )
         return {
-            hid: MemberSigns(int(s or 0), int(i or 0), int(d or 0), int(n or 0))
-            for hid, s, i, d, n in ctx.session.exec(stmt)
+            hid: MemberSigns(int(s or 0), int(i or 0), int(d or 0), int(n or 0), int(w or 0))
+            for hid, s, i, d, n, w in ctx.session.exec(stmt)
         }
 
     return _cached(ctx, "member_signs", load)

@@ -20,8 +20,10 @@ from backend.households.models import (
     Category,
     Health,
     Household,
+    Labour,
+    Member,
     MonitoringStatus,
-    Schooling,
+    RiskType,
 )
 from backend.households.schemas import (
     HouseholdCreate,
@@ -30,6 +32,7 @@ from backend.households.schemas import (
     MemberCreate,
     MemberUpdate,
 )
+from backend.households.workflow import WORKING_AGE
 from backend.visits import recording as visits_recording
 from backend.visits.schemas import LedgerInput, VisitCreate
 
@@ -66,6 +69,11 @@ def _visit(session: Session, ctx: DemoContext, h: Household, at: datetime, **led
     visits_recording.store(session=session, actor=ctx.users[HELPER], data=data)
 
 
+def _works(member: Member, today: date) -> bool:
+    low, high = WORKING_AGE
+    return low <= today.year - member.birth_date.year <= high and member.labour != Labour.none
+
+
 def _pick(households: list[Household], **want: object) -> list[Household]:
     return [h for h in households if all(getattr(h, k) == v for k, v in want.items())]
 
@@ -93,7 +101,9 @@ def seed(*, session: Session, ctx: DemoContext) -> None:
         soon.risk_cleared_on = soon.enrolled_on + timedelta(days=90)
         session.add(soon)
 
-    due = _overdue_clearance(session=session, ctx=ctx, monitored=monitored, people=people)
+    due = _overdue_clearance(
+        session=session, ctx=ctx, monitored=monitored, people=people, officer=officer
+    )
     _single_person_dibao(session=session, monitored=monitored, people=people, officer=officer)
     _missed_visit(session=session, ctx=ctx, officer=officer)
 
@@ -134,10 +144,17 @@ def _income_drop(*, session: Session, household: Household, officer: User) -> No
 
 
 def _overdue_clearance(
-    *, session: Session, ctx: DemoContext, monitored: list[Household], people: People
+    *,
+    session: Session,
+    ctx: DemoContext,
+    monitored: list[Household],
+    people: People,
+    officer: User,
 ) -> Household:
-    """overdue_clearance: monitored for over a year, six good months in the ledger, no cause
-    left. Returns that household."""
+    """overdue_clearance: monitored for over a year, six good months in the ledger, the cause
+    gone (the patient it was enrolled for has recovered), and nothing the clear-risk guards
+    refuse: someone of working age able to work, a measure carried out. Returns that
+    household."""
     today = clock.today()
     risks = households_service.risk_types_of(
         session=session, household_ids=[h.id for h in monitored]
@@ -145,13 +162,18 @@ def _overdue_clearance(
     due = next(
         h
         for h in monitored
-        if not any(m.health in (Health.serious_illness, Health.disabled) for m in people[h.id])
-        and (
-            "schooling" not in risks[h.id]
-            or all(m.schooling == Schooling.not_in_school for m in people[h.id])
-        )
-        and all(h.basic_needs.values())
+        if risks[h.id] == [RiskType.illness]
+        and any(_works(m, today) and m.health != Health.serious_illness for m in people[h.id])
     )
+    for patient in (m for m in people[due.id] if m.health == Health.serious_illness):
+        members.update(
+            session=session,
+            household=due,
+            member_id=patient.id,
+            data=MemberUpdate(health=Health.healthy),
+            actor=officer,
+        )
+    due.basic_needs = dict.fromkeys(due.basic_needs, True)
     due.enrolled_on = today - timedelta(days=420)
     session.add(due)
     for year, month in _months_back(today, 6):

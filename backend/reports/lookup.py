@@ -12,6 +12,7 @@ from backend.reports.models import (
     OPEN,
     STATUS_NAMES,
     ReportEvent,
+    ReportKind,
     ReportStatus,
     SelfReport,
 )
@@ -36,6 +37,57 @@ _STEP = {
     ReportStatus.referred: ("已转介其他帮扶", "请留意相关部门的联系"),
     ReportStatus.withdrawn: ("报告已撤回", "如仍有困难,可以重新报告"),
 }
+CLEARED = (
+    "县里已审定:您家的返贫风险已经消除",
+    "这表示经过入户核实、村里评议公示和乡镇、县里审核,认定您家收入稳定,吃穿和上学、"
+    "看病、住房、饮水都有保障,不再作为防止返贫监测对象。村里还会定期回访;"
+    "如果家里再遇到困难(生病、受灾、收入下降等),可以随时再报告,重新纳入监测帮扶。",
+)
+# A village's proposal speaks of what it asks for; steps not named here read as a report's.
+_KIND_STEP: dict[ReportKind, dict[ReportStatus, tuple[str, str]]] = {
+    ReportKind.clearance_proposal: {
+        ReportStatus.township_review: (
+            "村里已提出您家风险消除的申请,正在民主评议、公示和乡镇审核",
+            "公示期间如有不同意见,可以向村委会或乡镇反映;审核通过后报县里审定",
+        ),
+        ReportStatus.county_approval: (
+            "县里正在审定您家是否标注风险消除",
+            "审定后村里会张贴公告",
+        ),
+        ReportStatus.cleared: CLEARED,
+        ReportStatus.rejected: (
+            "经审核,暂不标注风险消除",
+            "您家继续作为防止返贫监测对象,帮扶干部会继续帮扶",
+        ),
+        ReportStatus.withdrawn: ("风险消除申请已撤回", "您家仍是防止返贫监测对象,帮扶照常"),
+    },
+    ReportKind.enrolment_proposal: {
+        ReportStatus.township_review: (
+            "村里已提出将您家纳入防止返贫监测的申请,正在民主评议、公示和乡镇审核",
+            "审核通过后报县里审定",
+        ),
+    },
+    ReportKind.revert_proposal: {
+        ReportStatus.township_review: (
+            "村里已提出将您家重新纳入防止返贫监测(回退)的申请,正在民主评议、公示和乡镇审核",
+            "审核通过后报县里审定",
+        ),
+        ReportStatus.enrolled: (
+            "已重新纳入防止返贫监测帮扶",
+            "帮扶干部会联系您,一起制定帮扶计划",
+        ),
+    },
+}
+
+
+def step_text(report: SelfReport) -> tuple[str, str]:
+    """What the farmer reads of where the case stands and what comes next."""
+    own = _KIND_STEP.get(ReportKind(report.kind), {})
+    if report.status in own:
+        return own[report.status]
+    if report.status == ReportStatus.cleared:
+        return CLEARED
+    return _STEP.get(report.status, ("", ""))
 
 
 MERGED_STEP = "您的报告已与同一户的报告合并办理。"
@@ -61,7 +113,7 @@ def lookup(*, session: Session, receipt_code: str, phone: str) -> SelfReportLook
         step = f"{MERGED_STEP}目前:{STATUS_NAMES[shown.status]}"
         next_step, reason, referred_to = "如需了解详情,请联系村干部", None, None
     else:
-        step, next_step = _STEP.get(shown.status, ("", ""))
+        step, next_step = step_text(shown)
         if shown.status == ReportStatus.referred and shown.referred_to:
             step = f"已转介:{shown.referred_to}"
         reason = shown.decision_reason or None if decided else None

@@ -81,8 +81,8 @@ class AreaFigures(AreaRow):
     farmer_reports: int = 0
     uptake: float | None = None
     coverage: CoverageFigures = Field(default_factory=CoverageFigures)
-    # Open 排查 findings by check; None until the checks domain answers them.
-    findings: dict[str, int] | None = None
+    # Open 排查 findings by check (checks with none left out).
+    findings: dict[str, int] = Field(default_factory=dict)
     problems: ProblemFigures = Field(default_factory=ProblemFigures)
     marks: list[Mark] = Field(default_factory=list)
 

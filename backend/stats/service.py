@@ -16,6 +16,7 @@ from backend.accounts.access import READS_STATS
 from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.areas.models import Area
+from backend.checks import service as checks_service
 from backend.core import clock, periods
 from backend.core.enums import plain
 from backend.core.errors import Forbidden, NotFound
@@ -71,7 +72,7 @@ class Tally:
     due: int = 0
     visited: int = 0
     problems: Counter[str] = field(default_factory=Counter)
-    findings: Counter[str] | None = None
+    findings: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: "Tally") -> None:
         for name, value in vars(other).items():
@@ -145,7 +146,8 @@ def _tallies(*, session: Session, base: str, today: date) -> dict[str, Tally]:
         t.visited += v.visited
     for code, counts in rectification_service.tallies(session=session, prefix=base).items():
         at(code).problems.update(counts)
-    # The open 排查 findings by check join here once the checks domain answers them.
+    for code, check, n in checks_service.open_by_area(session=session, prefix=base):
+        at(code).findings[check] += n
     return per
 
 
@@ -202,7 +204,7 @@ def _figures(
         farmer_reports=t.farmer_reports,
         uptake=round(per_village / average, 2) if per_village is not None and average else None,
         coverage=CoverageFigures(due=t.due, visited=t.visited, rate=_ratio(t.visited, t.due)),
-        findings=dict(t.findings) if t.findings is not None else None,
+        findings=dict(t.findings),
         problems=ProblemFigures(
             open=t.problems["open"], overdue=t.problems["overdue"], closed=t.problems["closed"]
         ),
@@ -259,6 +261,7 @@ def _names() -> dict[str, dict[str, str]]:
         "monitoring_type": plain(TYPE_NAMES),
         "risk_type": plain(RISK_NAMES),
         "mark": plain(MARK_NAMES),
+        "check": checks_service.titles(),
     }
 
 

@@ -15,7 +15,7 @@ from backend.reports.models import SelfReport
 from backend.worker import runner
 from tests import factories
 from tests.checks.builders import change, findings, income, members, run
-from tests.factories import GAOJIAZHUANG, JIANGKOU, LENGSHUIGOU, NINGSHAN, auth
+from tests.factories import GAOJIAZHUANG, JIANGKOU, LENGSHUIGOU, NINGSHAN, YANJIAPING, auth
 
 
 def _officer(session: Session, role: Role = Role.county_officer, area: str = NINGSHAN):  # type: ignore[no-untyped-def]
@@ -54,6 +54,18 @@ def test_catalogue_lists_every_check_with_its_rule_and_parameters(
     assert enrol["title"] == "应纳未纳" and enrol["rule"]
     share = next(p for p in enrol["parameters"] if p["name"] == "spending_share_percent")
     assert share["default"] == 50 and share["value"] == 50
+
+
+def test_catalogue_says_who_may_run_and_change_parameters(
+    client: TestClient, session: Session
+) -> None:
+    def can(user) -> list[str]:  # type: ignore[no-untyped-def]
+        return client.get("/api/v1/checks", headers=auth(user)).json()["can"]
+
+    county = client.get("/api/v1/checks", headers=auth(_officer(session))).json()
+    assert county["can"] == ["run", "set_parameters"] and county["area_name"] == "宁陕县"
+    assert can(_officer(session, Role.township_officer, JIANGKOU)) == ["run"]
+    assert can(_officer(session, Role.helper, LENGSHUIGOU)) == []
 
 
 def test_catalogue_outside_scope_is_refused(client: TestClient, session: Session) -> None:
@@ -180,7 +192,22 @@ def test_findings_are_listed_by_filter_and_scope(client: TestClient, session: Se
     page = client.get("/api/v1/findings?check=below_line&status=open", headers=auth(officer)).json()
     assert page["count"] == 2
     assert {f["household_id"] for f in page["data"]} == {str(mine.id), str(theirs.id)}
-    assert page["data"][0]["check_title"] == "收入低于监测标准"
+    first = page["data"][0]
+    assert first["check_title"] == "收入低于监测标准" and first["severity_name"] == "严重"
+    # Whom it is about, in words: the household's head and its village.
+    assert first["subject_kind"] == "household" and first["household_head"]
+    assert first["subject_name"] == first["household_head"]
+    assert first["area_name"] and first["household_reference"]
+    assert (
+        client.get(
+            "/api/v1/findings?severity=general&check=below_line", headers=auth(officer)
+        ).json()["count"]
+        == 0
+    )
+    critical = client.get("/api/v1/findings?severity=critical", headers=auth(officer)).json()
+    assert {f["check_code"] for f in critical["data"]} == {"below_line"}
+    bad = client.get("/api/v1/findings?severity=grave", headers=auth(officer))
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "severity"
     one = client.get(f"/api/v1/findings?household_id={mine.id}", headers=auth(officer)).json()
     assert {f["household_id"] for f in one["data"]} == {str(mine.id)}
     # A helper sees the findings of the households assigned to them only.
@@ -193,6 +220,54 @@ def test_findings_are_listed_by_filter_and_scope(client: TestClient, session: Se
     assert client.get(f"/api/v1/findings/{fid}", headers=auth(other)).status_code == 404
     assert client.get("/api/v1/findings?check=nope", headers=auth(officer)).status_code == 404
     assert client.get("/api/v1/findings?status=nope", headers=auth(officer)).status_code == 422
+
+
+def test_the_summary_counts_per_check_and_per_village(client: TestClient, session: Session) -> None:
+    helper = _officer(session, Role.helper, LENGSHUIGOU)
+    _poor(session, helper=helper)
+    _poor(session)
+    _poor(session, YANJIAPING)
+    officer = _officer(session)
+    run(session)
+
+    def summary(user, **filters):  # type: ignore[no-untyped-def]
+        r = client.get("/api/v1/findings/summary", params=filters, headers=auth(user))
+        assert r.status_code == 200, r.text
+        body = r.json()
+        villages = {v["area_code"]: v["count"] for v in body["by_village"]}
+        return body["by_check"], villages, body["by_village"]
+
+    by_check, villages, rows = summary(officer, status="open")
+    assert len(by_check) == 16 and by_check["below_line"] == 3
+    assert set(villages) == {LENGSHUIGOU, YANJIAPING} and all(v["area_name"] for v in rows)
+    # A check chosen still shows every check's count; a village chosen, every village's.
+    by_check, villages, _ = summary(officer, status="open", check="below_line", area=LENGSHUIGOU)
+    assert by_check["below_line"] == 2 and set(villages) == {LENGSHUIGOU, YANJIAPING}
+    assert villages[YANJIAPING] == 1
+    by_check, _, _ = summary(officer, status="dismissed")
+    assert sum(by_check.values()) == 0
+    by_check, _, _ = summary(officer, severity="general", check="below_line")
+    assert by_check["below_line"] == 0
+    # A helper counts the findings of their own households only.
+    by_check, villages, _ = summary(helper, check="below_line")
+    assert by_check["below_line"] == 1 and villages == {LENGSHUIGOU: 1}
+    other = _officer(session, area="620422")
+    by_check, villages, _ = summary(other)
+    assert sum(by_check.values()) == 0 and villages == {}
+    nope = client.get("/api/v1/findings/summary?check=nope", headers=auth(officer))
+    assert nope.status_code == 404
+
+
+def test_the_dashboard_counts_open_findings_by_check(client: TestClient, session: Session) -> None:
+    _poor(session)
+    _poor(session, YANJIAPING)
+    officer = _officer(session)
+    run(session)
+    body = client.get("/api/v1/stats/overview", headers=auth(officer)).json()
+    assert body["area"]["findings"]["below_line"] == 2
+    assert body["names"]["check"]["below_line"] == "收入低于监测标准"
+    towns = {c["area_code"]: c["findings"].get("below_line", 0) for c in body["children"]}
+    assert towns[JIANGKOU] == 1 and sum(towns.values()) == 2
 
 
 def test_a_finding_resolves_itself_when_the_data_is_fixed(session: Session) -> None:

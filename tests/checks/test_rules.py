@@ -175,6 +175,8 @@ def test_overdue_clearance_twelve_months_and_income_above_the_line(session: Sess
     _six_months(session, due, 1167)  # 7002 × 2 / 2 = 7002 a head a year
     _six_months(session, too_recent, 1167)
     _six_months(session, too_poor, 1166)  # 6996
+    for h in (due, too_recent, too_poor):
+        measure(session, h, "medical", "done")
     run(session)
     assert subjects(session, "overdue_clearance") == {due.id}
     (found,) = findings(session, "overdue_clearance")
@@ -191,6 +193,32 @@ def test_overdue_clearance_not_while_the_cause_persists(session: Session) -> Non
     ledger(session, ill, "2025-11", wage=2000, medical_spending=10_000)
     run(session)
     assert subjects(session, "overdue_clearance") == set()
+
+
+def test_overdue_clearance_only_where_the_clear_risk_guards_would_pass(session: Session) -> None:
+    """A household the guards would refuse is not due for clearance: nobody of working age
+    able to work (16–60 this year), no measure carried out, a seriously ill member of an
+    illness risk."""
+    m = factories.member
+
+    def elder():  # type: ignore[no-untyped-def]
+        return m("spouse", born=date(1960, 1, 1), male=False)
+
+    sixty = factories.household(session, members=[m("head", born=date(1966, 12, 31)), elder()])
+    sixty_one = factories.household(session, members=[m("head", born=date(1965, 12, 31)), elder()])
+    idle = factories.household(session, members=[m("head", born=date(1980, 1, 1), labour="none")])
+    planned = factories.household(session)
+    ill = factories.household(
+        session, members=[m("head", health="serious_illness"), m("spouse", born=date(1975, 1, 1))]
+    )
+    for h in (sixty, sixty_one, idle, planned):
+        monitor(session, h, ["accident"], date(2025, 1, 1))
+    monitor(session, ill, ["illness"], date(2025, 1, 1))
+    for h in (sixty, sixty_one, idle, planned, ill):
+        _six_months(session, h, 4000)
+        measure(session, h, "other", "planned" if h is planned else "done")
+    run(session)
+    assert subjects(session, "overdue_clearance") == {sixty.id}
 
 
 def test_weak_plan_one_measure_or_unanswered_risk(session: Session) -> None:

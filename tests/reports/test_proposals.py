@@ -387,6 +387,107 @@ def test_enrolment_proposal_enrolls_after_the_chain_and_keeps_the_line(
     )
     session.refresh(h)
     assert h.monitoring_status == MonitoringStatus.monitored and h.enrolled_on == clock.today()
+    _check_enrolment_notices(client, session, people, h, rid, line)
+
+
+def _check_enrolment_notices(  # type: ignore[no-untyped-def]
+    client: TestClient, session: Session, people: People, h: Household, rid: str, line: int
+) -> None:
+    """The enrolment's 公示 and, once posted, its 公告: page and DOCX, name and ID masked, what
+    was decided on which income and line."""
+    from backend.households import service as households_service
+    from backend.reports.notices import mask_name
+
+    head = households_service.members_of(session=session, household_id=h.id)[0]
+    number = security.decrypt_id_number(head.id_number_cipher)
+    masked_id, masked_name = number[:6] + "********" + number[-4:], mask_name(head.name)
+    url = f"/api/v1/self-reports/{rid}/notice"
+    page = client.get(url, params={"stage": "public_notice"}, headers=f.auth(people.cadre))
+    assert page.status_code == 200, page.text
+    assert "纳入防止返贫动态监测对象的公示" in page.text and "公示期" in page.text
+    assert masked_name in page.text and masked_id in page.text and "如有异议" in page.text
+    assert head.name not in page.text and number not in page.text
+    early = client.get(url, params={"stage": "announcement"}, headers=f.auth(people.cadre))
+    assert early.status_code == 409 and early.json()["error"] == "no_announcement"
+    posted = act(client, people.cadre, rid, "announce", {"announced_on": str(clock.today())})
+    assert posted.status_code == 200, posted.text
+    notice = client.get(url, params={"stage": "announcement"}, headers=f.auth(people.cadre))
+    assert notice.status_code == 200
+    assert "纳入防止返贫动态监测对象的公告" in notice.text and "公告期" in notice.text
+    assert f"监测收入标准 {line} 元" in notice.text and "年度收入登记" in notice.text
+    word = client.get(
+        url, params={"stage": "announcement", "format": "docx"}, headers=f.auth(people.cadre)
+    )
+    assert word.status_code == 200
+    document = Document(io.BytesIO(word.content))
+    text = "\n".join(p.text for p in document.paragraphs)
+    cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+    assert f"{masked_name}户纳入防止返贫动态监测对象的公告" in text
+    assert masked_id in cells and number not in text + "".join(cells)
+
+
+def _lookup(client: TestClient, code: str, phone: str) -> dict:
+    r = client.get("/api/v1/self-reports/lookup", params={"receipt_code": code, "phone": phone})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _clearance_at_the_county(
+    client: TestClient, session: Session, people: People, phone: str
+) -> tuple[str, str, list[dict]]:
+    """A clearance proposed, through 评议, 公示 and the township: (id, receipt code, what
+    the farmer read on the way)."""
+    h = ready_to_clear(session, people)
+    h.phone = phone
+    session.add(h)
+    session.commit()
+    visit = home_visit(client, people.cadre, h)
+    case = propose(
+        client, people.cadre, h, kind="clearance_proposal", visit_id=visit, reason="务工稳定"
+    ).json()
+    rid, code = case["id"], case["receipt_code"]
+    read = [_lookup(client, code, phone)]
+    today = clock.today()
+    act(client, people.cadre, rid, "community-review", {"held_on": str(today), "minutes": "同意"})
+    act(client, people.cadre, rid, "public-notice", {"start_on": str(today), "days": 5})
+    clock.freeze(clock.now() + timedelta(days=5))
+    assert act(client, people.town, rid, "forward", {}).status_code == 200
+    read.append(_lookup(client, code, phone))
+    return rid, code, read
+
+
+def test_the_farmer_reads_in_plain_words_what_a_clearance_decision_means(
+    client: TestClient, session: Session, people: People
+) -> None:
+    phone = "13900001234"
+    rid, code, (waiting, county) = _clearance_at_the_county(client, session, people, phone)
+    assert waiting["status"] == "township_review" and "风险消除的申请" in waiting["step"]
+    assert "县里正在审定" in county["step"]
+    assert act(client, people.county, rid, "clear", {"note": "同意消除"}).status_code == 200
+    done = _lookup(client, code, phone)
+    assert (done["status"], done["status_name"], done["decision"]) == (
+        "cleared",
+        "已审定风险消除",
+        "cleared",
+    )
+    assert "返贫风险已经消除" in done["step"]
+    assert "不再作为防止返贫监测对象" in done["next_step"]
+    assert "可以随时再报告" in done["next_step"]
+    # Not a word of a farmer's own report ("纳入监测帮扶") in what the clearance says.
+    assert "纳入监测帮扶" not in done["step"]
+
+
+def test_a_refused_clearance_tells_the_farmer_they_stay_monitored(
+    client: TestClient, session: Session, people: People
+) -> None:
+    phone = "13900001235"
+    rid, code, _ = _clearance_at_the_county(client, session, people, phone)
+    refused = act(client, people.county, rid, "reject", {"reason": "收入来源尚不稳定"})
+    assert refused.status_code == 200, refused.text
+    body = _lookup(client, code, phone)
+    assert body["status"] == "rejected" and "暂不标注风险消除" in body["step"]
+    assert "继续作为防止返贫监测对象" in body["next_step"]
+    assert body["reason"] == "收入来源尚不稳定"
 
 
 def test_revert_proposal_puts_a_cleared_household_back_and_a_farmers_report_stays_apart(

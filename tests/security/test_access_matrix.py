@@ -173,6 +173,7 @@ RULES: dict[str, str | frozenset[Role]] = {
     "start_check_run": WORKFLOW,
     "get_check_run": STAFF,
     "list_findings": STAFF,
+    "findings_summary": STAFF,
     "get_finding": STAFF,
     "dismiss_finding": WORKFLOW,
     "report_from_finding": WORKFLOW,

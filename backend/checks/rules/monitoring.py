@@ -178,6 +178,18 @@ def premature_clearance(ctx: Context) -> Iterator[Hit]:
             yield Hit("household", str(h.id), h.area_code, ";".join(reasons), values, h.id)
 
 
+def _clearable(ctx: Context, h: sources.HouseholdRow) -> bool:
+    """The clear-risk guards a review would meet (households/workflow.py): a measure carried
+    out, someone of working age able to work (else 兜底, not clearance), no seriously ill
+    member left of an illness risk. A household they refuse is not due for clearance."""
+    signs = sources.member_signs(ctx).get(h.id, sources.MemberSigns())
+    if not signs.working:
+        return False
+    if RiskType.illness in sources.risks(ctx).get(h.id, set()) and signs.seriously_ill:
+        return False
+    return any(m[1] != MeasureStatus.planned for m in _measures(ctx).get(h.id, []))
+
+
 def overdue_clearance(ctx: Context) -> Iterator[Hit]:
     _load_medical(ctx)
     months = months_before(ctx.today, 6)
@@ -197,7 +209,7 @@ def overdue_clearance(ctx: Context) -> Iterator[Hit]:
         annual_per_capita = s["net"] * 2 // s["size"]
         if line is None or annual_per_capita < line:
             continue
-        if _causes_persisting(ctx, h, ctx.params["medical_amount"]):
+        if _causes_persisting(ctx, h, ctx.params["medical_amount"]) or not _clearable(ctx, h):
             continue
         values = {
             "enrolled_on": h.enrolled_on.isoformat(),

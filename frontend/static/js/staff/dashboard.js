@@ -10,6 +10,9 @@ const percent = (r) => (r == null ? "—" : `${Math.round(r * 1000) / 10}%`);
 const query = (params) => new URLSearchParams(params).toString();
 const householdsOf = (area, filters = {}) => `#households/${query({ area, ...filters })}`;
 const reportsOf = (area, filters = {}) => `#reports/${query({ area, ...filters })}`;
+const findingsOf = (area, filters = {}) =>
+  `#findings/${query({ area, status: "open", ...filters })}`;
+const sum = (counts) => Object.values(counts || {}).reduce((a, b) => a + b, 0);
 
 function markTags(f, names) {
   return f.marks.map((m) => html`<span class="tag overdue">${names.mark[m] || m}</span>`);
@@ -44,6 +47,7 @@ function headline(o) {
     )}
     ${figure(percent(a.coverage.rate), "本月遍访率", "#coverage", `${a.coverage.visited}/${a.coverage.due} 户`)}
     ${figure(a.problems.open, "未销号问题(个)", "#problems", `逾期 ${a.problems.overdue} 个`)}
+    ${figure(sum(a.findings), "待处理排查发现(条)", findingsOf(code))}
   </div>`;
 }
 
@@ -108,12 +112,20 @@ function work(o) {
       ],
       { unit: " 个" },
     )}
+    <h3>待处理的排查发现(条,点开看是哪些)</h3>
     ${
-      a.findings &&
-      html`<h3>未处理的排查发现(条)</h3>${bars(
-        Object.entries(a.findings).map(([k, v]) => ({ label: o.names.check?.[k] || k, value: v })),
-        { unit: " 条" },
-      )}`
+      sum(a.findings) > 0
+        ? bars(
+            Object.entries(a.findings)
+              .sort((x, y) => y[1] - x[1])
+              .map(([k, v]) => ({
+                label: o.names.check?.[k] || k,
+                value: v,
+                href: findingsOf(a.area_code, { check: k }),
+              })),
+            { unit: " 条" },
+          )
+        : html`<p class="muted">没有待处理的排查发现。<a href="#findings">去运行排查</a></p>`
     }</section>`;
 }
 

@@ -1,5 +1,5 @@
 // The staff shell: log in, ask /auth/me once, one router for every section of the desk
-// (统计概览, households, 一键报贫, coverage, 整改销号), logout shared with the field app. Each section
+// (统计概览, households, 一键报贫, 排查, coverage, 整改销号), logout shared with the field app. Each section
 // is a module whose routes draw into the one view; /rectification and /coverage open the
 // shell on their own section.
 
@@ -12,6 +12,7 @@ import * as boards from "/static/js/rectification/boards.js";
 import * as problems from "/static/js/rectification/problems.js";
 import * as coverage from "/static/js/staff/coverage.js";
 import * as dashboard from "/static/js/staff/dashboard.js";
+import * as findings from "/static/js/staff/findings.js";
 import * as households from "/static/js/staff/households.js";
 import * as reports from "/static/js/staff/reports.js";
 import * as todo from "/static/js/staff/todo.js";
@@ -31,6 +32,7 @@ const SECTION = {
   reports: "reports",
   report: "reports",
   "report-numbers": "report-numbers",
+  findings: "findings",
   coverage: "coverage",
   problems: "problems",
   mine: "problems",
@@ -72,6 +74,7 @@ const routes = {
   reports: (t, query) => reports.list(context(t), query),
   report: (t, id) => reports.show(context(t), id),
   "report-numbers": (t) => reports.numbers(context(t)),
+  findings: (t, query) => findings.show(context(t), query),
   coverage: (t) => coverage.show(context(t)),
   problems: (t) => problems.list(context(t), "list"),
   mine: (t) => problems.list(context(t), "mine"),
@@ -125,6 +128,7 @@ async function start() {
   show("app");
   reports.badge();
   todo.badges();
+  findings.badge();
   if (started) return router.dispatch();
   started = true;
   return router.start();

@@ -2,7 +2,7 @@
 // for the steps the server says the viewer may take (`actions`), and the numbers per
 // village and township.
 
-import { api } from "/static/js/lib/api.js";
+import { api, apiBlob } from "/static/js/lib/api.js";
 import { html, render } from "/static/js/lib/html.js";
 import { choices } from "/static/js/lib/vocabulary.js";
 
@@ -126,7 +126,7 @@ function stepForms(r, people) {
       html`<label>监测类型<select name="monitoring_type">${types}</select></label>${headFields(r)}`,
     ],
     reject: [
-      "不予纳入",
+      r.kind === "clearance_proposal" ? "不予标注风险消除" : "不予纳入",
       html`<label>理由(农户能看到)<textarea name="reason" required></textarea></label>`,
     ],
     refer: [
@@ -135,6 +135,16 @@ function stepForms(r, people) {
       <label>说明<textarea name="reason" required></textarea></label>`,
     ],
     withdraw: ["撤回", html`<label>原因<input name="reason" required></label>`],
+    clear: [
+      "审定风险消除",
+      html`<p class="muted">收入按近 6 个月收支登记折算(不足 6 个月按年度收入),低于监测收入标准的不能消除。</p>
+      <label>审定意见<input name="note"></label>`,
+    ],
+    announce: [
+      "记录公告",
+      html`<label>公告日期<input type="date" name="announced_on" value="${today()}"></label>
+      <label>公告天数<input type="number" name="days" value="5" min="1"></label>`,
+    ],
   };
 }
 
@@ -185,7 +195,26 @@ function facts(r) {
     <p>民主评议:${r.community_review_on || "未记录"} · 村内公示:${notice}</p>
     <p class="muted">入户核实时限 ${r.village_due_on} · 办结时限 ${r.decision_due_on}
       ${r.backfill_due_on && ` · 补录时限 ${r.backfill_due_on}`}</p>
-    ${r.decision_reason && html`<p>决定理由:${r.decision_reason}</p>`}`;
+    ${r.decision_reason && html`<p>决定理由:${r.decision_reason}</p>`}
+    ${
+      r.decision_income != null &&
+      html`<p>审定依据:人均年纯收入 ${r.decision_income} 元(${
+        r.decision_income_basis === "ledger" ? "近 6 个月收支登记折算" : "年度收入登记"
+      }),监测收入标准 ${r.decision_line_amount ?? "—"} 元</p>`
+    }
+    ${r.announced_on && html`<p>公告:${r.announced_on} 起 ${r.announcement_days} 天</p>`}`;
+}
+
+// The village's 公示 and 公告 as Word documents to print, once their step is recorded.
+function noticeButtons(r) {
+  const staged = [
+    ["public_notice", "公示", r.public_notice_start],
+    ["announcement", "公告", r.announced_on],
+  ].filter(([, , on]) => on);
+  return staged.map(
+    ([stage, name]) =>
+      html`<button type="button" data-notice="${stage}">下载${name}(Word,打印张贴)</button> `,
+  );
 }
 
 function events(r) {
@@ -215,8 +244,10 @@ export async function show(ctx, id) {
     return;
   }
   const drawn = ctx.draw(html`<div id="report-view"><p><a href="#reports">← 返回列表</a></p>
-    <h2>${r.name} <span class="muted">${r.receipt_code}</span></h2>
+    <h2>${r.name} <span class="muted">${r.receipt_code}</span>
+      ${r.kind !== "self_report" && html`<span class="tag">${r.kind_name}</span>`}</h2>
     ${facts(r)}
+    <p class="downloads">${noticeButtons(r)}</p>
     <div class="actions">${actionForms(r, people)}</div>
     <p class="message" id="action-message" role="alert"></p>
     <h3>办理经过</h3><ul>${events(r)}</ul></div>`);
@@ -245,6 +276,26 @@ export async function show(ctx, id) {
       $("action-message").textContent = err.message;
     }
   });
+  for (const button of ctx.view.querySelectorAll("button[data-notice]")) {
+    button.addEventListener("click", async () => {
+      const stage = button.dataset.notice;
+      try {
+        const blob = await apiBlob(
+          `/api/v1/self-reports/${r.id}/notice?stage=${stage}&format=docx`,
+        );
+        const link = document.createElement("a");
+        link.href = URL.createObjectURL(blob);
+        link.download = `${r.receipt_code}-${stage === "announcement" ? "公告" : "公示"}.docx`;
+        link.click();
+        setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+        $("action-message").className = "message ok";
+        $("action-message").textContent = "已下载,打印后张贴在村务公开栏。";
+      } catch (err) {
+        $("action-message").className = "message error";
+        $("action-message").textContent = err.message;
+      }
+    });
+  }
   for (const form of ctx.view.querySelectorAll("form[data-action]")) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
