@@ -102,6 +102,7 @@ class County:
                 "is_active": True,
                 "password_hash": self.password_hash,
                 "failed_logins": 0,
+                "is_api_client": False,
                 "created_at": datetime(2021, 3, 1, tzinfo=UTC),
             },
         )
