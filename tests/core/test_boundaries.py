@@ -20,6 +20,10 @@ ALLOWED_TABLES: dict[tuple[str, str], str] = {
         "to the later steps; the story's cleared households get their clearance date set on "
         "the object, since clear_risk would judge them on today's facts"
     ),
+    ("demo", "backend.households.models.Member"): (
+        "type-only: the findings story reads the members households_service hands in (age, "
+        "labour) to plant a household whose clearance proposal the guards accept"
+    ),
     ("demo", "backend.areas.models.Area"): (
         "the bench county (demo/county) is written in bulk straight into the tables through "
         "the real schema, 100,000 households in minutes; it reads the county's villages here"
