@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -406,7 +407,11 @@ def run(database: str, reports: int, visits: int, clients: int, disk: bool = Tru
                 await load.run()
                 await faults
 
-            asyncio.run(main())
+            # A thread of its own: inside pytest, Playwright's sync API may already run an
+            # event loop in this thread (the browser tests come first), and asyncio.run
+            # refuses to start a second one there.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pool.submit(asyncio.run, main()).result()
             r.verify(load, outcome)
             reports_acked = sum(1 for w in load.tally.acknowledged.values() if w.kind == "report")
             r.wait_texts(outcome, reports_acked)
