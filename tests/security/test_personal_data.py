@@ -22,6 +22,7 @@ from backend.files.models import StoredFile
 from backend.reports import retention
 from backend.reports.models import ReportStatus, SelfReport
 from tests import factories as f
+from tests.dates import china
 
 
 def _audit(session: Session, action: str) -> list[AuditEntry]:
@@ -110,7 +111,10 @@ def test_a_households_export_holds_everything_and_is_audited(
         "id": str(uuid.uuid4()),
         "household_id": str(h.id),
         "kind": "home",
-        "visited_at": (clock.now() - timedelta(hours=1)).isoformat(),
+        # An hour ago, but not before today in China: the household was registered today.
+        "visited_at": max(
+            clock.now() - timedelta(hours=1), china(*clock.today().timetuple()[:3], 0, 0)
+        ).isoformat(),
         "family_agrees": True,
         "agreed_by": "王建民",
         "notes": "看望",
