@@ -268,15 +268,21 @@ def _member_rows(session: Session, r: Reader, part: Sequence[Any]) -> Iterable[l
 # --- visits and ledger -------------------------------------------------------------------
 
 
-def _visits_query(user: User, f: ExportFilters) -> Select:  # type: ignore[type-arg]
-    stmt = (
-        select(Visit, Household.reference)
-        .join(Household, col(Household.id) == col(Visit.household_id))
+def _with_reference(model: Any, user: User, f: ExportFilters) -> Select:  # type: ignore[type-arg]
+    """A household's record beside its 户编号, seen as the caller sees the household (the
+    helper rule on the household's helper)."""
+    return (
+        select(model, Household.reference)
+        .join(Household, col(Household.id) == col(model.household_id))
         .where(
-            *access.conditions(user, area_code=Visit.area_code, assignee=Household.helper_id),
-            *_area_filter(Visit.area_code, f),
+            *access.conditions(user, area_code=model.area_code, assignee=Household.helper_id),
+            *_area_filter(model.area_code, f),
         )
     )
+
+
+def _visits_query(user: User, f: ExportFilters) -> Select:  # type: ignore[type-arg]
+    stmt = _with_reference(Visit, user, f)
     if f.year:
         stmt = stmt.where(col(Visit.month).startswith(f"{f.year}-"))
     return stmt.order_by(col(Visit.visited_at), col(Visit.id))
@@ -301,7 +307,10 @@ VISIT_HEADERS = (
 
 
 def _user_names(session: Session, ids: set[Any]) -> dict[Any, str]:
-    return {u.id: u.full_name for u in accounts_service.by_ids(session=session, ids=ids)}
+    return {
+        uid: name
+        for uid, (name, _) in accounts_service.names_and_units(session=session, ids=ids).items()
+    }
 
 
 def _visit_rows(session: Session, r: Reader, part: Sequence[Any]) -> Iterable[list[Any]]:
@@ -326,14 +335,7 @@ def _visit_rows(session: Session, r: Reader, part: Sequence[Any]) -> Iterable[li
 
 
 def _ledger_query(user: User, f: ExportFilters) -> Select:  # type: ignore[type-arg]
-    stmt = (
-        select(LedgerEntry, Household.reference)
-        .join(Household, col(Household.id) == col(LedgerEntry.household_id))
-        .where(
-            *access.conditions(user, area_code=LedgerEntry.area_code, assignee=Household.helper_id),
-            *_area_filter(LedgerEntry.area_code, f),
-        )
-    )
+    stmt = _with_reference(LedgerEntry, user, f)
     if f.year:
         stmt = stmt.where(LedgerEntry.year == f.year)
     return stmt.order_by(col(LedgerEntry.month), col(LedgerEntry.id))
