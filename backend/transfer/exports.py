@@ -7,7 +7,8 @@ Every query carries the caller's area scope (and the helper rule where a househo
 subject); ID and phone numbers come whole only to the roles that may read them whole
 (accounts/access.py) and ask for them (`full_ids`), masked otherwise. Each export writes one
 audit row: who, what, the filters and the row count. What each kind reads, and how its rows
-read, is export_kinds.py; this module checks the request and writes the file."""
+read: export_households.py and export_cases.py; this module checks the request and writes
+the file."""
 
 import csv
 import io
@@ -29,13 +30,24 @@ from backend.core.errors import Forbidden, Invalid
 from backend.core.ids import new_id
 from backend.core.scope import contains
 from backend.privacy import service as privacy_service
-from backend.transfer.export_kinds import SPECS, ExportFilters, Reader
+from backend.transfer import export_cases, export_households
+from backend.transfer.export_spec import ExportFilters, Reader, Spec
 from backend.transfer.schemas import ExportFormat, ExportKind
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Rows per partition: what one round of look-ups and one write covers.
 PARTITION = 1000
+
+SPECS: dict[ExportKind, Spec] = {
+    ExportKind.households: export_households.HOUSEHOLDS,
+    ExportKind.members: export_households.MEMBERS,
+    ExportKind.visits: export_households.VISITS,
+    ExportKind.ledger: export_households.LEDGER,
+    ExportKind.reports: export_cases.REPORTS,
+    ExportKind.problems: export_cases.PROBLEMS,
+    ExportKind.findings: export_cases.FINDINGS,
+}
 
 
 # --- checking the request ----------------------------------------------------------------
