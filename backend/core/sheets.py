@@ -3,8 +3,10 @@ as people type them, area names as people write them. Problem lists (rectificati
 household imports (transfer) read through these."""
 
 import io
+import itertools
 import re
 import zipfile
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -18,6 +20,8 @@ NOT_XLSX = "不是 XLSX 文件(请用 Excel 或 WPS 另存为 .xlsx)"
 # Tiny XML parts compress well by nature: only parts past this size are judged by ratio.
 RATIO_FROM = 1024 * 1024
 MAX_RATIO = 100
+# Lists often carry a title row (or two) above the header: the header is looked for this far.
+HEADER_SEARCH_ROWS = 5
 
 
 def open_xlsx(data: bytes, *, max_unpacked: int, too_big: str) -> Any:
@@ -104,3 +108,30 @@ def header_key(value: Any) -> str:
     and 人均纯收入 are the same column."""
     name = re.sub(r"\s+", "", cell_text(value)).lstrip("*").rstrip("*")
     return re.sub(r"[((][^))]*[))]$", "", name)
+
+
+def find_header(
+    rows: Iterator[tuple[Any, ...]],
+    columns_of: Callable[[tuple[Any, ...]], dict[str, int]],
+    required: Mapping[str, str],
+) -> tuple[dict[str, int], int, Iterator[tuple[Any, ...]]]:
+    """(each column's index, the header's row number, the rows below it). The header is the
+    first of the first few rows that has every `required` column (key → the header the
+    refusal names), else the one with the most columns; `columns_of` reads a row as one."""
+    top: list[tuple[Any, ...]] = []
+    columns: dict[str, int] = {}
+    header_at = 0
+    for row in rows:
+        top.append(row)
+        found = columns_of(row)
+        if len(found) > len(columns):
+            columns, header_at = found, len(top)
+        if all(k in found for k in required) or len(top) >= HEADER_SEARCH_ROWS:
+            break
+    if not top:
+        raise Invalid("file", "表格是空的")
+    missing = [shown for k, shown in required.items() if k not in columns]
+    if missing:
+        raise Invalid("file", "表头缺少这些列:" + "、".join(missing))
+    # Rows already read below the header (when it was not the last one read) come first.
+    return columns, header_at, itertools.chain(top[header_at:], rows)

@@ -4,7 +4,6 @@ and mapped to our keys whatever the column order."""
 
 import csv
 import io
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,10 +12,9 @@ from typing import Any
 from openpyxl import load_workbook
 
 from backend.core.errors import Invalid
-from backend.core.sheets import NOT_XLSX, header_key, open_xlsx
+from backend.core.sheets import NOT_XLSX, find_header, header_key, open_xlsx
 from backend.households.import_columns import HEADER_OF, REQUIRED, column_of
 
-HEADER_SEARCH_ROWS = 5
 # An upload's unpacked size: a sheet of 20,000 member rows is about 15 MB of XML.
 MAX_UNPACKED = 200 * 1024 * 1024
 
@@ -86,22 +84,8 @@ def _columns(row: tuple[Any, ...]) -> dict[str, int]:
 def _sheet(raw: Iterator[tuple[Any, ...]], close: Any = None) -> Sheet:
     """The header (the first of the first rows that has every required column, else the one
     with the most), and the rows below it as Rows."""
-    top: list[tuple[Any, ...]] = []
-    columns: dict[str, int] = {}
-    header_at = 0
-    for row in raw:
-        top.append(row)
-        found = _columns(row)
-        if len(found) > len(columns):
-            columns, header_at = found, len(top)
-        if all(k in found for k in REQUIRED.values()) or len(top) >= HEADER_SEARCH_ROWS:
-            break
-    if not top:
-        raise Invalid("file", "表格是空的")
-    missing = [HEADER_OF[k] for k in REQUIRED.values() if k not in columns]
-    if missing:
-        raise Invalid("file", "表头缺少这些列:" + "、".join(missing))
-    body = itertools.chain(top[header_at:], raw)
+    required = {k: HEADER_OF[k] for k in REQUIRED.values()}
+    columns, header_at, body = find_header(raw, _columns, required)
 
     def rows() -> Iterator[Row]:
         for number, values in enumerate(body, start=header_at + 1):

@@ -2,7 +2,6 @@
 or code, dates as people type them, every row accounted for (the ledger export, which
 imports back, is ledger.py)."""
 
-import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from sqlmodel import Session, select
 from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.core.errors import AppError, Invalid
-from backend.core.sheets import cell_text, open_xlsx, parse_date, short_name
+from backend.core.sheets import cell_text, find_header, open_xlsx, parse_date, short_name
 from backend.core.usecase import use_case
 from backend.rectification import service
 from backend.rectification.models import (
@@ -54,7 +53,6 @@ CATEGORY_BY_NAME.update(
 SEVERITY_BY_NAME = {name: sev for sev, name in SEVERITY_NAMES.items()}
 
 MAX_ROWS = 2000
-HEADER_SEARCH_ROWS = 5
 # A real problem list is a few hundred KB unpacked; these stop a small upload from
 # unpacking into gigabytes (a zip bomb) before openpyxl reads it.
 MAX_UNPACKED = 50 * 1024 * 1024
@@ -130,31 +128,6 @@ def _title_from(description: str) -> tuple[str, str]:
     if m:
         return m[1], m[2].strip()
     return description[:200], description[200:]
-
-
-def _find_header(
-    rows: Iterator[tuple[Any, ...]],
-) -> tuple[dict[str, int], int, Iterator[tuple[Any, ...]]]:
-    """(column of each header, the header's row number, the rows below it). Lists often carry
-    a title row (or two) above the header: take the first row of the first few that has every
-    required column, else the one with the most of them."""
-    top: list[tuple[Any, ...]] = []
-    headers: dict[str, int] = {}
-    header_at = 0
-    for row in rows:
-        top.append(row)
-        found = _headers(row)
-        if len(found) > len(headers):
-            headers, header_at = found, len(top)
-        if all(h in found for h in REQUIRED) or len(top) >= HEADER_SEARCH_ROWS:
-            break
-    if not top:
-        raise Invalid("file", "表格是空的")
-    missing = [h for h in REQUIRED if h not in headers]
-    if missing:
-        raise Invalid("file", "表头缺少这些列:" + "、".join(missing))
-    # Rows already read below the header (when it was not the last one read) come first.
-    return headers, header_at, itertools.chain(top[header_at:], rows)
 
 
 def _bad(errors: list[RowError], column: str, message: str) -> None:
@@ -318,7 +291,9 @@ def import_problems(
     and the bad ones reported. Either way every row gets an account."""
     require_issuer(actor, batch.area_code)
     sheet = _open(data).worksheets[0]
-    headers, header_at, rows = _find_header(sheet.iter_rows(values_only=True))
+    headers, header_at, rows = find_header(
+        sheet.iter_rows(values_only=True), _headers, {h: h for h in REQUIRED}
+    )
     taken = set(session.exec(select(Problem.number).where(Problem.batch_id == batch.id)))
     resolver = AreaResolver(session=session, scope=batch.area_code)
     reader = _RowReader(batch=batch, resolver=resolver, taken=taken)

@@ -2,38 +2,28 @@
 county_approval → enrolled | rejected | referred; also merged and withdrawn, the civic steps
 (民主评议, 公示), the fast track (绿色通道) and the 公告 after an approval. The village's
 proposals (proposals.py: enrolment, clearance → cleared, 回退) take the same chain from
-township_review. Each transition checks role, then kind and state."""
+township_review. Each transition checks role, then kind and state (the table: rules.py),
+and is recorded alike (changes.py)."""
 
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from sqlmodel import Session
 
 from backend.accounts import service as accounts_service
-from backend.accounts.access import COUNTY, FIELD_WORKERS, TOWNSHIP_UP, VERIFIERS, VILLAGE_UP
-from backend.accounts.models import Role, User
+from backend.accounts.access import VERIFIERS
+from backend.accounts.models import User
 from backend.audit import service as audit
 from backend.core import clock
-from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
+from backend.core.errors import Conflict, Invalid, NotFound
 from backend.core.scope import contains
-from backend.core.usecase import use_case
 from backend.files import service as files_service
 from backend.households import service as households_service
 from backend.households import workflow as households_workflow
-from backend.reports import deadlines, enrolment, notify, queries, service
-from backend.reports.models import (
-    APPROVED,
-    DECIDED,
-    KIND_NAMES,
-    OPEN,
-    STATUS_NAMES,
-    ReportKind,
-    ReportStatus,
-    SelfReport,
-)
+from backend.reports import changes, deadlines, enrolment, queries, service
+from backend.reports.changes import transition
+from backend.reports.models import OPEN, ReportStatus, SelfReport
+from backend.reports.rules import allowed_actions
 from backend.reports.schemas import (
     AnnounceInput,
     AssignInput,
@@ -48,244 +38,27 @@ from backend.reports.schemas import (
     VerifyInput,
     WithdrawInput,
 )
-from backend.webhooks import events as webhooks
-from backend.webhooks.models import EventKind
 from backend.workdays import service as workdays
 
-S = ReportStatus
-# Where a fast-tracked report owes its civic steps, and where they may be recorded.
-CIVIC_STATES = frozenset({S.verifying, S.township_review})
-# A village cadre may close a report (withdraw, merge) only while it is still the
-# village's; once the township has it, closing it is the township's or the county's call,
-# so a report the village let run late cannot be made to disappear there.
-VILLAGE_STATES = frozenset({S.submitted, S.verifying})
-
-
-K = ReportKind
-ALL_KINDS = frozenset(ReportKind)
-SELF_REPORT = frozenset({K.self_report})
-# The cases whose approval puts the household under monitoring.
-MONITORS = frozenset({K.self_report, K.enrolment_proposal, K.revert_proposal})
-
-
-@dataclass(frozen=True)
-class Rule:
-    from_states: frozenset[ReportStatus]
-    roles: frozenset[Role]
-    name: str  # 中文, for refusals
-    kinds: frozenset[ReportKind] = ALL_KINDS
-
-
-RULES: dict[str, Rule] = {
-    "assign": Rule(frozenset({S.submitted, S.verifying}), VILLAGE_UP, "安排入户核实", SELF_REPORT),
-    "verify": Rule(frozenset({S.verifying}), VILLAGE_UP | VERIFIERS, "记录核实结果", SELF_REPORT),
-    "community_review": Rule(CIVIC_STATES | {S.enrolled}, VILLAGE_UP, "记录民主评议"),
-    "public_notice": Rule(CIVIC_STATES | {S.enrolled}, VILLAGE_UP, "记录村内公示"),
-    "forward": Rule(frozenset({S.township_review}), TOWNSHIP_UP, "乡镇审核通过,报县审定"),
-    "enroll": Rule(frozenset({S.county_approval}), COUNTY, "审定纳入监测", MONITORS),
-    "clear": Rule(
-        frozenset({S.county_approval}), COUNTY, "审定风险消除", frozenset({K.clearance_proposal})
-    ),
-    "fast_track": Rule(frozenset(OPEN), COUNTY, "绿色通道先行纳入", SELF_REPORT),
-    "reject": Rule(frozenset({S.township_review, S.county_approval}), TOWNSHIP_UP, "不予通过"),
-    "refer": Rule(
-        frozenset({S.township_review, S.county_approval}), TOWNSHIP_UP, "转介其他帮扶", SELF_REPORT
-    ),
-    "withdraw": Rule(frozenset(OPEN), VILLAGE_UP, "撤回"),
-    "merge": Rule(frozenset(OPEN), VILLAGE_UP, "合并到同户报告", SELF_REPORT),
-    "announce": Rule(APPROVED, VILLAGE_UP, "记录公告"),
-}
-
-
-def _role_ok(action: str, report: SelfReport, user: User) -> bool:
-    rule = RULES[action]
-    if user.role not in rule.roles:
-        return False
-    if user.role in FIELD_WORKERS:
-        # Field workers act only on what they were sent to verify.
-        return report.assignee_id == user.id
-    if action in ("reject", "refer") and report.status == S.county_approval:
-        return user.role in COUNTY  # once with the county, only the county decides
-    if action in ("withdraw", "merge") and report.status not in VILLAGE_STATES:
-        return user.role in TOWNSHIP_UP
-    if action in ("community_review", "public_notice") and report.status == S.enrolled:
-        return deadlines.backfill_pending(report)
-    if action == "announce":
-        # Once, and not while a fast-tracked enrolment still owes its 评议 or 公示.
-        return report.announced_on is None and not deadlines.backfill_pending(report)
-    return True
-
-
-def _state_ok(action: str, report: SelfReport) -> bool:
-    rule = RULES[action]
-    return report.kind in rule.kinds and report.status in rule.from_states
-
-
-def allowed_actions(report: SelfReport, user: User) -> list[str]:
-    """The transitions `user` may make on `report` now (the screen shows these buttons)."""
-    return [a for a in RULES if _state_ok(a, report) and _role_ok(a, report, user)]
-
-
-def _check(action: str, report: SelfReport, user: User) -> None:
-    """403 for the wrong role, then 409 naming the state for the wrong state."""
-    rule = RULES[action]
-    if user.role not in rule.roles or (
-        user.role in FIELD_WORKERS and report.assignee_id != user.id
-    ):
-        raise Forbidden(f"您的角色不能{rule.name}", code="role_forbidden")
-    if report.kind not in rule.kinds:
-        raise Conflict(
-            f"{KIND_NAMES[report.kind]}不能{rule.name}",
-            code="wrong_kind",
-            detail={"kind": str(report.kind), "action": action},
-        )
-    if not _state_ok(action, report):
-        raise Conflict(
-            f"报告当前为「{STATUS_NAMES[report.status]}」,不能{rule.name}",
-            code="wrong_state",
-            detail={
-                "status": str(report.status),
-                "action": action,
-                "allowed_from": sorted(s.value for s in rule.from_states),
-            },
-        )
-    if not _role_ok(action, report, user):
-        if action == "announce":
-            if report.announced_on is not None:
-                raise Conflict("公告已记录", code="already_announced")
-            raise Conflict("绿色通道纳入的,先补录民主评议和公示,再记录公告", code="backfill_first")
-        if report.status == S.enrolled:
-            raise Conflict("绿色通道之外,纳入后不再补录评议和公示", code="no_backfill_pending")
-        if action in ("withdraw", "merge"):
-            raise Forbidden(
-                f"报告已到{STATUS_NAMES[report.status]}阶段,村里不能{rule.name},请联系乡镇",
-                code="role_forbidden",
-            )
-        raise Forbidden(f"报告已报县里审定,乡镇不能{rule.name}", code="role_forbidden")
-
-
-# What a transition's audit row compares before and after.
-_AUDITED = (
-    "status",
-    "assignee_id",
-    "risk_confirmed",
-    "income_estimate",
-    "community_review_on",
-    "public_notice_start",
-    "public_notice_days",
+# The router reads the buttons to show from here, beside the transitions they stand for.
+__all__ = [
+    "allowed_actions",
+    "announce",
+    "assign",
+    "clear",
+    "enroll",
     "fast_track",
-    "household_id",
-    "decision_reason",
-    "referred_to",
-    "merged_into_id",
-    "step_due_on",
-    "decision_income",
-    "decision_income_basis",
-    "decision_line_amount",
-    "announced_on",
-    "announcement_days",
-)
-# What joining a merged report changes on the report it joins.
-_JOINED = ("risk_types", "village_due_on", "decision_due_on", "step_due_on")
+    "forward",
+    "merge",
+    "record_community_review",
+    "record_public_notice",
+    "refer",
+    "reject",
+    "verify",
+    "withdraw",
+]
 
-
-def _record(
-    *,
-    session: Session,
-    report: SelfReport,
-    actor: User,
-    action: str,
-    before: dict[str, Any],
-    fields: Sequence[str] = _AUDITED,
-    before_status: ReportStatus | None = None,
-    note: str = "",
-    data: dict[str, Any] | None = None,
-    audited: dict[str, Any] | None = None,
-) -> None:
-    """Deadline pointer, timeline and audit row of a change to a report (flushed by its use
-    case). The audit row holds what changed among `fields` since `before`, and `audited`."""
-    deadlines.refresh_step_due(report)
-    report.updated_at = clock.now()
-    session.add(report)
-    service.add_event(
-        session=session,
-        report=report,
-        action=action,
-        actor=actor,
-        before=before_status,
-        note=note,
-        data=data,
-    )
-    audit.record_change(
-        session=session,
-        row=report,
-        actor=actor,
-        action=action,
-        changes={**audit.diff(before, audit.snapshot(report, fields)), **(audited or {})},
-    )
-
-
-def _tell(*, session: Session, report: SelfReport, notice: str | None) -> None:
-    """Queue the text to the farmer, and to those whose reports joined this one, in the
-    change's transaction; the worker sends them. A village's proposal texts nobody: no
-    farmer asked, and the 公示 and 公告 tell the village."""
-    if report.kind != ReportKind.self_report:
-        return
-    if notice:
-        notify.queue_text(session=session, report=report, kind=notice)
-    if report.status in DECIDED or report.status == S.withdrawn:
-        # Whoever's report was merged into this one hears the outcome too (status only).
-        for joined in queries.merged_into(session=session, report=report):
-            notify.queue_text(
-                session=session, report=joined, kind="merged_outcome", outcome=report.status
-            )
-
-
-def _decided(*, session: Session, report: SelfReport) -> None:
-    webhooks.emit(
-        session=session,
-        kind=EventKind.self_report_decided,
-        area_code=report.area_code,
-        data={
-            "self_report_id": str(report.id),
-            "receipt_code": report.receipt_code,
-            "kind": report.kind,
-            "status": report.status,
-            "household_id": str(report.household_id) if report.household_id else None,
-        },
-    )
-
-
-def _transition(action: str) -> Callable[..., Any]:
-    """Decorator: a use case that checks role and state, snapshots, runs the change and
-    records it and queues the texts, committing once."""
-
-    def wrap(change: Callable[..., tuple[str, str | None]]) -> Callable[..., SelfReport]:
-        @use_case
-        def run(*, session: Session, report: SelfReport, actor: User, data: Any) -> SelfReport:
-            _check(action, report, actor)
-            before, before_status = audit.snapshot(report, _AUDITED), report.status
-            note, notice = change(session=session, report=report, actor=actor, data=data)
-            _record(
-                session=session,
-                report=report,
-                actor=actor,
-                action=action,
-                before=before,
-                before_status=before_status,
-                note=note,
-                audited={"note": [None, note]} if note else None,
-            )
-            _tell(session=session, report=report, notice=notice)
-            if report.status in DECIDED and before_status not in DECIDED:
-                _decided(session=session, report=report)
-            return report
-
-        run.__name__ = change.__name__
-        run.__doc__ = change.__doc__
-        return run
-
-    return wrap
+S = ReportStatus
 
 
 def _check_files(session: Session, report: SelfReport, ids: list[uuid.UUID], field: str) -> None:
@@ -297,7 +70,7 @@ def _check_files(session: Session, report: SelfReport, ids: list[uuid.UUID], fie
             raise Invalid(f"{field}.{i}", "没有这个附件,或附件不属于这个村") from exc
 
 
-@_transition("assign")
+@transition("assign")
 def assign(
     *, session: Session, report: SelfReport, actor: User, data: AssignInput
 ) -> tuple[str, None]:
@@ -315,7 +88,7 @@ def assign(
     return f"安排 {person.full_name} 入户核实", None
 
 
-@_transition("verify")
+@transition("verify")
 def verify(
     *, session: Session, report: SelfReport, actor: User, data: VerifyInput
 ) -> tuple[str, None]:
@@ -330,7 +103,7 @@ def verify(
     return ("核实:风险属实" if data.risk_confirmed else "核实:风险不属实"), None
 
 
-@_transition("community_review")
+@transition("community_review")
 def record_community_review(
     *, session: Session, report: SelfReport, actor: User, data: CommunityReviewInput
 ) -> tuple[str, None]:
@@ -352,7 +125,7 @@ def _opened_on(report: SelfReport) -> date:
     return report.submitted_at.astimezone(clock.CHINA).date()
 
 
-@_transition("public_notice")
+@transition("public_notice")
 def record_public_notice(
     *, session: Session, report: SelfReport, actor: User, data: PublicNoticeInput
 ) -> tuple[str, None]:
@@ -370,7 +143,7 @@ def record_public_notice(
     return f"公示 {data.start_on} 起 {data.days} 天", None
 
 
-@_transition("forward")
+@transition("forward")
 def forward(
     *, session: Session, report: SelfReport, actor: User, data: ForwardInput
 ) -> tuple[str, None]:
@@ -397,7 +170,7 @@ def forward(
     return data.note, None
 
 
-@_transition("enroll")
+@transition("enroll")
 def enroll(
     *, session: Session, report: SelfReport, actor: User, data: SelfReportEnrollInput
 ) -> tuple[str, str]:
@@ -407,7 +180,7 @@ def enroll(
     return data.note or "审定纳入监测", "enrolled"
 
 
-@_transition("clear")
+@transition("clear")
 def clear(
     *, session: Session, report: SelfReport, actor: User, data: ClearanceDecisionInput
 ) -> tuple[str, None]:
@@ -428,7 +201,7 @@ def clear(
     return data.note or "审定风险消除", None
 
 
-@_transition("announce")
+@transition("announce")
 def announce(
     *, session: Session, report: SelfReport, actor: User, data: AnnounceInput
 ) -> tuple[str, None]:
@@ -475,7 +248,7 @@ def _record_basis(*, session: Session, report: SelfReport, actor: User) -> None:
     report.decision_line_amount = income.line_amount
 
 
-@_transition("fast_track")
+@transition("fast_track")
 def fast_track(
     *, session: Session, report: SelfReport, actor: User, data: SelfReportEnrollInput
 ) -> tuple[str, str]:
@@ -489,7 +262,7 @@ def fast_track(
     return data.note or "绿色通道先行纳入", "enrolled"
 
 
-@_transition("reject")
+@transition("reject")
 def reject(
     *, session: Session, report: SelfReport, actor: User, data: RejectInput
 ) -> tuple[str, str]:
@@ -500,7 +273,7 @@ def reject(
     return data.reason, "rejected"
 
 
-@_transition("refer")
+@transition("refer")
 def refer(
     *, session: Session, report: SelfReport, actor: User, data: ReferInput
 ) -> tuple[str, str]:
@@ -519,7 +292,7 @@ def _late_note(report: SelfReport) -> str:
     return f"(关闭时已逾期 {(clock.today() - report.step_due_on).days} 天)"  # type: ignore[operator]
 
 
-@_transition("withdraw")
+@transition("withdraw")
 def withdraw(
     *, session: Session, report: SelfReport, actor: User, data: WithdrawInput
 ) -> tuple[str, str]:
@@ -532,7 +305,7 @@ def withdraw(
     return data.reason + late, "withdrawn"
 
 
-@_transition("merge")
+@transition("merge")
 def merge(
     *, session: Session, report: SelfReport, actor: User, data: MergeInput
 ) -> tuple[str, str]:
@@ -558,7 +331,7 @@ def _absorb(
 ) -> None:
     """`other` takes in the merged report: its risks, words, photos, the earlier deadlines
     and the reports already merged into it; audited and on `other`'s timeline."""
-    other_before = audit.snapshot(other, _JOINED)
+    other_before = audit.snapshot(other, changes.JOINED)
     service.join(session=session, primary=other, risk_types=report.risk_types, note=report.note)
     other.photo_ids = [*other.photo_ids, *report.photo_ids]
     other.village_due_on = min(other.village_due_on, report.village_due_on)
@@ -568,13 +341,13 @@ def _absorb(
     for joined in moved:
         joined.merged_into_id = other.id
         session.add(joined)
-    _record(
+    changes.record(
         session=session,
         report=other,
         actor=actor,
         action="joined",
         before=other_before,
-        fields=_JOINED,
+        fields=changes.JOINED,
         note=f"报告 {report.receipt_code} 并入本报告:{reason}",
         data={"report_id": str(report.id), "moved": [str(j.id) for j in moved]},
         audited={"merged_report_id": [None, report.id]},

@@ -81,12 +81,13 @@ ALLOWED_TABLES.update(
         )
     }
 )
-# Exports (backend/transfer/exports.py) stream every domain's records of an area: one query
-# over a server-side cursor, a partition of look-ups at a time, which no per-row service
-# function could serve in constant memory. Read-only, like the checks.
+# Exports (backend/transfer/export_households.py, export_cases.py) stream every domain's
+# records of an area: one query over a server-side cursor, a partition of look-ups at a time,
+# which no per-row service function could serve in constant memory. Read-only, like the
+# checks.
 _EXPORTS_READ = (
     "read-only, streamed: an export's one query over an area and its per-partition look-ups "
-    "(backend/transfer/exports.py); nothing of this table is written by transfer"
+    "(backend/transfer/export_*.py); nothing of this table is written by transfer"
 )
 ALLOWED_TABLES.update(
     {
