@@ -22,8 +22,8 @@ from backend.core.scope import contains, within
 from backend.core.usecase import use_case
 from backend.households import service as households_service
 from backend.households.models import RiskType
+from backend.reports import queries as reports_queries
 from backend.reports import service as reports_service
-from backend.reports.models import ReportStatus, SelfReport
 from backend.warnings.models import SOURCE_NAMES, DepartmentWarning, WarningSource, WarningStatus
 from backend.warnings.schemas import (
     WarningCreate,
@@ -270,7 +270,8 @@ def yield_rows(*, session: Session, prefix: str) -> list[tuple[str, str, str, bo
     one grouped statement: the statistics sum them per area and source. "Led to enrolment":
     the report opened from the warning (or the open one it joined) ended in enrolment."""
     matched = col(DepartmentWarning.household_id).is_not(None)
-    enrolled = case((SelfReport.status == ReportStatus.enrolled, 1), else_=0)
+    enrolled_reports = reports_queries.enrolled_ids()
+    enrolled = case((enrolled_reports.c.id.is_not(None), 1), else_=0)
     stmt = (
         select(
             DepartmentWarning.area_code,
@@ -280,7 +281,7 @@ def yield_rows(*, session: Session, prefix: str) -> list[tuple[str, str, str, bo
             enrolled,
             func.count(),
         )
-        .outerjoin(SelfReport, col(SelfReport.id) == col(DepartmentWarning.report_id))
+        .outerjoin(enrolled_reports, enrolled_reports.c.id == col(DepartmentWarning.report_id))
         .where(within(DepartmentWarning.area_code, prefix))
         .group_by(
             col(DepartmentWarning.area_code),
