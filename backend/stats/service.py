@@ -294,6 +294,13 @@ def worst_tenth(population: list[AreaFigures]) -> dict[str, list[Mark]]:
     return marks
 
 
+def _on_record(rows: Iterable[AreaFigures]) -> list[AreaFigures]:
+    """The areas ranked for marks: those with households on record. Ranked among a county's
+    every township, the two that had any data were both "the worst tenth" of 28 (the others'
+    zeros are no figures at all), so every row with data was marked."""
+    return [f for f in rows if f.households]
+
+
 def _names() -> dict[str, dict[str, str]]:
     return {
         "category": plain(CATEGORY_NAMES),
@@ -351,12 +358,14 @@ def overview(*, session: Session, user: User, area: str | None) -> Overview:
     child_rows: list[AreaFigures] = []
     if children:
         level = figures_at(len(children[0].code))
-        marks = worst_tenth(list(level.values()))
+        marks = worst_tenth(_on_record(level.values()))
         for c in children:
             row = level.get(c.code) or _figures(c, c.code, Tally(), 0, average)
             row.marks = marks.get(c.code, [])
             child_rows.append(row)
-    own.marks = worst_tenth(list(figures_at(len(area)).values())).get(area, []) if area else []
+    own.marks = (
+        worst_tenth(_on_record(figures_at(len(area)).values())).get(area, []) if area else []
+    )
     return Overview(
         today=today,
         year=today.year,

@@ -147,7 +147,7 @@ function warnings(o) {
       rows.map(([k, label]) => ({
         label,
         value: w[k].received,
-        text: `收到 ${w[k].received} · 纳入 ${w[k].enrolled}`,
+        text: `${w[k].received} → ${w[k].enrolled}`,
       })),
     )}
     <ul class="list warning-yield">${rows.map(([k, label]) => {
