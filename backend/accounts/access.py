@@ -63,6 +63,8 @@ SETS_CHECK_PARAMETERS = COUNTY
 DISMISSES_FINDINGS = frozenset({Role.county_officer, Role.township_officer})
 REPORTS_FROM_FINDINGS = frozenset({Role.village_cadre, Role.township_officer, Role.county_officer})
 SETS_MONITORING_LINES = COUNTY
+# Whose 待办 lists the open findings of their area: whoever can do something with one.
+ACTS_ON_FINDINGS = DISMISSES_FINDINGS | REPORTS_FROM_FINDINGS | ISSUERS
 # Who brings a county's households in from a sheet (past registration dates and monitoring
 # decisions: the county's), and who exports an area's records (those who watch an area; a
 # helper has the phone's list of their own households instead).

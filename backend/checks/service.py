@@ -10,6 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from backend.accounts import service as accounts_service
 from backend.accounts.access import (
+    ACTS_ON_FINDINGS,
     DISMISSES_FINDINGS,
     ISSUERS,
     REPORTS_FROM_FINDINGS,
@@ -205,8 +206,27 @@ def open_by_area(*, session: Session, prefix: str) -> list[tuple[str, str, int]]
     return [(code, check, n) for code, check, n in session.exec(stmt)]
 
 
+def open_to_act(*, session: Session, user: User) -> list[tuple[str, int]]:
+    """(check, open findings) in the caller's area that are theirs to act on, for 待办: one
+    grouped count under the same conditions as `GET /findings?area=<scope>&status=open`, so
+    each count is that list's. Empty for a role that can do nothing with a finding."""
+    if user.role not in ACTS_ON_FINDINGS:
+        return []
+    filters = FindingFilters(area=user.scope or None, status=FindingStatus.open)
+    stmt = (
+        select(Finding.check_code, func.count())
+        .where(*_conditions(user, filters))
+        .group_by(col(Finding.check_code))
+    )
+    return [(code, n) for code, n in session.exec(stmt) if code in CHECKS]
+
+
 def titles() -> dict[str, str]:
     return {code: check.title for code, check in CHECKS.items()}
+
+
+def severities() -> dict[str, str]:
+    return {code: check.severity for code, check in CHECKS.items()}
 
 
 # --- findings ---------------------------------------------------------------------------

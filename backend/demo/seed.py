@@ -9,6 +9,7 @@ from backend.demo.context import DEMO_PASSWORD, DemoContext
 from backend.rectification import demo as rectification_demo
 from backend.reports import demo as reports_demo
 from backend.visits import demo as visits_demo
+from backend.warnings import demo as warnings_demo
 
 # The order is part of the demo: a step builds on what the earlier ones made, and they draw
 # from one random generator in turn, so the same seed gives the same demo.
@@ -18,6 +19,7 @@ STEPS = [
     visits_demo.seed,
     rectification_demo.seed,
     findings.seed,
+    warnings_demo.seed,
 ]
 
 

@@ -28,5 +28,9 @@ register_labels(
         "severity": "严重程度",
         "source": "来源",
         "number": "序号",
+        "issuer_mark": "发文机关标志",
+        "report_number": "发文字号",
+        "copy_to": "抄送机关",
+        "printing_office": "印发机关",
     }
 )

@@ -93,6 +93,13 @@ class ProblemBatch(SQLModel, table=True):
     report_to: str = Field(default="", max_length=120)
     reporting_unit: str = Field(default="", max_length=120)
     next_steps: str = Field(default="", max_length=4000)
+    # The report as a 公文 (GB/T 9704): its 版头 — 发文机关标志 (left empty: the reporting
+    # unit + 文件) and 发文字号 (the unit's own register number, typed: 会乡振发〔2026〕12号) —
+    # and its 版记 — 抄送 and 印发机关 (left empty: the reporting unit).
+    issuer_mark: str = Field(default="", max_length=40)
+    report_number: str = Field(default="", max_length=40)
+    copy_to: str = Field(default="", max_length=200)
+    printing_office: str = Field(default="", max_length=80)
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", index=True)
     created_at: datetime = created_at_field()
     updated_at: datetime | None = time_field()

@@ -2,6 +2,7 @@
 as printable HTML or as DOCX (python-docx)."""
 
 import io
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -9,10 +10,10 @@ from pathlib import Path
 
 from docx import Document
 from docx.document import Document as DocumentObject
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.shared import Emu, Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -106,6 +107,14 @@ class ReportData:
     next_steps: list[str]
     signature: str
     signed_on: str
+    # 版头: 发文机关标志 and 发文字号 (empty: the number line stays blank above the red line).
+    mark: str = ""
+    number: str = ""
+    # 版记: 抄送 (as printed: "县纪委监委,县委组织部。", empty: no 抄送 line), 印发机关 and
+    # 印发日期 ("2026年12月2日印发").
+    copy_to: str = ""
+    printed_by: str = ""
+    printed_on: str = ""
 
 
 def _completion(
@@ -311,6 +320,22 @@ def _next_steps(batch: ProblemBatch, problems: list[Problem], judge: OverdueJudg
     return next_steps
 
 
+def issuer_mark(batch: ProblemBatch, unit: str) -> str:
+    """发文机关标志: as typed on the list, else the reporting unit's name + 文件 (GB/T 9704
+    7.2.3: 发文机关全称或规范化简称后加"文件"二字): 会宁县乡村振兴局 → 会宁县乡村振兴局文件."""
+    if batch.issuer_mark.strip():
+        return batch.issuer_mark.strip()
+    name = unit.replace("、", "")
+    return f"{name}文件" if name else ""
+
+
+def copy_to_line(text: str) -> str:
+    """抄送机关 as GB/T 9704 prints them: separated by full-width commas, a full stop after
+    the last (whatever separators were typed)."""
+    names = [n for n in re.split(r"[,,、;;\s]+", text.strip().rstrip("。.")) if n]
+    return ",".join(names) + "。" if names else ""
+
+
 def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
     """Everything the document says, from the batch and the problems the caller may see."""
     problems = service.problems_of_batch(session=session, batch=batch, user=user)
@@ -318,6 +343,8 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
     # Without a reporting unit the list's area speaks: a township's list says 我镇.
     area = areas_service.names(session=session, codes=[batch.area_code]).get(batch.area_code, "")
     unit = batch.reporting_unit or short_name(area) or "我单位"
+    signature = batch.reporting_unit or short_name(area)
+    today = clock.today()
     return ReportData(
         title=wording.report_title(batch.title),
         to=wording.addressee(batch.report_to),
@@ -325,8 +352,14 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
         summary=_summary(batch, unit, problems, judge),
         problems=_sections(session=session, user=user, batch=batch, problems=problems, judge=judge),
         next_steps=_next_steps(batch, problems, judge),
-        signature=batch.reporting_unit or short_name(area),
-        signed_on=chinese_date(clock.today()),
+        signature=signature,
+        signed_on=chinese_date(today),
+        mark=issuer_mark(batch, signature),
+        number=batch.report_number,
+        copy_to=copy_to_line(batch.copy_to),
+        printed_by=batch.printing_office.strip() or signature,
+        # The day the document is made is the day it is printed (成文日期 alike).
+        printed_on=f"{chinese_date(today)}印发",
     )
 
 
@@ -345,6 +378,59 @@ BODY_PT, TITLE_PT, PAGE_NUMBER_PT = 16, 22, 14
 # set it.
 LINE_PT = 28.95
 PHOTO_WIDTH = Mm(60)
+
+
+RED = RGBColor(0xFF, 0x00, 0x00)
+# 版心 156 mm wide: the 发文机关标志 shrinks to fit it, the lines span it.
+TYPE_WIDTH = Mm(156)
+MARK_PT = 36  # 小初; a longer mark is set smaller so that it stays on one line
+RECORD_PT = 14  # 版记 in 4号 仿宋
+# Line weights in eighths of a point: the 版头's red line; the 版记's thick first and last
+# lines (0.35 mm ≈ 1 pt) and its thin middle line (0.25 mm ≈ 0.75 pt).
+HEAD_LINE, THICK, THIN = 12, 8, 6
+# What follows w:framePr and w:pBdr inside w:pPr (ECMA-376 order), so they go before these.
+_AFTER_PBDR = (
+    "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
+    "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
+    "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
+    "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
+    "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
+)  # fmt: skip
+_AFTER_FRAMEPR = ("w:widowControl", "w:numPr", "w:suppressLineNumbers", "w:pBdr", *_AFTER_PBDR)
+
+
+def _rule(
+    p: Paragraph, *, top: int = 0, bottom: int = 0, color: str = "000000", space: int = 1
+) -> None:
+    """Lines across the type area above and/or below a paragraph (its borders), `space`
+    points from its text."""
+    borders = OxmlElement("w:pBdr")
+    for side, size in (("top", top), ("bottom", bottom)):
+        if size:
+            line = OxmlElement(f"w:{side}")
+            line.set(qn("w:val"), "single")
+            line.set(qn("w:sz"), str(size))
+            line.set(qn("w:space"), str(space))
+            line.set(qn("w:color"), color)
+            borders.append(line)
+    p._p.get_or_add_pPr().insert_element_before(borders, *_AFTER_PBDR)
+
+
+def _at_page_foot(p: Paragraph) -> None:
+    """Set the paragraph in a frame at the foot of the type area: GB/T 9704 puts the 版记
+    on the last page with its last line on the type area's lower edge. Consecutive
+    paragraphs with the same frame share it."""
+    frame = OxmlElement("w:framePr")
+    for name, value in (
+        ("w:w", str(int(TYPE_WIDTH.twips))),
+        ("w:wrap", "around"),
+        ("w:vAnchor", "margin"),
+        ("w:hAnchor", "margin"),
+        ("w:xAlign", "center"),
+        ("w:yAlign", "bottom"),
+    ):
+        frame.set(qn(name), value)
+    p._p.get_or_add_pPr().insert_element_before(frame, *_AFTER_FRAMEPR)
 
 
 def _font(run: Run, name: str, size: float, *, bold: bool = False) -> None:
@@ -434,9 +520,13 @@ def docx(data: ReportData) -> bytes:
         if text:
             _font(p.add_run(text), BODY_FONT, BODY_PT)
 
+    if data.mark:
+        _letterhead(doc, data)
     title = doc.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     title.paragraph_format.line_spacing = Pt(35)  # a 22 pt title needs more than the body's line
+    if data.mark:
+        title.paragraph_format.space_before = Pt(2 * LINE_PT)  # 分隔线之下空二行
     _font(title.add_run(data.title), TITLE_FONT, TITLE_PT)
     doc.add_paragraph()  # one blank line between the title and the addressee
     if data.to:
@@ -466,6 +556,53 @@ def docx(data: ReportData) -> bytes:
             p = para(line, indent=False)
             p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             p.paragraph_format.right_indent = Pt(4 * BODY_PT)  # 成文日期 右空四字
+    _record(doc, data)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+def _letterhead(doc: DocumentObject, data: ReportData) -> None:
+    """版头 (GB/T 9704 7.2): the 发文机关标志 in red 小标宋, centred, its top 35 mm below the
+    type area's; two lines below it the 发文字号, centred; 4 mm under that a red line as
+    wide as the type area."""
+    mark = doc.add_paragraph()
+    mark.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    size = min(MARK_PT, TYPE_WIDTH.pt / max(1, len(data.mark)))
+    fmt = mark.paragraph_format
+    fmt.space_before = Mm(35)
+    fmt.line_spacing = Pt(size * 1.25)
+    run = mark.add_run(data.mark)
+    _font(run, TITLE_FONT, size)
+    run.font.color.rgb = RED
+    number = doc.add_paragraph()
+    number.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    number.paragraph_format.space_before = Pt(2 * LINE_PT)  # 发文机关标志下空二行
+    if data.number:
+        _font(number.add_run(data.number), BODY_FONT, BODY_PT)
+    _rule(number, bottom=HEAD_LINE, color="FF0000", space=round(Mm(4).pt))
+
+
+def _record(doc: DocumentObject, data: ReportData) -> None:
+    """版记 (GB/T 9704 7.4) at the foot of the last page, in 4号 仿宋 between a thick first
+    and last line: 抄送 (左右各空一字) above a thin line, then 印发机关 (左空一字) and
+    印发日期 (右空一字) on one line."""
+    one_char = Pt(RECORD_PT)
+    lines = []
+    if data.copy_to:
+        cc = doc.add_paragraph()
+        cc.paragraph_format.left_indent = cc.paragraph_format.right_indent = one_char
+        _font(cc.add_run("抄送:"), BODY_FONT, RECORD_PT)
+        _font(cc.add_run(data.copy_to), BODY_FONT, RECORD_PT)
+        _rule(cc, top=THICK, bottom=THIN)
+        lines.append(cc)
+    printed = doc.add_paragraph()
+    printed.paragraph_format.left_indent = one_char
+    printed.paragraph_format.tab_stops.add_tab_stop(
+        Emu(TYPE_WIDTH - one_char), WD_TAB_ALIGNMENT.RIGHT
+    )
+    _font(printed.add_run(f"{data.printed_by}\t{data.printed_on}"), BODY_FONT, RECORD_PT)
+    _rule(printed, top=0 if data.copy_to else THICK, bottom=THICK)
+    lines.append(printed)
+    for p in lines:
+        _at_page_foot(p)

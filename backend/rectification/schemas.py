@@ -1,10 +1,11 @@
 """What the rectification API reads and writes (never the table classes themselves)."""
 
+import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
 from backend.core.schemas import AreaCode, Input, Output, StrictBool, name_field
 from backend.rectification.models import (
@@ -26,6 +27,26 @@ Reason = Annotated[str, StringConstraints(max_length=2000)]
 
 # --- batches ------------------------------------------------------------------------------
 
+# 发文字号 as GB/T 9704 writes it: 机关代字, the year in 六角括号 〔〕, the number without
+# leading zeros, 号. Brackets typed the usual wrong ways ([ ] ( ) 【 】) are put right.
+_BRACKETS = str.maketrans("[]()\uff08\uff09\u3010\u3011\uff3b\uff3d", "〔〕" * 5)
+_REPORT_NUMBER = re.compile(r"^[\u4e00-\u9fffA-Za-z]{1,20}〔\d{4}〕[1-9]\d{0,4}号$")
+
+
+def _report_number(value: str) -> str:
+    value = "".join(value.split()).translate(_BRACKETS)
+    if value and not _REPORT_NUMBER.match(value):
+        raise ValueError(
+            "发文字号应写成“机关代字〔年份〕序号号”,如:会乡振发〔2026〕12号(序号前不加 0)"
+        )
+    return value
+
+
+ReportNumber = Annotated[str, StringConstraints(max_length=40), AfterValidator(_report_number)]
+IssuerMark = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
+CopyTo = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+PrintingOffice = Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)]
+
 
 class BatchFields(Input):
     title: Title
@@ -35,6 +56,10 @@ class BatchFields(Input):
     report_to: Short = ""
     reporting_unit: Short = ""
     next_steps: LongText = ""
+    issuer_mark: IssuerMark = ""
+    report_number: ReportNumber = ""
+    copy_to: CopyTo = ""
+    printing_office: PrintingOffice = ""
 
 
 class BatchCreate(BatchFields):
@@ -58,6 +83,10 @@ class BatchUpdate(Input):
     report_to: Short | None = None
     reporting_unit: Short | None = None
     next_steps: LongText | None = None
+    issuer_mark: IssuerMark | None = None
+    report_number: ReportNumber | None = None
+    copy_to: CopyTo | None = None
+    printing_office: PrintingOffice | None = None
     deadline: date | None = None
 
 
@@ -90,6 +119,10 @@ class BatchPublic(Output):
     report_to: str
     reporting_unit: str
     next_steps: str
+    issuer_mark: str
+    report_number: str
+    copy_to: str
+    printing_office: str
     created_at: datetime
     counts: BatchCounts
 

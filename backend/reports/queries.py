@@ -65,6 +65,12 @@ def get_visible(
     )
 
 
+def enrolled_ids() -> Any:
+    """A subquery of the ids of reports that ended in enrolment: what another domain joins
+    its own rows to (a department warning's yield) without reading this table itself."""
+    return select(SelfReport.id).where(SelfReport.status == ReportStatus.enrolled).subquery()
+
+
 def of_household(*, session: Session, household_id: uuid.UUID) -> list[SelfReport]:
     """Every report and proposal about a household, oldest first (its personal-data export)."""
     stmt = select(SelfReport).where(SelfReport.household_id == household_id)

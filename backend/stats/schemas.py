@@ -53,6 +53,21 @@ class ProblemFigures(Output):
     closed: int = 0
 
 
+class WarningYield(Output):
+    """部门预警 from one source: received; matched to a household; triaged to a report on the
+    household's behalf (代报), dismissed, still to triage (open) or kept about nobody on
+    record (unmatched) — these four add up to received; and how many of the reports ended
+    in enrolment (纳入监测), the yield."""
+
+    received: int = 0
+    matched: int = 0
+    reported: int = 0
+    dismissed: int = 0
+    open: int = 0
+    unmatched: int = 0
+    enrolled: int = 0
+
+
 class AreaRow(Output):
     """The area a row of figures is about."""
 
@@ -84,6 +99,8 @@ class AreaFigures(AreaRow):
     # Open 排查 findings by check (checks with none left out).
     findings: dict[str, int] = Field(default_factory=dict)
     problems: ProblemFigures = Field(default_factory=ProblemFigures)
+    # 部门预警 per source (sources that sent none left out), all received so far.
+    warnings: dict[str, WarningYield] = Field(default_factory=dict)
     marks: list[Mark] = Field(default_factory=list)
 
 

@@ -43,10 +43,13 @@ from backend.stats.schemas import (
     ProblemFigures,
     StatsArea,
     Trend,
+    WarningYield,
 )
 from backend.visits import coverage as visits_coverage
 from backend.visits import service as visits_service
 from backend.visits.schemas import month_of
+from backend.warnings import service as warnings_service
+from backend.warnings.models import SOURCE_NAMES, WarningStatus
 
 LEVELS = {2: "province", 4: "city", 6: "county", 9: "township", 12: "village"}
 
@@ -73,6 +76,8 @@ class Tally:
     visited: int = 0
     problems: Counter[str] = field(default_factory=Counter)
     findings: Counter[str] = field(default_factory=Counter)
+    # (source, figure) -> warnings: figure one of WarningYield's.
+    warnings: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def add(self, other: "Tally") -> None:
         for name, value in vars(other).items():
@@ -148,7 +153,40 @@ def _tallies(*, session: Session, base: str, today: date) -> dict[str, Tally]:
         at(code).problems.update(counts)
     for code, check, n in checks_service.open_by_area(session=session, prefix=base):
         at(code).findings[check] += n
+    _warning_tallies(session=session, base=base, at=at)
     return per
+
+
+# Each status of a warning, as the figure it counts in.
+WARNING_STATUS_FIGURE = {
+    WarningStatus.pending: "open",
+    WarningStatus.reported: "reported",
+    WarningStatus.dismissed: "dismissed",
+    WarningStatus.unmatched: "unmatched",
+}
+
+
+def _warning_tallies(*, session: Session, base: str, at: Callable[[str], Tally]) -> None:
+    """部门预警 per area code and source: one grouped statement."""
+    for code, source, status, matched, enrolled, n in warnings_service.yield_rows(
+        session=session, prefix=base
+    ):
+        w = at(code).warnings
+        w[source, "received"] += n
+        w[source, WARNING_STATUS_FIGURE[WarningStatus(status)]] += n
+        if matched:
+            w[source, "matched"] += n
+        if enrolled:
+            w[source, "enrolled"] += n
+
+
+def _warning_yield(counts: Counter[tuple[str, str]]) -> dict[str, WarningYield]:
+    out: dict[str, WarningYield] = {}
+    for (source, figure), n in counts.items():
+        if n:
+            y = out.setdefault(source, WarningYield())
+            setattr(y, figure, getattr(y, figure) + n)
+    return {str(s): out[s] for s in SOURCE_NAMES if s in out}
 
 
 def _days(start, end) -> float:  # type: ignore[no-untyped-def]
@@ -208,6 +246,7 @@ def _figures(
         problems=ProblemFigures(
             open=t.problems["open"], overdue=t.problems["overdue"], closed=t.problems["closed"]
         ),
+        warnings=_warning_yield(t.warnings),
     )
 
 
@@ -255,6 +294,13 @@ def worst_tenth(population: list[AreaFigures]) -> dict[str, list[Mark]]:
     return marks
 
 
+def _on_record(rows: Iterable[AreaFigures]) -> list[AreaFigures]:
+    """The areas ranked for marks: those with households on record. Ranked among a county's
+    every township, the two that had any data were both "the worst tenth" of 28 (the others'
+    zeros are no figures at all), so every row with data was marked."""
+    return [f for f in rows if f.households]
+
+
 def _names() -> dict[str, dict[str, str]]:
     return {
         "category": plain(CATEGORY_NAMES),
@@ -262,6 +308,7 @@ def _names() -> dict[str, dict[str, str]]:
         "risk_type": plain(RISK_NAMES),
         "mark": plain(MARK_NAMES),
         "check": checks_service.titles(),
+        "warning_source": plain(SOURCE_NAMES),
     }
 
 
@@ -311,12 +358,14 @@ def overview(*, session: Session, user: User, area: str | None) -> Overview:
     child_rows: list[AreaFigures] = []
     if children:
         level = figures_at(len(children[0].code))
-        marks = worst_tenth(list(level.values()))
+        marks = worst_tenth(_on_record(level.values()))
         for c in children:
             row = level.get(c.code) or _figures(c, c.code, Tally(), 0, average)
             row.marks = marks.get(c.code, [])
             child_rows.append(row)
-    own.marks = worst_tenth(list(figures_at(len(area)).values())).get(area, []) if area else []
+    own.marks = (
+        worst_tenth(_on_record(figures_at(len(area)).values())).get(area, []) if area else []
+    )
     return Overview(
         today=today,
         year=today.year,

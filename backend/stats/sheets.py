@@ -7,7 +7,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from backend.stats.schemas import MARK_NAMES, AreaFigures, Overview, Trend
+from backend.stats.schemas import MARK_NAMES, AreaFigures, Overview, Trend, WarningYield
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -60,7 +60,35 @@ def overview_xlsx(data: Overview) -> bytes:
         ("突出问题", lambda f: "、".join(MARK_NAMES[m] for m in f.marks)),
     ]
     rows: list[AreaFigures] = [data.area, *data.children]
-    return _workbook("统计概览", [h for h, _ in head], [[g(f) for _, g in head] for f in rows])
+    return _workbook(
+        ("统计概览", [h for h, _ in head], [[g(f) for _, g in head] for f in rows]),
+        ("部门预警", *_warnings_sheet(data, rows)),
+    )
+
+
+WARNING_FIGURES = [
+    ("received", "收到(条)"),
+    ("matched", "匹配到农户(条)"),
+    ("reported", "已代报(条)"),
+    ("dismissed", "已排除(条)"),
+    ("open", "待分拣(条)"),
+    ("unmatched", "未匹配(条)"),
+    ("enrolled", "促成纳入监测(条)"),
+]
+
+
+def _warnings_sheet(data: Overview, rows: list[AreaFigures]) -> tuple[list[str], list[list[Any]]]:
+    """One row per area and source: what came in and what became of it."""
+    head = ["地区", "地区代码", "预警来源", *[label for _, label in WARNING_FIGURES]]
+    out = []
+    for f in rows:
+        for source, name in data.names["warning_source"].items():
+            y = f.warnings.get(source) or WarningYield()
+            out.append(
+                [f.area_name or f.area_code, f.area_code, name]
+                + [getattr(y, k) for k, _ in WARNING_FIGURES]
+            )
+    return head, out
 
 
 def trend_xlsx(data: Trend) -> bytes:
@@ -80,22 +108,23 @@ def trend_xlsx(data: Trend) -> bytes:
         for a in [data.area, *data.children]
         for m in a.months
     ]
-    return _workbook("逐月趋势", head, rows)
+    return _workbook(("逐月趋势", head, rows))
 
 
-def _workbook(title: str, head: list[str], rows: list[list[Any]]) -> bytes:
+def _workbook(*sheets: tuple[str, list[str], list[list[Any]]]) -> bytes:
     book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = title
-    sheet.append(head)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        # Area names come from the area table, never from a user's typing; still, text
-        # starting with "=" would be stored as a formula.
-        sheet.append([f"'{v}" if isinstance(v, str) and v.startswith("=") else v for v in row])
-    sheet.freeze_panes = "C2"
+    for i, (title, head, rows) in enumerate(sheets):
+        sheet = book.active if i == 0 else book.create_sheet()
+        assert sheet is not None
+        sheet.title = title
+        sheet.append(head)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            # Area names come from the area table, never from a user's typing; still, text
+            # starting with "=" would be stored as a formula.
+            sheet.append([f"'{v}" if isinstance(v, str) and v.startswith("=") else v for v in row])
+        sheet.freeze_panes = "C2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -3,6 +3,8 @@
 from datetime import date
 from enum import StrEnum
 
+from pydantic import Field
+
 from backend.core.schemas import Output
 
 
@@ -44,9 +46,25 @@ class TodoItem(Output):
     route: str
 
 
+class FindingsToAct(Output):
+    """Open 排查 findings of one check in the caller's area: the count is what the findings
+    list answers under the same filter, and `route` opens that list."""
+
+    check_code: str
+    check_title: str
+    severity: str
+    area_code: str
+    count: int
+    # The staff shell's route: "findings/area=<scope>&status=open&check=<code>".
+    route: str
+
+
 class Todo(Output):
     data: list[TodoItem]
     count: int
-    # Per tile of the desk: how many items wait, and how many of them are overdue.
+    # Per tile of the desk: how many items wait, and how many of them are overdue
+    # ("findings": the open findings that are the caller's to act on, counted once each).
     counts: dict[str, int]
     overdue_counts: dict[str, int]
+    # The open findings by check, the most severe and the most numerous first.
+    findings: list[FindingsToAct] = Field(default_factory=list)

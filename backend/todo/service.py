@@ -1,18 +1,21 @@
 """待办: everything waiting for one person's action across the domains (reports to arrange,
 verify, review or decide; 公示 ending; problems to claim, rectify or review), most urgent
-first: overdue, then by due date, undated last."""
+first: overdue, then by due date, undated last; and the open 排查 findings of their area,
+by check, with counts."""
 
 from collections import Counter
 from datetime import date
+from urllib.parse import urlencode
 
 from sqlmodel import Session
 
 from backend.accounts.models import User
 from backend.areas import service as areas_service
+from backend.checks import service as checks_service
 from backend.core import clock
 from backend.rectification import service as rectification_service
 from backend.reports import queries as reports_queries
-from backend.todo.schemas import KIND_NAMES, Todo, TodoItem, TodoKind
+from backend.todo.schemas import KIND_NAMES, FindingsToAct, Todo, TodoItem, TodoKind
 
 REPORT_KINDS = {
     "assign": TodoKind.assign_report,
@@ -28,6 +31,7 @@ PROBLEM_KINDS = {
 }
 # How many items the answer lists (the counts cover them all).
 SHOWN = 100
+SEVERITY_RANK = {"critical": 0, "serious": 1, "general": 2}
 
 
 def todo(*, session: Session, user: User) -> Todo:
@@ -46,12 +50,39 @@ def todo(*, session: Session, user: User) -> Todo:
     for i in items:
         i.area_name = names.get(i.area_code)
     items.sort(key=lambda i: (not i.overdue, i.due_on is None, i.due_on or date.max, i.title))
+    findings = _findings(session=session, user=user)
+    counts = dict(Counter(i.section for i in items))
+    if findings:
+        counts["findings"] = sum(g.count for g in findings)
     return Todo(
         data=items[:SHOWN],
         count=len(items),
-        counts=dict(Counter(i.section for i in items)),
+        counts=counts,
         overdue_counts=dict(Counter(i.section for i in items if i.overdue)),
+        findings=findings,
     )
+
+
+def _findings(*, session: Session, user: User) -> list[FindingsToAct]:
+    """The open findings of the caller's area by check (a village cadre's village, a
+    township's or county's whole area), each linking to the findings list filtered alike."""
+    titles = checks_service.titles()
+    severities = checks_service.severities()
+    area = user.scope
+    groups = [
+        FindingsToAct(
+            check_code=code,
+            check_title=titles[code],
+            severity=severities[code],
+            area_code=area,
+            count=n,
+            route="findings/" + urlencode({"area": area, "status": "open", "check": code}),
+        )
+        for code, n in checks_service.open_to_act(session=session, user=user)
+        if n
+    ]
+    groups.sort(key=lambda g: (SEVERITY_RANK.get(g.severity, 3), -g.count, g.check_code))
+    return groups
 
 
 def _item(

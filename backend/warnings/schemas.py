@@ -67,6 +67,9 @@ class WarningsPublic(Output):
 
 class WarningFilters(BaseModel):
     status: WarningStatus | None = None
+    # Matched to a household (true) or kept about nobody on record (false), whatever became
+    # of it since: the statistics' "matched".
+    matched: bool | None = None
     source: WarningSource | None = None
     area_code: Annotated[str | None, Field(pattern=r"^\d{2,12}$")] = None
     period: Annotated[str | None, Field(max_length=10)] = None

@@ -6,8 +6,9 @@ import hashlib
 import json
 import uuid
 
+from sqlalchemy import case
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from backend.accounts.access import TRIAGES_WARNINGS
 from backend.accounts.clients import Caller
@@ -21,6 +22,7 @@ from backend.core.scope import contains, within
 from backend.core.usecase import use_case
 from backend.households import service as households_service
 from backend.households.models import RiskType
+from backend.reports import queries as reports_queries
 from backend.reports import service as reports_service
 from backend.warnings.models import SOURCE_NAMES, DepartmentWarning, WarningSource, WarningStatus
 from backend.warnings.schemas import (
@@ -153,6 +155,9 @@ def queue(
 
 def _list(session, cond, filters, offset, limit):  # type: ignore[no-untyped-def]
     cond = list(cond)
+    if filters.matched is not None:
+        matched = col(DepartmentWarning.household_id).is_not(None)
+        cond.append(matched if filters.matched else ~matched)
     if filters.status is not None:
         cond.append(DepartmentWarning.status == filters.status)
     if filters.source is not None:
@@ -255,6 +260,41 @@ def _triaged(
     warning.triaged_by = actor.id
     warning.triaged_at = clock.now()
     session.add(warning)
+
+
+# --- the yield per source (the statistics) ----------------------------------------------
+
+
+def yield_rows(*, session: Session, prefix: str) -> list[tuple[str, str, str, bool, bool, int]]:
+    """(area code, source, status, matched, led to enrolment, warnings) inside `prefix`, in
+    one grouped statement: the statistics sum them per area and source. "Led to enrolment":
+    the report opened from the warning (or the open one it joined) ended in enrolment."""
+    matched = col(DepartmentWarning.household_id).is_not(None)
+    enrolled_reports = reports_queries.enrolled_ids()
+    enrolled = case((enrolled_reports.c.id.is_not(None), 1), else_=0)
+    stmt = (
+        select(
+            DepartmentWarning.area_code,
+            DepartmentWarning.source,
+            DepartmentWarning.status,
+            matched,
+            enrolled,
+            func.count(),
+        )
+        .outerjoin(enrolled_reports, enrolled_reports.c.id == col(DepartmentWarning.report_id))
+        .where(within(DepartmentWarning.area_code, prefix))
+        .group_by(
+            col(DepartmentWarning.area_code),
+            col(DepartmentWarning.source),
+            col(DepartmentWarning.status),
+            matched,
+            enrolled,
+        )
+    )
+    return [
+        (code, source, status, bool(m), bool(e), n)
+        for code, source, status, m, e, n in session.exec(stmt)
+    ]
 
 
 # --- answers -----------------------------------------------------------------------------

@@ -3,10 +3,12 @@ drill-down from the county through a township and a village to a household, wher
 behind a figure counts what the figure said."""
 
 import re
+import subprocess
+import sys
 
 import pytest
 
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +49,24 @@ def test_a_county_officer_drills_from_the_county_to_a_household(phone, live_serv
     page.locator("#dashboard-view").wait_for()
     assert page.locator("#dashboard-view h2").inner_text().startswith("会宁县")
     assert page.locator(".figure").count() >= 8
-    assert page.locator(".chart-bars").count() >= 4 and page.locator(".chart-columns").count() == 5
+    assert page.locator(".chart-bars").count() >= 5 and page.locator(".chart-columns").count() == 5
+    _fits(page)
+    # Department warnings per source (the demo's 医保, 教育, 民政, 残联): what came in and
+    # what it led to, the same figures the API gives, readable at 360 px.
+    with live_server.api("huining_county") as api:
+        yields = api.get("/api/v1/stats/overview").json()["area"]["warnings"]
+    medical = yields["medical_insurance"]
+    assert medical["received"] >= 3 and medical["enrolled"] >= 1 and medical["unmatched"] >= 1
+    part = page.locator("section.part").filter(has_text="部门预警")
+    part.scroll_into_view_if_needed()
+    rows = part.locator(".warning-yield li")
+    assert rows.count() == len(yields)
+    first = rows.filter(has_text="医保").inner_text()
+    assert f"收到 {medical['received']} 条" in first
+    assert f"促成纳入监测 {medical['enrolled']} 条" in first
+    assert f"待分拣 {medical['open']}" in first and f"未匹配 {medical['unmatched']}" in first
+    box = part.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
     _fits(page)
 
     _drill(page, "township")
@@ -82,6 +101,14 @@ def test_a_helper_sees_no_dashboard(phone, live_server) -> None:  # type: ignore
 
 
 def test_the_desk_counts_what_waits_and_lists_it_most_urgent_first(phone, live_server) -> None:  # type: ignore[no-untyped-def]
+    # The county's checks run (this server has no worker in it: the command line runs them).
+    subprocess.run(
+        [sys.executable, "-m", "backend.cli", "run-checks", "--area", "620422"],
+        env=live_server.env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     with live_server.api("huishi_town") as api:
         todo = api.get("/api/v1/todo").json()
     assert todo["count"] > 0
@@ -98,6 +125,19 @@ def test_the_desk_counts_what_waits_and_lists_it_most_urgent_first(phone, live_s
     assert page.locator("#todo-list li").count() == len(todo["data"])
     first = todo["data"][0]
     assert first["title"] in page.locator("#todo-list li").first.inner_text()
+    # The township's open findings by check, each a tap from the list filtered alike.
+    assert todo["findings"], "the demo has open findings in 会师镇"
+    groups = page.locator("#todo-findings li")
+    assert groups.count() == len(todo["findings"])
+    top = todo["findings"][0]
+    assert top["check_title"] in groups.first.inner_text()
+    assert f"{top['count']} 条" in groups.first.inner_text()
+    _fits(page)
+    groups.first.locator("a").click()
+    page.wait_for_url(re.compile(f"#{re.escape(top['route'])}$"))
+    page.locator("#finding-count").filter(has_text=f"共 {top['count']} 条").wait_for()
+    page.go_back()
+    page.locator("#todo-list li").first.wait_for()
     page.locator("#todo-list li a").first.click()
     page.wait_for_url(re.compile(f"#{first['route']}$"))
     _fits(page)

@@ -13,7 +13,7 @@ from PIL import Image
 from backend.core import clock
 from backend.rectification.demo import SEED_000_PROBLEMS
 from tests import factories as f
-from tests.rectification.conftest import HUISHI, Api, People, problem_body
+from tests.rectification.conftest import BATCH, HUISHI, Api, People, problem_body
 
 
 @pytest.fixture(autouse=True)
@@ -95,7 +95,9 @@ def test_seed_000_goes_through_and_the_report_reads_like_it(api: Api, people: Pe
     evidence = [p for p in paragraphs if p.startswith("1. 照片:")]
     assert len(evidence) == 4 and "photo.png" not in body
     assert evidence[0] == "1. 照片:措施1现场照片(措施一,上传于2023年8月10日)"
-    assert paragraphs[-2] == "会师镇党委、政府"
+    # Signed by the unit, then the 版记 (印发机关 the unit, since none was typed).
+    assert paragraphs[-3] == "会师镇党委、政府"
+    assert paragraphs[-1] == "会师镇党委、政府\t2023年8月10日印发"
 
 
 def test_the_report_says_what_is_still_open_and_overdue(api: Api, people: People) -> None:
@@ -237,7 +239,8 @@ def test_a_list_addressed_to_huishi_reads_as_the_township_sends_it(
     assert "县委农村工作领导小组办公室:" in paragraphs
     assert "我镇结合实际情况" in text and "我县" not in text and "我单位" not in text
     assert "会师镇高度重视" in text
-    assert paragraphs[-2:] == ["会师镇", "2023年8月10日"]  # signed by the township, dated
+    # Signed by the township, dated, then the 版记.
+    assert paragraphs[-3:-1] == ["会师镇", "2023年8月10日"]
     assert "整改措施及成效:一是加强业务培训。二是加强宣传。目前,全镇累计召开会议6次。" in text
     assert "目前,目前" not in text and "一是一是" not in text
     next_steps = paragraphs[paragraphs.index("二、下一步工作打算") + 1 :]
@@ -261,7 +264,7 @@ def test_a_list_addressed_to_huishi_reads_as_the_township_sends_it(
     def east_asian(run) -> str:  # type: ignore[no-untyped-def]
         return run._element.rPr.rFonts.get(qn("w:eastAsia"))
 
-    title = doc.paragraphs[0]
+    title = doc.paragraphs[2]  # after the 版头's 发文机关标志 and 发文字号
     assert (
         title.text
         == "关于上报2023巩固拓展脱贫攻坚成果同乡村振兴有效衔接调研督查发现问题整改情况的报告"
@@ -285,3 +288,107 @@ def test_a_list_addressed_to_huishi_reads_as_the_township_sends_it(
         assert 'w:fldCharType="begin"' in xml and "PAGE" in xml
         assert all(east_asian(r) == "宋体" and r.font.size.pt == 14 for r in number.runs)
     assert doc.settings.odd_and_even_pages_header_footer
+
+
+def _borders(p) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """{side: "size color"} of a paragraph's lines."""
+    found = p._p.xpath("./w:pPr/w:pBdr/*")
+    return {el.tag.split("}")[1]: f"{el.get(qn('w:sz'))} {el.get(qn('w:color'))}" for el in found}
+
+
+def test_the_docx_is_a_gongwen_with_its_letterhead_and_record(api: Api, people: People) -> None:
+    batch = api.batch(
+        people.inspector,
+        reporting_unit="会宁县乡村振兴局",
+        report_number=" 会乡振发[2023]12号",
+        copy_to="县纪委监委、县委组织部;县财政局",
+        printing_office="会宁县乡村振兴局办公室",
+    )
+    # The number is put into the form GB/T 9704 writes it in.
+    assert batch["report_number"] == "会乡振发〔2023〕12号"
+    assert batch["issuer_mark"] == "" and batch["printing_office"] == "会宁县乡村振兴局办公室"
+    api.problem(people.inspector, batch["id"])
+    r = api.get(people.inspector, f"/problem-batches/{batch['id']}/report", format="docx")
+    assert r.status_code == 200
+    doc = Document(io.BytesIO(r.content))
+    paragraphs = doc.paragraphs
+    texts = [p.text for p in paragraphs]
+
+    # 版头: the mark (from the unit: + 文件) in red 小标宋, centred; the number; a red line.
+    mark, number, title = paragraphs[:3]
+    assert mark.text == "会宁县乡村振兴局文件"
+    assert mark.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert all(str(run.font.color.rgb) == "FF0000" for run in mark.runs)
+    assert mark.runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")) == "方正小标宋简体"
+    assert round(mark.paragraph_format.space_before.mm) == 35
+    assert number.text == "会乡振发〔2023〕12号"
+    assert number.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert _borders(number) == {"bottom": "12 FF0000"}
+    assert title.text.startswith("关于上报") and title.text.endswith("整改情况的报告")
+
+    # 版记 after the signature and the date: 抄送 between a thick and a thin line, then
+    # 印发机关 and 印发日期 on one line above a thick line, at the foot of the last page.
+    signature = texts.index("会宁县乡村振兴局")
+    assert texts[signature + 1] == "2023年8月10日"
+    cc, printed = paragraphs[-2:]
+    assert signature + 2 == len(texts) - 2
+    assert cc.text == "抄送:县纪委监委,县委组织部,县财政局。"
+    assert _borders(cc) == {"top": "8 000000", "bottom": "6 000000"}
+    assert printed.text == "会宁县乡村振兴局办公室\t2023年8月10日印发"
+    assert _borders(printed) == {"bottom": "8 000000"}
+    for p in (cc, printed):
+        assert all(r.font.size.pt == 14 for r in p.runs)
+        frame = p._p.xpath("./w:pPr/w:framePr")[0]
+        assert frame.get(qn("w:yAlign")) == "bottom" and frame.get(qn("w:vAnchor")) == "margin"
+    assert round(cc.paragraph_format.left_indent.pt) == round(cc.paragraph_format.right_indent.pt)
+    assert round(printed.paragraph_format.left_indent.pt) == 14
+    # The printable page carries them too.
+    page = api.get(people.inspector, f"/problem-batches/{batch['id']}/report").text
+    assert '<p class="mark">会宁县乡村振兴局文件</p>' in page
+    assert "会乡振发〔2023〕12号" in page and "抄送:县纪委监委,县委组织部,县财政局。" in page
+    assert "2023年8月10日印发" in page
+
+
+def test_a_typed_mark_is_used_and_no_copy_to_means_no_copy_line(api: Api, people: People) -> None:
+    batch = api.batch(people.township, issuer_mark="中共会师镇委员会 会师镇人民政府文件")
+    r = api.get(people.township, f"/problem-batches/{batch['id']}/report", format="docx")
+    doc = Document(io.BytesIO(r.content))
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[0] == "中共会师镇委员会 会师镇人民政府文件"
+    assert texts[1] == ""  # no number typed: the line stays blank above the red line
+    assert not any(t.startswith("抄送") for t in texts)
+    printed = doc.paragraphs[-1]
+    assert printed.text == "会师镇党委、政府\t2023年8月10日印发"
+    assert _borders(printed) == {"top": "8 000000", "bottom": "8 000000"}
+
+
+@pytest.mark.parametrize(
+    "number", ["12号", "会乡振发〔23〕12号", "会乡振发〔2023〕012号", "会乡振发2023年12号"]
+)
+def test_a_report_number_not_written_as_gb_9704_is_refused(
+    api: Api, people: People, number: str
+) -> None:
+    r = api.client.post(
+        "/api/v1/problem-batches",
+        json={**BATCH, "report_number": number},
+        headers=f.auth(people.township),
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["field"] == "report_number"
+    assert "〔年份〕" in r.json()["detail"][0]["message"]
+    batch = api.batch(people.township)
+    patched = api.client.patch(
+        f"/api/v1/problem-batches/{batch['id']}",
+        json={"report_number": number, "copy_to": "县纪委监委"},
+        headers=f.auth(people.township),
+    )
+    assert patched.status_code == 422
+    # Nothing of the refused change was written.
+    again = api.get(people.township, f"/problem-batches/{batch['id']}").json()
+    assert again["report_number"] == "" and again["copy_to"] == ""
+    fixed = api.client.patch(
+        f"/api/v1/problem-batches/{batch['id']}",
+        json={"report_number": "会师政发〔2023〕7号", "copy_to": "县纪委监委"},
+        headers=f.auth(people.township),
+    )
+    assert fixed.status_code == 200 and fixed.json()["report_number"] == "会师政发〔2023〕7号"

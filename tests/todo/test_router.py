@@ -7,9 +7,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from backend.accounts.models import Role, User
+from backend.checks import service as checks_service
+from backend.checks.models import Finding, FindingStatus
 from backend.core import clock
 from backend.demo import county
 from backend.reports.models import ReportStatus, SelfReport
@@ -59,7 +61,11 @@ def test_each_level_sees_the_step_it_works(
     # The county does not work the township's or the village's step.
     assert not _of(todo, "review_report") and not _of(todo, "assign_report")
     assert todo["counts"].get("reports", 0) == len(decide)
-    assert todo["count"] == len(todo["data"]) == sum(todo["counts"].values())
+    assert (
+        todo["count"]
+        == len(todo["data"])
+        == todo["counts"].get("reports", 0) + todo["counts"].get("problems", 0)
+    )
 
     report = session.exec(
         select(SelfReport).where(SelfReport.status == ReportStatus.township_review)
@@ -149,3 +155,69 @@ def test_a_public_notice_ending_soon_is_on_the_village_desk(
 
 def test_no_login_no_todo(client: TestClient) -> None:
     assert client.get("/api/v1/todo").status_code == 401
+
+
+def _findings_count(client: TestClient, user: User, route: str) -> int:
+    query = route.removeprefix("findings/")
+    r = client.get(f"/api/v1/findings?{query}&limit=1", headers=f.auth(user))
+    assert r.status_code == 200, r.text
+    return r.json()["count"]
+
+
+def test_open_findings_by_check_equal_the_findings_list(
+    built: county.Summary, session: Session, client: TestClient
+) -> None:
+    assert checks_service.run_now(session=session, area_code="620422").status == "done"
+    officer = _one(session, username="bench_county")
+    groups = _todo(client, officer)["findings"]
+    assert len(groups) >= 3
+    for g in groups:
+        assert g["route"] == f"findings/area=620422&status=open&check={g['check_code']}"
+        assert g["count"] == _findings_count(client, officer, g["route"]) > 0
+        assert g["check_title"] and g["area_code"] == "620422"
+    # The most severe first, then the most numerous.
+    rank = {"critical": 0, "serious": 1, "general": 2}
+    keys = [(rank[g["severity"]], -g["count"]) for g in groups]
+    assert keys == sorted(keys)
+    todo = _todo(client, officer)
+    all_open = client.get(
+        "/api/v1/findings", params={"status": "open", "limit": 1}, headers=f.auth(officer)
+    ).json()["count"]
+    assert todo["counts"]["findings"] == sum(g["count"] for g in groups) == all_open
+
+    # A village cadre: their village's findings only, each count the list's.
+    finding = session.exec(
+        select(Finding).where(
+            Finding.status == FindingStatus.open, func.length(Finding.area_code) == 12
+        )
+    ).first()
+    assert finding is not None
+    cadre = _one(session, role=Role.village_cadre, area_code=finding.area_code)
+    village_groups = _todo(client, cadre)["findings"]
+    assert finding.check_code in {g["check_code"] for g in village_groups}
+    for g in village_groups:
+        assert g["area_code"] == finding.area_code
+        assert g["count"] == _findings_count(client, cadre, g["route"])
+    in_village = session.exec(
+        select(func.count())
+        .select_from(Finding)
+        .where(Finding.status == FindingStatus.open, Finding.area_code == finding.area_code)
+    ).one()
+    assert sum(g["count"] for g in village_groups) == in_village
+
+    # A township officer: the township's, fewer than the county's.
+    town = _one(session, role=Role.township_officer, area_code=finding.area_code[:9])
+    town_groups = _todo(client, town)["findings"]
+    assert all(g["area_code"] == town.area_code for g in town_groups)
+    for g in town_groups:
+        assert g["count"] == _findings_count(client, town, g["route"])
+    assert sum(g["count"] for g in town_groups) <= todo["counts"]["findings"]
+
+
+def test_findings_are_not_on_the_desk_of_who_cannot_act_on_them(
+    built: county.Summary, session: Session, client: TestClient
+) -> None:
+    assert checks_service.run_now(session=session, area_code="620422").status == "done"
+    for role in (Role.helper, Role.grid_worker):
+        todo = _todo(client, _one(session, role=role))
+        assert todo["findings"] == [] and "findings" not in todo["counts"]

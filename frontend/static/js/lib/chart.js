@@ -7,13 +7,17 @@ import { html } from "/static/js/lib/html.js";
 
 const pct = (value, max) => (max > 0 ? Math.max(0, Math.min(100, (100 * value) / max)) : 0);
 const fixed = (n) => Number(n.toFixed(2));
+const LONG_LABEL = 5;
 
 // One row per item: its label (a link when it has `href`), a bar scaled to `max` (the
 // largest value unless given) and its figure. `mark` draws a line across every bar there
 // (a county average, say), and an item with `hot` is the one that stands out.
 export function bars(items, { max, unit = "", mark, markLabel = "" } = {}) {
   const top = max ?? Math.max(0, ...items.map((i) => i.value), mark ?? 0);
-  return html`<ul class="chart-bars">${items.map((item) => {
+  // Long labels (排查's check titles) each take a line of their own on a phone, above
+  // their bars: the whole chart alike, so the bars still line up.
+  const stacked = items.some((i) => String(i.label).length > LONG_LABEL);
+  return html`<ul class="chart-bars ${stacked && "stacked"}">${items.map((item) => {
     const label = item.href ? html`<a href="${item.href}">${item.label}</a>` : item.label;
     const width = fixed(pct(item.value, top));
     const line = mark != null && fixed(pct(mark, top));

@@ -32,7 +32,15 @@ function newBatchForm(me, children) {
       <label>文号<input name="document_number" placeholder="如:市农领办发〔2023〕38号"></label>
       <label>下发日期<input type="date" name="issued_on" required></label>
       <label>整改时限<input type="date" name="deadline" required></label>
-      ${reportFields({ report_to: "", reporting_unit: "", next_steps: "" })}
+      ${reportFields({
+        report_to: "",
+        reporting_unit: "",
+        next_steps: "",
+        issuer_mark: "",
+        report_number: "",
+        copy_to: "",
+        printing_office: "",
+      })}
       <button type="submit" class="big-button primary">下发清单</button>
     </form></details>`;
 }
@@ -45,11 +53,21 @@ function reportFields(b) {
     <label>报告单位<input name="reporting_unit" value="${b.reporting_unit}"
       placeholder="如:会师镇党委、政府"></label>
     <label>下一步工作打算<textarea name="next_steps" rows="4"
-      placeholder="${NEXT_STEPS_HINT}">${b.next_steps}</textarea></label>`;
+      placeholder="${NEXT_STEPS_HINT}">${b.next_steps}</textarea></label>
+    <fieldset><legend>公文版头和版记(Word 报告用)</legend>
+      <label>发文机关标志<input name="issuer_mark" value="${b.issuer_mark}" maxlength="40"
+        placeholder="不填则用“报告单位 + 文件”,如:会宁县乡村振兴局文件"></label>
+      <label>发文字号<input name="report_number" value="${b.report_number}" maxlength="40"
+        placeholder="本单位发文登记的字号,如:会乡振发〔2026〕12号"></label>
+      <label>抄送机关<input name="copy_to" value="${b.copy_to}" maxlength="200"
+        placeholder="多个用顿号隔开,如:县纪委监委、县委组织部"></label>
+      <label>印发机关<input name="printing_office" value="${b.printing_office}" maxlength="80"
+        placeholder="不填则用报告单位,如:会宁县乡村振兴局办公室"></label>
+    </fieldset>`;
 }
 
 function reportForm(b) {
-  return html`<details class="issue-box"><summary>报告信息(报送对象、报告单位、下一步工作打算)</summary>
+  return html`<details class="issue-box"><summary>报告信息(报送对象、报告单位、下一步工作打算、发文字号、抄送)</summary>
     <form class="form" data-report-info="${b.id}">${reportFields(b)}
       <button type="submit" class="big-button">保存报告信息</button></form></details>`;
 }

@@ -13,6 +13,8 @@ const reportsOf = (area, filters = {}) => `#reports/${query({ area, ...filters }
 const findingsOf = (area, filters = {}) =>
   `#findings/${query({ area, status: "open", ...filters })}`;
 const sum = (counts) => Object.values(counts || {}).reduce((a, b) => a + b, 0);
+// Department warnings still waiting for the township's triage, all sources together.
+const untriaged = (f) => Object.values(f.warnings || {}).reduce((n, y) => n + y.open, 0);
 
 function markTags(f, names) {
   return f.marks.map((m) => html`<span class="tag overdue">${names.mark[m] || m}</span>`);
@@ -129,6 +131,33 @@ function work(o) {
     }</section>`;
 }
 
+// 部门预警 per source: what came in, what the townships made of it, and how many reports
+// ended in enrolment (the yield), as the warnings list counts them.
+function warnings(o) {
+  const w = o.area.warnings || {};
+  const sources = Object.entries(o.names.warning_source || {});
+  const received = sources.reduce((n, [k]) => n + (w[k]?.received || 0), 0);
+  if (!received) {
+    return html`<section class="part"><h3>部门预警(医保、民政、教育、残联、人社)</h3>
+      <p class="muted">暂未收到部门预警。</p></section>`;
+  }
+  const rows = sources.filter(([k]) => w[k]?.received);
+  return html`<section class="part"><h3>部门预警:收到 → 纳入监测(条)</h3>
+    ${bars(
+      rows.map(([k, label]) => ({
+        label,
+        value: w[k].received,
+        text: `${w[k].received} → ${w[k].enrolled}`,
+      })),
+    )}
+    <ul class="list warning-yield">${rows.map(([k, label]) => {
+      const y = w[k];
+      return html`<li><strong>${label}</strong> 收到 ${y.received} 条,促成纳入监测 ${y.enrolled} 条(${percent(y.received ? y.enrolled / y.received : null)})
+        <br><span class="muted">匹配到农户 ${y.matched} · 已代报 ${y.reported} · 已排除 ${y.dismissed}
+          · 待分拣 ${y.open} · 未匹配 ${y.unmatched}</span></li>`;
+    })}</ul></section>`;
+}
+
 function trend(t) {
   const months = t.area.months;
   const labels = months.map((m) => m.month);
@@ -155,7 +184,9 @@ function childRow(c, names) {
     <strong>${c.area_name || c.area_code}</strong> ${markTags(c, names)}
     <br><span>${c.households} 户 · 监测 ${c.monitored} · 消除率 ${percent(c.clearance_rate)}</span>
     <br><span class="muted">遍访 ${percent(c.coverage.rate)} · 报告 ${c.reports.received} 件(逾期 ${c.overdue_reports})
-      · 问题 ${c.problems.open} 个(逾期 ${c.problems.overdue})</span></a></li>`;
+      · 问题 ${c.problems.open} 个(逾期 ${c.problems.overdue})${
+        untriaged(c) > 0 && ` · 预警待分拣 ${untriaged(c)} 条`
+      }</span></a></li>`;
 }
 
 function children(o) {
@@ -237,7 +268,7 @@ export async function show(ctx, code) {
   const name = o.area.area_name || "全部地区";
   const drawn = ctx.draw(html`<div id="dashboard-view">${crumbs(o)}
     <h2>${name} <span class="muted">截至 ${o.today}</span> ${markTags(o.area, o.names)}</h2>
-    ${headline(o)}${children(o)}${households(o)}${reports(o)}${work(o)}${trend(t)}
+    ${headline(o)}${children(o)}${households(o)}${reports(o)}${work(o)}${warnings(o)}${trend(t)}
     <p class="downloads"><button type="button" id="overview-xlsx">导出概览表格</button>
       <button type="button" id="trend-xlsx">导出逐月表格</button></p></div>`);
   if (!drawn) return;

@@ -31,6 +31,21 @@ function row(i) {
     <strong>${i.title}</strong><br><span class="muted">${i.area_name || i.area_code}${due}</span></a></li>`;
 }
 
+const SEVERITY = { critical: "严重", serious: "较重", general: "一般" };
+
+// The open 排查 findings of my area by check, each a tap from the findings list filtered
+// the same way (the count is that list's).
+function findings(groups) {
+  if (!groups?.length) return "";
+  const total = groups.reduce((n, g) => n + g.count, 0);
+  return html`<h3>待处理的排查发现(${total} 条)</h3>
+    <ul class="list" id="todo-findings">${groups.map(
+      (g) => html`<li class="${g.severity === "critical" && "overdue"}"><a href="#${g.route}">
+        <span class="tag">${SEVERITY[g.severity] || g.severity}</span>
+        <strong>${g.check_title}</strong><br><span class="muted">${g.count} 条,点开逐条处理</span></a></li>`,
+    )}</ul>`;
+}
+
 // Texts about the 待办: on by default, at most a few a day, each person may turn them down.
 function smsSetting(n) {
   if (!n) return "";
@@ -70,6 +85,7 @@ export async function list(ctx) {
         t.count > t.data.length && `(先列最急的 ${t.data.length} 件)`
       }</p>
       ${t.count ? html`<ul class="list" id="todo-list">${t.data.map(row)}</ul>` : html`<p>没有等您办理的事项。</p>`}
+      ${findings(t.findings)}
       ${smsSetting(n)}`);
     if (ctx.current()) wireSms(ctx);
   } catch (err) {
