@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Subquery, and_, case, func, or_
+from sqlalchemy import Subquery, and_, case, func, or_, update
 from sqlmodel import Session, col, select
 
 from backend.accounts import service as accounts_service
@@ -20,7 +20,7 @@ from backend.core.errors import Forbidden, NotFound
 from backend.core.scope import within
 from backend.households import queries as households_queries
 from backend.households import service as households_service
-from backend.households.models import Category, MonitoringStatus
+from backend.households.models import Category, Household, MonitoringStatus
 from backend.visits import signs
 from backend.visits.models import Visit
 from backend.visits.schemas import (
@@ -44,6 +44,38 @@ def _visited_in(households: Subquery, month: str, by_helper: bool = False) -> An
     if by_helper:
         stmt = stmt.where(Visit.visitor_id == households.c.helper_id)
     return stmt.exists()
+
+
+def _visited(households: Subquery, month: str) -> Any:
+    """1 if the household was visited in the month (corrections aside), else 0: from its
+    last visited month alone, unless a later month hides whether this one had a visit too
+    (a past month asked for), where the visits are looked up."""
+    last = households.c.last_visited_month
+    return case(
+        (last == month, 1),
+        (and_(last > month, _visited_in(households, month)), 1),
+        else_=0,
+    )
+
+
+def _visited_by_helper(households: Subquery, month: str) -> Any:
+    """1 if the household's helper visited it in the month, else 0. No visit that month or
+    later: 0. The helper's latest month recorded on the household, by this helper, is that
+    month: 1. Otherwise (another visitor that month, a helper since replaced, a past month)
+    the visits are looked up."""
+    last = households.c.last_visited_month
+    return case(
+        (or_(last.is_(None), last < month), 0),
+        (
+            and_(
+                households.c.helper_visit_by == households.c.helper_id,
+                households.c.helper_visit_month == month,
+            ),
+            1,
+        ),
+        (_visited_in(households, month, by_helper=True), 1),
+        else_=0,
+    )
 
 
 def _owes_helper_visit(households: Subquery) -> list[Any]:
@@ -76,11 +108,9 @@ def _tally(*, session: Session, households: Subquery, area: str, month: str) -> 
             households.c.helper_id,
             case((owes, 1), else_=0).label("owes"),
             case((monitored, 1), else_=0).label("monitored"),
-            case((_visited_in(households, month), 1), else_=0).label("visited"),
+            _visited(households, month).label("visited"),
             # The helper's own visit is looked for only where the helper owes one.
-            case((and_(owes, _visited_in(households, month, by_helper=True)), 1), else_=0).label(
-                "by_helper"
-            ),
+            case((owes, _visited_by_helper(households, month)), else_=0).label("by_helper"),
         )
         .where(within(households.c.area_code, area))
         .subquery("flags")
@@ -159,7 +189,7 @@ def _not_visited_ids(
         take = min(limit - len(ids), available - offset)
         ids += session.exec(
             select(households.c.id)
-            .where(within(households.c.area_code, area), run, ~_visited_in(households, month))
+            .where(within(households.c.area_code, area), run, _visited(households, month) == 0)
             .order_by(households.c.area_code, households.c.reference)
             .offset(offset)
             .limit(take)
@@ -242,6 +272,7 @@ def coverage(
         offset=offset,
         limit=limit,
     )
+    pasted = signs.pasted_in(session=session, area=area, month=month)
     return Coverage(
         area_code=area,
         month=month,
@@ -249,7 +280,9 @@ def coverage(
         villages=_villages(session=session, tally=tally),
         not_visited=_not_visited(session=session, user=user, ids=ids),
         not_visited_total=sum(tally.not_visited.values()),
-        pasted_notes=signs.pasted_in(session=session, area=area, month=month),
+        pasted_notes=pasted.shown,
+        pasted_notes_total=pasted.total,
+        pasted_by_village=pasted.by_village,
         copied_ledgers=signs.copied_in(
             session=session, households=households, area=area, month=month
         ),
@@ -262,3 +295,29 @@ def by_village(*, session: Session, prefix: str, month: str) -> list[VillageCove
     households = households_queries.in_area(prefix)
     tally = _tally(session=session, households=households, area=prefix, month=month)
     return _villages(session=session, tally=tally)
+
+
+def recount_visit_months(*, session: Session) -> None:
+    """Every household's visit months from the visits stored (what the migration that added
+    them did): for visits loaded in bulk beside the app (the bench county's generator), which
+    `recording` never saw. One statement per column; ix_visit_counted answers each look-up."""
+    counted = and_(Visit.household_id == Household.id, col(Visit.corrects_id).is_(None))
+    last = select(func.max(Visit.month)).where(counted).scalar_subquery()
+    by_helper = (
+        select(func.max(Visit.month))
+        .where(counted, Visit.visitor_id == Household.helper_id)
+        .scalar_subquery()
+    )
+    session.exec(update(Household).values(last_visited_month=last))  # type: ignore[call-overload]
+    session.exec(
+        update(Household)  # type: ignore[call-overload]
+        .where(
+            col(Household.helper_id).is_not(None), col(Household.last_visited_month).is_not(None)
+        )
+        .values(helper_visit_month=by_helper)
+    )
+    session.exec(
+        update(Household)  # type: ignore[call-overload]
+        .where(col(Household.helper_visit_month).is_not(None))
+        .values(helper_visit_by=Household.helper_id)
+    )
