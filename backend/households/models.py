@@ -166,15 +166,19 @@ class Household(SQLModel, table=True):
             "risk_cleared_on",
         ),
         # Coverage reads the area's households from this index alone: the counts per
-        # village and helper, and the not-visited page in (village, reference) order.
+        # village and helper (with the months they were last visited), and the not-visited
+        # page in (village, reference) order.
         Index(
-            "ix_household_coverage",
+            "ix_household_visits",
             "area_code",
             "reference",
             "monitoring_status",
             "category",
             "helper_id",
             "id",
+            "last_visited_month",
+            "helper_visit_month",
+            "helper_visit_by",
         ),
     )
 
@@ -197,6 +201,14 @@ class Household(SQLModel, table=True):
     registered_on: date
     created_at: datetime = created_at_field()
     updated_at: datetime | None = time_field()
+    # Kept by the visits as they are stored (backend/visits/recording.py), so coverage
+    # counts a month from the households alone instead of probing the visits of each:
+    # the latest month of any visit (corrections aside), and the latest month a visitor
+    # who was the household's helper at the time visited, with who. Facts, never guesses:
+    # coverage trusts them only where they decide (visits/coverage.py).
+    last_visited_month: str | None = Field(default=None, max_length=7)
+    helper_visit_month: str | None = Field(default=None, max_length=7)
+    helper_visit_by: uuid.UUID | None = Field(default=None)
 
 
 class HouseholdRisk(SQLModel, table=True):

@@ -23,6 +23,10 @@ _COLUMNS = (
     Household.helper_id,
     Household.category,
     Household.monitoring_status,
+    # Kept as visits are stored: coverage counts a month from these (visits/coverage.py).
+    Household.last_visited_month,
+    Household.helper_visit_month,
+    Household.helper_visit_by,
 )
 
 

@@ -52,6 +52,8 @@ from backend.warnings import service as warnings_service
 from backend.warnings.models import SOURCE_NAMES, WarningStatus
 
 LEVELS = {2: "province", 4: "city", 6: "county", 9: "township", 12: "village"}
+# A trend month's figures, in the order they are summed.
+TREND_FIGURES = ("monitored", "enrolled", "cleared", "reports", "visits")
 
 
 @dataclass
@@ -340,13 +342,19 @@ def overview(*, session: Session, user: User, area: str | None) -> Overview:
     farmers = sum(t.farmer_reports for code, t in per.items() if len(code) == 12)
     average = farmers / villages[base] if villages[base] else None
 
+    at_length: dict[int, dict[str, AreaFigures]] = {}
+
     def figures_at(length: int) -> dict[str, AreaFigures]:
-        sums = _rollup(per, length)
-        return {
-            code: _figures(a, code, sums.get(code, Tally()), villages[code], average)
-            for code, a in areas.items()
-            if len(code) == length
-        }
+        """Each area of one level's figures, summed once per level (asked twice for the
+        area's own level: its row and its marks)."""
+        if length not in at_length:
+            sums = _rollup(per, length)
+            at_length[length] = {
+                code: _figures(a, code, sums.get(code, Tally()), villages[code], average)
+                for code, a in areas.items()
+                if len(code) == length
+            }
+        return at_length[length]
 
     own = figures_at(len(area)).get(area) if area else None
     if own is None:  # the whole country or a province asked by an admin
@@ -385,34 +393,39 @@ def trend(*, session: Session, user: User, area: str | None, months: int) -> Tre
     starts = periods.month_starts(clock.today(), months)
     end = periods.next_month(starts[-1])
     keys = [s.strftime("%Y-%m") for s in starts]
-    per: dict[str, list[MonthFigures]] = {}
+    # Plain counts per code and month while summing (a pydantic row per village and month
+    # was most of the time at the county), the answer's rows made at the end.
+    per: dict[str, list[list[int]]] = {}
 
-    def at(code: str) -> list[MonthFigures]:
+    def at(code: str) -> list[list[int]]:
         if code not in per:
-            per[code] = [MonthFigures(month=k) for k in keys]
+            per[code] = [[0] * len(TREND_FIGURES) for _ in keys]
         return per[code]
 
     for code, *cells in households_queries.monthly(session=session, prefix=area, starts=starts):
         for i, m in enumerate(at(code)):
-            m.monitored += int(cells[3 * i] or 0)
-            m.enrolled += int(cells[3 * i + 1] or 0)
-            m.cleared += int(cells[3 * i + 2] or 0)
+            m[0] += int(cells[3 * i] or 0)
+            m[1] += int(cells[3 * i + 1] or 0)
+            m[2] += int(cells[3 * i + 2] or 0)
     for code, *cells in reports_numbers.monthly(
         session=session, prefix=area, starts=starts, end=end
     ):
         for m, n in zip(at(code), cells, strict=True):
-            m.reports += int(n or 0)
+            m[3] += int(n or 0)
     index = {k: i for i, k in enumerate(keys)}
     for code, month, n in visits_service.monthly_counts(session=session, prefix=area, months=keys):
-        at(code)[index[month]].visits += n
+        at(code)[index[month]][4] += n
 
     def summed(codes: Iterable[str]) -> list[MonthFigures]:
-        out = [MonthFigures(month=k) for k in keys]
+        out = [[0] * len(TREND_FIGURES) for _ in keys]
         for code in codes:
             for o, m in zip(out, per[code], strict=True):
-                for name in ("monitored", "enrolled", "cleared", "reports", "visits"):
-                    setattr(o, name, getattr(o, name) + getattr(m, name))
-        return out
+                for j, n in enumerate(m):
+                    o[j] += n
+        return [
+            MonthFigures(month=k, **dict(zip(TREND_FIGURES, o, strict=True)))
+            for k, o in zip(keys, out, strict=True)
+        ]
 
     def row(a: Area | None, code: str) -> AreaTrend:
         return AreaTrend(

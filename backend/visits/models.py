@@ -98,6 +98,17 @@ class LedgerEntry(IncomeParts, table=True):
 
     __tablename__ = "ledger_entry"
     __table_args__ = (
+        # Coverage's copied months of an area: the few copied current entries of a month,
+        # read without visiting the area's households (the terms as signs.copied_in writes
+        # them, so SQLite sees the index applies).
+        Index(
+            "ix_ledger_entry_copied",
+            "month",
+            "area_code",
+            "household_id",
+            sqlite_where=text("copied_from_last_year IS 1 AND superseded_at IS NULL"),
+            postgresql_where=text("copied_from_last_year IS true AND superseded_at IS NULL"),
+        ),
         # At most one current entry per household and month.
         Index(
             "uq_ledger_entry_current",

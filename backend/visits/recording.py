@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import bindparam, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -267,6 +268,49 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
     return set(session.execute(stmt, rows).scalars())
 
 
+def _mark_visited(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Keep each household's visit months as its visits are stored (the columns coverage
+    counts from, Household.last_visited_month and helper_visit_*): a month only moves
+    forward, a correction counts for nothing (it stays in its original's month), and the
+    helper's month is the visitor's only while the visitor is the household's helper. The
+    households are locked (`_write`), so two phones cannot interleave these."""
+    latest: dict[uuid.UUID, str] = {}
+    by_visitor: dict[tuple[uuid.UUID, uuid.UUID], str] = {}
+    for row in rows:
+        if row["corrects_id"] is not None:
+            continue
+        household, month = row["household_id"], row["month"]
+        latest[household] = max(latest.get(household, month), month)
+        key = (household, row["visitor_id"])
+        by_visitor[key] = max(by_visitor.get(key, month), month)
+    if not latest:
+        return
+    table = Household.__table__  # type: ignore[attr-defined]
+    session.execute(
+        update(table)
+        .where(
+            table.c.id == bindparam("h"),
+            or_(table.c.last_visited_month.is_(None), table.c.last_visited_month < bindparam("m")),
+        )
+        .values(last_visited_month=bindparam("m")),
+        [{"h": h, "m": m} for h, m in latest.items()],
+    )
+    session.execute(
+        update(table)
+        .where(
+            table.c.id == bindparam("h"),
+            table.c.helper_id == bindparam("v"),
+            or_(
+                table.c.helper_visit_by.is_(None),
+                table.c.helper_visit_by != bindparam("v"),
+                table.c.helper_visit_month < bindparam("m"),
+            ),
+        )
+        .values(helper_visit_month=bindparam("m"), helper_visit_by=bindparam("v")),
+        [{"h": h, "v": v, "m": m} for (h, v), m in by_visitor.items()],
+    )
+
+
 def _audit_changes(row: dict[str, Any]) -> tuple[str, Any, str, str, dict[str, Any]]:
     return (
         "visit",
@@ -317,6 +361,7 @@ def _write(*, session: Session, actor: User, items: list[_Item]) -> None:
         else:
             item.refuse(_id_conflict())
     done = [i for i in new if i.status == 201]
+    _mark_visited(session, [rows[i.data.id] for i in done])  # type: ignore[union-attr]
     owed = ledger.record(
         session=session,
         taken=[

@@ -253,7 +253,19 @@ class PastedNotes(Output):
     excerpt: str
     households: int
     visits: int
+    # The first few who wrote it (signs.PASTED_NAMES_SHOWN), and how many did in all.
     visitor_names: list[str]
+    visitor_count: int
+
+
+class PastedVillage(Output):
+    """One village's share of the area's pasted notes: where to look next (coverage of
+    that village lists its own)."""
+
+    area_code: str
+    area_name: str | None
+    households: int
+    texts: int
 
 
 class CopiedLedger(Output):
@@ -270,7 +282,11 @@ class Coverage(Output):
     # One page of the households not visited (offset/limit), and how many there are in all.
     not_visited: list[NotVisited]
     not_visited_total: int
+    # The texts shared by the most households (signs.PASTED_SHOWN at most), how many such
+    # texts there are in all, and per village the households that wrote any of them.
     pasted_notes: list[PastedNotes]
+    pasted_notes_total: int
+    pasted_by_village: list[PastedVillage]
     copied_ledgers: list[CopiedLedger]
 
 

@@ -2,17 +2,22 @@
 households (走访记录雷同), and ledger months copied from the same month last year."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlalchemy import Subquery, func, literal, union_all
 from sqlmodel import Session, col, select
 
 from backend.accounts import service as accounts_service
+from backend.areas import service as areas_service
 from backend.core.scope import within
 from backend.visits.models import LedgerEntry, Visit
-from backend.visits.schemas import CopiedLedger, PastedNotes
+from backend.visits.schemas import CopiedLedger, PastedNotes, PastedVillage
 
 # The same notes text for this many households or more is flagged as pasted.
 PASTED_MIN_HOUSEHOLDS = 3
+# An area's answer lists this many pasted texts at most, each with this many writers.
+PASTED_SHOWN = 20
+PASTED_NAMES_SHOWN = 10
 
 
 def pasted(*, session: Session, hashes: set[str]) -> set[str]:
@@ -41,10 +46,22 @@ def pasted(*, session: Session, hashes: set[str]) -> set[str]:
     return {h for h in rows if h}
 
 
-def pasted_in(*, session: Session, area: str, month: str) -> list[PastedNotes]:
-    """The notes shared by many households in the area's visits of the month. Every read
-    is from ix_visit_month_notes alone but the excerpts: a county's stock phrases can cover
-    most of its visits, and reading their rows took seconds."""
+@dataclass
+class Pasted:
+    """The area's pasted notes of a month, bounded whatever the area's size."""
+
+    shown: list[PastedNotes]
+    total: int
+    by_village: list[PastedVillage]
+
+
+def pasted_in(*, session: Session, area: str, month: str) -> Pasted:
+    """The notes shared by many households in the area's visits of the month: the
+    PASTED_SHOWN shared by the most households, each with its first PASTED_NAMES_SHOWN
+    writers, how many texts there are in all, and per village how many of its households
+    have one (the drill-down: a village's coverage lists its own). A county's answer listed
+    every text with every writer, 52,000 names at 100,000 households. Every read is from
+    ix_visit_month_notes alone but the excerpts of the texts shown."""
     month_notes = (
         within(Visit.area_code, area),
         Visit.month == month,
@@ -63,35 +80,54 @@ def pasted_in(*, session: Session, area: str, month: str) -> list[PastedNotes]:
         )
     )
     if not groups:
-        return []
+        return Pasted(shown=[], total=0, by_village=[])
     pasted = {digest for digest, _, _ in groups}
+    # Most households first; the text's digest breaks ties so the choice is stable.
+    top = sorted(groups, key=lambda g: (-g[1], -g[2], g[0]))[:PASTED_SHOWN]
+    shown = {digest for digest, _, _ in top}
     visitor_ids: dict[str, set] = defaultdict(set)  # type: ignore[type-arg]
-    # All the month's (text, visitor) pairs, kept for the pasted texts: an IN list of the
+    villages: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # code → [households, texts]
+    # All the month's (text, visitor) pairs, kept for the texts shown: an IN list of the
     # texts let the planner read every month's visits of them through ix_visit_notes_hash.
     for digest, visitor_id in session.exec(
         select(Visit.notes_hash, Visit.visitor_id)
         .where(*month_notes)
         .group_by(col(Visit.notes_hash), col(Visit.visitor_id))
     ):
-        if digest in pasted:
+        if digest in shown:
             visitor_ids[digest].add(visitor_id)
-    excerpts = _excerpts(session=session, area=area, month=month, digests=sorted(pasted))
+    for code, digest, households in session.exec(
+        select(Visit.area_code, Visit.notes_hash, func.count(func.distinct(Visit.household_id)))
+        .where(*month_notes)
+        .group_by(col(Visit.area_code), col(Visit.notes_hash))
+    ):
+        if digest in pasted:
+            villages[code][0] += households
+            villages[code][1] += 1
+    excerpts = _excerpts(session=session, area=area, month=month, digests=sorted(shown))
+    named = {v for digest in shown for v in sorted(visitor_ids[digest])[:PASTED_NAMES_SHOWN]}
     names = {
         uid: name
-        for uid, (name, _) in accounts_service.names_and_units(
-            session=session, ids={v for ids in visitor_ids.values() for v in ids}
-        ).items()
+        for uid, (name, _) in accounts_service.names_and_units(session=session, ids=named).items()
     }
     out = [
         PastedNotes(
             excerpt=excerpts.get(digest, "")[:80],
             households=households,
             visits=visits,
-            visitor_names=sorted({names[v] for v in visitor_ids[digest] if v in names}),
+            visitor_names=sorted(
+                {names[v] for v in sorted(visitor_ids[digest])[:PASTED_NAMES_SHOWN] if v in names}
+            ),
+            visitor_count=len(visitor_ids[digest]),
         )
-        for digest, households, visits in groups
+        for digest, households, visits in top
     ]
-    return sorted(out, key=lambda p: -p.households)
+    area_names = areas_service.names(session=session, codes=set(villages))
+    by_village = [
+        PastedVillage(area_code=code, area_name=area_names.get(code), households=n, texts=t)
+        for code, (n, t) in sorted(villages.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    ]
+    return Pasted(shown=out, total=len(groups), by_village=by_village)
 
 
 # SQLite joins at most 500 SELECTs in one compound statement.

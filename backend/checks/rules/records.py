@@ -70,9 +70,11 @@ def _id_rows(ctx: Context) -> list[tuple]:
             (Member.created_at >= since) | col(Member.id).in_([uuid.UUID(m) for m in flagged])
         )
     rows = []
-    for mid, hid, area, cipher, sex, born in ctx.session.exec(stmt):
-        number = security.decrypt_id_number(cipher)
-        problem = security.id_number_problem(number)
+    found = ctx.session.exec(stmt).all()
+    # The keys and the clock read once: per member they were half the time of the check.
+    numbers = security.decrypt_id_numbers(cipher for *_, cipher, _, _ in found)
+    for (mid, hid, area, _, sex, born), number in zip(found, numbers, strict=True):
+        problem = security.id_number_problem(number, ctx.today)
         id_sex = id_born = None
         if problem is None:
             id_sex, id_born = security.sex_of(number), security.birth_date_of(number)

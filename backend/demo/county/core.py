@@ -42,6 +42,7 @@ from backend.demo.county.words import (
 )
 from backend.demo.county.writer import Summary, Writer
 from backend.households.models import MonitoringLine
+from backend.visits import coverage as visits_coverage
 
 # --- the county ------------------------------------------------------------------------------
 
@@ -160,6 +161,11 @@ class County:
             bar(None)
             self.writer.close()
         self.summary.households = self.plan.households
+        # The visits went in beside the app: the households' visit months, as recording
+        # keeps them (coverage counts from them).
+        with Session(self.engine) as session:
+            visits_coverage.recount_visit_months(session=session)
+            session.commit()
         self._analyze()
         self.summary.seconds = time.monotonic() - started
         return self.summary

@@ -19,14 +19,27 @@ function fill(id, rows) {
   render($(id).querySelector("tbody"), rows.length ? html`${rows}` : none);
 }
 
+// The writers named, and how many more there were (the answer names a few of each text's).
+const writers = (p) =>
+  p.visitor_names.join("、") +
+  (p.visitor_count > p.visitor_names.length ? ` 等 ${p.visitor_count} 人` : "");
+
 function flags(c) {
+  const rest = c.pasted_notes_total - c.pasted_notes.length;
+  const villages = c.pasted_by_village
+    .slice(0, 10)
+    .map((v) => `${v.area_name || v.area_code} ${v.households} 户`)
+    .join("、");
   const items = [
     ...c.pasted_notes.map(
       (
         p,
       ) => html`<li><span class="flag">走访记录雷同</span>:${p.households} 户的走访情况文字完全相同
-        (${p.visitor_names.join("、")}):“${p.excerpt}”</li>`,
+        (${writers(p)}):“${p.excerpt}”</li>`,
     ),
+    ...(rest > 0
+      ? [html`<li class="muted">另有 ${rest} 段雷同文字未列出;涉及农户最多的村:${villages}</li>`]
+      : []),
     ...c.copied_ledgers.map(
       (l) => html`<li><span class="flag">收入疑似照抄</span>:户 ${l.reference} ${l.month}
         的分项收入与去年同月完全一样</li>`,
