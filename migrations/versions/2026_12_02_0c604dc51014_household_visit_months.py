@@ -1,7 +1,7 @@
 """household visit months: coverage counts from the households, not a probe per household
 
 Revision ID: 0c604dc51014
-Revises: c4e8f2a91d07
+Revises: b9a72fb088e5
 Create Date: 2026-12-02 00:59:32.563338
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0c604dc51014"
-down_revision: str | Sequence[str] | None = "c4e8f2a91d07"
+down_revision: str | Sequence[str] | None = "b9a72fb088e5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
