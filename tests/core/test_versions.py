@@ -209,3 +209,19 @@ def test_a_refused_action_leaves_the_etag_as_it_was(
     )
     assert refused.status_code in (403, 409), refused.text
     assert client.get(url, headers=f.auth(township)).headers["ETag"] == '"v1"'
+
+
+def test_a_change_made_anywhere_moves_the_version(session: Session, household: Household) -> None:
+    """Not only through the household endpoints: any flush that changes the household or a
+    row of it (here a member, changed as another domain's service would) raises it in SQL."""
+    member = session.exec(select(Member).where(Member.household_id == household.id)).first()
+    assert member is not None
+    member.name = "王改名"
+    session.commit()
+    session.expire_all()
+    assert session.get(Household, household.id).version == 2  # type: ignore[union-attr]
+    # A flush that changes nothing leaves it.
+    session.get(Household, household.id).address = session.get(Household, household.id).address  # type: ignore[union-attr]
+    session.commit()
+    session.expire_all()
+    assert session.get(Household, household.id).version == 2  # type: ignore[union-attr]
