@@ -117,7 +117,8 @@ def _cmd_rotate_data_key(_: argparse.Namespace) -> int:
         )
         return 2
     for done in datakeys.rotate(get_engine()):
-        print(f"{done.table}: {done.rows} 个身份证号,本次重新加密 {done.reencrypted} 个")
+        what = "身份证号" if done.column == datakeys.CIPHER else f"密钥({done.column})"
+        print(f"{done.table}: {done.rows} 个{what},本次重新加密 {done.reencrypted} 个")
     print("已全部换用新密钥;确认无误后可删除 SHOUWANG_OLD_DATA_KEYS 并重启服务")
     return 0
 

@@ -22,7 +22,7 @@ from backend.areas.router import router as areas_router
 from backend.audit.context import current_client
 from backend.audit.router import router as audit_router
 from backend.checks.router import router as checks_router
-from backend.core import headers, logs
+from backend.core import headers, idempotency, logs, versions
 from backend.core.db import get_read_engine
 from backend.core.errors import install_handlers
 from backend.core.inflight import InFlightLimit
@@ -55,6 +55,12 @@ Authenticate with `POST /api/v1/auth/token` (OAuth2 password form) and send the 
 `Authorization: Bearer …`. Every answer is limited to the caller's area scope; a record
 outside it answers 404, the same as a missing one. Errors have one shape:
 `{"error": code, "message": "中文说明", "detail": …}`.
+
+A household's or problem's GET answers an `ETag`; send it back as `If-Match` on a change to
+get 412 `precondition_failed` instead of overwriting someone else's change (without
+If-Match nothing is checked). Creating POSTs honour an `Idempotency-Key` header: the same key
+from the same caller within 24 hours answers the first answer (`Idempotent-Replayed: true`)
+and creates nothing; the same key with another body is 422.
 """
 
 
@@ -194,6 +200,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await anyio.to_thread.run_sync(worker.stop)
 
 
+async def _replay(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, idempotency.Replayed)
+    return idempotency.replay_response(exc)
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
         lifespan=lifespan,
@@ -206,6 +217,11 @@ def create_app() -> FastAPI:
     )
     app.add_api_route("/docs", api_docs, methods=["GET"], include_in_schema=False)
     install_handlers(app)
+    app.add_exception_handler(idempotency.Replayed, _replay)
+    # Innermost: the ETag a loader left for the answer, and the answer an Idempotency-Key
+    # claimed, both seen as the handler's own answer (before gzip).
+    app.add_middleware(versions.ETagHeader)
+    app.add_middleware(idempotency.IdempotencyRecorder)
     app.add_middleware(InFlightLimit, limit=get_settings().max_requests_in_flight)
     app.middleware("http")(_client_and_timing)
     # Outermost, so every text answer (JSON, pages, scripts, the service worker) leaves

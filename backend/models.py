@@ -5,6 +5,7 @@ from backend.accounts import models as accounts
 from backend.areas import models as areas
 from backend.audit import models as audit
 from backend.checks import models as checks
+from backend.core import idempotency
 from backend.files import models as files
 from backend.households import models as households
 from backend.notices import models as notices
@@ -21,6 +22,7 @@ DOMAINS = (
     areas,
     audit,
     checks,
+    idempotency,
     files,
     households,
     notices,

@@ -190,6 +190,10 @@ CLIENT_SCOPES: dict[str, ApiScope] = {
         S.webhooks_manage,
     ),
     **dict.fromkeys(("create_warning", "list_sent_warnings", "get_sent_warning"), S.warnings_write),
+    # Transfer: bringing a county's households in, and taking an area's records out (every
+    # kind of export; ID numbers whole only for the roles that see them so, as for a person).
+    "import_households": S.households_import,
+    "export_records": S.exports_read,
 }
 
 

@@ -77,6 +77,8 @@ class ApiScope(NamedEnum):
     files_write = "files:write", "上传附件"
     warnings_write = "warnings:write", "推送部门预警"
     webhooks_manage = "webhooks:manage", "管理事件推送"
+    households_import = "households:import", "导入农户"
+    exports_read = "exports:read", "导出数据"
 
 
 SCOPE_NAMES = ApiScope.names()

@@ -26,6 +26,7 @@ from backend.accounts.schemas import (
 from backend.core import security
 from backend.core.deps import PagingDep, SessionDep
 from backend.core.errors import error_responses
+from backend.core.idempotency import Idempotent
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -64,6 +65,7 @@ def create_user(
     session: SessionDep,
     data: UserCreate,
     actor: Annotated[User, Depends(require(*MANAGES_USERS))],
+    _: Idempotent,
 ) -> UserPublic:
     """Create an account inside the caller's area."""
     user = service.create(session=session, data=data, actor=actor)
@@ -135,7 +137,7 @@ ClientManager = Annotated[User, Depends(require(*MANAGES_API_CLIENTS))]
     responses=error_responses(401, 403, 422),
 )
 def create_api_client(
-    session: SessionDep, data: ApiClientCreate, actor: ClientManager
+    session: SessionDep, data: ApiClientCreate, actor: ClientManager, _: Idempotent
 ) -> ApiClientSecret:
     """Create an API client with scopes and an area; its secret is answered this once."""
     client, secret = clients.create(session=session, data=data, actor=actor)

@@ -22,6 +22,7 @@ from backend.checks.schemas import (
     RunPublic,
 )
 from backend.core.deps import PagingDep, SessionDep
+from backend.core.idempotency import Idempotent
 from backend.core.schemas import AreaCode
 
 router = APIRouter(prefix="/api/v1", tags=["checks"])
@@ -117,7 +118,11 @@ def dismiss(
     operation_id="report_from_finding",
 )
 def to_report(
-    session: SessionDep, user: CurrentUser, finding: LockedFinding, data: FindingReportInput
+    session: SessionDep,
+    user: CurrentUser,
+    _: Idempotent,
+    finding: LockedFinding,
+    data: FindingReportInput,
 ) -> FindingPublic:
     """Open a self-report on the household's behalf (代报) from the finding."""
     service.to_report(session=session, finding=finding, actor=user, note=data.note)
@@ -131,7 +136,11 @@ def to_report(
     operation_id="problem_from_finding",
 )
 def to_problem(
-    session: SessionDep, user: CurrentUser, finding: LockedFinding, data: FindingProblemInput
+    session: SessionDep,
+    user: CurrentUser,
+    _: Idempotent,
+    finding: LockedFinding,
+    data: FindingProblemInput,
 ) -> FindingPublic:
     """Issue a rectification problem (source 系统核查) from the finding."""
     service.to_problem(

@@ -1,5 +1,6 @@
 """Rotating the data key: every encrypted ID number re-encrypted under SHOUWANG_DATA_KEY and
-its look-up hash recomputed, table by table, a batch per transaction. Until it is done the
+its look-up hash recomputed, and every secret the app reads back (a webhook's signing key, a
+kept Idempotency-Key answer) re-encrypted, table by table, a batch per transaction. Until it is done the
 old keys (SHOUWANG_OLD_DATA_KEYS) keep the rows not yet reached readable and findable, so
 the service runs on throughout; run again, it resumes (rows already under the key are
 skipped)."""
@@ -7,7 +8,7 @@ skipped)."""
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Column, Table, and_, bindparam, select, tuple_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
@@ -25,6 +26,7 @@ class Rotated:
     table: str
     rows: int  # encrypted values found
     reencrypted: int  # of them, moved to the current key now
+    column: str = CIPHER  # id_number_cipher, or a secret's column
 
 
 def encrypted_tables() -> list[Table]:
@@ -33,7 +35,65 @@ def encrypted_tables() -> list[Table]:
     return [t for t in SQLModel.metadata.sorted_tables if CIPHER in t.c and HASH in t.c]
 
 
+def secret_columns() -> list[tuple[Table, Column]]:  # type: ignore[type-arg]
+    """The columns holding a secret encrypted with security.encrypt_secret: by convention
+    every `…_cipher` column but the ID number's (found in the metadata, as above)."""
+    return [
+        (t, c)
+        for t in SQLModel.metadata.sorted_tables
+        for c in t.c
+        if c.name.endswith("_cipher") and c.name != CIPHER
+    ]
+
+
 def rotate(engine: Engine) -> list[Rotated]:
+    return rotate_id_numbers(engine) + rotate_secrets(engine)
+
+
+def rotate_secrets(engine: Engine) -> list[Rotated]:
+    done = []
+    for table, cipher in secret_columns():
+        keys = list(table.primary_key.columns)
+        change = (
+            update(table)
+            .where(and_(*(k == bindparam(f"_pk{i}") for i, k in enumerate(keys))))
+            .values({cipher.name: bindparam("_cipher")})
+        )
+        found = moved = 0
+        last: tuple | None = None  # type: ignore[type-arg]
+        while True:
+            query = select(*keys, cipher).where(cipher.is_not(None)).order_by(*keys).limit(BATCH)
+            if last is not None:
+                query = query.where(tuple_(*keys) > tuple_(*last))
+            with engine.begin() as conn:
+                rows = conn.execute(query).all()
+                if not rows:
+                    break
+                last = tuple(rows[-1][: len(keys)])
+                found += len(rows)
+                params = [
+                    {
+                        **{f"_pk{i}": value for i, value in enumerate(row[: len(keys)])},
+                        "_cipher": security.encrypt_secret(security.decrypt_secret(row[-1])),
+                    }
+                    for row in rows
+                    if not security.secret_under_current_key(row[-1])
+                ]
+                if params:
+                    conn.execute(change, params)
+                moved += len(params)
+        log.info(
+            "data key rotated on %s.%s: %d of %d secrets re-encrypted",
+            table.name,
+            cipher.name,
+            moved,
+            found,
+        )
+        done.append(Rotated(table.name, found, moved, cipher.name))
+    return done
+
+
+def rotate_id_numbers(engine: Engine) -> list[Rotated]:
     done = []
     for table in encrypted_tables():
         (pk,) = table.primary_key.columns

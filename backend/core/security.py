@@ -231,6 +231,15 @@ def decrypt_secret(token: str) -> str:
         raise RuntimeError("secret cannot be decrypted: check SHOUWANG_DATA_KEY") from exc
 
 
+def secret_under_current_key(token: str) -> bool:
+    """Whether a stored secret is already the current data key's (rotation skips it)."""
+    try:
+        _secret_box(get_settings().data_key).decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
 class IdNumberColumns(TypedDict):
     id_number_cipher: str | None
     id_number_hash: str | None

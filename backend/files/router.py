@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from backend.accounts.deps import CurrentUser
 from backend.core.deps import SessionDep
+from backend.core.idempotency import Idempotent
 from backend.core.schemas import Output
 from backend.core.settings import get_settings
 from backend.files import service
@@ -34,6 +35,7 @@ class FilePublic(Output):
 def upload(
     session: SessionDep,
     user: CurrentUser,
+    _: Idempotent,
     file: UploadFile,
     area_code: Annotated[str | None, Form(pattern=r"^\d{2,12}$")] = None,
     household_id: Annotated[uuid.UUID | None, Form()] = None,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from backend.core import versions
 from backend.core.enums import NamedEnum
 from backend.core.models import (
     area_field,
@@ -18,6 +19,7 @@ from backend.core.models import (
     json_field,
     time_field,
 )
+from backend.core.versions import version_field
 
 
 class Category(NamedEnum):
@@ -199,6 +201,9 @@ class Household(SQLModel, table=True):
     # 建档日期: when the household was really registered (an imported one carries its own).
     # No date about it — an enrolment, a visit, a ledger month — may lie before it.
     registered_on: date
+    # Up by one with every change to the household or its members, incomes and plan: the
+    # ETag its endpoints answer and check If-Match against (core/versions.py).
+    version: int = version_field()
     created_at: datetime = created_at_field()
     updated_at: datetime | None = time_field()
     # Kept by the visits as they are stored (backend/visits/recording.py), so coverage
@@ -350,3 +355,20 @@ class MonitoringLine(SQLModel, table=True):
     # outlive accounts, and the audit log names the person).
     updated_by: uuid.UUID | None = None
     updated_at: datetime | None = time_field()
+
+
+def _plan_household(session: Any, measure: "Measure") -> uuid.UUID | None:
+    plan = session.get(AssistancePlan, measure.plan_id)
+    return plan.household_id if plan is not None else None
+
+
+versions.track(
+    Household,
+    {
+        HouseholdRisk: "household_id",
+        Member: "household_id",
+        IncomeRecord: "household_id",
+        AssistancePlan: "household_id",
+        Measure: _plan_household,
+    },
+)

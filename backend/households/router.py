@@ -7,8 +7,9 @@ from fastapi import APIRouter, Path, Query
 
 from backend.accounts.deps import CurrentUser
 from backend.core.deps import PagingDep, SessionDep
+from backend.core.idempotency import Idempotent
 from backend.households import incomes, lines, members, plans, reading, service, workflow
-from backend.households.deps import LockedHousehold, VisibleHousehold
+from backend.households.deps import GuardedHousehold, TaggedHousehold
 from backend.households.schemas import (
     ClearRiskInput,
     EnrollInput,
@@ -51,7 +52,7 @@ def list_households(
     "/households", response_model=HouseholdPublic, status_code=201, operation_id="create_household"
 )
 def create_household(
-    session: SessionDep, user: CurrentUser, data: HouseholdCreate
+    session: SessionDep, user: CurrentUser, _: Idempotent, data: HouseholdCreate
 ) -> HouseholdPublic:
     """Register a household with its members (and, optionally, past incomes)."""
     household = service.create(session=session, data=data, actor=user)
@@ -62,7 +63,7 @@ def create_household(
     "/households/{household_id}", response_model=HouseholdPublic, operation_id="get_household"
 )
 def get_household(
-    session: SessionDep, user: CurrentUser, household: VisibleHousehold
+    session: SessionDep, user: CurrentUser, household: TaggedHousehold
 ) -> HouseholdPublic:
     """One household with members, incomes and plan."""
     return reading.detail(session=session, household=household, viewer=user)
@@ -72,7 +73,7 @@ def get_household(
     "/households/{household_id}", response_model=HouseholdPublic, operation_id="update_household"
 )
 def update_household(
-    session: SessionDep, user: CurrentUser, household: LockedHousehold, data: HouseholdUpdate
+    session: SessionDep, user: CurrentUser, household: GuardedHousehold, data: HouseholdUpdate
 ) -> HouseholdPublic:
     """Change a household's address, phone, category, helper or basic-needs status."""
     service.update(session=session, household=household, data=data, actor=user)
@@ -86,7 +87,11 @@ def update_household(
     operation_id="add_member",
 )
 def add_member(
-    session: SessionDep, user: CurrentUser, household: LockedHousehold, data: MemberCreate
+    session: SessionDep,
+    user: CurrentUser,
+    _: Idempotent,
+    household: GuardedHousehold,
+    data: MemberCreate,
 ) -> HouseholdPublic:
     """Add a member to a household."""
     members.add(session=session, household=household, data=data, actor=user)
@@ -101,7 +106,7 @@ def add_member(
 def update_member(
     session: SessionDep,
     user: CurrentUser,
-    household: LockedHousehold,
+    household: GuardedHousehold,
     member_id: uuid.UUID,
     data: MemberUpdate,
 ) -> HouseholdPublic:
@@ -118,7 +123,7 @@ def update_member(
 def put_income(
     session: SessionDep,
     user: CurrentUser,
-    household: LockedHousehold,
+    household: GuardedHousehold,
     year: Annotated[int, Path(ge=2014, le=2100)],
     data: IncomeInput,
 ) -> HouseholdPublic:
@@ -131,7 +136,7 @@ def put_income(
     "/households/{household_id}/plan", response_model=HouseholdPublic, operation_id="put_plan"
 )
 def put_plan(
-    session: SessionDep, user: CurrentUser, household: LockedHousehold, data: PlanInput
+    session: SessionDep, user: CurrentUser, household: GuardedHousehold, data: PlanInput
 ) -> HouseholdPublic:
     """Write the monitored household's assistance plan (一户一策)."""
     plans.put(session=session, household=household, data=data, actor=user)
@@ -145,7 +150,11 @@ def put_plan(
     operation_id="add_measure",
 )
 def add_measure(
-    session: SessionDep, user: CurrentUser, household: LockedHousehold, data: MeasureCreate
+    session: SessionDep,
+    user: CurrentUser,
+    _: Idempotent,
+    household: GuardedHousehold,
+    data: MeasureCreate,
 ) -> HouseholdPublic:
     """Add an assistance measure to the plan."""
     plans.add_measure(session=session, household=household, data=data, actor=user)
@@ -160,7 +169,7 @@ def add_measure(
 def update_measure(
     session: SessionDep,
     user: CurrentUser,
-    household: LockedHousehold,
+    household: GuardedHousehold,
     measure_id: uuid.UUID,
     data: MeasureUpdate,
 ) -> HouseholdPublic:
@@ -175,7 +184,7 @@ def update_measure(
     "/households/{household_id}/enroll", response_model=HouseholdPublic, operation_id="enroll"
 )
 def enroll(
-    session: SessionDep, user: CurrentUser, household: LockedHousehold, data: EnrollInput
+    session: SessionDep, user: CurrentUser, household: GuardedHousehold, data: EnrollInput
 ) -> HouseholdPublic:
     """County correction: enroll directly (the chain is POST …/proposals)."""
     workflow.require_direct(user)
@@ -198,7 +207,7 @@ def enroll(
     operation_id="clear_risk",
 )
 def clear_risk(
-    session: SessionDep, user: CurrentUser, household: LockedHousehold, data: ClearRiskInput
+    session: SessionDep, user: CurrentUser, household: GuardedHousehold, data: ClearRiskInput
 ) -> HouseholdPublic:
     """County correction: clear risk directly; 409 with every guard rule that still holds."""
     workflow.require_direct(user)
@@ -216,7 +225,7 @@ def clear_risk(
     "/households/{household_id}/revert", response_model=HouseholdPublic, operation_id="revert"
 )
 def revert(
-    session: SessionDep, user: CurrentUser, household: LockedHousehold, data: RevertInput
+    session: SessionDep, user: CurrentUser, household: GuardedHousehold, data: RevertInput
 ) -> HouseholdPublic:
     """County correction: 回退 directly, a cleared household back under monitoring."""
     workflow.require_direct(user)

@@ -7,8 +7,10 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from backend.core import versions
 from backend.core.enums import NamedEnum
 from backend.core.models import area_field, created_at_field, enum_field, id_field, time_field
+from backend.core.versions import version_field
 
 
 class ProblemSource(NamedEnum):
@@ -134,6 +136,9 @@ class Problem(SQLModel, table=True):
     next_review_on: date | None = None
     copied_from_id: uuid.UUID | None = Field(default=None, foreign_key="problem.id", index=True)
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+    # Up by one with every change to the problem, its steps, evidence, notes and reviews:
+    # the ETag its endpoints answer and check If-Match against (core/versions.py).
+    version: int = version_field()
     created_at: datetime = created_at_field()
     updated_at: datetime | None = time_field()
 
@@ -201,3 +206,15 @@ class ProblemReview(SQLModel, table=True):
     decision: ReviewDecision = enum_field()
     reason: str = Field(default="", max_length=2000)
     created_at: datetime = created_at_field()
+
+
+versions.track(
+    Problem,
+    {
+        ProblemHousehold: "problem_id",
+        RectificationStep: "problem_id",
+        ProgressNote: "problem_id",
+        Evidence: "problem_id",
+        ProblemReview: "problem_id",
+    },
+)

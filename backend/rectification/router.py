@@ -9,9 +9,16 @@ from fastapi.responses import HTMLResponse, Response
 from backend.accounts.deps import CurrentUser
 from backend.core.deps import PagingDep, SessionDep
 from backend.core.errors import Invalid
+from backend.core.idempotency import Idempotent
 from backend.core.settings import get_settings
 from backend.rectification import batches, boards, copies, ledger, report, service, sheets, workflow
-from backend.rectification.deps import LockedBatch, LockedProblem, VisibleBatch, VisibleProblem
+from backend.rectification.deps import (
+    GuardedProblem,
+    LockedBatch,
+    TaggedProblem,
+    VisibleBatch,
+    VisibleProblem,
+)
 from backend.rectification.schemas import (
     BatchCreate,
     BatchesPublic,
@@ -47,7 +54,9 @@ router = APIRouter(prefix="/api/v1", tags=["rectification"])
     status_code=201,
     operation_id="create_problem_batch",
 )
-def create_batch(session: SessionDep, user: CurrentUser, data: BatchCreate) -> BatchPublic:
+def create_batch(
+    session: SessionDep, user: CurrentUser, _: Idempotent, data: BatchCreate
+) -> BatchPublic:
     """Issue a problem list (one inspection's, cross-check's, assessment's or self-check's)."""
     batch = batches.create_batch(session=session, data=data, actor=user)
     return batches.batch_public(session=session, user=user, batches=[batch])[0]
@@ -90,7 +99,7 @@ def update_batch(
     operation_id="create_problem",
 )
 def create_problem(
-    session: SessionDep, user: CurrentUser, batch: VisibleBatch, data: ProblemCreate
+    session: SessionDep, user: CurrentUser, _: Idempotent, batch: VisibleBatch, data: ProblemCreate
 ) -> ProblemPublic:
     """Add a problem to the list (issued, waiting to be claimed)."""
     problem = service.add_problem(session=session, batch=batch, data=data, actor=user)
@@ -189,14 +198,14 @@ def problem_boards(
 
 
 @router.get("/problems/{problem_id}", response_model=ProblemPublic, operation_id="get_problem")
-def get_problem(session: SessionDep, user: CurrentUser, problem: VisibleProblem) -> ProblemPublic:
+def get_problem(session: SessionDep, user: CurrentUser, problem: TaggedProblem) -> ProblemPublic:
     """One problem with its steps, evidence, progress notes and reviews."""
     return service.detail(session=session, user=user, problem=problem)
 
 
 @router.patch("/problems/{problem_id}", response_model=ProblemPublic, operation_id="update_problem")
 def update_problem(
-    session: SessionDep, user: CurrentUser, problem: LockedProblem, data: ProblemUpdate
+    session: SessionDep, user: CurrentUser, problem: GuardedProblem, data: ProblemUpdate
 ) -> ProblemPublic:
     """Correct an issued problem before anyone claims it (409 afterwards)."""
     service.update_problem(session=session, problem=problem, data=data, actor=user)
@@ -207,7 +216,7 @@ def update_problem(
     "/problems/{problem_id}/claim", response_model=ProblemPublic, operation_id="claim_problem"
 )
 def claim(
-    session: SessionDep, user: CurrentUser, problem: LockedProblem, data: ClaimInput
+    session: SessionDep, user: CurrentUser, problem: GuardedProblem, data: ClaimInput
 ) -> ProblemPublic:
     """认领: become the responsible person, with planned steps and a deadline."""
     workflow.claim(session=session, problem=problem, data=data, actor=user)
@@ -221,7 +230,7 @@ def claim(
     operation_id="add_rectification_step",
 )
 def add_step(
-    session: SessionDep, user: CurrentUser, problem: LockedProblem, data: StepCreate
+    session: SessionDep, user: CurrentUser, _: Idempotent, problem: GuardedProblem, data: StepCreate
 ) -> ProblemPublic:
     """Add a rectification step (整改措施)."""
     workflow.add_step(session=session, problem=problem, data=data, actor=user)
@@ -235,7 +244,7 @@ def add_step(
     operation_id="add_progress_note",
 )
 def add_note(
-    session: SessionDep, user: CurrentUser, problem: LockedProblem, data: NoteCreate
+    session: SessionDep, user: CurrentUser, _: Idempotent, problem: GuardedProblem, data: NoteCreate
 ) -> ProblemPublic:
     """Record progress (整改进展)."""
     workflow.add_note(session=session, problem=problem, data=data, actor=user)
@@ -251,7 +260,8 @@ def add_note(
 def add_evidence(
     session: SessionDep,
     user: CurrentUser,
-    problem: LockedProblem,
+    _: Idempotent,
+    problem: GuardedProblem,
     step_id: uuid.UUID,
     data: EvidenceCreate,
 ) -> ProblemPublic:
@@ -266,7 +276,7 @@ def add_evidence(
     operation_id="remove_evidence",
 )
 def remove_evidence(
-    session: SessionDep, user: CurrentUser, problem: LockedProblem, evidence_id: uuid.UUID
+    session: SessionDep, user: CurrentUser, problem: GuardedProblem, evidence_id: uuid.UUID
 ) -> ProblemPublic:
     """Take back evidence that was never handed in (409 once submitted)."""
     workflow.remove_evidence(session=session, problem=problem, evidence_id=evidence_id, actor=user)
@@ -279,7 +289,7 @@ def remove_evidence(
     operation_id="submit_for_closure",
 )
 def submit_for_closure(
-    session: SessionDep, user: CurrentUser, problem: LockedProblem
+    session: SessionDep, user: CurrentUser, problem: GuardedProblem
 ) -> ProblemPublic:
     """申请销号: 409 naming every step that still lacks evidence."""
     workflow.submit_for_closure(session=session, problem=problem, actor=user)
@@ -290,7 +300,7 @@ def submit_for_closure(
     "/problems/{problem_id}/close", response_model=ProblemPublic, operation_id="close_problem"
 )
 def close(
-    session: SessionDep, user: CurrentUser, problem: LockedProblem, data: CloseInput
+    session: SessionDep, user: CurrentUser, problem: GuardedProblem, data: CloseInput
 ) -> ProblemPublic:
     """销号 after review (not by the person who rectified it: 403)."""
     workflow.close(session=session, problem=problem, data=data, actor=user)
@@ -301,7 +311,7 @@ def close(
     "/problems/{problem_id}/return", response_model=ProblemPublic, operation_id="return_problem"
 )
 def return_problem(
-    session: SessionDep, user: CurrentUser, problem: LockedProblem, data: ReturnInput
+    session: SessionDep, user: CurrentUser, problem: GuardedProblem, data: ReturnInput
 ) -> ProblemPublic:
     """退回 with a reason; the responsible person works on it again."""
     workflow.return_(session=session, problem=problem, data=data, actor=user)
@@ -314,7 +324,7 @@ def return_problem(
     operation_id="mark_problem_ongoing",
 )
 def mark_ongoing(
-    session: SessionDep, user: CurrentUser, problem: LockedProblem, data: OngoingInput
+    session: SessionDep, user: CurrentUser, problem: GuardedProblem, data: OngoingInput
 ) -> ProblemPublic:
     """长期坚持: keep a closed problem under watch until the next review date."""
     workflow.mark_ongoing(session=session, problem=problem, data=data, actor=user)
@@ -328,7 +338,7 @@ def mark_ongoing(
     operation_id="copy_problem",
 )
 def copy_problem(
-    session: SessionDep, user: CurrentUser, problem: VisibleProblem, data: CopyInput
+    session: SessionDep, user: CurrentUser, _: Idempotent, problem: VisibleProblem, data: CopyInput
 ) -> CopyResult:
     """举一反三: copy the problem to other villages of its township in one call."""
     made, skipped = copies.copy_to_villages(session=session, problem=problem, data=data, actor=user)

@@ -20,6 +20,7 @@ from backend.accounts.deps import CurrentUser
 from backend.accounts.models import User
 from backend.core.deps import PagingDep, SessionDep
 from backend.core.errors import Invalid
+from backend.core.idempotency import Idempotent
 from backend.core.settings import get_settings
 from backend.households.deps import LockedHousehold
 from backend.reports import (
@@ -176,6 +177,7 @@ def submit_self_report(
     request: Request,
     response: Response,
     session: SessionDep,
+    _: Idempotent,
     body: Annotated[ReportBody, Depends(_report_body)],
 ) -> SelfReportReceipt:
     """一键报贫 (no login): report a household's risk; answers the receipt code."""
@@ -300,7 +302,11 @@ def self_report_notice(
     tags=["self-reports", "households"],
 )
 def propose(
-    session: SessionDep, user: CurrentUser, household: LockedHousehold, data: ProposalCreate
+    session: SessionDep,
+    user: CurrentUser,
+    _: Idempotent,
+    household: LockedHousehold,
+    data: ProposalCreate,
 ) -> SelfReportPublic:
     """The village proposes enrolment, clearance or 回退, with the visit that verified it."""
     report = proposals.propose(session=session, household=household, actor=user, data=data)

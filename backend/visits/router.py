@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response
 
 from backend.accounts.deps import CurrentUser
 from backend.core.deps import PagingDep, SessionDep
+from backend.core.idempotency import Idempotent
 from backend.households.deps import VisibleHousehold
 from backend.visits import coverage as coverage_service
 from backend.visits import ledger, phone, recording, service
@@ -36,7 +37,7 @@ MonthQuery = Annotated[Month | None, Query(description="月份,如 2026-11")]
     responses={200: {"description": "同一编号、同样内容已收到过:返回已存的记录"}},
 )
 def record_visit(
-    session: SessionDep, user: CurrentUser, data: VisitCreate, response: Response
+    session: SessionDep, user: CurrentUser, _: Idempotent, data: VisitCreate, response: Response
 ) -> VisitPublic:
     """Record a visit by its phone-made id; a replay answers 200, another payload 409."""
     visit, created = recording.create(session=session, actor=user, data=data)

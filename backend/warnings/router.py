@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 from backend.accounts.deps import CurrentClient, CurrentUser
 from backend.core.deps import PagingDep, SessionDep
 from backend.core.errors import error_responses
+from backend.core.idempotency import Idempotent
 from backend.warnings import service
 from backend.warnings.deps import LockedWarning, SentWarning, VisibleWarning
 from backend.warnings.schemas import (
@@ -33,7 +34,11 @@ router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
     },
 )
 def create_warning(
-    session: SessionDep, client: CurrentClient, data: WarningCreate, response: Response
+    session: SessionDep,
+    client: CurrentClient,
+    _: Idempotent,
+    data: WarningCreate,
+    response: Response,
 ) -> WarningPublic:
     """Send a department warning about a person (idempotent per source, person, period)."""
     row, created = service.receive(session=session, client=client, data=data)

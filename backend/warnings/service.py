@@ -47,11 +47,15 @@ def _digest(data: WarningCreate) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def _same_key(session: Session, data: WarningCreate, id_hash: str) -> DepartmentWarning | None:
+def _same_key(
+    session: Session, data: WarningCreate, id_hashes: list[str]
+) -> DepartmentWarning | None:
+    # Under every key in use: during a data key rotation, a warning received before it
+    # keeps the old key's hash until `shouwang rotate-data-key` reaches it.
     return session.exec(
         select(DepartmentWarning).where(
             DepartmentWarning.source == data.source,
-            DepartmentWarning.id_number_hash == id_hash,
+            col(DepartmentWarning.id_number_hash).in_(id_hashes),
             DepartmentWarning.period == data.period,
         )
     ).first()
@@ -72,9 +76,10 @@ def receive(
 ) -> tuple[DepartmentWarning, bool]:
     """Store a warning (created=True), or answer the one already received under the same
     source, person and period (the same content; other content is a 409)."""
-    id_hash = security.id_number_hash(data.id_number)
+    id_hashes = security.id_number_hashes(data.id_number)
+    id_hash = id_hashes[0]
     digest = _digest(data)
-    existing = _same_key(session, data, id_hash)
+    existing = _same_key(session, data, id_hashes)
     if existing is not None:
         return _replay(existing, digest), False
     household = households_service.household_of_person(session=session, id_number=data.id_number)
@@ -97,7 +102,7 @@ def receive(
     except IntegrityError:
         # The same warning arrived twice at once: the other request stored it first.
         session.rollback()
-        existing = _same_key(session, data, id_hash)
+        existing = _same_key(session, data, id_hashes)
         if existing is None:
             raise
         return _replay(existing, digest), False

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from backend.accounts.deps import CurrentClient
 from backend.core.deps import PagingDep, SessionDep
 from backend.core.errors import error_responses
+from backend.core.idempotency import Idempotent
 from backend.webhooks import service
 from backend.webhooks.deps import OwnDelivery, OwnSubscription
 from backend.webhooks.schemas import (
@@ -30,7 +31,7 @@ router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
     responses=error_responses(401, 403, 422, 429),
 )
 def create_webhook_subscription(
-    session: SessionDep, client: CurrentClient, data: SubscriptionCreate
+    session: SessionDep, client: CurrentClient, _: Idempotent, data: SubscriptionCreate
 ) -> SubscriptionSecret:
     """Subscribe a URL to events; the signing secret is answered this once."""
     row, secret = service.subscribe(session=session, client=client, data=data)

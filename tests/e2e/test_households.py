@@ -106,3 +106,27 @@ def test_a_refused_clearance_shows_each_rule_beside_the_form(page, live_server) 
     with live_server.api("gaojiazhuang_cadre") as cadre:
         again = cadre.get(f"/api/v1/households/{h['id']}").json()
     assert again["monitoring_status"] == "monitored"
+
+
+def test_a_save_on_a_card_someone_changed_meanwhile_is_refused(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    """The card sends the version it was drawn from (If-Match): another officer's change made
+    in between is not overwritten, and the page says so."""
+    with live_server.api("huining_county") as county:
+        listed = county.get("/api/v1/households", params={"area": GAOJIAZHUANG}).json()
+        h = county.get(f"/api/v1/households/{listed['data'][1]['id']}").json()
+    member = next(m for m in h["members"] if m["active"] and m["relation"] != "head")
+
+    _login(page, "huining_county", f"#household/{h['id']}")
+    page.get_by_role("heading", name=f"{h['head_name']} 户").wait_for()
+    page.get_by_text(f"修改 {member['name']}").click()
+    form = page.locator(f"form[data-member='{member['id']}']")
+    form.get_by_label("姓名").fill(member["name"] + "甲")
+    # Someone else changes the household first.
+    with live_server.api("huining_county") as county:
+        other = county.patch(f"/api/v1/households/{h['id']}", json={"address": "别人改的地址"})
+        assert other.status_code == 200, other.text
+    form.get_by_role("button", name="保存成员").click()
+    page.get_by_text("没有保存:这条记录已被其他人修改,请刷新后再改").wait_for()
+    with live_server.api("huining_county") as county:
+        stored = county.get(f"/api/v1/households/{h['id']}").json()
+    assert next(m for m in stored["members"] if m["id"] == member["id"])["name"] == member["name"]

@@ -76,12 +76,13 @@ def test_worker_once_runs_the_due_jobs_and_exits(
         notify.set_notifier(None)
     assert len(phone.texts) == 1
     # The receipt, tonight's statistics, checks, photo retention, overdue problems' webhook
-    # events, and the day's three staff digests (the schedules' slots, enqueued by this run;
-    # no staff account has a phone).
-    assert "已执行 8 个到期任务" in capsys.readouterr().out
+    # events, forgetting old Idempotency-Key answers, and the day's three staff digests (the
+    # schedules' slots, enqueued by this run; no staff account has a phone).
+    assert "已执行 9 个到期任务" in capsys.readouterr().out
     assert {j.kind: j.status for j in jobs()} == {
         "report_text": "done",
         "analyze": "done",
+        "idempotency.purge": "done",
         "checks.run": "done",
         "reports.photo_retention": "done",
         "rectification.overdue_events": "done",

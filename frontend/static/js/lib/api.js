@@ -58,10 +58,18 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(path, { method = "GET", body, form, headers = {} } = {}) {
+// The version (ETag) of each household and problem as last answered. A change sent with
+// `guard: true` carries it back as If-Match: if someone else changed the record meanwhile,
+// the server answers 412 instead of letting this change overwrite theirs.
+const VERSIONED = /^\/api\/v1\/(?:households|problems)\/[0-9a-f-]{36}/;
+const versions = new Map();
+
+export async function api(path, { method = "GET", body, form, headers = {}, guard = false } = {}) {
   const init = { method, headers: { Accept: "application/json", ...headers } };
   const t = token();
   if (t) init.headers.Authorization = `Bearer ${t}`;
+  const record = path.match(VERSIONED)?.[0];
+  if (guard && record && versions.has(record)) init.headers["If-Match"] = versions.get(record);
   if (form) {
     init.body = form;
   } else if (body !== undefined) {
@@ -75,6 +83,13 @@ export async function api(path, { method = "GET", body, form, headers = {} } = {
     throw new ApiError(0, { message: "网络不通,请稍后再试" });
   }
   const data = response.status === 204 ? null : await response.json().catch(() => null);
+  if (record) {
+    const tag = response.ok ? response.headers.get("ETag") : null;
+    if (tag) versions.set(record, tag);
+    // Changed without a new version in hand, or stale: the next change goes unguarded
+    // until the record is read again.
+    else if (guard) versions.delete(record);
+  }
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
 }

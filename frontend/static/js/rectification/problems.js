@@ -268,7 +268,8 @@ export async function show(ctx, id) {
 // Each action: call the API, show the problem's new state, then say what happened.
 function wire(ctx, p) {
   const base = `/api/v1/problems/${p.id}`;
-  const post = (path, body) => api(`${base}${path}`, { method: "POST", body });
+  // Every action carries the version the page shows (If-Match): 412 if it changed since.
+  const post = (path, body) => api(`${base}${path}`, { method: "POST", body, guard: true });
   const act = async (promise, done) => {
     try {
       const result = await promise;
@@ -369,7 +370,10 @@ function wire(ctx, p) {
   }
   for (const button of ctx.view.querySelectorAll("[data-remove]")) {
     button.addEventListener("click", () =>
-      act(api(`${base}/evidence/${button.dataset.remove}`, { method: "DELETE" }), "已删除这份资料"),
+      act(
+        api(`${base}/evidence/${button.dataset.remove}`, { method: "DELETE", guard: true }),
+        "已删除这份资料",
+      ),
     );
   }
 }

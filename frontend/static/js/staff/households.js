@@ -362,7 +362,8 @@ async function send(ctx, form, [path, method, body, done]) {
   button.disabled = true;
   ctx.flash("正在保存……", "");
   try {
-    const h = await api(path, { method, body });
+    // If-Match with the version this form was drawn from: 412 if someone changed it since.
+    const h = await api(path, { method, body, guard: true });
     await draw(ctx, h);
     ctx.flash(done);
   } catch (err) {
