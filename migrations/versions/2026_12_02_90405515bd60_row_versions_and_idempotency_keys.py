@@ -2,7 +2,7 @@
 when stale), and the Idempotency-Key table (the first answer to a caller's key, 24 hours)
 
 Revision ID: 90405515bd60
-Revises: c4e8f2a91d07
+Revises: 0c604dc51014
 Create Date: 2026-12-02 01:00:05.970139
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import backend.core.db
 
 revision: str = '90405515bd60'
-down_revision: str | Sequence[str] | None = 'c4e8f2a91d07'
+down_revision: str | Sequence[str] | None = '0c604dc51014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
