@@ -59,6 +59,23 @@ class FindingsToAct(Output):
     route: str
 
 
+class WarningsToTriage(Output):
+    """部门预警 of one source in the caller's area still waiting for triage (待分拣): the count
+    is what the warnings list answers under the same filter (`list_url`)."""
+
+    source: str
+    source_name: str
+    area_code: str
+    count: int
+    # The date (China's) the oldest of them was received.
+    oldest_received_on: date
+    # The warnings list filtered alike: "/api/v1/warnings?area_code=<scope>&status=pending
+    # &source=<source>". The staff shell has no warnings screen yet, so `route` opens the
+    # dashboard of the area, whose 部门预警 part counts 待分拣 per source the same way.
+    list_url: str
+    route: str
+
+
 class Todo(Output):
     data: list[TodoItem]
     count: int
@@ -68,3 +85,6 @@ class Todo(Output):
     overdue_counts: dict[str, int]
     # The open findings by check, the most severe and the most numerous first.
     findings: list[FindingsToAct] = Field(default_factory=list)
+    # The department warnings waiting for triage, by source, the oldest waiting first
+    # (counts["warnings"] sums them).
+    warnings: list[WarningsToTriage] = Field(default_factory=list)

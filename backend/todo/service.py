@@ -1,7 +1,8 @@
 """待办: everything waiting for one person's action across the domains (reports to arrange,
 verify, review or decide; 公示 ending; problems to claim, rectify or review), most urgent
 first: overdue, then by due date, undated last; and the open 排查 findings of their area,
-by check, with counts."""
+by check, with counts; and the department warnings of their area waiting for triage, by
+source, with counts and the oldest received."""
 
 from collections import Counter
 from datetime import date
@@ -15,7 +16,16 @@ from backend.checks import service as checks_service
 from backend.core import clock
 from backend.rectification import service as rectification_service
 from backend.reports import queries as reports_queries
-from backend.todo.schemas import KIND_NAMES, FindingsToAct, Todo, TodoItem, TodoKind
+from backend.todo.schemas import (
+    KIND_NAMES,
+    FindingsToAct,
+    Todo,
+    TodoItem,
+    TodoKind,
+    WarningsToTriage,
+)
+from backend.warnings import service as warnings_service
+from backend.warnings.models import SOURCE_NAMES, WarningSource
 
 REPORT_KINDS = {
     "assign": TodoKind.assign_report,
@@ -54,12 +64,16 @@ def todo(*, session: Session, user: User) -> Todo:
     counts = dict(Counter(i.section for i in items))
     if findings:
         counts["findings"] = sum(g.count for g in findings)
+    warnings = _warnings(session=session, user=user)
+    if warnings:
+        counts["warnings"] = sum(g.count for g in warnings)
     return Todo(
         data=items[:SHOWN],
         count=len(items),
         counts=counts,
         overdue_counts=dict(Counter(i.section for i in items if i.overdue)),
         findings=findings,
+        warnings=warnings,
     )
 
 
@@ -82,6 +96,27 @@ def _findings(*, session: Session, user: User) -> list[FindingsToAct]:
         if n
     ]
     groups.sort(key=lambda g: (SEVERITY_RANK.get(g.severity, 3), -g.count, g.check_code))
+    return groups
+
+
+def _warnings(*, session: Session, user: User) -> list[WarningsToTriage]:
+    """The warnings of the caller's area waiting for triage by source (for those who may
+    triage), the longest waiting first, each with the warnings list filtered alike."""
+    area = user.scope
+    groups = [
+        WarningsToTriage(
+            source=source,
+            source_name=SOURCE_NAMES.get(WarningSource(source), source),
+            area_code=area,
+            count=n,
+            oldest_received_on=oldest.astimezone(clock.CHINA).date(),
+            list_url="/api/v1/warnings?"
+            + urlencode({"area_code": area, "status": "pending", "source": source}),
+            route=f"dashboard/{area}",
+        )
+        for source, n, oldest in warnings_service.untriaged(session=session, user=user)
+    ]
+    groups.sort(key=lambda g: (g.oldest_received_on, -g.count, g.source))
     return groups
 
 

@@ -5,6 +5,8 @@ household's behalf, or dismissal with a reason the sender reads."""
 import hashlib
 import json
 import uuid
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case
 from sqlalchemy.exc import IntegrityError
@@ -158,7 +160,38 @@ def queue(
     return _list(session, [within(DepartmentWarning.area_code, user.scope)], filters, offset, limit)
 
 
+def untriaged(*, session: Session, user: User) -> list[tuple[str, int, datetime]]:
+    """(source, warnings, the oldest received) still to triage in the caller's area, for
+    待办: one grouped count under the same conditions as
+    `GET /warnings?status=pending&source=<source>`, so each count is that list's. Empty for a
+    role that may not triage."""
+    if user.role not in TRIAGES_WARNINGS:
+        return []
+    cond = _where(
+        [within(DepartmentWarning.area_code, user.scope)],
+        WarningFilters(status=WarningStatus.pending),
+    )
+    stmt = (
+        select(DepartmentWarning.source, func.count(), func.min(DepartmentWarning.created_at))
+        .where(*cond)
+        .group_by(col(DepartmentWarning.source))
+    )
+    return [(source, n, oldest) for source, n, oldest in session.exec(stmt)]
+
+
 def _list(session, cond, filters, offset, limit):  # type: ignore[no-untyped-def]
+    return page(
+        session,
+        DepartmentWarning,
+        _where(cond, filters),
+        order_by=[col(DepartmentWarning.created_at), col(DepartmentWarning.id)],
+        offset=offset,
+        limit=limit,
+    )
+
+
+def _where(cond: list[Any], filters: WarningFilters) -> list[Any]:
+    """The filters as SQL conditions, added to `cond` (the caller's reach)."""
     cond = list(cond)
     if filters.matched is not None:
         matched = col(DepartmentWarning.household_id).is_not(None)
@@ -171,14 +204,7 @@ def _list(session, cond, filters, offset, limit):  # type: ignore[no-untyped-def
         cond.append(DepartmentWarning.period == filters.period)
     if filters.area_code:
         cond.append(within(DepartmentWarning.area_code, filters.area_code))
-    return page(
-        session,
-        DepartmentWarning,
-        cond,
-        order_by=[col(DepartmentWarning.created_at), col(DepartmentWarning.id)],
-        offset=offset,
-        limit=limit,
-    )
+    return cond
 
 
 def get_visible(

@@ -132,10 +132,22 @@ def test_the_desk_counts_what_waits_and_lists_it_most_urgent_first(phone, live_s
     top = todo["findings"][0]
     assert top["check_title"] in groups.first.inner_text()
     assert f"{top['count']} 条" in groups.first.inner_text()
+    # And its department warnings waiting for triage, by source, the longest waiting first.
+    assert todo["warnings"], "the demo has warnings to triage in 会师镇"
+    sources = page.locator("#todo-warnings li")
+    assert sources.count() == len(todo["warnings"])
+    oldest = todo["warnings"][0]
+    assert f"{oldest['source_name']} {oldest['count']} 条待分拣" in sources.first.inner_text()
     _fits(page)
     groups.first.locator("a").click()
     page.wait_for_url(re.compile(f"#{re.escape(top['route'])}$"))
     page.locator("#finding-count").filter(has_text=f"共 {top['count']} 条").wait_for()
+    page.go_back()
+    # No warnings screen yet: a source opens the dashboard, whose yield counts 待分拣 alike.
+    page.locator("#todo-warnings li a").first.click()
+    page.wait_for_url(re.compile(f"#{re.escape(oldest['route'])}$"))
+    yield_rows = page.locator(".warning-yield li").filter(has_text=oldest["source_name"])
+    yield_rows.filter(has_text=f"待分拣 {oldest['count']} ").wait_for()
     page.go_back()
     page.locator("#todo-list li").first.wait_for()
     page.locator("#todo-list li a").first.click()

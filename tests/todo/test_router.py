@@ -16,6 +16,8 @@ from backend.core import clock
 from backend.demo import county
 from backend.reports.models import ReportStatus, SelfReport
 from tests import factories as f
+from tests.accounts.test_clients import bearer, make_client
+from tests.warnings.test_router import head_id, warning
 
 pytestmark = pytest.mark.pinned_day  # see tests/conftest.py _clock
 
@@ -221,3 +223,84 @@ def test_findings_are_not_on_the_desk_of_who_cannot_act_on_them(
     for role in (Role.helper, Role.grid_worker):
         todo = _todo(client, _one(session, role=role))
         assert todo["findings"] == [] and "findings" not in todo["counts"]
+
+
+def _warnings_count(client: TestClient, user: User, list_url: str) -> int:
+    r = client.get(f"{list_url}&limit=1", headers=f.auth(user))
+    assert r.status_code == 200, r.text
+    return r.json()["count"]
+
+
+def test_warnings_to_triage_by_source_equal_the_warnings_list(
+    client: TestClient, session: Session
+) -> None:
+    sender = bearer(client, make_client(client, session, scopes=["warnings:write"]))
+
+    def send(area: str, **kw: Any) -> str:
+        _, person = head_id(session, area)
+        r = client.post("/api/v1/warnings", json=warning(person, **kw), headers=sender)
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    first_day = clock.today()
+    send(f.LENGSHUIGOU, source="education")
+    send(f.YANJIAPING, source="civil_affairs")  # another township's
+    clock.freeze(clock.now() + timedelta(days=2))
+    send(f.LENGSHUIGOU)
+    send(f.LENGSHUIGOU)
+    dismissed = send(f.LENGSHUIGOU, source="human_resources")
+    # About nobody on record: kept unmatched, not the triage queue's.
+    r = client.post("/api/v1/warnings", json=warning(f.id_number()), headers=sender)
+    assert r.json()["status"] == "unmatched"
+
+    town = f.user(session, Role.township_officer, f.JIANGKOU)
+    r = client.post(
+        f"/api/v1/warnings/{dismissed}/dismiss", json={"reason": "已就业"}, headers=f.auth(town)
+    )
+    assert r.status_code == 200, r.text
+
+    todo = _todo(client, town)
+    groups = {g["source"]: g for g in todo["warnings"]}
+    assert [g["source"] for g in todo["warnings"]] == ["education", "medical_insurance"]
+    assert groups["medical_insurance"]["source_name"] == "医保"
+    assert groups["medical_insurance"]["count"] == 2 and groups["education"]["count"] == 1
+    assert groups["education"]["oldest_received_on"] == first_day.isoformat()
+    assert (
+        groups["medical_insurance"]["oldest_received_on"]
+        == (first_day + timedelta(days=2)).isoformat()
+    )
+    for g in todo["warnings"]:
+        assert g["area_code"] == f.JIANGKOU and g["route"] == f"dashboard/{f.JIANGKOU}"
+        assert g["list_url"] == (
+            f"/api/v1/warnings?area_code={f.JIANGKOU}&status=pending&source={g['source']}"
+        )
+        assert g["count"] == _warnings_count(client, town, g["list_url"])
+    pending = _warnings_count(client, town, "/api/v1/warnings?status=pending")
+    assert todo["counts"]["warnings"] == 3 == pending
+    # The warnings are not items: the list and its count are the reports' and problems'.
+    assert todo["count"] == len(todo["data"])
+
+    # The other township sees its own only; the county both.
+    other = _todo(client, f.user(session, Role.township_officer, "610923101"))
+    assert [(g["source"], g["count"]) for g in other["warnings"]] == [("civil_affairs", 1)]
+    county_officer = f.user(session, Role.county_officer, f.NINGSHAN)
+    assert (
+        _todo(client, county_officer)["counts"]["warnings"]
+        == 4
+        == _warnings_count(client, county_officer, "/api/v1/warnings?status=pending")
+    )
+
+
+def test_warnings_are_not_on_the_desk_of_who_may_not_triage(
+    client: TestClient, session: Session
+) -> None:
+    sender = bearer(client, make_client(client, session, scopes=["warnings:write"]))
+    _, person = head_id(session, f.LENGSHUIGOU)
+    assert client.post("/api/v1/warnings", json=warning(person), headers=sender).status_code == 201
+    for role in (Role.village_cadre, Role.helper, Role.grid_worker):
+        user = f.user(session, role, f.LENGSHUIGOU)
+        assert client.get("/api/v1/warnings", headers=f.auth(user)).status_code == 403
+        todo = _todo(client, user)
+        assert todo["warnings"] == [] and "warnings" not in todo["counts"]
+    inspector = f.user(session, Role.inspector, f.NINGSHAN)
+    assert _todo(client, inspector)["warnings"] == []

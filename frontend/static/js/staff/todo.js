@@ -46,6 +46,20 @@ function findings(groups) {
     )}</ul>`;
 }
 
+// 部门预警 of my area waiting for triage, by source, the longest waiting first (the count is
+// the warnings list's). The shell has no warnings screen yet: each opens the area's
+// dashboard, whose 部门预警 part counts 待分拣 per source the same way.
+function warnings(groups) {
+  if (!groups?.length) return "";
+  const total = groups.reduce((n, g) => n + g.count, 0);
+  return html`<h3>待分拣的部门预警(${total} 条)</h3>
+    <ul class="list" id="todo-warnings">${groups.map(
+      (g) => html`<li><a href="#${g.route}">
+        <span class="tag">${g.source_name}</span>
+        <strong>${g.count} 条待分拣</strong><br><span class="muted">最早 ${g.oldest_received_on} 收到</span></a></li>`,
+    )}</ul>`;
+}
+
 // Texts about the 待办: on by default, at most a few a day, each person may turn them down.
 function smsSetting(n) {
   if (!n) return "";
@@ -86,6 +100,7 @@ export async function list(ctx) {
       }</p>
       ${t.count ? html`<ul class="list" id="todo-list">${t.data.map(row)}</ul>` : html`<p>没有等您办理的事项。</p>`}
       ${findings(t.findings)}
+      ${warnings(t.warnings)}
       ${smsSetting(n)}`);
     if (ctx.current()) wireSms(ctx);
   } catch (err) {
