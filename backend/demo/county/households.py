@@ -92,6 +92,7 @@ def make_household(county: "County", rng: random.Random, code: str, i: int) -> H
         # Filled by County._helpers; a placeholder marks the households that have one.
         "helper_id": uuid.UUID(int=0) if has_helper else None,
         "registered_on": created.astimezone(clock.CHINA).date(),
+        "version": 1,
         "created_at": created,
         "updated_at": None,
     }

@@ -178,6 +178,7 @@ def _problem_row(
             county.today + timedelta(days=rng.randint(-60, 90)) if ongoing else None
         ),
         "copied_from_id": None,
+        "version": 1,
         "created_by": batch["_issuer"].id,
         "created_at": china_time(issued, 90),
         "updated_at": None,
