@@ -3,6 +3,7 @@ have, the file opened the right way. A small upload is imported while the reques
 large one (or one asked for `background`) is kept on disk and imported by the worker
 (transfer/import_jobs.py), its progress read at `GET /imports/{id}`."""
 
+import csv
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -57,8 +58,11 @@ def import_upload(
     if not data:
         raise Invalid("file", "文件是空的")
     # Counted before anything is written: each chunk of households commits on its own.
-    counting = reading.open_upload(data, filename)
-    rows = sum(1 for _ in counting.rows)
+    try:
+        counting = reading.open_upload(data, filename)
+        rows = sum(1 for _ in counting.rows)
+    except csv.Error as exc:  # a cell past the csv module's 128 KB: not a household sheet
+        raise Invalid("file", "无法读取 CSV 文件:有的单元格过长或引号不成对") from exc
     if counting.close is not None:
         counting.close()
     if rows > MAX_API_ROWS:

@@ -228,6 +228,12 @@ def test_a_bad_file_is_refused_before_anything_is_queued(
     fake = _post(client, county, b"PK\x03\x04 not a zip", name="户.xlsx", background=True)
     assert fake.status_code == 422
     assert "不是 XLSX 文件" in fake.json()["message"]
+    for background in (False, True):
+        garbled = _post(client, county, b"0" * 200_000, background=background)
+        assert garbled.status_code == 422
+        assert (
+            garbled.json()["message"] == "文件(file):无法读取 CSV 文件:有的单元格过长或引号不成对"
+        )
     village = _post(
         client,
         f.auth(f.user(session, Role.village_cadre, f.LENGSHUIGOU)),
