@@ -1,7 +1,7 @@
 """transfer: household imports run by the worker (progress, account, who started it)
 
 Revision ID: d9a4c2e7f150
-Revises: c4e8f2a91d07
+Revises: 90405515bd60
 Create Date: 2026-12-02 01:49:42.177168
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import backend.core.db
 
 revision: str = "d9a4c2e7f150"
-down_revision: str | Sequence[str] | None = "c4e8f2a91d07"
+down_revision: str | Sequence[str] | None = "90405515bd60"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
