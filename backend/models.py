@@ -11,6 +11,7 @@ from backend.households import models as households
 from backend.notices import models as notices
 from backend.rectification import models as rectification
 from backend.reports import models as reports
+from backend.transfer import models as transfer
 from backend.visits import models as visits
 from backend.warnings import models as warnings
 from backend.webhooks import models as webhooks
@@ -28,6 +29,7 @@ DOMAINS = (
     notices,
     rectification,
     reports,
+    transfer,
     visits,
     warnings,
     webhooks,

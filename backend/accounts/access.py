@@ -193,6 +193,7 @@ CLIENT_SCOPES: dict[str, ApiScope] = {
     # Transfer: bringing a county's households in, and taking an area's records out (every
     # kind of export; ID numbers whole only for the roles that see them so, as for a person).
     "import_households": S.households_import,
+    "get_household_import": S.households_import,
     "export_records": S.exports_read,
 }
 

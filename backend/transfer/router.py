@@ -1,17 +1,20 @@
 """HTTP for bringing households in (a sheet upload, answered with its row-by-row account) and
 taking records out (CSV or XLSX, streamed)."""
 
-from typing import Annotated
+import uuid
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from backend.accounts.deps import CurrentUser
 from backend.core.deps import SessionDep
+from backend.core.errors import Error, error_responses
 from backend.households.schemas import ImportAccount
 from backend.transfer import exports, service
-from backend.transfer.schemas import ExportFormat, ExportKind
+from backend.transfer.models import HouseholdImport
+from backend.transfer.schemas import ExportFormat, ExportKind, ImportJob
 
 router = APIRouter(prefix="/api/v1", tags=["transfer"])
 
@@ -20,23 +23,57 @@ AreaParam = Annotated[
 ]
 
 
-@router.post("/imports/households", response_model=ImportAccount, operation_id="import_households")
+@router.post(
+    "/imports/households",
+    response_model=ImportAccount,
+    operation_id="import_households",
+    responses={
+        202: {"model": ImportJob, "description": "文件较大,已交后台导入;进度见 GET /imports/{id}"},
+        **error_responses(403, 422),
+        413: {"model": Error, "description": "文件太大或行数太多"},
+    },
+)
 def import_households(
     session: SessionDep,
     user: CurrentUser,
     file: UploadFile,
     dry_run: Annotated[bool, Query(description="只检查,不写入")] = False,
     area: AreaParam = None,
-) -> ImportAccount:
-    """Import households with their members and history from XLSX or CSV (one row per member)."""
-    return service.import_upload(
+    background: Annotated[
+        bool, Query(description=f"交后台导入(超过 {service.BACKGROUND_ROWS} 行时总是如此)")
+    ] = False,
+) -> Any:
+    """Import households with their members and history from XLSX or CSV (one row per member):
+    a small file answers its account at once (200); a large one, or `background=true`, is
+    imported by the worker and answered 202 with the import to follow."""
+    result = service.import_upload(
         session=session,
         user=user,
         file=file.file,
         filename=file.filename or "",
         dry_run=dry_run,
         area=area,
+        background=background,
     )
+    if isinstance(result, HouseholdImport):
+        return JSONResponse(
+            ImportJob.model_validate(result).model_dump(mode="json"),
+            status_code=202,
+            headers={"Location": f"/api/v1/imports/{result.id}"},
+        )
+    return result
+
+
+@router.get(
+    "/imports/{import_id}",
+    response_model=ImportJob,
+    operation_id="get_household_import",
+    responses=error_responses(404),
+)
+def get_household_import(session: SessionDep, user: CurrentUser, import_id: uuid.UUID) -> ImportJob:
+    """A background import: its status, rows done of the total, and its account when done."""
+    row = service.get_import(session=session, user=user, import_id=import_id)
+    return ImportJob.model_validate(row)
 
 
 @router.get(

@@ -1,6 +1,17 @@
-"""What exports take: the kinds of record and the file formats."""
+"""What exports take (the kinds of record and the file formats) and what a background
+import answers."""
+
+import uuid
+from datetime import datetime
+
+from pydantic import Field
 
 from backend.core.enums import NamedEnum
+from backend.core.schemas import Output, name_field
+from backend.households.schemas import ImportAccount
+from backend.transfer.models import ImportStatus
+
+IMPORT_STATUS_NAMES = ImportStatus.names()
 
 
 class ExportKind(NamedEnum):
@@ -16,3 +27,25 @@ class ExportKind(NamedEnum):
 class ExportFormat(NamedEnum):
     csv = "csv", "CSV"
     xlsx = "xlsx", "XLSX"
+
+
+class ImportJob(Output):
+    """A household import run by the worker: where it is, and its account when done (every
+    row's outcome for a file up to 20,000 rows; the first 2,000 issues, `issues_total` in
+    all)."""
+
+    id: uuid.UUID
+    status: str = Field(description="queued 排队中、running 导入中、done 已完成、failed 失败")
+    status_name = name_field(IMPORT_STATUS_NAMES, "status")
+    dry_run: bool
+    area_code: str
+    filename: str
+    rows_total: int
+    rows_done: int
+    issues_total: int
+    message: str = Field(description="失败的原因,或中途中断后重新导入的说明")
+    account: ImportAccount | None = None
+    created_by: uuid.UUID
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None

@@ -1,22 +1,34 @@
 """Imports as the API and the CLI start them: the importer's area, the size an upload may
-have, the file opened the right way."""
+have, the file opened the right way. A small upload is imported while the request waits; a
+large one (or one asked for `background`) is kept on disk and imported by the worker
+(transfer/import_jobs.py), its progress read at `GET /imports/{id}`."""
 
+import csv
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from sqlmodel import Session
 
+from backend.accounts.access import IMPORTS_HOUSEHOLDS
 from backend.accounts.models import User
-from backend.core.errors import AppError, Invalid
+from backend.areas import service as areas_service
+from backend.core.errors import AppError, Invalid, NotFound
+from backend.core.scope import contains
+from backend.core.settings import get_settings
 from backend.households import import_sheet as reading
 from backend.households import imports
 from backend.households.schemas import ImportAccount
+from backend.transfer.models import HouseholdImport
+from backend.worker import service as worker
 
-# An upload is imported while the request waits: up to this many member rows (about 5,000
-# households, a few seconds); a county's whole file goes through `shouwang import-households`.
-MAX_API_ROWS = 20_000
-MAX_API_BYTES = 20 * 1024 * 1024
+# Member rows an upload may have (about 50,000 households); more goes through
+# `shouwang import-households` on the server. Past BACKGROUND_ROWS the worker imports it.
+MAX_API_ROWS = 200_000
+MAX_API_BYTES = 100 * 1024 * 1024
+BACKGROUND_ROWS = 2_000
+IMPORT_JOB = "household_import"
 
 
 class TooLarge(AppError):
@@ -25,8 +37,16 @@ class TooLarge(AppError):
 
 
 def import_upload(
-    *, session: Session, user: User, file: IO[bytes], filename: str, dry_run: bool, area: str | None
-) -> ImportAccount:
+    *,
+    session: Session,
+    user: User,
+    file: IO[bytes],
+    filename: str,
+    dry_run: bool,
+    area: str | None,
+    background: bool = False,
+) -> ImportAccount | HouseholdImport:
+    """The account of a small upload, or the background import a large one became."""
     scope = area or user.scope
     imports.require_importer(user, scope)
     data = file.read(MAX_API_BYTES + 1)
@@ -38,8 +58,11 @@ def import_upload(
     if not data:
         raise Invalid("file", "文件是空的")
     # Counted before anything is written: each chunk of households commits on its own.
-    counting = reading.open_upload(data, filename)
-    rows = sum(1 for _ in counting.rows)
+    try:
+        counting = reading.open_upload(data, filename)
+        rows = sum(1 for _ in counting.rows)
+    except csv.Error as exc:  # a cell past the csv module's 128 KB: not a household sheet
+        raise Invalid("file", "无法读取 CSV 文件:有的单元格过长或引号不成对") from exc
     if counting.close is not None:
         counting.close()
     if rows > MAX_API_ROWS:
@@ -47,10 +70,78 @@ def import_upload(
             f"一次上传最多 {MAX_API_ROWS} 行(本文件 {rows} 行):请分成几个文件上传,或在服务器上用命令行 shouwang import-households 导入",
             detail=[{"field": "file", "message": "行数太多"}],
         )
+    if background or rows > BACKGROUND_ROWS:
+        return _queue(
+            session=session,
+            user=user,
+            data=data,
+            filename=filename,
+            scope=scope,
+            dry_run=dry_run,
+            rows=rows,
+        )
     sheet = reading.open_upload(data, filename)
     return imports.import_households(
         session=session, sheet=sheet, scope=scope, actor=user, dry_run=dry_run
     )
+
+
+def upload_path(import_id: uuid.UUID) -> Path:
+    return get_settings().data_dir / "imports" / str(import_id)
+
+
+def _queue(
+    *,
+    session: Session,
+    user: User,
+    data: bytes,
+    filename: str,
+    scope: str,
+    dry_run: bool,
+    rows: int,
+) -> HouseholdImport:
+    """Keep the file on disk and the import in the job table, committed together (a file
+    without its row is removed)."""
+    # What import_households checks first, checked here before the file is kept.
+    if not scope.isdigit():
+        raise Invalid("area", "应为地区代码")
+    if areas_service.get(session=session, code=scope) is None:
+        raise Invalid("area", f"没有地区代码 {scope}")
+    row = HouseholdImport(
+        area_code=scope,
+        dry_run=dry_run,
+        filename=filename[:200],
+        rows_total=rows,
+        created_by=user.id,
+    )
+    path = upload_path(row.id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    try:
+        session.add(row)
+        job = worker.enqueue(session=session, kind=IMPORT_JOB, payload={"import_id": str(row.id)})
+        assert job is not None
+        row.job_id = job.id
+        session.commit()
+    except BaseException:
+        session.rollback()
+        path.unlink(missing_ok=True)
+        raise
+    session.refresh(row)
+    return row
+
+
+def get_import(*, session: Session, user: User, import_id: uuid.UUID) -> HouseholdImport:
+    """A background import, read by the one who started it or by an importer (the county)
+    whose area holds it; to anyone else it does not exist."""
+    row = session.get(HouseholdImport, import_id)
+    if (
+        row is None
+        or not contains(user.scope, row.area_code)
+        or (row.created_by != user.id and user.role not in IMPORTS_HOUSEHOLDS)
+    ):
+        raise NotFound("没有这次导入")
+    return row
 
 
 def import_path(

@@ -22,6 +22,7 @@ HANDLER_MODULES = (
     "backend.notices.jobs",
     "backend.webhooks.delivery",
     "backend.rectification.jobs",
+    "backend.transfer.import_jobs",
 )
 
 

@@ -396,6 +396,20 @@ def test_limits_and_redirect(stack: Stack) -> None:
         )
         assert big.status_code == 413
         assert "nginx" in big.text  # stopped in front of the app
+        # A household sheet may be larger (the app's own limit); past that, a Chinese 413.
+        sheet = web.post(
+            "/api/v1/imports/households",
+            headers=county,
+            files={"file": ("户.csv", b"0" * (12 * 1024 * 1024), "text/csv")},
+        )
+        assert sheet.status_code == 422  # reached the app: not a sheet with the columns
+        huge = web.post(
+            "/api/v1/imports/households",
+            headers=county,
+            files={"file": ("户.csv", b"0" * (102 * 1024 * 1024), "text/csv")},
+        )
+        assert huge.status_code == 413
+        assert huge.json()["message"].startswith("文件超过 100 MB")
     redirect = httpx.get(f"http://127.0.0.1:{stack.http_port}/staff?x=1", timeout=30)
     assert redirect.status_code == 301
     assert redirect.headers["location"].startswith("https://")

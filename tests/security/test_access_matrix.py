@@ -181,6 +181,8 @@ RULES: dict[str, str | frozenset[Role]] = {
     # import and export (the multipart body and the kind in the path answer 422 before the
     # role rule here; tests/transfer expects each role's refusal)
     "import_households": WORKFLOW,
+    # the uploader's background import: anyone else (and the county over it) gets 404
+    "get_household_import": STAFF,
     "export_records": WORKFLOW,
 }
 

@@ -53,3 +53,23 @@ def test_a_client_with_exports_read_exports_its_area(client: TestClient, session
     lines = answer.content.decode("utf-8-sig").strip().splitlines()
     # The header and the one household inside the client's county (宁陕县), not 明光市's.
     assert len(lines) == 2, lines
+
+
+def test_a_client_follows_its_background_import_with_households_import(
+    client: TestClient, session: Session, settings, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from backend.worker.runner import run_due_jobs
+
+    monkeypatch.setattr(settings, "data_dir", tmp_path)
+    headers = f.api_client_auth(client, session, ["households:import"])
+    queued = _upload(client, headers, background=True)
+    assert queued.status_code == 202, queued.text
+    run_due_jobs()
+    url = f"/api/v1/imports/{queued.json()['id']}"
+    done = client.get(url, headers=headers)
+    assert done.status_code == 200, done.text
+    assert done.json()["account"]["households"]["created"] == 1
+    reader = f.api_client_auth(client, session, ["households:read"])
+    refused = client.get(url, headers=reader)
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "insufficient_scope"
