@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_va
 
 from backend.core import clock
 from backend.core.periods import PeriodText
-from backend.core.schemas import AreaCode, Input, MobilePhone, Name, Output, Yuan, name_field
+from backend.core.schemas import WHOLE, AreaCode, Input, MobilePhone, Name, Output, Yuan, name_field
 from backend.core.security import birth_date_of, id_number_problem, normalize_id_number, sex_of
 from backend.households.models import (
     CATEGORY_NAMES,
@@ -131,11 +131,11 @@ class IncomePartsInput(Input):
 
 
 class IncomeInput(IncomePartsInput):
-    household_size: Annotated[int, Field(strict=True, ge=1, le=30)]
+    household_size: Annotated[int, Field(strict=True, ge=1, le=30), WHOLE]
 
 
 class IncomeCreate(IncomeInput):
-    year: Annotated[int, Field(strict=True, ge=2014, le=2100)]
+    year: Annotated[int, Field(strict=True, ge=2014, le=2100), WHOLE]
 
     @field_validator("year")
     @classmethod
@@ -356,8 +356,8 @@ class MonitoringLineInput(Input):
     document and its 文号 always."""
 
     kind: LineKind = LineKind.fixed
-    amount: Annotated[int, Field(strict=True, ge=1, le=100_000)] | None = None
-    dibao_line: Annotated[int, Field(strict=True, ge=1, le=100_000)] | None = None
+    amount: Annotated[int, Field(strict=True, ge=1, le=100_000), WHOLE] | None = None
+    dibao_line: Annotated[int, Field(strict=True, ge=1, le=100_000), WHOLE] | None = None
     multiple: Annotated[Decimal, Field(gt=0, le=5, decimal_places=2)] | None = None
     basis: Annotated[str, Field(min_length=2, max_length=200)]
     document_number: Annotated[str, Field(min_length=2, max_length=80)]

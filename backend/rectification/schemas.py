@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from backend.core.schemas import AreaCode, Input, Output, StrictBool, name_field
+from backend.core.schemas import WHOLE, AreaCode, Input, Output, StrictBool, name_field
 from backend.rectification.models import (
     SEVERITY_NAMES,
     EvidenceKind,
@@ -112,7 +112,7 @@ class ProblemCreate(Input):
     responsible_unit: Short = ""
     responsible_person: Annotated[str, StringConstraints(max_length=40)] = ""
     deadline: date | None = None
-    number: Annotated[int, Field(strict=True, ge=1, le=100_000)] | None = None
+    number: Annotated[int, Field(strict=True, ge=1, le=100_000), WHOLE] | None = None
     household_ids: Annotated[list[uuid.UUID], Field(max_length=200)] = Field(default_factory=list)
 
 

@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from backend.core.periods import PeriodText
-from backend.core.schemas import AreaCode, Input, Name, Output, StrictBool, name_field
+from backend.core.schemas import WHOLE, AreaCode, Input, Name, Output, StrictBool, name_field
 from backend.households.models import RISK_NAMES, Category, MonitoringType, RiskType, Sex
 from backend.households.schemas import check_id_number
 from backend.reports.models import KIND_NAMES, PROPOSALS, STATUS_NAMES, ReportKind, ReportStatus
@@ -23,6 +23,8 @@ from backend.reports.models import KIND_NAMES, PROPOSALS, STATUS_NAMES, ReportKi
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Note = Annotated[str, StringConstraints(max_length=500)]
+# What check_mobile accepts, for clients: spaces and dashes between the digits are dropped.
+MOBILE_PATTERN = r"^\s*[ -]*1[ -]*[3-9]([ -]*[0-9]){9}[ -]*\s*$"
 
 
 def check_mobile(value: str | None) -> str | None:
@@ -40,13 +42,18 @@ class SelfReportCreate(Input):
     id: uuid.UUID | None = None
     area_code: AreaCode = Field(description="村(社区)的 12 位代码")
     name: Name
-    phone: str
+    phone: str = Field(json_schema_extra={"pattern": MOBILE_PATTERN})
     id_number: str | None = None
     risk_types: Annotated[list[RiskType], Field(min_length=1, max_length=10)]
     note: Note = ""
     on_behalf: StrictBool = False
     reporter_name: Name | None = None
-    reporter_phone: str | None = None
+    reporter_phone: str | None = Field(
+        default=None,
+        json_schema_extra={
+            "anyOf": [{"type": "string", "pattern": MOBILE_PATTERN}, {"type": "null"}]
+        },
+    )
 
     _phones = field_validator("phone", "reporter_phone")(staticmethod(check_mobile))
     _id = field_validator("id_number")(staticmethod(check_id_number))
@@ -224,7 +231,7 @@ class AssignInput(Input):
 
 class VerifyInput(Input):
     risk_confirmed: StrictBool
-    income_estimate: Annotated[int, Field(strict=True, ge=0, le=1_000_000)] | None = Field(
+    income_estimate: Annotated[int, Field(strict=True, ge=0, le=1_000_000), WHOLE] | None = Field(
         default=None, description="人均年纯收入估算(元)"
     )
     findings: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
@@ -245,7 +252,7 @@ class CommunityReviewInput(Input):
 
 class PublicNoticeInput(Input):
     start_on: date
-    days: Annotated[int, Field(strict=True, ge=1, le=60)] = 5
+    days: Annotated[int, Field(strict=True, ge=1, le=60), WHOLE] = 5
     objections: Annotated[str, StringConstraints(max_length=2000)] = ""
 
 
@@ -274,7 +281,7 @@ class ClearanceDecisionInput(Input):
 
 class AnnounceInput(Input):
     announced_on: date
-    days: Annotated[int, Field(strict=True, ge=1, le=60)] = 5
+    days: Annotated[int, Field(strict=True, ge=1, le=60), WHOLE] = 5
 
 
 class ProposalCreate(Input):
@@ -315,10 +322,10 @@ class MergeInput(Input):
 
 
 class DeadlinePolicyInput(Input):
-    village_check_days: Annotated[int, Field(strict=True, ge=1, le=60)]
-    total_days: Annotated[int, Field(strict=True, ge=1, le=120)]
-    public_notice_days: Annotated[int, Field(strict=True, ge=1, le=30)] = 5
-    backfill_days: Annotated[int, Field(strict=True, ge=1, le=60)] = 10
+    village_check_days: Annotated[int, Field(strict=True, ge=1, le=60), WHOLE]
+    total_days: Annotated[int, Field(strict=True, ge=1, le=120), WHOLE]
+    public_notice_days: Annotated[int, Field(strict=True, ge=1, le=30), WHOLE] = 5
+    backfill_days: Annotated[int, Field(strict=True, ge=1, le=60), WHOLE] = 10
     basis: Annotated[str, StringConstraints(max_length=200)] = ""
 
     @model_validator(mode="after")
