@@ -1,12 +1,12 @@
 """What the rectification API reads and writes (never the table classes themselves)."""
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from backend.core.schemas import WHOLE, AreaCode, Input, Output, StrictBool, name_field
+from backend.core.schemas import WHOLE, AreaCode, Day, Input, Output, StrictBool, name_field
 from backend.rectification.models import (
     SEVERITY_NAMES,
     EvidenceKind,
@@ -40,8 +40,8 @@ class BatchFields(Input):
 class BatchCreate(BatchFields):
     source: ProblemSource
     area_code: AreaCode
-    issued_on: date
-    deadline: date
+    issued_on: Day
+    deadline: Day
 
     @model_validator(mode="after")
     def _deadline_after_issue(self) -> "BatchCreate":
@@ -58,7 +58,7 @@ class BatchUpdate(Input):
     report_to: Short | None = None
     reporting_unit: Short | None = None
     next_steps: LongText | None = None
-    deadline: date | None = None
+    deadline: Day | None = None
 
 
 class BatchCounts(Output):
@@ -85,8 +85,8 @@ class BatchPublic(Output):
     issuing_body: str
     notice_title: str
     document_number: str
-    issued_on: date
-    deadline: date
+    issued_on: Day
+    deadline: Day
     report_to: str
     reporting_unit: str
     next_steps: str
@@ -111,7 +111,7 @@ class ProblemCreate(Input):
     area_code: AreaCode | None = None
     responsible_unit: Short = ""
     responsible_person: Annotated[str, StringConstraints(max_length=40)] = ""
-    deadline: date | None = None
+    deadline: Day | None = None
     number: Annotated[int, Field(strict=True, ge=1, le=100_000), WHOLE] | None = None
     household_ids: Annotated[list[uuid.UUID], Field(max_length=200)] = Field(default_factory=list)
 
@@ -126,17 +126,17 @@ class ProblemUpdate(Input):
     area_code: AreaCode | None = None
     responsible_unit: Short | None = None
     responsible_person: Annotated[str, StringConstraints(max_length=40)] | None = None
-    deadline: date | None = None
+    deadline: Day | None = None
 
 
 class ClaimInput(Input):
     steps: Annotated[list[StepText], Field(min_length=1, max_length=20)]
-    deadline: date | None = None
+    deadline: Day | None = None
 
 
 class StepCreate(Input):
     description: StepText
-    planned_on: date | None = None
+    planned_on: Day | None = None
 
 
 class NoteCreate(Input):
@@ -160,7 +160,7 @@ class EvidenceCreate(Input):
 class CloseInput(Input):
     note: Reason = ""
     ongoing: StrictBool = False
-    next_review_on: date | None = None
+    next_review_on: Day | None = None
 
 
 class ReturnInput(Input):
@@ -168,7 +168,7 @@ class ReturnInput(Input):
 
 
 class OngoingInput(Input):
-    next_review_on: date
+    next_review_on: Day
     note: Reason = ""
 
 
@@ -194,7 +194,7 @@ class EvidencePublic(Output):
     file_name: str | None = None
     content_type: str | None = None
     # When the photo was taken (else uploaded): what the evidence proves about timing.
-    file_date: date | None = None
+    file_date: Day | None = None
     # What the file shows, typed at upload.
     caption: str | None = None
     text: str
@@ -207,7 +207,7 @@ class RectificationStepPublic(Output):
     id: uuid.UUID
     position: int
     description: str
-    planned_on: date | None
+    planned_on: Day | None
     evidence: list[EvidencePublic]
 
 
@@ -239,7 +239,7 @@ class ProblemSummary(Output):
     area_name: str | None = None
     responsible_unit: str
     responsible_person: str
-    deadline: date
+    deadline: Day
     status: ProblemStatus
     status_name: str
     claimed_by: RectificationUserRef | None = None
@@ -247,7 +247,7 @@ class ProblemSummary(Output):
     overdue_days: int
     return_count: int
     ongoing: bool
-    next_review_on: date | None
+    next_review_on: Day | None
     # 长期坚持 and the next review date has passed (复核已逾期).
     review_due: bool = False
 
@@ -346,7 +346,7 @@ class Board(Output):
 class BoardsPublic(Output):
     area_code: str
     area_name: str | None
-    as_of: date
+    as_of: Day
     # 长期坚持 problems in the area whose review date has passed (复核已逾期).
     review_due: int = 0
     warning_board: Board

@@ -2,7 +2,7 @@
 
 import re
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from backend.core.periods import PeriodText
-from backend.core.schemas import WHOLE, AreaCode, Input, Name, Output, StrictBool, name_field
+from backend.core.schemas import WHOLE, AreaCode, Day, Input, Name, Output, StrictBool, name_field
 from backend.households.models import RISK_NAMES, Category, MonitoringType, RiskType, Sex
 from backend.households.schemas import check_id_number
 from backend.reports.models import KIND_NAMES, PROPOSALS, STATUS_NAMES, ReportKind, ReportStatus
@@ -73,14 +73,14 @@ class SelfReportReceipt(Output):
     status: ReportStatus
     # What the farmer is told at once: the village checks by this date, this many working
     # days after the report arrived.
-    village_due_on: date
+    village_due_on: Day
     village_check_days: int
 
 
 class SelfReportStepPublic(Output):
     status: ReportStatus
     status_name: str
-    on: date
+    on: Day
 
 
 class SelfReportLookup(Output):
@@ -91,7 +91,7 @@ class SelfReportLookup(Output):
     status_name: str
     step: str
     next_step: str
-    due_on: date | None
+    due_on: Day | None
     overdue: bool
     decision: ReportStatus | None
     reason: str | None
@@ -119,7 +119,7 @@ class SelfReportSummary(Output):
     risk_types: list[RiskType]
     submitted_at: datetime
     assignee: SelfReportUserRef | None
-    step_due_on: date | None
+    step_due_on: Day | None
     overdue: bool
     overdue_days: int
     fast_track: bool
@@ -193,15 +193,15 @@ class SelfReportPublic(SelfReportSummary):
     findings: str
     finding_photo_ids: list[uuid.UUID]
     verified_at: datetime | None
-    community_review_on: date | None
+    community_review_on: Day | None
     community_review_minutes: str
     community_review_file_id: uuid.UUID | None
-    public_notice_start: date | None
+    public_notice_start: Day | None
     public_notice_days: int | None
     public_notice_objections: str
-    village_due_on: date
-    decision_due_on: date
-    backfill_due_on: date | None
+    village_due_on: Day
+    decision_due_on: Day
+    backfill_due_on: Day | None
     # Set when a deadline runs into a year the national holiday table does not cover: what
     # the count of working days rested on there (the county's entries, or weekends only).
     deadline_basis: str | None
@@ -215,7 +215,7 @@ class SelfReportPublic(SelfReportSummary):
     decision_income_basis: str | None
     decision_line_year: int | None
     decision_line_amount: int | None
-    announced_on: date | None
+    announced_on: Day | None
     announcement_days: int | None
     events: list[EventPublic]
     # Which transitions the viewer may make now (the screen shows only these buttons).
@@ -239,7 +239,7 @@ class VerifyInput(Input):
 
 
 class CommunityReviewInput(Input):
-    held_on: date
+    held_on: Day
     minutes: Annotated[str, StringConstraints(max_length=2000)] = ""
     file_id: uuid.UUID | None = None
 
@@ -251,7 +251,7 @@ class CommunityReviewInput(Input):
 
 
 class PublicNoticeInput(Input):
-    start_on: date
+    start_on: Day
     days: Annotated[int, Field(strict=True, ge=1, le=60), WHOLE] = 5
     objections: Annotated[str, StringConstraints(max_length=2000)] = ""
 
@@ -267,20 +267,20 @@ class SelfReportEnrollInput(Input):
     household_id: uuid.UUID | None = Field(
         default=None, description="已登记的户;不填则按身份证号查找,找不到就新建"
     )
-    plan_due_on: date | None = None
-    head_birth_date: date | None = None
+    plan_due_on: Day | None = None
+    head_birth_date: Day | None = None
     head_sex: Sex | None = None
     note: Note = ""
-    decided_on: date | None = Field(default=None, description="审定日期;只能是今天")
+    decided_on: Day | None = Field(default=None, description="审定日期;只能是今天")
 
 
 class ClearanceDecisionInput(Input):
     note: Note = ""
-    decided_on: date | None = Field(default=None, description="审定日期;只能是今天")
+    decided_on: Day | None = Field(default=None, description="审定日期;只能是今天")
 
 
 class AnnounceInput(Input):
-    announced_on: date
+    announced_on: Day
     days: Annotated[int, Field(strict=True, ge=1, le=60), WHOLE] = 5
 
 

@@ -1,9 +1,8 @@
 """待办: what waits for the caller's action, most urgent first, and the counts per tile."""
 
-from datetime import date
 from enum import StrEnum
 
-from backend.core.schemas import Output
+from backend.core.schemas import Day, Output
 
 
 class TodoKind(StrEnum):
@@ -38,7 +37,7 @@ class TodoItem(Output):
     title: str
     area_code: str
     area_name: str | None
-    due_on: date | None
+    due_on: Day | None
     overdue: bool
     # The staff shell's route that opens it ("report/<id>", "problem/<id>").
     route: str

@@ -37,6 +37,7 @@ CROSS_FIELD_RULES = {
     # deadline not before issued_on; the batch's own dates
     "create_problem_batch": "整改时限不能早于下发日期",
     "update_problem_batch": "整改时限不能早于下发日期",
+    "create_problem": "整改时限不能早于问题清单的下发日期",
     # a client acts as a county, township, village or inspector office, by its area's level
     "create_api_client": "角色与地区级别",
     # the secret must match the client id; grant_type values are OAuth2's to refuse (400)
