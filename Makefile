@@ -20,9 +20,11 @@ test: install browser nginx jslint
 	$(BIN)/pytest
 
 # Schemathesis over every operation of the OpenAPI document, as a county officer and as a
-# village cadre, with 100 examples an operation (`make test` runs it with 4).
+# village cadre: every phase (coverage included) and 100 examples an operation. `make test`
+# runs a quick run (no coverage phase, 4 examples an operation).
 test-api: install
-	SCHEMATHESIS_EXAMPLES=$(or $(SCHEMATHESIS_EXAMPLES),100) $(BIN)/pytest -q -s tests/api
+	SCHEMATHESIS_EXAMPLES=$(or $(SCHEMATHESIS_EXAMPLES),100) \
+		SCHEMATHESIS_PHASES=examples,coverage,fuzzing,stateful $(BIN)/pytest -q -s tests/api
 
 # The tests that stand real processes up (marker `cluster`: PostgreSQL primary and replica,
 # nginx + PgBouncer + two uvicorn workers; about a minute each). `make test` runs them too.

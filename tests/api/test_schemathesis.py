@@ -11,8 +11,10 @@ tool and the phases a third party runs (the coverage phase is the CLI's), the an
 every middleware, gzip and HTTP itself, and the server runs on the wall clock in its own
 process, as in production.
 
-`make test` runs a bounded number of examples per operation (every operation still, every
-phase); `make test-api` the full run (SCHEMATHESIS_EXAMPLES=100)."""
+`make test` runs a quick bounded run: every operation, 4 examples each, the examples, fuzzing
+and stateful phases (about half a minute a role). `make test-api` runs the full one: the
+coverage phase too (the boundary and type-confusion cases of every parameter, several
+minutes a role on its own) and 100 examples an operation."""
 
 import json
 import os
@@ -27,6 +29,7 @@ from tests import clusters
 from tests.api.conftest import Served
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "4"))
+PHASES = os.environ.get("SCHEMATHESIS_PHASES", "examples,fuzzing,stateful")
 SEED = 20261202
 
 # Operations whose refusal of a schema-valid request rests on a rule that JSON Schema cannot
@@ -148,7 +151,7 @@ def test_schemathesis_finds_nothing(served: Served, role: str) -> None:
             "run",
             f"{served.url}/api/v1/openapi.json",
             "--phases",
-            "examples,coverage,fuzzing,stateful",
+            PHASES,
             "--seed",
             str(SEED),
             "--max-examples",
@@ -172,7 +175,8 @@ def test_schemathesis_finds_nothing(served: Served, role: str) -> None:
     # Printed with -s, and kept by pytest on a failure: the numbers of the run.
     print(
         f"schemathesis as {role}: {summary['operations']['tested']} operations, "
-        f"{summary['test_cases']['generated']} test cases, {summary['running_time']:.0f} s"
+        f"{summary['test_cases']['generated']} test cases, {summary['running_time']:.0f} s "
+        f"({PHASES}; {EXAMPLES} examples an operation)"
     )
     assert summary["operations"]["tested"] == summary["operations"]["total"], done.stdout
     assert done.returncode == 0, done.stdout[-20000:]
