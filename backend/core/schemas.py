@@ -18,9 +18,13 @@ from pydantic import (
 T = TypeVar("T")
 
 
-def _trimmed_lengths(schema: dict[str, Any]) -> None:
+def _input_schema(schema: dict[str, Any], model: type) -> None:
     """Strings are trimmed before their length is checked, so a minLength alone would promise
-    that "\u000b" passes; a pattern says that `minLength` characters remain once trimmed."""
+    that "\u000b" passes; a pattern says that `minLength` characters remain once trimmed.
+    A body class with an `EXAMPLE` shows it in the document (and schemathesis sends it)."""
+    example = getattr(model, "EXAMPLE", None)
+    if example is not None:
+        schema["examples"] = [example]
     for prop in schema.get("properties", {}).values():
         for option in [prop, *prop.get("anyOf", [])]:
             least = option.get("minLength", 0)
@@ -32,7 +36,7 @@ class Input(BaseModel):
     """Every request body: unknown fields are refused, strings are trimmed."""
 
     model_config = ConfigDict(
-        extra="forbid", str_strip_whitespace=True, json_schema_extra=_trimmed_lengths
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_input_schema
     )
 
 

@@ -3,7 +3,7 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
@@ -171,6 +171,15 @@ class HouseholdFilters(BaseModel):
 
 
 class HouseholdCreate(Input):
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "area_code": "610923102217",
+        "address": "4组14号",
+        "category": "ordinary",
+        "members": [
+            {"name": "赵建国", "relation": "head", "birth_date": "1968-04-02", "sex": "male"}
+        ],
+    }
+
     area_code: AreaCode
     address: Annotated[str, Field(max_length=120)] = ""
     phone: MobilePhone | None = None

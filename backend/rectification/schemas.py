@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
@@ -103,6 +103,12 @@ class BatchesPublic(Output):
 
 
 class ProblemCreate(Input):
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "title": "帮扶措施没有落实到户",
+        "category": "other",
+        "area_code": "610923102217",
+    }
+
     title: Title
     description: LongText = ""
     category: ProblemCategory

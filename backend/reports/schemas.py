@@ -4,7 +4,7 @@ import re
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     BaseModel,
@@ -38,6 +38,14 @@ def check_mobile(value: str | None) -> str | None:
 
 class SelfReportCreate(Input):
     """What the farmer's phone sends. `id` is made on the phone so a resend is recognised."""
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "area_code": "610923102217",
+        "name": "王秀英",
+        "phone": "13912345678",
+        "risk_types": ["illness"],
+        "note": "老伴住院,自付四万多元",
+    }
 
     id: uuid.UUID | None = None
     area_code: AreaCode = Field(description="村(社区)的 12 位代码")
@@ -230,6 +238,12 @@ class AssignInput(Input):
 
 
 class VerifyInput(Input):
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "risk_confirmed": True,
+        "income_estimate": 5200,
+        "findings": "入户核实:住院自付 4 万元,家中无其他收入来源",
+    }
+
     risk_confirmed: StrictBool
     income_estimate: Annotated[int, Field(strict=True, ge=0, le=1_000_000), WHOLE] | None = Field(
         default=None, description="人均年纯收入估算(元)"

@@ -57,3 +57,16 @@ def test_a_resent_self_report_and_the_multipart_form_are_typed() -> None:
     assert form["schema"]["properties"]["report"]["type"] == "object"
     assert form["encoding"]["report"]["contentType"] == "application/json"
     assert form["schema"]["properties"]["photos"]["items"]["format"] == "binary"
+
+
+def test_the_main_bodies_show_an_example_that_their_own_model_accepts() -> None:
+    from backend.accounts.schemas import ApiClientCreate
+    from backend.households.schemas import HouseholdCreate
+    from backend.rectification.schemas import ProblemCreate
+    from backend.reports.schemas import SelfReportCreate, VerifyInput
+
+    schemas = create_app().openapi()["components"]["schemas"]
+    for model in (ApiClientCreate, HouseholdCreate, ProblemCreate, VerifyInput):
+        assert schemas[model.__name__]["examples"] == [model.EXAMPLE]
+        model.model_validate(model.EXAMPLE)
+    SelfReportCreate.model_validate(SelfReportCreate.EXAMPLE)
