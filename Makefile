@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-dates test-deploy test-reliability install browser nginx node lint jslint format migrate demo bench bench-transfer wrk clean
+.PHONY: run test test-api test-dates test-deploy test-reliability install browser nginx node lint jslint format migrate demo bench bench-transfer wrk clean
 
 run: install
 	$(BIN)/shouwang migrate
@@ -18,6 +18,13 @@ test: install browser nginx jslint
 	$(BIN)/ruff check backend tests bench migrations/env.py
 	$(BIN)/ruff format --check backend tests bench migrations/env.py
 	$(BIN)/pytest
+
+# Schemathesis over every operation of the OpenAPI document, as a county officer and as a
+# village cadre: every phase (coverage included) and 100 examples an operation. `make test`
+# runs a quick run (no coverage phase, 4 examples an operation).
+test-api: install
+	SCHEMATHESIS_EXAMPLES=$(or $(SCHEMATHESIS_EXAMPLES),100) \
+		SCHEMATHESIS_PHASES=examples,coverage,fuzzing,stateful $(BIN)/pytest -q -s tests/api
 
 # The tests that stand real processes up (marker `cluster`: PostgreSQL primary and replica,
 # nginx + PgBouncer + two uvicorn workers; about a minute each). `make test` runs them too.

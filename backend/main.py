@@ -24,7 +24,7 @@ from backend.audit.router import router as audit_router
 from backend.checks.router import router as checks_router
 from backend.core import headers, idempotency, logs, versions
 from backend.core.db import get_read_engine
-from backend.core.errors import install_handlers
+from backend.core.errors import complete_openapi, install_handlers
 from backend.core.inflight import InFlightLimit
 from backend.core.settings import get_settings
 from backend.files.router import router as files_router
@@ -236,6 +236,9 @@ def create_app() -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     _mount_frontend(app)
+    generate = app.openapi
+    # The refusals every route shares, declared once (core/errors.complete_openapi).
+    app.openapi = lambda: complete_openapi(generate())  # type: ignore[method-assign]
     if not workdays_service.covers_next_year():
         # Deadlines late in the year run into next year's holidays; say so where operators look.
         logging.getLogger("shouwang").warning(

@@ -31,7 +31,12 @@ from backend.core.idempotency import Idempotent
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
-@router.post("/auth/token", response_model=Token, operation_id="login")
+@router.post(
+    "/auth/token",
+    response_model=Token,
+    operation_id="login",
+    responses=error_responses(401),
+)
 def login(session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     """Log in with username and password; returns a short-lived bearer token."""
     user = service.authenticate(session=session, username=form.username, password=form.password)

@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -55,6 +55,12 @@ class UsersPublic(Output):
 
 
 class ApiClientCreate(Input):
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "name": "县医保局对接",
+        "area_code": "610923",
+        "scopes": ["warnings:write", "households:read"],
+    }
+
     name: Annotated[str, StringConstraints(min_length=1, max_length=80)]
     area_code: AreaCode
     # The role the client acts in; by default the office of its area's level (a county's

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints
 
 from backend.checks.models import FINDING_STATUS_NAMES, RUN_STATUS_NAMES, FindingStatus
-from backend.core.schemas import AreaCode, Input, Output, name_field
+from backend.core.schemas import WHOLE, AreaCode, Input, Output, name_field
 from backend.rectification.models import SEVERITY_NAMES, Severity
 
 
@@ -38,7 +38,7 @@ class CheckCatalogue(Output):
 
 
 class ParametersInput(Input):
-    values: dict[str, Annotated[int, Field(strict=True, ge=0, le=1_000_000)]]
+    values: dict[str, Annotated[int, Field(strict=True, ge=0, le=1_000_000), WHOLE]]
 
 
 class RunCreate(Input):
@@ -128,4 +128,4 @@ class FindingReportInput(Input):
 
 
 class FindingProblemInput(Input):
-    deadline_days: Annotated[int, Field(strict=True, ge=1, le=365)] = 30
+    deadline_days: Annotated[int, Field(strict=True, ge=1, le=365), WHOLE] = 30

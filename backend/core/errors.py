@@ -1,6 +1,7 @@
 """One error type and one handler: every refusal reaches the client as {error, message, detail}."""
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -29,15 +30,83 @@ _STATUS_TEXT = {
     404: "没有找到,或不在调用者的辖区内",
     409: "当前状态不允许这项操作",
     412: "If-Match 的版本已过时:记录已被其他人修改,请重新读取(答复带当前的 ETag)",
+    413: "上传的内容太大",
     422: "请求内容不合规,detail 列出每个字段",
     429: "请求太频繁,见 Retry-After",
     503: "暂时无法服务,见 Retry-After",
+    507: "服务器存储已满,请稍后再发",
 }
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The `responses=` of a route: each status it can refuse with, with the Error body."""
     return {s: {"model": Error, "description": _STATUS_TEXT[s]} for s in statuses}
+
+
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+
+def _declare(responses: dict[str, Any], status: int) -> None:
+    answer = responses.setdefault(str(status), {"description": _STATUS_TEXT[status]})
+    answer.setdefault("content", {"application/json": {"schema": _ERROR_REF}})
+
+
+def _summarize(operation: dict[str, Any]) -> None:
+    """The summary a client's method is documented with: the docstring's first sentence
+    rather than FastAPI's title-cased function name ("Client Token")."""
+    summary = operation.get("summary", "")
+    description = " ".join(operation.get("description", "").split())
+    if description and summary.lower().replace(" ", "_").isidentifier():
+        first = description.split(". ", 1)[0].rstrip(".")
+        operation["summary"] = first if len(first) <= 120 else first[:119] + "…"
+
+
+def complete_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare on every operation of the OpenAPI document the refusals that come from what all
+    routes share rather than from the route itself, each with the Error body, so a generated
+    client types them: 401 and 403 where a token is required (no token, an expired one, a role
+    or an API client's scope that does not allow it), 429 there too (an API client's request
+    limit), 409 on every authenticated write (a state, a duplicate, a stale record), 404 and
+    422 where there is any input (a path, a query or a body can name a record that is missing
+    or outside the caller's area; FastAPI's own 422 names a body this server never sends),
+    503 everywhere (too many requests in flight, the database busy or down). A route declares
+    the rest itself with `responses=error_responses(...)`. Idempotent."""
+    for item in schema.get("paths", {}).values():
+        for method, operation in item.items():
+            responses = operation.setdefault("responses", {})
+            statuses = [503]
+            if operation.get("security"):
+                statuses += [401, 403, 429]
+                if method != "get":
+                    statuses.append(409)
+            parameters = operation.get("parameters", [])
+            if parameters or "requestBody" in operation:
+                # A path, a query or a body that names a record: 404 when it is missing or
+                # outside the caller's area.
+                statuses.append(404)
+                answer = responses.get("422")
+                if answer is not None and "/HTTPValidationError" in str(answer.get("content")):
+                    del responses["422"]
+                statuses.append(422)
+            if "multipart/form-data" in operation.get("requestBody", {}).get("content", {}):
+                statuses.append(413)
+            if any(p.get("in") == "header" and p.get("name") == "If-Match" for p in parameters):
+                # The record changed since the caller read it (core/versions).
+                statuses.append(412)
+            for status in statuses:
+                _declare(responses, status)
+            # A status a route declared by description alone gets the body it really has.
+            for status, answer in responses.items():
+                if status[0] in "45" and "content" not in answer:
+                    answer["content"] = {"application/json": {"schema": _ERROR_REF}}
+            operation["responses"] = dict(sorted(responses.items()))
+            _summarize(operation)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("Error", Error.model_json_schema())
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f"/{unused}'" not in str(schema):
+            components.pop(unused, None)
+    return schema
 
 
 class AppError(Exception):
@@ -217,6 +286,23 @@ def _render(status: int, code: str, message: str, detail: Any = None, headers=No
     )
 
 
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the API serves at this path, from the OpenAPI document: Starlette's own
+    405 names only the methods of the first route whose path matched."""
+    table = getattr(request.app.state, "allowed_methods", None)
+    if table is None:
+        table = [
+            (re.compile(re.sub(r"\{[^}]+\}", "[^/]+", path)), ", ".join(m.upper() for m in item))
+            for path, item in request.app.openapi().get("paths", {}).items()
+        ]
+        # A fixed path before a template that also matches it (/calendar/coverage, /{day}).
+        table.sort(key=lambda row: "[^/]+" in row[0].pattern)
+        request.app.state.allowed_methods = table
+    return next(
+        (methods for pattern, methods in table if pattern.fullmatch(request.url.path)), None
+    )
+
+
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
@@ -224,11 +310,31 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        message, detail = describe(list(exc.errors()))
+        errors = list(exc.errors())
+        if errors and all(
+            e.get("loc", ("",))[0] == "path" and e.get("type") == "uuid_parsing" for e in errors
+        ):
+            # A path naming a record by something that is no record's id (`/problems/null`):
+            # no such record, as a router's `{id:uuid}` would answer.
+            return _render(404, "not_found", "没有找到")
+        message, detail = describe(errors)
         return _render(422, "invalid", message, detail)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # The framework could not parse the body (broken JSON or multipart): bad input,
+            # answered as every other bad input is.
+            return _render(
+                422,
+                "invalid",
+                "请求内容无法解析,请检查格式",
+                [{"field": "请求", "message": "无法解析"}],
+            )
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            headers = {"Allow": allowed} if allowed else getattr(exc, "headers", None)
+            return _render(405, "method_not_allowed", "不支持这种请求方式", headers=headers)
         messages = {404: "没有找到", 405: "不支持这种请求方式", 401: "请先登录"}
         return _render(
             exc.status_code,

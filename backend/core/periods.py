@@ -10,7 +10,7 @@ from backend.core.clock import CHINA
 
 # What a list's `enrolled_in=` or `submitted_in=` accepts.
 PeriodText = Annotated[
-    str, Field(pattern=r"^\d{4}(-(0[1-9]|1[0-2]))?$", description="年份 2026 或月份 2026-05")
+    str, Field(pattern=r"^(19|20)\d{2}(-(0[1-9]|1[0-2]))?$", description="年份 2026 或月份 2026-05")
 ]
 
 

@@ -2,17 +2,42 @@
 
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, computed_field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    computed_field,
+)
 
 T = TypeVar("T")
+
+
+def _input_schema(schema: dict[str, Any], model: type) -> None:
+    """Strings are trimmed before their length is checked, so a minLength alone would promise
+    that "\u000b" passes; a pattern says that `minLength` characters remain once trimmed.
+    A body class with an `EXAMPLE` shows it in the document (and schemathesis sends it)."""
+    example = getattr(model, "EXAMPLE", None)
+    if example is not None:
+        schema["examples"] = [example]
+    for prop in schema.get("properties", {}).values():
+        for option in [prop, *prop.get("anyOf", [])]:
+            least = option.get("minLength", 0)
+            if option.get("type") == "string" and least >= 1 and "pattern" not in option:
+                option["pattern"] = r"\S" if least == 1 else rf"\S[\s\S]{{{least - 2},}}\S"
 
 
 class Input(BaseModel):
     """Every request body: unknown fields are refused, strings are trimmed."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_input_schema
+    )
 
 
 class Output(BaseModel):
@@ -42,8 +67,18 @@ def name_field(names: Mapping[Any, str], field: str, answer: Any = str) -> Any:
     return computed_field(return_type=answer)(property(name))
 
 
-# Strict numbers: a JSON `true` or "12" is not a number of yuan.
-Yuan = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
+def _whole(value: Any) -> Any:
+    # JSON Schema's integer includes 12.0, which some clients send for 12; a strict int
+    # would refuse it. A fraction, a `true` or "12" still is not an integer.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# Strict numbers: a JSON `true` or "12" is not a number of yuan. Every strict int carries
+# WHOLE beside it: `Annotated[int, Field(strict=True, …), WHOLE]`.
+WHOLE = BeforeValidator(_whole)
+Yuan = Annotated[int, Field(strict=True, ge=0, le=100_000_000), WHOLE]
 StrictBool = Annotated[bool, Field(strict=True)]
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _AREA = re.compile(r"^\d{2,12}$")
@@ -61,7 +96,23 @@ def _area(value: str) -> str:
     return value
 
 
-AreaCode = Annotated[str, AfterValidator(_area)]
+# The pattern is declared for clients; the validator answers the Chinese sentence.
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: Any) -> Any:
+    # Pydantic would read 0 or "0" as a Unix time (1970-01-01): a day is written as one.
+    if not isinstance(value, date) and not (isinstance(value, str) and _DAY.match(value)):
+        raise ValueError("应为日期(如 2024-05-01)")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
+AreaCode = Annotated[
+    str, AfterValidator(_area), Field(json_schema_extra={"pattern": _AREA.pattern})
+]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Text = Annotated[str, StringConstraints(max_length=2000)]
-MobilePhone = Annotated[str, AfterValidator(_mobile)]
+MobilePhone = Annotated[
+    str, AfterValidator(_mobile), Field(json_schema_extra={"pattern": _MOBILE.pattern})
+]

@@ -3,13 +3,23 @@
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from backend.core import clock
 from backend.core.periods import PeriodText
-from backend.core.schemas import AreaCode, Input, MobilePhone, Name, Output, Yuan, name_field
+from backend.core.schemas import (
+    WHOLE,
+    AreaCode,
+    Day,
+    Input,
+    MobilePhone,
+    Name,
+    Output,
+    Yuan,
+    name_field,
+)
 from backend.core.security import birth_date_of, id_number_problem, normalize_id_number, sex_of
 from backend.households.models import (
     CATEGORY_NAMES,
@@ -71,14 +81,14 @@ class MemberCreate(MemberFields):
     relation: Relation
     # Declared before birth_date and sex, so those validators can see it.
     id_number: str | None = None
-    birth_date: date | None = Field(default=None, validate_default=True)
+    birth_date: Day | None = Field(default=None, validate_default=True)
     sex: Sex | None = Field(default=None, validate_default=True)
 
     _id = field_validator("id_number")(staticmethod(check_id_number))
 
     @field_validator("birth_date")
     @classmethod
-    def _birth(cls, value: date | None, info: ValidationInfo) -> date:
+    def _birth(cls, value: Day | None, info: ValidationInfo) -> date:
         id_number = info.data.get("id_number")
         if id_number:
             derived = birth_date_of(id_number)
@@ -116,8 +126,8 @@ class MemberUpdate(Input):
     labour: Labour | None = None
     employment: Employment | None = None
     active: bool | None = Field(default=None, strict=True)
-    left_on: date | None = None
-    died_on: date | None = None
+    left_on: Day | None = None
+    died_on: Day | None = None
 
 
 class IncomePartsInput(Input):
@@ -131,11 +141,11 @@ class IncomePartsInput(Input):
 
 
 class IncomeInput(IncomePartsInput):
-    household_size: Annotated[int, Field(strict=True, ge=1, le=30)]
+    household_size: Annotated[int, Field(strict=True, ge=1, le=30), WHOLE]
 
 
 class IncomeCreate(IncomeInput):
-    year: Annotated[int, Field(strict=True, ge=2014, le=2100)]
+    year: Annotated[int, Field(strict=True, ge=2014, le=2100), WHOLE]
 
     @field_validator("year")
     @classmethod
@@ -161,6 +171,15 @@ class HouseholdFilters(BaseModel):
 
 
 class HouseholdCreate(Input):
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "area_code": "610923102217",
+        "address": "4组14号",
+        "category": "ordinary",
+        "members": [
+            {"name": "赵建国", "relation": "head", "birth_date": "1968-04-02", "sex": "male"}
+        ],
+    }
+
     area_code: AreaCode
     address: Annotated[str, Field(max_length=120)] = ""
     phone: MobilePhone | None = None
@@ -169,7 +188,7 @@ class HouseholdCreate(Input):
     basic_needs: BasicNeeds = Field(default_factory=BasicNeeds)
     members: Annotated[list[MemberCreate], Field(min_length=1, max_length=30)]
     incomes: Annotated[list[IncomeCreate], Field(default_factory=list, max_length=20)]
-    registered_on: date | None = Field(
+    registered_on: Day | None = Field(
         default=None,
         description="建档日期;不填为今天。早于今天的只在县级导入已有农户时填写",
     )
@@ -194,13 +213,13 @@ class HouseholdUpdate(Input):
 class EnrollInput(Input):
     monitoring_type: MonitoringType
     risk_types: Annotated[list[RiskType], Field(min_length=1, max_length=10)]
-    enrolled_on: date | None = None
-    plan_due_on: date | None = None
+    enrolled_on: Day | None = None
+    plan_due_on: Day | None = None
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
 class ClearRiskInput(Input):
-    cleared_on: date | None = None
+    cleared_on: Day | None = None
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
@@ -212,13 +231,13 @@ class RevertInput(Input):
 
 class PlanInput(Input):
     summary: Annotated[str, Field(max_length=1000)] = ""
-    due_on: date | None = None
+    due_on: Day | None = None
 
 
 class MeasureCreate(Input):
     kind: MeasureKind
     description: Annotated[str, Field(min_length=1, max_length=500)]
-    start_on: date
+    start_on: Day
     status: MeasureStatus = MeasureStatus.planned
     amount: Yuan = 0
     carried_out_by: Annotated[str, Field(max_length=80)] = ""
@@ -254,7 +273,7 @@ class MemberPublic(MemberNames):
     name: str
     id_number: str | None
     sex: Sex
-    birth_date: date
+    birth_date: Day
     age: int
     relation: Relation
     health: Health
@@ -262,8 +281,8 @@ class MemberPublic(MemberNames):
     labour: Labour
     employment: Employment
     active: bool
-    left_on: date | None
-    died_on: date | None = None
+    left_on: Day | None
+    died_on: Day | None = None
 
 
 class IncomePublic(Output):
@@ -289,7 +308,7 @@ class MeasurePublic(MeasureName):
     id: uuid.UUID
     kind: MeasureKind
     description: str
-    start_on: date
+    start_on: Day
     status: MeasureStatus
     amount: int
     carried_out_by: str
@@ -299,7 +318,7 @@ class MeasurePublic(MeasureName):
 class PlanPublic(Output):
     id: uuid.UUID
     summary: str
-    due_on: date | None
+    due_on: Day | None
     measures: list[MeasurePublic]
 
 
@@ -336,14 +355,14 @@ class HouseholdsPublic(Output):
 
 class HouseholdPublic(HouseholdSummary):
     address: str
-    enrolled_on: date | None
-    risk_cleared_on: date | None
-    plan_due_on: date | None
+    enrolled_on: Day | None
+    risk_cleared_on: Day | None
+    plan_due_on: Day | None
     basic_needs: dict[str, bool]
     members: list[MemberPublic]
     incomes: list[IncomePublic]
     plan: PlanPublic | None
-    registered_on: date
+    registered_on: Day
     created_at: datetime
     updated_at: datetime | None
     # What the caller may start from the card: "edit", and the proposal the state allows
@@ -356,8 +375,8 @@ class MonitoringLineInput(Input):
     document and its 文号 always."""
 
     kind: LineKind = LineKind.fixed
-    amount: Annotated[int, Field(strict=True, ge=1, le=100_000)] | None = None
-    dibao_line: Annotated[int, Field(strict=True, ge=1, le=100_000)] | None = None
+    amount: Annotated[int, Field(strict=True, ge=1, le=100_000), WHOLE] | None = None
+    dibao_line: Annotated[int, Field(strict=True, ge=1, le=100_000), WHOLE] | None = None
     multiple: Annotated[Decimal, Field(gt=0, le=5, decimal_places=2)] | None = None
     basis: Annotated[str, Field(min_length=2, max_length=200)]
     document_number: Annotated[str, Field(min_length=2, max_length=80)]

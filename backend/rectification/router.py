@@ -197,13 +197,15 @@ def problem_boards(
     return boards.boards(session=session, user=user, area=area)
 
 
-@router.get("/problems/{problem_id}", response_model=ProblemPublic, operation_id="get_problem")
+@router.get("/problems/{problem_id:uuid}", response_model=ProblemPublic, operation_id="get_problem")
 def get_problem(session: SessionDep, user: CurrentUser, problem: TaggedProblem) -> ProblemPublic:
     """One problem with its steps, evidence, progress notes and reviews."""
     return service.detail(session=session, user=user, problem=problem)
 
 
-@router.patch("/problems/{problem_id}", response_model=ProblemPublic, operation_id="update_problem")
+@router.patch(
+    "/problems/{problem_id:uuid}", response_model=ProblemPublic, operation_id="update_problem"
+)
 def update_problem(
     session: SessionDep, user: CurrentUser, problem: GuardedProblem, data: ProblemUpdate
 ) -> ProblemPublic:

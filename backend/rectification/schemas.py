@@ -2,12 +2,12 @@
 
 import re
 import uuid
-from datetime import date, datetime
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
-from backend.core.schemas import AreaCode, Input, Output, StrictBool, name_field
+from backend.core.schemas import WHOLE, AreaCode, Day, Input, Output, StrictBool, name_field
 from backend.rectification.models import (
     SEVERITY_NAMES,
     EvidenceKind,
@@ -65,8 +65,8 @@ class BatchFields(Input):
 class BatchCreate(BatchFields):
     source: ProblemSource
     area_code: AreaCode
-    issued_on: date
-    deadline: date
+    issued_on: Day
+    deadline: Day
 
     @model_validator(mode="after")
     def _deadline_after_issue(self) -> "BatchCreate":
@@ -87,7 +87,7 @@ class BatchUpdate(Input):
     report_number: ReportNumber | None = None
     copy_to: CopyTo | None = None
     printing_office: PrintingOffice | None = None
-    deadline: date | None = None
+    deadline: Day | None = None
 
 
 class BatchCounts(Output):
@@ -114,8 +114,8 @@ class BatchPublic(Output):
     issuing_body: str
     notice_title: str
     document_number: str
-    issued_on: date
-    deadline: date
+    issued_on: Day
+    deadline: Day
     report_to: str
     reporting_unit: str
     next_steps: str
@@ -136,6 +136,12 @@ class BatchesPublic(Output):
 
 
 class ProblemCreate(Input):
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "title": "帮扶措施没有落实到户",
+        "category": "other",
+        "area_code": "610923102217",
+    }
+
     title: Title
     description: LongText = ""
     category: ProblemCategory
@@ -144,8 +150,8 @@ class ProblemCreate(Input):
     area_code: AreaCode | None = None
     responsible_unit: Short = ""
     responsible_person: Annotated[str, StringConstraints(max_length=40)] = ""
-    deadline: date | None = None
-    number: Annotated[int, Field(strict=True, ge=1, le=100_000)] | None = None
+    deadline: Day | None = None
+    number: Annotated[int, Field(strict=True, ge=1, le=100_000), WHOLE] | None = None
     household_ids: Annotated[list[uuid.UUID], Field(max_length=200)] = Field(default_factory=list)
 
 
@@ -159,17 +165,17 @@ class ProblemUpdate(Input):
     area_code: AreaCode | None = None
     responsible_unit: Short | None = None
     responsible_person: Annotated[str, StringConstraints(max_length=40)] | None = None
-    deadline: date | None = None
+    deadline: Day | None = None
 
 
 class ClaimInput(Input):
     steps: Annotated[list[StepText], Field(min_length=1, max_length=20)]
-    deadline: date | None = None
+    deadline: Day | None = None
 
 
 class StepCreate(Input):
     description: StepText
-    planned_on: date | None = None
+    planned_on: Day | None = None
 
 
 class NoteCreate(Input):
@@ -193,7 +199,7 @@ class EvidenceCreate(Input):
 class CloseInput(Input):
     note: Reason = ""
     ongoing: StrictBool = False
-    next_review_on: date | None = None
+    next_review_on: Day | None = None
 
 
 class ReturnInput(Input):
@@ -201,7 +207,7 @@ class ReturnInput(Input):
 
 
 class OngoingInput(Input):
-    next_review_on: date
+    next_review_on: Day
     note: Reason = ""
 
 
@@ -227,7 +233,7 @@ class EvidencePublic(Output):
     file_name: str | None = None
     content_type: str | None = None
     # When the photo was taken (else uploaded): what the evidence proves about timing.
-    file_date: date | None = None
+    file_date: Day | None = None
     # What the file shows, typed at upload.
     caption: str | None = None
     text: str
@@ -240,7 +246,7 @@ class RectificationStepPublic(Output):
     id: uuid.UUID
     position: int
     description: str
-    planned_on: date | None
+    planned_on: Day | None
     evidence: list[EvidencePublic]
 
 
@@ -272,7 +278,7 @@ class ProblemSummary(Output):
     area_name: str | None = None
     responsible_unit: str
     responsible_person: str
-    deadline: date
+    deadline: Day
     status: ProblemStatus
     status_name: str
     claimed_by: RectificationUserRef | None = None
@@ -280,7 +286,7 @@ class ProblemSummary(Output):
     overdue_days: int
     return_count: int
     ongoing: bool
-    next_review_on: date | None
+    next_review_on: Day | None
     # 长期坚持 and the next review date has passed (复核已逾期).
     review_due: bool = False
 
@@ -379,7 +385,7 @@ class Board(Output):
 class BoardsPublic(Output):
     area_code: str
     area_name: str | None
-    as_of: date
+    as_of: Day
     # 长期坚持 problems in the area whose review date has passed (复核已逾期).
     review_due: int = 0
     warning_board: Board

@@ -100,7 +100,7 @@ def lookup(*, session: Session, receipt_code: str, phone: str) -> SelfReportLook
     report = session.exec(select(SelfReport).where(SelfReport.receipt_code == code)).first()
     phone = phone.strip()
     known = [p for p in (report.phone, report.reporter_phone) if p] if report else []
-    if report is None or not any(hmac.compare_digest(p, phone) for p in known):
+    if report is None or not any(hmac.compare_digest(p.encode(), phone.encode()) for p in known):
         raise NotFound("没有找到这份报告,请核对受理编号和手机号", code="report_not_found")
     shown = report
     if report.status == ReportStatus.merged and report.merged_into_id:

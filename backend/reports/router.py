@@ -4,7 +4,6 @@ village posters and the farmer's pages."""
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any, Literal
 
 import segno
@@ -19,8 +18,9 @@ from backend import pwa
 from backend.accounts.deps import CurrentUser
 from backend.accounts.models import User
 from backend.core.deps import PagingDep, SessionDep
-from backend.core.errors import Invalid
+from backend.core.errors import Error, Invalid
 from backend.core.idempotency import Idempotent
+from backend.core.schemas import Day
 from backend.core.settings import get_settings
 from backend.households.deps import LockedHousehold
 from backend.reports import (
@@ -142,7 +142,7 @@ _SUBMIT_BODY = {
                     "type": "object",
                     "required": ["report"],
                     "properties": {
-                        "report": {"type": "string", "description": "报告内容,JSON(同上)"},
+                        "report": {**_REPORT_SCHEMA, "description": "报告内容(同 JSON 请求体)"},
                         "photos": {
                             "type": "array",
                             "maxItems": 3,
@@ -150,7 +150,12 @@ _SUBMIT_BODY = {
                             "description": "最多 3 张照片(JPEG、PNG、WebP)",
                         },
                     },
-                }
+                },
+                # The report part is JSON: a generated client sends it as such.
+                "encoding": {
+                    "report": {"contentType": "application/json"},
+                    "photos": {"contentType": "image/jpeg, image/png, image/webp"},
+                },
             },
         },
     }
@@ -168,9 +173,13 @@ def _client_address(request: Request) -> str:
     operation_id="submit_self_report",
     openapi_extra=_SUBMIT_BODY,
     responses={
-        200: {"description": "同一编号的报告已经收到过(重发),返回原来的受理编号"},
-        409: {"description": "同一编号已用于内容不同的报告"},
-        429: {"description": "同一手机号或同一网络提交太多,见 Retry-After"},
+        200: {
+            "model": SelfReportReceipt,
+            "description": "同一编号的报告已经收到过(重发),返回原来的受理编号",
+        },
+        409: {"model": Error, "description": "同一编号已用于内容不同的报告"},
+        413: {"model": Error, "description": "照片太大"},
+        429: {"model": Error, "description": "同一手机号或同一网络提交太多,见 Retry-After"},
     },
 )
 def submit_self_report(
@@ -234,8 +243,8 @@ def self_report_numbers(
     session: SessionDep,
     user: CurrentUser,
     area: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
 ) -> ReportNumbers:
     """Per village and township: received, in progress, overdue, enrolled, rejected, median
     days to decision, and each village's uptake against its county's average."""

@@ -2,9 +2,9 @@
 
 import re
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     BaseModel,
@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from backend.core.periods import PeriodText
-from backend.core.schemas import AreaCode, Input, Name, Output, StrictBool, name_field
+from backend.core.schemas import WHOLE, AreaCode, Day, Input, Name, Output, StrictBool, name_field
 from backend.households.models import RISK_NAMES, Category, MonitoringType, RiskType, Sex
 from backend.households.schemas import check_id_number
 from backend.reports.models import KIND_NAMES, PROPOSALS, STATUS_NAMES, ReportKind, ReportStatus
@@ -23,6 +23,8 @@ from backend.reports.models import KIND_NAMES, PROPOSALS, STATUS_NAMES, ReportKi
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Note = Annotated[str, StringConstraints(max_length=500)]
+# What check_mobile accepts, for clients: spaces and dashes between the digits are dropped.
+MOBILE_PATTERN = r"^\s*[ -]*1[ -]*[3-9]([ -]*[0-9]){9}[ -]*\s*$"
 
 
 def check_mobile(value: str | None) -> str | None:
@@ -37,16 +39,29 @@ def check_mobile(value: str | None) -> str | None:
 class SelfReportCreate(Input):
     """What the farmer's phone sends. `id` is made on the phone so a resend is recognised."""
 
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "area_code": "610923102217",
+        "name": "王秀英",
+        "phone": "13912345678",
+        "risk_types": ["illness"],
+        "note": "老伴住院,自付四万多元",
+    }
+
     id: uuid.UUID | None = None
     area_code: AreaCode = Field(description="村(社区)的 12 位代码")
     name: Name
-    phone: str
+    phone: str = Field(json_schema_extra={"pattern": MOBILE_PATTERN})
     id_number: str | None = None
     risk_types: Annotated[list[RiskType], Field(min_length=1, max_length=10)]
     note: Note = ""
     on_behalf: StrictBool = False
     reporter_name: Name | None = None
-    reporter_phone: str | None = None
+    reporter_phone: str | None = Field(
+        default=None,
+        json_schema_extra={
+            "anyOf": [{"type": "string", "pattern": MOBILE_PATTERN}, {"type": "null"}]
+        },
+    )
 
     _phones = field_validator("phone", "reporter_phone")(staticmethod(check_mobile))
     _id = field_validator("id_number")(staticmethod(check_id_number))
@@ -66,14 +81,14 @@ class SelfReportReceipt(Output):
     status: ReportStatus
     # What the farmer is told at once: the village checks by this date, this many working
     # days after the report arrived.
-    village_due_on: date
+    village_due_on: Day
     village_check_days: int
 
 
 class SelfReportStepPublic(Output):
     status: ReportStatus
     status_name: str
-    on: date
+    on: Day
 
 
 class SelfReportLookup(Output):
@@ -84,7 +99,7 @@ class SelfReportLookup(Output):
     status_name: str
     step: str
     next_step: str
-    due_on: date | None
+    due_on: Day | None
     overdue: bool
     decision: ReportStatus | None
     reason: str | None
@@ -112,7 +127,7 @@ class SelfReportSummary(Output):
     risk_types: list[RiskType]
     submitted_at: datetime
     assignee: SelfReportUserRef | None
-    step_due_on: date | None
+    step_due_on: Day | None
     overdue: bool
     overdue_days: int
     fast_track: bool
@@ -186,15 +201,15 @@ class SelfReportPublic(SelfReportSummary):
     findings: str
     finding_photo_ids: list[uuid.UUID]
     verified_at: datetime | None
-    community_review_on: date | None
+    community_review_on: Day | None
     community_review_minutes: str
     community_review_file_id: uuid.UUID | None
-    public_notice_start: date | None
+    public_notice_start: Day | None
     public_notice_days: int | None
     public_notice_objections: str
-    village_due_on: date
-    decision_due_on: date
-    backfill_due_on: date | None
+    village_due_on: Day
+    decision_due_on: Day
+    backfill_due_on: Day | None
     # Set when a deadline runs into a year the national holiday table does not cover: what
     # the count of working days rested on there (the county's entries, or weekends only).
     deadline_basis: str | None
@@ -208,7 +223,7 @@ class SelfReportPublic(SelfReportSummary):
     decision_income_basis: str | None
     decision_line_year: int | None
     decision_line_amount: int | None
-    announced_on: date | None
+    announced_on: Day | None
     announcement_days: int | None
     events: list[EventPublic]
     # Which transitions the viewer may make now (the screen shows only these buttons).
@@ -223,8 +238,14 @@ class AssignInput(Input):
 
 
 class VerifyInput(Input):
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "risk_confirmed": True,
+        "income_estimate": 5200,
+        "findings": "入户核实:住院自付 4 万元,家中无其他收入来源",
+    }
+
     risk_confirmed: StrictBool
-    income_estimate: Annotated[int, Field(strict=True, ge=0, le=1_000_000)] | None = Field(
+    income_estimate: Annotated[int, Field(strict=True, ge=0, le=1_000_000), WHOLE] | None = Field(
         default=None, description="人均年纯收入估算(元)"
     )
     findings: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
@@ -232,7 +253,7 @@ class VerifyInput(Input):
 
 
 class CommunityReviewInput(Input):
-    held_on: date
+    held_on: Day
     minutes: Annotated[str, StringConstraints(max_length=2000)] = ""
     file_id: uuid.UUID | None = None
 
@@ -244,8 +265,8 @@ class CommunityReviewInput(Input):
 
 
 class PublicNoticeInput(Input):
-    start_on: date
-    days: Annotated[int, Field(strict=True, ge=1, le=60)] = 5
+    start_on: Day
+    days: Annotated[int, Field(strict=True, ge=1, le=60), WHOLE] = 5
     objections: Annotated[str, StringConstraints(max_length=2000)] = ""
 
 
@@ -260,21 +281,21 @@ class SelfReportEnrollInput(Input):
     household_id: uuid.UUID | None = Field(
         default=None, description="已登记的户;不填则按身份证号查找,找不到就新建"
     )
-    plan_due_on: date | None = None
-    head_birth_date: date | None = None
+    plan_due_on: Day | None = None
+    head_birth_date: Day | None = None
     head_sex: Sex | None = None
     note: Note = ""
-    decided_on: date | None = Field(default=None, description="审定日期;只能是今天")
+    decided_on: Day | None = Field(default=None, description="审定日期;只能是今天")
 
 
 class ClearanceDecisionInput(Input):
     note: Note = ""
-    decided_on: date | None = Field(default=None, description="审定日期;只能是今天")
+    decided_on: Day | None = Field(default=None, description="审定日期;只能是今天")
 
 
 class AnnounceInput(Input):
-    announced_on: date
-    days: Annotated[int, Field(strict=True, ge=1, le=60)] = 5
+    announced_on: Day
+    days: Annotated[int, Field(strict=True, ge=1, le=60), WHOLE] = 5
 
 
 class ProposalCreate(Input):
@@ -315,10 +336,10 @@ class MergeInput(Input):
 
 
 class DeadlinePolicyInput(Input):
-    village_check_days: Annotated[int, Field(strict=True, ge=1, le=60)]
-    total_days: Annotated[int, Field(strict=True, ge=1, le=120)]
-    public_notice_days: Annotated[int, Field(strict=True, ge=1, le=30)] = 5
-    backfill_days: Annotated[int, Field(strict=True, ge=1, le=60)] = 10
+    village_check_days: Annotated[int, Field(strict=True, ge=1, le=60), WHOLE]
+    total_days: Annotated[int, Field(strict=True, ge=1, le=120), WHOLE]
+    public_notice_days: Annotated[int, Field(strict=True, ge=1, le=30), WHOLE] = 5
+    backfill_days: Annotated[int, Field(strict=True, ge=1, le=60), WHOLE] = 10
     basis: Annotated[str, StringConstraints(max_length=200)] = ""
 
     @model_validator(mode="after")

@@ -1,12 +1,11 @@
 """What the statistics answer: one area's figures and the same figures for each child area,
 and the same months side by side for the trend."""
 
-from datetime import date
 from enum import StrEnum
 
 from pydantic import Field
 
-from backend.core.schemas import Output
+from backend.core.schemas import Day, Output
 
 
 class Mark(StrEnum):
@@ -110,7 +109,7 @@ class StatsArea(Output):
 
 
 class Overview(Output):
-    today: date
+    today: Day
     year: int
     month: str
     county_average_per_village: float | None

@@ -1,11 +1,10 @@
 """待办: what waits for the caller's action, most urgent first, and the counts per tile."""
 
-from datetime import date
 from enum import StrEnum
 
 from pydantic import Field
 
-from backend.core.schemas import Output
+from backend.core.schemas import Day, Output
 
 
 class TodoKind(StrEnum):
@@ -40,7 +39,7 @@ class TodoItem(Output):
     title: str
     area_code: str
     area_name: str | None
-    due_on: date | None
+    due_on: Day | None
     overdue: bool
     # The staff shell's route that opens it ("report/<id>", "problem/<id>").
     route: str

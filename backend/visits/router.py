@@ -102,7 +102,7 @@ def coverage(
     )
 
 
-@router.get("/visits/{visit_id}", response_model=VisitPublic, operation_id="get_visit")
+@router.get("/visits/{visit_id:uuid}", response_model=VisitPublic, operation_id="get_visit")
 def get_visit(session: SessionDep, visit: VisibleVisit) -> VisitPublic:
     """One visit, with its ledger entry and the corrections that name it."""
     return service.public(session=session, visits=[visit])[0]

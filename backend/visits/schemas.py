@@ -1,7 +1,7 @@
 """What the visits API reads and writes."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -12,7 +12,7 @@ from pydantic import (
     model_validator,
 )
 
-from backend.core.schemas import Input, Name, Output, StrictBool, Text, Yuan, name_field
+from backend.core.schemas import Day, Input, Name, Output, StrictBool, Text, Yuan, name_field
 from backend.households.models import STATUS_NAMES, RiskType
 from backend.households.schemas import HouseholdCardBase, IncomePartsInput
 from backend.visits.models import VisitKind
@@ -290,5 +290,5 @@ class Coverage(Output):
     copied_ledgers: list[CopiedLedger]
 
 
-def month_of(day: date) -> str:
+def month_of(day: Day) -> str:
     return f"{day.year:04d}-{day.month:02d}"

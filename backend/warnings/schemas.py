@@ -8,12 +8,12 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from backend.core import security
-from backend.core.schemas import Input, Output, name_field
+from backend.core.schemas import WHOLE, Input, Output, name_field
 from backend.households.models import RiskType
 from backend.warnings.models import SOURCE_NAMES, WARNING_STATUS_NAMES, WarningSource, WarningStatus
 
 FigureName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-Figure = Annotated[int, Field(strict=True, ge=0, le=1_000_000_000)]
+Figure = Annotated[int, Field(strict=True, ge=0, le=1_000_000_000), WHOLE]
 
 
 class WarningCreate(Input):

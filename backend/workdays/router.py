@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field
+from starlette.convertors import Convertor, register_url_convertor
 
 from backend.accounts.deps import CurrentUser, require
 from backend.accounts.models import Role, User
@@ -15,6 +16,22 @@ from backend.core.scope import contains
 from backend.workdays import service
 
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
+
+
+class _DayConvertor(Convertor[str]):
+    """`{day:date}` matches only a date-shaped segment, so `PUT /calendar/coverage` finds
+    the `coverage` route (405) rather than a day it cannot parse (422)."""
+
+    regex = r"\d{4}-\d{2}-\d{2}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return str(value)
+
+
+register_url_convertor("date", _DayConvertor())
 
 
 class CalendarDayPublic(Output):
@@ -47,7 +64,7 @@ def get_month(
     ]
 
 
-@router.put("/{day}", response_model=CalendarDayPublic, operation_id="set_calendar_day")
+@router.put("/{day:date}", response_model=CalendarDayPublic, operation_id="set_calendar_day")
 def set_day(
     session: SessionDep,
     day: date,

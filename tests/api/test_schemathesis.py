@@ -1,0 +1,182 @@
+"""Schemathesis over every operation of /api/v1/openapi.json, as a county officer and as a
+village cadre, against a real `shouwang serve` (uvicorn) on 127.0.0.1 holding the demo
+county: `--checks all`, every phase (examples, coverage, fuzzing, stateful with the links it
+infers from the responses), a fixed seed. Zero failures.
+
+Every check runs (schemathesis' default, the `--checks all` of the CLI, which is not passed
+because on the command line it would override the per-operation settings below).
+
+Through the CLI against a real server rather than the ASGI app in this process: it is the
+tool and the phases a third party runs (the coverage phase is the CLI's), the answers cross
+every middleware, gzip and HTTP itself, and the server runs on the wall clock in its own
+process, as in production.
+
+`make test` runs a quick bounded run: every operation, 4 examples each, the examples, fuzzing
+and stateful phases (about half a minute a role). `make test-api` runs the full one: the
+coverage phase too (the boundary and type-confusion cases of every parameter, several
+minutes a role on its own) and 100 examples an operation."""
+
+import json
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests import clusters
+from tests.api.conftest import Served
+
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "4"))
+PHASES = os.environ.get("SCHEMATHESIS_PHASES", "examples,fuzzing,stateful")
+SEED = 20261202
+
+# Operations whose refusal of a schema-valid request rests on a rule that JSON Schema cannot
+# state: a relation between two fields, or between the request and what is stored. The check
+# `positive_data_acceptance` is off for these alone; every other check runs on them, and
+# every other operation is held to it.
+CROSS_FIELD_RULES = {
+    # deadline not before issued_on; the batch's own dates
+    "create_problem_batch": "整改时限不能早于下发日期",
+    "update_problem_batch": "整改时限不能早于下发日期",
+    "create_problem": "整改时限不能早于问题清单的下发日期",
+    # a client acts as a county, township, village or inspector office, by its area's level
+    "create_api_client": "角色与地区级别",
+    # the secret must match the client id; grant_type values are OAuth2's to refuse (400)
+    "client_token": "OAuth2 的密钥与授权方式",
+    "login": "用户名与密码",
+    # a measure's members must be this household's members
+    "add_measure": "措施的成员属于本户",
+    "update_measure": "措施的成员属于本户",
+    # the kind allowed depends on the household's state; the visit must be this household's
+    "propose": "申请类型取决于户的状态",
+    # the risk is cleared today (no back- or forward-dating): relative to the server's clock
+    "clear_risk": "风险消除日期只能是今天",
+    # a file belongs to a household or an area, one of the two
+    "upload_file": "文件属于户或地区",
+    # an uploaded sheet must have content that parses
+    "import_households": "表格内容",
+    "import_problems": "表格内容",
+    # a household's export kind decides which filters apply
+    "export_records": "导出种类决定可用的筛选",
+    # a fixed line takes no dibao figures; a dibao-based one needs them
+    "set_monitoring_line": "标准的算法决定需填的数",
+    # the whole time limit is not shorter than the village's check
+    "set_deadline": "办理总时限不能短于入户核实时限",
+    # the helper named must be an existing helper
+    "update_household": "帮扶责任人须存在",
+    # a member without an ID number needs a birth date and a sex (required-when)
+    "create_household": "没有身份证号时须填出生日期和性别",
+    "add_member": "没有身份证号时须填出生日期和性别",
+    # dates relative to the server's today, or to the stored report
+    "enroll": "纳入监测日期不能是将来",
+    "put_income": "不能登记将来年度的收入",
+    "record_public_notice": "公示不能早于报告日期",
+    # the report's own data decide what the decision needs
+    "fast_track_self_report": "报告没有身份证号时须填户主出生日期和性别",
+    "record_community_review": "评议记录或会议记录附件,二者有一",
+    # the assignee must be this village's cadre, helper or grid worker
+    "assign_self_report": "被指派人须为本村干部、帮扶责任人或网格员",
+    # the area must be one the area table holds
+    "create_user": "地区代码须存在",
+    "submit_self_report": "地区代码须为存在的村",
+    # a checklist item marked as a problem needs its note
+    "record_visit": "有问题的项目须写明问题",
+}
+
+
+def _ids(database_url: str) -> dict[str, list[str]]:
+    """Real records of the demo county for the path parameters, so that paths find records
+    (the cadre's village first: both roles see those) as well as the 404s of random ones."""
+    engine = create_engine(database_url)
+    queries = {
+        "household_id": "SELECT id FROM household ORDER BY area_code LIKE '610923102217%' DESC, id",
+        "member_id": "SELECT id FROM member ORDER BY area_code LIKE '610923102217%' DESC, id",
+        "measure_id": "SELECT id FROM measure ORDER BY id",
+        "report_id": "SELECT id FROM self_report ORDER BY area_code LIKE '610923102217%' DESC, id",
+        "visit_id": "SELECT id FROM visit ORDER BY area_code LIKE '610923102217%' DESC, id",
+        "batch_id": "SELECT id FROM problem_batch ORDER BY id",
+        "problem_id": "SELECT id FROM problem ORDER BY id",
+        "step_id": "SELECT id FROM rectification_step ORDER BY id",
+        "evidence_id": "SELECT id FROM evidence ORDER BY id",
+        "file_id": "SELECT id FROM stored_file ORDER BY id",
+    }
+    try:
+        with engine.connect() as conn:
+            found = {
+                name: [str(uuid.UUID(str(row[0]))) for row in conn.execute(text(sql + " LIMIT 5"))]
+                for name, sql in queries.items()
+            }
+    finally:
+        engine.dispose()
+    found["code"] = ["610923102217", "610923102", "610923"]
+    found["area_code"] = ["610923102217", "610923102", "610923"]
+    return {name: values for name, values in found.items() if values}
+
+
+def _config(served: Served, path: Path) -> Path:
+    ids = _ids(served.database_url)
+    lines = []
+    for name, values in ids.items():
+        lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}", ""]
+    lines.append("[parameters]")
+    for name in ids:
+        lines.append(f'"path.{name}" = {{ dictionary = "{name}", probability = 0.7 }}')
+    lines.append("")
+    for operation_id, why in CROSS_FIELD_RULES.items():
+        lines += [
+            f"# {why}",
+            "[[operations]]",
+            f'include-operation-id = "{operation_id}"',
+            "checks.positive_data_acceptance.enabled = false",
+            "",
+        ]
+    path.write_text("\n".join(lines))
+    return path
+
+
+@pytest.mark.cluster
+@pytest.mark.parametrize("role", ["county_officer", "village_cadre"])
+def test_schemathesis_finds_nothing(served: Served, role: str) -> None:
+    config = _config(served, served.workdir / "schemathesis.toml")
+    report = served.workdir / f"report-{role}"
+    token = served.token(served.users[role])
+    done = subprocess.run(
+        [
+            str(clusters.BIN / "st"),
+            "--config-file",
+            str(config),
+            "--no-color",
+            "run",
+            f"{served.url}/api/v1/openapi.json",
+            "--phases",
+            PHASES,
+            "--seed",
+            str(SEED),
+            "--max-examples",
+            str(EXAMPLES),
+            "--workers",
+            "2",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--report",
+            "json",
+            "--report-dir",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+        cwd=served.workdir,
+    )
+    summary = json.loads(next(report.glob("json-*.json")).read_text())
+    # Printed with -s, and kept by pytest on a failure: the numbers of the run.
+    print(
+        f"schemathesis as {role}: {summary['operations']['tested']} operations, "
+        f"{summary['test_cases']['generated']} test cases, {summary['running_time']:.0f} s "
+        f"({PHASES}; {EXAMPLES} examples an operation)"
+    )
+    assert summary["operations"]["tested"] == summary["operations"]["total"], done.stdout
+    assert done.returncode == 0, done.stdout[-20000:]
