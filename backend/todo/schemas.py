@@ -67,7 +67,7 @@ class WarningsToTriage(Output):
     area_code: str
     count: int
     # The date (China's) the oldest of them was received.
-    oldest_received_on: date
+    oldest_received_on: Day
     # The warnings list filtered alike: "/api/v1/warnings?area_code=<scope>&status=pending
     # &source=<source>". The staff shell has no warnings screen yet, so `route` opens the
     # dashboard of the area, whose 部门预警 part counts 待分拣 per source the same way.
