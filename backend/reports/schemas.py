@@ -14,10 +14,11 @@ from pydantic import (
     model_validator,
 )
 
+from backend.core import clock
 from backend.core.periods import PeriodText
 from backend.core.schemas import WHOLE, AreaCode, Day, Input, Name, Output, StrictBool, name_field
 from backend.households.models import RISK_NAMES, Category, MonitoringType, RiskType, Sex
-from backend.households.schemas import check_id_number
+from backend.households.schemas import MAX_AGE, check_id_number
 from backend.reports.models import KIND_NAMES, PROPOSALS, STATUS_NAMES, ReportKind, ReportStatus
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -286,6 +287,18 @@ class SelfReportEnrollInput(Input):
     head_sex: Sex | None = None
     note: Note = ""
     decided_on: Day | None = Field(default=None, description="审定日期;只能是今天")
+
+    @field_validator("head_birth_date")
+    @classmethod
+    def _born(cls, value: Day | None) -> Day | None:
+        # The new head member is validated again when the household is made; refused here
+        # first, so the refusal names this field (and is a 422, not a failure inside the use case).
+        today = clock.today()
+        if value is not None and value > today:
+            raise ValueError("不能是将来的日期")
+        if value is not None and today.year - value.year > MAX_AGE:
+            raise ValueError(f"年龄不能超过 {MAX_AGE} 岁")
+        return value
 
 
 class ClearanceDecisionInput(Input):

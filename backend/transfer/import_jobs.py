@@ -20,7 +20,7 @@ from backend.households import import_sheet as reading
 from backend.households import imports
 from backend.transfer import service
 from backend.transfer.models import HouseholdImport, ImportStatus
-from backend.worker.models import Job, JobStatus
+from backend.worker import service as worker_service
 from backend.worker.registry import Policy, Retry, handler
 from backend.worker.runner import lease
 
@@ -100,7 +100,6 @@ def save_progress(
 ) -> None:
     """Rows read so far, committed after each chunk; the worker's lease on the job is
     renewed with it, so a long import is not taken by a second worker."""
-    now = clock.now()
     session.execute(
         sa.update(HouseholdImport)
         .where(col(HouseholdImport.id) == import_id)
@@ -108,12 +107,7 @@ def save_progress(
         .execution_options(synchronize_session=False)
     )
     if job_id is not None:
-        session.execute(
-            sa.update(Job)
-            .where(col(Job.id) == job_id, col(Job.status) == JobStatus.running)
-            .values(locked_until=now + lease(), updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        worker_service.renew(session=session, job_id=job_id, lease=lease())
     session.commit()
 
 

@@ -151,6 +151,18 @@ def claim(*, session: Session, worker: str, lease: timedelta, limit: int = 1) ->
     return taken
 
 
+def renew(*, session: Session, job_id: uuid.UUID, lease: timedelta) -> None:
+    """A long job still running keeps its lease, so no second worker takes it (flushed with
+    the caller's transaction)."""
+    now = clock.now()
+    session.execute(
+        sa.update(Job)
+        .where(col(Job.id) == job_id, col(Job.status) == JobStatus.running)
+        .values(locked_until=now + lease, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def finish(*, session: Session, job: Claimed, error: str | None, policy: Policy) -> str:
     """Record how the attempt ended, in the transaction that holds what the handler wrote,
     and commit. Returns the job's new status."""

@@ -1040,3 +1040,22 @@ def test_a_stranger_guessing_a_receipt_code_cannot_lock_the_farmer_out(
         r = farmer.get(url, params={"receipt_code": code, "phone": "13912345678"})
     assert r.status_code == 200  # …and the farmer's phone still gets its answer
     assert r.json()["receipt_code"] == code
+
+
+def test_a_heads_birth_date_in_the_future_is_refused_and_nothing_made(
+    client: TestClient, session: Session, staff: Staff
+) -> None:
+    rid = _to_county(client, staff)
+    body = {
+        "monitoring_type": "sudden_hardship",
+        "head_birth_date": (clock.today() + timedelta(days=7)).isoformat(),
+        "head_sex": "male",
+        "risk_types": ["accident", "housing", "accident"],
+        "category": "lifted",
+    }
+    r = act(client, staff.county, rid, "enroll", body)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["field"] == "head_birth_date"
+    assert (
+        get(session, SelfReport, rid).status == "county_approval" and count(session, Household) == 0
+    )
