@@ -23,9 +23,10 @@ MAY_SHOW_FULL_ID = re.compile(
     rf"^/api/v1/(households/{_UUID}/(members/{_UUID}/id-number|personal-data)"
     rf"|self-reports/{_UUID}/id-number|exports/[a-z_]+)$"
 )
-# The audited views of full phone numbers: the report's contact, the household's export.
+# The audited views of full phone numbers: the report's contact, the household's export;
+# and the OpenAPI document, whose request examples carry a made-up number of the right form.
 SHOWS_FULL_PHONE = re.compile(
-    rf"^/api/v1/(self-reports/{_UUID}/contact|households/{_UUID}/personal-data)$"
+    rf"^/api/v1/(self-reports/{_UUID}/contact|households/{_UUID}/personal-data|openapi\.json)$"
 )
 
 
