@@ -5,7 +5,9 @@ import io
 from datetime import date
 from typing import Any
 
+from fastapi.testclient import TestClient
 from openpyxl import Workbook
+from sqlmodel import Session, func, select
 
 from backend.households.import_columns import TEMPLATE
 from tests import factories as f
@@ -94,3 +96,18 @@ def as_xlsx(rows: list[dict[str, Any]], headers: list[str] | None = None) -> byt
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+URL = "/api/v1/imports/households"
+
+
+def post_upload(
+    client: TestClient, headers: dict[str, str], data: bytes, *, name: str = "户.csv", **params: Any
+):  # type: ignore[no-untyped-def]
+    """An import upload, as the staff page or an API client sends it."""
+    return client.post(URL, headers=headers, params=params, files={"file": (name, data)})
+
+
+def count_rows(session: Session, model: Any) -> int:
+    session.rollback()
+    return session.exec(select(func.count()).select_from(model)).one()

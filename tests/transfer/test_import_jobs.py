@@ -19,20 +19,7 @@ from backend.transfer import service as transfer_service
 from backend.transfer.models import HouseholdImport
 from backend.worker.runner import run_due_jobs
 from tests import factories as f
-from tests.transfer.conftest import as_csv, as_xlsx, family
-
-URL = "/api/v1/imports/households"
-
-
-def _post(
-    client: TestClient, headers: dict[str, str], data: bytes, *, name: str = "户.csv", **params: Any
-):  # type: ignore[no-untyped-def]
-    return client.post(URL, headers=headers, params=params, files={"file": (name, data)})
-
-
-def _count(session: Session, model: Any) -> int:
-    session.rollback()
-    return session.exec(select(func.count()).select_from(model)).one()
+from tests.transfer.conftest import as_csv, as_xlsx, count_rows, family, post_upload
 
 
 def _sheet() -> list[dict[str, Any]]:
@@ -84,15 +71,15 @@ def test_a_large_upload_is_imported_by_the_worker_with_progress_and_the_same_acc
     small_chunks: Path,
 ) -> None:
     data = as_csv(_sheet())
-    synchronous = _post(client, county, data, dry_run=True, background=False)
+    synchronous = post_upload(client, county, data, dry_run=True, background=False)
     # Over BACKGROUND_ROWS even the dry run goes to the worker.
     assert synchronous.status_code == 202
     run_due_jobs()
     dry = client.get(f"/api/v1/imports/{synchronous.json()['id']}", headers=county).json()
     assert dry["status"] == "done" and dry["account"]["dry_run"] is True
-    assert _count(session, Household) == 0
+    assert count_rows(session, Household) == 0
 
-    answer = _post(client, county, data)
+    answer = post_upload(client, county, data)
     assert answer.status_code == 202, answer.text
     job = answer.json()
     assert answer.headers["location"] == f"/api/v1/imports/{job['id']}"
@@ -114,8 +101,8 @@ def test_a_large_upload_is_imported_by_the_worker_with_progress_and_the_same_acc
     # The same account as the request's own import gives for the sheet (a dry run of it here,
     # the households now being in).
     assert _stable(done["account"]) == _stable(dry["account"])
-    assert _count(session, Household) == 3
-    assert _count(session, Member) == 9
+    assert count_rows(session, Household) == 3
+    assert count_rows(session, Member) == 9
     assert list(small_chunks.iterdir()) == []  # the file goes once imported
 
 
@@ -123,17 +110,17 @@ def test_a_small_upload_goes_to_the_worker_when_asked_and_stays_synchronous_othe
     client: TestClient, session: Session, county: dict[str, str]
 ) -> None:
     data = as_xlsx(family("6109231022170110"))
-    at_once = _post(client, county, data, name="户.xlsx", dry_run=True)
+    at_once = post_upload(client, county, data, name="户.xlsx", dry_run=True)
     assert at_once.status_code == 200
     assert at_once.json()["households"]["created"] == 1
-    queued = _post(client, county, data, name="户.xlsx", background=True)
+    queued = post_upload(client, county, data, name="户.xlsx", background=True)
     assert queued.status_code == 202
-    assert _count(session, Household) == 0
+    assert count_rows(session, Household) == 0
     run_due_jobs()
     body = client.get(f"/api/v1/imports/{queued.json()['id']}", headers=county).json()
     assert body["status"] == "done"
     assert _stable(body["account"]) == _stable(at_once.json())
-    assert _count(session, Household) == 1
+    assert count_rows(session, Household) == 1
 
 
 class Killed(BaseException):
@@ -147,7 +134,7 @@ def test_an_import_killed_mid_way_is_resumed_without_doubling_anything(
     monkeypatch: pytest.MonkeyPatch,
     settings: Any,
 ) -> None:
-    job = _post(client, county, as_csv(_sheet())).json()
+    job = post_upload(client, county, as_csv(_sheet())).json()
     save = import_jobs.save_progress
 
     def dies(*args: Any) -> None:
@@ -159,7 +146,7 @@ def test_an_import_killed_mid_way_is_resumed_without_doubling_anything(
         run_due_jobs()
     half = client.get(f"/api/v1/imports/{job['id']}", headers=county).json()
     assert (half["status"], half["rows_done"]) == ("running", 3)
-    assert _count(session, Household) == 1  # the first chunk was committed
+    assert count_rows(session, Household) == 1  # the first chunk was committed
 
     monkeypatch.setattr(import_jobs, "save_progress", save)
     assert run_due_jobs() == 0  # the dead worker's lease still holds the job
@@ -177,13 +164,13 @@ def test_an_import_killed_mid_way_is_resumed_without_doubling_anything(
     session.rollback()
     references = session.exec(select(Household.reference)).all()
     assert sorted(references) == ["6109231022170101", "6109231022170102", "6109231022170103"]
-    assert _count(session, Member) == 9
+    assert count_rows(session, Member) == 9
 
 
 def test_only_the_uploader_and_the_county_over_it_read_an_import(
     client: TestClient, session: Session, county: dict[str, str]
 ) -> None:
-    job = _post(client, county, as_csv(_sheet()), background=True).json()
+    job = post_upload(client, county, as_csv(_sheet()), background=True).json()
     url = f"/api/v1/imports/{job['id']}"
     colleague = f.auth(f.user(session, Role.county_officer, f.NINGSHAN))
     assert client.get(url, headers=colleague).status_code == 200
@@ -207,41 +194,41 @@ def test_too_big_a_file_is_refused_with_413_and_nothing_kept(
 ) -> None:
     data = as_csv(_sheet())
     monkeypatch.setattr(transfer_service, "MAX_API_BYTES", len(data) - 1)
-    response = _post(client, county, data, background=True)
+    response = post_upload(client, county, data, background=True)
     assert response.status_code == 413
     assert response.json()["message"].startswith("文件超过")
     monkeypatch.setattr(transfer_service, "MAX_API_BYTES", len(data))
     monkeypatch.setattr(transfer_service, "MAX_API_ROWS", 8)
-    rows = _post(client, county, data)
+    rows = post_upload(client, county, data)
     assert rows.status_code == 413
     assert rows.json()["message"].startswith("一次上传最多 8 行(本文件 9 行)")
-    assert _count(session, HouseholdImport) == 0
+    assert count_rows(session, HouseholdImport) == 0
     assert not small_chunks.exists() or list(small_chunks.iterdir()) == []
 
 
 def test_a_bad_file_is_refused_before_anything_is_queued(
     client: TestClient, session: Session, county: dict[str, str], small_chunks: Path
 ) -> None:
-    missing = _post(client, county, "户编号,姓名\n1,王\n".encode(), background=True)
+    missing = post_upload(client, county, "户编号,姓名\n1,王\n".encode(), background=True)
     assert missing.status_code == 422
     assert missing.json()["message"] == "文件(file):表头缺少这些列:与户主关系、所属村"
-    fake = _post(client, county, b"PK\x03\x04 not a zip", name="户.xlsx", background=True)
+    fake = post_upload(client, county, b"PK\x03\x04 not a zip", name="户.xlsx", background=True)
     assert fake.status_code == 422
     assert "不是 XLSX 文件" in fake.json()["message"]
     for background in (False, True):
-        garbled = _post(client, county, b"0" * 200_000, background=background)
+        garbled = post_upload(client, county, b"0" * 200_000, background=background)
         assert garbled.status_code == 422
         assert (
             garbled.json()["message"] == "文件(file):无法读取 CSV 文件:有的单元格过长或引号不成对"
         )
-    village = _post(
+    village = post_upload(
         client,
         f.auth(f.user(session, Role.village_cadre, f.LENGSHUIGOU)),
         as_csv(_sheet()),
         background=True,
     )
     assert village.status_code == 403
-    assert _count(session, HouseholdImport) == 0
+    assert count_rows(session, HouseholdImport) == 0
     assert not small_chunks.exists() or list(small_chunks.iterdir()) == []
     session.rollback()
     assert (
@@ -255,10 +242,10 @@ def test_a_bad_file_is_refused_before_anything_is_queued(
 def test_a_refused_file_in_the_worker_fails_the_import_with_its_reason(
     client: TestClient, session: Session, county: dict[str, str], small_chunks: Path
 ) -> None:
-    job = _post(client, county, as_csv(_sheet()), background=True).json()
+    job = post_upload(client, county, as_csv(_sheet()), background=True).json()
     (small_chunks / job["id"]).write_bytes("户编号,姓名\n1,王\n".encode())  # changed on disk
     run_due_jobs()
     failed = client.get(f"/api/v1/imports/{job['id']}", headers=county).json()
     assert (failed["status"], failed["status_name"]) == ("failed", "失败")
     assert failed["message"] == "文件(file):表头缺少这些列:与户主关系、所属村"
-    assert _count(session, Household) == 0
+    assert count_rows(session, Household) == 0

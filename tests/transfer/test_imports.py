@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from backend.accounts.models import Role
 from backend.audit.models import AuditEntry
@@ -16,20 +16,7 @@ from backend.core import clock, security
 from backend.households.models import Household, HouseholdRisk, IncomeRecord, Member
 from backend.transfer import service as transfer_service
 from tests import factories as f
-from tests.transfer.conftest import HEADERS, as_csv, as_xlsx, family
-
-URL = "/api/v1/imports/households"
-
-
-def _post(
-    client: TestClient, headers: dict[str, str], data: bytes, *, name: str = "户.csv", **params: Any
-):  # type: ignore[no-untyped-def]
-    return client.post(URL, headers=headers, params=params, files={"file": (name, data)})
-
-
-def _count(session: Session, model: Any) -> int:
-    session.rollback()
-    return session.exec(select(func.count()).select_from(model)).one()
+from tests.transfer.conftest import HEADERS, as_csv, as_xlsx, count_rows, family, post_upload
 
 
 @pytest.fixture
@@ -41,7 +28,7 @@ def test_a_dry_run_accounts_for_every_row_and_writes_nothing(
     client: TestClient, session: Session, county: dict[str, str]
 ) -> None:
     rows = family("6109231022170001") + family("6109231022170002", monitored=True)
-    response = _post(client, county, as_csv(rows), dry_run=True)
+    response = post_upload(client, county, as_csv(rows), dry_run=True)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["dry_run"] is True
@@ -51,15 +38,15 @@ def test_a_dry_run_accounts_for_every_row_and_writes_nothing(
     assert body["issues"] == []
     assert [o["row"] for o in body["outcomes"]] == [2, 3, 4, 5, 6, 7]
     assert {o["outcome"] for o in body["outcomes"]} == {"created"}
-    assert _count(session, Household) == 0
-    assert _count(session, Member) == 0
+    assert count_rows(session, Household) == 0
+    assert count_rows(session, Member) == 0
 
 
 def test_an_import_keeps_members_dates_risks_and_income_with_ids_encrypted(
     client: TestClient, session: Session, county: dict[str, str]
 ) -> None:
     rows = family("6109231022170002", monitored=True, enrolled=date(2022, 4, 12))
-    response = _post(client, county, as_csv(rows))
+    response = post_upload(client, county, as_csv(rows))
     assert response.status_code == 200, response.text
     assert response.json()["households"]["created"] == 1
     session.rollback()
@@ -99,13 +86,13 @@ def test_the_same_file_twice_changes_nothing_and_a_changed_row_updates_with_audi
     client: TestClient, session: Session, county: dict[str, str]
 ) -> None:
     rows = family("6109231022170003") + family("6109231022170004")
-    assert _post(client, county, as_csv(rows)).json()["households"]["created"] == 2
-    again = _post(client, county, as_csv(rows)).json()
+    assert post_upload(client, county, as_csv(rows)).json()["households"]["created"] == 2
+    again = post_upload(client, county, as_csv(rows)).json()
     assert again["households"] == {"created": 0, "updated": 0, "unchanged": 2, "refused": 0}
     assert again["members"] == {"created": 0, "updated": 0, "unchanged": 0, "refused": 0}
-    assert _count(session, Household) == 2
-    assert _count(session, Member) == 6
-    assert _count(session, IncomeRecord) == 2
+    assert count_rows(session, Household) == 2
+    assert count_rows(session, Member) == 6
+    assert count_rows(session, IncomeRecord) == 2
     # The second household is now monitored, the daughter is at senior secondary school, and
     # a grandson was born.
     changed = family("6109231022170004", monitored=True)
@@ -120,7 +107,7 @@ def test_the_same_file_twice_changes_nothing_and_a_changed_row_updates_with_audi
             "与户主关系": "之孙子",
         }
     )
-    third = _post(client, county, as_csv(rows[:3] + changed)).json()
+    third = post_upload(client, county, as_csv(rows[:3] + changed)).json()
     assert third["households"] == {"created": 0, "updated": 1, "unchanged": 1, "refused": 0}
     assert third["members"]["created"] == 1 and third["members"]["updated"] == 1
     session.rollback()
@@ -147,7 +134,7 @@ def test_columns_in_any_order_under_their_other_names_from_xlsx(
         for row in family("6109231022170005", village="江口镇冷水沟村")
     ]
     headers = [aliases.get(h, h) for h in reversed(HEADERS)]
-    response = _post(client, county, as_xlsx(rows, headers), name="户.xlsx")
+    response = post_upload(client, county, as_xlsx(rows, headers), name="户.xlsx")
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["issues"] == [] and body["households"]["created"] == 1
@@ -171,7 +158,7 @@ def test_bad_rows_are_refused_one_by_one_with_the_column_and_why(
     relation = family("6109231022170016")
     relation[2]["与户主关系"] = "邻居"
     rows = good + bad_id + outside + unknown + headless + twice + relation
-    body = _post(client, county, as_csv(rows)).json()
+    body = post_upload(client, county, as_csv(rows)).json()
     assert body["households"] == {"created": 1, "updated": 0, "unchanged": 0, "refused": 6}
     issues = {(i["row"], i["field"]): i["message"] for i in body["issues"]}
     assert issues[(6, "证件号码")] == "校验位不正确,请核对"
@@ -182,7 +169,7 @@ def test_bad_rows_are_refused_one_by_one_with_the_column_and_why(
     assert issues[(21, "与户主关系")].startswith("“邻居”不是可选的关系")
     refused = {o["row"] for o in body["outcomes"] if o["outcome"] == "refused"}
     assert refused == set(range(5, 22))
-    assert _count(session, Household) == 1
+    assert count_rows(session, Household) == 1
 
 
 def test_a_person_already_in_another_household_is_refused(
@@ -190,7 +177,7 @@ def test_a_person_already_in_another_household_is_refused(
 ) -> None:
     rows = family("6109231022170020")
     existing = f.household(session, members=[f.member("head", id_number=rows[1]["证件号码"])])
-    body = _post(client, county, as_csv(rows)).json()
+    body = post_upload(client, county, as_csv(rows)).json()
     assert body["households"]["refused"] == 1
     assert body["issues"] == [
         {
@@ -210,7 +197,7 @@ def test_dates_that_contradict_each_other_or_lie_ahead_are_refused(
         row["风险消除时间"] = "2021-01-01"
     ahead = family("6109231022170031", registered=clock.today() + timedelta(days=3))
     early = family("6109231022170032", monitored=True, registered=date(2023, 1, 1))
-    body = _post(client, county, as_csv(late + ahead + early)).json()
+    body = post_upload(client, county, as_csv(late + ahead + early)).json()
     issues = {(i["row"], i["field"]): i["message"] for i in body["issues"]}
     assert issues[(2, "风险消除时间")] == "不能早于纳入监测时间"
     assert issues[(5, "建档时间")] == "不能是将来的日期"
@@ -222,7 +209,7 @@ def test_the_registration_date_kept_lets_earlier_visits_be_recorded(
 ) -> None:
     from tests.visits.conftest import visit_body
 
-    _post(client, county, as_csv(family("6109231022170040", registered=date(2014, 10, 1))))
+    post_upload(client, county, as_csv(family("6109231022170040", registered=date(2014, 10, 1))))
     session.rollback()
     h = session.exec(select(Household).where(Household.reference == "6109231022170040")).one()
     cadre = f.auth(f.user(session, Role.village_cadre, f.LENGSHUIGOU))
@@ -238,13 +225,13 @@ def test_only_the_county_imports_and_only_inside_its_area(
 ) -> None:
     data = as_csv(family("6109231022170050"))
     for role, area in ((Role.village_cadre, f.LENGSHUIGOU), (Role.township_officer, f.JIANGKOU)):
-        response = _post(client, f.auth(f.user(session, role, area)), data)
+        response = post_upload(client, f.auth(f.user(session, role, area)), data)
         assert response.status_code == 403
         assert response.json()["message"] == "只有县级可以批量导入农户"
-    outside = _post(client, county, data, area="620422")
+    outside = post_upload(client, county, data, area="620422")
     assert outside.status_code == 403
     assert outside.json()["message"] == "只能导入本辖区内的农户"
-    narrower = _post(client, county, data, area=f.YANJIAPING[:9]).json()
+    narrower = post_upload(client, county, data, area=f.YANJIAPING[:9]).json()
     assert narrower["households"]["refused"] == 1
     assert narrower["issues"][0]["message"].startswith("导入范围内没有叫“冷水沟村”的村")
 
@@ -252,13 +239,13 @@ def test_only_the_county_imports_and_only_inside_its_area(
 def test_a_file_that_is_not_a_sheet_or_lacks_columns_is_refused(
     client: TestClient, county: dict[str, str]
 ) -> None:
-    missing = _post(client, county, "户编号,姓名\n1,王\n".encode())
+    missing = post_upload(client, county, "户编号,姓名\n1,王\n".encode())
     assert missing.status_code == 422
     assert missing.json()["message"] == "文件(file):表头缺少这些列:与户主关系、所属村"
-    fake = _post(client, county, b"PK\x03\x04 not a zip", name="户.xlsx")
+    fake = post_upload(client, county, b"PK\x03\x04 not a zip", name="户.xlsx")
     assert fake.status_code == 422
     assert "不是 XLSX 文件" in fake.json()["message"]
-    empty = _post(client, county, b"")
+    empty = post_upload(client, county, b"")
     assert empty.status_code == 422
 
 
@@ -267,15 +254,15 @@ def test_an_upload_past_the_limit_goes_to_the_cli(
 ) -> None:
     monkeypatch.setattr(transfer_service, "MAX_API_ROWS", 4)
     rows = family("6109231022170060") + family("6109231022170061")
-    response = _post(client, county, as_csv(rows))
+    response = post_upload(client, county, as_csv(rows))
     assert response.status_code == 413
     assert "shouwang import-households" in response.json()["message"]
-    assert _count(session, Household) == 0
+    assert count_rows(session, Household) == 0
 
 
 def test_gb18030_csv_as_excel_saves_it(client: TestClient, county: dict[str, str]) -> None:
     data = as_csv(family("6109231022170070")).decode().encode("gb18030")
-    body = _post(client, county, data).json()
+    body = post_upload(client, county, data).json()
     assert body["households"]["created"] == 1, body
 
 
@@ -286,12 +273,12 @@ def test_the_cli_imports_with_a_dry_run_first(
     path.write_bytes(as_csv(family("6109231022170080") + family("6109231022170081")))
     assert cli(["import-households", str(path), "--dry-run", "--quiet"]) == 0
     assert "户:将新建 2" in capsys.readouterr().out
-    assert _count(session, Household) == 0
+    assert count_rows(session, Household) == 0
     assert cli(["import-households", str(path), "--quiet", "--area", f.JIANGKOU]) == 0
     assert "户:已新建 2" in capsys.readouterr().out
     assert cli(["import-households", str(path), "--quiet"]) == 0
     assert "无变化 2" in capsys.readouterr().out
-    assert _count(session, Household) == 2
+    assert count_rows(session, Household) == 2
     bad = tmp_path / "坏.csv"
     bad.write_bytes(as_csv(family("6109231022170082", village="620422100200")))
     assert cli(["import-households", str(bad), "--quiet", "--area", f.NINGSHAN]) == 1
@@ -309,13 +296,13 @@ def test_a_re_import_during_a_data_key_rotation_finds_the_people_stored_before_i
     from backend.core.settings import get_settings
 
     rows = family("6109231022170090")
-    assert _post(client, county, as_csv(rows)).json()["households"]["created"] == 1
+    assert post_upload(client, county, as_csv(rows)).json()["households"]["created"] == 1
     old_key = get_settings().data_key
     monkeypatch.setattr(get_settings(), "data_key", "a-new-data-key-for-the-rotation-0123456789")
     monkeypatch.setattr(get_settings(), "old_data_keys", old_key)
-    again = _post(client, county, as_csv(rows)).json()
+    again = post_upload(client, county, as_csv(rows)).json()
     assert again["households"] == {"created": 0, "updated": 0, "unchanged": 1, "refused": 0}
     other = family("6109231022170091")
     other[0]["证件号码"] = rows[0]["证件号码"]
-    refused = _post(client, county, as_csv(other)).json()
+    refused = post_upload(client, county, as_csv(other)).json()
     assert refused["issues"][0]["message"] == "此证件号码已是户 6109231022170090 的在册家庭成员"
