@@ -10,13 +10,16 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -46,6 +49,24 @@ def spare_port() -> int:
 
 # Server programs refuse root: as root, run them as the postgres OS user.
 AS_POSTGRES = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+@contextmanager
+def in_thread(app: Any) -> Iterator[str]:
+    """This process's app on a real uvicorn in a thread (so monkeypatches and the test's
+    database apply), on a spare port; yields the base URL and stops the server after."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=spare_port(), log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def as_postgres(args: list[str], **kw) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def]

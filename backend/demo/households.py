@@ -172,6 +172,12 @@ def _birth(rng: random.Random, age: int) -> date:
     return date(today.year - age, rng.randint(1, 12), rng.randint(1, 28))
 
 
+def _changed(member: MemberCreate, **changes: str) -> MemberCreate:
+    # Validated again, so the strings become the enums (model_copy would keep the bare
+    # strings, which pydantic then warns about when the member is serialized).
+    return MemberCreate.model_validate(member.model_dump() | changes)
+
+
 def _family(rng: random.Random, region: str, kind: str) -> list[MemberCreate]:
     surname = rng.choice(SURNAMES)
     head_age = rng.randint(38, 72)
@@ -194,13 +200,11 @@ def _family(rng: random.Random, region: str, kind: str) -> list[MemberCreate]:
         for age, stage in ((15, "junior_secondary"), (12, "primary"), (9, "primary")):
             add("child", age, rng.random() < 0.5, schooling=stage, labour="none")
     elif kind == "illness":
-        members[0] = members[0].model_copy(
-            update={"health": "serious_illness", "labour": "partial"}
-        )
+        members[0] = _changed(members[0], health="serious_illness", labour="partial")
         add("child", rng.randint(17, 24), True, employment="migrant_work")
     elif kind == "elderly":
-        members[0] = members[0].model_copy(update={"labour": "none", "employment": "not_employed"})
-        members[1] = members[1].model_copy(update={"health": "chronic", "labour": "none"})
+        members[0] = _changed(members[0], labour="none", employment="not_employed")
+        members[1] = _changed(members[1], health="chronic", labour="none")
     else:
         if head_age < 60:
             add("child", rng.randint(6, 16), rng.random() < 0.5, schooling="primary", labour="none")

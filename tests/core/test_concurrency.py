@@ -3,18 +3,15 @@
 More simultaneous writes than the server has worker threads (40) once deadlocked SQLite:
 the lock holder waited for a thread while every thread waited for the lock."""
 
-import socket
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import uvicorn
 from sqlmodel import Session, select
 
 from backend.accounts.models import Role
 from backend.audit.models import AuditEntry
 from backend.main import create_app
+from tests import clusters
 from tests import factories as f
 
 
@@ -23,21 +20,11 @@ def test_a_burst_of_writes_beyond_the_thread_pool(app_engine, session: Session) 
     cadre = f.user(session, Role.county_officer, f.NINGSHAN)
     households = [f.household(session) for _ in range(3)]
     session.commit()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
     headers = f.auth(cadre)
 
     def write(i: int) -> int:
         h = households[i % 3]
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as c:
+        with httpx.Client(base_url=base, timeout=60) as c:
             if i % 2:
                 # Refused inside the use case, with the write lock already taken.
                 url = f"/api/v1/households/{h.id}/clear-risk"
@@ -45,12 +32,8 @@ def test_a_burst_of_writes_beyond_the_thread_pool(app_engine, session: Session) 
             url = f"/api/v1/households/{h.id}/incomes/{2015 + i % 10}"
             return c.put(url, json={"wage": i, "household_size": 2}, headers=headers).status_code
 
-    try:
-        with ThreadPoolExecutor(max_workers=90) as pool:
-            statuses = list(pool.map(write, range(150)))
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with clusters.in_thread(create_app()) as base, ThreadPoolExecutor(max_workers=90) as pool:
+        statuses = list(pool.map(write, range(150)))
     assert statuses.count(200) == 75 and statuses.count(409) == 75, sorted(set(statuses))
     session.rollback()
     audited = session.exec(select(AuditEntry).where(AuditEntry.action == "income")).all()

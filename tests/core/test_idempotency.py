@@ -2,8 +2,6 @@
 creates nothing; other content under the key is 422; keys are per caller, kept 24 hours;
 two requests with one key at once create one record."""
 
-import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -11,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
@@ -22,6 +19,7 @@ from backend.households import service as households_service
 from backend.households.models import Household
 from backend.main import create_app
 from backend.worker import registry
+from tests import clusters
 from tests import factories as f
 
 
@@ -223,28 +221,14 @@ def test_two_requests_with_one_key_at_once_create_one_household(
         return create(**kw)
 
     monkeypatch.setattr(households_service, "create", slow_create)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
     body = _household()
 
     def send(_: int) -> httpx.Response:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as c:
+        with httpx.Client(base_url=base, timeout=60) as c:
             return c.post("/api/v1/households", json=body, headers=_keyed(cadre, "together"))
 
-    try:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            answers = list(pool.map(send, range(2)))
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with clusters.in_thread(create_app()) as base, ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(send, range(2)))
     assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
     assert answers[0].json() == answers[1].json()
     assert sorted(a.headers.get("Idempotent-Replayed", "") for a in answers) == ["", "true"]
