@@ -37,6 +37,8 @@ from backend.rectification.models import SEVERITY_NAMES, SOURCE_NAMES
 from backend.rectification.models import STATUS_NAMES as PROBLEM_STATUS_NAMES
 from backend.reports.models import KIND_NAMES as REPORT_KIND_NAMES
 from backend.reports.models import STATUS_NAMES as REPORT_STATUS_NAMES
+from backend.warnings.models import SOURCE_NAMES as WARNING_SOURCE_NAMES
+from backend.warnings.models import WARNING_STATUS_NAMES
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 STATIC = FRONTEND / "static"
@@ -67,6 +69,8 @@ def vocabulary() -> dict[str, dict[str, str]]:
         "problem_category": plain(PROBLEM_CATEGORY_NAMES),
         "problem_source": plain(SOURCE_NAMES),
         "severity": plain(SEVERITY_NAMES),
+        "warning_source": plain(WARNING_SOURCE_NAMES),
+        "warning_status": plain(WARNING_STATUS_NAMES),
         # The household card's forms: members and measures.
         "relation": plain(RELATION_NAMES),
         "health": plain(HEALTH_NAMES),

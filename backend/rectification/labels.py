@@ -32,5 +32,6 @@ register_labels(
         "report_number": "发文字号",
         "copy_to": "抄送机关",
         "printing_office": "印发机关",
+        "signer": "签发人",
     }
 )

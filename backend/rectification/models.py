@@ -102,6 +102,8 @@ class ProblemBatch(SQLModel, table=True):
     report_number: str = Field(default="", max_length=40)
     copy_to: str = Field(default="", max_length=200)
     printing_office: str = Field(default="", max_length=80)
+    # 签发人: set on a report sent upward (上行文), printed right of the 发文字号.
+    signer: str = Field(default="", max_length=40)
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", index=True)
     created_at: datetime = created_at_field()
     updated_at: datetime | None = time_field()

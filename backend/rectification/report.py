@@ -110,6 +110,9 @@ class ReportData:
     # 版头: 发文机关标志 and 发文字号 (empty: the number line stays blank above the red line).
     mark: str = ""
     number: str = ""
+    # 签发人 ("张明", or "张明、李华"): set, the 版头 takes the 上行文 form (7.2.5, 7.2.6):
+    # the number left, "签发人:" and the names right, on one line above the red line.
+    signer: str = ""
     # 版记: 抄送 (as printed: "县纪委监委,县委组织部。", empty: no 抄送 line), 印发机关 and
     # 印发日期 ("2026年12月2日印发").
     copy_to: str = ""
@@ -356,6 +359,7 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
         signed_on=chinese_date(today),
         mark=issuer_mark(batch, signature),
         number=batch.report_number,
+        signer=batch.signer,
         copy_to=copy_to_line(batch.copy_to),
         printed_by=batch.printing_office.strip() or signature,
         # The day the document is made is the day it is printed (成文日期 alike).
@@ -372,6 +376,8 @@ def html(data: ReportData) -> str:
 TITLE_FONT = "方正小标宋简体"  # 2号 (22 pt), centred
 BODY_FONT = "仿宋_GB2312"  # 3号 (16 pt)
 HEADING_FONTS = {1: "黑体", 2: "楷体_GB2312"}  # 一、 in 黑体, (一) / 问题1: in 楷体
+SIGNER_FONT = "楷体_GB2312"  # 签发人's names in 3号 楷体, the words before them in 仿宋
+SIGNER_LABEL = "签发人\uff1a"  # with its full-width colon (7.2.6)
 PAGE_NUMBER_FONT = "宋体"  # 4号 (14 pt), "— 1 —"
 BODY_PT, TITLE_PT, PAGE_NUMBER_PT = 16, 22, 14
 # 22 lines of 28 characters on the 225 mm type area: a fixed 28.95 pt line, as 公文 templates
@@ -565,7 +571,8 @@ def docx(data: ReportData) -> bytes:
 def _letterhead(doc: DocumentObject, data: ReportData) -> None:
     """版头 (GB/T 9704 7.2): the 发文机关标志 in red 小标宋, centred, its top 35 mm below the
     type area's; two lines below it the 发文字号, centred; 4 mm under that a red line as
-    wide as the type area."""
+    wide as the type area. With a 签发人 (上行文), that line holds the 发文字号 one character
+    from the left and "签发人:" with the names one character from the right."""
     mark = doc.add_paragraph()
     mark.alignment = WD_ALIGN_PARAGRAPH.CENTER
     size = min(MARK_PT, TYPE_WIDTH.pt / max(1, len(data.mark)))
@@ -578,7 +585,18 @@ def _letterhead(doc: DocumentObject, data: ReportData) -> None:
     number = doc.add_paragraph()
     number.alignment = WD_ALIGN_PARAGRAPH.CENTER
     number.paragraph_format.space_before = Pt(2 * LINE_PT)  # 发文机关标志下空二行
-    if data.number:
+    if data.signer:
+        one_char = Pt(BODY_PT)
+        number.alignment = WD_ALIGN_PARAGRAPH.LEFT
+        number.paragraph_format.left_indent = one_char
+        number.paragraph_format.tab_stops.add_tab_stop(
+            # Tab stops count from the margin, not the indent: 右空一字 as in the 版记.
+            Emu(TYPE_WIDTH - one_char),
+            WD_TAB_ALIGNMENT.RIGHT,
+        )
+        _font(number.add_run(f"{data.number}\t{SIGNER_LABEL}"), BODY_FONT, BODY_PT)
+        _font(number.add_run(data.signer), SIGNER_FONT, BODY_PT)
+    elif data.number:
         _font(number.add_run(data.number), BODY_FONT, BODY_PT)
     _rule(number, bottom=HEAD_LINE, color="FF0000", space=round(Mm(4).pt))
 

@@ -43,6 +43,22 @@ def _report_number(value: str) -> str:
 
 
 ReportNumber = Annotated[str, StringConstraints(max_length=40), AfterValidator(_report_number)]
+
+# 签发人: the signer's name, or the names of several (a joint 上行文), each 2 to 10 Chinese
+# characters (a 少数民族 name may have its ·); a "签发人:" typed before them is dropped.
+_SIGNER_PREFIX = re.compile(r"^签发人[:\uff1a]?")
+_SIGNER_NAME = re.compile(r"^[\u4e00-\u9fff][\u4e00-\u9fff\u00b7]{1,9}$")
+_SIGNER_SEPARATORS = re.compile(r"[\s、,;\uff0c\uff1b]+")
+
+
+def _signer(value: str) -> str:
+    names = [n for n in _SIGNER_SEPARATORS.split(_SIGNER_PREFIX.sub("", value.strip())) if n]
+    if len(names) > 4 or not all(_SIGNER_NAME.match(n) for n in names):
+        raise ValueError("签发人应填签发公文的负责人姓名(汉字),如:张明;多人用顿号隔开,最多 4 人")
+    return "、".join(names)
+
+
+Signer = Annotated[str, StringConstraints(max_length=40), AfterValidator(_signer)]
 IssuerMark = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
 CopyTo = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 PrintingOffice = Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)]
@@ -60,6 +76,7 @@ class BatchFields(Input):
     report_number: ReportNumber = ""
     copy_to: CopyTo = ""
     printing_office: PrintingOffice = ""
+    signer: Signer = ""
 
 
 class BatchCreate(BatchFields):
@@ -87,6 +104,7 @@ class BatchUpdate(Input):
     report_number: ReportNumber | None = None
     copy_to: CopyTo | None = None
     printing_office: PrintingOffice | None = None
+    signer: Signer | None = None
     deadline: Day | None = None
 
 
@@ -123,6 +141,7 @@ class BatchPublic(Output):
     report_number: str
     copy_to: str
     printing_office: str
+    signer: str
     created_at: datetime
     counts: BatchCounts
 

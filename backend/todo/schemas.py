@@ -69,8 +69,8 @@ class WarningsToTriage(Output):
     # The date (China's) the oldest of them was received.
     oldest_received_on: Day
     # The warnings list filtered alike: "/api/v1/warnings?area_code=<scope>&status=pending
-    # &source=<source>". The staff shell has no warnings screen yet, so `route` opens the
-    # dashboard of the area, whose 部门预警 part counts 待分拣 per source the same way.
+    # &source=<source>". `route` opens the staff shell's warnings screen filtered alike:
+    # "warnings/status=pending&source=<source>".
     list_url: str
     route: str
 

@@ -112,7 +112,7 @@ def _warnings(*, session: Session, user: User) -> list[WarningsToTriage]:
             oldest_received_on=oldest.astimezone(clock.CHINA).date(),
             list_url="/api/v1/warnings?"
             + urlencode({"area_code": area, "status": "pending", "source": source}),
-            route=f"dashboard/{area}",
+            route="warnings/" + urlencode({"status": "pending", "source": source}),
         )
         for source, n, oldest in warnings_service.untriaged(session=session, user=user)
     ]

@@ -49,6 +49,8 @@ class WarningPublic(Output):
     figures: dict[str, int]
     matched: bool
     area_code: str
+    # The village's name (the sender's area's when unmatched), for the triage screen.
+    area_name: str | None = None
     household_id: uuid.UUID | None
     status: WarningStatus
     status_name = name_field(WARNING_STATUS_NAMES, "status")

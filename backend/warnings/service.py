@@ -15,6 +15,7 @@ from sqlmodel import Session, col, func, select
 from backend.accounts.access import TRIAGES_WARNINGS
 from backend.accounts.clients import Caller
 from backend.accounts.models import User
+from backend.areas import service as areas_service
 from backend.audit import service as audit
 from backend.core import clock, security
 from backend.core.errors import Conflict, Forbidden
@@ -332,10 +333,12 @@ def yield_rows(*, session: Session, prefix: str) -> list[tuple[str, str, str, bo
 
 
 def publics(*, session: Session, warnings: list[DepartmentWarning]) -> list[WarningPublic]:
-    """Warnings as answered: the ID number masked, the report's receipt code and status."""
+    """Warnings as answered: the ID number masked, the village named, the report's receipt
+    code and status."""
     reports = reports_service.codes_and_statuses(
         session=session, ids={w.report_id for w in warnings if w.report_id}
     )
+    areas = areas_service.names(session=session, codes={w.area_code for w in warnings})
     out = []
     for w in warnings:
         code, status = reports.get(w.report_id, (None, None)) if w.report_id else (None, None)
@@ -347,6 +350,7 @@ def publics(*, session: Session, warnings: list[DepartmentWarning]) -> list[Warn
                         security.decrypt_id_number(w.id_number_cipher)
                     ),
                     "matched": w.household_id is not None,
+                    "area_name": areas.get(w.area_code),
                     "report_receipt_code": code,
                     "report_status": status,
                 }

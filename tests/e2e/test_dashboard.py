@@ -143,11 +143,12 @@ def test_the_desk_counts_what_waits_and_lists_it_most_urgent_first(phone, live_s
     page.wait_for_url(re.compile(f"#{re.escape(top['route'])}$"))
     page.locator("#finding-count").filter(has_text=f"共 {top['count']} 条").wait_for()
     page.go_back()
-    # No warnings screen yet: a source opens the dashboard, whose yield counts 待分拣 alike.
+    # A source opens the warnings screen filtered to its 待分拣, counted alike.
     page.locator("#todo-warnings li a").first.click()
     page.wait_for_url(re.compile(f"#{re.escape(oldest['route'])}$"))
-    yield_rows = page.locator(".warning-yield li").filter(has_text=oldest["source_name"])
-    yield_rows.filter(has_text=f"待分拣 {oldest['count']} ").wait_for()
+    count = page.locator("#warning-count")
+    count.filter(has_text=f"共 {oldest['count']} 条({oldest['source_name']}、待分拣)").wait_for()
+    assert page.locator(".warning-item").count() == oldest["count"]
     page.go_back()
     page.locator("#todo-list li").first.wait_for()
     page.locator("#todo-list li a").first.click()

@@ -152,6 +152,8 @@ def test_county_issues_a_list_to_a_township_addressed_and_with_next_steps(
     form.get_by_label("报送对象(主送机关)").fill("县委农村工作领导小组办公室")
     form.get_by_label("报告单位").fill("会师镇党委、政府")
     form.get_by_label("下一步工作打算").fill("我镇将持续巩固整改成效。\n督促各村完善台账资料。")
+    # Sent upward: 签发人 puts the 版头 into the 上行文 form.
+    form.get_by_label("签发人").fill("张明")
     form.get_by_role("button", name="下发清单").click()
     # The deadline before the issue date is refused beside the form, and nothing is issued.
     form.locator(".field-error").first.wait_for()
@@ -180,6 +182,7 @@ def test_county_issues_a_list_to_a_township_addressed_and_with_next_steps(
         report = county.get(f"/api/v1/problem-batches/{batch['id']}/report").text
     assert batch["area_code"] == "620422100" and batch["report_to"] == "县委农村工作领导小组办公室"
     assert batch["next_steps"] == "我镇将持续巩固整改成效。\n督促各村完善台账资料。"
+    assert batch["signer"] == "张明" and "签发人&#xff1a;<b>张明</b>" in report
     assert {p["area_code"] for p in problems["data"]} == {"620422100"} and problems["count"] == 2
     assert "县委农村工作领导小组办公室:" in report and "我镇结合实际情况" in report
     assert "<p>我镇将持续巩固整改成效。</p>" in report and "<p>督促各村完善台账资料。</p>" in report

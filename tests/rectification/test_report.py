@@ -392,3 +392,82 @@ def test_a_report_number_not_written_as_gb_9704_is_refused(
         headers=f.auth(people.township),
     )
     assert fixed.status_code == 200 and fixed.json()["report_number"] == "会师政发〔2023〕7号"
+
+
+def test_a_signer_turns_the_letterhead_into_the_upward_form(api: Api, people: People) -> None:
+    """整改情况报告 sent upward (上行文, GB/T 9704 7.2.5–7.2.6): the 发文字号 one character from
+    the left and 签发人 with the name one character from the right, on the line above the red
+    line; the name in 楷体."""
+    batch = api.batch(
+        people.township,
+        report_to="县委农村工作领导小组办公室",
+        report_number="会师政发〔2023〕7号",
+        signer=" 签发人:张明 ",
+    )
+    # Typed with its label and spaces, kept as the name alone; it round-trips.
+    assert batch["signer"] == "张明"
+    assert api.get(people.township, f"/problem-batches/{batch['id']}").json()["signer"] == "张明"
+    patched = api.client.patch(
+        f"/api/v1/problem-batches/{batch['id']}",
+        json={"signer": "张明 李华"},
+        headers=f.auth(people.township),
+    )
+    assert patched.status_code == 200 and patched.json()["signer"] == "张明、李华"
+    api.problem(people.township, batch["id"])
+
+    r = api.get(people.township, f"/problem-batches/{batch['id']}/report", format="docx")
+    assert r.status_code == 200
+    doc = Document(io.BytesIO(r.content))
+    mark, number = doc.paragraphs[:2]
+    assert mark.text == "会师镇党委政府文件"
+    assert number.text == "会师政发〔2023〕7号\t签发人\uff1a张明、李华"
+    assert number.alignment == WD_ALIGN_PARAGRAPH.LEFT
+    assert round(number.paragraph_format.left_indent.pt) == 16
+    (stop,) = number.paragraph_format.tab_stops
+    assert round(stop.position.mm) == round(156 - 16 * 25.4 / 72)  # 右空一字
+    assert _borders(number) == {"bottom": "12 FF0000"}
+    name = number.runs[-1]
+    assert name.text == "张明、李华"
+    assert name._element.rPr.rFonts.get(qn("w:eastAsia")) == "楷体_GB2312"
+    assert number.runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
+    assert doc.paragraphs[4].text == "县委农村工作领导小组办公室:"
+
+    page = api.get(people.township, f"/problem-batches/{batch['id']}/report").text
+    assert '<header class="letterhead upward">' in page
+    assert "<span>会师政发〔2023〕7号</span>" in page
+    assert '<span class="signer">签发人&#xff1a;<b>张明、李华</b></span>' in page
+
+
+def test_without_a_signer_the_letterhead_stays_centred(api: Api, people: People) -> None:
+    batch = api.batch(people.township, report_number="会师政发〔2023〕7号")
+    assert batch["signer"] == ""
+    r = api.get(people.township, f"/problem-batches/{batch['id']}/report", format="docx")
+    number = Document(io.BytesIO(r.content)).paragraphs[1]
+    assert number.text == "会师政发〔2023〕7号"
+    assert number.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    page = api.get(people.township, f"/problem-batches/{batch['id']}/report").text
+    assert "upward" not in page and "签发人" not in page
+
+
+@pytest.mark.parametrize(
+    "signer", ["zhang", "张", "张明2", "张明(镇长)", "甲乙、丙丁、戊己、庚辛、壬癸", "张" * 41]
+)
+def test_a_signer_that_is_not_a_name_is_refused_naming_the_field(
+    api: Api, people: People, signer: str
+) -> None:
+    r = api.client.post(
+        "/api/v1/problem-batches", json={**BATCH, "signer": signer}, headers=f.auth(people.township)
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["field"] == "signer"
+    assert r.json()["message"].startswith("签发人")
+    batch = api.batch(people.township)
+    patched = api.client.patch(
+        f"/api/v1/problem-batches/{batch['id']}",
+        json={"signer": signer, "report_number": "会师政发〔2023〕7号"},
+        headers=f.auth(people.township),
+    )
+    assert patched.status_code == 422 and patched.json()["detail"][0]["field"] == "signer"
+    # Nothing of the refused change was written.
+    again = api.get(people.township, f"/problem-batches/{batch['id']}").json()
+    assert again["signer"] == "" and again["report_number"] == ""

@@ -55,6 +55,7 @@ def test_a_warning_is_matched_to_the_household_and_sent_again_harmlessly(
     assert body["matched"] is True and body["household_id"] == str(household.id)
     assert body["status"] == "pending" and body["status_name"] == "待分拣"
     assert body["source_name"] == "医保" and body["area_code"] == f.LENGSHUIGOU
+    assert body["area_name"] == "冷水沟村委会"
     assert body["id_number"] == person[:6] + "********" + person[-4:]
     assert person not in first.text
     again = client.post("/api/v1/warnings", json=warning(person), headers=sender)
@@ -163,6 +164,9 @@ def test_a_dismissal_reaches_the_sender_with_its_reason(
     township = f.auth(f.user(session, Role.township_officer, f.JIANGKOU))
     short = client.post(f"/api/v1/warnings/{wid}/dismiss", json={"reason": "否"}, headers=township)
     assert short.status_code == 422 and short.json()["detail"][0]["field"] == "reason"
+    # The triage screen shows this beside the reason box.
+    empty = client.post(f"/api/v1/warnings/{wid}/dismiss", json={"reason": ""}, headers=township)
+    assert empty.status_code == 422 and empty.json()["message"].startswith("理由")
     done = client.post(
         f"/api/v1/warnings/{wid}/dismiss",
         json={"reason": "已由大病保险报销,自付降至 8000 元"},

@@ -84,6 +84,7 @@ def batch(
         "report_number": "",
         "copy_to": "",
         "printing_office": "",
+        "signer": "",
         "created_by": issuer.id,
         "created_at": china_time(issued, 60),
         "updated_at": None,

@@ -40,6 +40,7 @@ function newBatchForm(me, children) {
         report_number: "",
         copy_to: "",
         printing_office: "",
+        signer: "",
       })}
       <button type="submit" class="big-button primary">下发清单</button>
     </form></details>`;
@@ -59,6 +60,8 @@ function reportFields(b) {
         placeholder="不填则用“报告单位 + 文件”,如:会宁县乡村振兴局文件"></label>
       <label>发文字号<input name="report_number" value="${b.report_number}" maxlength="40"
         placeholder="本单位发文登记的字号,如:会乡振发〔2026〕12号"></label>
+      <label>签发人(向上级报送时填,版头改为上行文格式)<input name="signer" value="${b.signer}"
+        maxlength="40" placeholder="签发的负责人姓名,如:张明"></label>
       <label>抄送机关<input name="copy_to" value="${b.copy_to}" maxlength="200"
         placeholder="多个用顿号隔开,如:县纪委监委、县委组织部"></label>
       <label>印发机关<input name="printing_office" value="${b.printing_office}" maxlength="80"

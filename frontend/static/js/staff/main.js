@@ -1,5 +1,5 @@
 // The staff shell: log in, ask /auth/me once, one router for every section of the desk
-// (统计概览, households, 一键报贫, 排查, coverage, 整改销号), logout shared with the field app. Each section
+// (统计概览, households, 一键报贫, 排查, 部门预警, coverage, 整改销号), logout shared with the field app. Each section
 // is a module whose routes draw into the one view; /rectification and /coverage open the
 // shell on their own section.
 
@@ -16,12 +16,15 @@ import * as findings from "/static/js/staff/findings.js";
 import * as households from "/static/js/staff/households.js";
 import * as reports from "/static/js/staff/reports.js";
 import * as todo from "/static/js/staff/todo.js";
+import * as warnings from "/static/js/staff/warnings.js";
 
 const $ = (id) => document.getElementById(id);
 const HOME = { "/rectification": "problems", "/coverage": "coverage", "/dashboard": "dashboard" };
 // Who lands on the dashboard: those who watch a township or more. A village's cadres and
 // grid workers land on their households; a helper has no statistics to read.
 const LANDS_ON_DASHBOARD = new Set(["county_officer", "township_officer", "inspector", "admin"]);
+// Who triages department warnings (the server's TRIAGES_WARNINGS).
+const TRIAGES_WARNINGS = new Set(["county_officer", "township_officer"]);
 
 // Which tile a route belongs to.
 const SECTION = {
@@ -33,6 +36,7 @@ const SECTION = {
   report: "reports",
   "report-numbers": "report-numbers",
   findings: "findings",
+  warnings: "warnings",
   coverage: "coverage",
   problems: "problems",
   mine: "problems",
@@ -75,6 +79,7 @@ const routes = {
   report: (t, id) => reports.show(context(t), id),
   "report-numbers": (t) => reports.numbers(context(t)),
   findings: (t, query) => findings.show(context(t), query),
+  warnings: (t, query) => warnings.show(context(t), query),
   coverage: (t) => coverage.show(context(t)),
   problems: (t) => problems.list(context(t), "list"),
   mine: (t) => problems.list(context(t), "mine"),
@@ -125,6 +130,7 @@ async function start() {
   // Helpers watch their own households; coverage is for those who watch an area.
   $("coverage-tile").hidden = me.role === "helper";
   $("dashboard-tile").hidden = me.role === "helper";
+  $("warnings-tile").hidden = !TRIAGES_WARNINGS.has(me.role);
   show("app");
   reports.badge();
   todo.badges();

@@ -19,6 +19,7 @@ export async function badges() {
     const t = await api("/api/v1/todo");
     setBadge("todo-badge", t.count);
     setBadge("problems-badge", t.counts.problems || 0);
+    setBadge("warnings-badge", t.counts.warnings || 0);
   } catch {
     // The tiles work without their counts.
   }
@@ -47,8 +48,7 @@ function findings(groups) {
 }
 
 // 部门预警 of my area waiting for triage, by source, the longest waiting first (the count is
-// the warnings list's). The shell has no warnings screen yet: each opens the area's
-// dashboard, whose 部门预警 part counts 待分拣 per source the same way.
+// the warnings list's). Each opens the warnings screen filtered to its source's 待分拣.
 function warnings(groups) {
   if (!groups?.length) return "";
   const total = groups.reduce((n, g) => n + g.count, 0);
@@ -56,7 +56,7 @@ function warnings(groups) {
     <ul class="list" id="todo-warnings">${groups.map(
       (g) => html`<li><a href="#${g.route}">
         <span class="tag">${g.source_name}</span>
-        <strong>${g.count} 条待分拣</strong><br><span class="muted">最早 ${g.oldest_received_on} 收到</span></a></li>`,
+        <strong>${g.count} 条待分拣</strong><br><span class="muted">最早 ${g.oldest_received_on} 收到,点开逐条分拣</span></a></li>`,
     )}</ul>`;
 }
 
@@ -93,6 +93,7 @@ export async function list(ctx) {
     ]);
     setBadge("todo-badge", t.count);
     setBadge("problems-badge", t.counts.problems || 0);
+    setBadge("warnings-badge", t.counts.warnings || 0);
     const late = Object.values(t.overdue_counts).reduce((a, b) => a + b, 0);
     ctx.draw(html`<h2>待办</h2>
       <p class="count">共 ${t.count} 件${late > 0 && `,其中逾期 ${late} 件`}${
