@@ -46,7 +46,7 @@ from backend.stats.schemas import (
     WarningYield,
 )
 from backend.visits import coverage as visits_coverage
-from backend.visits import service as visits_service
+from backend.visits import village_months
 from backend.visits.schemas import month_of
 from backend.warnings import service as warnings_service
 from backend.warnings.models import SOURCE_NAMES, WarningStatus
@@ -413,7 +413,7 @@ def trend(*, session: Session, user: User, area: str | None, months: int) -> Tre
         for m, n in zip(at(code), cells, strict=True):
             m[3] += int(n or 0)
     index = {k: i for i, k in enumerate(keys)}
-    for code, month, n in visits_service.monthly_counts(session=session, prefix=area, months=keys):
+    for code, month, n in village_months.monthly_counts(session=session, prefix=area, months=keys):
         at(code)[index[month]][4] += n
 
     def summed(codes: Iterable[str]) -> list[MonthFigures]:

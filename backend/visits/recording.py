@@ -27,7 +27,7 @@ from backend.core.errors import AppError, Conflict, Invalid, NotFound, Unavailab
 from backend.core.usecase import use_case
 from backend.households import service as households_service
 from backend.households.models import Household
-from backend.visits import ledger
+from backend.visits import ledger, village_months
 from backend.visits.models import Visit
 from backend.visits.schemas import BatchItemResult, BatchResult, VisitCreate
 from backend.visits.service import (
@@ -362,6 +362,7 @@ def _write(*, session: Session, actor: User, items: list[_Item]) -> None:
             item.refuse(_id_conflict())
     done = [i for i in new if i.status == 201]
     _mark_visited(session, [rows[i.data.id] for i in done])  # type: ignore[union-attr]
+    village_months.count_stored(session, [rows[i.data.id] for i in done])  # type: ignore[union-attr]
     owed = ledger.record(
         session=session,
         taken=[

@@ -43,6 +43,7 @@ from backend.demo.county.words import (
 from backend.demo.county.writer import Summary, Writer
 from backend.households.models import MonitoringLine
 from backend.visits import coverage as visits_coverage
+from backend.visits import village_months
 
 # --- the county ------------------------------------------------------------------------------
 
@@ -161,10 +162,12 @@ class County:
             bar(None)
             self.writer.close()
         self.summary.households = self.plan.households
-        # The visits went in beside the app: the households' visit months, as recording
-        # keeps them (coverage counts from them).
+        # The visits went in beside the app: the households' visit months and the visits
+        # per village and month, as recording keeps them (coverage and the trend count
+        # from them).
         with Session(self.engine) as session:
             visits_coverage.recount_visit_months(session=session)
+            village_months.recount(session=session)
             session.commit()
         self._analyze()
         self.summary.seconds = time.monotonic() - started
