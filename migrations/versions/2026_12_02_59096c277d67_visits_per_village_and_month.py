@@ -1,7 +1,7 @@
 """visits per village and month: the statistics' trend reads a row per village and month
 
 Revision ID: 59096c277d67
-Revises: d9a4c2e7f150
+Revises: e3b5a7c9d214
 Create Date: 2026-12-02 05:01:01.062761
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "59096c277d67"
-down_revision: str | Sequence[str] | None = "d9a4c2e7f150"
+down_revision: str | Sequence[str] | None = "e3b5a7c9d214"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
