@@ -547,12 +547,19 @@ class Run:
 def bench_writes(run: Run, server: Server, data: Path, seconds: float, profile: bool) -> None:
     env = {"BENCH_LUA_DATA": str(data)}
     for clients in (10, 50):
+        cpu_before = server.cpu_seconds()
         before = wrk(server, "limit.lua", connections=clients, seconds=seconds, env=env)
+        limit_cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(1, before["requests"])
         paths = {}
         for name, script in (("self-report", "report.lua"), ("visit", "visit.lua")):
             spy = f"{run.database}-post-{name}-{clients}" if profile and clients == 10 else None
+            cpu_before = server.cpu_seconds()
             paths[name] = wrk(
                 server, script, connections=clients, seconds=seconds, env=env, profile=spy
+            )
+            # The server's CPU per request answered (wrk's unanswered ones finish in drain).
+            paths[name]["cpu_ms"] = (
+                (server.cpu_seconds() - cpu_before) * 1000 / max(1, paths[name]["requests"])
             )
             if spy:
                 run.profiles.append(spy)
@@ -563,7 +570,8 @@ def bench_writes(run: Run, server: Server, data: Path, seconds: float, profile: 
                 f"limit-{clients}",
                 f"raw one-row insert (limit), {clients} clients",
                 f"{limit:,.0f} req/s (before {before['rps']:,.0f}, after {after['rps']:,.0f}); "
-                f"p99 {before['latency_us']['p99'] / 1000:.0f} / {after['latency_us']['p99'] / 1000:.0f} ms",
+                f"p99 {before['latency_us']['p99'] / 1000:.0f} / {after['latency_us']['p99'] / 1000:.0f} ms; "
+                f"server CPU {limit_cpu_ms:.1f} ms a request",
                 "the limit",
                 None,
             )
@@ -577,7 +585,8 @@ def bench_writes(run: Run, server: Server, data: Path, seconds: float, profile: 
                     f"post-{name}-{clients}",
                     f"POST {name}, {clients} clients",
                     f"{r['rps']:,.1f} req/s, p50 {r['latency_us']['p50'] / 1000:.0f} ms, "
-                    f"p99 {p99:,.0f} ms; **{ratio:.3f}×** the limit"
+                    f"p99 {p99:,.0f} ms; **{ratio:.3f}×** the limit; "
+                    f"server CPU {r['cpu_ms']:.1f} ms a request"
                     + (f"; {errors} not 2xx {r['statuses']}" if errors else ""),
                     "≥ 0.5× the limit, p99 ≤ 50 ms",
                     ratio >= 0.5 and p99 <= 50 and errors == 0,
@@ -600,6 +609,7 @@ def bench_batch(run: Run, server: Server, data: Path, seconds: float, profile: b
     for phones in (1, 4):
         duration = min(300.0, max(seconds, 4 * phones * one_batch))
         name = f"{run.database}-batch-{phones}" if profile else None
+        cpu_before = server.cpu_seconds()
         r = wrk(
             server,
             "batch.lua",
@@ -609,6 +619,9 @@ def bench_batch(run: Run, server: Server, data: Path, seconds: float, profile: b
             env=env,
             profile=name,
         )
+        # The server's own CPU (user + system, every worker) per batch answered: a figure the
+        # shared machine's load moves much less than the wall clock.
+        cpu_per_batch = (server.cpu_seconds() - cpu_before) / max(1, r["requests"])
         if name:
             run.profiles.append(name)
         items = r["items"]["stored"] + r["items"]["already_had"] + r["items"]["refused"]
@@ -625,7 +638,8 @@ def bench_batch(run: Run, server: Server, data: Path, seconds: float, profile: b
                     "batch-1",
                     "/visits/batch, 200 items (10% replays), 1 phone",
                     f"**{per_s:,.0f} visits/s** ({r['requests']} batches in {duration:.0f} s, {answered}; "
-                    f"{bad} batches not 2xx; p50 {r['latency_us']['p50'] / 1000:,.0f} ms a batch)",
+                    f"{bad} batches not 2xx; p50 {r['latency_us']['p50'] / 1000:,.0f} ms a batch; "
+                    f"server CPU {cpu_per_batch * 1000:,.0f} ms a batch)",
                     "≥ 2,000 visits/s",
                     per_s >= 2000 and bad == 0 and r["requests"] > 0,
                 )
@@ -636,7 +650,8 @@ def bench_batch(run: Run, server: Server, data: Path, seconds: float, profile: b
                     "batch-4",
                     "/visits/batch, 4 phones of one village at once",
                     f"**{bad} of {r['requests']} batches not 2xx** {r['statuses']} in {duration:.0f} s; "
-                    f"{per_s:,.0f} visits/s ({answered}); p99 {r['latency_us']['p99'] / 1000:,.0f} ms",
+                    f"{per_s:,.0f} visits/s ({answered}); p99 {r['latency_us']['p99'] / 1000:,.0f} ms; "
+                    f"server CPU {cpu_per_batch * 1000:,.0f} ms a batch",
                     "0 errors",
                     # A batch answered 200 may still refuse items with a server error (503
                     # database_busy): those are errors too.

@@ -41,6 +41,25 @@ def _masked(value: Any, key: str = "") -> Any:
     return mask_value(key, value)
 
 
+# Values _plain and _masked both leave as they are (an int or a bool is never masked).
+_KEPT = frozenset({int, float, bool, type(None)})
+
+
+def _cleaned(value: Any, key: str = "") -> Any:
+    """`_masked(_plain(value))` in one pass: a phone's batch writes hundreds of audit rows,
+    and the two walks over every [before, after] pair were a tenth of its time (py-spy)."""
+    kind = type(value)
+    if kind in _KEPT:
+        return value
+    if kind is str:
+        return mask_value(key, value)
+    if kind is dict:
+        return {k: _cleaned(v, k) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_cleaned(v, key) for v in value]
+    return _masked(_plain(value), key)
+
+
 def snapshot(row: Any, fields: Iterable[str]) -> dict[str, Any]:
     """The values of `fields` on `row`, as a diff compares them before and after a change;
     each copied, since a JSON column's dict or list may be changed in place."""
@@ -70,7 +89,7 @@ def record(
 ) -> AuditEntry:
     """Add an audit row to the caller's transaction (it commits with the change it describes).
     ID numbers and phones are masked at any depth, whatever shape the caller gave."""
-    masked = _masked(_plain(changes or {}))
+    masked = _cleaned(changes or {})
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
         actor_name=actor_name or getattr(actor, "full_name", None) or "系统",
@@ -106,7 +125,7 @@ def record_many(
             "entity_id": str(entity_id),
             "area_code": area_code,
             "action": action,
-            "changes": _masked(_plain(change)),
+            "changes": _cleaned(change),
         }
         for entity, entity_id, area_code, action, change in changes
     ]

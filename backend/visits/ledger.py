@@ -5,7 +5,7 @@ income."""
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
@@ -22,11 +22,21 @@ LEDGER_NAMESPACE = uuid.UUID("6f1d2c1e-7b9a-4c55-9f1e-2f6b8a1d0c44")
 INCOME_PARTS = tuple(IncomeParts.model_fields)
 
 
+class Home(Protocol):
+    """What the ledger needs of a visit's household."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def area_code(self) -> str: ...
+
+
 @dataclass
 class Taken:
     """The figures one stored visit brings to its household's month."""
 
-    household: Household
+    household: Home
     household_size: int  # active members, read with the visit's checks
     copied: bool  # the same figures as the same month last year (`copied_from_last_year`)
     visit: dict[str, Any]  # the visit's row as inserted

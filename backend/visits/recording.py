@@ -11,6 +11,7 @@ their ledger entries and audit rows in a few more."""
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -53,13 +54,24 @@ class _Known:
     visitor_id: uuid.UUID
 
 
+@dataclass(frozen=True)
+class _Home:
+    """What the checks and the writes need of a visit's household, read as plain columns:
+    loading a batch's households as whole ORM rows was a sixth of its time (py-spy)."""
+
+    id: uuid.UUID
+    area_code: str
+    helper_id: uuid.UUID | None
+    registered_on: date
+
+
 @dataclass
 class _Item:
     index: int
     id: str | None  # as sent, for the answer
     data: VisitCreate | None = None
     digest: str = ""
-    household: Household | None = None  # set once the item passed its checks
+    household: _Home | None = None  # set once the item passed its checks
     household_size: int = 0  # its active members, when it brings ledger figures
     copied: bool = False  # its figures the same as the same month last year
     same_as: "_Item | None" = None  # the same id and payload earlier in the batch
@@ -125,11 +137,12 @@ def _check_one(
     session: Session,
     actor: User,
     data: VisitCreate,
-    household: Household | None,
+    household: _Home | None,
     known: dict[uuid.UUID, _Known],
-) -> Household:
+) -> _Home:
     """Every refusal of one new visit, before anything is written."""
-    if household is None or not households_service.sees_household(actor, household):
+    # The households' rule, on the columns it reads (area and helper).
+    if household is None or not households_service.sees_household(actor, household):  # type: ignore[arg-type]
         raise NotFound("没有找到这户")
     if data.visited_at > clock.now() + CLOCK_SKEW:
         raise Invalid("visited_at", "走访时间不能晚于现在,请检查手机时间")
@@ -167,9 +180,11 @@ def _check(*, session: Session, actor: User, items: list[_Item]) -> None:
         | {i.data.corrects_id for i in parsed if i.data.corrects_id},  # type: ignore[union-attr]
     )
     households = {
-        h.id: h
-        for h in session.exec(
-            select(Household).where(col(Household.id).in_({i.data.household_id for i in parsed}))  # type: ignore[union-attr]
+        row[0]: _Home(*row)
+        for row in session.exec(
+            select(
+                Household.id, Household.area_code, Household.helper_id, Household.registered_on
+            ).where(col(Household.id).in_({i.data.household_id for i in parsed}))  # type: ignore[union-attr]
         )
     }
     known = dict(before)  # and the batch's own visits, as they pass
@@ -392,9 +407,10 @@ def _write(*, session: Session, actor: User, items: list[_Item]) -> None:
         assert data is not None and item.household is not None
         if data.new_risks:
             visit = session.get(Visit, data.id)
-            assert visit is not None
+            household = session.get(Household, item.household.id)
+            assert visit is not None and household is not None
             report_id = open_reports_for_new_risks(
-                session=session, visit=visit, household=item.household, actor=actor
+                session=session, visit=visit, household=household, actor=actor
             )
             if report_id is not None:
                 visit.report_id = report_id
