@@ -54,6 +54,7 @@ class HouseholdRow:
     cleared_on: date | None
     basic_needs: dict[str, Any]
     helper_id: uuid.UUID | None
+    last_visited_month: str | None
     registered_on: date
 
 
@@ -90,6 +91,7 @@ def households(ctx: Context) -> dict[uuid.UUID, HouseholdRow]:
             Household.risk_cleared_on,
             Household.basic_needs,
             Household.helper_id,
+            Household.last_visited_month,
             Household.created_at,
         ).where(within(Household.area_code, ctx.area))
         return {
