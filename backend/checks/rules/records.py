@@ -69,14 +69,14 @@ def _id_rows(ctx: Context) -> list[tuple]:
         *mine,
         col(Member.id_number_valid).is_not(True) | (Member.id_birth_date >= ctx.today),
     )
-    rows = _judged_here(ctx, list(ctx.session.exec(unsure)))
+    rows = _judged_here(ctx, list(ctx.rows(unsure)))
     disagree = select(*cols, Member.id_sex, Member.id_birth_date).where(
         *mine,
         col(Member.id_number_valid).is_(True),
         Member.id_birth_date < ctx.today,
         (Member.id_sex != Member.sex) | (Member.id_birth_date != Member.birth_date),
     )
-    for mid, hid, area, _, sex, born, id_sex, id_born in ctx.session.exec(disagree):
+    for mid, hid, area, _, sex, born, id_sex, id_born in ctx.rows(disagree):
         rows.append((mid, hid, area, None, None, sex, born, id_sex, id_born))
     ctx.cache["id_rows"] = rows
     return rows
@@ -123,7 +123,7 @@ def student_age(ctx: Context) -> Iterator[Hit]:
         col(Member.schooling).in_([s.value for s in IN_SCHOOL]),
         (col(Member.birth_date) <= old) | (col(Member.birth_date) > young),
     )
-    for mid, hid, area, born, schooling in ctx.session.exec(stmt):
+    for mid, hid, area, born, schooling in ctx.rows(stmt):
         age = (
             ctx.today.year - born.year - ((ctx.today.month, ctx.today.day) < (born.month, born.day))
         )
@@ -143,7 +143,7 @@ def dead_member_counted(ctx: Context) -> Iterator[Hit]:
         col(Member.active).is_(True),
         col(Member.died_on).is_not(None),
     )
-    for mid, hid, area, died in ctx.session.exec(stmt):
+    for mid, hid, area, died in ctx.rows(stmt):
         yield Hit(
             "member",
             str(mid),
@@ -174,7 +174,7 @@ def ledger_mismatch(ctx: Context) -> Iterator[Hit]:
         .group_by(col(LedgerEntry.household_id), col(LedgerEntry.year))
     )
     best: dict = {}
-    for hid, year, months, net, size in ctx.session.exec(stmt):
+    for hid, year, months, net, size in ctx.rows(stmt):
         declared = incomes.get(hid, {}).get(year)
         if declared is None or months < least or not size or not declared.size:
             continue

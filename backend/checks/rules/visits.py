@@ -41,7 +41,7 @@ def _visited(ctx: Context, this: str, last: str) -> dict[uuid.UUID, set[str]]:
     stmt = select(Household.id, visited_in(last), visited_in(this)).where(
         within(Household.area_code, ctx.area), Household.last_visited_month > last
     )
-    for hid, in_last, in_this in ctx.session.exec(stmt):
+    for hid, in_last, in_this in ctx.rows(stmt):
         out[hid].update(m for m, seen in ((last, in_last), (this, in_this)) if seen)
     return out
 
@@ -140,7 +140,7 @@ def copied_visit_notes(ctx: Context) -> Iterator[Hit]:
     )
     # Per helper: each distinct text once, with the households it was written for.
     buckets: dict[uuid.UUID, dict[str, tuple[set[uuid.UUID], set[str]]]] = defaultdict(dict)
-    for visitor, hid, area, notes in ctx.session.exec(stmt):
+    for visitor, hid, area, notes in ctx.rows(stmt):
         key = _SPACE.sub("", notes)
         entry = buckets[visitor].setdefault(key, (set(), set()))
         entry[0].add(hid)
