@@ -1,5 +1,6 @@
 """Households over HTTP: registering, reading, changing, and every refusal."""
 
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -514,7 +515,8 @@ def test_members_are_stored_with_the_verdict_on_their_id_number(
     created = client.post("/api/v1/households", json=body, headers=f.auth(cadre))
     assert created.status_code == 201, created.text
     session.rollback()
-    stored = session.exec(select(Member).where(Member.household_id == created.json()["id"]))
+    household_id = uuid.UUID(created.json()["id"])
+    stored = session.exec(select(Member).where(Member.household_id == household_id))
     verdicts = {m.name: (m.id_number_valid, m.id_sex, m.id_birth_date) for m in stored}
     assert verdicts == {
         "王建国": (True, "male", date(1968, 4, 2)),
