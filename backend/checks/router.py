@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from backend.accounts.deps import CurrentUser
-from backend.checks import service
+from backend.checks import actions, service
 from backend.checks.deps import LockedFinding, VisibleFinding
 from backend.checks.schemas import (
     CheckCatalogue,
@@ -107,7 +107,7 @@ def dismiss(
     session: SessionDep, user: CurrentUser, finding: LockedFinding, data: DismissInput
 ) -> FindingPublic:
     """排除 a finding with a reason; it stays dismissed until the values behind it change."""
-    service.dismiss(session=session, finding=finding, reason=data.reason, actor=user)
+    actions.dismiss(session=session, finding=finding, reason=data.reason, actor=user)
     return service.publics(session=session, user=user, findings=[finding])[0]
 
 
@@ -125,7 +125,7 @@ def to_report(
     data: FindingReportInput,
 ) -> FindingPublic:
     """Open a self-report on the household's behalf (代报) from the finding."""
-    service.to_report(session=session, finding=finding, actor=user, note=data.note)
+    actions.to_report(session=session, finding=finding, actor=user, note=data.note)
     return service.publics(session=session, user=user, findings=[finding])[0]
 
 
@@ -143,7 +143,7 @@ def to_problem(
     data: FindingProblemInput,
 ) -> FindingPublic:
     """Issue a rectification problem (source 系统核查) from the finding."""
-    service.to_problem(
+    actions.to_problem(
         session=session, finding=finding, actor=user, deadline_days=data.deadline_days
     )
     return service.publics(session=session, user=user, findings=[finding])[0]

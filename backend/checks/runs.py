@@ -9,6 +9,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -100,18 +101,28 @@ def _existing(*, session: Session, code: str, area: str, keys: set[str]) -> dict
     return rows
 
 
-def apply(
-    *, session: Session, check: Check, area: str, hits: list[Hit], run_id: uuid.UUID | None
-) -> tuple[int, int]:
-    """Bring the stored findings of `check` over `area` in line with `hits`. Returns
-    (opened, resolved). Flushes; the caller commits."""
-    now: datetime = clock.now()
-    by_key = {h.subject_key: h for h in hits}
-    existing = _existing(session=session, code=check.code, area=area, keys=set(by_key))
-    inserts: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
-    opened = resolved = 0
-    reopened: list[dict[str, Any]] = []
+@dataclass
+class Plan:
+    """What one check's run changes in the stored findings."""
+
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    reopened: list[dict[str, Any]] = field(default_factory=list)
+    opened: int = 0
+    resolved: int = 0
+
+
+def _plan(
+    *,
+    check: Check,
+    by_key: dict[str, Hit],
+    existing: dict[str, Any],
+    now: datetime,
+    run_id: uuid.UUID | None,
+) -> Plan:
+    """New findings for new subjects; the resolved (and the dismissed whose values changed)
+    reopened; what no longer triggers resolved."""
+    plan = Plan()
     for key, hit in by_key.items():
         fp = fingerprint(hit.values)
         row = existing.get(key)
@@ -124,7 +135,7 @@ def apply(
             "run_id": run_id,
         }
         if row is None:
-            inserts.append(
+            plan.inserts.append(
                 {
                     **fields,
                     "id": new_id(),
@@ -138,7 +149,7 @@ def apply(
                     "dismiss_reason": "",
                 }
             )
-            opened += 1
+            plan.opened += 1
             continue
         _, _, status, old_fp, dismissed_fp = row
         if status == FindingStatus.dismissed and dismissed_fp == fp:
@@ -148,30 +159,32 @@ def apply(
         change = {**fields, "id": row[0], "status": FindingStatus.open.value}
         change.update(last_seen_at=now, resolved_at=None)
         if status != FindingStatus.open:
-            opened += 1
-            reopened.append(change)
-        changes.append(change)
+            plan.opened += 1
+            plan.reopened.append(change)
+        plan.changes.append(change)
     for key, row in existing.items():
         if key in by_key or row[2] == FindingStatus.resolved:
             continue
-        changes.append(
-            {
-                "id": row[0],
-                "status": FindingStatus.resolved.value,
-                "resolved_at": now,
-                "run_id": run_id,
-            }
-        )
-        resolved += 1
-    for i in range(0, len(inserts), CHUNK):
-        session.execute(insert(Finding), inserts[i : i + CHUNK])
+        resolve = {"status": FindingStatus.resolved.value, "resolved_at": now, "run_id": run_id}
+        plan.changes.append({"id": row[0], **resolve})
+        plan.resolved += 1
+    return plan
+
+
+def _write(*, session: Session, plan: Plan) -> None:
+    for i in range(0, len(plan.inserts), CHUNK):
+        session.execute(insert(Finding), plan.inserts[i : i + CHUNK])
     # Bulk UPDATE by primary key wants the same keys in every row: group them by shape.
     shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for c in changes:
+    for c in plan.changes:
         shapes.setdefault(tuple(sorted(c)), []).append(c)
     for rows in shapes.values():
         for i in range(0, len(rows), CHUNK):
             session.execute(update(Finding), rows[i : i + CHUNK])
+
+
+def _announce(*, session: Session, check: Check, rows: list[dict[str, Any]]) -> None:
+    """finding_opened for each finding opened or reopened (webhooks)."""
     webhooks.emit_many(
         session=session,
         kind=EventKind.finding_opened,
@@ -186,11 +199,23 @@ def apply(
                     "subject_key": row.get("subject_key", ""),
                 },
             )
-            for row in (*inserts, *reopened)
+            for row in rows
         ],
     )
+
+
+def apply(
+    *, session: Session, check: Check, area: str, hits: list[Hit], run_id: uuid.UUID | None
+) -> tuple[int, int]:
+    """Bring the stored findings of `check` over `area` in line with `hits`. Returns
+    (opened, resolved). Flushes; the caller commits."""
+    by_key = {h.subject_key: h for h in hits}
+    existing = _existing(session=session, code=check.code, area=area, keys=set(by_key))
+    plan = _plan(check=check, by_key=by_key, existing=existing, now=clock.now(), run_id=run_id)
+    _write(session=session, plan=plan)
+    _announce(session=session, check=check, rows=[*plan.inserts, *plan.reopened])
     session.flush()
-    return opened, resolved
+    return plan.opened, plan.resolved
 
 
 def open_counts_in(*, session: Session, area: str) -> dict[str, int]:

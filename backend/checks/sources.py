@@ -4,9 +4,8 @@ types, and ledger sums over a window of months."""
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, func
 from sqlmodel import col, select
@@ -44,8 +43,10 @@ INCOME_NET = (
 )
 
 
-@dataclass(frozen=True)
-class HouseholdRow:
+class HouseholdRow(NamedTuple):
+    """One household as the checks read it (tuples: made 100,000 times a run, three times
+    faster than a frozen dataclass)."""
+
     id: uuid.UUID
     area_code: str
     category: str
@@ -54,11 +55,11 @@ class HouseholdRow:
     cleared_on: date | None
     basic_needs: dict[str, Any]
     helper_id: uuid.UUID | None
+    last_visited_month: str | None
     registered_on: date
 
 
-@dataclass(frozen=True)
-class Income:
+class Income(NamedTuple):
     year: int
     parts: tuple[int, int, int, int, int]
     size: int
@@ -90,11 +91,12 @@ def households(ctx: Context) -> dict[uuid.UUID, HouseholdRow]:
             Household.risk_cleared_on,
             Household.basic_needs,
             Household.helper_id,
+            Household.last_visited_month,
             Household.created_at,
         ).where(within(Household.area_code, ctx.area))
         return {
             row[0]: HouseholdRow(*row[:-1], row[-1].astimezone(clock.CHINA).date())
-            for row in ctx.session.exec(stmt)
+            for row in ctx.rows(stmt)
         }
 
     return _cached(ctx, "households", load)
@@ -119,7 +121,7 @@ def incomes(ctx: Context) -> dict[uuid.UUID, dict[int, Income]]:
             .where(within(Household.area_code, ctx.area), IncomeRecord.year >= ctx.today.year - 3)
         )
         out: dict[uuid.UUID, dict[int, Income]] = defaultdict(dict)
-        for hid, year, w, b, p, t, c, size in ctx.session.exec(stmt):
+        for hid, year, w, b, p, t, c, size in ctx.rows(stmt):
             out[hid][year] = Income(year, (w, b, p, t, c), size)
         return out
 
@@ -131,7 +133,7 @@ def lines(ctx: Context) -> dict[tuple[str, int], int]:
 
     def load() -> dict[tuple[str, int], int]:
         stmt = select(MonitoringLine.province_code, MonitoringLine.year, MonitoringLine.amount)
-        return {(p, y): a for p, y, a in ctx.session.exec(stmt)}
+        return {(p, y): a for p, y, a in ctx.rows(stmt)}
 
     return _cached(ctx, "lines", load)
 
@@ -148,15 +150,14 @@ def risks(ctx: Context) -> dict[uuid.UUID, set[str]]:
             .where(within(Household.area_code, ctx.area))
         )
         out: dict[uuid.UUID, set[str]] = defaultdict(set)
-        for hid, risk in ctx.session.exec(stmt):
+        for hid, risk in ctx.rows(stmt):
             out[hid].add(risk)
         return out
 
     return _cached(ctx, "risks", load)
 
 
-@dataclass(frozen=True)
-class MemberSigns:
+class MemberSigns(NamedTuple):
     """Per household, counted over active members: in school, seriously ill, disabled."""
 
     in_school: int = 0
@@ -203,7 +204,7 @@ def member_signs(ctx: Context) -> dict[uuid.UUID, MemberSigns]:
         )
         return {
             hid: MemberSigns(int(s or 0), int(i or 0), int(d or 0), int(n or 0), int(w or 0))
-            for hid, s, i, d, n, w in ctx.session.exec(stmt)
+            for hid, s, i, d, n, w in ctx.rows(stmt)
         }
 
     return _cached(ctx, "member_signs", load)
@@ -242,5 +243,5 @@ def ledger_sums(
             "schooling": int(sch or 0),
             "size": int(size or 0),
         }
-        for hid, n, net, med, sch, size in ctx.session.exec(stmt)
+        for hid, n, net, med, sch, size in ctx.rows(stmt)
     }

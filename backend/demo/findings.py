@@ -24,6 +24,7 @@ from backend.households.models import (
     Member,
     MonitoringStatus,
     RiskType,
+    id_number_verdict,
 )
 from backend.households.schemas import (
     HouseholdCreate,
@@ -244,6 +245,7 @@ def _data_faults(
         number = security.decrypt_id_number(a.id_number_cipher)
         wrong = "0" if number[17] != "0" else "1"
         a.id_number_cipher = security.encrypt_id_number(number[:17] + wrong)
+        a.sqlmodel_update(id_number_verdict(number[:17] + wrong))
         session.add(a)
     b.sex = "female" if b.sex == "male" else "male"
     session.add(b)

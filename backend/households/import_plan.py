@@ -23,6 +23,7 @@ from backend.households.models import (
     HouseholdRisk,
     IncomeRecord,
     Member,
+    id_number_verdict,
 )
 
 IMPORT_ACTOR = "批量导入"
@@ -142,6 +143,7 @@ class Plan:
             "name": m.name,
             "id_number_cipher": security.encrypt_id_number(m.id_number) if m.id_number else None,
             "id_number_hash": m.id_hash,
+            **id_number_verdict(m.id_number),
             "sex": m.sex.value,
             "birth_date": m.birth_date,
             "relation": m.relation.value,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from backend.core import versions
+from backend.core import security, versions
 from backend.core.enums import NamedEnum
 from backend.core.models import (
     area_field,
@@ -262,6 +262,27 @@ class Member(SQLModel, table=True):
     # A death recorded (民政, a visit): the member should then no longer be active.
     died_on: date | None = None
     created_at: datetime = created_at_field()
+    # What the ID number itself says, judged when it is written (`id_number_verdict`), so the
+    # data checks compare columns instead of decrypting every member. valid: the number's
+    # form, date and check digit (a birth date still to come is judged against the day of
+    # the check); None: no number, or one written by a path that did not judge it.
+    id_number_valid: bool | None = None
+    id_sex: str | None = Field(default=None, max_length=6)
+    id_birth_date: date | None = None
+
+
+def id_number_verdict(id_number: str | None) -> dict[str, Any]:
+    """Member's id_number_valid, id_sex and id_birth_date for `id_number` (stored beside
+    its cipher by every path that writes one; `shouwang rotate-data-key` leaves them)."""
+    if not id_number:
+        return {"id_number_valid": None, "id_sex": None, "id_birth_date": None}
+    if security.id_number_problem(id_number, date.max) is not None:
+        return {"id_number_valid": False, "id_sex": None, "id_birth_date": None}
+    return {
+        "id_number_valid": True,
+        "id_sex": security.sex_of(id_number),
+        "id_birth_date": security.birth_date_of(id_number),
+    }
 
 
 class IncomeParts(SQLModel):

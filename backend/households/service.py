@@ -33,6 +33,7 @@ from backend.households.models import (
     MonitoringStatus,
     Relation,
     RiskType,
+    id_number_verdict,
 )
 from backend.households.schemas import (
     HelperRef,
@@ -163,6 +164,7 @@ def new_member(*, household: Household, data: MemberCreate) -> Member:
             "household_id": household.id,
             "area_code": household.area_code,
             **security.id_number_columns(data.id_number),
+            **id_number_verdict(data.id_number),
         },
     )
 

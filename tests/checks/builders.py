@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from backend.checks import service as checks_service
 from backend.checks.models import CheckRun, Finding, FindingStatus
-from backend.core import clock
+from backend.core import clock, security
 from backend.households.models import (
     AssistancePlan,
     Household,
@@ -18,8 +18,10 @@ from backend.households.models import (
     Measure,
     Member,
     MonitoringStatus,
+    id_number_verdict,
 )
 from backend.reports.models import SelfReport
+from backend.visits import coverage as visits_coverage
 from backend.visits.models import LedgerEntry, Visit
 from tests.dates import china
 
@@ -110,6 +112,9 @@ def visit(
         payload_hash="x" * 64,
     )
     session.add(row)
+    session.flush()
+    # The households' visit months, as recording keeps them (the missed-visit check reads them).
+    visits_coverage.recount_visit_months(session=session)
     session.commit()
     return row
 
@@ -193,6 +198,22 @@ def change(session: Session, row: Any, **fields: Any) -> None:
         setattr(row, k, v)
     session.add(row)
     session.commit()
+
+
+def store_id_number(session: Session, member: Member, number: str) -> None:
+    """Store `number` as the member's, as every path that writes one does: the cipher, the
+    hash and the verdict on it."""
+    change(
+        session,
+        member,
+        **security.id_number_columns(number),
+        **id_number_verdict(number),
+    )
+
+
+def wrong_check_digit(member: Member) -> str:
+    number = security.decrypt_id_number(member.id_number_cipher or "")
+    return number[:17] + ("0" if number[17] != "0" else "1")
 
 
 OPEN, RESOLVED, DISMISSED = FindingStatus.open, FindingStatus.resolved, FindingStatus.dismissed

@@ -19,8 +19,10 @@ from tests.checks.builders import (
     monitor,
     report,
     run,
+    store_id_number,
     subjects,
     visit,
+    wrong_check_digit,
 )
 from tests.dates import china
 from tests.factories import LENGSHUIGOU, YANJIAPING
@@ -340,13 +342,7 @@ def test_low_uptake_not_at_a_quarter_of_the_average(session: Session) -> None:
 def test_id_number_invalid_and_mismatch(session: Session) -> None:
     h = factories.household(session)
     head, spouse = sorted(members(session, h), key=lambda m: m.relation != "head")
-    bad = head.id_number_cipher and security.decrypt_id_number(head.id_number_cipher)
-    assert bad
-    change(
-        session,
-        head,
-        id_number_cipher=security.encrypt_id_number(bad[:17] + ("0" if bad[17] != "0" else "1")),
-    )
+    store_id_number(session, head, wrong_check_digit(head))
     change(session, spouse, sex="male")  # her ID number says female
     run(session)
     assert subjects(session, "id_number_invalid") == {h.id}
@@ -397,9 +393,7 @@ def test_ledger_mismatch_over_twenty_percent(session: Session) -> None:
 def test_id_checks_after_a_run_judge_new_members_and_standing_findings(session: Session) -> None:
     h = factories.household(session)
     head = members(session, h)[0]
-    number = security.decrypt_id_number(head.id_number_cipher or "")
-    wrong = number[:17] + ("0" if number[17] != "0" else "1")
-    change(session, head, id_number_cipher=security.encrypt_id_number(wrong))
+    store_id_number(session, head, wrong_check_digit(head))
     run(session)
     assert {f.subject_key for f in findings(session, "id_number_invalid")} == {f"member:{head.id}"}
     # Rerun: the standing finding is judged again and stays open.
@@ -416,3 +410,38 @@ def test_id_checks_after_a_run_judge_new_members_and_standing_findings(session: 
     assert {f.subject_key for f in findings(session, "id_number_mismatch")} == {
         f"member:{newcomer.id}"
     }
+
+
+def test_id_numbers_stored_without_a_verdict_are_judged_by_decrypting(session: Session) -> None:
+    """A number written by a path that did not judge it (verdict NULL) is found all the same."""
+    h = factories.household(session)
+    head, spouse = sorted(members(session, h), key=lambda m: m.relation != "head")
+    unjudged = {"id_number_valid": None, "id_sex": None, "id_birth_date": None}
+    wrong = security.encrypt_id_number(wrong_check_digit(head))
+    change(session, head, id_number_cipher=wrong, **unjudged)
+    change(session, spouse, sex="male", **unjudged)  # her ID number says female
+    run(session)
+    assert {f.subject_key for f in findings(session, "id_number_invalid")} == {f"member:{head.id}"}
+    assert {f.subject_key for f in findings(session, "id_number_mismatch")} == {
+        f"member:{spouse.id}"
+    }
+
+
+def test_id_number_born_after_the_day_of_the_check_is_invalid_until_that_day(
+    session: Session,
+) -> None:
+    """The stored verdict judges the number's form; a birth date still to come is judged on
+    the day of each run."""
+    h = factories.household(session)
+    head = members(session, h)[0]
+    born = date(2026, 6, 11)  # the clock stands at 2026-06-10
+    store_id_number(session, head, factories.id_number(born, male=head.sex == "male"))
+    change(session, head, birth_date=born)
+    run(session)
+    (invalid,) = findings(session, "id_number_invalid")
+    assert invalid.values["problem"] == "其中的出生日期不合理"
+    assert "********" in invalid.values["id_number"]
+    clock.freeze(china(2026, 6, 12))
+    run(session)
+    assert findings(session, "id_number_invalid") == []
+    assert findings(session, "id_number_mismatch") == []

@@ -1,5 +1,6 @@
 """Households over HTTP: registering, reading, changing, and every refusal."""
 
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -498,3 +499,27 @@ def test_the_card_says_what_the_caller_may_start_from_it(
     who = f.user(session, role, area.get(role, f.LENGSHUIGOU))
     r = client.get(f"/api/v1/households/{h.id}", headers=f.auth(who))
     assert r.status_code == 200 and r.json()["can"] == can
+
+
+def test_members_are_stored_with_the_verdict_on_their_id_number(
+    client: TestClient, cadre, session: Session
+) -> None:  # type: ignore[no-untyped-def]
+    """The data checks compare these columns instead of decrypting every member."""
+    body = _body(
+        members=[
+            _member(),
+            _member("spouse", name="李秀英", born=date(1970, 1, 9), male=False),
+            _member("child", name="王小梅", with_id=False, sex="female", birth_date="2010-05-06"),
+        ]
+    )
+    created = client.post("/api/v1/households", json=body, headers=f.auth(cadre))
+    assert created.status_code == 201, created.text
+    session.rollback()
+    household_id = uuid.UUID(created.json()["id"])
+    stored = session.exec(select(Member).where(Member.household_id == household_id))
+    verdicts = {m.name: (m.id_number_valid, m.id_sex, m.id_birth_date) for m in stored}
+    assert verdicts == {
+        "王建国": (True, "male", date(1968, 4, 2)),
+        "李秀英": (True, "female", date(1970, 1, 9)),
+        "王小梅": (None, None, None),
+    }

@@ -126,7 +126,7 @@ def copied_income(ctx: Context) -> Iterator[Hit]:
         )
         .group_by(col(this.household_id))
     )
-    copied_months = {hid: (first, n) for hid, first, n in ctx.session.exec(stmt)}
+    copied_months = {hid: (first, n) for hid, first, n in ctx.rows(stmt)}
     rows = sources.households(ctx)
     for hid in sorted(set(copied_years) | set(copied_months), key=str):
         h = rows.get(hid)

@@ -62,7 +62,7 @@ def _measures(ctx: Context) -> dict[uuid.UUID, list[tuple[str, str, list[str]]]]
             )
         )
         out: dict[uuid.UUID, list[tuple[str, str, list[str]]]] = defaultdict(list)
-        for hid, kind, status, members in ctx.session.exec(stmt):
+        for hid, kind, status, members in ctx.rows(stmt):
             out[hid].append((kind, status, list(members or [])))
         return out
 
@@ -126,7 +126,7 @@ def missed_enrollment(ctx: Context) -> Iterator[Hit]:
         )
         .group_by(col(Visit.household_id))
     )
-    unfollowed = {hid: month for hid, month in ctx.session.exec(stmt).all()}
+    unfollowed = {hid: month for hid, month in ctx.rows(stmt).all()}
     for h in sources.households(ctx).values():
         if h.status == MonitoringStatus.monitored:
             continue

@@ -2,16 +2,14 @@
 recorded, students of an impossible age, the dead still counted, and a monthly ledger that
 disagrees with the declared yearly income."""
 
-import uuid
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import func
 from sqlmodel import col, select
 
 from backend.checks import sources
 from backend.checks.base import Check, Context, Hit, Param
-from backend.checks.models import CheckRun, Finding, FindingStatus, RunStatus
 from backend.core import security
 from backend.core.scope import within
 from backend.households.models import IN_SCHOOL, Member
@@ -27,59 +25,59 @@ def _years_ago(today: date, years: int) -> date:
         return today.replace(year=today.year - years, day=28)
 
 
-def _last_full_run(ctx: Context) -> datetime | None:
-    """When the latest finished run over this area (or an area containing it) started."""
-    prefixes = {ctx.area[:n] for n in (0, 2, 4, 6, 9, 12) if n <= len(ctx.area)}
-    stmt = select(func.max(CheckRun.started_at)).where(
-        CheckRun.status == RunStatus.done, col(CheckRun.area_code).in_(prefixes)
-    )
-    return ctx.session.exec(stmt).one()
+def _judged_here(ctx: Context, rows: list[tuple]) -> list[tuple]:
+    """Decrypt and judge `rows` (member, household, area, cipher, sex, birth date): (member,
+    household, area, masked number, problem, sex, birth date, sex and birth date by the
+    number). The keys and the clock read once: per member they were half the time."""
+    out = []
+    numbers = security.decrypt_id_numbers(cipher for *_, cipher, _, _ in rows)
+    for (mid, hid, area, _, sex, born), number in zip(rows, numbers, strict=True):
+        problem = security.id_number_problem(number, ctx.today)
+        id_sex = id_born = None
+        if problem is None:
+            id_sex, id_born = security.sex_of(number), security.birth_date_of(number)
+        masked = security.mask_id_number(number)
+        out.append((mid, hid, area, masked, problem, sex, born, id_sex, id_born))
+    return out
 
 
 def _id_rows(ctx: Context) -> list[tuple]:
-    """Each active member's ID number judged once: (member, household, area, masked number,
-    problem, sex, birth date, sex and birth date by the number).
+    """The active members whose ID number is invalid or disagrees with their sex or birth
+    date, as `_judged_here` gives them.
 
-    Decrypting is the dear part (tens of microseconds a member), and a member's ID number,
-    sex and birth date never change once recorded (the forms do not offer them): so after
-    a finished run only the members added since, and those with a finding still standing,
-    are judged again. The first run over an area judges everyone."""
+    The verdict on each number is stored when it is written (Member.id_number_valid,
+    id_sex, id_birth_date), so most members are judged by comparing columns. Decrypted
+    here (tens of microseconds each): the numbers found invalid, or valid but born on or
+    after today (which only the day of the check can judge), to say why and show them
+    masked; and any number stored without a verdict."""
     if "id_rows" in ctx.cache:
         return ctx.cache["id_rows"]
-    stmt = select(
+    cols = (
         Member.id,
         Member.household_id,
         Member.area_code,
         Member.id_number_cipher,
         Member.sex,
         Member.birth_date,
-    ).where(
+    )
+    mine = (
         within(Member.area_code, ctx.area),
         col(Member.active).is_(True),
         col(Member.id_number_cipher).is_not(None),
     )
-    since = _last_full_run(ctx)
-    if since is not None:
-        standing = select(Finding.subject_key).where(
-            col(Finding.check_code).in_(["id_number_invalid", "id_number_mismatch"]),
-            Finding.status != FindingStatus.resolved,
-            within(Finding.area_code, ctx.area),
-        )
-        flagged = {key.split(":", 1)[1] for key in ctx.session.exec(standing)}
-        stmt = stmt.where(
-            (Member.created_at >= since) | col(Member.id).in_([uuid.UUID(m) for m in flagged])
-        )
-    rows = []
-    found = ctx.session.exec(stmt).all()
-    # The keys and the clock read once: per member they were half the time of the check.
-    numbers = security.decrypt_id_numbers(cipher for *_, cipher, _, _ in found)
-    for (mid, hid, area, _, sex, born), number in zip(found, numbers, strict=True):
-        problem = security.id_number_problem(number, ctx.today)
-        id_sex = id_born = None
-        if problem is None:
-            id_sex, id_born = security.sex_of(number), security.birth_date_of(number)
-        masked = security.mask_id_number(number)
-        rows.append((mid, hid, area, masked, problem, sex, born, id_sex, id_born))
+    unsure = select(*cols).where(
+        *mine,
+        col(Member.id_number_valid).is_not(True) | (Member.id_birth_date >= ctx.today),
+    )
+    rows = _judged_here(ctx, list(ctx.rows(unsure)))
+    disagree = select(*cols, Member.id_sex, Member.id_birth_date).where(
+        *mine,
+        col(Member.id_number_valid).is_(True),
+        Member.id_birth_date < ctx.today,
+        (Member.id_sex != Member.sex) | (Member.id_birth_date != Member.birth_date),
+    )
+    for mid, hid, area, _, sex, born, id_sex, id_born in ctx.rows(disagree):
+        rows.append((mid, hid, area, None, None, sex, born, id_sex, id_born))
     ctx.cache["id_rows"] = rows
     return rows
 
@@ -125,7 +123,7 @@ def student_age(ctx: Context) -> Iterator[Hit]:
         col(Member.schooling).in_([s.value for s in IN_SCHOOL]),
         (col(Member.birth_date) <= old) | (col(Member.birth_date) > young),
     )
-    for mid, hid, area, born, schooling in ctx.session.exec(stmt):
+    for mid, hid, area, born, schooling in ctx.rows(stmt):
         age = (
             ctx.today.year - born.year - ((ctx.today.month, ctx.today.day) < (born.month, born.day))
         )
@@ -145,7 +143,7 @@ def dead_member_counted(ctx: Context) -> Iterator[Hit]:
         col(Member.active).is_(True),
         col(Member.died_on).is_not(None),
     )
-    for mid, hid, area, died in ctx.session.exec(stmt):
+    for mid, hid, area, died in ctx.rows(stmt):
         yield Hit(
             "member",
             str(mid),
@@ -176,7 +174,7 @@ def ledger_mismatch(ctx: Context) -> Iterator[Hit]:
         .group_by(col(LedgerEntry.household_id), col(LedgerEntry.year))
     )
     best: dict = {}
-    for hid, year, months, net, size in ctx.session.exec(stmt):
+    for hid, year, months, net, size in ctx.rows(stmt):
         declared = incomes.get(hid, {}).get(year)
         if declared is None or months < least or not size or not declared.size:
             continue

@@ -17,13 +17,13 @@ from backend.reports.models import SelfReport
 def low_uptake(ctx: Context) -> Iterator[Hit]:
     share = ctx.params["share_percent"]
     since = clock.now() - timedelta(days=ctx.params["window_days"])
-    village_rows = ctx.session.exec(
+    village_rows = ctx.rows(
         select(Household.area_code, func.count())
         .where(within(Household.area_code, ctx.area[:6]))
         .group_by(col(Household.area_code))
     ).all()
     villages = {code: n for code, n in village_rows}
-    report_rows = ctx.session.exec(
+    report_rows = ctx.rows(
         select(SelfReport.area_code, func.count())
         .where(
             within(SelfReport.area_code, ctx.area[:6]),

@@ -6,35 +6,51 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import exists, func
 from sqlmodel import col, select
 
 from backend.checks import sources
 from backend.checks.base import Check, Context, Hit, Param, add_months, month_of
 from backend.core.scope import within
-from backend.households.models import Category, MonitoringStatus
+from backend.households.models import Category, Household, MonitoringStatus
 from backend.visits.models import Visit
 
 _SPACE = re.compile(r"\s+")
+
+
+def _visited(ctx: Context, this: str, last: str) -> dict[uuid.UUID, set[str]]:
+    """Of `this` and `last` month, those each household of the area was visited in
+    (corrections aside). Its latest month visited (Household.last_visited_month, kept as
+    visits are stored) answers for most: never, or before `last`, is neither; `last` is
+    `last` alone. Only a household visited since `last` is looked up in ix_visit_counted,
+    for the months its latest one does not settle."""
+
+    def visited_in(month: str) -> Any:
+        return exists().where(
+            Visit.household_id == Household.id,
+            Visit.month == month,
+            col(Visit.corrects_id).is_(None),
+        )
+
+    out: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for h in sources.households(ctx).values():
+        if h.last_visited_month == last:
+            out[h.id].add(last)
+    stmt = select(Household.id, visited_in(last), visited_in(this)).where(
+        within(Household.area_code, ctx.area), Household.last_visited_month > last
+    )
+    for hid, in_last, in_this in ctx.rows(stmt):
+        out[hid].update(m for m, seen in ((last, in_last), (this, in_this)) if seen)
+    return out
 
 
 def missed_visit(ctx: Context) -> Iterator[Hit]:
     this = month_of(ctx.today)
     last = add_months(this, -1)
     after_day = ctx.params["day_of_month"]
-    stmt = (
-        select(Visit.household_id, Visit.month)
-        .where(
-            within(Visit.area_code, ctx.area),
-            col(Visit.month).in_([this, last]),
-            col(Visit.corrects_id).is_(None),
-        )
-        .distinct()
-    )
-    visited: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for hid, month in ctx.session.exec(stmt):
-        visited[hid].add(month)
+    visited = _visited(ctx, this, last)
     for h in sources.households(ctx).values():
         owes = h.category == Category.lifted or h.status == MonitoringStatus.monitored
         if h.helper_id is None or not owes:
@@ -124,7 +140,7 @@ def copied_visit_notes(ctx: Context) -> Iterator[Hit]:
     )
     # Per helper: each distinct text once, with the households it was written for.
     buckets: dict[uuid.UUID, dict[str, tuple[set[uuid.UUID], set[str]]]] = defaultdict(dict)
-    for visitor, hid, area, notes in ctx.session.exec(stmt):
+    for visitor, hid, area, notes in ctx.rows(stmt):
         key = _SPACE.sub("", notes)
         entry = buckets[visitor].setdefault(key, (set(), set()))
         entry[0].add(hid)

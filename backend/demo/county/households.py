@@ -28,7 +28,7 @@ from backend.demo.county.words import (
     RISK_WEIGHTS,
     SURNAMES,
 )
-from backend.households.models import BASIC_NEEDS
+from backend.households.models import BASIC_NEEDS, id_number_verdict
 
 if TYPE_CHECKING:
     from backend.demo.county.core import County
@@ -195,6 +195,7 @@ def write_household(county: "County", home: Home) -> None:
         member = dict(person.row)
         member["id_number_cipher"] = security.encrypt_id_number(person.id_number)
         member["id_number_hash"] = security.id_number_hash(person.id_number)
+        member.update(id_number_verdict(person.id_number))
         county.writer.add("member", member)
     for risk in risks:
         county.writer.add("household_risk", {"household_id": home.id, "risk_type": risk})
