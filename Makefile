@@ -19,9 +19,9 @@ test: install browser nginx jslint
 	$(BIN)/ruff format --check backend tests bench migrations/env.py
 	$(BIN)/pytest
 
-# Schemathesis over every operation of the OpenAPI document, as a county officer and as a
-# village cadre: every phase (coverage included) and 100 examples an operation. `make test`
-# runs a quick run (no coverage phase, 4 examples an operation).
+# Schemathesis over every operation of the OpenAPI document, as a county officer, a village
+# cadre and an API client: every phase (coverage included) and 100 examples an operation.
+# `make test` runs a quick run (no coverage phase, 4 examples an operation).
 test-api: install
 	SCHEMATHESIS_EXAMPLES=$(or $(SCHEMATHESIS_EXAMPLES),100) \
 		SCHEMATHESIS_PHASES=examples,coverage,fuzzing,stateful $(BIN)/pytest -q -s tests/api

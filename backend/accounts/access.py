@@ -194,6 +194,7 @@ CLIENT_SCOPES: dict[str, ApiScope] = {
     # kind of export; ID numbers whole only for the roles that see them so, as for a person).
     "import_households": S.households_import,
     "get_household_import": S.households_import,
+    "list_household_imports": S.households_import,
     "export_records": S.exports_read,
 }
 

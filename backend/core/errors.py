@@ -1,5 +1,6 @@
 """One error type and one handler: every refusal reaches the client as {error, message, detail}."""
 
+import errno
 import logging
 import re
 from typing import Any
@@ -69,7 +70,8 @@ def complete_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     limit), 409 on every authenticated write (a state, a duplicate, a stale record), 404 and
     422 where there is any input (a path, a query or a body can name a record that is missing
     or outside the caller's area; FastAPI's own 422 names a body this server never sends),
-    503 everywhere (too many requests in flight, the database busy or down). A route declares
+    503 everywhere (too many requests in flight, the database busy or down), 413 and 507 on
+    uploads (too large; the disk full). A route declares
     the rest itself with `responses=error_responses(...)`. Idempotent."""
     for item in schema.get("paths", {}).values():
         for method, operation in item.items():
@@ -89,7 +91,9 @@ def complete_openapi(schema: dict[str, Any]) -> dict[str, Any]:
                     del responses["422"]
                 statuses.append(422)
             if "multipart/form-data" in operation.get("requestBody", {}).get("content", {}):
-                statuses.append(413)
+                # Too large; or the disk full (a file kept, or the part spooled to disk while
+                # the form is read): 507 with Retry-After, nothing kept.
+                statuses += [413, 507]
             if any(p.get("in") == "header" and p.get("name") == "If-Match" for p in parameters):
                 # The record changed since the caller read it (core/versions).
                 statuses.append(412)
@@ -303,6 +307,26 @@ def _allowed_methods(request: Request) -> str | None:
     )
 
 
+def _disk_full(exc: BaseException | None) -> bool:
+    """Whether `exc`, or what it was raised from, is the disk (or a quota) being full."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _storage_full(request: Request) -> JSONResponse:
+    # One line: an operator's event (free the disk), not a bug with a stack to read.
+    log.error("disk full: %s %s not served", request.method, request.url.path)
+    return _render(
+        507,
+        "storage_full",
+        "服务器存储空间已满,未能保存,请稍后再发",
+        headers={"Retry-After": "300"},
+    )
+
+
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
@@ -322,6 +346,9 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and _disk_full(exc):
+            # The form's parts are spooled to a temporary file past 1 MB: the disk is full.
+            return _storage_full(request)
         if exc.status_code == 400:
             # The framework could not parse the body (broken JSON or multipart): bad input,
             # answered as every other bad input is.
@@ -370,8 +397,11 @@ def install_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         from backend.core import headers
 
-        log.exception("unhandled error", exc_info=exc)
-        response = _render(500, "internal_error", "服务器出错了,请稍后再试")
+        if _disk_full(exc):
+            response = _storage_full(request)
+        else:
+            log.exception("unhandled error", exc_info=exc)
+            response = _render(500, "internal_error", "服务器出错了,请稍后再试")
         # Starlette answers this outside every middleware: the headers are added here.
         headers.secure(response.headers, https=request.url.scheme == "https")
         return response

@@ -9,12 +9,19 @@ from fastapi import APIRouter, Query, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from backend.accounts.deps import CurrentUser
-from backend.core.deps import SessionDep
+from backend.core.deps import PagingDep, SessionDep
 from backend.core.errors import Error, error_responses
 from backend.households.schemas import ImportAccount
 from backend.transfer import exports, service
 from backend.transfer.models import HouseholdImport
-from backend.transfer.schemas import ExportFormat, ExportKind, ImportJob
+from backend.transfer.schemas import (
+    ExportFormat,
+    ExportKind,
+    ImportBrief,
+    ImportFilters,
+    ImportJob,
+    ImportsPublic,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["transfer"])
 
@@ -29,7 +36,7 @@ AreaParam = Annotated[
     operation_id="import_households",
     responses={
         202: {"model": ImportJob, "description": "文件较大,已交后台导入;进度见 GET /imports/{id}"},
-        **error_responses(403, 422),
+        **error_responses(403, 422, 507),
         413: {"model": Error, "description": "文件太大或行数太多"},
     },
 )
@@ -62,6 +69,26 @@ def import_households(
             headers={"Location": f"/api/v1/imports/{result.id}"},
         )
     return result
+
+
+@router.get(
+    "/imports",
+    response_model=ImportsPublic,
+    operation_id="list_household_imports",
+    responses=error_responses(403, 422),
+)
+def list_household_imports(
+    session: SessionDep,
+    user: CurrentUser,
+    paging: PagingDep,
+    filters: Annotated[ImportFilters, Query()],
+) -> ImportsPublic:
+    """The household imports of the caller's area, newest first: status, rows done of the
+    total, and the households and members created, updated and refused (county roles)."""
+    rows, count = service.list_imports(
+        session=session, user=user, filters=filters, offset=paging.offset, limit=paging.limit
+    )
+    return ImportsPublic(data=[ImportBrief.model_validate(r) for r in rows], count=count)
 
 
 @router.get(

@@ -3,12 +3,13 @@ import answers."""
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field, model_validator
 
 from backend.core.enums import NamedEnum
-from backend.core.schemas import Output, name_field
-from backend.households.schemas import ImportAccount
+from backend.core.schemas import Output, Page, name_field
+from backend.households.schemas import Counts, ImportAccount
 from backend.transfer.models import ImportStatus
 
 IMPORT_STATUS_NAMES = ImportStatus.names()
@@ -49,3 +50,52 @@ class ImportJob(Output):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+
+class ImportFilters(BaseModel):
+    """The filters of the list of household imports."""
+
+    area: str | None = Field(
+        default=None, pattern=r"^\d{2,12}$", description="地区代码(默认本人辖区)"
+    )
+    status: ImportStatus | None = Field(default=None, description="导入的状态")
+    dry_run: bool | None = Field(default=None, description="只看试导入(true)或正式导入(false)")
+
+
+class ImportBrief(Output):
+    """One household import in the list: where it is and what it did (the households and
+    members created, updated, unchanged and refused once it is done), without its
+    row-by-row account (`GET /imports/{id}`)."""
+
+    id: uuid.UUID
+    status: str = Field(description="queued 排队中、running 导入中、done 已完成、failed 失败")
+    status_name = name_field(IMPORT_STATUS_NAMES, "status")
+    dry_run: bool
+    area_code: str
+    filename: str
+    rows_total: int
+    rows_done: int
+    issues_total: int
+    households: Counts | None = Field(default=None, description="户数(完成后)")
+    members: Counts | None = Field(default=None, description="成员数(完成后)")
+    message: str
+    created_by: uuid.UUID
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _counts(cls, row: Any) -> Any:
+        """The counts out of a stored import's account."""
+        if isinstance(row, dict):
+            return row
+        account = row.account or {}
+        values = {name: getattr(row, name) for name in cls.model_fields if hasattr(row, name)}
+        values["households"] = account.get("households")
+        values["members"] = account.get("members")
+        return values
+
+
+class ImportsPublic(Page[ImportBrief]):
+    pass

@@ -4,23 +4,28 @@ large one (or one asked for `background`) is kept on disk and imported by the wo
 (transfer/import_jobs.py), its progress read at `GET /imports/{id}`."""
 
 import csv
+import errno
+import logging
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from backend.accounts.access import IMPORTS_HOUSEHOLDS
 from backend.accounts.models import User
 from backend.areas import service as areas_service
-from backend.core.errors import AppError, Invalid, NotFound
-from backend.core.scope import contains
+from backend.core.errors import AppError, Forbidden, Invalid, NotFound
+from backend.core.paging import equals, page
+from backend.core.scope import contains, within
 from backend.core.settings import get_settings
+from backend.files.service import StorageFull
 from backend.households import import_sheet as reading
 from backend.households import imports
 from backend.households.schemas import ImportAccount
 from backend.transfer.models import HouseholdImport
+from backend.transfer.schemas import ImportFilters
 from backend.worker import service as worker
 
 # Member rows an upload may have (about 50,000 households); more goes through
@@ -29,6 +34,8 @@ MAX_API_ROWS = 200_000
 MAX_API_BYTES = 100 * 1024 * 1024
 BACKGROUND_ROWS = 2_000
 IMPORT_JOB = "household_import"
+
+log = logging.getLogger("shouwang.transfer")
 
 
 class TooLarge(AppError):
@@ -115,20 +122,50 @@ def _queue(
         created_by=user.id,
     )
     path = upload_path(row.id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
         session.add(row)
         job = worker.enqueue(session=session, kind=IMPORT_JOB, payload={"import_id": str(row.id)})
         assert job is not None
         row.job_id = job.id
         session.commit()
-    except BaseException:
+    except BaseException as exc:
         session.rollback()
-        path.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)  # no half-written file left behind
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            log.error("import directory full: %s not kept (%s)", filename, exc.strerror)
+            raise StorageFull(
+                "服务器存储空间已满,文件(file)未能保存,请稍后再发",
+                detail=[{"field": "file", "message": "服务器存储空间已满"}],
+                headers={"Retry-After": "300"},
+            ) from exc
         raise
     session.refresh(row)
     return row
+
+
+def list_imports(
+    *, session: Session, user: User, filters: ImportFilters, offset: int, limit: int
+) -> tuple[list[HouseholdImport], int]:
+    """The household imports of the caller's area (or of `filters.area` inside it), newest
+    first: the county's, as importing is (a village or township is refused, 403)."""
+    if user.role not in IMPORTS_HOUSEHOLDS:
+        raise Forbidden("只有县级可以查看农户导入", code="role_forbidden")
+    if filters.area is not None and not contains(user.scope, filters.area):
+        raise Forbidden("只能查看本辖区的导入", code="outside_scope")
+    cond = [within(col(HouseholdImport.area_code), filters.area or user.scope)]
+    cond += equals(HouseholdImport, filters, "status")
+    if filters.dry_run is not None:
+        cond.append(col(HouseholdImport.dry_run) == filters.dry_run)
+    return page(
+        session,
+        HouseholdImport,
+        cond,
+        order_by=[col(HouseholdImport.created_at).desc(), col(HouseholdImport.id)],
+        offset=offset,
+        limit=limit,
+    )
 
 
 def get_import(*, session: Session, user: User, import_id: uuid.UUID) -> HouseholdImport:

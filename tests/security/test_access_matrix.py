@@ -22,6 +22,7 @@ from sqlmodel import Session
 from backend.accounts.access import (
     CLIENT_ANY,
     CLIENT_SCOPES,
+    IMPORTS_HOUSEHOLDS,
     MANAGES_API_CLIENTS,
     MANAGES_USERS,
     READS_STATS,
@@ -183,6 +184,8 @@ RULES: dict[str, str | frozenset[Role]] = {
     "import_households": WORKFLOW,
     # the uploader's background import: anyone else (and the county over it) gets 404
     "get_household_import": STAFF,
+    # the list of an area's imports: the county's, as importing is
+    "list_household_imports": IMPORTS_HOUSEHOLDS,
     "export_records": WORKFLOW,
 }
 
