@@ -8,7 +8,6 @@ import re
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Select, func
 from sqlmodel import Session, col, select
@@ -242,15 +241,3 @@ def public(*, session: Session, visits: list[Visit]) -> list[VisitPublic]:
             )
         )
     return out
-
-
-def monthly_counts(*, session: Session, prefix: str, months: list[str]) -> list[Any]:
-    """Per village and month: the visits recorded (corrections included, as the visit list
-    counts them), rows (area_code, month, n)."""
-    return list(
-        session.exec(
-            select(Visit.area_code, Visit.month, func.count())
-            .where(within(Visit.area_code, prefix), col(Visit.month).in_(months))
-            .group_by(col(Visit.area_code), col(Visit.month))
-        ).all()
-    )
