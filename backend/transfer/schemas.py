@@ -30,10 +30,8 @@ class ExportFormat(NamedEnum):
     xlsx = "xlsx", "XLSX"
 
 
-class ImportJob(Output):
-    """A household import run by the worker: where it is, and its account when done (every
-    row's outcome for a file up to 20,000 rows; the first 2,000 issues, `issues_total` in
-    all)."""
+class ImportBase(Output):
+    """What every answer about a household import says: where it is and who started it."""
 
     id: uuid.UUID
     status: str = Field(description="queued 排队中、running 导入中、done 已完成、failed 失败")
@@ -45,11 +43,18 @@ class ImportJob(Output):
     rows_done: int
     issues_total: int
     message: str = Field(description="失败的原因,或中途中断后重新导入的说明")
-    account: ImportAccount | None = None
     created_by: uuid.UUID
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+
+class ImportJob(ImportBase):
+    """A household import run by the worker: where it is, and its account when done (every
+    row's outcome for a file up to 20,000 rows; the first 2,000 issues, `issues_total` in
+    all)."""
+
+    account: ImportAccount | None = None
 
 
 class ImportFilters(BaseModel):
@@ -62,27 +67,13 @@ class ImportFilters(BaseModel):
     dry_run: bool | None = Field(default=None, description="只看试导入(true)或正式导入(false)")
 
 
-class ImportBrief(Output):
+class ImportBrief(ImportBase):
     """One household import in the list: where it is and what it did (the households and
     members created, updated, unchanged and refused once it is done), without its
     row-by-row account (`GET /imports/{id}`)."""
 
-    id: uuid.UUID
-    status: str = Field(description="queued 排队中、running 导入中、done 已完成、failed 失败")
-    status_name = name_field(IMPORT_STATUS_NAMES, "status")
-    dry_run: bool
-    area_code: str
-    filename: str
-    rows_total: int
-    rows_done: int
-    issues_total: int
     households: Counts | None = Field(default=None, description="户数(完成后)")
     members: Counts | None = Field(default=None, description="成员数(完成后)")
-    message: str
-    created_by: uuid.UUID
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
 
     @model_validator(mode="before")
     @classmethod
