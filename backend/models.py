@@ -13,7 +13,6 @@ from backend.rectification import models as rectification
 from backend.reports import models as reports
 from backend.transfer import models as transfer
 from backend.visits import models as visits
-from backend.visits import village_months
 from backend.warnings import models as warnings
 from backend.webhooks import models as webhooks
 from backend.workdays import models as workdays
@@ -32,7 +31,6 @@ DOMAINS = (
     reports,
     transfer,
     visits,
-    village_months,
     warnings,
     webhooks,
     workdays,

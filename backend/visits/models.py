@@ -140,3 +140,14 @@ class LedgerEntry(IncomeParts, table=True):
     superseded_at: datetime | None = time_field()
     superseded_by: uuid.UUID | None = Field(default=None)
     created_at: datetime = created_at_field()
+
+
+class VisitVillageMonth(SQLModel, table=True):
+    """The visits recorded in one village and month (corrections included, as the visit
+    list counts them)."""
+
+    __tablename__ = "visit_village_month"
+
+    area_code: str = Field(primary_key=True, foreign_key="area.code", max_length=12)
+    month: str = Field(primary_key=True, max_length=7)
+    visits: int = Field(default=0)

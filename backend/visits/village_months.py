@@ -9,21 +9,10 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, Session, SQLModel, col, delete
+from sqlmodel import Session, col, delete
 
 from backend.core.scope import within
-from backend.visits.models import Visit
-
-
-class VisitVillageMonth(SQLModel, table=True):
-    """The visits recorded in one village and month (corrections included, as the visit
-    list counts them)."""
-
-    __tablename__ = "visit_village_month"
-
-    area_code: str = Field(primary_key=True, foreign_key="area.code", max_length=12)
-    month: str = Field(primary_key=True, max_length=7)
-    visits: int = Field(default=0)
+from backend.visits.models import Visit, VisitVillageMonth
 
 
 def count_stored(session: Session, rows: Iterable[Mapping[str, Any]]) -> None:

@@ -13,9 +13,8 @@ from backend.accounts.models import Role, User
 from backend.core import clock
 from backend.households.models import Household
 from backend.visits import village_months
-from backend.visits.models import Visit
+from backend.visits.models import Visit, VisitVillageMonth
 from backend.visits.schemas import month_of
-from backend.visits.village_months import VisitVillageMonth
 from tests import factories as f
 from tests.visits.conftest import backdate, visit_body
 
