@@ -22,7 +22,7 @@ can fail inside hypothesis: CPython gh-106905).
 
 `make test` runs a quick bounded run as the county officer (the role that reaches most
 operations past their refusals): every operation, 4 examples each, the examples, fuzzing and
-stateful phases (89 s with its server on a quiet machine; each role's run took one to five
+stateful phases (89 s with its server at a load average of 3; each role's run took one to five
 minutes as the shared machine's load went, and CI has forty). `make test-api` runs the full
 one for all three roles: the coverage phase too (the boundary and type-confusion cases of every
 parameter) and 100 examples an operation."""
