@@ -107,7 +107,7 @@ def header_key(value: Any) -> str:
     """A header cell without its spaces, line breaks and a trailing (元) or *: 人均纯收入(元)
     and 人均纯收入 are the same column."""
     name = re.sub(r"\s+", "", cell_text(value)).lstrip("*").rstrip("*")
-    return re.sub(r"[((][^))]*[))]$", "", name)
+    return re.sub(r"[(（][^)）]*[)）]$", "", name)
 
 
 def find_header(

@@ -290,10 +290,10 @@ RISK_BY_NAME.update(
 
 
 def risks_of(text: str) -> tuple[list[RiskType], list[str]]:
-    """因病、因学 (or 因病,因学 / 因病;因学): the risk types, and the words not understood."""
+    """因病、因学 (or 因病,因学 / 因病，因学 / 因病;因学): the risk types, and the words not understood."""
     found: list[RiskType] = []
     unknown: list[str] = []
-    for word in re.split(r"[、,,;;/\s]+", text):
+    for word in re.split(r"[、,，;；/\s]+", text):
         if not word:
             continue
         risk = RISK_BY_NAME.get(word) or RISK_BY_NAME.get(word.removesuffix("风险"))

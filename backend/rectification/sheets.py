@@ -124,7 +124,7 @@ def _headers(row: tuple[Any, ...]) -> dict[str, int]:
 def _title_from(description: str) -> tuple[str, str]:
     """Without a 问题标题 column, the first sentence is the title (as in seed reports:
     "问题1:思想认识……松劲懈怠。在传导压力上……")."""
-    m = re.match(r"^(.{2,200}?)[。;;!!]\s*(.*)$", description, re.S)
+    m = re.match(r"^(.{2,200}?)[。;；!！?？]\s*(.*)$", description, re.S)
     if m:
         return m[1], m[2].strip()
     return description[:200], description[200:]

@@ -142,6 +142,30 @@ def test_columns_in_any_order_under_their_other_names_from_xlsx(
     assert [o["row"] for o in body["outcomes"]] == [3, 4, 5]
 
 
+def test_a_sheet_typed_with_a_chinese_input_method_reads_the_same(
+    client: TestClient, session: Session, county: dict[str, str]
+) -> None:
+    """Full-width marks, as a Chinese input method types them: 人均纯收入（元） is the income
+    column and 因病，因学 two risk types."""
+    rows = [
+        {**row, "风险类型": "因病，因学"}
+        for row in family("6109231022170006", monitored=True, income=8600)
+    ]
+    headers = ["人均纯收入（元）" if h == "人均纯收入" else h for h in HEADERS]
+    rows = [
+        {("人均纯收入（元）" if k == "人均纯收入" else k): v for k, v in r.items()} for r in rows
+    ]
+    response = post_upload(client, county, as_csv(rows, headers))
+    assert response.status_code == 200, response.text
+    assert response.json()["issues"] == []
+    session.rollback()
+    h = session.exec(select(Household).where(Household.reference == "6109231022170006")).one()
+    risks = session.exec(select(HouseholdRisk.risk_type).where(HouseholdRisk.household_id == h.id))
+    assert sorted(risks) == ["illness", "schooling"]
+    income = session.exec(select(IncomeRecord).where(IncomeRecord.household_id == h.id)).one()
+    assert income.per_capita_net_income == 8600
+
+
 def test_bad_rows_are_refused_one_by_one_with_the_column_and_why(
     client: TestClient, session: Session, county: dict[str, str]
 ) -> None:
