@@ -130,7 +130,7 @@ def _completion(
             due = ",复核已逾期" if review_due(problem, today) else ""
             text += f"(下次复核:{chinese_date(problem.next_review_on)}{due})"
         if days_late:
-            text += f";逾期 {days_late} 个工作日完成"
+            text += f";逾期{days_late}个工作日完成"
         return text + "。"
     if problem.status == ProblemStatus.submitted_for_closure:
         return "已完成整改,已申请销号,待审核。"
@@ -144,7 +144,7 @@ def _completion(
     else:
         state = "正在整改"
     if overdue:
-        return f"{state},已逾期 {days_late} 个工作日(整改时限:{deadline})。"
+        return f"{state},已逾期{days_late}个工作日(整改时限:{deadline})。"
     return f"{state},整改时限为{deadline}。"
 
 
@@ -335,8 +335,8 @@ def issuer_mark(batch: ProblemBatch, unit: str) -> str:
 def copy_to_line(text: str) -> str:
     """抄送机关 as GB/T 9704 prints them: separated by full-width commas, a full stop after
     the last (whatever separators were typed)."""
-    names = [n for n in re.split(r"[,,、;;\s]+", text.strip().rstrip("。.")) if n]
-    return ",".join(names) + "。" if names else ""
+    names = [n for n in re.split(r"[,，、;；\s]+", text.strip().rstrip("。.")) if n]
+    return "，".join(names) + "。" if names else ""
 
 
 def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
@@ -348,7 +348,7 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
     unit = batch.reporting_unit or short_name(area) or "我单位"
     signature = batch.reporting_unit or short_name(area)
     today = clock.today()
-    return ReportData(
+    data = ReportData(
         title=wording.report_title(batch.title),
         to=wording.addressee(batch.report_to),
         opening=_opening(batch, unit),
@@ -365,6 +365,21 @@ def build(*, session: Session, batch: ProblemBatch, user: User) -> ReportData:
         # The day the document is made is the day it is printed (成文日期 alike).
         printed_on=f"{chinese_date(today)}印发",
     )
+    return _full_width(data)
+
+
+def _full_width(data: ReportData) -> ReportData:
+    """Every sentence of the document in a 公文's full-width punctuation, the report's own words
+    and typed text alike (GB/T 15834): the one place it is done, so nothing slips past."""
+    for section in data.problems:
+        for name in ("heading", "measures", "completion"):
+            setattr(section, name, wording.full_width(getattr(section, name)))
+        for line in section.evidence:
+            line.text = wording.full_width(line.text)
+    for name in ("title", "to", "opening", "summary", "signature", "copy_to", "printed_by"):
+        setattr(data, name, wording.full_width(getattr(data, name)))
+    data.next_steps = [wording.full_width(line) for line in data.next_steps]
+    return data
 
 
 def html(data: ReportData) -> str:
@@ -541,10 +556,10 @@ def docx(data: ReportData) -> bytes:
     para("一、问题整改情况", font=HEADING_FONTS[1])
     para(data.summary)
     for s in data.problems:
-        labelled(f"问题{s.number}:", s.heading, font=HEADING_FONTS[2], bold=False)
-        labelled("整改措施及成效:", s.measures)
-        labelled("整改完成情况:", s.completion)
-        labelled("印证资料:", "" if s.evidence else "无。")
+        labelled(f"问题{s.number}：", s.heading, font=HEADING_FONTS[2], bold=False)
+        labelled("整改措施及成效：", s.measures)
+        labelled("整改完成情况：", s.completion)
+        labelled("印证资料：", "" if s.evidence else "无。")
         for i, line in enumerate(s.evidence, start=1):
             para(f"{i}. {line.text}")
             photo = files_service.thumbnail(line.photo_sha256) if line.photo_sha256 else None
@@ -610,7 +625,7 @@ def _record(doc: DocumentObject, data: ReportData) -> None:
     if data.copy_to:
         cc = doc.add_paragraph()
         cc.paragraph_format.left_indent = cc.paragraph_format.right_indent = one_char
-        _font(cc.add_run("抄送:"), BODY_FONT, RECORD_PT)
+        _font(cc.add_run("抄送："), BODY_FONT, RECORD_PT)
         _font(cc.add_run(data.copy_to), BODY_FONT, RECORD_PT)
         _rule(cc, top=THICK, bottom=THIN)
         lines.append(cc)

@@ -12,6 +12,7 @@ from PIL import Image
 
 from backend.core import clock
 from backend.rectification.demo import SEED_000_PROBLEMS
+from backend.rectification.wording import full_width
 from tests import factories as f
 from tests.rectification.conftest import BATCH, HUISHI, Api, People, problem_body
 
@@ -58,14 +59,14 @@ def test_seed_000_goes_through_and_the_report_reads_like_it(api: Api, people: Pe
     assert (
         "关于上报2023巩固拓展脱贫攻坚成果同乡村振兴有效衔接调研督查发现问题整改情况的报告" in text
     )
-    assert "县委农村工作领导小组办公室:" in text
+    assert "县委农村工作领导小组办公室：" in text
     assert (
-        "按照中共白银市委农村工作领导小组办公室《关于巩固拓展脱贫攻坚成果同乡村振兴有效衔接调研督查发现问题的通报》(市农领办发〔2023〕38号)文件要求"
+        "按照中共白银市委农村工作领导小组办公室《关于巩固拓展脱贫攻坚成果同乡村振兴有效衔接调研督查发现问题的通报》（市农领办发〔2023〕38号）文件要求"
         in text
     )
     assert (
-        "对照2023巩固拓展脱贫攻坚成果同乡村振兴有效衔接调研督查发现问题清单,"
-        "我镇结合实际情况,对标对表、举一反三,共排查出4个问题,现已全部整改完成,"
+        "对照2023巩固拓展脱贫攻坚成果同乡村振兴有效衔接调研督查发现问题清单，"
+        "我镇结合实际情况，对标对表、举一反三，共排查出4个问题，现已全部整改完成，"
         "其中3个需长期坚持。"
     ) in text
     assert "一、问题整改情况" in text and "二、下一步工作打算" in text
@@ -79,22 +80,25 @@ def test_seed_000_goes_through_and_the_report_reads_like_it(api: Api, people: Pe
     paragraphs = [p.text for p in doc.paragraphs]
     body = "\n".join(paragraphs)
     for n, seed in enumerate(SEED_000_PROBLEMS, start=1):
-        where = "(高家庄村)" if n == 2 else ""
-        assert f"问题{n}:{seed['title']}{where}。{seed['description']}" in body
+        where = "（高家庄村）" if n == 2 else ""
+        title, description = full_width(seed["title"]), full_width(seed["description"])
+        assert f"问题{n}：{title}{where}。{description}" in body
         # 整改措施及成效 lists the steps as 一是……二是…… and then what was achieved.
         measures = next(
-            p for p in paragraphs if p.startswith("整改措施及成效:") and seed["steps"][0][:30] in p
+            p
+            for p in paragraphs
+            if p.startswith("整改措施及成效：") and full_width(seed["steps"][0])[:30] in p
         )
-        assert measures.startswith("整改措施及成效:一是" + seed["steps"][0][:20])
-        assert "二是" + seed["steps"][1][:20] in measures
-        assert "目前," + seed["note"][:20] in measures
-    completions = [p for p in paragraphs if p.startswith("整改完成情况:")]
-    assert completions[0].startswith("整改完成情况:已完成整改并长期坚持")
-    assert completions[2] == "整改完成情况:已完成整改,已销号。"
+        assert measures.startswith("整改措施及成效：一是" + full_width(seed["steps"][0])[:20])
+        assert "二是" + full_width(seed["steps"][1])[:20] in measures
+        assert "目前，" + full_width(seed["note"])[:20] in measures
+    completions = [p for p in paragraphs if p.startswith("整改完成情况：")]
+    assert completions[0].startswith("整改完成情况：已完成整改并长期坚持")
+    assert completions[2] == "整改完成情况：已完成整改，已销号。"
     # Evidence is named by what it shows and the day, never by its file name.
-    evidence = [p for p in paragraphs if p.startswith("1. 照片:")]
+    evidence = [p for p in paragraphs if p.startswith("1. 照片：")]
     assert len(evidence) == 4 and "photo.png" not in body
-    assert evidence[0] == "1. 照片:措施1现场照片(措施一,上传于2023年8月10日)"
+    assert evidence[0] == "1. 照片：措施1现场照片（措施一，上传于2023年8月10日）"
     # Signed by the unit, then the 版记 (印发机关 the unit, since none was typed).
     assert paragraphs[-3] == "会师镇党委、政府"
     assert paragraphs[-1] == "会师镇党委、政府\t2023年8月10日印发"
@@ -114,13 +118,15 @@ def test_the_report_says_what_is_still_open_and_overdue(api: Api, people: People
     )
     paragraphs = [p.text for p in doc.paragraphs]
     summary = next(p for p in paragraphs if p.startswith("对照"))
-    assert "已整改销号0个、已申请销号待审核1个、正在整改1个、尚未认领2个;逾期未完成3个。" in summary
-    completions = [p for p in paragraphs if p.startswith("整改完成情况:")]
+    assert (
+        "已整改销号0个、已申请销号待审核1个、正在整改1个、尚未认领2个；逾期未完成3个。" in summary
+    )
+    completions = [p for p in paragraphs if p.startswith("整改完成情况：")]
     # 2023-10-01..06 were the National Day holiday; 10-07, 10-08 were make-up working days.
-    assert completions[0] == "整改完成情况:正在整改,已逾期 4 个工作日(整改时限:2023年9月30日)。"
-    assert completions[1] == "整改完成情况:已完成整改,已申请销号,待审核。"
-    assert completions[2].startswith("整改完成情况:尚未认领整改,已逾期")
-    assert next(p for p in paragraphs if p.startswith("整改措施及成效:") and "尚未认领" in p)
+    assert completions[0] == "整改完成情况：正在整改，已逾期4个工作日（整改时限：2023年9月30日）。"
+    assert completions[1] == "整改完成情况：已完成整改，已申请销号，待审核。"
+    assert completions[2].startswith("整改完成情况：尚未认领整改，已逾期")
+    assert next(p for p in paragraphs if p.startswith("整改措施及成效：") and "尚未认领" in p)
     assert any("列入黑榜督办" in p for p in paragraphs)
 
 
@@ -165,8 +171,8 @@ def test_an_ongoing_problem_past_its_review_date_is_flagged_everywhere(
     unit = next(u for u in boards["warning_board"]["units"] if u["name"] == "高家庄村委会")
     assert unit["review_due"] == 1
     text = api.get(people.township, f"/problem-batches/{batch['id']}/report").text
-    assert "下次复核:2023年9月1日,复核已逾期" in text
-    assert "下次复核:2023年12月1日)" in text
+    assert "下次复核：2023年9月1日，复核已逾期" in text
+    assert "下次复核：2023年12月1日）" in text
     assert "其中1个复核已逾期" in text
 
 
@@ -227,8 +233,8 @@ def test_a_list_addressed_to_huishi_reads_as_the_township_sends_it(
         assert api.post(people.township, path, evidence).status_code == 201
 
     html = api.get(people.township, f"/problem-batches/{batch['id']}/report").text
-    assert "目前,目前" not in html and "一是一是" not in html and "文字记录:文字记录" not in html
-    assert "照片:镇村干部业务培训会现场(措施一,拍摄于2023年8月8日)" in html
+    assert "目前，目前" not in html and "一是一是" not in html and "文字记录：文字记录" not in html
+    assert "照片：镇村干部业务培训会现场（措施一，拍摄于2023年8月8日）" in html
     assert "photo.png" not in html
 
     r = api.get(people.township, f"/problem-batches/{batch['id']}/report", format="docx")
@@ -236,20 +242,20 @@ def test_a_list_addressed_to_huishi_reads_as_the_township_sends_it(
     paragraphs = [p.text for p in doc.paragraphs]
     text = "\n".join(paragraphs)
     # Addressee, the township's voice, no doubled words, the typed next steps.
-    assert "县委农村工作领导小组办公室:" in paragraphs
+    assert "县委农村工作领导小组办公室：" in paragraphs
     assert "我镇结合实际情况" in text and "我县" not in text and "我单位" not in text
     assert "会师镇高度重视" in text
     # Signed by the township, dated, then the 版记.
     assert paragraphs[-3:-1] == ["会师镇", "2023年8月10日"]
-    assert "整改措施及成效:一是加强业务培训。二是加强宣传。目前,全镇累计召开会议6次。" in text
-    assert "目前,目前" not in text and "一是一是" not in text
+    assert "整改措施及成效：一是加强业务培训。二是加强宣传。目前，全镇累计召开会议6次。" in text
+    assert "目前，目前" not in text and "一是一是" not in text
     next_steps = paragraphs[paragraphs.index("二、下一步工作打算") + 1 :]
     assert next_steps[0] == "我镇将按照“抓重点、补短板”的工作主线持续推进整改。"
     assert next_steps[1] == "督促各村建立健全相关台账资料。"
     assert text.count("下一步工作打算") == 1
     # Evidence by caption and the day the photo was taken, with the photo itself, scaled down.
-    assert "1. 照片:镇村干部业务培训会现场(措施一,拍摄于2023年8月8日)" in paragraphs
-    assert "2. 文字记录:发放政策明白纸2000余份(措施二,2023年8月10日)" in paragraphs
+    assert "1. 照片：镇村干部业务培训会现场（措施一，拍摄于2023年8月8日）" in paragraphs
+    assert "2. 文字记录：发放政策明白纸2000余份（措施二，2023年8月10日）" in paragraphs
     assert len(doc.inline_shapes) == 1
     assert round(doc.inline_shapes[0].width.mm) == 60
     image = next(p for p in doc.part.package.parts if p.content_type == "image/jpeg")
@@ -276,7 +282,7 @@ def test_a_list_addressed_to_huishi_reads_as_the_township_sends_it(
     assert opening.paragraph_format.first_line_indent.pt == 32  # two characters of 3号
     heading = next(p for p in doc.paragraphs if p.text == "一、问题整改情况")
     assert east_asian(heading.runs[0]) == "黑体"
-    label = next(p for p in doc.paragraphs if p.text.startswith("问题1:"))
+    label = next(p for p in doc.paragraphs if p.text.startswith("问题1："))
     assert east_asian(label.runs[0]) == "楷体_GB2312"
     assert doc.styles["Normal"].font.size.pt == 16
 
@@ -332,7 +338,7 @@ def test_the_docx_is_a_gongwen_with_its_letterhead_and_record(api: Api, people: 
     assert texts[signature + 1] == "2023年8月10日"
     cc, printed = paragraphs[-2:]
     assert signature + 2 == len(texts) - 2
-    assert cc.text == "抄送:县纪委监委,县委组织部,县财政局。"
+    assert cc.text == "抄送：县纪委监委，县委组织部，县财政局。"
     assert _borders(cc) == {"top": "8 000000", "bottom": "6 000000"}
     assert printed.text == "会宁县乡村振兴局办公室\t2023年8月10日印发"
     assert _borders(printed) == {"bottom": "8 000000"}
@@ -345,7 +351,7 @@ def test_the_docx_is_a_gongwen_with_its_letterhead_and_record(api: Api, people: 
     # The printable page carries them too.
     page = api.get(people.inspector, f"/problem-batches/{batch['id']}/report").text
     assert '<p class="mark">会宁县乡村振兴局文件</p>' in page
-    assert "会乡振发〔2023〕12号" in page and "抄送:县纪委监委,县委组织部,县财政局。" in page
+    assert "会乡振发〔2023〕12号" in page and "抄送：县纪委监委，县委组织部，县财政局。" in page
     assert "2023年8月10日印发" in page
 
 
@@ -430,7 +436,7 @@ def test_a_signer_turns_the_letterhead_into_the_upward_form(api: Api, people: Pe
     assert name.text == "张明、李华"
     assert name._element.rPr.rFonts.get(qn("w:eastAsia")) == "楷体_GB2312"
     assert number.runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
-    assert doc.paragraphs[4].text == "县委农村工作领导小组办公室:"
+    assert doc.paragraphs[4].text == "县委农村工作领导小组办公室："
 
     page = api.get(people.township, f"/problem-batches/{batch['id']}/report").text
     assert '<header class="letterhead upward">' in page

@@ -471,7 +471,7 @@ def test_a_file_uploaded_before_the_problem_was_issued_proves_nothing(
     assert shown["file_date"] == "2023-08-12"
     report = api.get(people.township, f"/problem-batches/{batch['id']}/report").text
     # Not the 20th, when it was attached; without a caption, not the file name either.
-    assert "照片(措施一,上传于2023年8月12日)" in report and "photo.png" not in report
+    assert "照片（措施一，上传于2023年8月12日）" in report and "photo.png" not in report
 
 
 def test_a_helper_attaches_only_files_of_their_own_households(
