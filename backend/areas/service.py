@@ -83,6 +83,27 @@ def full_name(*, session: Session, code: str) -> str:
     return "".join(a.name for a in path(session=session, code=code) if len(a.code) >= 6)
 
 
+# A village's own name for its committee, as the official list writes villages in every form:
+# 高家庄村, 蔬菜村委会, 东山根社区居民委员会, 新塘社区.
+_COMMITTEES = (
+    ("村民委员会", "村民委员会"),
+    ("居民委员会", "居民委员会"),
+    ("村委会", "村民委员会"),
+    ("居委会", "居民委员会"),
+    ("社区", "社区居民委员会"),
+    ("村", "村民委员会"),
+)
+
+
+def committee(village: str) -> str:
+    """The committee that signs a village's notices: 高家庄村 → 高家庄村民委员会, 蔬菜村委会 →
+    蔬菜村民委员会, 东山根社区 → 东山根社区居民委员会 (a name already in full stays as it is)."""
+    for ending, full in _COMMITTEES:
+        if village.endswith(ending):
+            return village.removesuffix(ending) + full
+    return village + "村民委员会"
+
+
 @use_case
 def import_csv(*, session: Session, file: Path) -> int:
     """Load or update areas from a CSV of code,name,level,parent_code; returns rows read."""

@@ -22,6 +22,7 @@ from sqlmodel import Session
 from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.core import clock
+from backend.core.chinese import chinese_date, full_width
 from backend.files import service as files_service
 from backend.rectification import records, service, wording
 from backend.rectification.models import (
@@ -54,10 +55,6 @@ def chinese_number(n: int) -> str:
         return _DIGITS[n]
     tens, ones = divmod(n, 10)
     return (_DIGITS[tens] if tens > 1 else "") + "十" + (_DIGITS[ones] if ones else "")
-
-
-def chinese_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def _sentence(text: str) -> str:
@@ -373,12 +370,12 @@ def _full_width(data: ReportData) -> ReportData:
     and typed text alike (GB/T 15834): the one place it is done, so nothing slips past."""
     for section in data.problems:
         for name in ("heading", "measures", "completion"):
-            setattr(section, name, wording.full_width(getattr(section, name)))
+            setattr(section, name, full_width(getattr(section, name)))
         for line in section.evidence:
-            line.text = wording.full_width(line.text)
+            line.text = full_width(line.text)
     for name in ("title", "to", "opening", "summary", "signature", "copy_to", "printed_by"):
-        setattr(data, name, wording.full_width(getattr(data, name)))
-    data.next_steps = [wording.full_width(line) for line in data.next_steps]
+        setattr(data, name, full_width(getattr(data, name)))
+    data.next_steps = [full_width(line) for line in data.next_steps]
     return data
 
 

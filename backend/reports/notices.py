@@ -4,7 +4,7 @@ to object), as a printable page and as DOCX."""
 
 import io
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Literal
 
 from docx import Document
@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from backend.areas import service as areas_service
 from backend.core import clock, security
+from backend.core.chinese import chinese_date, full_width
 from backend.core.errors import Conflict
 from backend.households.models import RISK_NAMES
 from backend.reports import poster
@@ -41,10 +42,6 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
-
-
-def chinese_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 @dataclass
@@ -77,7 +74,8 @@ def build(*, session: Session, report: SelfReport, stage: Stage) -> Notice:
     masked_id = security.mask_id_number(number) if number else "(未登记)"
     decision = DECISION[ReportKind(report.kind)]
     risks = "、".join(RISK_NAMES.get(r, r) for r in report.risk_types) or "—"
-    who = f"{info.village}村民委员会"
+    committee = areas_service.committee(info.village)
+    who = committee
     if info.cadre_name:
         phone = f",电话 {info.cadre_phone}" if info.cadre_phone else ""
         who += f"(联系人 {info.cadre_name}{phone})"
@@ -92,7 +90,7 @@ def build(*, session: Session, report: SelfReport, stage: Stage) -> Notice:
         end = start + timedelta(days=days - 1)
         paragraphs = [
             f"经入户核实、民主评议,拟将以下农户{decision},现予以公示。",
-            f"公示期:{chinese_date(start)}至{chinese_date(end)},共 {days} 天。",
+            f"公示期:{chinese_date(start)}至{chinese_date(end)},共{days}天。",
             f"公示期间如有异议,请于{chinese_date(end)}前,以书面或口头形式向{who}"
             f"或{township_name}人民政府反映。反映情况须实事求是,我们将为反映人保密。",
         ]
@@ -111,29 +109,30 @@ def build(*, session: Session, report: SelfReport, stage: Stage) -> Notice:
             + (f",{chinese_date(decided)}县级审定" if decided else ",县级审定")
             + f",以下农户已{decision},现予以公告。",
             f"公告期:{chinese_date(announced)}至"
-            f"{chinese_date(announced + timedelta(days=days - 1))},共 {days} 天。"
+            f"{chinese_date(announced + timedelta(days=days - 1))},共{days}天。"
             f"如有疑问,请向{who}或{township_name}人民政府反映。",
         ]
         signed_on = chinese_date(announced)
     extra = []
     if report.decision_income is not None and report.decision_line_amount is not None:
         basis = (
-            "收支登记近 6 个月折算" if report.decision_income_basis == "ledger" else "年度收入登记"
+            "收支登记近6个月折算" if report.decision_income_basis == "ledger" else "年度收入登记"
         )
         extra.append(
-            f"审定时人均年纯收入 {report.decision_income} 元({basis}),"
-            f"监测收入标准 {report.decision_line_amount} 元。"
+            f"审定时人均年纯收入{report.decision_income}元({basis}),"
+            f"监测收入标准{report.decision_line_amount}元。"
         )
     return Notice(
-        title=f"{info.village}关于{name}户{decision}的{STAGE_NAMES[stage]}",
-        paragraphs=paragraphs,
-        rows=rows,
-        signed_by=f"{info.village}村民委员会",
+        title=f"{committee}关于{name}户{decision}的{STAGE_NAMES[stage]}",
+        # Set as a 公文 is (GB/T 15834): the notice's own words and the names in it alike.
+        paragraphs=[full_width(p) for p in paragraphs],
+        rows=[(label, full_width(value)) for label, value in rows],
+        signed_by=committee,
         signed_on=signed_on,
         stage=STAGE_NAMES[stage],
         masked_name=name,
         masked_id_number=masked_id,
-        extra=extra,
+        extra=[full_width(line) for line in extra],
     )
 
 

@@ -11,8 +11,8 @@ from docx.oxml.ns import qn
 from PIL import Image
 
 from backend.core import clock
+from backend.core.chinese import full_width
 from backend.rectification.demo import SEED_000_PROBLEMS
-from backend.rectification.wording import full_width
 from tests import factories as f
 from tests.rectification.conftest import BATCH, HUISHI, Api, People, problem_body
 

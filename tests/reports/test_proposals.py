@@ -253,7 +253,7 @@ def _check_notices(
     assert "标注风险消除的公示" in html and "公示期" in html and "如有异议" in html
     posted = client.get(url, params={"stage": "announcement"}, headers=f.auth(people.cadre))
     assert posted.status_code == 200 and "公告期" in posted.text
-    assert f"监测收入标准 {ledger_line(session)} 元" in posted.text
+    assert f"监测收入标准{ledger_line(session)}元" in posted.text
     word = client.get(
         url, params={"stage": "announcement", "format": "docx"}, headers=f.auth(people.cadre)
     )
@@ -414,7 +414,11 @@ def _check_enrolment_notices(  # type: ignore[no-untyped-def]
     notice = client.get(url, params={"stage": "announcement"}, headers=f.auth(people.cadre))
     assert notice.status_code == 200
     assert "纳入防止返贫动态监测对象的公告" in notice.text and "公告期" in notice.text
-    assert f"监测收入标准 {line} 元" in notice.text and "年度收入登记" in notice.text
+    assert f"监测收入标准{line}元" in notice.text and "年度收入登记" in notice.text
+    # Signed once by the committee (the village is 冷水沟村委会 in the official list), set in
+    # full-width punctuation like any 公文.
+    assert "冷水沟村民委员会</p>" in notice.text and "村委会村民委员会" not in notice.text
+    assert "公告期：" in notice.text and "公告期:" not in notice.text
     word = client.get(
         url, params={"stage": "announcement", "format": "docx"}, headers=f.auth(people.cadre)
     )
