@@ -15,7 +15,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SHOUWANG_", env_file=".env", extra="ignore")
 
     env: Literal["development", "test", "production"] = "development"
-    database_url: str = "sqlite:///./data/shouwang.db"
+    # Unset: SQLite in data_dir (data_dir/shouwang.db).
+    database_url: str = ""
     data_dir: Path = Path("./data")
     # PostgreSQL only: a streaming replica that answers the GET requests (pure reads).
     read_database_url: str = ""
@@ -87,6 +88,14 @@ class Settings(BaseSettings):
     # unanswered before it is killed and replaced (uvicorn's own 5 s killed busy workers
     # starting under load).
     serve_healthcheck_seconds: int = 30
+
+    @model_validator(mode="after")
+    def _database_with_its_files(self) -> "Settings":
+        # The embedded database lives beside the files it refers to: SHOUWANG_DATA_DIR alone
+        # moves both (it used to move the files and leave the database in ./data).
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'shouwang.db'}"
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":

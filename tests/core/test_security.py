@@ -1,4 +1,5 @@
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from jose import jwt
@@ -67,3 +68,14 @@ def test_production_refuses_default_secrets() -> None:
     with pytest.raises(ValueError, match="DATA_KEY"):
         Settings(env="production", secret_key="x" * 40)
     assert Settings(env="production", secret_key="x" * 40, data_key="y" * 40).env == "production"
+
+
+def test_the_embedded_database_moves_with_the_data_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("SHOUWANG_DATABASE_URL", raising=False)
+    monkeypatch.setenv("SHOUWANG_DATA_DIR", str(tmp_path))
+    assert Settings(_env_file=None).database_url == f"sqlite:///{tmp_path}/shouwang.db"
+    assert Settings(_env_file=None, data_dir="data").database_url == "sqlite:///data/shouwang.db"
+    monkeypatch.setenv("SHOUWANG_DATABASE_URL", "postgresql://db/shouwang")
+    assert Settings(_env_file=None).database_url == "postgresql://db/shouwang"
