@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from backend.reports import notify, throttle
+from backend.reports import notify
 from backend.worker import runner
 
 
@@ -26,13 +26,6 @@ class RecordingNotifier:
     def sent(self) -> list[tuple[str, str]]:
         runner.run_due_jobs()
         return self.received
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits() -> Iterator[None]:
-    throttle.reset()
-    yield
-    throttle.reset()
 
 
 @pytest.fixture
