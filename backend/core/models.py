@@ -49,7 +49,8 @@ def enum_field(default: Any = ..., *, index: bool = False, primary_key: bool = F
 
 class Row(SQLModel):
     """Every table's key: a UUID made where the record is made (on the phone for offline
-    records). Tables inherit it, as `Row`, `CreatedRow` or `EditedRow`, never declare it."""
+    records). A table inherits it (as `Row`, `CreatedRow` or `EditedRow`) rather than
+    declaring it."""
 
     id: uuid.UUID = id_field()
 
