@@ -23,7 +23,7 @@ from backend.core import clock, security, throttle
 from backend.core.db import get_read_engine
 from backend.core.errors import AppError, Forbidden, Invalid, TooMany, Unauthorized
 from backend.core.loaders import load_or_404
-from backend.core.paging import page
+from backend.core.paging import newest_first, page
 from backend.core.scope import contains, within
 from backend.core.settings import get_settings
 from backend.core.usecase import use_case
@@ -134,7 +134,7 @@ def list_clients(
         session,
         ApiClient,
         [within(ApiClient.area_code, scope)],
-        order_by=[col(ApiClient.created_at).desc(), col(ApiClient.id)],
+        order_by=newest_first(ApiClient),
         offset=offset,
         limit=limit,
     )

@@ -8,10 +8,9 @@ from sqlmodel import Field, SQLModel
 
 from backend.core.enums import NamedEnum
 from backend.core.models import (
+    CreatedRow,
     area_field,
-    created_at_field,
     enum_field,
-    id_field,
     json_field,
     time_field,
 )
@@ -41,10 +40,9 @@ class UserBase(SQLModel):
     is_active: bool = True
 
 
-class User(UserBase, table=True):
+class User(UserBase, CreatedRow, table=True):
     __tablename__ = "app_user"
 
-    id: uuid.UUID = id_field()
     password_hash: str
     failed_logins: int = 0
     locked_until: datetime | None = time_field()
@@ -52,7 +50,6 @@ class User(UserBase, table=True):
     # The account an API client acts through (its role and area): it cannot log in, and
     # a token for it counts only with the client's id, scopes and secret version in it.
     is_api_client: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
-    created_at: datetime = created_at_field()
 
     @property
     def scope(self) -> str:
@@ -94,17 +91,15 @@ class ApiClientBase(SQLModel):
     rate_limit: str | None = Field(default=None, max_length=40)
 
 
-class ApiClient(ApiClientBase, table=True):
+class ApiClient(ApiClientBase, CreatedRow, table=True):
     """接口客户端: another system calling the API with OAuth2 client credentials. Its id is
     the client_id; the secret is shown once and kept only as a hash."""
 
     __tablename__ = "api_client"
 
-    id: uuid.UUID = id_field()
     user_id: uuid.UUID = Field(foreign_key="app_user.id", unique=True)
     secret_hash: str
     # Raised by each rotation: tokens issued under an older secret stop working.
     secret_version: int = 1
     created_by_id: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
-    created_at: datetime = created_at_field()
     revoked_at: datetime | None = time_field()

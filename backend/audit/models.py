@@ -4,15 +4,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from backend.core.models import created_at_field, id_field, json_field
+from backend.core.models import Row, created_at_field, json_field
 
 
-class AuditEntry(SQLModel, table=True):
+class AuditEntry(Row, table=True):
     __tablename__ = "audit_entry"
 
-    id: uuid.UUID = id_field()
     at: datetime = created_at_field()
     actor_id: uuid.UUID | None = Field(default=None, index=True)
     actor_name: str = Field(max_length=80)

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 T = TypeVar("T")
 
@@ -30,3 +30,9 @@ def page(
     count = session.exec(select(func.count()).select_from(model).where(*conditions)).one()
     stmt = select(model).where(*conditions).order_by(*order_by).offset(offset).limit(limit)
     return list(session.exec(stmt)), count
+
+
+def newest_first(model: type[Any]) -> list[Any]:
+    """The `order_by` of a log-like list: newest first, the id breaking ties so that pages
+    never repeat or skip a row made in the same instant."""
+    return [col(model.created_at).desc(), col(model.id)]

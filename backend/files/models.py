@@ -1,15 +1,15 @@
 """Attachments: photos and documents, stored once per content hash, owned by an area."""
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from backend.core.models import area_field, created_at_field, id_field
+from backend.core.models import CreatedRow, area_field
 
 
-class StoredFile(SQLModel, table=True):
+class StoredFile(CreatedRow, table=True):
     __tablename__ = "stored_file"
     # The bytes are stored once per content hash; a row says who may see them.
     __table_args__ = (
@@ -18,7 +18,6 @@ class StoredFile(SQLModel, table=True):
         ),
     )
 
-    id: uuid.UUID = id_field()
     sha256: str = Field(index=True, max_length=64)
     content_type: str = Field(max_length=60)
     size: int
@@ -34,4 +33,3 @@ class StoredFile(SQLModel, table=True):
     # The day the photo was taken (EXIF DateTimeOriginal), else the day it was uploaded.
     taken_on: date | None = None
     uploaded_by: uuid.UUID | None = Field(default=None, index=True)
-    created_at: datetime = created_at_field()

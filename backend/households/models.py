@@ -12,10 +12,11 @@ from sqlmodel import Field, SQLModel
 from backend.core import security, versions
 from backend.core.enums import NamedEnum
 from backend.core.models import (
+    CreatedRow,
+    EditedRow,
+    Row,
     area_field,
-    created_at_field,
     enum_field,
-    id_field,
     json_field,
     time_field,
 )
@@ -153,7 +154,7 @@ EMPLOYMENT_NAMES = Employment.names()
 MEASURE_STATUS_NAMES = MeasureStatus.names()
 
 
-class Household(SQLModel, table=True):
+class Household(EditedRow, table=True):
     __tablename__ = "household"
     __table_args__ = (
         # The statistics count a county's households per village, kind and enrolment year
@@ -184,7 +185,6 @@ class Household(SQLModel, table=True):
         ),
     )
 
-    id: uuid.UUID = id_field()
     # Quoted by people ("户编号"); never the members' names or ID numbers.
     reference: str = Field(unique=True, index=True, max_length=24)
     area_code: str = area_field()
@@ -204,8 +204,6 @@ class Household(SQLModel, table=True):
     # Up by one with every change to the household or its members, incomes and plan: the
     # ETag its endpoints answer and check If-Match against (core/versions.py).
     version: int = version_field()
-    created_at: datetime = created_at_field()
-    updated_at: datetime | None = time_field()
     # Kept by the visits as they are stored (backend/visits/recording.py), so coverage
     # counts a month from the households alone instead of probing the visits of each:
     # the latest month of any visit (corrections aside), and the latest month a visitor
@@ -227,7 +225,7 @@ class HouseholdRisk(SQLModel, table=True):
     risk_type: RiskType = enum_field(primary_key=True, index=True)
 
 
-class Member(SQLModel, table=True):
+class Member(CreatedRow, table=True):
     __tablename__ = "member"
     __table_args__ = (
         # One person is an active member of one household at a time.
@@ -244,7 +242,6 @@ class Member(SQLModel, table=True):
         Index("ix_member_name_household", "name", "household_id"),
     )
 
-    id: uuid.UUID = id_field()
     household_id: uuid.UUID = Field(foreign_key="household.id", index=True)
     area_code: str = area_field()
     name: str = Field(max_length=40)
@@ -261,7 +258,6 @@ class Member(SQLModel, table=True):
     left_on: date | None = None
     # A death recorded (民政, a visit): the member should then no longer be active.
     died_on: date | None = None
-    created_at: datetime = created_at_field()
     # What the ID number itself says, judged when it is written (`id_number_verdict`), so the
     # data checks compare columns instead of decrypting every member. valid: the number's
     # form, date and check digit (a birth date still to come is judged against the day of
@@ -302,41 +298,34 @@ class IncomeParts(SQLModel):
         return self.wage + self.business + self.property + self.transfer - self.business_cost
 
 
-class IncomeRecord(IncomeParts, table=True):
+class IncomeRecord(IncomeParts, EditedRow, table=True):
     """A household's declared income for one year."""
 
     __tablename__ = "income_record"
     __table_args__ = (UniqueConstraint("household_id", "year"),)
 
-    id: uuid.UUID = id_field()
     household_id: uuid.UUID = Field(foreign_key="household.id", index=True)
     year: int
     household_size: int
-    created_at: datetime = created_at_field()
-    updated_at: datetime | None = time_field()
 
     @builtins.property
     def per_capita_net_income(self) -> int:
         return self.net_income // self.household_size if self.household_size else 0
 
 
-class AssistancePlan(SQLModel, table=True):
+class AssistancePlan(EditedRow, table=True):
     """一户一策: one plan per monitored household."""
 
     __tablename__ = "assistance_plan"
 
-    id: uuid.UUID = id_field()
     household_id: uuid.UUID = Field(foreign_key="household.id", unique=True, index=True)
     summary: str = Field(default="", max_length=1000)
     due_on: date | None = None
-    created_at: datetime = created_at_field()
-    updated_at: datetime | None = time_field()
 
 
-class Measure(SQLModel, table=True):
+class Measure(CreatedRow, table=True):
     __tablename__ = "measure"
 
-    id: uuid.UUID = id_field()
     plan_id: uuid.UUID = Field(foreign_key="assistance_plan.id", index=True)
     kind: MeasureKind = enum_field()
     description: str = Field(max_length=500)
@@ -346,7 +335,6 @@ class Measure(SQLModel, table=True):
     carried_out_by: str = Field(default="", max_length=80)
     # Who a 低保 (or 特困) measure covers: member ids as strings; empty means the household.
     member_ids: list[str] = json_field(list)
-    created_at: datetime = created_at_field()
 
 
 class LineKind(NamedEnum):
@@ -354,7 +342,7 @@ class LineKind(NamedEnum):
     dibao_multiple = "dibao_multiple", "低保标准的倍数"
 
 
-class MonitoringLine(SQLModel, table=True):
+class MonitoringLine(Row, table=True):
     """监测收入标准: yuan per person per year, per province and year. `amount` is always the
     figure in force; when set as a multiple of the local 低保 line, the line and the
     multiple it came from are kept beside it."""
@@ -362,7 +350,6 @@ class MonitoringLine(SQLModel, table=True):
     __tablename__ = "monitoring_line"
     __table_args__ = (UniqueConstraint("province_code", "year"),)
 
-    id: uuid.UUID = id_field()
     province_code: str = Field(foreign_key="area.code", index=True, max_length=2)
     year: int
     amount: int

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
 
-from backend.core.models import created_at_field, id_field, time_field
+from backend.core.models import CreatedRow, time_field
 
 
 class NoticeSetting(SQLModel, table=True):
@@ -31,13 +31,11 @@ class NoticeSent(SQLModel, table=True):
     sent_on: date
 
 
-class StaffText(SQLModel, table=True):
+class StaffText(CreatedRow, table=True):
     """A digest text queued for a user: counted against the day's cap."""
 
     __tablename__ = "staff_text"
 
-    id: uuid.UUID = id_field()
     user_id: uuid.UUID = Field(foreign_key="app_user.id", index=True)
     day: date = Field(index=True)
     text: str = Field(max_length=500)
-    created_at: datetime = created_at_field()

@@ -69,13 +69,12 @@ def reveal_member_id_number(
     )
     if member is None or not member.id_number_cipher:
         raise NotFound("没有这位家庭成员的身份证号(member_id)", code="not_found")
-    number = security.decrypt_id_number(member.id_number_cipher)
-    audit_service.record_change(
+    number = _shown(
         session=session,
+        cipher=member.id_number_cipher,
         row=household,
-        actor=user,
-        action="view_id_number",
-        changes={"member_id": [None, str(member.id)], "id_number": [None, number]},
+        user=user,
+        about={"member_id": [None, str(member.id)]},
     )
     return IdNumberShown(id=member.id, id_number=number)
 
@@ -86,15 +85,23 @@ def reveal_report_id_number(*, session: Session, report: SelfReport, user: User)
     require_full_id_role(user)
     if not report.id_number_cipher:
         raise NotFound("这份报告没有填写身份证号(id_number)", code="not_found")
-    number = security.decrypt_id_number(report.id_number_cipher)
+    number = _shown(session=session, cipher=report.id_number_cipher, row=report, user=user)
+    return IdNumberShown(id=report.id, id_number=number)
+
+
+def _shown(
+    *, session: Session, cipher: str, row: Any, user: User, about: dict[str, Any] | None = None
+) -> str:
+    """The number whole, its view written as an audit row about `row` (which keeps it masked)."""
+    number = security.decrypt_id_number(cipher)
     audit_service.record_change(
         session=session,
-        row=report,
+        row=row,
         actor=user,
         action="view_id_number",
-        changes={"id_number": [None, number]},
+        changes={**(about or {}), "id_number": [None, number]},
     )
-    return IdNumberShown(id=report.id, id_number=number)
+    return number
 
 
 def _audit_of(*, session: Session, user: User, entity: str, ids: list[str]) -> list[dict[str, Any]]:

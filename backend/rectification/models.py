@@ -9,7 +9,13 @@ from sqlmodel import Field, SQLModel
 
 from backend.core import versions
 from backend.core.enums import NamedEnum
-from backend.core.models import area_field, created_at_field, enum_field, id_field, time_field
+from backend.core.models import (
+    CreatedRow,
+    EditedRow,
+    area_field,
+    enum_field,
+    time_field,
+)
 from backend.core.versions import version_field
 
 
@@ -77,12 +83,11 @@ class ReviewDecision(StrEnum):
     return_ = "return"
 
 
-class ProblemBatch(SQLModel, table=True):
+class ProblemBatch(EditedRow, table=True):
     """One inspection's (or self-check's) problem list, issued to an area."""
 
     __tablename__ = "problem_batch"
 
-    id: uuid.UUID = id_field()
     # The area the list is issued to (a county, township or village); problems lie inside it.
     area_code: str = area_field()
     source: ProblemSource = enum_field(index=True)
@@ -105,15 +110,12 @@ class ProblemBatch(SQLModel, table=True):
     # 签发人: set on a report sent upward (上行文), printed right of the 发文字号.
     signer: str = Field(default="", max_length=40)
     created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id", index=True)
-    created_at: datetime = created_at_field()
-    updated_at: datetime | None = time_field()
 
 
-class Problem(SQLModel, table=True):
+class Problem(EditedRow, table=True):
     __tablename__ = "problem"
     __table_args__ = (UniqueConstraint("batch_id", "number"),)
 
-    id: uuid.UUID = id_field()
     batch_id: uuid.UUID = Field(foreign_key="problem_batch.id", index=True)
     number: int
     title: str = Field(max_length=200)
@@ -141,8 +143,6 @@ class Problem(SQLModel, table=True):
     # Up by one with every change to the problem, its steps, evidence, notes and reviews:
     # the ETag its endpoints answer and check If-Match against (core/versions.py).
     version: int = version_field()
-    created_at: datetime = created_at_field()
-    updated_at: datetime | None = time_field()
 
 
 class ProblemHousehold(SQLModel, table=True):
@@ -154,38 +154,37 @@ class ProblemHousehold(SQLModel, table=True):
     household_id: uuid.UUID = Field(foreign_key="household.id", primary_key=True, index=True)
 
 
-class RectificationStep(SQLModel, table=True):
+class WorkEntry(CreatedRow):
+    """What the responsible person adds to a problem (a step, a note, evidence): who added it."""
+
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
+
+
+class RectificationStep(WorkEntry, table=True):
     """整改措施: one planned measure; each needs at least one piece of evidence."""
 
     __tablename__ = "rectification_step"
 
-    id: uuid.UUID = id_field()
     problem_id: uuid.UUID = Field(foreign_key="problem.id", index=True)
     position: int
     description: str = Field(max_length=4000)
     planned_on: date | None = None
-    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
-    created_at: datetime = created_at_field()
 
 
-class ProgressNote(SQLModel, table=True):
+class ProgressNote(WorkEntry, table=True):
     """What was done so far (进展), append-only; feeds 整改措施及成效 in the report."""
 
     __tablename__ = "progress_note"
 
-    id: uuid.UUID = id_field()
     problem_id: uuid.UUID = Field(foreign_key="problem.id", index=True)
     text: str = Field(max_length=4000)
-    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
-    created_at: datetime = created_at_field()
 
 
-class Evidence(SQLModel, table=True):
+class Evidence(WorkEntry, table=True):
     """印证资料: a file (photo, PDF, scan) or a text record, attached to a step."""
 
     __tablename__ = "evidence"
 
-    id: uuid.UUID = id_field()
     problem_id: uuid.UUID = Field(foreign_key="problem.id", index=True)
     step_id: uuid.UUID = Field(foreign_key="rectification_step.id", index=True)
     kind: EvidenceKind = enum_field()
@@ -193,21 +192,17 @@ class Evidence(SQLModel, table=True):
     text: str = Field(default="", max_length=2000)
     # Set when the evidence is first handed in for closure: from then on it cannot change.
     frozen_at: datetime | None = time_field()
-    created_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
-    created_at: datetime = created_at_field()
 
 
-class ProblemReview(SQLModel, table=True):
+class ProblemReview(CreatedRow, table=True):
     """审核: one decision on a submission (close, or return with a reason)."""
 
     __tablename__ = "problem_review"
 
-    id: uuid.UUID = id_field()
     problem_id: uuid.UUID = Field(foreign_key="problem.id", index=True)
     reviewer_id: uuid.UUID = Field(foreign_key="app_user.id", index=True)
     decision: ReviewDecision = enum_field()
     reason: str = Field(default="", max_length=2000)
-    created_at: datetime = created_at_field()
 
 
 versions.track(

@@ -23,6 +23,9 @@ Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=4000)]
 StepText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 Reason = Annotated[str, StringConstraints(max_length=2000)]
+NoticeTitle = Annotated[str, StringConstraints(max_length=200)]
+DocumentNumber = Annotated[str, StringConstraints(max_length=80)]
+Person = Annotated[str, StringConstraints(max_length=40)]
 
 
 # --- batches ------------------------------------------------------------------------------
@@ -67,8 +70,8 @@ PrintingOffice = Annotated[str, StringConstraints(strip_whitespace=True, max_len
 class BatchFields(Input):
     title: Title
     issuing_body: Short = ""
-    notice_title: Annotated[str, StringConstraints(max_length=200)] = ""
-    document_number: Annotated[str, StringConstraints(max_length=80)] = ""
+    notice_title: NoticeTitle = ""
+    document_number: DocumentNumber = ""
     report_to: Short = ""
     reporting_unit: Short = ""
     next_steps: LongText = ""
@@ -95,8 +98,8 @@ class BatchCreate(BatchFields):
 class BatchUpdate(Input):
     title: Title | None = None
     issuing_body: Short | None = None
-    notice_title: Annotated[str, StringConstraints(max_length=200)] | None = None
-    document_number: Annotated[str, StringConstraints(max_length=80)] | None = None
+    notice_title: NoticeTitle | None = None
+    document_number: DocumentNumber | None = None
     report_to: Short | None = None
     reporting_unit: Short | None = None
     next_steps: LongText | None = None
@@ -168,7 +171,7 @@ class ProblemCreate(Input):
     # Left out, the problem lies in the list's own area.
     area_code: AreaCode | None = None
     responsible_unit: Short = ""
-    responsible_person: Annotated[str, StringConstraints(max_length=40)] = ""
+    responsible_person: Person = ""
     deadline: Day | None = None
     number: Annotated[int, Field(strict=True, ge=1, le=100_000), WHOLE] | None = None
     household_ids: Annotated[list[uuid.UUID], Field(max_length=200)] = Field(default_factory=list)
@@ -183,7 +186,7 @@ class ProblemUpdate(Input):
     severity: Severity | None = None
     area_code: AreaCode | None = None
     responsible_unit: Short | None = None
-    responsible_person: Annotated[str, StringConstraints(max_length=40)] | None = None
+    responsible_person: Person | None = None
     deadline: Day | None = None
 
 

@@ -9,10 +9,10 @@ from sqlmodel import Field, SQLModel
 
 from backend.core.enums import NamedEnum
 from backend.core.models import (
+    Row,
     area_field,
     created_at_field,
     enum_field,
-    id_field,
     json_field,
     time_field,
 )
@@ -64,11 +64,10 @@ KIND_NAMES = ReportKind.names()
 PROPOSALS = frozenset(set(ReportKind) - {ReportKind.self_report})
 
 
-class SelfReport(SQLModel, table=True):
+class SelfReport(Row, table=True):
     __tablename__ = "self_report"
 
     # Made on the phone when the farmer sends it, so a resend is recognised.
-    id: uuid.UUID = id_field()
     receipt_code: str = Field(unique=True, index=True, max_length=12)
     area_code: str = area_field()
     status: ReportStatus = enum_field(ReportStatus.submitted, index=True)
@@ -138,12 +137,11 @@ class SelfReport(SQLModel, table=True):
     updated_at: datetime | None = time_field()
 
 
-class ReportEvent(SQLModel, table=True):
+class ReportEvent(Row, table=True):
     """One step of a report's history, shown to staff and (its status changes) to the farmer."""
 
     __tablename__ = "report_event"
 
-    id: uuid.UUID = id_field()
     report_id: uuid.UUID = Field(foreign_key="self_report.id", index=True)
     at: datetime = created_at_field()
     action: str = Field(max_length=40)
@@ -155,12 +153,11 @@ class ReportEvent(SQLModel, table=True):
     data: dict[str, Any] = json_field()
 
 
-class ReportNotice(SQLModel, table=True):
+class ReportNotice(Row, table=True):
     """A text sent (or that failed to send) to the farmer about their report."""
 
     __tablename__ = "report_notice"
 
-    id: uuid.UUID = id_field()
     report_id: uuid.UUID = Field(foreign_key="self_report.id", index=True)
     kind: str = Field(max_length=32)
     channel: str = Field(max_length=16)

@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 from backend import pwa
 from backend.accounts.deps import CurrentUser
 from backend.accounts.models import User
-from backend.core.deps import PagingDep, SessionDep
+from backend.core.deps import AreaQuery, PagingDep, SessionDep
 from backend.core.errors import Error, Invalid
 from backend.core.idempotency import Idempotent
 from backend.core.schemas import Day
@@ -242,7 +242,7 @@ def list_self_reports(
 def self_report_numbers(
     session: SessionDep,
     user: CurrentUser,
-    area: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    area: AreaQuery = None,
     since: Day | None = None,
     until: Day | None = None,
 ) -> ReportNumbers:

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from backend.accounts.deps import CurrentUser
-from backend.core.deps import PagingDep, SessionDep
+from backend.core.deps import AreaQuery, PagingDep, SessionDep
 from backend.core.idempotency import Idempotent
 from backend.households.deps import VisibleHousehold
 from backend.visits import coverage as coverage_service
@@ -25,7 +25,6 @@ from backend.visits.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["visits"])
-AreaQuery = Annotated[str | None, Query(pattern=r"^\d{2,12}$", description="地区代码")]
 MonthQuery = Annotated[Month | None, Query(description="月份,如 2026-11")]
 
 

@@ -5,14 +5,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from backend.core.enums import NamedEnum
 from backend.core.models import (
+    CreatedRow,
     area_field,
-    created_at_field,
     enum_field,
-    id_field,
     json_field,
     time_field,
 )
@@ -39,7 +38,7 @@ class WarningStatus(NamedEnum):
 WARNING_STATUS_NAMES = WarningStatus.names()
 
 
-class DepartmentWarning(SQLModel, table=True):
+class DepartmentWarning(CreatedRow, table=True):
     """部门预警. One per source, person and period: a department that sends it again gets
     the one it sent. Matched to the household the person is an active member of; a warning
     about nobody on record is kept (unmatched) under the sender's area."""
@@ -50,7 +49,6 @@ class DepartmentWarning(SQLModel, table=True):
         Index("ix_department_warning_area_status", "area_code", "status"),
     )
 
-    id: uuid.UUID = id_field()
     client_id: uuid.UUID = Field(foreign_key="api_client.id", index=True)
     source: str = enum_field()
     id_number_cipher: str
@@ -67,4 +65,3 @@ class DepartmentWarning(SQLModel, table=True):
     dismiss_reason: str = Field(default="", max_length=300)
     triaged_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
     triaged_at: datetime | None = time_field()
-    created_at: datetime = created_at_field()

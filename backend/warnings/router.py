@@ -7,7 +7,6 @@ from fastapi import APIRouter, Query, Response
 
 from backend.accounts.deps import CurrentClient, CurrentUser
 from backend.core.deps import PagingDep, SessionDep
-from backend.core.errors import error_responses
 from backend.core.idempotency import Idempotent
 from backend.warnings import service
 from backend.warnings.deps import LockedWarning, SentWarning, VisibleWarning
@@ -30,7 +29,6 @@ router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
     operation_id="create_warning",
     responses={
         200: {"model": WarningPublic, "description": "同一部门、同一人、同一期间的预警已收到"},
-        **error_responses(401, 403, 409, 422, 429),
     },
 )
 def create_warning(
@@ -47,12 +45,7 @@ def create_warning(
     return service.publics(session=session, warnings=[row])[0]
 
 
-@router.get(
-    "/sent",
-    response_model=WarningsPublic,
-    operation_id="list_sent_warnings",
-    responses=error_responses(401, 403, 422, 429),
-)
+@router.get("/sent", response_model=WarningsPublic, operation_id="list_sent_warnings")
 def list_sent_warnings(
     session: SessionDep,
     client: CurrentClient,
@@ -66,23 +59,13 @@ def list_sent_warnings(
     return WarningsPublic(data=service.publics(session=session, warnings=rows), count=count)
 
 
-@router.get(
-    "/sent/{warning_id}",
-    response_model=WarningPublic,
-    operation_id="get_sent_warning",
-    responses=error_responses(401, 403, 404, 429),
-)
+@router.get("/sent/{warning_id}", response_model=WarningPublic, operation_id="get_sent_warning")
 def get_sent_warning(session: SessionDep, warning: SentWarning) -> WarningPublic:
     """One warning the calling client sent, with its outcome."""
     return service.publics(session=session, warnings=[warning])[0]
 
 
-@router.get(
-    "",
-    response_model=WarningsPublic,
-    operation_id="list_warnings",
-    responses=error_responses(401, 403, 422),
-)
+@router.get("", response_model=WarningsPublic, operation_id="list_warnings")
 def list_warnings(
     session: SessionDep,
     user: CurrentUser,
@@ -96,22 +79,14 @@ def list_warnings(
     return WarningsPublic(data=service.publics(session=session, warnings=rows), count=count)
 
 
-@router.get(
-    "/{warning_id}",
-    response_model=WarningPublic,
-    operation_id="get_warning",
-    responses=error_responses(401, 403, 404),
-)
+@router.get("/{warning_id}", response_model=WarningPublic, operation_id="get_warning")
 def get_warning(session: SessionDep, warning: VisibleWarning) -> WarningPublic:
     """One warning in the caller's area."""
     return service.publics(session=session, warnings=[warning])[0]
 
 
 @router.post(
-    "/{warning_id}/report",
-    response_model=WarningPublic,
-    operation_id="report_from_warning",
-    responses=error_responses(401, 403, 404, 409, 422),
+    "/{warning_id}/report", response_model=WarningPublic, operation_id="report_from_warning"
 )
 def report_from_warning(
     session: SessionDep, user: CurrentUser, warning: LockedWarning, data: WarningReportInput
@@ -121,12 +96,7 @@ def report_from_warning(
     return service.publics(session=session, warnings=[row])[0]
 
 
-@router.post(
-    "/{warning_id}/dismiss",
-    response_model=WarningPublic,
-    operation_id="dismiss_warning",
-    responses=error_responses(401, 403, 404, 409, 422),
-)
+@router.post("/{warning_id}/dismiss", response_model=WarningPublic, operation_id="dismiss_warning")
 def dismiss_warning(
     session: SessionDep, user: CurrentUser, warning: LockedWarning, data: WarningDismissInput
 ) -> WarningPublic:

@@ -6,10 +6,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from backend.core.enums import NamedEnum
-from backend.core.models import created_at_field, enum_field, id_field, json_field, time_field
+from backend.core.models import (
+    CreatedRow,
+    Row,
+    created_at_field,
+    enum_field,
+    json_field,
+    time_field,
+)
 
 
 class EventKind(NamedEnum):
@@ -36,10 +43,9 @@ class DeliveryStatus(NamedEnum):
 DELIVERY_STATUS_NAMES = DeliveryStatus.names()
 
 
-class WebhookSubscription(SQLModel, table=True):
+class WebhookSubscription(CreatedRow, table=True):
     __tablename__ = "webhook_subscription"
 
-    id: uuid.UUID = id_field()
     client_id: uuid.UUID = Field(foreign_key="api_client.id", index=True)
     url: str = Field(max_length=500)
     events: list[str] = json_field(list)
@@ -47,26 +53,23 @@ class WebhookSubscription(SQLModel, table=True):
     secret_cipher: str
     description: str = Field(default="", max_length=200)
     active: bool = True
-    created_at: datetime = created_at_field()
 
 
-class WebhookEvent(SQLModel, table=True):
+class WebhookEvent(CreatedRow, table=True):
     """What happened, written in the transaction of the change (only when someone listens):
     ids and codes, never a name or an ID number; the receiver reads the rest by the API."""
 
     __tablename__ = "webhook_event"
 
-    id: uuid.UUID = id_field()
     kind: str = Field(max_length=40)
     area_code: str = Field(max_length=12, index=True)
     # For an event found by a scan rather than a change (a problem gone overdue): the same
     # key is emitted once, however many nights the scan sees it.
     key: str | None = Field(default=None, max_length=120, unique=True)
     data: dict[str, Any] = json_field()
-    created_at: datetime = created_at_field()
 
 
-class WebhookDelivery(SQLModel, table=True):
+class WebhookDelivery(CreatedRow, table=True):
     """One event to one subscription. Retried until delivered or its window (a day from
     the event, or from a replay) has passed."""
 
@@ -76,7 +79,6 @@ class WebhookDelivery(SQLModel, table=True):
         Index("ix_webhook_delivery_subscription_created", "subscription_id", "created_at"),
     )
 
-    id: uuid.UUID = id_field()
     event_id: uuid.UUID = Field(foreign_key="webhook_event.id", index=True)
     subscription_id: uuid.UUID = Field(foreign_key="webhook_subscription.id")
     status: str = enum_field(DeliveryStatus.pending)
@@ -87,13 +89,11 @@ class WebhookDelivery(SQLModel, table=True):
     last_status_code: int | None = None
     last_error: str = Field(default="", max_length=300)
     delivered_at: datetime | None = time_field()
-    created_at: datetime = created_at_field()
 
 
-class WebhookAttempt(SQLModel, table=True):
+class WebhookAttempt(Row, table=True):
     __tablename__ = "webhook_attempt"
 
-    id: uuid.UUID = id_field()
     delivery_id: uuid.UUID = Field(foreign_key="webhook_delivery.id", index=True)
     number: int
     at: datetime = created_at_field()

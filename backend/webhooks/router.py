@@ -6,7 +6,6 @@ from fastapi import APIRouter, Query
 
 from backend.accounts.deps import CurrentClient
 from backend.core.deps import PagingDep, SessionDep
-from backend.core.errors import error_responses
 from backend.core.idempotency import Idempotent
 from backend.webhooks import service
 from backend.webhooks.deps import OwnDelivery, OwnSubscription
@@ -28,7 +27,6 @@ router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
     response_model=SubscriptionSecret,
     status_code=201,
     operation_id="create_webhook_subscription",
-    responses=error_responses(401, 403, 422, 429),
 )
 def create_webhook_subscription(
     session: SessionDep, client: CurrentClient, _: Idempotent, data: SubscriptionCreate
@@ -39,10 +37,7 @@ def create_webhook_subscription(
 
 
 @router.get(
-    "/subscriptions",
-    response_model=SubscriptionsPublic,
-    operation_id="list_webhook_subscriptions",
-    responses=error_responses(401, 403, 429),
+    "/subscriptions", response_model=SubscriptionsPublic, operation_id="list_webhook_subscriptions"
 )
 def list_webhook_subscriptions(
     session: SessionDep, client: CurrentClient, paging: PagingDep
@@ -60,7 +55,6 @@ def list_webhook_subscriptions(
     "/subscriptions/{subscription_id}",
     response_model=SubscriptionPublic,
     operation_id="delete_webhook_subscription",
-    responses=error_responses(401, 403, 404, 429),
 )
 def delete_webhook_subscription(
     session: SessionDep, client: CurrentClient, subscription: OwnSubscription
@@ -70,12 +64,7 @@ def delete_webhook_subscription(
     return SubscriptionPublic.model_validate(row)
 
 
-@router.get(
-    "/deliveries",
-    response_model=DeliveriesPublic,
-    operation_id="list_webhook_deliveries",
-    responses=error_responses(401, 403, 422, 429),
-)
+@router.get("/deliveries", response_model=DeliveriesPublic, operation_id="list_webhook_deliveries")
 def list_webhook_deliveries(
     session: SessionDep,
     client: CurrentClient,
@@ -90,10 +79,7 @@ def list_webhook_deliveries(
 
 
 @router.get(
-    "/deliveries/{delivery_id}",
-    response_model=DeliveryDetail,
-    operation_id="get_webhook_delivery",
-    responses=error_responses(401, 403, 404, 429),
+    "/deliveries/{delivery_id}", response_model=DeliveryDetail, operation_id="get_webhook_delivery"
 )
 def get_webhook_delivery(session: SessionDep, delivery: OwnDelivery) -> DeliveryDetail:
     """One delivery: its body and every attempt (time, HTTP status, error)."""
@@ -105,7 +91,6 @@ def get_webhook_delivery(session: SessionDep, delivery: OwnDelivery) -> Delivery
     response_model=DeliveryDetail,
     status_code=202,
     operation_id="replay_webhook_delivery",
-    responses=error_responses(401, 403, 404, 409, 429),
 )
 def replay_webhook_delivery(session: SessionDep, delivery: OwnDelivery) -> DeliveryDetail:
     """Send a finished delivery again (same webhook-id); retried for another day."""

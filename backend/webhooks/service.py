@@ -11,7 +11,7 @@ from backend.audit import service as audit
 from backend.core import clock, security
 from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.loaders import load_or_404
-from backend.core.paging import page
+from backend.core.paging import newest_first, page
 from backend.core.usecase import use_case
 from backend.webhooks import delivery as sending
 from backend.webhooks.events import EVENT_SCOPES, RETRY_WINDOW
@@ -99,7 +99,7 @@ def list_subscriptions(
         session,
         WebhookSubscription,
         [WebhookSubscription.client_id == client.id],
-        order_by=[col(WebhookSubscription.created_at).desc(), col(WebhookSubscription.id)],
+        order_by=newest_first(WebhookSubscription),
         offset=offset,
         limit=limit,
     )
@@ -145,7 +145,7 @@ def list_deliveries(
         session,
         WebhookDelivery,
         cond,
-        order_by=[col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id)],
+        order_by=newest_first(WebhookDelivery),
         offset=offset,
         limit=limit,
     )

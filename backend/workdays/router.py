@@ -9,7 +9,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from backend.accounts.deps import CurrentUser, require
 from backend.accounts.models import Role, User
-from backend.core.deps import SessionDep
+from backend.core.deps import AreaQuery, SessionDep
 from backend.core.errors import Forbidden, Invalid
 from backend.core.schemas import Input, Output
 from backend.core.scope import contains
@@ -53,7 +53,7 @@ def get_month(
     user: CurrentUser,
     year: Annotated[int, Query(ge=2004, le=2100)],
     month: Annotated[int, Query(ge=1, le=12)],
-    area: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    area: AreaQuery = None,
 ) -> list[CalendarDayPublic]:
     """A month's days for an area: working day or not, the national holiday's name, and
     whether the county changed it."""

@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -53,8 +54,18 @@ class LiveServer:
         )
 
 
-def _serve(root: Path, data_dir: Path) -> tuple[subprocess.Popen, LiveServer]:  # type: ignore[type-arg]
-    """Migrate, seed the demo and start `shouwang serve` from `root` on a free port."""
+@contextmanager
+def served(
+    root: Path = ROOT,
+    *,
+    data_dir: Path | None = None,
+    prefix: str = "shouwang-e2e-",
+    env: dict[str, str] | None = None,
+) -> Iterator[LiveServer]:
+    """Migrate, seed the demo and run `shouwang serve` from `root` on a free port until the
+    block ends; its data in `data_dir` (a new temporary folder named `prefix…` if none).
+    `env` adds to the server's environment."""
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix=prefix))
     port = _free_port()
     env = {
         **os.environ,
@@ -63,6 +74,7 @@ def _serve(root: Path, data_dir: Path) -> tuple[subprocess.Popen, LiveServer]:  
         "SHOUWANG_DATABASE_URL": f"sqlite:///{data_dir}/e2e.db",
         # Every browser test reports from 127.0.0.1: the per-address limit is not under test.
         "SHOUWANG_REPORT_LIMIT_PER_ADDRESS": "1000/hour",
+        **(env or {}),
     }
     cli = [sys.executable, "-m", "backend.cli"]
     subprocess.run([*cli, "migrate"], env=env, cwd=root, check=True, capture_output=True)
@@ -75,28 +87,29 @@ def _serve(root: Path, data_dir: Path) -> tuple[subprocess.Popen, LiveServer]:  
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
-    # A shared, loaded machine can take more than half a minute to start the server.
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:  # pragma: no cover - a server that never answers fails every e2e test loudly
+    try:
+        url = f"http://127.0.0.1:{port}"
+        # A shared, loaded machine can take more than half a minute to start the server.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:  # pragma: no cover - a server that never answers fails every e2e test loudly
+            raise RuntimeError((data_dir / "server.log").read_text())
+        yield LiveServer(url, env, data_dir)
+    finally:
         server.terminate()
-        raise RuntimeError((data_dir / "server.log").read_text())
-    return server, LiveServer(url, env, data_dir)
+        server.wait(timeout=10)
+        log.close()
 
 
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[LiveServer]:
-    data_dir = Path(tempfile.mkdtemp(prefix="shouwang-e2e-"))
-    server, live = _serve(ROOT, data_dir)
-    yield live
-    server.terminate()
-    server.wait(timeout=10)
+    with served() as live:
+        yield live
 
 
 @pytest.fixture(scope="module")
@@ -110,10 +123,8 @@ def copied_app() -> Iterator[tuple[LiveServer, Path]]:
     shutil.copy(ROOT / "alembic.ini", root / "alembic.ini")
     data_dir = root / "data"
     data_dir.mkdir()
-    server, live = _serve(root, data_dir)
-    yield live, root / "frontend"
-    server.terminate()
-    server.wait(timeout=10)
+    with served(root, data_dir=data_dir) as live:
+        yield live, root / "frontend"
     shutil.rmtree(root, ignore_errors=True)
 
 

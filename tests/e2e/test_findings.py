@@ -5,15 +5,13 @@ check's parameter, and reach the page from the dashboard's figures. The server i
 module's own: the test changes the demo's data."""
 
 import re
-import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import PHONE, ROOT, LiveServer, _serve, wait_until
+from tests.e2e.conftest import PHONE, LiveServer, served, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -24,13 +22,9 @@ CHECKS = 16
 def own_server() -> Iterator[LiveServer]:
     """Served as `make run` serves: the worker runs in the process and carries out the runs
     (the suite turns it off for the servers of the other tests)."""
-    data_dir = Path(tempfile.mkdtemp(prefix="shouwang-e2e-findings-"))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SHOUWANG_WORKER_IN_PROCESS", "true")
-        server, live = _serve(ROOT, data_dir)
-    yield live
-    server.terminate()
-    server.wait(timeout=10)
+    in_process = {"SHOUWANG_WORKER_IN_PROCESS": "true"}
+    with served(prefix="shouwang-e2e-findings-", env=in_process) as live:
+        yield live
 
 
 @pytest.fixture

@@ -5,13 +5,11 @@ and the API's state after. The server is this module's own: the test changes the
 data."""
 
 import re
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ROOT, LiveServer, _serve, wait_until
+from tests.e2e.conftest import LiveServer, served, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -21,11 +19,8 @@ OFFICER = "guocheng_town"
 
 @pytest.fixture(scope="module")
 def own_server() -> Iterator[LiveServer]:
-    data_dir = Path(tempfile.mkdtemp(prefix="shouwang-e2e-warnings-"))
-    server, live = _serve(ROOT, data_dir)
-    yield live
-    server.terminate()
-    server.wait(timeout=10)
+    with served(prefix="shouwang-e2e-warnings-") as live:
+        yield live
 
 
 def _fits(page) -> None:  # type: ignore[no-untyped-def]
