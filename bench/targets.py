@@ -61,6 +61,7 @@ ORDER = [
     "export",
     "compression",
     "frontend-bytes",
+    "dashboard-bytes",
     "lighthouse-report",
     "lighthouse-field",
 ]

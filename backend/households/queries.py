@@ -88,6 +88,16 @@ def tallies(*, session: Session, prefix: str, year: tuple[date, date]) -> list[R
     )
 
 
+def counts(*, session: Session, prefix: str) -> dict[str, int]:
+    """Per village inside `prefix`: its households, from the area code's index alone."""
+    rows = session.exec(
+        select(Household.area_code, func.count())
+        .where(within(Household.area_code, prefix))
+        .group_by(col(Household.area_code))
+    )
+    return dict(rows.all())  # type: ignore[arg-type]
+
+
 def monitored_risks(*, session: Session, prefix: str) -> list[Row[Any]]:
     """Per village and risk type: how many monitored households carry it."""
     return list(

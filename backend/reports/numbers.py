@@ -213,6 +213,16 @@ def _start_of(day: date, plus_days: int = 0) -> datetime:
 # --- for the statistics: the one-tap funnel of an area, per village -----------------------
 
 
+def _received_in(prefix: str, since: date, until: date) -> list[Any]:
+    """SQL: received in [since, until) inside `prefix`, merged duplicates aside."""
+    return [
+        within(SelfReport.area_code, prefix),
+        SelfReport.status != ReportStatus.merged,
+        col(SelfReport.submitted_at) >= _start_of(since),
+        col(SelfReport.submitted_at) < _start_of(until),
+    ]
+
+
 def funnel_rows(*, session: Session, prefix: str, since: date, until: date) -> list[Any]:
     """Every report received in [since, until) inside `prefix`, merged duplicates aside, as
     (area_code, status, submitted_at, verified_at, decided_at, opened_by_staff): one
@@ -226,14 +236,21 @@ def funnel_rows(*, session: Session, prefix: str, since: date, until: date) -> l
                 SelfReport.verified_at,
                 SelfReport.decided_at,
                 opened_by_staff(),
-            ).where(
-                within(SelfReport.area_code, prefix),
-                SelfReport.status != ReportStatus.merged,
-                col(SelfReport.submitted_at) >= _start_of(since),
-                col(SelfReport.submitted_at) < _start_of(until),
-            )
+            ).where(*_received_in(prefix, since, until))
         ).all()
     )
+
+
+def from_farmers(*, session: Session, prefix: str, since: date, until: date) -> dict[str, int]:
+    """Per village: the reports of `funnel_rows` that farmers sent themselves (not opened by
+    staff), counted in SQL: the statistics rank every village of a county by them."""
+    by_staff = opened_by_staff()
+    rows = session.exec(
+        select(SelfReport.area_code, by_staff, func.count())
+        .where(*_received_in(prefix, since, until))
+        .group_by(col(SelfReport.area_code), by_staff)
+    )
+    return {code: n for code, staff, n in rows if not staff}
 
 
 def overdue_by_area(*, session: Session, prefix: str) -> dict[str, int]:

@@ -1,7 +1,9 @@
 """The statistics of an area and of each child area: a few grouped statements per domain
-over the county's code range (through the domains' own query functions), summed per child
+over the area's code range (through the domains' own query functions), summed per child
 by code prefix, so a figure for a township is the sum of its villages' and every figure
-equals the count of the list filtered the same way."""
+equals the count of the list filtered the same way. The marks rank an area among its
+county's: for that the county is read too, but only the few grouped counts the marks
+compare (`_rank_tallies`), not everything the area's own figures show."""
 
 import math
 import statistics
@@ -109,6 +111,10 @@ def _area_for(*, session: Session, user: User, area: str | None) -> str:
     return area
 
 
+def _year(today: date) -> tuple[date, date]:
+    return date(today.year, 1, 1), date(today.year + 1, 1, 1)
+
+
 def _tallies(*, session: Session, base: str, today: date) -> dict[str, Tally]:
     """Every area code inside `base` with what it holds: one or two statements per domain."""
     per: dict[str, Tally] = {}
@@ -118,7 +124,7 @@ def _tallies(*, session: Session, base: str, today: date) -> dict[str, Tally]:
             per[code] = Tally()
         return per[code]
 
-    year = (date(today.year, 1, 1), date(today.year + 1, 1, 1))
+    year = _year(today)
     for code, category, status, mtype, n, enrolled, cleared in households_queries.tallies(
         session=session, prefix=base, year=year
     ):
@@ -145,6 +151,16 @@ def _tallies(*, session: Session, base: str, today: date) -> dict[str, Tally]:
             t.decided += 1
             if decided is not None:
                 t.decide_days.append(_days(submitted, decided))
+    _ranked_tallies(session=session, base=base, today=today, at=at)
+    _warning_tallies(session=session, base=base, at=at)
+    return per
+
+
+def _ranked_tallies(
+    *, session: Session, base: str, today: date, at: Callable[[str], Tally]
+) -> None:
+    """The figures a mark ranks besides households and farmers' reports (BADNESS): overdue
+    reports, coverage, open problems and findings, one grouped statement each."""
     for code, n in reports_numbers.overdue_by_area(session=session, prefix=base).items():
         at(code).overdue_reports += n
     for v in visits_coverage.by_village(session=session, prefix=base, month=month_of(today)):
@@ -155,7 +171,28 @@ def _tallies(*, session: Session, base: str, today: date) -> dict[str, Tally]:
         at(code).problems.update(counts)
     for code, check, n in checks_service.open_by_area(session=session, prefix=base):
         at(code).findings[check] += n
-    _warning_tallies(session=session, base=base, at=at)
+
+
+def _rank_tallies(*, session: Session, base: str, today: date) -> dict[str, Tally]:
+    """Every area code inside `base` (the county) with what the marks and the uptake read
+    (BADNESS, `_on_record`, the county's average): households, farmers' reports of the year
+    and `_ranked_tallies`, each a grouped count, so an overview below the county reads only
+    these of the county and the rest of its area alone. Every count is the one `_tallies`
+    makes; the figures they leave at zero are never ranked."""
+    per: dict[str, Tally] = {}
+
+    def at(code: str) -> Tally:
+        if code not in per:
+            per[code] = Tally()
+        return per[code]
+
+    for code, n in households_queries.counts(session=session, prefix=base).items():
+        at(code).households += n
+    since, until = _year(today)
+    farmers = reports_numbers.from_farmers(session=session, prefix=base, since=since, until=until)
+    for code, n in farmers.items():
+        at(code).farmer_reports += n
+    _ranked_tallies(session=session, base=base, today=today, at=at)
     return per
 
 
@@ -335,28 +372,32 @@ def overview(*, session: Session, user: User, area: str | None) -> Overview:
     """The area's figures and its children's, with the marks that stand out in the county."""
     area = _area_for(session=session, user=user, area=area)
     today = clock.today()
+    # The marks rank an area among the county's of its level (or, above a county, among
+    # the areas asked for): `base`. The figures shown are read for `area` alone.
     base = area[:6] if len(area) >= 6 else area
-    per = _tallies(session=session, base=base, today=today)
+    per = _tallies(session=session, base=area, today=today)
+    ranked = per if area == base else _rank_tallies(session=session, base=base, today=today)
     areas = {a.code: a for a in areas_service.areas_under(session=session, prefix=base)}
     villages = Counter(code[:n] for code in areas if len(code) == 12 for n in range(len(base), 13))
-    farmers = sum(t.farmer_reports for code, t in per.items() if len(code) == 12)
+    farmers = sum(t.farmer_reports for code, t in ranked.items() if len(code) == 12)
     average = farmers / villages[base] if villages[base] else None
 
-    at_length: dict[int, dict[str, AreaFigures]] = {}
+    def figures_at(tallies: dict[str, Tally], length: int, inside: str) -> dict[str, AreaFigures]:
+        """The figures of each area of one level inside `inside`, summed from `tallies`."""
+        sums = _rollup(tallies, length)
+        return {
+            code: _figures(a, code, sums.get(code, Tally()), villages[code], average)
+            for code, a in areas.items()
+            if len(code) == length and code.startswith(inside)
+        }
 
-    def figures_at(length: int) -> dict[str, AreaFigures]:
-        """Each area of one level's figures, summed once per level (asked twice for the
-        area's own level: its row and its marks)."""
-        if length not in at_length:
-            sums = _rollup(per, length)
-            at_length[length] = {
-                code: _figures(a, code, sums.get(code, Tally()), villages[code], average)
-                for code, a in areas.items()
-                if len(code) == length
-            }
-        return at_length[length]
+    def marks_at(length: int, shown: dict[str, AreaFigures]) -> dict[str, list[Mark]]:
+        """The marks of a level: `shown` when it is the whole population ranked."""
+        population = shown if ranked is per else figures_at(ranked, length, base)
+        return worst_tenth(_on_record(population.values()))
 
-    own = figures_at(len(area)).get(area) if area else None
+    mine = figures_at(per, len(area), area) if area else {}
+    own = mine.get(area)
     if own is None:  # the whole country or a province asked by an admin
         total = Tally()
         for t in per.values():
@@ -365,15 +406,13 @@ def overview(*, session: Session, user: User, area: str | None) -> Overview:
     children = _children(session=session, area=area)
     child_rows: list[AreaFigures] = []
     if children:
-        level = figures_at(len(children[0].code))
-        marks = worst_tenth(_on_record(level.values()))
+        level = figures_at(per, len(children[0].code), area)
+        marks = marks_at(len(children[0].code), level)
         for c in children:
             row = level.get(c.code) or _figures(c, c.code, Tally(), 0, average)
             row.marks = marks.get(c.code, [])
             child_rows.append(row)
-    own.marks = (
-        worst_tenth(_on_record(figures_at(len(area)).values())).get(area, []) if area else []
-    )
+    own.marks = marks_at(len(area), mine).get(area, []) if area else []
     return Overview(
         today=today,
         year=today.year,

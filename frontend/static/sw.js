@@ -4,7 +4,7 @@
 //    field app), and a version that is a hash of their content: any changed file makes a
 //    new worker;
 // 1. install: precache the public pages, plus every section a window has open or the
-//    previous version held, from the network, past the HTTP cache (awaited, so a
+//    previous version held, revalidated with the server (awaited, so a
 //    half-cached shell never serves), then take over at once. A farmer's first visit pays
 //    for the farmer's pages only; a section opened later is precached when its page asks
 //    (the "precache" message from lib/pwa.js);
@@ -39,8 +39,25 @@ async function sectionsWanted() {
   return SHELL.sections.filter((s) => s.pages.some((p) => paths.has(p)));
 }
 
-function precache(cache, urls) {
-  return cache.addAll(urls.map((url) => new Request(url, { cache: "reload" })));
+// A section's pages are one template, the same bytes at each address (/staff, /dashboard,
+// /coverage, /rectification): fetched once, then kept under each other address too, as a
+// new response (one read from another address's entry would carry that address).
+async function precache(cache, urls) {
+  const fetched = [];
+  const copies = [];
+  for (const url of urls) {
+    const first = sectionOf(url)?.pages.find((p) => urls.includes(p));
+    if (first && first !== url) copies.push([url, first]);
+    else fetched.push(url);
+  }
+  // Revalidated, never taken from the HTTP cache unchecked: a file the page has just loaded
+  // comes back as a 304 rather than a second copy (a first visit paid for the staff shell
+  // twice), and a changed one in full.
+  await cache.addAll(fetched.map((url) => new Request(url, { cache: "no-cache" })));
+  for (const [url, first] of copies) {
+    const page = await cache.match(first);
+    await cache.put(url, new Response(await page.blob(), { headers: page.headers }));
+  }
 }
 
 self.addEventListener("install", (event) => {
