@@ -69,10 +69,19 @@ def _age(birth_date: date, today: date) -> int:
 def _members(
     *, session: Session, household_ids: list[uuid.UUID], today: date
 ) -> dict[uuid.UUID, list[MemberBrief]]:
-    """Active members, the head first, then by age (oldest first)."""
+    """Active members, the head first, then by age (oldest first). The brief's columns,
+    not whole members (their ID numbers' ciphers and hashes)."""
     out: dict[uuid.UUID, list[MemberBrief]] = defaultdict(list)
     for m in session.exec(
-        select(Member)
+        select(
+            Member.household_id,
+            Member.name,
+            Member.relation,
+            Member.birth_date,
+            Member.health,
+            Member.schooling,
+            Member.labour,
+        )
         .where(col(Member.household_id).in_(household_ids), col(Member.active).is_(True))
         .order_by(col(Member.birth_date))
     ):

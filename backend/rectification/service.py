@@ -301,9 +301,15 @@ def problems_of_batch(*, session: Session, batch: ProblemBatch, user: User) -> l
 def user_refs(
     *, session: Session, ids: Iterable[uuid.UUID | None]
 ) -> dict[uuid.UUID, RectificationUserRef]:
-    """Names of the people a page mentions, in one query (as households do for helpers)."""
-    users = accounts_service.by_ids(session=session, ids=[i for i in ids if i is not None])
-    return {u.id: RectificationUserRef(id=u.id, full_name=u.full_name, unit=u.unit) for u in users}
+    """Names of the people a page mentions, in one query (as households do for helpers): their
+    names and units, not whole accounts (the county's boards name a thousand claimants)."""
+    people = accounts_service.names_and_units(
+        session=session, ids=[i for i in ids if i is not None]
+    )
+    return {
+        uid: RectificationUserRef(id=uid, full_name=name, unit=unit)
+        for uid, (name, unit) in people.items()
+    }
 
 
 def user_names(*, session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:

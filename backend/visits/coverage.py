@@ -95,6 +95,7 @@ class _Tally:
 
     villages: dict[str, list[int]]  # area_code → [due, visited]
     helpers: dict[uuid.UUID, list[int]]  # helper_id → [due, visited by the helper]
+    helper_names: dict[uuid.UUID, tuple[str, str | None]]  # helper_id → (name, unit)
     not_visited: dict[bool, int]  # monitored? → households not visited
 
 
@@ -103,7 +104,7 @@ def _village_tally(*, session: Session, households: Subquery, area: str, month: 
     many of each are monitored."""
     visited = _visited(households, month)
     monitored = households.c.monitoring_status == MonitoringStatus.monitored
-    out = _Tally(villages={}, helpers={}, not_visited={True: 0, False: 0})
+    out = _Tally(villages={}, helpers={}, helper_names={}, not_visited={True: 0, False: 0})
     for code, n, seen, monitored_n, monitored_seen in session.exec(
         select(
             households.c.area_code,
@@ -126,20 +127,33 @@ def _village_tally(*, session: Session, households: Subquery, area: str, month: 
 
 def _tally(*, session: Session, households: Subquery, area: str, month: str) -> _Tally:
     """The villages' figures, then the helpers': over the households their helper owes a
-    visit only, grouped by helper. Two grouped reads of the households' index, each over
-    fewer groups than one by village and helper together (9,000 at the county), which
-    sorted every household."""
+    visit only, grouped by helper, each named in the same statement. Two grouped reads of
+    the households' index, each over fewer groups than one by village and helper together
+    (9,000 at the county), which sorted every household."""
     out = _village_tally(session=session, households=households, area=area, month=month)
-    for helper_id, n, by_helper in session.exec(
+    per_helper = (
         select(
-            households.c.helper_id,
-            func.count(),
-            func.sum(_visited_by_helper(households, month)),
+            households.c.helper_id.label("helper_id"),
+            func.count().label("due"),
+            func.sum(_visited_by_helper(households, month)).label("visited"),
         )
         .where(within(households.c.area_code, area), *_owes_helper_visit(households))
         .group_by(households.c.helper_id)
+        .subquery("per_helper")
+    )
+    person = accounts_service.names_table()
+    for helper_id, n, by_helper, name, unit in session.exec(
+        select(
+            per_helper.c.helper_id,
+            per_helper.c.due,
+            per_helper.c.visited,
+            person.c.full_name,
+            person.c.unit,
+        ).outerjoin(person, person.c.id == per_helper.c.helper_id)
     ):
         out.helpers[helper_id] = [n, int(by_helper or 0)]
+        if name is not None:
+            out.helper_names[helper_id] = (name, unit)
     return out
 
 
@@ -157,8 +171,8 @@ def _villages(*, session: Session, tally: _Tally) -> list[VillageCoverage]:
     ]
 
 
-def _helpers(*, session: Session, tally: _Tally) -> list[HelperCoverage]:
-    people = accounts_service.names_and_units(session=session, ids=tally.helpers)
+def _helpers(*, tally: _Tally) -> list[HelperCoverage]:
+    people = tally.helper_names
     return sorted(
         (
             HelperCoverage(
@@ -285,7 +299,7 @@ def coverage(
     return Coverage(
         area_code=area,
         month=month,
-        helpers=_helpers(session=session, tally=tally),
+        helpers=_helpers(tally=tally),
         villages=_villages(session=session, tally=tally),
         not_visited=_not_visited(session=session, user=user, ids=ids),
         not_visited_total=sum(tally.not_visited.values()),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Row, bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
@@ -245,20 +245,35 @@ def of_visits(*, session: Session, visit_ids: list[uuid.UUID]) -> dict[uuid.UUID
 
 def current_in_year(
     *, session: Session, household_ids: list[uuid.UUID], year: int
-) -> dict[uuid.UUID, list[LedgerEntry]]:
-    """Each household's current entries of the year, by month."""
-    out: dict[uuid.UUID, list[LedgerEntry]] = {}
+) -> dict[uuid.UUID, list[Row[Any]]]:
+    """Each household's current entries of the year, by month: the month, its figures
+    (INCOME_PARTS and the spending), net_income, household_size and copied_from_last_year,
+    as rows, not whole entries (a 200-household phone reads 2,000 of them: loaded as
+    entries, a fifth of its answer's time)."""
+    out: dict[uuid.UUID, list[Row[Any]]] = {}
     if not household_ids:
         return out
-    for e in session.exec(
-        select(LedgerEntry).where(
-            col(LedgerEntry.household_id).in_(household_ids),
-            LedgerEntry.year == year,
-            col(LedgerEntry.superseded_at).is_(None),
+    e = LedgerEntry
+    net = e.wage + e.business + e.property + e.transfer - e.business_cost
+    for row in session.exec(
+        select(  # type: ignore[call-overload]
+            e.household_id,
+            e.month,
+            *(getattr(e, part) for part in INCOME_PARTS),
+            e.medical_spending,
+            e.schooling_spending,
+            e.other_spending,
+            net.label("net_income"),
+            e.household_size,
+            e.copied_from_last_year,
+        ).where(
+            col(e.household_id).in_(household_ids),
+            e.year == year,
+            col(e.superseded_at).is_(None),
         )
     ):
-        out.setdefault(e.household_id, []).append(e)
-    return {hid: sorted(es, key=lambda e: e.month) for hid, es in out.items()}
+        out.setdefault(row.household_id, []).append(row)
+    return {hid: sorted(rows, key=lambda r: r.month) for hid, rows in out.items()}
 
 
 def current_months(

@@ -6,8 +6,9 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Row, case, func
 from sqlmodel import Session, col, select
 
 from backend.accounts import service as accounts_service
@@ -19,7 +20,7 @@ from backend.households import queries as households_queries
 from backend.households.models import Household, MonitoringStatus
 from backend.households.schemas import HouseholdCardBase
 from backend.visits import ledger, service, signs
-from backend.visits.models import LedgerEntry, Visit
+from backend.visits.models import Visit
 from backend.visits.schemas import HouseholdCard, LedgerBrief, MyHouseholds, VisitRef, month_of
 
 # What a phone keeps at most; a village cadre's whole village fits, a county would not.
@@ -59,58 +60,74 @@ def _households(*, session: Session, user: User) -> tuple[list[Household], int]:
 
 
 def _visits(*, session: Session, user: User, household_ids: list[uuid.UUID], month: str) -> _Visits:
+    """Two reads of the households' visits since RECENT_DAYS ago: each one's RECENT_VISITS
+    latest (a window over the visits, so a 200-household phone turns 600 rows into cards,
+    not its 2,200 visits of the year), and per household the caller's own (corrections
+    aside) counted in SQL: the latest, and whether this month and last month had one."""
     out = _Visits()
     if not household_ids:
         return out
-    # The columns the cards use, not whole visits (their checklists, positions, photos):
-    # a 200-household phone reads a year of visits.
-    rows = list(
+    since = col(Visit.visited_at) >= clock.now() - timedelta(days=RECENT_DAYS)
+    theirs = col(Visit.household_id).in_(household_ids)
+    # The columns the cards use, not whole visits (their checklists, positions, photos).
+    numbered = (
+        select(
+            Visit.id,
+            Visit.household_id,
+            Visit.visitor_id,
+            Visit.kind,
+            Visit.visited_at,
+            Visit.notes,
+            Visit.notes_hash,
+            func.row_number()
+            .over(partition_by=col(Visit.household_id), order_by=col(Visit.visited_at).desc())
+            .label("n"),
+        )
+        .where(theirs, since)
+        .subquery("numbered")
+    )
+    recent = list(
         session.exec(
-            select(
-                Visit.id,
-                Visit.household_id,
-                Visit.visitor_id,
-                Visit.kind,
-                Visit.visited_at,
-                Visit.month,
-                Visit.notes,
-                Visit.notes_hash,
-                Visit.corrects_id,
-            )
-            .where(
-                col(Visit.household_id).in_(household_ids),
-                col(Visit.visited_at) >= clock.now() - timedelta(days=RECENT_DAYS),
-            )
-            .order_by(col(Visit.visited_at).desc())
+            select(*numbered.c)
+            .where(numbered.c.n <= RECENT_VISITS)
+            .order_by(numbered.c.household_id, numbered.c.n)
         )
     )
     names = {
         uid: name
         for uid, (name, _) in accounts_service.names_and_units(
-            session=session, ids={v.visitor_id for v in rows}
+            session=session, ids={v.visitor_id for v in recent}
         ).items()
     }
-    last_month = service.previous_month(month)
-    pasted = signs.pasted(session=session, hashes={v.notes_hash for v in rows if v.notes_hash})
-    for v in rows:
-        if len(out.recent[v.household_id]) < RECENT_VISITS:
-            out.recent[v.household_id].append(
-                VisitRef(
-                    id=v.id,
-                    kind=v.kind,
-                    visited_at=v.visited_at,
-                    visitor_name=names.get(v.visitor_id),
-                    notes=v.notes[:200],
-                    pasted_notes=bool(v.notes_hash and v.notes_hash in pasted),
-                )
+    pasted = signs.pasted(session=session, hashes={v.notes_hash for v in recent if v.notes_hash})
+    for v in recent:
+        out.recent[v.household_id].append(
+            VisitRef(
+                id=v.id,
+                kind=v.kind,
+                visited_at=v.visited_at,
+                visitor_name=names.get(v.visitor_id),
+                notes=v.notes[:200],
+                pasted_notes=bool(v.notes_hash and v.notes_hash in pasted),
             )
-        # A correction re-records a visit already counted; it is not a visit of its own.
-        if v.visitor_id == user.id and v.corrects_id is None:
-            out.mine_last_at.setdefault(v.household_id, v.visited_at)
-            if v.month == month:
-                out.mine_this_month.add(v.household_id)
-            elif v.month == last_month:
-                out.mine_last_month.add(v.household_id)
+        )
+    last_month = service.previous_month(month)
+    # A correction re-records a visit already counted; it is not a visit of its own.
+    for household_id, last_at, this, last in session.exec(
+        select(
+            Visit.household_id,
+            func.max(Visit.visited_at),
+            func.max(case((Visit.month == month, 1), else_=0)),
+            func.max(case((Visit.month == last_month, 1), else_=0)),
+        )
+        .where(theirs, since, Visit.visitor_id == user.id, col(Visit.corrects_id).is_(None))
+        .group_by(col(Visit.household_id))
+    ):
+        out.mine_last_at[household_id] = last_at
+        if this:
+            out.mine_this_month.add(household_id)
+        if last:
+            out.mine_last_month.add(household_id)
     return out
 
 
@@ -119,7 +136,7 @@ def _card(
     base: HouseholdCardBase,
     household: Household,
     visits: _Visits,
-    entries: list[LedgerEntry],
+    entries: list[Row[Any]],
     month: str,
 ) -> HouseholdCard:
     h = household

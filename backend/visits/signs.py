@@ -1,10 +1,13 @@
 """The quality signs inspections found in visit records: the same notes pasted for many
 households (走访记录雷同), and ledger months copied from the same month last year."""
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Subquery, func, literal, union_all
+from sqlalchemy import String, Subquery, bindparam, func, literal, union_all
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
 from backend.accounts import service as accounts_service
@@ -20,19 +23,28 @@ PASTED_SHOWN = 20
 PASTED_NAMES_SHOWN = 10
 
 
+def _strings(session: Session, strings: set[str]) -> Any:
+    """`strings` as a one-column table (its column `h`), bound as one parameter so the
+    statement compiles once: SQLite's json_each over a JSON array, PostgreSQL's unnest over
+    an array. (A VALUES list compiled each time: 12 ms for a phone's 780 texts.)"""
+    ordered = sorted(strings)
+    if session.get_bind().dialect.name == "postgresql":
+        array = bindparam("strings", ordered, type_=postgresql.ARRAY(String))
+        return func.unnest(array).table_valued("h").render_derived(name="candidate")
+    table = func.json_each(bindparam("strings", json.dumps(ordered))).table_valued("value")
+    return select(table.c.value.label("h")).subquery("candidate")
+
+
 def pasted(*, session: Session, hashes: set[str]) -> set[str]:
     """The hashes among `hashes` whose notes were written for PASTED_MIN_HOUSEHOLDS
     households or more. Each hash's distinct households are read only until that many are
-    found (the (notes_hash, household_id) index), so a text pasted across the whole county
-    costs what one pasted three times does: the count used to read every visit of it."""
+    found (ix_visit_notes_hash), so a text pasted across the whole county costs what one
+    pasted three times does: the count used to read every visit of it. The hashes come
+    from a list, not from a DISTINCT over the visits that carry them, which read all
+    18,000 visits of each template text (a 200-household phone: 50 ms of its 170)."""
     if not hashes:
         return set()
-    candidates = (
-        select(Visit.notes_hash.label("h"))  # type: ignore[attr-defined]
-        .where(col(Visit.notes_hash).in_(hashes))
-        .distinct()
-        .subquery("candidate")
-    )
+    candidates = _strings(session, hashes)
     first_households = (
         select(Visit.household_id)
         .where(Visit.notes_hash == candidates.c.h)
@@ -43,7 +55,7 @@ def pasted(*, session: Session, hashes: set[str]) -> set[str]:
     )
     enough = select(func.count()).select_from(first_households).scalar_subquery()
     rows = session.exec(select(candidates.c.h).where(enough >= PASTED_MIN_HOUSEHOLDS))
-    return {h for h in rows if h}
+    return set(rows)
 
 
 @dataclass
