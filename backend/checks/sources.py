@@ -243,16 +243,14 @@ def member_signs(ctx: Context) -> dict[uuid.UUID, MemberSigns]:
     return _cached(ctx, "member_signs", load)
 
 
-def ledger_sums(
-    ctx: Context, months: list[str], *, status_in: list[str] | None = None
-) -> dict[uuid.UUID, dict[str, int]]:
-    """Per household, over the current ledger entries of `months`: months recorded, net
-    income, medical and schooling spending, the largest household size. (One read for each
-    window: a single read with a column per window was slower on SQLite, 1.25 s against
-    about 1 s for the five, as it sorts every entry with thirty columns for its grouping.)"""
-    stmt = (
+def ledger_totals(ctx: Context, *where: Any, by: tuple[Any, ...] = ()) -> Any:
+    """The area's current ledger entries under `where`, grouped by household (and `by`):
+    the household's `raw_id`, `by`, months recorded, net income, medical and schooling
+    spending, the largest household size."""
+    return (
         select(
             raw_id(LedgerEntry.household_id),
+            *by,
             func.count(),
             func.sum(LEDGER_NET),
             func.sum(LedgerEntry.medical_spending),
@@ -261,11 +259,20 @@ def ledger_sums(
         )
         .where(
             within(LedgerEntry.area_code, ctx.area),
-            col(LedgerEntry.month).in_(months),
             col(LedgerEntry.superseded_at).is_(None),
+            *where,
         )
-        .group_by(col(LedgerEntry.household_id))
+        .group_by(col(LedgerEntry.household_id), *by)
     )
+
+
+def ledger_sums(
+    ctx: Context, months: list[str], *, status_in: list[str] | None = None
+) -> dict[uuid.UUID, dict[str, int]]:
+    """Per household, `ledger_totals` over `months`. (One read for each window: a single
+    read with a column per window was slower on SQLite, 1.25 s against about 1 s for the
+    five, as it sorts every entry with thirty columns for its grouping.)"""
+    stmt = ledger_totals(ctx, col(LedgerEntry.month).in_(months))
     if status_in is not None:
         stmt = stmt.join(Household, col(Household.id) == LedgerEntry.household_id).where(
             col(Household.monitoring_status).in_(status_in)
