@@ -35,6 +35,13 @@ class Hit:
     def subject_key(self) -> str:
         return f"{self.subject_kind}:{self.subject_id}"
 
+    @classmethod
+    def of_household(cls, household: Any, summary: str, values: dict[str, Any]) -> "Hit":
+        """A hit about a household (a row with its `id` and `area_code`)."""
+        return cls(
+            "household", str(household.id), household.area_code, summary, values, household.id
+        )
+
 
 @dataclass
 class Context:
@@ -59,7 +66,8 @@ class Check:
     code: str
     title: str
     severity: str  # general | serious | critical (as rectification's Severity)
-    rule: str
+    # Its rule in one sentence is `find`'s docstring: written once, beside the code that
+    # applies it.
     find: Callable[[Context], Iterable[Hit]]
     params: dict[str, Param] = field(default_factory=dict)
     # A finding turned into a report carries these risk types; into a problem, this category.
@@ -67,6 +75,19 @@ class Check:
     problem_category: str = "monitoring"
     # Data faults are about the records, not the household's risk: no report from them.
     reportable: bool = True
+
+    @property
+    def rule(self) -> str:
+        """The docstring's lines joined as the Chinese sentence they are (no spaces)."""
+        return "".join(line.strip() for line in (self.find.__doc__ or "").splitlines())
+
+
+def data_fault(
+    code: str, title: str, severity: str, find: Callable[[Context], Iterable[Hit]], **more: Any
+) -> Check:
+    """A check on the records themselves (四个一致): it files a records problem, never a
+    report on the household's behalf."""
+    return Check(code, title, severity, find, problem_category="records", reportable=False, **more)
 
 
 def month_of(day: date) -> str:

@@ -79,8 +79,13 @@ class Finding(SQLModel, table=True):
     __tablename__ = "finding"
     __table_args__ = (
         UniqueConstraint("check_code", "subject_key"),
-        # The lists (an area's findings by status, and by check), newest first: counted and
-        # ordered from the index alone, only the page's rows read from the table.
+        # The lists (an area's findings by status, by check, or all of them), village by
+        # village, longest-standing first: counted and ordered from an index alone, only the
+        # page's rows read from the table. Severity rides at the end of the status index,
+        # so a list filtered by it is counted and paged from the index too. The count of an
+        # area's findings by status reads the narrow (status, area) index: a county's 15,804
+        # open findings are 98 pages there, 398 in the wide one (what a request reads when
+        # they are not in memory, as after a run).
         Index(
             "ix_finding_check_status_area",
             "check_code",
@@ -89,7 +94,16 @@ class Finding(SQLModel, table=True):
             "first_seen_at",
             "id",
         ),
-        Index("ix_finding_status_area", "status", "area_code", "first_seen_at", "id"),
+        Index(
+            "ix_finding_status_area_severity",
+            "status",
+            "area_code",
+            "first_seen_at",
+            "id",
+            "severity",
+        ),
+        Index("ix_finding_area_first_seen", "area_code", "first_seen_at", "id"),
+        Index("ix_finding_status_area_count", "status", "area_code"),
     )
 
     id: uuid.UUID = id_field()
@@ -98,7 +112,8 @@ class Finding(SQLModel, table=True):
     subject_key: str = Field(max_length=60)
     subject_kind: str = Field(max_length=16)
     household_id: uuid.UUID | None = Field(default=None, foreign_key="household.id", index=True)
-    area_code: str = area_field()
+    # Indexed by ix_finding_area_first_seen (area first), not on its own.
+    area_code: str = Field(foreign_key="area.code", max_length=12)
     status: FindingStatus = enum_field(FindingStatus.open)
     severity: str = Field(max_length=16)
     summary: str = Field(default="", max_length=300)

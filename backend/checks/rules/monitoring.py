@@ -99,6 +99,8 @@ def _load_medical(ctx: Context) -> None:
 
 
 def missed_enrollment(ctx: Context) -> Iterator[Hit]:
+    """未纳入监测的农户,医疗和教育支出超过收入的一定比例、自付医疗费用超过设定金额,
+    或走访发现的突发风险没有跟进。"""
     share, amount, days = (
         ctx.params["spending_share_percent"],
         ctx.params["medical_amount"],
@@ -151,10 +153,12 @@ def missed_enrollment(ctx: Context) -> Iterator[Hit]:
             values["unfollowed_visit_month"] = unfollowed[h.id]
         if reasons:
             values["risk_types"] = risk_types or [RiskType.other.value]
-            yield Hit("household", str(h.id), h.area_code, ";".join(reasons), values, h.id)
+            yield Hit.of_household(h, ";".join(reasons), values)
 
 
 def premature_clearance(ctx: Context) -> Iterator[Hit]:
+    """已标注风险消除,但致贫原因仍在(在校、大病且医疗支出大、残疾、住房或饮水不安全),
+    或纳入不满半年即消除,或没有落实任何帮扶措施。"""
     _load_medical(ctx)
     measures = _measures(ctx)
     min_days = ctx.params["min_monitored_days"]
@@ -175,7 +179,7 @@ def premature_clearance(ctx: Context) -> Iterator[Hit]:
                 "risk_types": sorted(sources.risks(ctx).get(h.id, set())),
                 "risk_cleared_on": h.cleared_on.isoformat() if h.cleared_on else None,
             }
-            yield Hit("household", str(h.id), h.area_code, ";".join(reasons), values, h.id)
+            yield Hit.of_household(h, ";".join(reasons), values)
 
 
 def _clearable(ctx: Context, h: sources.HouseholdRow) -> bool:
@@ -191,6 +195,8 @@ def _clearable(ctx: Context, h: sources.HouseholdRow) -> bool:
 
 
 def overdue_clearance(ctx: Context) -> Iterator[Hit]:
+    """纳入监测超过设定月数,近 6 个月收入均已登记且折合高于监测收入标准,致贫原因已消除,
+    应组织风险消除评议。"""
     _load_medical(ctx)
     months = months_before(ctx.today, 6)
     recent = sources.ledger_sums(ctx, months, status_in=[MonitoringStatus.monitored])
@@ -217,18 +223,16 @@ def overdue_clearance(ctx: Context) -> Iterator[Hit]:
             "annualised_per_capita": annual_per_capita,
             "line": line,
         }
-        yield Hit(
-            "household",
-            str(h.id),
-            h.area_code,
+        yield Hit.of_household(
+            h,
             f"{h.enrolled_on} 纳入监测,近 6 个月收入折合年人均 {annual_per_capita} 元,"
             f"高于监测收入标准 {line} 元,致贫原因已消除,应组织风险消除评议",
             values,
-            h.id,
         )
 
 
 def weak_plan(ctx: Context) -> Iterator[Hit]:
+    """监测户没有帮扶措施、措施少于设定项数,或措施没有针对其风险类型。"""
     measures = _measures(ctx)
     least, grace = ctx.params["min_measures"], ctx.params["grace_days"]
     for h in sources.households(ctx).values():
@@ -252,10 +256,11 @@ def weak_plan(ctx: Context) -> Iterator[Hit]:
             reasons.append("措施没有针对" + "、".join(RISK_WORDS[r] for r in unanswered) + "风险")
         if reasons:
             values = {"measures": count, "kinds": sorted(kinds), "unanswered": unanswered}
-            yield Hit("household", str(h.id), h.area_code, ";".join(reasons), values, h.id)
+            yield Hit.of_household(h, ";".join(reasons), values)
 
 
 def single_person_dibao(ctx: Context) -> Iterator[Hit]:
+    """家中有大病患者,低保却只覆盖一人。"""
     signs = sources.member_signs(ctx)
     for hid, rows in _measures(ctx).items():
         s = signs.get(hid)
@@ -267,24 +272,19 @@ def single_person_dibao(ctx: Context) -> Iterator[Hit]:
         h = sources.households(ctx).get(hid)
         if h is None:
             continue
-        yield Hit(
-            "household",
-            str(hid),
-            h.area_code,
+        yield Hit.of_household(
+            h,
             f"家中有大病患者,低保只覆盖 1 人(全户 {s.active} 人)",
             {"covered": 1, "active_members": s.active, "seriously_ill": s.seriously_ill},
-            hid,
         )
 
 
 CHECKS = [
     Check(
-        code="missed_enrollment",
-        title="应纳未纳",
-        severity="critical",
-        rule="未纳入监测的农户,医疗和教育支出超过收入的一定比例、自付医疗费用超过设定金额,"
-        "或走访发现的突发风险没有跟进。",
-        find=missed_enrollment,
+        "missed_enrollment",
+        "应纳未纳",
+        "critical",
+        missed_enrollment,
         params={
             "spending_share_percent": Param(50, "支出占收入比例(%)", 1, 1000),
             "medical_amount": Param(20_000, "自付医疗费用(元)", 0),
@@ -293,35 +293,30 @@ CHECKS = [
         risk_types=("illness",),
     ),
     Check(
-        code="premature_clearance",
-        title="风险消除不精准",
-        severity="critical",
-        rule="已标注风险消除,但致贫原因仍在(在校、大病且医疗支出大、残疾、住房或饮水不安全),"
-        "或纳入不满半年即消除,或没有落实任何帮扶措施。",
-        find=premature_clearance,
+        "premature_clearance",
+        "风险消除不精准",
+        "critical",
+        premature_clearance,
         params={
             "min_monitored_days": Param(183, "最短监测天数", 1, 3650),
             "medical_amount": Param(10_000, "大病户近 12 个月医疗支出(元)", 0),
         },
     ),
     Check(
-        code="overdue_clearance",
-        title="应消未消",
-        severity="general",
-        rule="纳入监测超过设定月数,近 6 个月收入均已登记且折合高于监测收入标准,致贫原因已消除,"
-        "应组织风险消除评议。",
-        find=overdue_clearance,
+        "overdue_clearance",
+        "应消未消",
+        "general",
+        overdue_clearance,
         params={
             "monitored_months": Param(12, "监测月数", 1, 120),
             "medical_amount": Param(10_000, "大病户近 12 个月医疗支出(元)", 0),
         },
     ),
     Check(
-        code="weak_plan",
-        title="帮扶措施单一",
-        severity="serious",
-        rule="监测户没有帮扶措施、措施少于设定项数,或措施没有针对其风险类型。",
-        find=weak_plan,
+        "weak_plan",
+        "帮扶措施单一",
+        "serious",
+        weak_plan,
         params={
             "min_measures": Param(2, "最少措施项数", 1, 10),
             "grace_days": Param(30, "纳入后制定计划的期限(天)", 0, 365),
@@ -329,11 +324,10 @@ CHECKS = [
         reportable=False,
     ),
     Check(
-        code="single_person_dibao",
-        title="单人保",
-        severity="serious",
-        rule="家中有大病患者,低保却只覆盖一人。",
-        find=single_person_dibao,
+        "single_person_dibao",
+        "单人保",
+        "serious",
+        single_person_dibao,
         risk_types=("illness",),
         problem_category="policy",
     ),

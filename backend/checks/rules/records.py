@@ -5,11 +5,10 @@ disagrees with the declared yearly income."""
 from collections.abc import Iterator
 from datetime import date
 
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from backend.checks import sources
-from backend.checks.base import Check, Context, Hit, Param
+from backend.checks.base import Context, Hit, Param, data_fault
 from backend.core import security
 from backend.core.scope import within
 from backend.households.models import IN_SCHOOL, Member
@@ -83,6 +82,7 @@ def _id_rows(ctx: Context) -> list[tuple]:
 
 
 def id_number_invalid(ctx: Context) -> Iterator[Hit]:
+    """成员的身份证号位数、出生日期或校验码不正确。"""
     for mid, hid, area, masked, problem, *_ in _id_rows(ctx):
         if problem:
             yield Hit(
@@ -96,6 +96,7 @@ def id_number_invalid(ctx: Context) -> Iterator[Hit]:
 
 
 def id_number_mismatch(ctx: Context) -> Iterator[Hit]:
+    """成员登记的性别或出生日期与其身份证号不一致。"""
     for mid, hid, area, _, problem, sex, born, id_sex, id_born in _id_rows(ctx):
         if problem or id_sex is None or id_born is None:
             continue  # reported as invalid
@@ -111,6 +112,7 @@ def id_number_mismatch(ctx: Context) -> Iterator[Hit]:
 
 
 def student_age(ctx: Context) -> Iterator[Hit]:
+    """登记为在校的成员年龄大于设定上限或小于设定下限。"""
     oldest, youngest = ctx.params["max_age"], ctx.params["min_age"]
     # Older than `oldest`: born on or before the day they turned oldest + 1.
     old = _years_ago(ctx.today, oldest + 1)
@@ -138,6 +140,7 @@ def student_age(ctx: Context) -> Iterator[Hit]:
 
 
 def dead_member_counted(ctx: Context) -> Iterator[Hit]:
+    """成员已登记去世,仍是家庭的在册成员。"""
     stmt = select(Member.id, Member.household_id, Member.area_code, Member.died_on).where(
         within(Member.area_code, ctx.area),
         col(Member.active).is_(True),
@@ -155,26 +158,15 @@ def dead_member_counted(ctx: Context) -> Iterator[Hit]:
 
 
 def ledger_mismatch(ctx: Context) -> Iterator[Hit]:
+    """同一年的月度收支登记折合人均收入,与申报的年人均纯收入相差超过设定比例(四个一致)。"""
     gap, least = ctx.params["gap_percent"], ctx.params["min_months"]
     incomes = sources.incomes(ctx)
     years = [ctx.today.year - 1, ctx.today.year]
-    stmt = (
-        select(
-            LedgerEntry.household_id,
-            LedgerEntry.year,
-            func.count(),
-            func.sum(sources.LEDGER_NET),
-            func.max(LedgerEntry.household_size),
-        )
-        .where(
-            within(LedgerEntry.area_code, ctx.area),
-            col(LedgerEntry.year).in_(years),
-            col(LedgerEntry.superseded_at).is_(None),
-        )
-        .group_by(col(LedgerEntry.household_id), col(LedgerEntry.year))
-    )
+    stmt = sources.ledger_totals(ctx, col(LedgerEntry.year).in_(years), by=(LedgerEntry.year,))
+    known = sources.ids(ctx)
     best: dict = {}
-    for hid, year, months, net, size in ctx.rows(stmt):
+    for raw, year, months, net, _, _, size in ctx.rows(stmt):
+        hid = known.get(raw)
         declared = incomes.get(hid, {}).get(year)
         if declared is None or months < least or not size or not declared.size:
             continue
@@ -190,10 +182,8 @@ def ledger_mismatch(ctx: Context) -> Iterator[Hit]:
         h = households.get(hid)
         if h is None:
             continue
-        yield Hit(
-            "household",
-            str(hid),
-            h.area_code,
+        yield Hit.of_household(
+            h,
             f"{year} 年收支登记折合人均 {ledger_pc} 元,与申报的人均纯收入 {base} 元相差超过 {gap}%",
             {
                 "year": year,
@@ -201,62 +191,31 @@ def ledger_mismatch(ctx: Context) -> Iterator[Hit]:
                 "ledger_per_capita": ledger_pc,
                 "declared_per_capita": base,
             },
-            hid,
         )
 
 
 CHECKS = [
-    Check(
-        code="id_number_invalid",
-        title="身份证号无效",
-        severity="serious",
-        rule="成员的身份证号位数、出生日期或校验码不正确。",
-        find=id_number_invalid,
-        problem_category="records",
-        reportable=False,
-    ),
-    Check(
-        code="id_number_mismatch",
-        title="性别或出生日期与身份证号不符",
-        severity="general",
-        rule="成员登记的性别或出生日期与其身份证号不一致。",
-        find=id_number_mismatch,
-        problem_category="records",
-        reportable=False,
-    ),
-    Check(
-        code="student_age",
-        title="在校学生年龄异常",
-        severity="general",
-        rule="登记为在校的成员年龄大于设定上限或小于设定下限。",
-        find=student_age,
+    data_fault("id_number_invalid", "身份证号无效", "serious", id_number_invalid),
+    data_fault("id_number_mismatch", "性别或出生日期与身份证号不符", "general", id_number_mismatch),
+    data_fault(
+        "student_age",
+        "在校学生年龄异常",
+        "general",
+        student_age,
         params={
             "max_age": Param(30, "最大年龄", 18, 80),
             "min_age": Param(3, "最小年龄", 0, 10),
         },
-        problem_category="records",
-        reportable=False,
     ),
-    Check(
-        code="dead_member_counted",
-        title="已故成员仍计入人口",
-        severity="serious",
-        rule="成员已登记去世,仍是家庭的在册成员。",
-        find=dead_member_counted,
-        problem_category="records",
-        reportable=False,
-    ),
-    Check(
-        code="ledger_mismatch",
-        title="收支登记与申报收入不一致",
-        severity="general",
-        rule="同一年的月度收支登记折合人均收入,与申报的年人均纯收入相差超过设定比例(四个一致)。",
-        find=ledger_mismatch,
+    data_fault("dead_member_counted", "已故成员仍计入人口", "serious", dead_member_counted),
+    data_fault(
+        "ledger_mismatch",
+        "收支登记与申报收入不一致",
+        "general",
+        ledger_mismatch,
         params={
             "gap_percent": Param(20, "相差比例(%)", 1, 100),
             "min_months": Param(6, "最少登记月数", 1, 12),
         },
-        problem_category="records",
-        reportable=False,
     ),
 ]

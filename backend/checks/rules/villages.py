@@ -15,6 +15,7 @@ from backend.reports.models import SelfReport
 
 
 def low_uptake(ctx: Context) -> Iterator[Hit]:
+    """一个村近 12 个月的农户自主申报次数低于全县村均的设定比例。"""
     share = ctx.params["share_percent"]
     since = clock.now() - timedelta(days=ctx.params["window_days"])
     village_rows = ctx.rows(
@@ -56,11 +57,10 @@ def low_uptake(ctx: Context) -> Iterator[Hit]:
 
 CHECKS = [
     Check(
-        code="low_uptake",
-        title="一键报贫使用率低",
-        severity="general",
-        rule="一个村近 12 个月的农户自主申报次数低于全县村均的设定比例。",
-        find=low_uptake,
+        "low_uptake",
+        "一键报贫使用率低",
+        "general",
+        low_uptake,
         params={
             "share_percent": Param(25, "低于村均的比例(%)", 1, 100),
             "window_days": Param(365, "统计近多少天(天)", 30, 730),

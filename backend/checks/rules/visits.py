@@ -12,7 +12,7 @@ from sqlalchemy import exists, func
 from sqlmodel import col, select
 
 from backend.checks import sources
-from backend.checks.base import Check, Context, Hit, Param, add_months, month_of
+from backend.checks.base import Check, Context, Hit, Param, add_months, data_fault, month_of
 from backend.core.scope import within
 from backend.households.models import Category, Household, MonitoringStatus
 from backend.visits.models import Visit
@@ -47,6 +47,7 @@ def _visited(ctx: Context, this: str, last: str) -> dict[uuid.UUID, set[str]]:
 
 
 def missed_visit(ctx: Context) -> Iterator[Hit]:
+    """脱贫户或监测户上月没有走访记录,或本月设定日期后仍未走访。"""
     this = month_of(ctx.today)
     last = add_months(this, -1)
     after_day = ctx.params["day_of_month"]
@@ -64,13 +65,10 @@ def missed_visit(ctx: Context) -> Iterator[Hit]:
         if ctx.today.day > after_day and this not in months:
             missing.append(this)
         if missing:
-            yield Hit(
-                "household",
-                str(h.id),
-                h.area_code,
+            yield Hit.of_household(
+                h,
                 "、".join(missing) + " 没有走访记录",
                 {"months": missing, "helper_id": str(h.helper_id)},
-                h.id,
             )
 
 
@@ -129,6 +127,7 @@ def _common_area(codes: set[str]) -> str:
 
 
 def copied_visit_notes(ctx: Context) -> Iterator[Hit]:
+    """同一帮扶干部近期为多户写下的走访记录(30 字以上)几乎相同(3 字片段相似度达到设定值)。"""
     threshold = ctx.params["similarity_percent"] / 100
     least = ctx.params["min_households"]
     start = ctx.today - timedelta(days=ctx.params["window_days"])
@@ -174,28 +173,24 @@ def copied_visit_notes(ctx: Context) -> Iterator[Hit]:
 
 CHECKS = [
     Check(
-        code="missed_visit",
-        title="未按时走访",
-        severity="general",
-        rule="脱贫户或监测户上月没有走访记录,或本月设定日期后仍未走访。",
-        find=missed_visit,
+        "missed_visit",
+        "未按时走访",
+        "general",
+        missed_visit,
         params={"day_of_month": Param(20, "本月走访截止日", 1, 28)},
         problem_category="village_team",
         reportable=False,
     ),
-    Check(
-        code="copied_visit_notes",
-        title="走访记录雷同",
-        severity="serious",
-        rule="同一帮扶干部近期为多户写下的走访记录(30 字以上)几乎相同(3 字片段相似度达到设定值)。",
-        find=copied_visit_notes,
+    data_fault(
+        "copied_visit_notes",
+        "走访记录雷同",
+        "serious",
+        copied_visit_notes,
         params={
             "similarity_percent": Param(90, "相似度(%)", 50, 100),
             "min_households": Param(3, "最少户数", 2, 100),
             "min_chars": Param(30, "最短字数", 5, 500),
             "window_days": Param(90, "统计近多少天(天)", 7, 366),
         },
-        problem_category="records",
-        reportable=False,
     ),
 ]
