@@ -3,7 +3,7 @@ and paged from an index like the lists by status and by check; the count by stat
 narrow one
 
 Revision ID: bd2b285a4d66
-Revises: 07a42b413ee9
+Revises: d1ab5cf8e59c
 Create Date: 2026-12-02 09:30:09.593379
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "bd2b285a4d66"
-down_revision: str | Sequence[str] | None = "07a42b413ee9"
+down_revision: str | Sequence[str] | None = "d1ab5cf8e59c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
