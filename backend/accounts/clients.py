@@ -232,7 +232,7 @@ def issue_token(*, client_id: str, client_secret: str, requested: str | None) ->
         if client is not None:
             reader.expunge(client)
     if client is None:
-        security.verify_password(client_secret, security.DUMMY_HASH)
+        security.verify_password(client_secret, security.dummy_hash())
         raise _bad_client()
     if not security.verify_password(client_secret, client.secret_hash):
         raise _bad_client()

@@ -118,7 +118,7 @@ def authenticate(*, session: Session, username: str, password: str) -> User:
             reader.expunge(user)
     now = clock.now()
     if user is None:
-        security.verify_password(password, security.DUMMY_HASH)
+        security.verify_password(password, security.dummy_hash())
         raise Unauthorized("用户名或密码不正确", code="bad_credentials")
     if user.locked_until is not None and user.locked_until > now:
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)

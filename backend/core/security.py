@@ -6,7 +6,7 @@ import hmac
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, TypedDict
 
 from argon2 import PasswordHasher
@@ -35,8 +35,11 @@ def verify_password(password: str, hashed: str) -> bool:
         return False
 
 
-# A hash to verify against when the user does not exist, so timing does not reveal it.
-DUMMY_HASH = _hasher.hash("not-a-real-password")
+@cache
+def dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so timing does not reveal it;
+    made on first use (made at import, it cost every CLI command and worker 0.3 s of CPU)."""
+    return _hasher.hash("not-a-real-password")
 
 
 def create_access_token(
