@@ -2,17 +2,20 @@
 router loads for them."""
 
 import inspect
+import time
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
+import anyio.to_thread
 from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import event
 from sqlmodel import Session
 
 from backend.accounts import clients
 from backend.accounts.models import ApiClient, Role, User
-from backend.core import security
+from backend.core import db, security
 from backend.core.db import get_read_engine
 from backend.core.deps import SessionDep
 from backend.core.errors import Forbidden, Unauthorized
@@ -22,12 +25,31 @@ T = TypeVar("T")
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def current_user(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> User:
-    """The caller: a person, or the account an API client acts through. A client is held
-    to its scopes here, once for every endpoint: the route's operation_id names the scope
-    it needs (accounts/access.CLIENT_SCOPES), and its request limit is counted."""
-    if not token:
-        raise Unauthorized("请先登录", headers={"WWW-Authenticate": "Bearer"})
+# The person a token names, kept for a few seconds: a phone syncing or an officer paging a
+# list sends the same token many times a minute, and loading the account each time was a
+# session, a statement and a thread hand-off per request (bench/RESULTS.md). Any change to an
+# account committed in this process clears it at once (_forget_changed_users); another
+# process (PostgreSQL runs several) follows within USER_SECONDS. API clients are not kept:
+# each of their requests is checked against the client's row and counted.
+USER_SECONDS = 10.0
+_users: dict[str, tuple[float, User]] = {}
+_USERS_CHANGED = "shouwang_users_changed"
+db.forget_on_new_engine(_users.clear)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changed_users(session: Session, _context: Any) -> None:
+    if any(isinstance(o, User) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info[_USERS_CHANGED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_changed_users(session: Session) -> None:
+    if session.info.pop(_USERS_CHANGED, False):
+        _users.clear()
+
+
+def _load_caller(request: Request, token: str) -> User:
     claims = security.decode_claims(token)
     user = client = None
     if claims:
@@ -41,11 +63,32 @@ def current_user(request: Request, token: Annotated[str | None, Depends(oauth2)]
                     client = clients.caller(session=session, claims=claims, user=user)
     if user is None or not user.is_active:
         raise Unauthorized("登录已失效,请重新登录", headers={"WWW-Authenticate": "Bearer"})
-    request.state.user = user
     if client is not None:
         request.state.api_client = client
         route = request.scope.get("route")
         clients.admit(client=client, operation_id=getattr(route, "operation_id", None))
+    else:
+        assert claims is not None
+        # Kept no longer than the token lives. python-jose judges exp by the wall clock.
+        left = claims["exp"] - time.time()  # noqa: TID251
+        _users[token] = (time.monotonic() + min(USER_SECONDS, left), user)
+    return user
+
+
+async def current_user(request: Request, token: Annotated[str | None, Depends(oauth2)]) -> User:
+    """The caller: a person, or the account an API client acts through. A client is held
+    to its scopes here, once for every endpoint: the route's operation_id names the scope
+    it needs (accounts/access.CLIENT_SCOPES), and its request limit is counted. A person
+    seen in the last seconds is answered from memory, without a thread (the request's
+    endpoint gets the same account object: nothing may change it)."""
+    if not token:
+        raise Unauthorized("请先登录", headers={"WWW-Authenticate": "Bearer"})
+    kept = _users.get(token)
+    if kept is not None and kept[0] > time.monotonic():
+        user = kept[1]
+    else:
+        user = await anyio.to_thread.run_sync(_load_caller, request, token)
+    request.state.user = user
     return user
 
 

@@ -146,13 +146,17 @@ def _answer_of(row: IdempotencyKey, fingerprint: str) -> Replayed | None:
     return Replayed(row.status_code, body, row.content_type)
 
 
-def _claim(
+async def _claim(
     request: Request,
     session: SessionDep,
     requested: Annotated[tuple[str, str, str] | None, Depends(_requested)],
 ) -> None:
-    if requested is None:
-        return
+    # Most creating requests carry no key: they pass without a thread hand-off.
+    if requested is not None:
+        await anyio.to_thread.run_sync(_claim_key, request, session, requested)
+
+
+def _claim_key(request: Request, session: Session, requested: tuple[str, str, str]) -> None:
     caller, key, fingerprint = requested
     expired_before = clock.now() - KEEP
     deadline = time.monotonic() + WAIT_SECONDS

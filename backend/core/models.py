@@ -30,12 +30,13 @@ def json_field(default_factory: Any = dict) -> Any:
     return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
 
 
-def area_field(*, nullable: bool = False) -> Any:
-    """The village's or office's 12-digit (or shorter) code; the key of every scope test."""
+def area_field(*, nullable: bool = False, index: bool = True) -> Any:
+    """The village's or office's 12-digit (or shorter) code; the key of every scope test.
+    `index=False` where a composite index leads with it already."""
     return Field(
         default=None if nullable else ...,
         foreign_key="area.code",
-        index=True,
+        index=index,
         max_length=12,
         nullable=nullable,
     )

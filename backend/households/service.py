@@ -100,15 +100,26 @@ def lock(*, session: Session, household_ids: set[uuid.UUID]) -> None:
     ).all()
 
 
-def active_sizes(*, session: Session, household_ids: set[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """Each household's count of active members, in one query (absent: none)."""
+def visit_homes(*, session: Session, household_ids: set[uuid.UUID]) -> list[Any]:
+    """What recording visits needs of their households, in one query: rows of (id,
+    area_code, helper_id, registered_on, active members)."""
     if not household_ids:
-        return {}
-    return dict(
+        return []
+    size = (
+        select(func.count())
+        .where(Member.household_id == Household.id, col(Member.active).is_(True))
+        .correlate(Household)
+        .scalar_subquery()
+    )
+    return list(
         session.exec(
-            select(Member.household_id, func.count())
-            .where(col(Member.household_id).in_(household_ids), col(Member.active).is_(True))
-            .group_by(col(Member.household_id))
+            select(
+                Household.id,
+                Household.area_code,
+                Household.helper_id,
+                Household.registered_on,
+                size,
+            ).where(col(Household.id).in_(household_ids))
         ).all()
     )
 

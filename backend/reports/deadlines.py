@@ -109,17 +109,14 @@ def list_policies(*, session: Session, scope: str) -> list[DeadlinePolicyPublic]
     ]
 
 
-def due_dates(*, session: Session, area_code: str, on: date) -> tuple[date, date]:
-    """(village check due, decision due) for a report received `on` in `area_code`."""
+def due_dates(
+    *, session: Session, area_code: str, on: date, calendar: workdays.Calendar | None = None
+) -> tuple[date, date]:
+    """(village check due, decision due) for a report received `on` in `area_code`; the
+    area's working-day calendar read once (or the one the caller read already)."""
     policy = policy_for(session=session, area_code=area_code)
-    return (
-        workdays.add_working_days(
-            session=session, area_code=area_code, start=on, days=policy.village_check_days
-        ),
-        workdays.add_working_days(
-            session=session, area_code=area_code, start=on, days=policy.total_days
-        ),
-    )
+    days = calendar or workdays.calendar(session=session, area_code=area_code)
+    return days.add(on, policy.village_check_days), days.add(on, policy.total_days)
 
 
 def refresh_step_due(report: SelfReport) -> None:

@@ -190,12 +190,12 @@ def submit_self_report(
     body: Annotated[ReportBody, Depends(_report_body)],
 ) -> SelfReportReceipt:
     """一键报贫 (no login): report a household's risk; answers the receipt code."""
-    report, created = service.submit(
+    answer, created = service.submit(
         session=session, data=body.data, photos=body.photos, client_address=_client_address(request)
     )
     if not created:
         response.status_code = 200
-    return service.receipt(session=session, report=report)
+    return answer
 
 
 @router.get(

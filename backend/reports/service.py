@@ -129,24 +129,27 @@ class Photo:
 
 def submit(
     *, session: Session, data: SelfReportCreate, photos: Sequence[Photo], client_address: str
-) -> tuple[SelfReport, bool]:
-    """Receive a farmer's report. Returns (report, created); a resend of the same report
-    under the same id returns the stored one. Every check runs before anything is written.
-    The receipt's text is queued with the report, for the worker to send."""
+) -> tuple[SelfReportReceipt, bool]:
+    """Receive a farmer's report. Returns (its receipt, created); a resend of the same
+    report under the same id answers the stored one's receipt. Every check runs before
+    anything is written. The receipt's text is queued with the report, for the worker to
+    send. The receipt is made in the same transaction, with the working-day calendar the
+    deadlines were counted on: nothing is read after the commit."""
     return _receive(session=session, data=data, photos=photos, client_address=client_address)
 
 
 @use_case
 def _receive(
     *, session: Session, data: SelfReportCreate, photos: Sequence[Photo], client_address: str
-) -> tuple[SelfReport, bool]:
+) -> tuple[SelfReportReceipt, bool]:
     digest = _digest(data, photos)
     if data.id is not None:
         existing = _stored(session, data.id)
         if existing is not None:
-            return _replay(existing, digest), False
+            return receipt(session=session, report=_replay(existing, digest)), False
     _admit(session=session, data=data, photos=photos, client_address=client_address)
-    report = _new_report(session=session, data=data, digest=digest)
+    days = workdays.calendar(session=session, area_code=data.area_code)
+    report = _new_report(session=session, data=data, digest=digest, calendar=days)
     # Everything above read without the write lock (rule 21); what a concurrent report can
     # change, the open report it would join, is read under it (SQLite: the process lock).
     db.lock_for_write(session)
@@ -160,7 +163,7 @@ def _receive(
     )
     if primary is not None and primary.id == report.id:
         # The same id was stored by a request that raced this one past the first check.
-        return _replay(primary, digest), False
+        return receipt(session=session, report=_replay(primary, digest)), False
     _store_photos(session=session, report=report, photos=photos)
     if primary is not None:
         report.status = ReportStatus.merged
@@ -177,11 +180,11 @@ def _receive(
         existing = session.get(SelfReport, report.id)
         if existing is None:
             raise
-        return _replay(existing, digest), False
+        return receipt(session=session, report=_replay(existing, digest)), False
     _record_submit(session=session, report=report, primary=primary, data=data)
     notify.queue_text(session=session, report=report, kind="receipt")
     submitted(session=session, report=report)
-    return report, True
+    return receipt(session=session, report=report, calendar=days), True
 
 
 def submitted(*, session: Session, report: SelfReport) -> None:
@@ -216,21 +219,19 @@ def codes_and_statuses(
     return {rid: (code, status) for rid, code, status in session.exec(stmt)}
 
 
-def receipt(*, session: Session, report: SelfReport) -> SelfReportReceipt:
+def receipt(
+    *, session: Session, report: SelfReport, calendar: workdays.Calendar | None = None
+) -> SelfReportReceipt:
     """What the farmer's phone is told at once: the receipt code, and by when (and in how
     many working days) the village will come to check."""
     received_on = report.submitted_at.astimezone(clock.CHINA).date()
+    days = calendar or workdays.calendar(session=session, area_code=report.area_code)
     return SelfReportReceipt(
         id=report.id,
         receipt_code=report.receipt_code,
         status=report.status,
         village_due_on=report.village_due_on,
-        village_check_days=workdays.working_days_between(
-            session=session,
-            area_code=report.area_code,
-            start=received_on,
-            end=report.village_due_on,
-        ),
+        village_check_days=days.working_days_between(received_on, report.village_due_on),
     )
 
 
@@ -267,7 +268,9 @@ def _admit(
     throttle.admit_report(phone=data.reporter_phone or data.phone, address=client_address)
 
 
-def _new_report(*, session: Session, data: SelfReportCreate, digest: str) -> SelfReport:
+def _new_report(
+    *, session: Session, data: SelfReportCreate, digest: str, calendar: workdays.Calendar
+) -> SelfReport:
     """The report as received (not yet added), with its deadlines and household link."""
     household = (
         households_service.household_of_person(session=session, id_number=data.id_number)
@@ -279,7 +282,7 @@ def _new_report(*, session: Session, data: SelfReportCreate, digest: str) -> Sel
     if household is not None and household.area_code != data.area_code:
         household = None
     village_due, decision_due = deadlines.due_dates(
-        session=session, area_code=data.area_code, on=clock.today()
+        session=session, area_code=data.area_code, on=clock.today(), calendar=calendar
     )
     return SelfReport(
         id=data.id or uuid.uuid4(),

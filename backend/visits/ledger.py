@@ -38,7 +38,6 @@ class Taken:
 
     household: Home
     household_size: int  # active members, read with the visit's checks
-    copied: bool  # the same figures as the same month last year (`copied_from_last_year`)
     visit: dict[str, Any]  # the visit's row as inserted
     figures: dict[str, int]
 
@@ -46,62 +45,45 @@ class Taken:
 AuditChange = tuple[str, Any, str, str, dict[str, Any]]
 
 
-def copied_from_last_year(
-    *, session: Session, figures: list[tuple[uuid.UUID, str, dict[str, int]]]
-) -> list[bool]:
-    """For (household, month, figures) each: whether the income is the same as the same
-    month last year, part by part (the copy-paste sign). One query; read with the checks."""
-    if not figures:
-        return []
-    last_year = {
-        (e.household_id, e.month): e
-        for e in session.exec(
-            select(LedgerEntry).where(
-                col(LedgerEntry.household_id).in_({h for h, _, _ in figures}),
-                col(LedgerEntry.month).in_({_last_year(m) for _, m, _ in figures}),
-                col(LedgerEntry.superseded_at).is_(None),
-            )
-        )
-    }
-    out = []
-    for household_id, month, parts in figures:
-        before = last_year.get((household_id, _last_year(month)))
-        out.append(
-            before is not None
-            and any(parts[k] for k in INCOME_PARTS)
-            and all(getattr(before, k) == parts[k] for k in INCOME_PARTS)
-        )
-    return out
-
-
 def _last_year(month: str) -> str:
     return f"{int(month[:4]) - 1:04d}{month[4:]}"
 
 
-def _current(
-    *, session: Session, taken: list[Taken]
-) -> dict[tuple[uuid.UUID, str], dict[str, Any]]:
-    """The stored current entry of each (household, month) the visits are for."""
-    household_ids = {t.household.id for t in taken}
+def _stored(*, session: Session, taken: list[Taken]) -> dict[tuple[uuid.UUID, str], dict[str, Any]]:
+    """The stored current entry of each (household, month) the visits are for, and of the
+    same month last year (for the copy-paste sign): one read, from the one-current-entry
+    index."""
     months = {t.visit["month"] for t in taken}
+    e = LedgerEntry
     return {
-        (e.household_id, e.month): {
-            "id": e.id,
-            "as_of": e.as_of,
-            "area_code": e.area_code,
-            "stored": True,
-        }
-        for e in session.exec(
-            select(LedgerEntry).where(
-                col(LedgerEntry.household_id).in_(household_ids),
-                col(LedgerEntry.month).in_(months),
-                col(LedgerEntry.superseded_at).is_(None),
+        (row.household_id, row.month): {**row._mapping, "stored": True}
+        for row in session.execute(
+            select(
+                e.id,
+                e.household_id,
+                e.month,
+                e.as_of,
+                e.area_code,
+                *(col(getattr(e, k)) for k in INCOME_PARTS),
+            ).where(
+                col(e.household_id).in_({t.household.id for t in taken}),
+                col(e.month).in_(months | {_last_year(m) for m in months}),
+                col(e.superseded_at).is_(None),
             )
         )
     }
 
 
-def _entry(t: Taken, now: datetime) -> dict[str, Any]:
+def _copied(figures: dict[str, int], before: dict[str, Any] | None) -> bool:
+    """The same income as the same month last year, part by part (the seed-000 sign)."""
+    return (
+        before is not None
+        and any(figures.get(k) for k in INCOME_PARTS)
+        and all(before[k] == figures.get(k, 0) for k in INCOME_PARTS)
+    )
+
+
+def _entry(t: Taken, now: datetime, copied: bool) -> dict[str, Any]:
     """The ledger row a stored visit makes, current until something supersedes it."""
     visit, month = t.visit, t.visit["month"]
     return {
@@ -112,7 +94,7 @@ def _entry(t: Taken, now: datetime) -> dict[str, Any]:
         "month": month,
         "year": int(month[:4]),
         "household_size": max(t.household_size, 1),
-        "copied_from_last_year": t.copied,
+        "copied_from_last_year": copied,
         "visit_id": visit["id"],
         "recorded_by": visit["visitor_id"],
         "as_of": visit["visited_at"],
@@ -122,23 +104,28 @@ def _entry(t: Taken, now: datetime) -> dict[str, Any]:
     }
 
 
-def record(*, session: Session, taken: list[Taken]) -> list[AuditChange]:
+def record(
+    *, session: Session, taken: list[Taken]
+) -> tuple[list[AuditChange], dict[uuid.UUID, dict[str, Any]]]:
     """The entries of stored visits, in the order given (a step of recording them): each
     supersedes its month's current entry, unless that one was taken later than the visit
     (then the new one is kept, already superseded). A few statements for any number of
     visits. The caller holds the households' locks (households_service.lock), so the
     current entries read here stay current until it commits. Returns the audit rows it owes,
-    for the caller to write with its own (audit.record_many)."""
+    for the caller to write with its own (audit.record_many), and the entries written by
+    visit id (a phone's answer is made from them, not read back)."""
     if not taken:
-        return []
-    current = _current(session=session, taken=taken)
+        return [], {}
+    stored = _stored(session=session, taken=taken)
+    current = dict(stored)
     now = clock.now()
     entries: list[dict[str, Any]] = []
     superseded: list[dict[str, Any]] = []  # stored entries that a new one supersedes
     audits: list[AuditChange] = []
     for t in taken:
-        household, figures, copied = t.household, t.figures, t.copied
-        entry = _entry(t, now)
+        household, figures = t.household, t.figures
+        copied = _copied(figures, stored.get((household.id, _last_year(t.visit["month"]))))
+        entry = _entry(t, now, copied)
         month = entry["month"]
         key = (household.id, month)
         held = current.get(key)
@@ -183,7 +170,7 @@ def record(*, session: Session, taken: list[Taken]) -> list[AuditChange]:
             ],
         )
     session.execute(insert(table), entries)
-    return audits
+    return audits, {e["visit_id"]: e for e in entries}
 
 
 def for_year(*, session: Session, user: User, household: Household, year: int) -> LedgerYear:
@@ -233,6 +220,12 @@ def for_year(*, session: Session, user: User, household: Household, year: int) -
 
 def public(entry: LedgerEntry) -> LedgerPublic:
     return LedgerPublic.model_validate(entry)
+
+
+def public_of_row(entry: dict[str, Any]) -> LedgerPublic:
+    """The answer for an entry as `record` inserted it."""
+    net = sum(entry[k] for k in INCOME_PARTS if k != "business_cost") - entry["business_cost"]
+    return LedgerPublic.model_validate({**entry, "net_income": net})
 
 
 def of_visits(*, session: Session, visit_ids: list[uuid.UUID]) -> dict[uuid.UUID, LedgerEntry]:

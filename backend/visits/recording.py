@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, or_, update
+from sqlalchemy import and_, bindparam, case, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -28,16 +28,18 @@ from backend.core.errors import AppError, Conflict, Invalid, NotFound, Unavailab
 from backend.core.usecase import use_case
 from backend.households import service as households_service
 from backend.households.models import Household
-from backend.visits import ledger, village_months
+from backend.visits import ledger, signs, village_months
 from backend.visits.models import Visit
-from backend.visits.schemas import BatchItemResult, BatchResult, VisitCreate
+from backend.visits.schemas import BatchItemResult, BatchResult, VisitCreate, VisitPublic
 from backend.visits.service import (
     CLOCK_SKEW,
+    answer,
     check_photos,
     china_month,
     notes_fingerprint,
     open_reports_for_new_risks,
     payload_hash,
+    public,
     require_visitor,
 )
 from backend.webhooks import events as webhooks
@@ -63,6 +65,9 @@ class _Home:
     area_code: str
     helper_id: uuid.UUID | None
     registered_on: date
+    # Active members: the divisor of the ledger's figures, read with the checks, not under
+    # the lock (a member change racing a visit is judged either way).
+    size: int
 
 
 @dataclass
@@ -72,11 +77,11 @@ class _Item:
     data: VisitCreate | None = None
     digest: str = ""
     household: _Home | None = None  # set once the item passed its checks
-    household_size: int = 0  # its active members, when it brings ledger figures
-    copied: bool = False  # its figures the same as the same month last year
     same_as: "_Item | None" = None  # the same id and payload earlier in the batch
     status: int = 0  # 200 already had, 201 stored, else refused with `error`
     error: AppError | None = None
+    row: dict[str, Any] | None = None  # the visit as inserted, once stored
+    entry: dict[str, Any] | None = None  # its ledger entry as inserted
 
     def refuse(self, error: AppError) -> None:
         self.status, self.error, self.household = error.status, error, None
@@ -181,10 +186,9 @@ def _check(*, session: Session, actor: User, items: list[_Item]) -> None:
     )
     households = {
         row[0]: _Home(*row)
-        for row in session.exec(
-            select(
-                Household.id, Household.area_code, Household.helper_id, Household.registered_on
-            ).where(col(Household.id).in_({i.data.household_id for i in parsed}))  # type: ignore[union-attr]
+        for row in households_service.visit_homes(
+            session=session,
+            household_ids={i.data.household_id for i in parsed},  # type: ignore[union-attr]
         )
     }
     known = dict(before)  # and the batch's own visits, as they pass
@@ -221,23 +225,6 @@ def _check(*, session: Session, actor: User, items: list[_Item]) -> None:
         known[data.id] = _Known(
             data.household_id, china_month(data.visited_at), item.digest, actor.id
         )
-    # The household's size divides the ledger's figures: read here, with the checks, not
-    # under the lock (a member change racing a visit is judged either way).
-    with_ledger = [i for i in parsed if i.household is not None and i.data.ledger is not None]  # type: ignore[union-attr]
-    sizes = households_service.active_sizes(
-        session=session,
-        household_ids={i.household.id for i in with_ledger},  # type: ignore[union-attr]
-    )
-    copied = ledger.copied_from_last_year(
-        session=session,
-        figures=[
-            (i.household.id, china_month(i.data.visited_at), i.data.ledger.model_dump())  # type: ignore[union-attr]
-            for i in with_ledger
-        ],
-    )
-    for item, same in zip(with_ledger, copied, strict=True):
-        item.household_size = sizes.get(item.household.id, 0)  # type: ignore[union-attr]
-        item.copied = same
 
 
 # --- then: the writes, together ----------------------------------------------------------
@@ -287,42 +274,37 @@ def _mark_visited(session: Session, rows: list[dict[str, Any]]) -> None:
     """Keep each household's visit months as its visits are stored (the columns coverage
     counts from, Household.last_visited_month and helper_visit_*): a month only moves
     forward, a correction counts for nothing (it stays in its original's month), and the
-    helper's month is the visitor's only while the visitor is the household's helper. The
+    helper's month is the visitor's only while the visitor is the household's helper. One
+    UPDATE (each column set by its own condition, a row written only when one holds). The
     households are locked (`_write`), so two phones cannot interleave these."""
-    latest: dict[uuid.UUID, str] = {}
-    by_visitor: dict[tuple[uuid.UUID, uuid.UUID], str] = {}
+    latest: dict[tuple[uuid.UUID, uuid.UUID], str] = {}
     for row in rows:
         if row["corrects_id"] is not None:
             continue
-        household, month = row["household_id"], row["month"]
-        latest[household] = max(latest.get(household, month), month)
-        key = (household, row["visitor_id"])
-        by_visitor[key] = max(by_visitor.get(key, month), month)
+        key = (row["household_id"], row["visitor_id"])
+        latest[key] = max(latest.get(key, row["month"]), row["month"])
     if not latest:
         return
-    table = Household.__table__  # type: ignore[attr-defined]
-    session.execute(
-        update(table)
-        .where(
-            table.c.id == bindparam("h"),
-            or_(table.c.last_visited_month.is_(None), table.c.last_visited_month < bindparam("m")),
-        )
-        .values(last_visited_month=bindparam("m")),
-        [{"h": h, "m": m} for h, m in latest.items()],
+    t = Household.__table__  # type: ignore[attr-defined]
+    month, visitor = bindparam("m"), bindparam("v")
+    later = or_(t.c.last_visited_month.is_(None), t.c.last_visited_month < month)
+    helpers = and_(
+        t.c.helper_id == visitor,
+        or_(
+            t.c.helper_visit_by.is_(None),
+            t.c.helper_visit_by != visitor,
+            t.c.helper_visit_month < month,
+        ),
     )
     session.execute(
-        update(table)
-        .where(
-            table.c.id == bindparam("h"),
-            table.c.helper_id == bindparam("v"),
-            or_(
-                table.c.helper_visit_by.is_(None),
-                table.c.helper_visit_by != bindparam("v"),
-                table.c.helper_visit_month < bindparam("m"),
-            ),
-        )
-        .values(helper_visit_month=bindparam("m"), helper_visit_by=bindparam("v")),
-        [{"h": h, "v": v, "m": m} for (h, v), m in by_visitor.items()],
+        update(t)
+        .where(t.c.id == bindparam("h"), or_(later, helpers))
+        .values(
+            last_visited_month=case((later, month), else_=t.c.last_visited_month),
+            helper_visit_month=case((helpers, month), else_=t.c.helper_visit_month),
+            helper_visit_by=case((helpers, visitor), else_=t.c.helper_visit_by),
+        ),
+        [{"h": h, "v": v, "m": m} for (h, v), m in latest.items()],
     )
 
 
@@ -376,15 +358,16 @@ def _write(*, session: Session, actor: User, items: list[_Item]) -> None:
         else:
             item.refuse(_id_conflict())
     done = [i for i in new if i.status == 201]
+    for item in done:
+        item.row = rows[item.data.id]  # type: ignore[union-attr]
     _mark_visited(session, [rows[i.data.id] for i in done])  # type: ignore[union-attr]
     village_months.count_stored(session, [rows[i.data.id] for i in done])  # type: ignore[union-attr]
-    owed = ledger.record(
+    owed, entries = ledger.record(
         session=session,
         taken=[
             ledger.Taken(
                 i.household,  # type: ignore[arg-type]
-                i.household_size,
-                i.copied,
+                i.household.size,  # type: ignore[union-attr]
                 rows[i.data.id],  # type: ignore[union-attr]
                 i.data.ledger.model_dump(),  # type: ignore[union-attr]
             )
@@ -392,6 +375,8 @@ def _write(*, session: Session, actor: User, items: list[_Item]) -> None:
             if i.data.ledger is not None  # type: ignore[union-attr]
         ],
     )
+    for item in done:
+        item.entry = entries.get(item.data.id)  # type: ignore[union-attr]
     audit.record_many(
         session=session,
         actor=actor,
@@ -415,6 +400,8 @@ def _write(*, session: Session, actor: User, items: list[_Item]) -> None:
             if report_id is not None:
                 visit.report_id = report_id
                 session.add(visit)
+                assert item.row is not None
+                item.row["report_id"] = report_id
     session.flush()
 
 
@@ -426,21 +413,36 @@ def _record(*, session: Session, actor: User, items: list[_Item]) -> None:
 # --- the use cases -----------------------------------------------------------------------
 
 
-def store(*, session: Session, actor: User, data: VisitCreate) -> tuple[Visit, bool]:
+def store(*, session: Session, actor: User, data: VisitCreate) -> tuple[VisitPublic, bool]:
     """Store one visit made on a phone, or recognise a replay: a step that flushes. Returns
-    (visit, created); refuses with the item's error (the same id with another payload: 409)."""
+    (the answer, created); refuses with the item's error (the same id with another payload:
+    409). A new visit's answer is made from what was written, with the one read it needs
+    (whether its notes are pasted) done with the checks: no read after the writes."""
     require_visitor(actor)
     item = _Item(index=0, id=str(data.id), data=data, digest=payload_hash(data))
-    _record(session=session, actor=actor, items=[item])
+    _check(session=session, actor=actor, items=[item])
+    pasted = item.household is not None and signs.pasted_with(
+        session=session, notes_hash=notes_fingerprint(data.notes), household_id=data.household_id
+    )
+    _write(session=session, actor=actor, items=[item])
     if item.error is not None:
         raise item.error
+    if item.status == 201:
+        assert item.row is not None
+        return answer(
+            item.row,
+            visitor_name=actor.full_name,
+            corrected_by=[],
+            ledger=ledger.public_of_row(item.entry) if item.entry else None,
+            pasted_notes=pasted,
+        ), True
     visit = session.get(Visit, data.id, populate_existing=True)
     assert visit is not None
-    return visit, item.status == 201
+    return public(session=session, visits=[visit])[0], False
 
 
 @use_case
-def create(*, session: Session, actor: User, data: VisitCreate) -> tuple[Visit, bool]:
+def create(*, session: Session, actor: User, data: VisitCreate) -> tuple[VisitPublic, bool]:
     """One visit, one transaction."""
     try:
         return store(session=session, actor=actor, data=data)

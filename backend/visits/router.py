@@ -39,9 +39,9 @@ def record_visit(
     session: SessionDep, user: CurrentUser, _: Idempotent, data: VisitCreate, response: Response
 ) -> VisitPublic:
     """Record a visit by its phone-made id; a replay answers 200, another payload 409."""
-    visit, created = recording.create(session=session, actor=user, data=data)
+    answer, created = recording.create(session=session, actor=user, data=data)
     response.status_code = 201 if created else 200
-    return service.public(session=session, visits=[visit])[0]
+    return answer
 
 
 @router.post("/visits/batch", response_model=BatchResult, operation_id="record_visits_batch")

@@ -7,7 +7,9 @@ import json
 import re
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func
 from sqlmodel import Session, col, select
@@ -31,6 +33,7 @@ from backend.reports import service as reports_service
 from backend.visits import ledger, signs
 from backend.visits.models import Visit
 from backend.visits.schemas import (
+    LedgerPublic,
     Position,
     VisitCreate,
     VisitPublic,
@@ -222,22 +225,39 @@ def public(*, session: Session, visits: list[Visit]) -> list[VisitPublic]:
             if orig:
                 corrected[orig].append(vid)
     pasted = signs.pasted(session=session, hashes={v.notes_hash for v in visits if v.notes_hash})
-    out = []
-    for v in visits:
-        position = (
-            Position(latitude=v.latitude, longitude=v.longitude, accuracy_m=v.accuracy_m)
-            if v.latitude is not None and v.longitude is not None
-            else None
+    return [
+        answer(
+            {k: getattr(v, k) for k in (*_VISIT_FIELDS, *_POSITION_FIELDS)},
+            visitor_name=names.get(v.visitor_id),
+            corrected_by=corrected.get(v.id, []),
+            ledger=ledger.public(entries[v.id]) if v.id in entries else None,
+            pasted_notes=bool(v.notes_hash and v.notes_hash in pasted),
         )
-        entry = entries.get(v.id)
-        out.append(
-            VisitPublic(
-                **{k: getattr(v, k) for k in _VISIT_FIELDS},
-                visitor_name=names.get(v.visitor_id),
-                position=position,
-                corrected_by=corrected.get(v.id, []),
-                ledger=ledger.public(entry) if entry else None,
-                pasted_notes=bool(v.notes_hash and v.notes_hash in pasted),
-            )
-        )
-    return out
+        for v in visits
+    ]
+
+
+_POSITION_FIELDS = ("latitude", "longitude", "accuracy_m")
+
+
+def answer(
+    row: Mapping[str, Any],
+    *,
+    visitor_name: str | None,
+    corrected_by: list[uuid.UUID],
+    ledger: LedgerPublic | None,
+    pasted_notes: bool,
+) -> VisitPublic:
+    """One visit's answer from its columns (a stored row, or the row just inserted) and what
+    `public` reads beside it."""
+    latitude, longitude = row["latitude"], row["longitude"]
+    return VisitPublic(
+        **{k: row[k] for k in _VISIT_FIELDS},
+        visitor_name=visitor_name,
+        position=Position(latitude=latitude, longitude=longitude, accuracy_m=row["accuracy_m"])
+        if latitude is not None and longitude is not None
+        else None,
+        corrected_by=corrected_by,
+        ledger=ledger,
+        pasted_notes=pasted_notes,
+    )

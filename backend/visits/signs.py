@@ -2,6 +2,7 @@
 households (走访记录雷同), and ledger months copied from the same month last year."""
 
 import json
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,23 @@ def pasted(*, session: Session, hashes: set[str]) -> set[str]:
     enough = select(func.count()).select_from(first_households).scalar_subquery()
     rows = session.exec(select(candidates.c.h).where(enough >= PASTED_MIN_HOUSEHOLDS))
     return set(rows)
+
+
+def pasted_with(*, session: Session, notes_hash: str | None, household_id: uuid.UUID) -> bool:
+    """Whether notes with this hash, once written for this household too, are pasted: what
+    `pasted` will say of a visit about to be stored, read with its checks so its answer
+    needs no read after the commit."""
+    if not notes_hash:
+        return False
+    households = set(
+        session.exec(
+            select(Visit.household_id)
+            .where(Visit.notes_hash == notes_hash)
+            .distinct()
+            .limit(PASTED_MIN_HOUSEHOLDS)
+        )
+    )
+    return len(households | {household_id}) >= PASTED_MIN_HOUSEHOLDS
 
 
 @dataclass
