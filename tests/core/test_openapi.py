@@ -89,3 +89,15 @@ def test_every_replay_answers_the_body_its_creation_does() -> None:
                 if body[0] != body[1] or body[0] is None:
                     wrong.append(f"{method.upper()} {path}: 200 {body[0]}, 201 {body[1]}")
     assert wrong == []
+
+
+def test_the_client_credentials_flow_and_its_scopes_are_declared() -> None:
+    """An API client's token (OAuth2 client credentials) and every scope an administrator
+    can grant, in the document beside a person's password flow."""
+    from backend.accounts.models import ApiScope
+
+    (scheme,) = create_app().openapi()["components"]["securitySchemes"].values()
+    assert scheme["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
+    client = scheme["flows"]["clientCredentials"]
+    assert client["tokenUrl"] == "/api/v1/auth/client-token"
+    assert client["scopes"] == {s.value: s.label for s in ApiScope}
