@@ -264,34 +264,37 @@ def main() -> int:
         say("")
         say(
             "| run | wall s | rows/s (wall) | households/s (wall) | CPU s | rows per CPU-second "
-            "| the command's summary |"
+            "| load average (1 min) before, after | the command's summary |"
         )
-        say("|---|---|---|---|---|---|---|")
+        say("|---|---|---|---|---|---|---|---|")
         for label, extra in (
             ("dry run", ["--dry-run"]),
             ("import", []),
             ("same file again", []),
         ):
+            load = os.getloadavg()[0]
             seconds, cpu, out = shouwang(
                 "import-households", str(sheet), "--quiet", "--database-url", url, *extra
             )
             summary = " / ".join(out)
             say(
                 f"| {label} (CSV) | {seconds:.1f} | {rows / seconds:,.0f} | "
-                f"{households / seconds:,.0f} | {cpu:.1f} | {rows / cpu:,.0f} | {summary} |"
+                f"{households / seconds:,.0f} | {cpu:.1f} | {rows / cpu:,.0f} | "
+                f"{load:.1f}, {os.getloadavg()[0]:.1f} | {summary} |"
             )
         if with_xlsx:
             book = SCRATCH / "households.xlsx"
             to_xlsx(sheet, book)
             xurl = f"sqlite:///{SCRATCH / 'import-xlsx.db'}"
             prepare(xurl)
+            load = os.getloadavg()[0]
             seconds, cpu, out = shouwang(
                 "import-households", str(book), "--quiet", "--database-url", xurl
             )
             say(
                 f"| import (XLSX, {book.stat().st_size / 1e6:.0f} MB) | {seconds:.1f} | "
                 f"{rows / seconds:,.0f} | {households / seconds:,.0f} | {cpu:.1f} | "
-                f"{rows / cpu:,.0f} | {' / '.join(out)} |"
+                f"{rows / cpu:,.0f} | {load:.1f}, {os.getloadavg()[0]:.1f} | {' / '.join(out)} |"
             )
         export_table(url, say)
         say("")

@@ -9,12 +9,13 @@ from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
 from fastapi import Depends, Path, Request
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlowPassword, OAuthFlows
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import event
 from sqlmodel import Session
 
 from backend.accounts import clients
-from backend.accounts.models import ApiClient, Role, User
+from backend.accounts.models import ApiClient, ApiScope, Role, User
 from backend.core import db, security
 from backend.core.db import get_read_engine
 from backend.core.deps import SessionDep
@@ -23,6 +24,16 @@ from backend.core.errors import Forbidden, Unauthorized
 T = TypeVar("T")
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+# The document names both ways to a token: a person's password, and an API client's
+# credentials with the scopes an administrator grants (a generator or a reader of
+# /openapi.json finds the client flow and its scopes there, not only in the prose).
+oauth2.model.flows = OAuthFlows(
+    password=OAuthFlowPassword(tokenUrl="/api/v1/auth/token"),
+    clientCredentials=OAuthFlowClientCredentials(
+        tokenUrl="/api/v1/auth/client-token",
+        scopes={scope.value: scope.label for scope in ApiScope},
+    ),
+)
 
 
 # The person a token names, kept for a few seconds: a phone syncing or an officer paging a

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
+from operator import mul
 from typing import Any, TypedDict
 
 from argon2 import PasswordHasher
@@ -104,8 +105,11 @@ _CHECK = "10X98765432"
 
 def id_number_check_digit(body: str) -> str:
     """The 18th character (GB 11643 check digit, or X) that the first 17 digits call for."""
-    total = sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True))
-    return _CHECK[total % 11]
+    if len(body) != len(_WEIGHTS):
+        raise ValueError("an ID number's body is 17 digits")
+    # map over the digits: an import checks a county's 300,000 numbers (py-spy: the
+    # generator's per-digit frames were a twentieth of it).
+    return _CHECK[sum(map(mul, map(int, body), _WEIGHTS)) % 11]
 
 
 def id_number_problem(value: str, today: date | None = None) -> str | None:

@@ -2,6 +2,7 @@
 columns go by), and the words its cells use for each of our values."""
 
 import re
+from functools import lru_cache
 
 from backend.households.models import (
     HEALTH_NAMES,
@@ -219,6 +220,9 @@ def relation_of(text: str) -> Relation | None:
     return RELATION_BY_NAME.get(text)
 
 
+# A sheet says the same few words on every row: each word read once, here and in
+# schooling_of and labour_of (py-spy: their scans were a twentieth of reading a member).
+@lru_cache(maxsize=1024)
 def health_of(text: str) -> Health | None:
     """健康; 长期慢性病; 患有大病; 残疾 — or a mix (长期慢性病,残疾): the gravest is kept,
     as the rules read it."""
@@ -246,6 +250,7 @@ _SCHOOL_WORDS = (
 )
 
 
+@lru_cache(maxsize=1024)
 def schooling_of(text: str) -> Schooling | None:
     for value, name in SCHOOLING_NAMES.items():
         if text == name:
@@ -256,6 +261,7 @@ def schooling_of(text: str) -> Schooling | None:
     return None
 
 
+@lru_cache(maxsize=1024)
 def labour_of(text: str) -> Labour | None:
     """普通劳动力 / 技能劳动力 → full; 弱劳动力或半劳动力 → partial; 丧失劳动力 / 无劳动力 → none."""
     if "丧失" in text or "无劳动" in text:

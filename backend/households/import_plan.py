@@ -23,7 +23,6 @@ from backend.households.models import (
     HouseholdRisk,
     IncomeRecord,
     Member,
-    id_number_verdict,
 )
 
 IMPORT_ACTOR = "批量导入"
@@ -143,7 +142,11 @@ class Plan:
             "name": m.name,
             "id_number_cipher": security.encrypt_id_number(m.id_number) if m.id_number else None,
             "id_number_hash": m.id_hash,
-            **id_number_verdict(m.id_number),
+            # What id_number_verdict says of a number read_member accepted (valid, with its
+            # sex and birth date, which the member takes from it), without checking it again.
+            "id_number_valid": True if m.id_number else None,
+            "id_sex": m.sex.value if m.id_number else None,
+            "id_birth_date": m.birth_date if m.id_number else None,
             "sex": m.sex.value,
             "birth_date": m.birth_date,
             "relation": m.relation.value,

@@ -150,31 +150,34 @@ def read_member(h: HouseholdIn, row: Row, today: date) -> None:
         h.bad(n, "name", "必须填写")
     elif len(name) > 40:
         h.bad(n, "name", "最多 40 个字")
-    relation = c.relation_of(text_of(cells, "relation"))
+    relation_text = text_of(cells, "relation")
+    relation = c.relation_of(relation_text)
     if relation is None:
         choices = "、".join(c.RELATION_NAMES.values())
-        h.bad(n, "relation", f"“{text_of(cells, 'relation')}”不是可选的关系,可选:{choices}")
+        h.bad(n, "relation", f"“{relation_text}”不是可选的关系,可选:{choices}")
     id_number = security.normalize_id_number(text_of(cells, "id_number")) or None
     if id_number is not None:
-        problem = security.id_number_problem(id_number)
+        # today passed: the clock read once a chunk, not once a member.
+        problem = security.id_number_problem(id_number, today)
         if problem:
             h.bad(n, "id_number", problem)
             id_number = None
-    born = parse_date(cells.get("birth_date")) if text_of(cells, "birth_date") else None
+    born_text = text_of(cells, "birth_date")
+    born = parse_date(cells.get("birth_date")) if born_text else None
     # 出生年月 columns often say 1970-03 or 197003: the month is enough beside an ID.
-    if text_of(cells, "birth_date") and born is None and not id_number:
+    if born_text and born is None and not id_number:
         h.bad(n, "birth_date", "应为日期(如 1970-03-08)")
     if id_number:
         derived = security.birth_date_of(id_number)
         if born is not None and born != derived:
             h.bad(n, "birth_date", "与证件号码中的出生日期不一致")
         born = derived
-    elif born is None and not text_of(cells, "birth_date"):
+    elif born is None and not born_text:
         h.bad(n, "birth_date", "没有证件号码时必须填写出生日期")
     if born is not None and (born > today or today.year - born.year > MAX_AGE):
         h.bad(n, "birth_date", "出生日期不合理")
     sex_text = text_of(cells, "sex")
-    sex = {"男": Sex.male, "女": Sex.female}.get(sex_text)
+    sex = _SEXES.get(sex_text)
     if id_number:
         derived_sex = Sex(security.sex_of(id_number))
         if sex is not None and sex != derived_sex:
@@ -204,6 +207,9 @@ def read_member(h: HouseholdIn, row: Row, today: date) -> None:
             labour=labour,
         )
     )
+
+
+_SEXES = {"男": Sex.male, "女": Sex.female}
 
 
 def _choice(

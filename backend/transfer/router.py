@@ -92,7 +92,7 @@ def list_household_imports(
 
 
 @router.get(
-    "/imports/{import_id}",
+    "/imports/{import_id:uuid}",
     response_model=ImportJob,
     operation_id="get_household_import",
     responses=error_responses(404),

@@ -33,7 +33,9 @@ MonthQuery = Annotated[Month | None, Query(description="月份,如 2026-11")]
     response_model=VisitPublic,
     status_code=201,
     operation_id="record_visit",
-    responses={200: {"description": "同一编号、同样内容已收到过:返回已存的记录"}},
+    responses={
+        200: {"model": VisitPublic, "description": "同一编号、同样内容已收到过:返回已存的记录"}
+    },
 )
 def record_visit(
     session: SessionDep, user: CurrentUser, _: Idempotent, data: VisitCreate, response: Response

@@ -70,3 +70,34 @@ def test_the_main_bodies_show_an_example_that_their_own_model_accepts() -> None:
         assert schemas[model.__name__]["examples"] == [model.EXAMPLE]
         model.model_validate(model.EXAMPLE)
     SelfReportCreate.model_validate(SelfReportCreate.EXAMPLE)
+
+
+def test_every_replay_answers_the_body_its_creation_does() -> None:
+    """An operation that answers 201 for a new record and 200 for the same one sent again
+    (a visit, a self-report, a department's warning) types both alike: a generated client
+    reads the replay as it reads the creation."""
+    spec = create_app().openapi()
+    wrong = []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            answers = op["responses"]
+            if "200" in answers and "201" in answers:
+                body = [
+                    answers[s].get("content", {}).get("application/json", {}).get("schema")
+                    for s in ("200", "201")
+                ]
+                if body[0] != body[1] or body[0] is None:
+                    wrong.append(f"{method.upper()} {path}: 200 {body[0]}, 201 {body[1]}")
+    assert wrong == []
+
+
+def test_the_client_credentials_flow_and_its_scopes_are_declared() -> None:
+    """An API client's token (OAuth2 client credentials) and every scope an administrator
+    can grant, in the document beside a person's password flow."""
+    from backend.accounts.models import ApiScope
+
+    (scheme,) = create_app().openapi()["components"]["securitySchemes"].values()
+    assert scheme["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
+    client = scheme["flows"]["clientCredentials"]
+    assert client["tokenUrl"] == "/api/v1/auth/client-token"
+    assert client["scopes"] == {s.value: s.label for s in ApiScope}

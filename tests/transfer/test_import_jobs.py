@@ -185,6 +185,19 @@ def test_only_the_uploader_and_the_county_over_it_read_an_import(
     assert missing.status_code == 404
 
 
+def test_a_method_the_upload_path_lacks_is_405_not_an_import_id(
+    client: TestClient, county: dict[str, str]
+) -> None:
+    # `households` is no import's id: GET /imports/households is the upload's path asked
+    # with a method it does not serve (schemathesis' coverage phase found a 404 here).
+    answer = client.get("/api/v1/imports/households", headers=county)
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "POST"
+    assert answer.json()["error"] == "method_not_allowed"
+    garbled = client.get("/api/v1/imports/not-an-id", headers=county)
+    assert garbled.status_code == 404
+
+
 def test_too_big_a_file_is_refused_with_413_and_nothing_kept(
     client: TestClient,
     session: Session,
