@@ -26,9 +26,10 @@ just before and just after it).
 
 def _merge(record: dict[str, Any], run: Any, meta: dict[str, Any]) -> dict[str, Any]:
     runs = record.setdefault("runs", [])
-    taken = {r["label"] for r in runs}
-    label = next(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in taken)
-    meta["label"] = label
+    # Labels are never given twice: RESULTS.md's notes name runs by them, and a run whose
+    # figures have all been replaced is dropped from the record, not from the notes.
+    label = _next_label(record.get("last_label") or max((r["label"] for r in runs), default=""))
+    record["last_label"] = meta["label"] = label
     runs.append(meta)
     figures = {f["key"]: f for f in record.get("figures", [])}
     for f in run.figures:
@@ -40,6 +41,14 @@ def _merge(record: dict[str, Any], run: Any, meta: dict[str, Any]) -> dict[str, 
     used = {f["run"] for f in record["figures"]}
     record["runs"] = [r for r in runs if r["label"] in used]
     return record
+
+
+def _next_label(last: str) -> str:
+    """A, B, … Z, AA, AB, …: the label after `last` ("" for the first)."""
+    if not last:
+        return "A"
+    head, tail = last[:-1], last[-1]
+    return head + chr(ord(tail) + 1) if tail != "Z" else _next_label(head) + "A"
 
 
 def _rank(key: str, order: list[str], kept: list[str]) -> tuple[int, int]:
