@@ -120,7 +120,7 @@ self.addEventListener("message", (event) => {
 const CACHEABLE_API = ["/api/v1/areas"];
 
 function offline() {
-  return new Response(JSON.stringify({ error: "offline", message: "当前离线,无法读取" }), {
+  return new Response(JSON.stringify({ error: "offline", message: "当前离线，无法读取" }), {
     status: 503,
     headers: { "Content-Type": "application/json" },
   });

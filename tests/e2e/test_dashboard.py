@@ -30,7 +30,7 @@ def _fits(page) -> None:  # type: ignore[no-untyped-def]
 
 def _drill(page, level: str) -> str:  # type: ignore[no-untyped-def]
     """Taps the first child area that has households; answers its name."""
-    rows = page.locator(".area-rows li a").filter(has_text=re.compile(r"(^|\s)[1-9]\d* 户"))
+    rows = page.locator(".area-rows li a").filter(has_text=re.compile(r"(^|\s)[1-9]\d*户"))
     rows.first.wait_for()
     name = rows.first.locator("strong").inner_text()
     rows.first.click()
@@ -62,8 +62,8 @@ def test_a_county_officer_drills_from_the_county_to_a_household(phone, live_serv
     rows = part.locator(".warning-yield li")
     assert rows.count() == len(yields)
     first = rows.filter(has_text="医保").inner_text()
-    assert f"收到 {medical['received']} 条" in first
-    assert f"促成纳入监测 {medical['enrolled']} 条" in first
+    assert f"收到{medical['received']}条" in first
+    assert f"促成纳入监测{medical['enrolled']}条" in first
     assert f"待分拣 {medical['open']}" in first and f"未匹配 {medical['unmatched']}" in first
     box = part.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360
@@ -74,10 +74,10 @@ def test_a_county_officer_drills_from_the_county_to_a_household(phone, live_serv
     _drill(page, "village")
     _fits(page)
     # The village's households behind its 户数 figure: the list counts the same.
-    figure = page.locator(".figure").filter(has_text="户数(户)")
+    figure = page.locator(".figure").filter(has_text="户数（户）")
     count = figure.locator("strong").inner_text()
     figure.click()
-    page.get_by_text(f"共 {count} 户").wait_for()
+    page.get_by_text(f"共{count}户").wait_for()
     assert page.locator("#household-scope").is_visible()
     _fits(page)
     page.locator("#household-list a").first.click()
@@ -94,7 +94,7 @@ def test_a_helper_sees_no_dashboard(phone, live_server) -> None:  # type: ignore
     page.get_by_label("用户名").fill("helper_li")
     page.get_by_label("密码").fill("Shouwang2026!")
     page.get_by_role("button", name="登录").click()
-    page.get_by_text(re.compile(r"共 \d+ 户")).wait_for()
+    page.get_by_text(re.compile(r"共\d+户")).wait_for()
     assert page.locator("#dashboard-tile").is_hidden()
     page.goto("/staff#dashboard")
     page.get_by_text("您的角色不能查看统计").wait_for()
@@ -131,23 +131,23 @@ def test_the_desk_counts_what_waits_and_lists_it_most_urgent_first(phone, live_s
     assert groups.count() == len(todo["findings"])
     top = todo["findings"][0]
     assert top["check_title"] in groups.first.inner_text()
-    assert f"{top['count']} 条" in groups.first.inner_text()
+    assert f"{top['count']}条" in groups.first.inner_text()
     # And its department warnings waiting for triage, by source, the longest waiting first.
     assert todo["warnings"], "the demo has warnings to triage in 会师镇"
     sources = page.locator("#todo-warnings li")
     assert sources.count() == len(todo["warnings"])
     oldest = todo["warnings"][0]
-    assert f"{oldest['source_name']} {oldest['count']} 条待分拣" in sources.first.inner_text()
+    assert f"{oldest['source_name']} {oldest['count']}条待分拣" in sources.first.inner_text()
     _fits(page)
     groups.first.locator("a").click()
     page.wait_for_url(re.compile(f"#{re.escape(top['route'])}$"))
-    page.locator("#finding-count").filter(has_text=f"共 {top['count']} 条").wait_for()
+    page.locator("#finding-count").filter(has_text=f"共{top['count']}条").wait_for()
     page.go_back()
     # A source opens the warnings screen filtered to its 待分拣, counted alike.
     page.locator("#todo-warnings li a").first.click()
     page.wait_for_url(re.compile(f"#{re.escape(oldest['route'])}$"))
     count = page.locator("#warning-count")
-    count.filter(has_text=f"共 {oldest['count']} 条({oldest['source_name']}、待分拣)").wait_for()
+    count.filter(has_text=f"共{oldest['count']}条（{oldest['source_name']}、待分拣）").wait_for()
     assert page.locator(".warning-item").count() == oldest["count"]
     page.go_back()
     page.locator("#todo-list li").first.wait_for()

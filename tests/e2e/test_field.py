@@ -39,10 +39,10 @@ def _record(  # type: ignore[no-untyped-def]
     if when:
         page.get_by_label("走访时间").fill(when)
     if photo:
-        page.get_by_label("照片(最多 6 张)").set_input_files(_photo())
-        page.get_by_text("已选 1 张照片(已压缩)").wait_for()
-    page.get_by_label("住房安全有保障:有问题").check()
-    page.get_by_label("住房安全有保障:问题说明").fill("厨房后墙有裂缝")
+        page.get_by_label("照片（最多6张）").set_input_files(_photo())
+        page.get_by_text("已选1张照片（已压缩）").wait_for()
+    page.get_by_label("住房安全有保障：有问题").check()
+    page.get_by_label("住房安全有保障：问题说明").fill("厨房后墙有裂缝")
     page.get_by_label("本月收支有变化").check()
     page.get_by_label("工资性收入").fill("2400")
     page.get_by_label("医疗支出").fill("600")
@@ -71,22 +71,22 @@ def test_a_morning_offline_is_kept_across_a_reload_and_sent_when_online(  # type
     context.set_offline(True)
     for i in range(3):
         _record(page, i, f"离线走访第 {i + 1} 户:户主在家,谈了春耕和务工", photo=i == 0)
-        page.get_by_text("已保存在手机上(离线)").wait_for()
-        page.get_by_text(f"待发送 {i + 1} 条").wait_for()
+        page.get_by_text("已保存在手机上（离线）").wait_for()
+        page.get_by_text(f"待发送{i + 1}条").wait_for()
     assert page.locator(".tag.state.pending").count() == 3
     ids = _queued_ids(page)
     assert len(ids) == 3
 
     page.reload()  # still offline: the shell comes from the service worker, the queue from IndexedDB
-    page.get_by_text("待发送 3 条").wait_for()
+    page.get_by_text("待发送3条").wait_for()
     page.locator(".household-row").nth(2).wait_for()  # the list is drawn from the phone's copy
     assert page.locator(".tag.state.pending").count() == 3
     page.get_by_role("button", name="立即同步").click()
     page.get_by_text("当前离线").wait_for()
 
     context.set_offline(False)  # noon: the network is back
-    page.get_by_text("待发送 0 条").wait_for(timeout=15000)
-    page.get_by_text("已发送 3 条").wait_for()
+    page.get_by_text("待发送0条").wait_for(timeout=15000)
+    page.get_by_text("已发送3条").wait_for()
     with live_server.api("helper_li") as api:
         photos = []
         for visit_id in ids:
@@ -112,16 +112,16 @@ def test_a_refused_record_waits_with_its_reason_and_can_be_corrected(  # type: i
     _login(page)
     # A time before the household was registered: the server refuses it (422).
     _record(page, 0, "时间填错了的记录", when="2020-03-01T09:30")
-    page.get_by_text("同步失败 1 条").wait_for()
-    page.get_by_text("待发送 0 条").wait_for()
-    page.get_by_text("同步失败 1 条").click()
+    page.get_by_text("同步失败1条").wait_for()
+    page.get_by_text("待发送0条").wait_for()
+    page.get_by_text("同步失败1条").click()
     # The server's reason, without its internal field path.
-    page.get_by_text("原因:走访时间:走访时间早于该户建档时间").wait_for()
+    page.get_by_text("原因：走访时间：走访时间早于该户建档时间").wait_for()
     page.get_by_role("button", name="修改").click()
     page.get_by_text("上次被拒绝").wait_for()
     page.get_by_label("走访时间").fill(_now_local(page))
     page.get_by_role("button", name="保存走访记录").click()
-    page.get_by_text("已发送 1 条").wait_for()
+    page.get_by_text("已发送1条").wait_for()
     assert page.locator("#failed-link").is_hidden()
 
 
@@ -138,7 +138,7 @@ def test_an_app_update_while_records_wait_loses_none(page, context, live_server)
     context.route("**/api/v1/visits/batch", lambda route: route.abort())
     for i in range(2):
         _record(page, i, f"等待更新时的走访 {i + 1}")
-    page.get_by_text("待发送 2 条").wait_for()
+    page.get_by_text("待发送2条").wait_for()
     ids = _queued_ids(page)
     old_caches = page.evaluate("caches.keys()")
 
@@ -167,7 +167,7 @@ def test_an_app_update_while_records_wait_loses_none(page, context, live_server)
         }"""
     )
     page.reload()
-    page.get_by_text("待发送 2 条").wait_for()
+    page.get_by_text("待发送2条").wait_for()
     caches = page.evaluate("caches.keys()")
     assert "shouwang-shell-e2e-update" in caches
     assert not [c for c in old_caches if c.startswith("shouwang-shell") and c in caches]
@@ -176,7 +176,7 @@ def test_an_app_update_while_records_wait_loses_none(page, context, live_server)
     context.unroute("**/api/v1/visits/batch")
     context.unroute("**/sw.js*")
     page.get_by_role("button", name="立即同步").click()
-    page.get_by_text("待发送 0 条").wait_for(timeout=15000)
+    page.get_by_text("待发送0条").wait_for(timeout=15000)
     with live_server.api("helper_li") as api:
         for visit_id in ids:
             assert api.get(f"/api/v1/visits/{visit_id}").status_code == 200
@@ -189,7 +189,7 @@ def test_the_township_sees_who_was_not_visited_this_month(page, live_server) -> 
     page.get_by_role("button", name="登录").click()
     page.get_by_role("link", name="入户走访").click()
     page.get_by_role("link", name="查看本辖区遍访情况").click()
-    page.get_by_text(re.compile(r"未走访 \d+ 户")).wait_for()
+    page.get_by_text(re.compile(r"未走访\d+户")).wait_for()
     villages = page.locator("#villages").inner_text()
     assert "冷水沟村委会" in villages
     assert "李春生" in page.locator("#helpers").inner_text()
@@ -205,17 +205,17 @@ def test_an_expired_login_keeps_the_records_and_asks_to_log_in_again(page, conte
     _login(page)
     context.set_offline(True)
     _record(page, 0, "登录过期前离线记下的走访")
-    page.get_by_text("待发送 1 条").wait_for()
+    page.get_by_text("待发送1条").wait_for()
     # The morning is long: the token has expired by the time the network is back.
     page.evaluate("localStorage.setItem('shouwang.token', 'expired-token')")
     context.set_offline(False)
-    page.get_by_text("登录已过期,请重新登录").wait_for()
-    page.get_by_text("待发送 1 条").wait_for()
+    page.get_by_text("登录已过期，请重新登录").wait_for()
+    page.get_by_text("待发送1条").wait_for()
     page.get_by_label("用户名").fill("helper_li")
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
-    page.get_by_text("待发送 0 条").wait_for(timeout=15000)
-    page.get_by_text("已发送 1 条").wait_for()
+    page.get_by_text("待发送0条").wait_for(timeout=15000)
+    page.get_by_text("已发送1条").wait_for()
 
 
 def _store(page, name: str) -> list:  # type: ignore[no-untyped-def,type-arg]
@@ -239,7 +239,7 @@ def test_logout_clears_the_households_and_another_user_never_sends_the_first_one
     li = next(m["value"] for m in _store(page, "meta") if m["key"] == "me")
     context.set_offline(True)
     _record(page, 0, "换人之前离线记下的走访")
-    page.get_by_text("待发送 1 条").wait_for()
+    page.get_by_text("待发送1条").wait_for()
     ids = _queued_ids(page)
 
     page.get_by_role("button", name="退出").click()  # offline: logout works without a network
@@ -247,7 +247,7 @@ def test_logout_clears_the_households_and_another_user_never_sends_the_first_one
     assert page.locator(".household-row").count() == 0
     assert _store(page, "households") == [] and _store(page, "meta") == []
     assert _queued_ids(page) == ids
-    page.get_by_text("其他账号的待发送记录 1 条").wait_for()
+    page.get_by_text("其他账号的待发送记录1条").wait_for()
 
     context.set_offline(False)
     page.get_by_label("用户名").fill("helper_wang")
@@ -255,8 +255,8 @@ def test_logout_clears_the_households_and_another_user_never_sends_the_first_one
     page.get_by_role("button", name="登录").click()
     page.locator(".household-row").first.wait_for()
     page.get_by_text("王海燕").wait_for()
-    page.get_by_text("待发送 0 条").wait_for()
-    page.get_by_text("其他账号的待发送记录 1 条").wait_for()
+    page.get_by_text("待发送0条").wait_for()
+    page.get_by_text("其他账号的待发送记录1条").wait_for()
     page.get_by_role("button", name="立即同步").click()
     page.get_by_text("没有等待发送的记录").wait_for()
     assert _queued_ids(page) == ids
@@ -277,7 +277,7 @@ def test_logout_clears_the_households_and_another_user_never_sends_the_first_one
     )
     context.set_offline(True)
     page.reload()
-    page.get_by_text("其他账号的待发送记录 1 条").wait_for()
+    page.get_by_text("其他账号的待发送记录1条").wait_for()
     assert "李春生" not in page.locator("#who").inner_text()
     assert page.locator("#login-view").is_visible()
     assert _queued_ids(page) == ids
@@ -290,7 +290,7 @@ def test_logout_clears_the_households_and_another_user_never_sends_the_first_one
     page.get_by_label("用户名").fill("helper_li")
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
-    page.get_by_text("已发送 1 条").wait_for(timeout=15000)
+    page.get_by_text("已发送1条").wait_for(timeout=15000)
     with live_server.api("helper_li") as api:
         visit = api.get(f"/api/v1/visits/{ids[0]}")
         assert visit.status_code == 200 and visit.json()["visitor_name"] == "李春生"
@@ -322,14 +322,14 @@ def test_a_wifi_login_page_answering_200_is_no_network_not_success_nor_refusal( 
     )
     _record(page, 0, "连着需要网页登录的无线网记下的走访")
     page.get_by_text("稍后自动重试").wait_for()
-    page.get_by_text("待发送 1 条").wait_for()
+    page.get_by_text("待发送1条").wait_for()
     assert page.locator("#failed-link").is_hidden()
     [item] = _store(page, "outbox")
     assert item["state"] == "waiting" and item["attempts"] == 1
 
     context.unroute("**/api/v1/visits/batch")
     page.get_by_role("button", name="立即同步").click()
-    page.get_by_text("已发送 1 条").wait_for(timeout=15000)
+    page.get_by_text("已发送1条").wait_for(timeout=15000)
 
 
 # --- the outbox never stalls -------------------------------------------------------------
@@ -348,9 +348,9 @@ def test_a_reopened_app_sends_what_waits_without_a_tap(context, live_server) -> 
 
     context.route("**/api/v1/visits/batch", unreachable)
     _record(page, 0, "重开之前第一条走访")
-    page.get_by_text("待发送 1 条").wait_for()
+    page.get_by_text("待发送1条").wait_for()
     _record(page, 1, "重开之前第二条走访")
-    page.get_by_text("待发送 2 条").wait_for()
+    page.get_by_text("待发送2条").wait_for()
     # The count shows the second record queued before its send is refused: wait for the refusal.
     deadline = time.monotonic() + 15
     while len(failures) < 2 and time.monotonic() < deadline:
@@ -363,10 +363,10 @@ def test_a_reopened_app_sends_what_waits_without_a_tap(context, live_server) -> 
     reopened = context.new_page()
     started = time.monotonic()
     reopened.goto("/field")
-    reopened.get_by_text("待发送 2 条").wait_for()
+    reopened.get_by_text("待发送2条").wait_for()
     # The screen says when they go, never "nothing to send" beside a waiting count.
     assert "没有" not in reopened.locator("#message").inner_text()
-    reopened.get_by_text("待发送 0 条").wait_for(timeout=30_000)  # no tap anywhere
+    reopened.get_by_text("待发送0条").wait_for(timeout=30_000)  # no tap anywhere
     assert time.monotonic() - started < 30
     reopened.get_by_text("已发送").wait_for()
     with live_server.api("helper_li") as api:
@@ -397,7 +397,7 @@ def test_a_503_with_retry_after_waits_as_long_as_the_server_asks(
     # A tap does not send it before the server's time.
     page.get_by_role("button", name="立即同步").click()
     page.get_by_text("按服务器要求稍后再发").wait_for()
-    page.get_by_text("已发送 1 条").wait_for(timeout=15_000)
+    page.get_by_text("已发送1条").wait_for(timeout=15_000)
     waited = calls[1] - calls[0]
     # The server's 3 seconds: not sooner, and not the 5-second back-off of a bare 5xx.
     assert 2.8 <= waited < 5, waited
@@ -432,7 +432,7 @@ def test_the_household_order_stays_after_an_offline_reload(page, context) -> Non
     assert len(online) >= 3
     context.set_offline(True)
     page.reload()
-    page.get_by_text("离线:显示").wait_for()
+    page.get_by_text("离线：显示").wait_for()
     assert page.locator(".household-row strong").all_inner_texts() == online
 
 
@@ -441,7 +441,7 @@ def test_the_visit_form_is_short_with_large_toggles_and_last_figures_offered(
 ) -> None:  # type: ignore[no-untyped-def]
     _login(page)
     _record(page, 2, "先登记一次收支")  # wage 2400 this month
-    page.get_by_text("已发送 1 条").wait_for()
+    page.get_by_text("已发送1条").wait_for()
     # No stale message follows to the next screen.
     page.locator(".household-row").nth(0).click()
     assert page.locator("#message").inner_text() == ""
@@ -460,7 +460,7 @@ def test_the_visit_form_is_short_with_large_toggles_and_last_figures_offered(
     for i in range(6):
         assert toggles.nth(i).bounding_box()["height"] >= 48
     # The latest month's figures are offered when money changed.
-    assert "工资性收入 2400" in page.locator("#last-ledger").inner_text()
+    assert "工资性收入2400" in page.locator("#last-ledger").inner_text()
     page.get_by_label("本月收支有变化").check()
     assert page.get_by_label("工资性收入").input_value() == "2400"
     assert page.get_by_label("医疗支出").input_value() == ""
@@ -470,14 +470,14 @@ def test_the_photo_box_shows_the_apps_words_only(page) -> None:  # type: ignore[
     _login(page)
     page.locator(".household-row").first.click()
     page.get_by_role("link", name="记录走访").click()
-    native = page.get_by_label("照片(最多 6 张)")
+    native = page.get_by_label("照片（最多6张）")
     # The browser's own "No file chosen" never shows: the input is transparent under the
     # app's button, which says what it does.
     assert native.evaluate("e => getComputedStyle(e).opacity") == "0"
-    assert page.get_by_text("拍照或选照片(最多 6 张)").is_visible()
+    assert page.get_by_text("拍照或选照片（最多6张）").is_visible()
     assert page.locator("#photo-state").inner_text() == "还没有照片"
     native.set_input_files(_photo())
-    page.get_by_text("已选 1 张照片(已压缩)").wait_for()
+    page.get_by_text("已选1张照片（已压缩）").wait_for()
 
 
 def test_the_checklist_follows_the_servers_order_and_words(page) -> None:  # type: ignore[no-untyped-def]

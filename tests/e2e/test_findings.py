@@ -60,7 +60,7 @@ def test_a_county_officer_runs_the_checks_and_acts_on_findings(officer) -> None:
     page.locator("#findings-view").wait_for()
     page.get_by_role("button", name=re.compile("运行排查")).click()
     # The run goes through the worker; the page follows it and says what it found.
-    page.get_by_text(re.compile(r"排查完成:用时 [\d.]+ 秒,新发现 \d+ 条")).wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"排查完成：用时[\d.]+秒，新发现\d+条")).wait_for(timeout=60_000)
     wait_until(page, f"document.querySelectorAll('.check-group').length === {CHECKS}")
     counts = page.locator(".check-group .check-count").all_inner_texts()
     assert len(counts) == CHECKS and all(not c.startswith("0 ") for c in counts), counts
@@ -85,7 +85,7 @@ def test_a_county_officer_runs_the_checks_and_acts_on_findings(officer) -> None:
     # 应纳未纳 → a report on the household's behalf, waiting for this officer's 核实.
     group, finding = _group(page, "应纳未纳")
     finding_id = finding.get_attribute("data-id")
-    finding.get_by_role("button", name="转为代报(报贫)").click()
+    finding.get_by_role("button", name="转为代报（报贫）").click()
     done = page.locator(f'.finding[data-id="{finding_id}"]')
     done.get_by_text("已转为代报").first.wait_for()
     done.get_by_role("link", name="去核实这份报告").click()
@@ -124,7 +124,7 @@ def test_a_county_officer_runs_the_checks_and_acts_on_findings(officer) -> None:
     # The filters: the dismissed one is found under 已排除.
     page.locator("#finding-filter select[name=status]").select_option("dismissed")
     page.locator("#finding-filter").get_by_role("button", name="筛选").click()
-    page.get_by_text(re.compile(r"共 1 条发现")).wait_for()
+    page.get_by_text(re.compile(r"共1条发现")).wait_for()
 
 
 def test_the_dashboard_figures_drill_into_the_findings(officer, own_server) -> None:  # type: ignore[no-untyped-def]
@@ -151,7 +151,7 @@ def test_the_dashboard_figures_drill_into_the_findings(officer, own_server) -> N
     # The headline figure: every open finding in the county.
     page.go_back()
     page.locator(".figure").filter(has_text="待处理排查发现").click()
-    page.get_by_text(re.compile(rf"共 {total} 条发现")).wait_for()
+    page.get_by_text(re.compile(rf"共{total}条发现")).wait_for()
 
 
 def _run_checks(own_server: LiveServer, page) -> None:  # type: ignore[no-untyped-def]
@@ -214,7 +214,7 @@ def test_a_household_due_for_review_goes_into_the_clearance_chain(browser, own_s
     with page.expect_download() as download:
         button.click()
     assert download.value.suggested_filename.endswith("公示.docx")
-    page.get_by_text("已下载,打印后张贴在村务公开栏").wait_for()
+    page.get_by_text("已下载，打印后张贴在村务公开栏").wait_for()
     # The county's decision waits for the township and the 5-day 公示.
     assert page.locator("form[data-action=clear]").count() == 0
     ctx.close()

@@ -95,7 +95,7 @@ def test_a_refused_clearance_shows_each_rule_beside_the_form(page, live_server) 
     _login(page, "gaojiazhuang_cadre", f"#household/{h['id']}")
     box = page.locator("#proposal-box")
     box.get_by_role("heading", name="申请风险消除").wait_for()
-    box.get_by_label("申请理由(走访看到的情况)").fill("走访看到家庭收入稳定")
+    box.get_by_label("申请理由（走访看到的情况）").fill("走访看到家庭收入稳定")
     box.get_by_role("button", name="申请风险消除").click()
     page.get_by_text("申请没有提交").wait_for()
     notes = box.locator(".field-error")
@@ -126,7 +126,7 @@ def test_a_save_on_a_card_someone_changed_meanwhile_is_refused(page, live_server
         other = county.patch(f"/api/v1/households/{h['id']}", json={"address": "别人改的地址"})
         assert other.status_code == 200, other.text
     form.get_by_role("button", name="保存成员").click()
-    page.get_by_text("没有保存:这条记录已被其他人修改,请刷新后再改").wait_for()
+    page.get_by_text("没有保存：这条记录已被其他人修改,请刷新后再改").wait_for()
     with live_server.api("huining_county") as county:
         stored = county.get(f"/api/v1/households/{h['id']}").json()
     assert next(m for m in stored["members"] if m["id"] == member["id"])["name"] == member["name"]

@@ -17,7 +17,7 @@ LENGSHUIGOU = "610923102217"
 FARMER_PHONE = {"viewport": {"width": 360, "height": 640}, "is_mobile": True, "has_touch": True}
 
 
-def _fill(page, name: str, phone: str, risk: str = "生病(常年吃药)") -> int:  # type: ignore[no-untyped-def]
+def _fill(page, name: str, phone: str, risk: str = "生病（常年吃药）") -> int:  # type: ignore[no-untyped-def]
     """Type name and phone, tap one risk chip and send; answers the number of taps."""
     page.get_by_label("姓名", exact=True).fill(name)
     page.get_by_label("手机号", exact=True).fill(phone)
@@ -53,7 +53,7 @@ def test_a_farmer_files_from_the_poster_link_and_follows_the_status(page, live_s
     due = page.locator("#receipt-due").inner_text()
     stored = _reports(live_server, receipt)["data"][0]
     y, m, d = (int(x) for x in stored["step_due_on"].split("-"))
-    assert f"5 个工作日内({y}年{m}月{d}日前)" in due and "几个" not in due
+    assert f"5个工作日内（{y}年{m}月{d}日前）" in due and "几个" not in due
     remembered = page.evaluate("JSON.parse(localStorage.getItem('shouwang.receipts'))")
     assert remembered[0]["receipt_code"] == receipt
     page.get_by_role("link", name="查询办理进度").click()
@@ -82,7 +82,7 @@ def test_a_report_filed_offline_is_sent_when_the_network_returns(
     page.reload()  # the farmer's page itself comes from the installed shell
     wait_until(page, "document.getElementById('village-name').textContent.includes('冷水沟村')")
     _fill(page, "离线户", "13622223333")
-    page.get_by_text("现在没有网络,报告已保存在手机上").wait_for()
+    page.get_by_text("现在没有网络，报告已保存在手机上").wait_for()
     assert "联网后会自动发送" in page.locator("#report-message").inner_text()
     assert "等待发送" in page.locator("#outbox-list").inner_text()
     # Kept on the phone, the form is emptied so a second tap cannot double it.
@@ -163,7 +163,7 @@ def test_staff_see_overdue_reports_flagged_and_take_a_step(page, live_server) ->
 
 def test_without_the_poster_the_village_is_found_by_name(page, live_server) -> None:  # type: ignore[no-untyped-def]
     page.goto("/report")
-    page.get_by_label("所在村(输入村名查找)").fill("冷水沟")
+    page.get_by_label("所在村（输入村名查找）").fill("冷水沟")
     page.get_by_role("button", name=re.compile("冷水沟")).click()
     taps = 1 + _fill(page, "找村户", "13633334444")
     assert taps <= 6
@@ -208,7 +208,7 @@ def test_a_busy_server_is_told_apart_from_no_network(page, live_server) -> None:
     _open_form(page)
     _fill(page, "限流户", "13655556666")
     message = page.locator("#report-message")
-    page.get_by_text("报告已保存在手机上,2 分钟后自动再发").wait_for()
+    page.get_by_text("报告已保存在手机上，2分钟后自动再发").wait_for()
     assert "提交的报告太多了" in message.inner_text() and "没有网络" not in message.inner_text()
     # The form is emptied: a second tap cannot send the same report again as a new one.
     assert page.get_by_label("姓名", exact=True).input_value() == ""
@@ -248,23 +248,23 @@ def test_a_wifi_login_page_keeps_the_report_waiting(page, live_server) -> None: 
 
 def test_serious_illness_is_a_choice_of_its_own(page, live_server) -> None:  # type: ignore[no-untyped-def]
     _open_form(page)
-    page.get_by_text("补充说明、照片、身份证号(可以不填)").click()
+    page.get_by_text("补充说明、照片、身份证号（可以不填）").click()
     page.get_by_label("补充说明").fill("父亲住院做手术")
-    _fill(page, "大病户", "13688889999", risk="大病(住院、重病)")
+    _fill(page, "大病户", "13688889999", risk="大病（住院、重病）")
     page.locator("#receipt-code").wait_for()
     with live_server.api("lengshuigou_cadre") as api:
         row = api.get("/api/v1/self-reports", params={"q": "13688889999"}).json()["data"][0]
         report = api.get(f"/api/v1/self-reports/{row['id']}").json()
-    assert report["risk_types"] == ["illness"] and report["note"] == "大病:父亲住院做手术"
+    assert report["risk_types"] == ["illness"] and report["note"] == "大病：父亲住院做手术"
 
 
 def test_a_mistake_is_marked_at_its_box_and_scrolled_to(page, live_server) -> None:  # type: ignore[no-untyped-def]
     _open_form(page)
     page.get_by_label("姓名", exact=True).fill("漏填户")
-    page.get_by_text("生病(常年吃药)", exact=True).click()
+    page.get_by_text("生病（常年吃药）", exact=True).click()
     page.get_by_role("button", name="发送", exact=True).click()
     phone = page.get_by_label("手机号", exact=True)
-    page.locator(".field-error").get_by_text("手机号应为 11 位数字").wait_for()
+    page.locator(".field-error").get_by_text("手机号应为11位数字").wait_for()
     assert phone.get_attribute("aria-invalid") == "true"
     assert page.evaluate("document.activeElement.id") == "phone"
     box = phone.bounding_box()
@@ -298,15 +298,15 @@ def test_the_note_counts_down_and_is_never_cut_silently(page, live_server) -> No
     sent: list[str] = []
     page.on("request", lambda r: r.method == "POST" and sent.append(r.url))
     _open_form(page)
-    page.get_by_text("补充说明、照片、身份证号(可以不填)").click()
+    page.get_by_text("补充说明、照片、身份证号（可以不填）").click()
     note = page.get_by_label("补充说明")
     note.fill("家里情况" * 10)
-    assert page.locator("#note-count").inner_text() == "还能写 460 字"
+    assert page.locator("#note-count").inner_text() == "还能写460字"
     note.fill("很长的说明" * 224)  # 1,120 characters
-    assert "多了 620 字" in page.locator("#note-count").inner_text()
+    assert "多了620字" in page.locator("#note-count").inner_text()
     assert len(note.input_value()) == 1120
     _fill(page, "长说明户", "13611110000")
-    page.locator(".field-error").get_by_text("补充说明最多 500 字").wait_for()
+    page.locator(".field-error").get_by_text("补充说明最多500字").wait_for()
     assert note.get_attribute("aria-invalid") == "true" and not sent
 
 
@@ -314,13 +314,13 @@ def test_a_file_that_is_not_a_photo_is_refused_on_the_phone(page, live_server) -
     sent: list[str] = []
     page.on("request", lambda r: r.method == "POST" and sent.append(r.url))
     _open_form(page)
-    page.get_by_text("补充说明、照片、身份证号(可以不填)").click()
-    page.get_by_label("照片(最多 3 张)").set_input_files(
+    page.get_by_text("补充说明、照片、身份证号（可以不填）").click()
+    page.get_by_label("照片（最多3张）").set_input_files(
         {"name": "说明.txt", "mimeType": "text/plain", "buffer": "不是照片".encode()}
     )
     page.locator(".field-error").get_by_text("「说明.txt」不是照片").wait_for()
     # A picture-named file that is no picture is found out on the phone too.
-    page.get_by_label("照片(最多 3 张)").set_input_files(
+    page.get_by_label("照片（最多3张）").set_input_files(
         {"name": "假的.jpg", "mimeType": "image/jpeg", "buffer": b"not a jpeg at all"}
     )
     page.locator(".field-error").get_by_text("「假的.jpg」打不开").wait_for()
@@ -329,12 +329,12 @@ def test_a_file_that_is_not_a_photo_is_refused_on_the_phone(page, live_server) -
 
 def test_server_refusals_name_the_box_never_an_internal_field(page, live_server) -> None:  # type: ignore[no-untyped-def]
     _open_form(page)
-    page.get_by_text("补充说明、照片、身份证号(可以不填)").click()
+    page.get_by_text("补充说明、照片、身份证号（可以不填）").click()
     page.get_by_label("身份证号").fill("610923196102031234")  # wrong check digit
     _fill(page, "身份证户", "13622220000")
     error = page.locator(".field-error")
     error.wait_for()
-    assert error.inner_text().startswith("身份证号:")
+    assert error.inner_text().startswith("身份证号：")
     assert "id_number" not in error.inner_text() and "(" not in error.inner_text()
     assert page.get_by_label("身份证号").get_attribute("aria-invalid") == "true"
     # The form still holds the report, to correct and send.
@@ -394,5 +394,5 @@ def test_reports_kept_by_the_previous_version_are_carried_over_and_sent(page, li
     assert _reports(live_server, "13600001111")["count"] == 1
     # The one refused before stays in sight with its reason, never dropped.
     page.get_by_role("button", name="再报一户").click()
-    assert "「旧版拒绝户」的报告发送失败:村代码不对" in page.locator("#outbox-list").inner_text()
+    assert "「旧版拒绝户」的报告发送失败：村代码不对" in page.locator("#outbox-list").inner_text()
     assert _reports(live_server, "13600002222")["count"] == 0

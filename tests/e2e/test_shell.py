@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 def test_home_page_offers_farmers_and_staff_a_way_in(page, live_server) -> None:  # type: ignore[no-untyped-def]
     page.goto("/")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
-    assert page.get_by_role("link", name="我要报告困难(一键报贫)").is_visible()
+    assert page.get_by_role("link", name="我要报告困难（一键报贫）").is_visible()
     assert page.get_by_role("link", name="工作人员登录").is_visible()
     manifest = page.evaluate("fetch('/manifest.webmanifest').then(r => r.json())")
     assert manifest["display"] == "standalone" and manifest["lang"] == "zh-CN"
@@ -33,7 +33,7 @@ def test_staff_log_in_and_see_their_households(page, live_server) -> None:  # ty
     page.get_by_text("用户名或密码不正确").wait_for()
     page.get_by_label("密码").fill("Shouwang2026!")
     page.get_by_role("button", name="登录").click()
-    page.get_by_text("共 8 户").wait_for()
+    page.get_by_text("共8户").wait_for()
     assert "冷水沟村委会" in page.locator("#household-list").inner_text()
     page.locator("#household-list a").first.click()
     page.get_by_role("heading", name="家庭成员").wait_for()
@@ -69,11 +69,11 @@ def test_one_staff_shell_routes_every_section_and_asks_who_once(page, live_serve
         assert "current" in page.locator("#tiles .tile.current").get_attribute("class")
         assert page.locator("#view").count() == 1
     page.get_by_role("link", name="红黑榜").click()
-    page.get_by_role("heading", name="黑榜(逾期、被退回、复核逾期)").wait_for()
+    page.get_by_role("heading", name="黑榜（逾期、被退回、复核逾期）").wait_for()
     page.get_by_role("link", name="清单与报告").click()
     page.get_by_role("heading", name="问题清单与整改报告").wait_for()
     page.go_back()
-    page.get_by_role("heading", name="黑榜(逾期、被退回、复核逾期)").wait_for()
+    page.get_by_role("heading", name="黑榜（逾期、被退回、复核逾期）").wait_for()
     page.locator("#tiles").get_by_role("link", name="农户台账").click()
     page.locator("#household-list li").first.click()
     page.get_by_role("heading", name="家庭成员").wait_for()
@@ -94,7 +94,7 @@ def test_the_old_addresses_open_the_shell_on_their_section(page, live_server) ->
 
 def test_a_helper_is_not_offered_coverage_and_logout_clears_the_shell(page, live_server) -> None:  # type: ignore[no-untyped-def]
     _staff_login(page, "helper_li")
-    page.get_by_text(re.compile(r"共 \d+ 户")).wait_for()
+    page.get_by_text(re.compile(r"共\d+户")).wait_for()
     assert page.locator("#coverage-tile").is_hidden()
     page.get_by_role("button", name="退出").click()
     page.get_by_label("用户名").wait_for()

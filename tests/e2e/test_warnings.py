@@ -55,11 +55,11 @@ def test_a_township_officer_triages_the_warnings_from_the_todo(browser, own_serv
     todo.locator("a").filter(has_text="医保").click()
     page.locator("#warnings-view").wait_for()
     assert "source=medical_insurance" in page.url and "status=pending" in page.url
-    page.get_by_text("共 1 条(医保、待分拣)").wait_for()
+    page.get_by_text("共1条（医保、待分拣）").wait_for()
     assert page.locator("#tiles .tile.current").inner_text().startswith("部门预警")
     item = page.locator(f'.warning-item[data-id="{medical["id"]}"]')
     text = item.inner_text()
-    assert "年内自付医疗费用超过 2 万元" in text and "21,500 元" in text
+    assert "年内自付医疗费用超过 2 万元" in text and "21,500元" in text
     assert medical["id_number"] in text and "预警期间" in text
     assert item.get_by_role("link", name="查看这户的台账").get_attribute("href") == (
         f"#household/{medical['household_id']}"
@@ -69,7 +69,7 @@ def test_a_township_officer_triages_the_warnings_from_the_todo(browser, own_serv
     # 代报: the page says it happened and shows the report's receipt with a link to it.
     item.get_by_role("button", name=re.compile("代报")).click()
     item = page.locator(f'.warning-item[data-id="{medical["id"]}"]')
-    item.get_by_text(re.compile("已代报:回执码")).wait_for()
+    item.get_by_text(re.compile("已代报：回执码")).wait_for()
     receipt = item.locator(".said .receipt").inner_text()
     assert receipt and item.get_by_role("button", name=re.compile("代报")).count() == 0
     assert "已代报" in item.locator(".tag.status").inner_text()
@@ -81,7 +81,7 @@ def test_a_township_officer_triages_the_warnings_from_the_todo(browser, own_serv
 
     # 教育: 不予处理 is refused without a reason, the refusal beside the box; then made.
     page.locator(".source-tabs a").filter(has_text="教育").click()
-    page.get_by_text("共 1 条(教育、待分拣)").wait_for()
+    page.get_by_text("共1条（教育、待分拣）").wait_for()
     item = page.locator(f'.warning-item[data-id="{school["id"]}"]')
     item.get_by_role("button", name="不予处理").click()
     item.get_by_role("button", name="确认不予处理").click()
@@ -93,17 +93,17 @@ def test_a_township_officer_triages_the_warnings_from_the_todo(browser, own_serv
     item.get_by_label(re.compile("不予处理的理由")).fill("经入户核实,学费已全额减免,家庭收入稳定")
     item.get_by_role("button", name="确认不予处理").click()
     item = page.locator(f'.warning-item[data-id="{school["id"]}"]')
-    item.get_by_text("已不予处理,理由已发回教育部门。").wait_for()
+    item.get_by_text("已不予处理，理由已发回教育部门。").wait_for()
     assert "学费已全额减免" in item.locator(".outcome").inner_text()
 
     # The statuses filter: under 已代报 and 已排除 of all sources, each one found.
     page.locator(".source-tabs a").filter(has_text="全部来源").click()
-    page.get_by_text("共 1 条(待分拣)").wait_for()  # 残联's, still waiting
+    page.get_by_text("共1条（待分拣）").wait_for()  # 残联's, still waiting
     page.locator("#warning-filter select[name=status]").select_option("reported")
-    page.get_by_text("共 1 条(已代报)").wait_for()
+    page.get_by_text("共1条（已代报）").wait_for()
     assert page.locator(f'.warning-item[data-id="{medical["id"]}"]').count() == 1
     page.locator("#warning-filter select[name=status]").select_option("dismissed")
-    page.get_by_text("共 1 条(已排除)").wait_for()
+    page.get_by_text("共1条（已排除）").wait_for()
     wait_until(page, f"!!document.querySelector('.warning-item[data-id=\"{school['id']}\"]')")
     _fits(page)
 

@@ -10,10 +10,10 @@ import { needTags } from "/static/js/lib/vocabulary.js";
 
 const $ = (id) => document.getElementById(id);
 const STATE = {
-  overdue: ["已逾期(上月也未走访)", "overdue"],
+  overdue: ["已逾期（上月也未走访）", "overdue"],
   due: ["本月待走访", "due"],
   visited: ["本月已走访", "visited"],
-  pending: ["本月已记录,待发送", "pending"],
+  pending: ["本月已记录，待发送", "pending"],
 };
 const URGENCY = { overdue: 0, due: 1, visited: 2 };
 
@@ -32,7 +32,7 @@ export function byUrgency(a, b) {
 
 // The phone keeps at most a few thousand households; say so when the list was cut.
 function cutNote({ count, total }) {
-  return total > count ? `名单太长,手机上只保存了 ${count} 户(共 ${total} 户);其余请联网查看` : "";
+  return total > count ? `名单太长，手机上只保存了${count}户（共${total}户）；其余请联网查看` : "";
 }
 
 export async function loadHouseholds(app) {
@@ -61,10 +61,10 @@ export async function loadHouseholds(app) {
       if (meta && meta.user_id === app.me.id) {
         app.households = await fieldDb.all("households");
         app.month = meta.month;
-        note = `离线:显示 ${chinaTime(meta.at)} 保存在手机上的名单 ${cutNote(meta)}`;
+        note = `离线：显示 ${chinaTime(meta.at)} 保存在手机上的名单 ${cutNote(meta)}`;
       } else {
         app.households = [];
-        note = "离线,手机上还没有保存走访户名单;联网后打开一次即可保存";
+        note = "离线，手机上还没有保存走访户名单；联网后打开一次即可保存";
       }
     }
   }
@@ -100,7 +100,7 @@ export async function renderList(app) {
       const [label, kind] = STATE[pending[h.id] ? "pending" : h.state] || STATE.due;
       const last = h.last_visited_at ? `上次走访 ${chinaDay(h.last_visited_at)}` : "本人未走访过";
       return html`<li><a href="#household/${h.id}" class="household-row">
-        <strong>${h.head_name || "(无户主)"}</strong> · ${h.member_count} 人 · ${h.area_name}
+        <strong>${h.head_name || "（无户主）"}</strong> · ${h.member_count}人 · ${h.area_name}
         <span class="tag state ${kind}">${label}</span><br>
         <span class="tag ${h.monitoring_status}">${h.monitoring_status_name}</span>
         <span class="tag">${h.category_name}</span>${tags(h.risk_names)}
@@ -136,22 +136,22 @@ export function renderHousehold(app, id) {
     <h2>去年收入</h2>
     <p>${
       income
-        ? `${income.year} 年家庭纯收入 ${income.net_income} 元,` +
-          `人均 ${income.per_capita_net_income} 元(${income.household_size} 人)`
+        ? `${income.year}年家庭纯收入${income.net_income}元，` +
+          `人均${income.per_capita_net_income}元（${income.household_size}人）`
         : "去年收入未登记"
     }</p>
     <h2>今年收支登记</h2>
-    <p>已登记 ${h.ledger_months} 个月${
+    <p>已登记${h.ledger_months}个月${
       h.ledger_per_capita_net_income !== null
-        ? `,按登记累计人均纯收入 ${h.ledger_per_capita_net_income} 元`
+        ? `，按登记累计人均纯收入${h.ledger_per_capita_net_income}元`
         : ""
     }</p>
     ${
       h.copied_months.length > 0 &&
-      html`<p class="flag">${h.copied_months.join("、")} 的分项收入与去年同月完全一样,请核实</p>`
+      html`<p class="flag">${h.copied_months.join("、")} 的分项收入与去年同月完全一样，请核实</p>`
     }
     <h2>一户一策</h2><p>${h.plan_summary || "无"}</p>
-    <ul>${h.measures.map((m) => html`<li>${m.kind_name}:${m.description}</li>`)}</ul>
+    <ul>${h.measures.map((m) => html`<li>${m.kind_name}：${m.description}</li>`)}</ul>
     <h2>最近走访</h2>
     <ul class="list">${
       h.last_visits.length

@@ -35,26 +35,26 @@ function showLogin(reason = "") {
 // The sync bar: what waits, when it goes next, what failed, what waits for another account.
 async function showCounts() {
   const c = await app.queue.status();
-  $("queue-count").textContent = `待发送 ${c.waiting} 条`;
+  $("queue-count").textContent = `待发送${c.waiting}条`;
   const soon = c.waiting && c.next_at ? Math.max(0, (c.next_at - Date.now()) / 1000) : null;
   $("queue-next").textContent =
-    soon === null || !navigator.onLine ? "" : `约 ${readableWait(soon)}后自动发送`;
+    soon === null || !navigator.onLine ? "" : `约${readableWait(soon)}后自动发送`;
   $("failed-link").hidden = c.failed === 0;
-  $("failed-link").textContent = `同步失败 ${c.failed} 条`;
+  $("failed-link").textContent = `同步失败${c.failed}条`;
   $("others-count").hidden = c.others === 0;
-  $("others-count").textContent = `其他账号的待发送记录 ${c.others} 条(该账号登录后才会发送)`;
+  $("others-count").textContent = `其他账号的待发送记录${c.others}条（该账号登录后才会发送）`;
   return c;
 }
 
 // What a flush did, in one sentence.
 function report(r, after) {
   const parts = [];
-  if (r.sent) parts.push(`已发送 ${r.sent} 条`);
-  if (r.failed) parts.push(`${r.failed} 条被拒绝,请在「同步失败」中查看原因`);
-  if (r.later) parts.push(`${r.later} 条暂时发不出去,稍后自动重试`);
+  if (r.sent) parts.push(`已发送${r.sent}条`);
+  if (r.failed) parts.push(`${r.failed}条被拒绝，请在「同步失败」中查看原因`);
+  if (r.later) parts.push(`${r.later}条暂时发不出去，稍后自动重试`);
   if (r.login) parts.push("需要重新登录");
-  if (r.offline) parts.push(`当前离线,${after.waiting} 条保存在手机上,联网后会自动发送`);
-  return parts.join(";");
+  if (r.offline) parts.push(`当前离线，${after.waiting}条保存在手机上，联网后会自动发送`);
+  return parts.join("；");
 }
 
 // Every flush, whoever started it (a tap, the network coming back, the retry timer), says
@@ -73,7 +73,7 @@ async function flushed(r) {
 app.queue = fieldQueue({
   userId: () => app.me?.id ?? null,
   onChange: () => showCounts(),
-  onLogin: () => showLogin("登录已过期,请重新登录;记录仍保存在手机上,登录后会发送"),
+  onLogin: () => showLogin("登录已过期，请重新登录；记录仍保存在手机上，登录后会发送"),
   onFlushed: flushed,
 });
 
@@ -86,12 +86,12 @@ async function syncNow() {
   if (after.waiting) {
     // Only the server's Retry-After holds records back from a tap: say when they go.
     const soon = after.next_at ? readableWait((after.next_at - Date.now()) / 1000) : "稍后";
-    say(`${after.waiting} 条按服务器要求稍后再发(约 ${soon}后自动发送)`, "warn");
+    say(`${after.waiting}条按服务器要求稍后再发（约${soon}后自动发送）`, "warn");
   } else {
     say(
       after.failed
-        ? `没有等待发送的记录;${after.failed} 条同步失败,请查看`
-        : "没有等待发送的记录,全部已发送",
+        ? `没有等待发送的记录；${after.failed}条同步失败，请查看`
+        : "没有等待发送的记录，全部已发送",
     );
   }
 }
@@ -100,7 +100,7 @@ const form = createVisitForm(app, {
   onSaved: async () => {
     await router.go("");
     say(
-      navigator.onLine ? "已保存在手机上,正在发送……" : "已保存在手机上(离线),联网后会自动发送",
+      navigator.onLine ? "已保存在手机上，正在发送……" : "已保存在手机上（离线），联网后会自动发送",
       navigator.onLine ? "ok" : "warn",
     );
     await showCounts();
@@ -117,7 +117,7 @@ async function renderFailed() {
       ? html`${failed.map(
           (i) => html`<li data-id="${i.id}">
             <strong>${i.label}</strong> · ${chinaTime(i.payload.visited_at)}
-            <p class="error">原因:${i.error?.message}</p>
+            <p class="error">原因：${i.error?.message}</p>
             <button type="button" data-act="edit">修改</button>
             <button type="button" data-act="resend">重新发送</button>
             <button type="button" data-act="drop">放弃这条</button></li>`,
@@ -204,8 +204,8 @@ $("logout").addEventListener("click", async () => {
   showLogin();
   say(
     c.others
-      ? `已退出;本机还有 ${c.others} 条待发送记录,原账号登录后会发送`
-      : "已退出,本机上的走访户资料已清除",
+      ? `已退出；本机还有${c.others}条待发送记录，原账号登录后会发送`
+      : "已退出，本机上的走访户资料已清除",
   );
 });
 
@@ -219,7 +219,7 @@ $("failed-list").addEventListener("click", async (event) => {
     await syncNow();
     await renderFailed();
   }
-  if (button.dataset.act === "drop" && confirm("确定放弃这条走访记录?放弃后不能恢复。")) {
+  if (button.dataset.act === "drop" && confirm("确定放弃这条走访记录？放弃后不能恢复。")) {
     await app.queue.remove(id);
     say("已放弃这条记录");
     await renderFailed();

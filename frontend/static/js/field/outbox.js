@@ -33,7 +33,7 @@ async function uploadPhotos(item, { request, save }) {
       (b) => typeof b?.id === "string",
     );
     if (answer.kind === "failed") {
-      return { ...answer, whole: false, message: `照片:${readable(answer.body, LABELS)}` };
+      return { ...answer, whole: false, message: `照片：${readable(answer.body, LABELS)}` };
     }
     if (answer.kind !== "sent") return answer;
     photo.file_id = answer.body.id;

@@ -37,14 +37,14 @@ function labelOf(form, name) {
 function amount(form, name) {
   const raw = form.elements[name].value.trim();
   if (raw === "") return 0;
-  if (!/^\d+$/.test(raw)) throw new Error(`${labelOf(form, name)}应为不小于 0 的整数(元)`);
+  if (!/^\d+$/.test(raw)) throw new Error(`${labelOf(form, name)}应为不小于0的整数（元）`);
   return Number(raw);
 }
 
 function ledgerText(ledger) {
   const form = $("visit-form");
-  const parts = MONEY.filter((k) => ledger[k]).map((k) => `${labelOf(form, k)} ${ledger[k]}`);
-  return parts.length ? `${parts.join(",")} 元` : "都是 0";
+  const parts = MONEY.filter((k) => ledger[k]).map((k) => `${labelOf(form, k)}${ledger[k]}`);
+  return parts.length ? `${parts.join("，")}元` : "都是 0";
 }
 
 function buildChecklist(values = {}) {
@@ -55,11 +55,11 @@ function buildChecklist(values = {}) {
       const bad = values[k]?.ok === false;
       return html`<div class="need">
         <label class="toggle">
-          <input type="checkbox" name="problem_${k}" aria-label="${label}:有问题" ${bad && "checked"}>
+          <input type="checkbox" name="problem_${k}" aria-label="${label}：有问题" ${bad && "checked"}>
           <span class="toggle-face"><b>${label}</b><span class="is-ok">✓ 有保障</span>
             <span class="is-bad">✗ 有问题</span></span>
         </label>
-        <input name="note_${k}" placeholder="什么问题" aria-label="${label}:问题说明"
+        <input name="note_${k}" placeholder="什么问题" aria-label="${label}：问题说明"
           value="${values[k]?.note || ""}" ${!bad && "hidden"}>
       </div>`;
     })}`,
@@ -85,7 +85,7 @@ export function createVisitForm(app, { onSaved }) {
 
   function showPhotos(note = "") {
     const n = current.photos.length;
-    $("photo-state").textContent = note || (n ? `已选 ${n} 张照片(已压缩)` : "还没有照片");
+    $("photo-state").textContent = note || (n ? `已选${n}张照片（已压缩）` : "还没有照片");
     $("clear-photos").hidden = n === 0;
   }
 
@@ -97,13 +97,13 @@ export function createVisitForm(app, { onSaved }) {
   function offerLedger(household, payload) {
     const latest = household?.latest_ledger;
     $("last-ledger").textContent = latest
-      ? `上次登记(${latest.month}):${ledgerText(latest)}`
+      ? `上次登记（${latest.month}）：${ledgerText(latest)}`
       : "还没有登记过收支";
     for (const k of MONEY) form.elements[k].value = payload?.ledger?.[k] ?? "";
     for (const k of MONEY) form.elements[k].placeholder = latest ? `上次 ${latest[k]}` : "";
     $("money-hint").textContent = latest
-      ? `收入已按 ${latest.month} 的登记填好,只改有变化的;大额支出填本月的。`
-      : "请填写本月的数字(元),没有的空着。";
+      ? `收入已按 ${latest.month} 的登记填好，只改有变化的；大额支出填本月的。`
+      : "请填写本月的数字（元），没有的空着。";
     showMoney(Boolean(payload?.ledger));
   }
 
@@ -127,7 +127,7 @@ export function createVisitForm(app, { onSaved }) {
     const p = item?.payload;
     form.reset();
     $("visit-title").textContent =
-      `${item ? "修改" : "记录"}走访:${h ? `${h.head_name} 户` : item?.label || ""}`;
+      `${item ? "修改" : "记录"}走访：${h ? `${h.head_name} 户` : item?.label || ""}`;
     $("visit-back").href = item ? "#failed" : `#household/${householdId}`;
     form.elements.visited_at.value = localInputValue(p ? new Date(p.visited_at) : new Date());
     form.elements.kind.value = p?.kind || "home";
@@ -141,12 +141,12 @@ export function createVisitForm(app, { onSaved }) {
     offerLedger(h, p);
     $("reached-label").hidden = form.elements.kind.value !== "phone";
     $("gps-state").textContent = current.position
-      ? `已记录位置(±${Math.round(current.position.accuracy_m || 0)} 米)`
+      ? `已记录位置（±${Math.round(current.position.accuracy_m || 0)}米）`
       : "未记录位置";
     showPhotos();
     const message = $("form-message");
     message.className = "message error";
-    message.textContent = item?.error ? `上次被拒绝:${item.error.message}` : "";
+    message.textContent = item?.error ? `上次被拒绝：${item.error.message}` : "";
     form.dataset.household = householdId;
   }
 
@@ -157,7 +157,7 @@ export function createVisitForm(app, { onSaved }) {
     for (const k of Object.keys(needs)) {
       const bad = form.elements[`problem_${k}`].checked;
       const note = form.elements[`note_${k}`].value.trim();
-      if (bad && !note) throw new Error(`${needs[k]}:有问题时请写明是什么问题`);
+      if (bad && !note) throw new Error(`${needs[k]}：有问题时请写明是什么问题`);
       checklist[k] = bad ? { ok: false, note } : { ok: true };
     }
     if (!form.elements.visited_at.value) throw new Error("请填写走访时间");
@@ -224,7 +224,7 @@ export function createVisitForm(app, { onSaved }) {
     const files = [...event.target.files];
     const notes = [];
     const room = MAX_PHOTOS - current.photos.length;
-    if (files.length > room) notes.push(`最多 ${MAX_PHOTOS} 张照片,多出的没有加入`);
+    if (files.length > room) notes.push(`最多${MAX_PHOTOS}张照片，多出的没有加入`);
     for (const file of files.slice(0, Math.max(0, room))) {
       try {
         current.photos.push(await shrink(file));
@@ -234,7 +234,7 @@ export function createVisitForm(app, { onSaved }) {
     }
     event.target.value = "";
     const n = current.photos.length;
-    showPhotos(notes.length ? `已选 ${n} 张照片(已压缩);${notes.join(";")}` : "");
+    showPhotos(notes.length ? `已选${n}张照片（已压缩）；${notes.join("；")}` : "");
   });
 
   $("clear-photos").addEventListener("click", () => {
@@ -253,10 +253,10 @@ export function createVisitForm(app, { onSaved }) {
       (pos) => {
         const { latitude, longitude, accuracy } = pos.coords;
         current.position = { latitude, longitude, accuracy_m: accuracy };
-        state.textContent = `已记录位置(±${Math.round(accuracy)} 米)`;
+        state.textContent = `已记录位置（±${Math.round(accuracy)}米）`;
       },
       () => {
-        state.textContent = "没有记录位置(未同意或定位失败)";
+        state.textContent = "没有记录位置（未同意或定位失败）";
       },
       { enableHighAccuracy: true, timeout: 15000 },
     );

@@ -37,22 +37,23 @@ export function fieldOf(body) {
 }
 
 // The server's message as a person should read it: the box's name from `labels` (or the
-// server's own label), never an internal field path such as "photos.0" or "(visited_at)".
+// server's own label), never an internal field path such as "photos.0" or "(visited_at)"
+// (or "（visited_at）：", as the server writes it once its Chinese is set full-width too).
 export function readable(body, labels = {}) {
   const message = String(body?.message || "");
   const first = Array.isArray(body?.detail) ? body.detail[0] : null;
   const field = fieldOf(body);
   if (field && first?.message) {
-    const own = message.match(/^([^(:]+)\([\w.]+\):/)?.[1];
+    const own = message.match(/^([^(（:：]+)[(（][\w.]+[)）][:：]/)?.[1];
     const label = labels[field] || own;
-    return label ? `${label}:${first.message}` : first.message;
+    return label ? `${label}：${first.message}` : first.message;
   }
-  return message.replace(/\s*\([A-Za-z_][\w.]*\)/g, "");
+  return message.replace(/\s*[(（][A-Za-z_][\w.]*[)）]/g, "");
 }
 
 export class ApiError extends Error {
   constructor(status, body) {
-    super(body?.message ? readable(body) : `请求失败(${status})`);
+    super(body?.message ? readable(body) : `请求失败（${status}）`);
     this.status = status;
     this.body = body;
   }
@@ -80,7 +81,7 @@ export async function api(path, { method = "GET", body, form, headers = {}, guar
   try {
     response = await fetch(path, init);
   } catch {
-    throw new ApiError(0, { message: "网络不通,请稍后再试" });
+    throw new ApiError(0, { message: "网络不通，请稍后再试" });
   }
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   if (record) {
@@ -108,7 +109,7 @@ export async function login(username, password) {
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: form,
   }).catch(() => null);
-  if (!response) throw new ApiError(0, { message: "网络不通,请稍后再试" });
+  if (!response) throw new ApiError(0, { message: "网络不通，请稍后再试" });
   const data = await response.json().catch(() => null);
   if (!response.ok) throw new ApiError(response.status, data);
   setToken(data.access_token);

@@ -28,7 +28,7 @@ export function bars(items, { max, unit = "", mark, markLabel = "" } = {}) {
         ${line !== false && html`<line class="chart-mark" x1="${line}" x2="${line}" y1="0" y2="10"></line>`}
       </svg>
       <span class="chart-value">${item.text ?? `${item.value}${unit}`}</span></li>`;
-  })}</ul>${mark != null && markLabel && html`<p class="chart-legend muted">竖线:${markLabel}</p>`}`;
+  })}</ul>${mark != null && markLabel && html`<p class="chart-legend muted">竖线：${markLabel}</p>`}`;
 }
 
 // Columns for a run of months: `values` oldest first, `labels` the months ("2026-05").
@@ -38,14 +38,14 @@ export function columns(values, labels, { title = "", unit = "" } = {}) {
   const cols = values.map((v, i) => {
     const h = fixed((40 * v) / top);
     return html`<rect class="chart-fill" x="${fixed(i * width + width * 0.15)}" y="${fixed(40 - h)}"
-      width="${fixed(width * 0.7)}" height="${h}"><title>${labels[i]}:${v}${unit}</title></rect>`;
+      width="${fixed(width * 0.7)}" height="${h}"><title>${labels[i]}：${v}${unit}</title></rect>`;
   });
   const last = values.at(-1) ?? 0;
   return html`<figure class="chart-columns">
     <figcaption>${title} <strong>${last}${unit}</strong>
       <small class="muted">最多 ${Math.max(0, ...values)}</small></figcaption>
     <svg viewBox="0 0 100 40" preserveAspectRatio="none" role="img"
-      aria-label="${title}:${labels.map((l, i) => `${l} ${values[i]}${unit}`).join(",")}">${cols}</svg>
+      aria-label="${title}：${labels.map((l, i) => `${l} ${values[i]}${unit}`).join("，")}">${cols}</svg>
     <div class="chart-axis muted"><span>${labels[0] ?? ""}</span><span>${labels.at(-1) ?? ""}</span></div>
   </figure>`;
 }

@@ -22,7 +22,7 @@ export function dateText(day) {
 
 export function readableWait(seconds) {
   const s = Math.max(1, Math.round(seconds));
-  if (s < 60) return `${s} 秒`;
-  if (s < 3600) return `${Math.ceil(s / 60)} 分钟`;
-  return `${Math.ceil(s / 3600)} 小时`;
+  if (s < 60) return `${s}秒`;
+  if (s < 3600) return `${Math.ceil(s / 60)}分钟`;
+  return `${Math.ceil(s / 3600)}小时`;
 }

@@ -126,7 +126,7 @@ export function createQueue({
     item.error = {
       status: outcome.status,
       code: body.error || null,
-      message: outcome.message || body.message || `服务器拒绝(${outcome.status})`,
+      message: outcome.message || body.message || `服务器拒绝（${outcome.status}）`,
       detail: body.detail ?? null,
     };
   }

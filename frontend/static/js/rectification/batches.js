@@ -13,23 +13,23 @@ const options = (names) =>
 
 // The areas a list or a problem may lie in: `area` itself (本级) first, then its children.
 const areaOptions = (area, children) =>
-  html`<option value="${area.code}" selected>${area.name || area.code}(本级)</option>
+  html`<option value="${area.code}" selected>${area.name || area.code}（本级）</option>
     ${children.map((a) => html`<option value="${a.code}">${a.name}</option>`)}`;
 
-const NEXT_STEPS_HINT = "如:我镇将按照“抓重点、补短板”的工作主线……(可分段,每行一段)";
+const NEXT_STEPS_HINT = "如：我镇将按照“抓重点、补短板”的工作主线……（可分段，每行一段）";
 
 function newBatchForm(me, children) {
   return html`<details class="issue-box"><summary>下发新的问题清单</summary>
     <form id="batch-form" class="form">
-      <label>清单名称<input name="title" required placeholder="如:巩固拓展脱贫攻坚成果调研督查发现问题"></label>
-      <label>下发到(整改的地区)<select name="area_code">${areaOptions(
+      <label>清单名称<input name="title" required placeholder="如：巩固拓展脱贫攻坚成果调研督查发现问题"></label>
+      <label>下发到（整改的地区）<select name="area_code">${areaOptions(
         { code: me.area_code, name: me.area_name },
         children,
       )}</select></label>
       <label>来源<select name="source">${options(choices("problem_source"))}</select></label>
       <label>下发单位<input name="issuing_body"></label>
       <label>通报名称<input name="notice_title"></label>
-      <label>文号<input name="document_number" placeholder="如:市农领办发〔2023〕38号"></label>
+      <label>文号<input name="document_number" placeholder="如：市农领办发〔2023〕38号"></label>
       <label>下发日期<input type="date" name="issued_on" required></label>
       <label>整改时限<input type="date" name="deadline" required></label>
       ${reportFields({
@@ -49,28 +49,28 @@ function newBatchForm(me, children) {
 // Who the report goes to, who sends it and what comes next: typed when the list is issued,
 // corrected before the report is printed.
 function reportFields(b) {
-  return html`<label>报送对象(主送机关)<input name="report_to" value="${b.report_to}"
-      placeholder="如:县委农村工作领导小组办公室"></label>
+  return html`<label>报送对象（主送机关）<input name="report_to" value="${b.report_to}"
+      placeholder="如：县委农村工作领导小组办公室"></label>
     <label>报告单位<input name="reporting_unit" value="${b.reporting_unit}"
-      placeholder="如:会师镇党委、政府"></label>
+      placeholder="如：会师镇党委、政府"></label>
     <label>下一步工作打算<textarea name="next_steps" rows="4"
       placeholder="${NEXT_STEPS_HINT}">${b.next_steps}</textarea></label>
-    <fieldset><legend>公文版头和版记(Word 报告用)</legend>
+    <fieldset><legend>公文版头和版记（Word 报告用）</legend>
       <label>发文机关标志<input name="issuer_mark" value="${b.issuer_mark}" maxlength="40"
-        placeholder="不填则用“报告单位 + 文件”,如:会宁县乡村振兴局文件"></label>
+        placeholder="不填则用“报告单位 + 文件”，如：会宁县乡村振兴局文件"></label>
       <label>发文字号<input name="report_number" value="${b.report_number}" maxlength="40"
-        placeholder="本单位发文登记的字号,如:会乡振发〔2026〕12号"></label>
-      <label>签发人(向上级报送时填,版头改为上行文格式)<input name="signer" value="${b.signer}"
-        maxlength="40" placeholder="签发的负责人姓名,如:张明"></label>
+        placeholder="本单位发文登记的字号，如：会乡振发〔2026〕12号"></label>
+      <label>签发人（向上级报送时填，版头改为上行文格式）<input name="signer" value="${b.signer}"
+        maxlength="40" placeholder="签发的负责人姓名，如：张明"></label>
       <label>抄送机关<input name="copy_to" value="${b.copy_to}" maxlength="200"
-        placeholder="多个用顿号隔开,如:县纪委监委、县委组织部"></label>
+        placeholder="多个用顿号隔开，如：县纪委监委、县委组织部"></label>
       <label>印发机关<input name="printing_office" value="${b.printing_office}" maxlength="80"
-        placeholder="不填则用报告单位,如:会宁县乡村振兴局办公室"></label>
+        placeholder="不填则用报告单位，如：会宁县乡村振兴局办公室"></label>
     </fieldset>`;
 }
 
 function reportForm(b) {
-  return html`<details class="issue-box"><summary>报告信息(报送对象、报告单位、下一步工作打算、发文字号、抄送)</summary>
+  return html`<details class="issue-box"><summary>报告信息（报送对象、报告单位、下一步工作打算、发文字号、抄送）</summary>
     <form class="form" data-report-info="${b.id}">${reportFields(b)}
       <button type="submit" class="big-button">保存报告信息</button></form></details>`;
 }
@@ -84,7 +84,7 @@ function newProblemForm(b, areas) {
       <label>地区<select name="area_code">${areas}</select></label>
       <label>责任单位<input name="responsible_unit"></label>
       <label>责任人<input name="responsible_person"></label>
-      <label>整改时限(不晚于 ${b.deadline})<input type="date" name="deadline" max="${b.deadline}"></label>
+      <label>整改时限（不晚于 ${b.deadline}）<input type="date" name="deadline" max="${b.deadline}"></label>
       <button type="submit" class="big-button primary">下发问题</button>
     </form></details>`;
 }
@@ -104,14 +104,14 @@ function batchItem(b, me, under) {
   return html`<li><strong>${b.title}</strong><br>
     <span class="muted">${b.issuing_body} ${b.document_number} · 下发 ${b.issued_on} ·
       时限 ${b.deadline} · ${b.area_name}</span><br>
-    共 ${c.total} 个,已销号 ${c.closed},待审核 ${c.submitted_for_closure},未认领 ${c.issued}
+    共${c.total}个，已销号 ${c.closed}，待审核 ${c.submitted_for_closure}，未认领 ${c.issued}
     ${c.overdue > 0 && html`<span class="tag overdue">逾期 ${c.overdue}</span>`}
     ${c.review_due > 0 && html`<span class="tag overdue">复核已逾期 ${c.review_due}</span>`}
     ${b.report_to && html`<br><span class="muted">报送 ${b.report_to} · ${b.reporting_unit}</span>`}
     <div class="actions">
       <button type="button" data-report="${b.id}">看整改报告</button>
-      <button type="button" data-docx="${b.id}">下载报告(Word)</button>
-      <button type="button" data-ledger="${b.id}">下载整改台账(Excel)</button>
+      <button type="button" data-docx="${b.id}">下载报告（Word）</button>
+      <button type="button" data-ledger="${b.id}">下载整改台账（Excel）</button>
     </div>
     ${mayAdd && html`${reportForm(b)}${importForm(b)}${newProblemForm(b, areas)}`}</li>`;
 }
@@ -121,7 +121,7 @@ function rowAccount(rows) {
   if (!bad.length) return "";
   return html`<h3>有误的行</h3><ul class="list">${bad.map(
     (r) =>
-      html`<li>第 ${r.row} 行:${r.errors.map((e) => `${e.column} ${e.message}`).join(";")}</li>`,
+      html`<li>第${r.row}行：${r.errors.map((e) => `${e.column} ${e.message}`).join("；")}</li>`,
   )}</ul>`;
 }
 
@@ -135,7 +135,7 @@ async function download(ctx, path, name) {
     document.body.append(a);
     a.click();
     a.remove();
-    ctx.flash(`已下载:${name}`);
+    ctx.flash(`已下载：${name}`);
   } catch (err) {
     ctx.flash(err.message, "error");
   }
@@ -193,7 +193,7 @@ function wire(ctx) {
         const path = `/api/v1/problem-batches/${form.dataset.reportInfo}`;
         await api(path, { method: "PATCH", body });
         clearRefusals(form);
-        ctx.flash("报告信息已保存,下载的报告会用新的内容");
+        ctx.flash("报告信息已保存，下载的报告会用新的内容");
       } catch (err) {
         showRefusals(form, err);
         ctx.flash(err.message, "error");
@@ -208,7 +208,7 @@ function wire(ctx) {
       try {
         const path = `/api/v1/problem-batches/${form.dataset.newProblem}/problems`;
         const p = await api(path, { method: "POST", body });
-        ctx.flash(`已下发问题${p.number}(${p.area_name || p.area_code})`);
+        ctx.flash(`已下发问题${p.number}（${p.area_name || p.area_code}）`);
         clearRefusals(form);
         // Ready for the next problem: same area (the list's, or the one just picked).
         const area = form.elements.area_code.value;
@@ -249,8 +249,8 @@ function wire(ctx) {
       try {
         const path = `/api/v1/problem-batches/${form.dataset.import}/import`;
         const result = await api(path, { method: "POST", form: body });
-        const rejected = result.rejected ? `,${result.rejected} 行有误未导入` : "";
-        ctx.flash(`已导入 ${result.imported} 个问题${rejected}`);
+        const rejected = result.rejected ? `，${result.rejected}行有误未导入` : "";
+        ctx.flash(`已导入${result.imported}个问题${rejected}`);
         render(out, rowAccount(result.rows));
       } catch (err) {
         ctx.flash(err.message, "error");

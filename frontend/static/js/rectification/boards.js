@@ -39,10 +39,10 @@ export async function show(ctx) {
     const b = await api("/api/v1/problems/boards");
     ctx.draw(html`${tabs("boards")}<div id="boards-view">
       <h2>${b.area_name}红黑榜 <span class="muted">截至 ${b.as_of}</span></h2>
-      ${b.review_due > 0 && html`<p class="error">长期坚持问题中有 ${b.review_due} 个复核已逾期</p>`}
-      <section class="board-black"><h3>黑榜(逾期、被退回、复核逾期)</h3>
+      ${b.review_due > 0 && html`<p class="error">长期坚持问题中有${b.review_due}个复核已逾期</p>`}
+      <section class="board-black"><h3>黑榜（逾期、被退回、复核逾期）</h3>
         ${section(b.warning_board, WARNING)}</section>
-      <section class="board-red"><h3>红榜(按期整改、一次审核通过)</h3>
+      <section class="board-red"><h3>红榜（按期整改、一次审核通过）</h3>
         ${section(b.honor_board, HONOR)}</section>
       </div>`);
   } catch (err) {

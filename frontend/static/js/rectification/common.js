@@ -24,7 +24,7 @@ export function statusTag(p) {
 }
 
 export function overdueTag(p) {
-  if (p.overdue) return html`<span class="tag overdue">逾期 ${p.overdue_days} 个工作日</span>`;
+  if (p.overdue) return html`<span class="tag overdue">逾期${p.overdue_days}个工作日</span>`;
   if (p.overdue_days) return html`<span class="tag late">逾期完成</span>`;
   if (p.review_due) return html`<span class="tag overdue">复核已逾期</span>`;
   return "";

@@ -73,7 +73,7 @@ export function list(ctx, mode) {
     try {
       const page = await api(`/api/v1/problems?${params}`);
       if (!ctx.current()) return;
-      $("problem-count").textContent = `共 ${page.count} 个问题`;
+      $("problem-count").textContent = `共${page.count}个问题`;
       (more ? append : render)(target, html`${page.data.map(row)}`);
       offset += page.data.length;
       $("more").hidden = offset >= page.count;
@@ -96,13 +96,13 @@ export function list(ctx, mode) {
 function evidenceItem(e, canRemove) {
   // A file shows its own date (taken, else uploaded): that is what it proves.
   const when = e.file_date ? `拍摄/上传于 ${e.file_date}` : chinaDateTime(e.created_at);
-  let body = html`文字记录:${e.text}`;
+  let body = html`文字记录：${e.text}`;
   if (e.kind === "file") {
     const shows = e.caption || e.file_name || "照片";
     body = e.content_type?.startsWith("image/")
       ? html`<img class="evidence-photo" data-file="${e.file_id}" alt="${shows}">
-          <br>${e.caption || html`<span class="muted">(没有写照片说明)</span>`}`
-      : html`文件:${shows}`;
+          <br>${e.caption || html`<span class="muted">（没有写照片说明）</span>`}`
+      : html`文件：${shows}`;
   }
   return html`<li class="evidence">${body}<br><span class="muted">${e.created_by?.full_name}
     ${when}${e.frozen && " · 已提交"}</span>
@@ -115,15 +115,15 @@ function evidenceItem(e, canRemove) {
 
 function addEvidence(s) {
   return html`<div class="evidence-add" data-step="${s.id}">
-    <form class="form" data-caption-form="${s.id}" novalidate><label>照片说明(拍的是什么)
+    <form class="form" data-caption-form="${s.id}" novalidate><label>照片说明（拍的是什么）
       <input name="caption" maxlength="200" data-caption="${s.id}"
-        placeholder="如:村委会厕所清扫后" aria-label="照片说明:措施${s.position}"></label></form>
+        placeholder="如：村委会厕所清扫后" aria-label="照片说明：措施${s.position}"></label></form>
     <label class="big-button camera">拍照上传印证资料
       <input type="file" accept="image/*" capture="environment" data-camera="${s.id}"
-        aria-label="拍照:措施${s.position}">
+        aria-label="拍照：措施${s.position}">
     </label>
     <form class="inline-form" data-text-evidence="${s.id}">
-      <input name="text" placeholder="或写文字记录(如会议记录已归档)" aria-label="文字记录:措施${s.position}">
+      <input name="text" placeholder="或写文字记录（如会议记录已归档）" aria-label="文字记录：措施${s.position}">
       <button type="submit">添加</button>
     </form></div>`;
 }
@@ -140,10 +140,10 @@ function stepBlock(p, s) {
 function heading(p) {
   const person = p.claimed_by ? p.claimed_by.full_name : p.responsible_person || "尚未认领";
   return html`<p><a href="#problems">← 返回列表</a></p>
-    <h2>问题${p.number}:${p.title}</h2>
+    <h2>问题${p.number}：${p.title}</h2>
     <p>${statusTag(p)}${overdueTag(p)}<span class="tag">${p.category_name}</span>
       <span class="tag">${p.severity_name}</span>
-      ${p.ongoing && html`<span class="tag">长期坚持,下次复核 ${p.next_review_on}</span>`}</p>
+      ${p.ongoing && html`<span class="tag">长期坚持，下次复核 ${p.next_review_on}</span>`}</p>
     <p class="muted">${p.batch_title}</p>
     <p>${p.description}</p>
     <dl class="facts">
@@ -157,8 +157,8 @@ function heading(p) {
 function claimForm(p) {
   return html`<form id="claim-form" class="form">
     <h3>认领这个问题</h3>
-    <label>整改措施(每行一条)<textarea name="steps" rows="4" required></textarea></label>
-    <label>计划完成日期(不晚于 ${p.deadline})<input type="date" name="deadline" max="${p.deadline}"></label>
+    <label>整改措施（每行一条）<textarea name="steps" rows="4" required></textarea></label>
+    <label>计划完成日期（不晚于 ${p.deadline}）<input type="date" name="deadline" max="${p.deadline}"></label>
     <button type="submit" class="big-button primary">认领</button></form>`;
 }
 
@@ -181,10 +181,10 @@ function reviewBox() {
   return html`<section class="review-box" id="review-box">
     <h3>审核</h3>
     <form id="close-form" class="form">
-      <label>审核意见(可不填)<input name="note"></label>
+      <label>审核意见（可不填）<input name="note"></label>
       <label class="check"><input type="checkbox" name="ongoing"> 长期坚持</label>
       <label>下次复核日期<input type="date" name="next_review_on"></label>
-      <button type="submit" class="big-button primary">通过,销号</button>
+      <button type="submit" class="big-button primary">通过，销号</button>
     </form>
     <form id="return-form" class="form">
       <label>退回理由<textarea name="reason" rows="2"></textarea></label>
@@ -198,7 +198,7 @@ function reviews(p) {
     html`<h3>审核记录</h3><ul class="list">${p.reviews.map(
       (
         r,
-      ) => html`<li>${r.decision === "close" ? "通过销号" : "退回"}${r.reason && `:${r.reason}`}<br>
+      ) => html`<li>${r.decision === "close" ? "通过销号" : "退回"}${r.reason && `：${r.reason}`}<br>
         <span class="muted">${r.reviewer?.full_name} ${chinaDateTime(r.created_at)}</span></li>`,
     )}</ul>`
   );
@@ -211,7 +211,7 @@ function page(p) {
     ${
       p.status === "returned" &&
       lastReturn &&
-      html`<p class="message error">审核退回:${lastReturn.reason}</p>`
+      html`<p class="message error">审核退回：${lastReturn.reason}</p>`
     }
     ${can("claim") && claimForm(p)}
     ${
@@ -237,7 +237,7 @@ function page(p) {
     }
     ${
       can("copy") &&
-      html`<button type="button" id="copy-all" class="big-button">举一反三:下发到本镇其他各村</button>`
+      html`<button type="button" id="copy-all" class="big-button">举一反三：下发到本镇其他各村</button>`
     }
     ${reviews(p)}</div>`;
 }
@@ -293,7 +293,7 @@ function wire(ctx, p) {
       .filter(Boolean);
     const body = { steps };
     if (form.get("deadline")) body.deadline = form.get("deadline");
-    act(post("/claim", body), "已认领,您是这个问题的责任人");
+    act(post("/claim", body), "已认领，您是这个问题的责任人");
   });
   on("step-form", (form) =>
     act(post("/steps", { description: form.get("description") }), "已增加整改措施"),
@@ -302,10 +302,10 @@ function wire(ctx, p) {
   on("close-form", (form) => {
     const body = { note: form.get("note") || "", ongoing: form.get("ongoing") === "on" };
     if (form.get("next_review_on")) body.next_review_on = form.get("next_review_on");
-    act(post("/close", body), "已审核通过,问题已销号");
+    act(post("/close", body), "已审核通过，问题已销号");
   });
   on("return-form", (form) =>
-    act(post("/return", { reason: form.get("reason") || "" }), "已退回,责任人会看到退回理由"),
+    act(post("/return", { reason: form.get("reason") || "" }), "已退回，责任人会看到退回理由"),
   );
   on("ongoing-form", (form) =>
     act(post("/ongoing", { next_review_on: form.get("next_review_on") }), "已标记长期坚持"),
@@ -314,15 +314,15 @@ function wire(ctx, p) {
     try {
       const result = await post("/copies", { all_villages: true });
       const skipped = result.skipped.length
-        ? `;${result.skipped.map((a) => a.name || a.code).join("、")} 已有此问题,未重复下发`
+        ? `；${result.skipped.map((a) => a.name || a.code).join("、")} 已有此问题，未重复下发`
         : "";
-      ctx.flash(`已举一反三,下发到 ${result.count} 个村${skipped}`);
+      ctx.flash(`已举一反三，下发到${result.count}个村${skipped}`);
     } catch (err) {
       ctx.flash(err.message, "error");
     }
   });
   $("submit-closure")?.addEventListener("click", () =>
-    act(post("/submit-for-closure"), "已申请销号,等待审核"),
+    act(post("/submit-for-closure"), "已申请销号，等待审核"),
   );
   for (const form of ctx.view.querySelectorAll("[data-text-evidence]")) {
     form.addEventListener("submit", (event) => {
@@ -342,7 +342,7 @@ function wire(ctx, p) {
       const captionForm = ctx.view.querySelector(`[data-caption-form="${step}"]`);
       const caption = captionForm.elements.caption.value.trim();
       // Evidence is named by what it shows: the report lists the caption, not a file name.
-      const missing = { field: "caption", message: "请先写明照片拍的是什么,再拍照上传" };
+      const missing = { field: "caption", message: "请先写明照片拍的是什么，再拍照上传" };
       if (!caption) {
         input.value = "";
         showRefusals(captionForm, { body: { detail: [missing] } });
@@ -358,7 +358,7 @@ function wire(ctx, p) {
       try {
         const stored = await api("/api/v1/files", { method: "POST", form });
         const evidence = { kind: "file", file_id: stored.id };
-        await act(post(`/steps/${step}/evidence`, evidence), "照片已上传,作为印证资料");
+        await act(post(`/steps/${step}/evidence`, evidence), "照片已上传，作为印证资料");
       } catch (err) {
         showRefusals(captionForm, err);
         ctx.flash(err.message, "error");

@@ -109,7 +109,7 @@ async function initVillage() {
     try {
       const name = await villageName(code);
       if (name) return setVillage(code, name);
-      say("二维码里的村没有找到,请输入村名查找", "error");
+      say("二维码里的村没有找到，请输入村名查找", "error");
     } catch {
       return setVillage(code, `村代码 ${code}`); // offline: the server checks the code later
     }
@@ -136,7 +136,7 @@ function searchVillages() {
     try {
       const response = await fetch(`/api/v1/areas?q=${encodeURIComponent(q)}&limit=20`);
       const rows = (await response.json()).data.filter((a) => a.level === "village");
-      if (!rows.length) line("没有找到,换个字试试", "muted");
+      if (!rows.length) line("没有找到，换个字试试", "muted");
       for (const a of rows) {
         const li = document.createElement("li");
         const b = document.createElement("button");
@@ -152,7 +152,7 @@ function searchVillages() {
         list.append(li);
       }
     } catch {
-      line("没有网络,无法查找村名", "error");
+      line("没有网络，无法查找村名", "error");
     }
   }, 250);
 }
@@ -172,7 +172,7 @@ function seriousChosen() {
   return document.querySelector("input[name=risk_types][value=serious_illness]").checked;
 }
 
-// Room left for the farmer's own words (「大病:」 leads the note when 大病 is chosen).
+// Room left for the farmer's own words (「大病：」 leads the note when 大病 is chosen).
 function noteRoom() {
   return NOTE_MAX - (seriousChosen() ? SERIOUS.length + 1 : 0);
 }
@@ -182,7 +182,7 @@ function showNoteCount() {
   const room = noteRoom();
   const counter = $("note-count");
   counter.textContent =
-    used > room ? `多了 ${used - room} 字,最多 ${room} 字` : `还能写 ${room - used} 字`;
+    used > room ? `多了${used - room}字，最多${room}字` : `还能写${room - used}字`;
   counter.classList.toggle("error", used > room);
 }
 
@@ -199,7 +199,7 @@ async function shrink(file, max = 1600) {
 
 function showPhotos() {
   $("photo-state").textContent = photos.length
-    ? `已选 ${photos.length} 张照片(已在手机上压缩)`
+    ? `已选${photos.length}张照片（已在手机上压缩）`
     : "还没有照片";
 }
 
@@ -210,23 +210,23 @@ async function choosePhotos(event) {
   event.target.value = "";
   clearMarks();
   if (photos.length + files.length > MAX_PHOTOS) {
-    mark("photos", `照片最多 ${MAX_PHOTOS} 张,请少选几张`);
+    mark("photos", `照片最多${MAX_PHOTOS}张，请少选几张`);
     return;
   }
   for (const file of files) {
     const named = `「${file.name}」`;
     if (file.type && !file.type.startsWith("image/")) {
-      mark("photos", `${named}不是照片,请选择手机拍的照片`);
+      mark("photos", `${named}不是照片，请选择手机拍的照片`);
       return;
     }
     if (file.size > PHOTO_MAX_BYTES) {
-      mark("photos", `${named}太大了(超过 20 MB),请换一张`);
+      mark("photos", `${named}太大了（超过 20 MB），请换一张`);
       return;
     }
     try {
       photos.push(await shrink(file));
     } catch {
-      mark("photos", `${named}打不开,不是照片,请换一张`);
+      mark("photos", `${named}打不开，不是照片，请换一张`);
       return;
     }
   }
@@ -244,10 +244,10 @@ function collect() {
   const words = $("note").value.trim();
   if (!village) return { field: "area_code", message: "请先选择所在的村" };
   if (!name) return { field: "name", message: "请填写姓名" };
-  if (!MOBILE.test(phone)) return { field: "phone", message: "手机号应为 11 位数字,以 1 开头" };
-  if (!chosen.length) return { field: "risk_types", message: "请点选遇到的困难(至少一项)" };
+  if (!MOBILE.test(phone)) return { field: "phone", message: "手机号应为11位数字，以1开头" };
+  if (!chosen.length) return { field: "risk_types", message: "请点选遇到的困难（至少一项）" };
   if ([...words].length > noteRoom()) {
-    return { field: "note", message: `补充说明最多 ${noteRoom()} 字,请删短一些` };
+    return { field: "note", message: `补充说明最多${noteRoom()}字，请删短一些` };
   }
   const serious = chosen.includes("serious_illness");
   const risks = new Set(chosen.map((r) => (r === "serious_illness" ? "illness" : r)));
@@ -257,7 +257,7 @@ function collect() {
     name,
     phone,
     risk_types: [...risks],
-    note: serious ? [SERIOUS, words].filter(Boolean).join(":") : words,
+    note: serious ? [SERIOUS, words].filter(Boolean).join("：") : words,
     on_behalf: onBehalf,
   };
   const idNumber = $("id-number").value.trim().toUpperCase();
@@ -267,7 +267,7 @@ function collect() {
     record.reporter_phone = normalizePhone($("reporter-phone").value);
     if (!record.reporter_name) return { field: "reporter_name", message: "请填写代报人姓名" };
     if (!MOBILE.test(record.reporter_phone)) {
-      return { field: "reporter_phone", message: "代报人手机号应为 11 位数字,以 1 开头" };
+      return { field: "reporter_phone", message: "代报人手机号应为11位数字，以1开头" };
     }
   }
   return { record };
@@ -290,13 +290,13 @@ function resetForm() {
 function showReceipt(receipt, later = false) {
   $("report-view").hidden = true;
   $("receipt").hidden = false;
-  $("receipt-title").textContent = later ? "之前保存的报告已发送,已受理" : "报告已受理";
+  $("receipt-title").textContent = later ? "之前保存的报告已发送，已受理" : "报告已受理";
   $("receipt-code").textContent = receipt.receipt_code;
   const due = $("receipt-due");
   due.replaceChildren("请记下这个编号。村里会在 ");
   const when = document.createElement("strong");
   when.textContent = receipt.village_due_on
-    ? `${receipt.village_check_days} 个工作日内(${dateText(receipt.village_due_on)}前)`
+    ? `${receipt.village_check_days}个工作日内（${dateText(receipt.village_due_on)}前）`
     : "几天内";
   due.append(when, " 上门核实。凭编号和手机号可以查询办理进度。");
   $("to-status").href = `/report/status?code=${encodeURIComponent(receipt.receipt_code)}`;
@@ -307,17 +307,17 @@ function laterMessage(outcome, stored) {
   const wait = outcome.wait ? readableWait(outcome.wait) : null;
   const why = {
     offline: "现在没有网络",
-    portal: "现在的无线网要先在网页上登录,报告没有发出去",
+    portal: "现在的无线网要先在网页上登录，报告没有发出去",
     busy: outcome.body?.message || "现在提交的人太多",
     server: "服务器暂时出了问题",
   }[outcome.reason || "offline"];
   if (!stored) {
-    return `${why}。这部手机也无法保存报告,请${wait ? ` ${wait}后` : "联网后"}再按“发送”,或直接联系村干部。`;
+    return `${why}。这部手机也无法保存报告，请${wait ? `${wait}后` : "联网后"}再按“发送”，或直接联系村干部。`;
   }
   if (outcome.reason === "offline" || outcome.reason === "portal") {
-    return `${why},报告已保存在手机上。联网后会自动发送(关掉了就联网后再打开这个页面)。请不要清除浏览器数据。`;
+    return `${why}，报告已保存在手机上。联网后会自动发送（关掉了就联网后再打开这个页面）。请不要清除浏览器数据。`;
   }
-  return `${why}。报告已保存在手机上,${wait || "稍后"}后自动再发(关掉了就到时再打开这个页面)。`;
+  return `${why}。报告已保存在手机上，${wait || "稍后"}后自动再发（关掉了就到时再打开这个页面）。`;
 }
 
 const queue = reportQueue({
@@ -328,7 +328,7 @@ const queue = reportQueue({
     if (item.id === submitting) return;
     if (!$("report-view").hidden && $("name").value.trim()) {
       const code = outcome.receipt.receipt_code;
-      say(`之前保存的「${item.record.name}」的报告已发送,受理编号 ${code}`, "ok");
+      say(`之前保存的「${item.record.name}」的报告已发送，受理编号 ${code}`, "ok");
     } else {
       showReceipt(outcome.receipt, true);
     }
@@ -354,8 +354,8 @@ async function showOutbox() {
         : "联网后自动发送";
     li.textContent =
       item.state === "failed"
-        ? `「${item.record.name}」的报告发送失败:${item.error?.message}`
-        : `「${item.record.name}」的报告等待发送(${when})`;
+        ? `「${item.record.name}」的报告发送失败：${item.error?.message}`
+        : `「${item.record.name}」的报告等待发送（${when}）`;
     if (item.state === "failed") {
       li.className = "error";
       const drop = document.createElement("button");
@@ -395,14 +395,14 @@ async function submit(event) {
     } else if (outcome.kind === "failed") {
       // Refused: the form still holds the report, to correct at the box named.
       if (stored) await queue.remove(item.id).catch(() => {});
-      const text = readable(outcome.body, LABELS) || `发送失败(${outcome.status})`;
+      const text = readable(outcome.body, LABELS) || `发送失败（${outcome.status}）`;
       mark(fieldOf(outcome.body), text);
     } else {
       if (stored) resetForm();
       say(laterMessage(outcome, stored), stored ? "ok" : "error");
     }
   } catch {
-    say("出了点问题,报告没有发出。请稍后再按“发送”,或直接联系村干部。", "error");
+    say("出了点问题，报告没有发出。请稍后再按“发送”，或直接联系村干部。", "error");
   } finally {
     submitting = null;
     $("send").disabled = false;
@@ -445,7 +445,7 @@ $("another").addEventListener("click", () => {
 });
 $("send-now").addEventListener("click", async () => {
   const r = await queue.flush({ force: true });
-  if (r.offline || r.later) say("现在还发不出去,报告保存在手机上,会自动再发。", "warn");
+  if (r.offline || r.later) say("现在还发不出去，报告保存在手机上，会自动再发。", "warn");
 });
 
 showNoteCount();

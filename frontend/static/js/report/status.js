@@ -23,7 +23,7 @@ async function look(event) {
   const phone = $("phone").value.replace(/\D/g, "");
   const out = $("status-result");
   if (!code || !/^1\d{10}$/.test(phone)) {
-    say("请填写受理编号和 11 位手机号", "error");
+    say("请填写受理编号和11位手机号", "error");
     return;
   }
   say("正在查询……");
@@ -31,20 +31,20 @@ async function look(event) {
     const params = new URLSearchParams({ receipt_code: code, phone });
     const response = await fetch(`/api/v1/self-reports/lookup?${params}`);
     const body = await response.json().catch(() => null);
-    if (!response.ok) throw new Error(body?.message || "查询失败,请稍后再试");
+    if (!response.ok) throw new Error(body?.message || "查询失败，请稍后再试");
     say("");
     render(
       out,
       html`<p>受理编号 ${body.receipt_code}</p>
       <p class="status-big" id="status-name">${body.status_name}</p>
       <p>${body.step}</p>
-      ${body.decision && html`<p>结果:<strong>${body.status_name}</strong></p>`}
-      ${body.decision && body.reason && html`<p>理由:${body.reason}</p>`}
-      <p>下一步:${body.next_step}</p>
+      ${body.decision && html`<p>结果：<strong>${body.status_name}</strong></p>`}
+      ${body.decision && body.reason && html`<p>理由：${body.reason}</p>`}
+      <p>下一步：${body.next_step}</p>
       ${
         body.due_on &&
-        html`<p>办理时限:<strong>${dateText(body.due_on)}</strong>前
-          ${body.overdue && html`<span class="tag overdue">已超时</span>,可以联系村干部催办`}</p>`
+        html`<p>办理时限：<strong>${dateText(body.due_on)}</strong>前
+          ${body.overdue && html`<span class="tag overdue">已超时</span>，可以联系村干部催办`}</p>`
       }
       <h2>办理经过</h2>
       <ol class="steps">${body.steps.map(
@@ -54,7 +54,7 @@ async function look(event) {
     out.hidden = false;
   } catch (err) {
     out.hidden = true;
-    say(navigator.onLine ? err.message : "现在没有网络,联网后再查询", "error");
+    say(navigator.onLine ? err.message : "现在没有网络，联网后再查询", "error");
   }
 }
 

@@ -22,26 +22,26 @@ function fill(id, rows) {
 // The writers named, and how many more there were (the answer names a few of each text's).
 const writers = (p) =>
   p.visitor_names.join("、") +
-  (p.visitor_count > p.visitor_names.length ? ` 等 ${p.visitor_count} 人` : "");
+  (p.visitor_count > p.visitor_names.length ? `等${p.visitor_count}人` : "");
 
 function flags(c) {
   const rest = c.pasted_notes_total - c.pasted_notes.length;
   const villages = c.pasted_by_village
     .slice(0, 10)
-    .map((v) => `${v.area_name || v.area_code} ${v.households} 户`)
+    .map((v) => `${v.area_name || v.area_code} ${v.households}户`)
     .join("、");
   const items = [
     ...c.pasted_notes.map(
       (
         p,
-      ) => html`<li><span class="flag">走访记录雷同</span>:${p.households} 户的走访情况文字完全相同
-        (${writers(p)}):“${p.excerpt}”</li>`,
+      ) => html`<li><span class="flag">走访记录雷同</span>：${p.households}户的走访情况文字完全相同
+        （${writers(p)}）：“${p.excerpt}”</li>`,
     ),
     ...(rest > 0
-      ? [html`<li class="muted">另有 ${rest} 段雷同文字未列出;涉及农户最多的村:${villages}</li>`]
+      ? [html`<li class="muted">另有${rest}段雷同文字未列出；涉及农户最多的村：${villages}</li>`]
       : []),
     ...c.copied_ledgers.map(
-      (l) => html`<li><span class="flag">收入疑似照抄</span>:户 ${l.reference} ${l.month}
+      (l) => html`<li><span class="flag">收入疑似照抄</span>：户 ${l.reference} ${l.month}
         的分项收入与去年同月完全一样</li>`,
     ),
   ];
@@ -55,17 +55,17 @@ export async function show(ctx) {
     <form id="coverage-filter" class="filters">
       <label>月份 <input name="month" type="month" required value="${month}"></label>
       <select name="area" aria-label="地区" id="area-select">
-        <option value="">${me.area_name || "全部"}(全辖区)</option></select>
+        <option value="">${me.area_name || "全部"}（全辖区）</option></select>
       <button type="submit">查看</button>
     </form>
     <p class="message" id="coverage-message" role="status" aria-live="polite"></p>
     <div id="coverage" hidden>
       <h3>按村</h3>${table("villages", ["村", "应访户", "已访", "未访"])}
-      <h3>按帮扶责任人(脱贫户、监测户)</h3>${table("helpers", ["帮扶责任人", "单位", "应访", "已访", "未访"])}
+      <h3>按帮扶责任人（脱贫户、监测户）</h3>${table("helpers", ["帮扶责任人", "单位", "应访", "已访", "未访"])}
       <h3 id="not-visited-title">本月未走访的农户</h3>
       ${table("not-visited", ["户主", "村", "状态", "帮扶责任人", "上次走访"])}
       <p><button type="button" class="big-button" id="more-not-visited" hidden>
-        再列出 ${PAGE} 户</button></p>
+        再列出${PAGE}户</button></p>
       <h3>需要核实</h3><ul class="list" id="flags"></ul>
     </div>`);
   const form = $("coverage-filter");
@@ -104,8 +104,8 @@ export async function show(ctx) {
       shown = offset ? shown.concat(c.not_visited) : c.not_visited;
       $("not-visited-title").textContent =
         c.not_visited_total > shown.length
-          ? `${c.month} 未走访的农户(共 ${c.not_visited_total} 户,已列出 ${shown.length} 户)`
-          : `${c.month} 未走访的农户(${c.not_visited_total} 户)`;
+          ? `${c.month} 未走访的农户（共${c.not_visited_total}户，已列出${shown.length}户）`
+          : `${c.month} 未走访的农户（${c.not_visited_total}户）`;
       fill(
         "not-visited",
         shown.map(
@@ -119,7 +119,7 @@ export async function show(ctx) {
       $("more-not-visited").hidden = c.not_visited_total <= shown.length;
       render($("flags"), flags(c));
       const due = c.villages.reduce((n, v) => n + v.due, 0);
-      say(`${c.month}:共 ${due} 户,未走访 ${c.not_visited_total} 户`);
+      say(`${c.month}：共${due}户，未走访${c.not_visited_total}户`);
     } catch (err) {
       if (!ctx.current()) return;
       $("coverage").hidden = true;

@@ -31,25 +31,25 @@ function headline(o) {
   const a = o.area;
   const code = a.area_code;
   return html`<div class="figures">
-    ${figure(a.households, "户数(户)", householdsOf(code))}
-    ${figure(a.monitored, "监测中(户)", householdsOf(code, { monitoring_status: "monitored" }))}
+    ${figure(a.households, "户数（户）", householdsOf(code))}
+    ${figure(a.monitored, "监测中（户）", householdsOf(code, { monitoring_status: "monitored" }))}
     ${figure(
       a.risk_cleared,
-      "风险已消除(户)",
+      "风险已消除（户）",
       householdsOf(code, { monitoring_status: "risk_cleared" }),
       `消除率 ${percent(a.clearance_rate)}`,
     )}
-    ${figure(a.enrolled_this_year, `${o.year}年新纳入(户)`, householdsOf(code, { enrolled_in: o.year }))}
-    ${figure(a.cleared_this_year, `${o.year}年风险消除(户)`, householdsOf(code, { cleared_in: o.year }))}
+    ${figure(a.enrolled_this_year, `${o.year}年新纳入（户）`, householdsOf(code, { enrolled_in: o.year }))}
+    ${figure(a.cleared_this_year, `${o.year}年风险消除（户）`, householdsOf(code, { cleared_in: o.year }))}
     ${figure(
       a.reports.received,
-      `${o.year}年一键报贫(件)`,
+      `${o.year}年一键报贫（件）`,
       reportsOf(code, { submitted_in: o.year, stage: "received" }),
-      a.overdue_reports ? `逾期 ${a.overdue_reports} 件` : "无逾期",
+      a.overdue_reports ? `逾期${a.overdue_reports}件` : "无逾期",
     )}
-    ${figure(percent(a.coverage.rate), "本月遍访率", "#coverage", `${a.coverage.visited}/${a.coverage.due} 户`)}
-    ${figure(a.problems.open, "未销号问题(个)", "#problems", `逾期 ${a.problems.overdue} 个`)}
-    ${figure(sum(a.findings), "待处理排查发现(条)", findingsOf(code))}
+    ${figure(percent(a.coverage.rate), "本月遍访率", "#coverage", `${a.coverage.visited}/${a.coverage.due}户`)}
+    ${figure(a.problems.open, "未销号问题（个）", "#problems", `逾期${a.problems.overdue}个`)}
+    ${figure(sum(a.findings), "待处理排查发现（条）", findingsOf(code))}
   </div>`;
 }
 
@@ -77,9 +77,9 @@ function households(o) {
     }))
     .filter((r) => r.value > 0)
     .sort((x, y) => y.value - x.value);
-  return html`<section class="part"><h3>户类与监测类型(户)</h3>${bars(kinds, { unit: " 户" })}
-    <h3>监测户风险类型(户,一户可有多项)</h3>
-    ${risks.length ? bars(risks, { unit: " 户" }) : html`<p class="muted">没有监测户</p>`}</section>`;
+  return html`<section class="part"><h3>户类与监测类型（户）</h3>${bars(kinds, { unit: "户" })}
+    <h3>监测户风险类型（户，一户可有多项）</h3>
+    ${risks.length ? bars(risks, { unit: "户" }) : html`<p class="muted">没有监测户</p>`}</section>`;
 }
 
 function reports(o) {
@@ -87,34 +87,34 @@ function reports(o) {
   const r = a.reports;
   const code = a.area_code;
   const stage = (s) => reportsOf(code, { submitted_in: o.year, stage: s });
-  const days = (d) => (d == null ? "—" : `${d} 天`);
-  return html`<section class="part"><h3>${o.year}年一键报贫:受理 → 核实 → 办结(件)</h3>
+  const days = (d) => (d == null ? "—" : `${d}天`);
+  return html`<section class="part"><h3>${o.year}年一键报贫：受理 → 核实 → 办结（件）</h3>
     ${bars(
       [
         { label: "受理", value: r.received, href: stage("received") },
         { label: "已入户核实", value: r.verified, href: stage("verified") },
         { label: "已办结", value: r.decided, href: stage("decided") },
       ],
-      { unit: " 件" },
+      { unit: "件" },
     )}
-    <p>从受理到核实用时中位数 ${days(r.median_days_to_verify)},到办结 ${days(r.median_days_to_decide)};
-      <a href="${reportsOf(code, { overdue: "true" })}">当前逾期 ${a.overdue_reports} 件</a>。</p></section>`;
+    <p>从受理到核实用时中位数 ${days(r.median_days_to_verify)}，到办结 ${days(r.median_days_to_decide)}；
+      <a href="${reportsOf(code, { overdue: "true" })}">当前逾期${a.overdue_reports}件</a>。</p></section>`;
 }
 
 function work(o) {
   const a = o.area;
-  return html`<section class="part"><h3>${o.month} 遍访(户)</h3>
-    ${bars([{ label: "已走访", value: a.coverage.visited, text: `${a.coverage.visited}/${a.coverage.due} 户`, href: "#coverage" }], { max: a.coverage.due })}
-    <h3>整改销号(个)</h3>
+  return html`<section class="part"><h3>${o.month} 遍访（户）</h3>
+    ${bars([{ label: "已走访", value: a.coverage.visited, text: `${a.coverage.visited}/${a.coverage.due}户`, href: "#coverage" }], { max: a.coverage.due })}
+    <h3>整改销号（个）</h3>
     ${bars(
       [
         { label: "未销号", value: a.problems.open, href: "#problems" },
         { label: "其中逾期", value: a.problems.overdue, hot: a.problems.overdue > 0 },
         { label: "已销号", value: a.problems.closed },
       ],
-      { unit: " 个" },
+      { unit: "个" },
     )}
-    <h3>待处理的排查发现(条,点开看是哪些)</h3>
+    <h3>待处理的排查发现（条，点开看是哪些）</h3>
     ${
       sum(a.findings) > 0
         ? bars(
@@ -125,7 +125,7 @@ function work(o) {
                 value: v,
                 href: findingsOf(a.area_code, { check: k }),
               })),
-            { unit: " 条" },
+            { unit: "条" },
           )
         : html`<p class="muted">没有待处理的排查发现。<a href="#findings">去运行排查</a></p>`
     }</section>`;
@@ -138,11 +138,11 @@ function warnings(o) {
   const sources = Object.entries(o.names.warning_source || {});
   const received = sources.reduce((n, [k]) => n + (w[k]?.received || 0), 0);
   if (!received) {
-    return html`<section class="part"><h3>部门预警(医保、民政、教育、残联、人社)</h3>
+    return html`<section class="part"><h3>部门预警（医保、民政、教育、残联、人社）</h3>
       <p class="muted">暂未收到部门预警。</p></section>`;
   }
   const rows = sources.filter(([k]) => w[k]?.received);
-  return html`<section class="part"><h3>部门预警:收到 → 纳入监测(条)</h3>
+  return html`<section class="part"><h3>部门预警：收到 → 纳入监测（条）</h3>
     ${bars(
       rows.map(([k, label]) => ({
         label,
@@ -152,7 +152,7 @@ function warnings(o) {
     )}
     <ul class="list warning-yield">${rows.map(([k, label]) => {
       const y = w[k];
-      return html`<li><strong>${label}</strong> 收到 ${y.received} 条,促成纳入监测 ${y.enrolled} 条(${percent(y.received ? y.enrolled / y.received : null)})
+      return html`<li><strong>${label}</strong> 收到${y.received}条，促成纳入监测${y.enrolled}条（${percent(y.received ? y.enrolled / y.received : null)}）
         <br><span class="muted">匹配到农户 ${y.matched} · 已代报 ${y.reported} · 已排除 ${y.dismissed}
           · 待分拣 ${y.open} · 未匹配 ${y.unmatched}</span></li>`;
     })}</ul></section>`;
@@ -162,11 +162,11 @@ function trend(t) {
   const months = t.area.months;
   const labels = months.map((m) => m.month);
   const series = [
-    ["monitored", "月末监测户", " 户"],
-    ["enrolled", "新纳入", " 户"],
-    ["cleared", "风险消除", " 户"],
-    ["reports", "一键报贫", " 件"],
-    ["visits", "走访", " 次"],
+    ["monitored", "月末监测户", "户"],
+    ["enrolled", "新纳入", "户"],
+    ["cleared", "风险消除", "户"],
+    ["reports", "一键报贫", "件"],
+    ["visits", "走访", "次"],
   ];
   return html`<section class="part"><h3>逐月趋势</h3><div class="trend">${series.map(
     ([k, title, unit]) =>
@@ -182,10 +182,10 @@ function childRow(c, names) {
   const hot = c.marks.length > 0;
   return html`<li class="${hot && "hot"}"><a href="#dashboard/${c.area_code}">
     <strong>${c.area_name || c.area_code}</strong> ${markTags(c, names)}
-    <br><span>${c.households} 户 · 监测 ${c.monitored} · 消除率 ${percent(c.clearance_rate)}</span>
-    <br><span class="muted">遍访 ${percent(c.coverage.rate)} · 报告 ${c.reports.received} 件(逾期 ${c.overdue_reports})
-      · 问题 ${c.problems.open} 个(逾期 ${c.problems.overdue})${
-        untriaged(c) > 0 && ` · 预警待分拣 ${untriaged(c)} 条`
+    <br><span>${c.households}户 · 监测 ${c.monitored} · 消除率 ${percent(c.clearance_rate)}</span>
+    <br><span class="muted">遍访 ${percent(c.coverage.rate)} · 报告${c.reports.received}件（逾期 ${c.overdue_reports}）
+      · 问题${c.problems.open}个（逾期 ${c.problems.overdue}）${
+        untriaged(c) > 0 && ` · 预警待分拣${untriaged(c)}条`
       }</span></a></li>`;
 }
 
@@ -193,10 +193,10 @@ function children(o) {
   if (!o.children.length) {
     const code = o.area.area_code;
     return html`<section class="part"><h3>本村农户</h3>
-      <p><a class="big-button" href="${householdsOf(code)}">查看 ${o.area.households} 户农户</a></p></section>`;
+      <p><a class="big-button" href="${householdsOf(code)}">查看${o.area.households}户农户</a></p></section>`;
   }
   const level =
-    { township: "乡镇", village: "村(社区)", county: "县" }[o.children[0].level] || "下级地区";
+    { township: "乡镇", village: "村（社区）", county: "县" }[o.children[0].level] || "下级地区";
   // Areas with nothing on record are named in one line, not drawn as rows of zeros.
   const empty = (c) => !c.households && !c.reports.received && !c.problems.open && !c.marks.length;
   const rows = o.children.filter((c) => !empty(c));
@@ -206,22 +206,22 @@ function children(o) {
     .map((c) => ({
       label: c.area_name || c.area_code,
       value: c.uptake ?? 0,
-      text: c.uptake == null ? "—" : `${c.uptake} 倍`,
+      text: c.uptake == null ? "—" : `${c.uptake}倍`,
       href: `#dashboard/${c.area_code}`,
       hot: c.marks.includes("silent"),
     }));
-  return html`<section class="part"><h3>各${level}(点开看下一级)</h3>
+  return html`<section class="part"><h3>各${level}（点开看下一级）</h3>
     <p class="muted">标红的是在全县同级中排在最差一成的数字。</p>
     <ul class="list area-rows">${rows.map((c) => childRow(c, o.names))}</ul>
     ${
       idle.length > 0 &&
-      html`<details class="idle"><summary>另有 ${idle.length} 个${level}暂无农户记录</summary>
+      html`<details class="idle"><summary>另有${idle.length}个${level}暂无农户记录</summary>
         <p>${idle.map((c, i) => html`${i > 0 && "、"}<a href="#dashboard/${c.area_code}">${c.area_name}</a>`)}</p></details>`
     }
     ${
       o.county_average_per_village != null &&
-      html`<h3>农户自报使用率(村均,全县平均 = 1)</h3>
-      <p class="muted">全县村均 ${o.county_average_per_village} 件(不含干部代报)。</p>
+      html`<h3>农户自报使用率（村均，全县平均 = 1）</h3>
+      <p class="muted">全县村均${o.county_average_per_village}件（不含干部代报）。</p>
       ${bars(uptake, { mark: 1, markLabel: "全县平均" })}`
     }</section>`;
 }

@@ -23,47 +23,47 @@ const day = (iso) =>
 // off it (the summary above them already says the rest in words).
 const VALUE_LABELS = {
   year: "年度",
-  line: "监测收入标准(元/人·年)",
-  per_capita_net_income: "人均纯收入(元)",
-  previous_per_capita_net_income: "上年人均纯收入(元)",
-  net_income: "纯收入(元)",
-  year_before_net_income: "上年同期纯收入(元)",
-  household_size: "家庭人口(人)",
+  line: "监测收入标准（元/人·年）",
+  per_capita_net_income: "人均纯收入（元）",
+  previous_per_capita_net_income: "上年人均纯收入（元）",
+  net_income: "纯收入（元）",
+  year_before_net_income: "上年同期纯收入（元）",
+  household_size: "家庭人口（人）",
   income_source: "收入依据",
   months: "月份",
   ledger_months: "登记月数",
   first_month: "最早的月份",
-  spending: "医疗和教育支出(元)",
-  share_percent: "设定比例(%)",
-  medical: "自付医疗费用(元)",
-  medical_amount: "设定金额(元)",
+  spending: "医疗和教育支出（元）",
+  share_percent: "设定比例（%）",
+  medical: "自付医疗费用（元）",
+  medical_amount: "设定金额（元）",
   unfollowed_visit_month: "发现风险的走访月份",
   risk_types: "风险类型",
   reasons: "原因",
   risk_cleared_on: "标注消除日期",
   enrolled_on: "纳入监测日期",
-  annualised_per_capita: "近 6 个月折合年人均(元)",
-  measures: "帮扶措施(项)",
+  annualised_per_capita: "近6个月折合年人均（元）",
+  measures: "帮扶措施（项）",
   kinds: "措施类别",
   unanswered: "没有措施应对的风险",
-  covered: "低保覆盖(人)",
-  active_members: "家庭人口(人)",
-  seriously_ill: "大病患者(人)",
+  covered: "低保覆盖（人）",
+  active_members: "家庭人口（人）",
+  seriously_ill: "大病患者（人）",
   households: "涉及户数",
   excerpt: "雷同的记录",
-  reports: "农户自主申报(次)",
-  county_average: "全县村均(次)",
+  reports: "农户自主申报（次）",
+  county_average: "全县村均（次）",
   problem: "问题",
   id_number: "身份证号",
   sex: "登记性别",
   id_sex: "身份证号上的性别",
   birth_date: "登记出生日期",
   id_birth_date: "身份证号上的出生日期",
-  age: "年龄(岁)",
+  age: "年龄（岁）",
   schooling: "在读",
   died_on: "去世日期",
-  ledger_per_capita: "收支登记折合人均(元)",
-  declared_per_capita: "申报人均纯收入(元)",
+  ledger_per_capita: "收支登记折合人均（元）",
+  declared_per_capita: "申报人均纯收入（元）",
 };
 const VALUE_WORDS = {
   income_record: "年度收入登记",
@@ -86,7 +86,7 @@ function facts(values) {
   for (const [key, value] of Object.entries(values || {})) {
     if (key === "household_ids" && Array.isArray(value)) {
       const links = value.map(
-        (id, i) => html`${i > 0 && "、"}<a href="#household/${id}">第 ${i + 1} 户</a>`,
+        (id, i) => html`${i > 0 && "、"}<a href="#household/${id}">第${i + 1}户</a>`,
       );
       rows.push(html`<dt>涉及的户</dt><dd>${links}</dd>`);
     } else if (value && typeof value === "object" && !Array.isArray(value)) {
@@ -103,7 +103,7 @@ function subject(f) {
   const home = f.household_head ? `${f.household_head} 户` : "农户";
   switch (f.subject_kind) {
     case "member":
-      return `${f.subject_name || "成员"}(${home}的成员)`;
+      return `${f.subject_name || "成员"}（${home}的成员）`;
     case "helper":
       return `帮扶干部 ${f.subject_name || ""}`;
     case "village":
@@ -116,26 +116,26 @@ function subject(f) {
 function outcome(f) {
   const done = [];
   if (f.report_id)
-    done.push(html`<a class="to-report" href="#report/${f.report_id}">已转为代报,查看报告</a>`);
+    done.push(html`<a class="to-report" href="#report/${f.report_id}">已转为代报，查看报告</a>`);
   if (f.problem_id)
     done.push(
-      html`<a class="to-problem" href="#problem/${f.problem_id}">已转为整改问题,查看问题</a>`,
+      html`<a class="to-problem" href="#problem/${f.problem_id}">已转为整改问题，查看问题</a>`,
     );
-  if (f.status === "dismissed") done.push(html`<span>排除理由:${f.dismiss_reason}</span>`);
+  if (f.status === "dismissed") done.push(html`<span>排除理由：${f.dismiss_reason}</span>`);
   return done.length ? html`<p>${done.map((d, i) => html`${i > 0 && " · "}${d}`)}</p>` : "";
 }
 
 function buttons(f) {
   const can = new Set(f.can);
   return html`<div class="actions">
-    ${can.has("report") && html`<button type="button" data-do="report">转为代报(报贫)</button>`}
+    ${can.has("report") && html`<button type="button" data-do="report">转为代报（报贫）</button>`}
     ${can.has("problem") && html`<button type="button" data-do="problem">转为整改问题</button>`}
     ${can.has("dismiss") && html`<button type="button" data-do="open-dismiss">排除</button>`}
   </div>
   ${
     can.has("dismiss") &&
     html`<form class="form dismiss-form" hidden>
-      <label>排除理由(写明为什么不是问题,会留痕)<textarea name="reason"></textarea></label>
+      <label>排除理由（写明为什么不是问题，会留痕）<textarea name="reason"></textarea></label>
       <button type="submit">确认排除</button></form>`
   }`;
 }
@@ -159,16 +159,16 @@ function parameters(check, catalogue) {
   if (!check.parameters.length) return "";
   const mayChange = catalogue.can.includes("set_parameters");
   if (!mayChange) {
-    return html`<p class="muted">参数:${check.parameters.map(
-      (p, i) => html`${i > 0 && ";"}${p.label} ${p.value}`,
+    return html`<p class="muted">参数：${check.parameters.map(
+      (p, i) => html`${i > 0 && "；"}${p.label} ${p.value}`,
     )}</p>`;
   }
-  return html`<details class="params"><summary>规则参数(本县)</summary>
+  return html`<details class="params"><summary>规则参数（本县）</summary>
     <form class="form params-form" data-check="${check.code}">
       ${check.parameters.map(
         (p) => html`<label>${p.label}<input type="number" name="${p.name}" value="${p.value}"
           min="${p.minimum}" max="${p.maximum}" required>
-          <small class="muted">默认 ${p.default},可设 ${p.minimum}–${p.maximum}</small></label>`,
+          <small class="muted">默认 ${p.default}，可设 ${p.minimum}–${p.maximum}</small></label>`,
       )}
       <button type="submit">保存参数</button>
       <p class="message" role="status"></p></form></details>`;
@@ -178,8 +178,8 @@ function group(check, count, catalogue, opened) {
   return html`<details class="check-group" data-check="${check.code}" ${opened && "open"}>
     <summary><strong>${check.title}</strong>
       <span class="tag ${check.severity === "critical" && "overdue"}">${choices("severity")[check.severity] || check.severity}</span>
-      <b class="check-count">${count} 条</b></summary>
-    <p class="muted">规则:${check.rule}</p>
+      <b class="check-count">${count}条</b></summary>
+    <p class="muted">规则：${check.rule}</p>
     ${parameters(check, catalogue)}
     <ul class="list findings-list"></ul>
     <div class="pager"><button type="button" class="more" hidden>更多</button></div>
@@ -219,11 +219,11 @@ export async function show(ctx, query = "") {
   const canRun = catalogue.can.includes("run") && catalogue.area_code;
   const drawn = ctx.draw(html`<div id="findings-view">
     <h2>排查 <span class="muted">${catalogue.area_name || ""}</span></h2>
-    <p>系统按 ${catalogue.data.length} 条规则查找应纳未纳、风险消除不精准、收入低于标准等问题。
-      每条发现都可以一键转为代报或整改问题;核实不是问题的,写明理由后排除。</p>
+    <p>系统按${catalogue.data.length}条规则查找应纳未纳、风险消除不精准、收入低于标准等问题。
+      每条发现都可以一键转为代报或整改问题；核实不是问题的，写明理由后排除。</p>
     ${
       canRun &&
-      html`<p><button type="button" class="big-button primary" id="run-checks">运行排查(${catalogue.area_name || catalogue.area_code})</button></p>`
+      html`<p><button type="button" class="big-button primary" id="run-checks">运行排查（${catalogue.area_name || catalogue.area_code}）</button></p>`
     }
     <p class="message" id="run-message" role="status" aria-live="polite"></p>
     ${base && html`<p class="muted">按统计数字筛选 · <a href="#findings">看本辖区全部</a></p>`}
@@ -280,14 +280,14 @@ export async function show(ctx, query = "") {
       village,
       html`<option value="">全部村</option>${summary.by_village.map(
         (v) =>
-          html`<option value="${v.area_code}" ${v.area_code === picked && "selected"}>${v.area_name || v.area_code}(${v.count})</option>`,
+          html`<option value="${v.area_code}" ${v.area_code === picked && "selected"}>${v.area_name || v.area_code}（${v.count}）</option>`,
       )}`,
     );
     const shown = catalogue.data.filter((c) => !chosenCheck || c.code === chosenCheck);
     const total = shown.reduce((n, c) => n + (summary.by_check[c.code] || 0), 0);
     const withAny = shown.filter((c) => summary.by_check[c.code] > 0).length;
     $("finding-count").textContent =
-      `共 ${total} 条发现,涉及 ${withAny} 条规则(${STATUSES[new FormData(form).get("status")]})。点开一条规则看它的发现。`;
+      `共${total}条发现，涉及${withAny}条规则（${STATUSES[new FormData(form).get("status")]}）。点开一条规则看它的发现。`;
     render(
       $("finding-groups"),
       html`${shown.map((c) =>
@@ -343,10 +343,10 @@ export async function show(ctx, query = "") {
 
   const SAID = {
     report: (f) =>
-      html`已转为代报:报告进入“入户核实”,核实人是您。<a href="#report/${f.report_id}">去核实这份报告</a>`,
+      html`已转为代报：报告进入“入户核实”，核实人是您。<a href="#report/${f.report_id}">去核实这份报告</a>`,
     problem: (f) =>
-      html`已下发整改问题(整改期限 30 天),放入本月“系统核查发现问题”清单。<a href="#problem/${f.problem_id}">查看这个问题</a>`,
-    dismiss: () => html`已排除。这条发现不再提醒,除非它的数据发生变化。`,
+      html`已下发整改问题（整改期限30天），放入本月“系统核查发现问题”清单。<a href="#problem/${f.problem_id}">查看这个问题</a>`,
+    dismiss: () => html`已排除。这条发现不再提醒，除非它的数据发生变化。`,
   };
   const BODY = { report: { note: "" }, problem: { deadline_days: 30 } };
 
@@ -372,15 +372,15 @@ export async function show(ctx, query = "") {
     } catch (err) {
       for (const b of item.querySelectorAll("button")) b.disabled = false;
       message.className = "message error";
-      const hint = action === "dismiss" ? "。请写明为什么不是问题(至少 2 个字)" : "";
-      message.textContent = `没有办成:${err.message}${hint}`;
+      const hint = action === "dismiss" ? "。请写明为什么不是问题（至少2个字）" : "";
+      message.textContent = `没有办成：${err.message}${hint}`;
     }
   }
 
   function recount(details, delta) {
     if (!details || new FormData(form).get("status") !== "open") return;
     const count = details.querySelector(".check-count");
-    count.textContent = `${Math.max(0, Number.parseInt(count.textContent, 10) + delta)} 条`;
+    count.textContent = `${Math.max(0, Number.parseInt(count.textContent, 10) + delta)}条`;
   }
 
   async function saveParameters(paramsForm) {
@@ -394,10 +394,10 @@ export async function show(ctx, query = "") {
         { method: "PUT", body: { values } },
       );
       message.className = "message ok";
-      message.textContent = "已保存。下次运行排查时按新参数查找(本县及以下都适用)。";
+      message.textContent = "已保存。下次运行排查时按新参数查找（本县及以下都适用）。";
     } catch (err) {
       message.className = "message error";
-      message.textContent = `没有保存:${err.message}`;
+      message.textContent = `没有保存：${err.message}`;
     }
   }
 
@@ -408,31 +408,31 @@ export async function show(ctx, query = "") {
       $("run-message").textContent = text;
     };
     button.disabled = true;
-    say("已开始排查,请稍候……");
+    say("已开始排查，请稍候……");
     try {
       let run = await api("/api/v1/checks/runs", {
         method: "POST",
         body: { area_code: catalogue.area_code },
       });
       while (run.status === "queued" || run.status === "running") {
-        say(`正在排查(${run.status_name})……`);
+        say(`正在排查（${run.status_name}）……`);
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
         if (!ctx.current()) return;
         run = await api(`/api/v1/checks/runs/${run.id}`);
       }
       if (run.status === "failed") {
-        say(`排查没有完成:${run.error || "请稍后再试"}`, "error");
+        say(`排查没有完成：${run.error || "请稍后再试"}`, "error");
       } else {
         const open = Object.values(run.counts).reduce((a, b) => a + b, 0);
         const seconds = ((run.duration_ms || 0) / 1000).toFixed(1);
         say(
-          `排查完成:用时 ${seconds} 秒,新发现 ${run.opened} 条,自动消除 ${run.resolved} 条,现有待处理 ${open} 条。`,
+          `排查完成：用时${seconds}秒，新发现${run.opened}条，自动消除${run.resolved}条，现有待处理${open}条。`,
           "ok",
         );
         await loadAll();
       }
     } catch (err) {
-      say(`排查没有开始:${err.message}`, "error");
+      say(`排查没有开始：${err.message}`, "error");
     }
     button.disabled = false;
   });

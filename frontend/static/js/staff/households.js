@@ -12,7 +12,7 @@ const tags = (names = []) => names.map((n) => html`<span class="tag">${n}</span>
 
 function row(h) {
   return html`<li><a href="#household/${h.id}">
-    <strong>${h.head_name || "(无户主)"}</strong> · ${h.member_count} 人 · ${h.area_name || h.area_code}
+    <strong>${h.head_name || "（无户主）"}</strong> · ${h.member_count}人 · ${h.area_name || h.area_code}
     <br><span class="tag ${h.monitoring_status}">${h.monitoring_status_name}</span>
     <span class="tag">${h.category_name}</span>${tags(h.risk_names)}
     <span class="muted">${h.reference}${h.helper && ` · 帮扶人 ${h.helper.full_name}`}</span>
@@ -54,7 +54,7 @@ export function list(ctx, query = "") {
     try {
       const page = await api(`/api/v1/households?${params}`);
       if (!ctx.current()) return;
-      document.getElementById("household-count").textContent = `共 ${page.count} 户`;
+      document.getElementById("household-count").textContent = `共${page.count}户`;
       const rows = html`${page.data.map(row)}`;
       if (more) append(target, rows);
       else render(target, rows);
@@ -79,7 +79,7 @@ export function list(ctx, query = "") {
 const PROPOSAL_TITLES = {
   enrolment_proposal: "申请纳入监测",
   clearance_proposal: "申请风险消除",
-  revert_proposal: "申请回退(重新纳入监测)",
+  revert_proposal: "申请回退（重新纳入监测）",
 };
 const INCOME_PARTS = [
   ["wage", "工资性收入"],
@@ -100,9 +100,9 @@ function householdForm(h) {
   return html`<details class="issue-box"><summary>修改户信息</summary>
     <form class="form" data-edit="household">
       <label>住址<input name="address" value="${h.address}" maxlength="120"></label>
-      <label>手机号(不改则留空)<input name="phone" inputmode="tel" placeholder="${h.phone || ""}"></label>
+      <label>手机号（不改则留空）<input name="phone" inputmode="tel" placeholder="${h.phone || ""}"></label>
       ${select("category", "category", h.category, "类别")}
-      <fieldset><legend>两不愁三保障及饮水安全(勾选表示有保障)</legend>
+      <fieldset><legend>两不愁三保障及饮水安全（勾选表示有保障）</legend>
         ${Object.entries(needs).map(
           ([k, v]) => html`<label class="check"><input type="checkbox" name="need_${k}"
             ${h.basic_needs[k] !== false && "checked"}> ${v}</label>`,
@@ -121,7 +121,7 @@ function memberFields(m = {}) {
 
 function memberRow(m, canEdit) {
   return html`<li class="${!m.active && "muted"}"><strong>${m.name}</strong>
-    ${m.relation_name} · ${m.age} 岁 · <span>${m.id_number || "无身份证号"}${
+    ${m.relation_name} · ${m.age}岁 · <span>${m.id_number || "无身份证号"}${
       m.id_number &&
       html` <button type="button" class="reveal-id" data-member="${m.id}">显示</button>`
     }</span><br>
@@ -131,7 +131,7 @@ function memberRow(m, canEdit) {
       canEdit &&
       html`<details><summary>修改 ${m.name}</summary>
       <form class="form" data-member="${m.id}">${memberFields(m)}
-        <label class="check"><input type="checkbox" name="left" ${!m.active && "checked"}> 已迁出或去世(不再是本户成员)</label>
+        <label class="check"><input type="checkbox" name="left" ${!m.active && "checked"}> 已迁出或去世（不再是本户成员）</label>
         <button type="submit" class="big-button primary">保存成员</button></form></details>`
     }</li>`;
 }
@@ -140,8 +140,8 @@ function addMemberForm() {
   return html`<details class="issue-box"><summary>添加家庭成员</summary>
     <form class="form" data-edit="add-member">${memberFields()}
       <label>身份证号<input name="id_number" maxlength="18" autocomplete="off"></label>
-      <label>出生日期(无身份证号时必填)<input type="date" name="birth_date"></label>
-      <label>性别(无身份证号时必填)<select name="sex"><option value="">按身份证号</option>
+      <label>出生日期（无身份证号时必填）<input type="date" name="birth_date"></label>
+      <label>性别（无身份证号时必填）<select name="sex"><option value="">按身份证号</option>
         <option value="male">男</option><option value="female">女</option></select></label>
       <button type="submit" class="big-button primary">添加成员</button></form></details>`;
 }
@@ -155,14 +155,14 @@ function incomeForm(h) {
         value="${h.members.filter((m) => m.active).length || 1}" min="1" max="30" required></label>
       ${INCOME_PARTS.map(
         ([k, v]) =>
-          html`<label>${v}(元)<input type="number" name="${k}" value="0" min="0" step="1"></label>`,
+          html`<label>${v}（元）<input type="number" name="${k}" value="0" min="0" step="1"></label>`,
       )}
       <button type="submit" class="big-button primary">保存收入</button></form></details>`;
 }
 
 function measureItem(m, canEdit) {
-  return html`<li>${m.kind_name}:${m.description}(${m.start_on} 起,${m.amount} 元,
-    ${named("measure_status", m.status)})
+  return html`<li>${m.kind_name}：${m.description}（${m.start_on} 起，${m.amount}元，
+    ${named("measure_status", m.status)}）
     ${
       canEdit &&
       html`<form class="inline-form" data-measure="${m.id}">
@@ -183,7 +183,7 @@ function addMeasureForm() {
       <label>措施内容<input name="description" required maxlength="500"></label>
       <label>开始日期<input type="date" name="start_on" required></label>
       ${select("status", "measure_status", "planned", "落实情况")}
-      <label>金额(元)<input type="number" name="amount" value="0" min="0"></label>
+      <label>金额（元）<input type="number" name="amount" value="0" min="0"></label>
       <label>落实单位<input name="carried_out_by" maxlength="80"></label>
       <button type="submit" class="big-button primary">添加措施</button></form></details>`;
 }
@@ -192,7 +192,7 @@ function proposalForm(kind, visits) {
   const home = visits.filter((v) => v.kind === "home");
   const risks = choices("risk_type");
   return html`<section class="issue-box" id="proposal-box"><h3>${PROPOSAL_TITLES[kind]}</h3>
-    <p class="muted">提出后经民主评议和公示、乡镇审核、县级审定。须以 30 天内的入户走访核实。</p>
+    <p class="muted">提出后经民主评议和公示、乡镇审核、县级审定。须以30天内的入户走访核实。</p>
     <form class="form" data-edit="proposal" data-kind="${kind}">
       <label>核实的入户走访<select name="visit_id">${
         home.length
@@ -202,7 +202,7 @@ function proposalForm(kind, visits) {
                   "zh-CN",
                 )} ${v.visitor_name || ""}</option>`,
             )
-          : html`<option value="">(没有入户走访记录,请先入户走访)</option>`
+          : html`<option value="">（没有入户走访记录，请先入户走访）</option>`
       }</select></label>
       ${
         kind !== "clearance_proposal" &&
@@ -213,7 +213,7 @@ function proposalForm(kind, visits) {
             html`<label class="check"><input type="checkbox" name="risk_${k}"> ${v}</label>`,
         )}</fieldset>`
       }
-      <label>申请理由(走访看到的情况)<textarea name="reason" rows="3" required></textarea></label>
+      <label>申请理由（走访看到的情况）<textarea name="reason" rows="3" required></textarea></label>
       <button type="submit" class="big-button primary">${PROPOSAL_TITLES[kind]}</button>
     </form></section>`;
 }
@@ -245,10 +245,10 @@ function changed(changes) {
     .filter(([k]) => k !== "member_id")
     .map(([k, v]) =>
       Array.isArray(v) && v.length === 2
-        ? `${labels[k] || k}:${shown(k, v[0])} → ${shown(k, v[1])}`
+        ? `${labels[k] || k}：${shown(k, v[0])} → ${shown(k, v[1])}`
         : labels[k] || k,
     )
-    .join(";");
+    .join("；");
 }
 
 function auditList(entries) {
@@ -258,7 +258,7 @@ function auditList(entries) {
       ? entries.map(
           (
             e,
-          ) => html`<li>${new Date(e.at).toLocaleString("zh-CN")} ${e.actor_name}:${ACTIONS[e.action] || e.action}
+          ) => html`<li>${new Date(e.at).toLocaleString("zh-CN")} ${e.actor_name}：${ACTIONS[e.action] || e.action}
           <span class="muted">${changed(e.changes)}</span></li>`,
         )
       : html`<li class="muted">还没有修改记录</li>`
@@ -273,13 +273,13 @@ function card(h, extra) {
     <p>${h.area_name} ${h.address} · ${h.category_name} ·
       <span class="tag ${h.monitoring_status}">${h.monitoring_status_name}</span>
       ${h.monitoring_type_name} ${tags(h.risk_names)}</p>
-    <p>帮扶责任人:${h.helper ? h.helper.full_name : "未指定"}</p>
+    <p>帮扶责任人：${h.helper ? h.helper.full_name : "未指定"}</p>
     <p>${needTags(h.basic_needs)}</p>
     ${canEdit && householdForm(h)}
     <h3>家庭成员</h3>
     <ul class="list" id="members">${h.members.map((m) => memberRow(m, canEdit))}</ul>
     ${canEdit && addMemberForm()}
-    <h3>年度收入(元)</h3>
+    <h3>年度收入（元）</h3>
     <table><tr><th>年度</th><th>家庭纯收入</th><th>人口</th><th>人均纯收入</th></tr>
       ${h.incomes.map(
         (i) => html`<tr><td>${i.year}</td><td>${i.net_income}</td><td>${i.household_size}</td>
@@ -348,7 +348,7 @@ const SUBMITS = {
       `/api/v1/households/${h.id}/incomes/${Number(data.year)}`,
       "PUT",
       body,
-      `${data.year} 年收入已保存`,
+      `${data.year}年收入已保存`,
     ];
   },
   "add-measure": (h, data) => {
@@ -368,7 +368,7 @@ async function send(ctx, form, [path, method, body, done]) {
     ctx.flash(done);
   } catch (err) {
     showRefusals(form, err);
-    ctx.flash(`没有保存:${err.message}`, "error");
+    ctx.flash(`没有保存：${err.message}`, "error");
     button.disabled = false;
   }
 }
@@ -432,11 +432,11 @@ async function propose(ctx, h, form) {
     clearRefusals(form);
     await draw(ctx, await api(`/api/v1/households/${h.id}`));
     ctx.flash(
-      `已提出${PROPOSAL_TITLES[body.kind].replace("申请", "")}申请,受理编号 ${report.receipt_code};` +
-        "下一步:村里民主评议并公示,再报乡镇审核",
+      `已提出${PROPOSAL_TITLES[body.kind].replace("申请", "")}申请，受理编号 ${report.receipt_code}；` +
+        "下一步：村里民主评议并公示，再报乡镇审核",
     );
   } catch (err) {
     showRefusals(form, err);
-    ctx.flash(`申请没有提交:${err.message}`, "error");
+    ctx.flash(`申请没有提交：${err.message}`, "error");
   }
 }

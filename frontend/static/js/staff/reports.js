@@ -14,14 +14,14 @@ const options = (names) =>
 
 function overdueTag(r) {
   if (r.closed_overdue) return html`<span class="tag overdue">逾期后撤回</span>`;
-  return r.overdue && html`<span class="tag overdue">逾期 ${r.overdue_days} 天</span>`;
+  return r.overdue && html`<span class="tag overdue">逾期${r.overdue_days}天</span>`;
 }
 
 // The desk's tile says how many reports are overdue.
 export async function badge() {
   try {
     const page = await api("/api/v1/self-reports?overdue=true&limit=1");
-    $("reports-badge").textContent = page.count ? `${page.count} 件逾期` : "";
+    $("reports-badge").textContent = page.count ? `${page.count}件逾期` : "";
     $("reports-badge").hidden = !page.count;
   } catch {
     // The tile works without its count.
@@ -60,7 +60,7 @@ export function list(ctx, query = "") {
     try {
       const page = await api(`/api/v1/self-reports?${params}`);
       if (!ctx.current()) return;
-      $("report-count").textContent = `共 ${page.count} 件,其中逾期 ${page.overdue_count} 件`;
+      $("report-count").textContent = `共${page.count}件，其中逾期${page.overdue_count}件`;
       render(
         $("report-list"),
         page.data.length ? html`${page.data.map(row)}` : html`<li class="muted">没有报告</li>`,
@@ -95,14 +95,14 @@ function stepForms(r, people) {
     assign: [
       "安排入户核实",
       html`<label>核实人<select name="assignee_id">${people.map(
-        (p) => html`<option value="${p.id}">${p.full_name}(${p.role_name})</option>`,
+        (p) => html`<option value="${p.id}">${p.full_name}（${p.role_name}）</option>`,
       )}</select></label>`,
     ],
     verify: [
       "记录核实结果",
       html`<label>风险是否属实<select name="risk_confirmed"><option value="true">属实</option>
         <option value="false">不属实</option></select></label>
-      <label>人均年纯收入估算(元)<input type="number" name="income_estimate" min="0"></label>
+      <label>人均年纯收入估算（元）<input type="number" name="income_estimate" min="0"></label>
       <label>核实情况<textarea name="findings" required></textarea></label>`,
     ],
     community_review: [
@@ -116,7 +116,7 @@ function stepForms(r, people) {
       <label>公示天数<input type="number" name="days" value="5" min="1"></label>
       <label>异议情况<textarea name="objections"></textarea></label>`,
     ],
-    forward: ["乡镇审核通过,报县审定", html`<label>审核意见<input name="note"></label>`],
+    forward: ["乡镇审核通过，报县审定", html`<label>审核意见<input name="note"></label>`],
     enroll: [
       "审定纳入监测",
       html`<label>监测类型<select name="monitoring_type">${types}</select></label>${headFields(r)}`,
@@ -127,7 +127,7 @@ function stepForms(r, people) {
     ],
     reject: [
       r.kind === "clearance_proposal" ? "不予标注风险消除" : "不予纳入",
-      html`<label>理由(农户能看到)<textarea name="reason" required></textarea></label>`,
+      html`<label>理由（农户能看到）<textarea name="reason" required></textarea></label>`,
     ],
     refer: [
       "转介其他帮扶",
@@ -137,7 +137,7 @@ function stepForms(r, people) {
     withdraw: ["撤回", html`<label>原因<input name="reason" required></label>`],
     clear: [
       "审定风险消除",
-      html`<p class="muted">收入按近 6 个月收支登记折算(不足 6 个月按年度收入),低于监测收入标准的不能消除。</p>
+      html`<p class="muted">收入按近6个月收支登记折算（不足6个月按年度收入），低于监测收入标准的不能消除。</p>
       <label>审定意见<input name="note"></label>`,
     ],
     announce: [
@@ -172,7 +172,7 @@ function bodyOf(form) {
 function facts(r) {
   const behalf = r.on_behalf && `· 代报人 ${r.reporter_name || ""} ${r.reporter_phone || ""}`;
   const notice = r.public_notice_start
-    ? `${r.public_notice_start} 起 ${r.public_notice_days} 天`
+    ? `${r.public_notice_start} 起${r.public_notice_days}天`
     : "未记录";
   return html`<p><span class="tag" id="report-status">${r.status_name}</span> ${overdueTag(r)}
       ${r.step_due_on && `本步时限 ${r.step_due_on}`}
@@ -181,28 +181,28 @@ function facts(r) {
       ${
         r.id_number &&
         html`· 身份证 <span id="report-id-number">${r.id_number}</span>
-        <button type="button" id="reveal-id-number">显示完整身份证号(留痕)</button>`
+        <button type="button" id="reveal-id-number">显示完整身份证号（留痕）</button>`
       }
       <span id="report-behalf">${behalf}</span>
-      ${r.may_call && r.phone && html`<button type="button" id="reveal-phone">显示完整号码(留痕)</button>`}</p>
+      ${r.may_call && r.phone && html`<button type="button" id="reveal-phone">显示完整号码（留痕）</button>`}</p>
     <p>${tags(r.risk_names)} ${r.note}</p>
     ${r.photo_ids.map((p) => html`<a href="/api/v1/files/${p}" target="_blank">照片</a> `)}
     ${
       r.verified_at &&
-      html`<p>核实:${r.risk_confirmed ? "风险属实" : "风险不属实"} · 人均收入估算
-        ${r.income_estimate ?? "—"} 元 · ${r.findings}</p>`
+      html`<p>核实：${r.risk_confirmed ? "风险属实" : "风险不属实"} · 人均收入估算
+        ${r.income_estimate ?? "—"}元 · ${r.findings}</p>`
     }
-    <p>民主评议:${r.community_review_on || "未记录"} · 村内公示:${notice}</p>
+    <p>民主评议：${r.community_review_on || "未记录"} · 村内公示：${notice}</p>
     <p class="muted">入户核实时限 ${r.village_due_on} · 办结时限 ${r.decision_due_on}
       ${r.backfill_due_on && ` · 补录时限 ${r.backfill_due_on}`}</p>
-    ${r.decision_reason && html`<p>决定理由:${r.decision_reason}</p>`}
+    ${r.decision_reason && html`<p>决定理由：${r.decision_reason}</p>`}
     ${
       r.decision_income != null &&
-      html`<p>审定依据:人均年纯收入 ${r.decision_income} 元(${
-        r.decision_income_basis === "ledger" ? "近 6 个月收支登记折算" : "年度收入登记"
-      }),监测收入标准 ${r.decision_line_amount ?? "—"} 元</p>`
+      html`<p>审定依据：人均年纯收入${r.decision_income}元（${
+        r.decision_income_basis === "ledger" ? "近6个月收支登记折算" : "年度收入登记"
+      }），监测收入标准${r.decision_line_amount ?? "—"}元</p>`
     }
-    ${r.announced_on && html`<p>公告:${r.announced_on} 起 ${r.announcement_days} 天</p>`}`;
+    ${r.announced_on && html`<p>公告：${r.announced_on} 起${r.announcement_days}天</p>`}`;
 }
 
 // The village's 公示 and 公告 as Word documents to print, once their step is recorded.
@@ -213,13 +213,13 @@ function noticeButtons(r) {
   ].filter(([, , on]) => on);
   return staged.map(
     ([stage, name]) =>
-      html`<button type="button" data-notice="${stage}">下载${name}(Word,打印张贴)</button> `,
+      html`<button type="button" data-notice="${stage}">下载${name}（Word，打印张贴）</button> `,
   );
 }
 
 function events(r) {
   return r.events.map(
-    (e) => html`<li>${new Date(e.at).toLocaleString("zh-CN")} ${e.actor_name}:
+    (e) => html`<li>${new Date(e.at).toLocaleString("zh-CN")} ${e.actor_name}：
       ${e.to_status_name || e.action} ${e.note}</li>`,
   );
 }
@@ -289,7 +289,7 @@ export async function show(ctx, id) {
         link.click();
         setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
         $("action-message").className = "message ok";
-        $("action-message").textContent = "已下载,打印后张贴在村务公开栏。";
+        $("action-message").textContent = "已下载，打印后张贴在村务公开栏。";
       } catch (err) {
         $("action-message").className = "message error";
         $("action-message").textContent = err.message;
@@ -321,20 +321,20 @@ function numbersRow(a, village) {
     <td>${a.overdue ? html`<span class="tag overdue">${a.overdue}</span>` : 0}
       ${a.withdrawn_overdue > 0 && html`<br><small>逾期后撤回 ${a.withdrawn_overdue}</small>`}</td>
     <td>${a.enrolled}</td><td>${a.rejected}</td><td>${a.median_days_to_decision ?? "—"}</td>
-    ${village && html`<td>${a.uptake == null ? "—" : `${a.uptake} 倍`}</td>`}</tr>`;
+    ${village && html`<td>${a.uptake == null ? "—" : `${a.uptake}倍`}</td>`}</tr>`;
 }
 
 function numbersHead(village) {
-  return html`<tr><th>${village ? "村(社区)" : "乡镇"}</th><th>受理(件)</th><th>办理中(件)</th>
-    <th>逾期(件)</th><th>纳入(件)</th><th>不予纳入(件)</th><th>办结用时中位数(天)</th>
-    ${village && html`<th>农户自报(县村均 = 1)</th>`}</tr>`;
+  return html`<tr><th>${village ? "村（社区）" : "乡镇"}</th><th>受理（件）</th><th>办理中（件）</th>
+    <th>逾期（件）</th><th>纳入（件）</th><th>不予纳入（件）</th><th>办结用时中位数（天）</th>
+    ${village && html`<th>农户自报（县村均 = 1）</th>`}</tr>`;
 }
 
 // Each township's villages folded under it: a county's few hundred villages are not one
 // table a phone scrolls through.
 function villagesOf(n, town) {
   const rows = n.villages.filter((v) => v.area_code.startsWith(town.area_code));
-  return html`<details><summary>${town.area_name}:${rows.length} 个村(社区),受理 ${town.received} 件</summary>
+  return html`<details><summary>${town.area_name}：${rows.length}个村（社区），受理${town.received}件</summary>
     <div class="table-scroll"><table>${numbersHead(true)}${rows.map((a) => numbersRow(a, true))}</table></div></details>`;
 }
 
@@ -345,10 +345,10 @@ export async function numbers(ctx) {
     ctx.draw(html`<div id="report-numbers-view"><h2>报贫统计</h2>
       ${
         n.county_average_per_village != null &&
-        html`<p>全县村均农户自报 ${n.county_average_per_village} 件(不含干部代报)。哪些村在全县排在最后,见<a href="#dashboard">统计概览</a>的标记。</p>`
+        html`<p>全县村均农户自报${n.county_average_per_village}件（不含干部代报）。哪些村在全县排在最后，见<a href="#dashboard">统计概览</a>的标记。</p>`
       }
       <h3>乡镇</h3><div class="table-scroll"><table>${numbersHead(false)}${n.townships.map((a) => numbersRow(a, false))}</table></div>
-      <h3>村(社区)</h3><p class="muted">点开一个镇,看它的村。</p>${n.townships.map((t) => villagesOf(n, t))}</div>`);
+      <h3>村（社区）</h3><p class="muted">点开一个镇，看它的村。</p>${n.townships.map((t) => villagesOf(n, t))}</div>`);
   } catch (err) {
     ctx.draw(html`<p class="error">${err.message}</p>`);
   }

@@ -39,11 +39,11 @@ const SEVERITY = { critical: "严重", serious: "较重", general: "一般" };
 function findings(groups) {
   if (!groups?.length) return "";
   const total = groups.reduce((n, g) => n + g.count, 0);
-  return html`<h3>待处理的排查发现(${total} 条)</h3>
+  return html`<h3>待处理的排查发现（${total}条）</h3>
     <ul class="list" id="todo-findings">${groups.map(
       (g) => html`<li class="${g.severity === "critical" && "overdue"}"><a href="#${g.route}">
         <span class="tag">${SEVERITY[g.severity] || g.severity}</span>
-        <strong>${g.check_title}</strong><br><span class="muted">${g.count} 条,点开逐条处理</span></a></li>`,
+        <strong>${g.check_title}</strong><br><span class="muted">${g.count}条，点开逐条处理</span></a></li>`,
     )}</ul>`;
 }
 
@@ -52,11 +52,11 @@ function findings(groups) {
 function warnings(groups) {
   if (!groups?.length) return "";
   const total = groups.reduce((n, g) => n + g.count, 0);
-  return html`<h3>待分拣的部门预警(${total} 条)</h3>
+  return html`<h3>待分拣的部门预警（${total}条）</h3>
     <ul class="list" id="todo-warnings">${groups.map(
       (g) => html`<li><a href="#${g.route}">
         <span class="tag">${g.source_name}</span>
-        <strong>${g.count} 条待分拣</strong><br><span class="muted">最早 ${g.oldest_received_on} 收到,点开逐条分拣</span></a></li>`,
+        <strong>${g.count}条待分拣</strong><br><span class="muted">最早 ${g.oldest_received_on} 收到，点开逐条分拣</span></a></li>`,
     )}</ul>`;
 }
 
@@ -64,8 +64,8 @@ function warnings(groups) {
 function smsSetting(n) {
   if (!n) return "";
   const why = n.has_phone
-    ? `新到的事项和 2 个工作日内到期、已逾期的事项,每天最多 ${n.max_per_day} 条`
-    : "您的账号没有登记手机号,收不到短信";
+    ? `新到的事项和2个工作日内到期、已逾期的事项，每天最多${n.max_per_day}条`
+    : "您的账号没有登记手机号，收不到短信";
   return html`<form id="sms-setting" class="inline-form"><label class="check">
     <input type="checkbox" name="sms" ${n.sms && "checked"} ${!n.has_phone && "disabled"}> 短信提醒待办</label>
     <span class="muted">${why}</span></form>`;
@@ -76,10 +76,10 @@ function wireSms(ctx) {
   box?.addEventListener("change", async () => {
     try {
       const n = await api("/api/v1/me/notices", { method: "PUT", body: { sms: box.checked } });
-      ctx.flash(n.sms ? "已开启待办短信提醒" : "已关闭待办短信提醒,不会再收到提醒短信");
+      ctx.flash(n.sms ? "已开启待办短信提醒" : "已关闭待办短信提醒，不会再收到提醒短信");
     } catch (err) {
       box.checked = !box.checked;
-      ctx.flash(`没有改成:${err.message}`, "error");
+      ctx.flash(`没有改成：${err.message}`, "error");
     }
   });
 }
@@ -96,8 +96,8 @@ export async function list(ctx) {
     setBadge("warnings-badge", t.counts.warnings || 0);
     const late = Object.values(t.overdue_counts).reduce((a, b) => a + b, 0);
     ctx.draw(html`<h2>待办</h2>
-      <p class="count">共 ${t.count} 件${late > 0 && `,其中逾期 ${late} 件`}${
-        t.count > t.data.length && `(先列最急的 ${t.data.length} 件)`
+      <p class="count">共${t.count}件${late > 0 && `，其中逾期${late}件`}${
+        t.count > t.data.length && `（先列最急的${t.data.length}件）`
       }</p>
       ${t.count ? html`<ul class="list" id="todo-list">${t.data.map(row)}</ul>` : html`<p>没有等您办理的事项。</p>`}
       ${findings(t.findings)}

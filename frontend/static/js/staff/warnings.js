@@ -26,16 +26,16 @@ const FIGURES = {
 
 function period(p) {
   const [year, rest] = p.split("-");
-  if (!rest) return `${year} 年`;
-  if (rest.startsWith("Q")) return `${year} 年第 ${rest.slice(1)} 季度`;
-  return `${year} 年 ${Number(rest)} 月`;
+  if (!rest) return `${year}年`;
+  if (rest.startsWith("Q")) return `${year}年第${rest.slice(1)}季度`;
+  return `${year}年${Number(rest)}月`;
 }
 
 function facts(w) {
   const rows = [html`<dt>预警期间</dt><dd>${period(w.period)}</dd>`];
   for (const [key, value] of Object.entries(w.figures || {})) {
     const [label, unit] = FIGURES[key] || [key, ""];
-    rows.push(html`<dt>${label}</dt><dd>${value.toLocaleString("zh-CN")} ${unit}</dd>`);
+    rows.push(html`<dt>${label}</dt><dd>${value.toLocaleString("zh-CN")}${unit}</dd>`);
   }
   rows.push(html`<dt>身份证号</dt><dd>${w.id_number}</dd>`);
   return html`<dl class="facts">${rows}</dl>`;
@@ -43,19 +43,19 @@ function facts(w) {
 
 function household(w) {
   if (!w.household_id)
-    return html`<p class="warn">未匹配:本辖区没有登记这个人,无法代报,核实后可不予处理。</p>`;
+    return html`<p class="warn">未匹配：本辖区没有登记这个人，无法代报，核实后可不予处理。</p>`;
   return html`<p><a class="household-link" href="#household/${w.household_id}">查看这户的台账</a>
-    <span class="muted">(${w.area_name || w.area_code})</span></p>`;
+    <span class="muted">（${w.area_name || w.area_code}）</span></p>`;
 }
 
 function outcome(w) {
   if (w.status === "reported" && w.report_id) {
     const status = choices("report_status")[w.report_status] || w.report_status || "";
-    return html`<p class="outcome">已代报,回执码 <strong class="receipt">${w.report_receipt_code}</strong>
+    return html`<p class="outcome">已代报，回执码 <strong class="receipt">${w.report_receipt_code}</strong>
       ${status && html`· ${status}`} · <a href="#report/${w.report_id}">查看报告</a></p>`;
   }
   if (w.status === "dismissed")
-    return html`<p class="outcome">不予处理,理由:${w.dismiss_reason}(已告知${w.source_name}部门)</p>`;
+    return html`<p class="outcome">不予处理，理由：${w.dismiss_reason}（已告知${w.source_name}部门）</p>`;
   return "";
 }
 
@@ -63,11 +63,11 @@ function actions(w) {
   const open = w.status === "pending" || w.status === "unmatched";
   if (!open) return "";
   return html`<div class="actions">
-      ${w.status === "pending" && html`<button type="button" class="big-button primary" data-do="report">代报(替这户报贫)</button>`}
+      ${w.status === "pending" && html`<button type="button" class="big-button primary" data-do="report">代报（替这户报贫）</button>`}
       <button type="button" class="big-button" data-do="open-dismiss">不予处理</button>
     </div>
     <form class="form dismiss-form" hidden novalidate>
-      <label>不予处理的理由(会发回${w.source_name}部门)
+      <label>不予处理的理由（会发回${w.source_name}部门）
         <textarea name="reason" rows="2"></textarea></label>
       <p class="message field-message" role="alert"></p>
       <button type="submit" class="big-button">确认不予处理</button>
@@ -78,7 +78,7 @@ function card(w) {
   return html`<li class="warning-item" data-id="${w.id}" data-status="${w.status}">
     <span class="tag">${w.source_name}</span> <span class="tag status">${w.status_name}</span>
     <strong>${w.area_name || w.area_code}</strong>
-    <p class="warning-summary">${w.summary || "(部门没有写说明)"}</p>
+    <p class="warning-summary">${w.summary || "（部门没有写说明）"}</p>
     ${facts(w)}
     <p class="muted">${day(w.created_at)} 收到${w.triaged_at ? ` · ${day(w.triaged_at)} 分拣` : ""}</p>
     ${household(w)}${outcome(w)}${actions(w)}
@@ -99,7 +99,7 @@ export async function show(ctx, query = "") {
   const sources = choices("warning_source");
   const drawn = ctx.draw(html`<div id="warnings-view">
     <h2>部门预警 <span class="muted">${ctx.me.area_name || ""}</span></h2>
-    <p>医保、民政、教育、残联、人社等部门发来的预警。核实后替农户代报,或写明理由不予处理,理由会发回部门。</p>
+    <p>医保、民政、教育、残联、人社等部门发来的预警。核实后替农户代报，或写明理由不予处理，理由会发回部门。</p>
     <nav class="source-tabs actions" aria-label="预警来源">
       ${Object.entries({ "": "全部来源", ...sources }).map(
         ([k, v]) =>
@@ -140,14 +140,14 @@ export async function show(ctx, query = "") {
       const what = [sources[chosen.source], choices("warning_status")[chosen.status]]
         .filter(Boolean)
         .join("、");
-      $("warning-count").textContent = `共 ${page.count} 条${what && `(${what})`}`;
+      $("warning-count").textContent = `共${page.count}条${what && `（${what}）`}`;
       const rows = page.data.length
         ? html`${page.data.map(card)}`
         : html`<li class="muted">没有这样的预警</li>`;
       (more ? append : render)(list, rows);
       $("warning-more").hidden = list.querySelectorAll(".warning-item").length >= page.count;
     } catch (err) {
-      if (ctx.current()) $("warning-count").textContent = `没有读到:${err.message}`;
+      if (ctx.current()) $("warning-count").textContent = `没有读到：${err.message}`;
     }
   }
 
@@ -180,8 +180,8 @@ export async function show(ctx, query = "") {
 
   const SAID = {
     report: (w) =>
-      html`已代报:回执码 <strong class="receipt">${w.report_receipt_code}</strong>,报告进入“入户核实”,核实人是您。<a href="#report/${w.report_id}">去核实这份报告</a>`,
-    dismiss: (w) => html`已不予处理,理由已发回${w.source_name}部门。`,
+      html`已代报：回执码 <strong class="receipt">${w.report_receipt_code}</strong>，报告进入“入户核实”，核实人是您。<a href="#report/${w.report_id}">去核实这份报告</a>`,
+    dismiss: (w) => html`已不予处理，理由已发回${w.source_name}部门。`,
   };
 
   async function act(item, action, body) {
@@ -207,13 +207,13 @@ export async function show(ctx, query = "") {
       if (action === "dismiss" && err.status === 422) {
         // The refusal beside the box it is about.
         field.className = "message field-message error";
-        field.textContent = `没有办成:${err.message}。请写明为什么不予处理(至少 2 个字)。`;
+        field.textContent = `没有办成：${err.message}。请写明为什么不予处理（至少2个字）。`;
         box.setAttribute("aria-invalid", "true");
         box.focus();
         say(item, "", "");
         return;
       }
-      say(item, `没有办成:${err.message}`, "error");
+      say(item, `没有办成：${err.message}`, "error");
     }
   }
 
