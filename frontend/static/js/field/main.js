@@ -85,8 +85,11 @@ async function syncNow() {
   const after = await app.queue.status();
   if (after.waiting) {
     // Only the server's Retry-After holds records back from a tap: say when they go.
-    const soon = after.next_at ? readableWait((after.next_at - Date.now()) / 1000) : "稍后";
-    say(`${after.waiting}条按服务器要求稍后再发（约${soon}后自动发送）`, "warn");
+    // "约5分钟后" when the server said when; "稍后" alone when it did not (not "约稍后后").
+    const soon = after.next_at
+      ? `约${readableWait((after.next_at - Date.now()) / 1000)}后`
+      : "稍后";
+    say(`${after.waiting}条按服务器要求稍后再发（${soon}自动发送）`, "warn");
   } else {
     say(
       after.failed
