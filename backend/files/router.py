@@ -56,7 +56,17 @@ def upload(
     return FilePublic.model_validate(row)
 
 
-@router.get("/{file_id}", operation_id="download_file", response_class=Response)
+@router.get(
+    "/{file_id}",
+    operation_id="download_file",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {t: {} for t in (*service.IMAGE_TYPES.values(), service.PDF)},
+            "description": "文件内容：照片（JPEG、PNG、WebP）或 PDF",
+        }
+    },
+)
 def download(row: VisibleFile) -> Response:
     """The file's bytes, for callers whose area (or assignment) covers it."""
     return Response(

@@ -131,6 +131,7 @@ def import_problems(
     "/problem-batches/{batch_id}/ledger",
     operation_id="export_problem_ledger",
     response_class=Response,
+    responses={200: {"content": {ledger.XLSX: {}}, "description": "整改台账（XLSX）"}},
 )
 def export_ledger(session: SessionDep, user: CurrentUser, batch: VisibleBatch) -> Response:
     """整改台账 as XLSX: every problem with steps, evidence count, status and dates."""
@@ -148,6 +149,12 @@ def export_ledger(session: SessionDep, user: CurrentUser, batch: VisibleBatch) -
     "/problem-batches/{batch_id}/report",
     operation_id="rectification_report",
     response_class=Response,
+    responses={
+        200: {
+            "content": {"text/html": {}, report.DOCX: {}},
+            "description": "可打印的网页，或 format=docx 时的 Word 文档",
+        }
+    },
 )
 def rectification_report(
     session: SessionDep,
