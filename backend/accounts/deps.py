@@ -43,6 +43,9 @@ oauth2.model.flows = OAuthFlows(
 # process (PostgreSQL runs several) follows within USER_SECONDS. API clients are not kept:
 # each of their requests is checked against the client's row and counted.
 USER_SECONDS = 10.0
+# Entries are not evicted one by one (each is good for seconds only): past this many tokens
+# the whole memory is dropped, so a day of logins cannot grow it without end.
+USERS_KEPT = 10_000
 _users: dict[str, tuple[float, User]] = {}
 _USERS_CHANGED = "shouwang_users_changed"
 db.forget_on_new_engine(_users.clear)
@@ -82,6 +85,8 @@ def _load_caller(request: Request, token: str) -> User:
         assert claims is not None
         # Kept no longer than the token lives. python-jose judges exp by the wall clock.
         left = claims["exp"] - time.time()  # noqa: TID251
+        if len(_users) >= USERS_KEPT:
+            _users.clear()
         _users[token] = (time.monotonic() + min(USER_SECONDS, left), user)
     return user
 

@@ -150,3 +150,21 @@ def test_user_list_refuses_a_malformed_area(client: TestClient, session: Session
     township = f.user(session, Role.township_officer, f.JIANGKOU)
     response = client.get("/api/v1/users?area_code=abc", headers=f.auth(township))
     assert response.status_code == 422 and "area_code" in response.json()["message"]
+
+
+def test_the_accounts_kept_per_token_stay_bounded(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each login's token is remembered for seconds; a day of logins must not grow the memory
+    without end: past USERS_KEPT tokens it starts again, and every caller is still answered."""
+    from backend.accounts import deps
+
+    monkeypatch.setattr(deps, "USERS_KEPT", 2)
+    deps._users.clear()
+    people = [f.user(session, Role.village_cadre, f.LENGSHUIGOU) for _ in range(5)]
+    for u in people:
+        assert client.get("/api/v1/auth/me", headers=f.auth(u)).status_code == 200
+        assert len(deps._users) <= 2
+    assert client.get("/api/v1/auth/me", headers=f.auth(people[0])).json()["id"] == str(
+        people[0].id
+    )
