@@ -53,6 +53,8 @@ def _cleaned(value: Any, key: str = "") -> Any:
         return value
     if kind is str:
         return mask_value(key, value)
+    if kind is uuid.UUID or kind is datetime or kind is date:  # as _plain writes them
+        return mask_value(key, str(value))
     if kind is dict:
         return {k: _cleaned(v, k) for k, v in value.items()}
     if kind is list or kind is tuple:

@@ -17,6 +17,25 @@ def test_sqlite_connection_pragmas(tmp_path) -> None:  # type: ignore[no-untyped
     engine.dispose()
 
 
+def test_writer_leaves_checkpoints_to_its_thread(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A writer's commit does not copy the WAL back at SQLite's 1,000 pages (half a phone's
+    batch was that): its connections keep only a backstop, and the checkpoint copies it."""
+    url = f"sqlite:///{tmp_path}/c.db"
+    engine, reader = db.make_engine(url), db.make_engine(url, writer=False)
+    with engine.begin() as conn:
+        assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == (
+            db.BACKSTOP_CHECKPOINT_PAGES
+        )
+        conn.execute(text("CREATE TABLE t (n INTEGER)"))
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+    with reader.connect() as conn:
+        assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 1000
+    busy, frames, copied = db.checkpoint((tmp_path / "c.db").as_uri() + "?mode=rw")
+    assert busy == 0 and frames > 0 and copied == frames
+    engine.dispose()
+    reader.dispose()
+
+
 def test_concurrent_writers_all_succeed(tmp_path) -> None:  # type: ignore[no-untyped-def]
     engine = db.make_engine(f"sqlite:///{tmp_path}/w.db")
     with engine.begin() as conn:
