@@ -15,7 +15,7 @@ import { currentUser, forgetCurrentUser, logout } from "/static/js/lib/session.j
 const $ = (id) => document.getElementById(id);
 const VIEWS = ["login-view", "list-view", "household-view", "visit-view", "failed-view"];
 
-const app = { me: null, month: null, households: [], queue: null };
+const app = { me: null, month: null, households: [], queue: null, screen: 0 };
 
 function say(text, kind = "ok") {
   $("message").className = `message ${kind}`;
@@ -61,9 +61,13 @@ function report(r, after) {
 // what it did; sent records refresh the list's states.
 async function flushed(r) {
   if (!app.me) return;
+  const screen = app.screen;
   const after = await showCounts();
   const text = report(r, after);
-  if (text) say(text, r.failed || r.later || r.login || r.offline ? "warn" : "ok");
+  // Said on the screen it happened on: a move while the counts were read leaves it unsaid.
+  if (text && screen === app.screen) {
+    say(text, r.failed || r.later || r.login || r.offline ? "warn" : "ok");
+  }
   if (r.sent) {
     await loadHouseholds(app);
     if (!$("list-view").hidden) await renderList(app);
@@ -146,6 +150,7 @@ const router = hashRouter(
     fallback: "list",
     before: (route) => {
       // A message belongs to the screen it was said on: nothing stale follows a move.
+      app.screen += 1;
       say("");
       if (!app.me) return;
       const view = { list: "list-view", household: "household-view", failed: "failed-view" };
