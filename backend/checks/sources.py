@@ -24,24 +24,12 @@ from backend.households.models import (
     Member,
     MonitoringLine,
     MonitoringStatus,
+    net_income_of,
 )
 from backend.households.workflow import WORKING_AGE
 from backend.visits.models import LedgerEntry
 
-LEDGER_NET = (
-    LedgerEntry.wage
-    + LedgerEntry.business
-    + LedgerEntry.property
-    + LedgerEntry.transfer
-    - LedgerEntry.business_cost
-)
-INCOME_NET = (
-    IncomeRecord.wage
-    + IncomeRecord.business
-    + IncomeRecord.property
-    + IncomeRecord.transfer
-    - IncomeRecord.business_cost
-)
+LEDGER_NET = net_income_of(LedgerEntry)
 
 
 class HouseholdRow(NamedTuple):

@@ -285,6 +285,12 @@ def id_number_verdict(id_number: str | None) -> dict[str, Any]:
     }
 
 
+def net_income_of(parts: Any) -> Any:
+    """The four income parts less the business cost, the one formula: of a row or a model
+    (an int), or of a table's columns (an SQL expression, e.g. `net_income_of(LedgerEntry)`)."""
+    return parts.wage + parts.business + parts.property + parts.transfer - parts.business_cost
+
+
 class IncomeParts(SQLModel):
     """A household's income by part, in integer yuan: what a year's declared income and a
     month's ledger entry (visits) both record."""
@@ -299,7 +305,7 @@ class IncomeParts(SQLModel):
     @builtins.property
     def net_income(self) -> int:
         """The four income parts less the business cost."""
-        return self.wage + self.business + self.property + self.transfer - self.business_cost
+        return net_income_of(self)
 
 
 class IncomeRecord(IncomeParts, EditedRow, table=True):

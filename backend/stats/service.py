@@ -7,7 +7,7 @@ compare (`_rank_tallies`), not everything the area's own figures show."""
 
 import math
 import statistics
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -117,12 +117,8 @@ def _year(today: date) -> tuple[date, date]:
 
 def _tallies(*, session: Session, base: str, today: date) -> dict[str, Tally]:
     """Every area code inside `base` with what it holds: one or two statements per domain."""
-    per: dict[str, Tally] = {}
-
-    def at(code: str) -> Tally:
-        if code not in per:
-            per[code] = Tally()
-        return per[code]
+    per: defaultdict[str, Tally] = defaultdict(Tally)
+    at = per.__getitem__  # an area's tally, made on first use
 
     year = _year(today)
     for code, category, status, mtype, n, enrolled, cleared in households_queries.tallies(
@@ -153,7 +149,7 @@ def _tallies(*, session: Session, base: str, today: date) -> dict[str, Tally]:
                 t.decide_days.append(_days(submitted, decided))
     _ranked_tallies(session=session, base=base, today=today, at=at)
     _warning_tallies(session=session, base=base, at=at)
-    return per
+    return dict(per)
 
 
 def _ranked_tallies(
@@ -179,12 +175,8 @@ def _rank_tallies(*, session: Session, base: str, today: date) -> dict[str, Tall
     and `_ranked_tallies`, each a grouped count, so an overview below the county reads only
     these of the county and the rest of its area alone. Every count is the one `_tallies`
     makes; the figures they leave at zero are never ranked."""
-    per: dict[str, Tally] = {}
-
-    def at(code: str) -> Tally:
-        if code not in per:
-            per[code] = Tally()
-        return per[code]
+    per: defaultdict[str, Tally] = defaultdict(Tally)
+    at = per.__getitem__  # an area's tally, made on first use
 
     for code, n in households_queries.counts(session=session, prefix=base).items():
         at(code).households += n
@@ -193,7 +185,7 @@ def _rank_tallies(*, session: Session, base: str, today: date) -> dict[str, Tall
     for code, n in farmers.items():
         at(code).farmer_reports += n
     _ranked_tallies(session=session, base=base, today=today, at=at)
-    return per
+    return dict(per)
 
 
 # Each status of a warning, as the figure it counts in.

@@ -5,6 +5,7 @@ income."""
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, Protocol
 
 from sqlalchemy import Row, bindparam, insert, update
@@ -14,7 +15,7 @@ from backend.accounts.models import User
 from backend.core import clock
 from backend.core.scope import within
 from backend.households import service as households_service
-from backend.households.models import Household, IncomeParts
+from backend.households.models import Household, IncomeParts, net_income_of
 from backend.visits.models import LedgerEntry
 from backend.visits.schemas import LedgerPublic, LedgerYear
 
@@ -224,8 +225,9 @@ def public(entry: LedgerEntry) -> LedgerPublic:
 
 def public_of_row(entry: dict[str, Any]) -> LedgerPublic:
     """The answer for an entry as `record` inserted it."""
-    net = sum(entry[k] for k in INCOME_PARTS if k != "business_cost") - entry["business_cost"]
-    return LedgerPublic.model_validate({**entry, "net_income": net})
+    return LedgerPublic.model_validate(
+        {**entry, "net_income": net_income_of(SimpleNamespace(**entry))}
+    )
 
 
 def of_visits(*, session: Session, visit_ids: list[uuid.UUID]) -> dict[uuid.UUID, LedgerEntry]:
@@ -247,7 +249,7 @@ def current_in_year(
     if not household_ids:
         return out
     e = LedgerEntry
-    net = e.wage + e.business + e.property + e.transfer - e.business_cost
+    net = net_income_of(e)
     for row in session.exec(
         select(  # type: ignore[call-overload]
             e.household_id,
