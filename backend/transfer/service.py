@@ -201,11 +201,6 @@ def import_path(
         # A page cache that holds the indexes a county's import touches (random UUID keys
         # reach every page): SQLite's default 2 MB re-reads them from disk for each chunk.
         session.connection().exec_driver_sql("PRAGMA cache_size=-262144")
-        # Each chunk dirties most index pages again (the keys are random): a page written
-        # by several chunks is copied into the database once every 40 MB of WAL rather than
-        # after every commit. With the larger chunk below, 100,000 households' import took
-        # 41 CPU-seconds instead of 47 (system time 2.7 s instead of 5.1; load average 10).
-        session.connection().exec_driver_sql("PRAGMA wal_autocheckpoint=10000")
         session.commit()
     return imports.import_households(
         session=session,
