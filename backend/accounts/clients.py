@@ -24,7 +24,7 @@ from backend.core.db import get_read_engine
 from backend.core.errors import AppError, Forbidden, Invalid, TooMany, Unauthorized
 from backend.core.loaders import load_or_404
 from backend.core.paging import newest_first, page
-from backend.core.scope import contains, within
+from backend.core.scope import contains, in_area, within
 from backend.core.settings import get_settings
 from backend.core.usecase import use_case
 
@@ -121,7 +121,7 @@ def get(*, session: Session, user: User, client_id: uuid.UUID, lock: bool = Fals
         session,
         ApiClient,
         client_id,
-        sees=lambda c: contains(user.scope, c.area_code),
+        sees=in_area(user.scope),
         missing="没有找到这个接口客户端",
         lock=lock,
     )

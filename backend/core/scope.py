@@ -1,5 +1,6 @@
 """Area scope in one place: a caller sees a record when its area code starts with theirs."""
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import and_, true
@@ -32,6 +33,11 @@ def within(column: Any, prefix: str) -> ColumnElement[bool]:
 
 def contains(prefix: str, area_code: str | None) -> bool:
     return area_code is not None and area_code.startswith(prefix)
+
+
+def in_area(prefix: str) -> Callable[[Any], bool]:
+    """The row test of a load by id (core.loaders.load_or_404): its area lies in `prefix`."""
+    return lambda row: contains(prefix, row.area_code)
 
 
 def visible_or_404(obj: Any, prefix: str, what: str = "记录") -> Any:

@@ -20,7 +20,7 @@ from backend.core import clock
 from backend.core.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.core.loaders import load_or_404
 from backend.core.paging import equals
-from backend.core.scope import contains, within
+from backend.core.scope import contains, in_area, within
 from backend.core.usecase import use_case
 from backend.households import service as households_service
 from backend.rectification import records
@@ -69,7 +69,7 @@ def get_problem(
         session,
         Problem,
         problem_id,
-        sees=lambda p: contains(user.scope, p.area_code),
+        sees=in_area(user.scope),
         missing="没有找到这个问题",
         lock=lock,
     )

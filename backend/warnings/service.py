@@ -21,7 +21,7 @@ from backend.core import clock, security
 from backend.core.errors import Conflict, Forbidden
 from backend.core.loaders import load_or_404
 from backend.core.paging import page
-from backend.core.scope import contains, within
+from backend.core.scope import in_area, within
 from backend.core.usecase import use_case
 from backend.households import service as households_service
 from backend.households.models import RiskType
@@ -216,7 +216,7 @@ def get_visible(
         session,
         DepartmentWarning,
         warning_id,
-        sees=lambda w: contains(user.scope, w.area_code),
+        sees=in_area(user.scope),
         missing="没有找到这条预警",
         lock=lock,
     )
