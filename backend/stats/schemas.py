@@ -1,30 +1,23 @@
 """What the statistics answer: one area's figures and the same figures for each child area,
 and the same months side by side for the trend."""
 
-from enum import StrEnum
-
 from pydantic import Field
 
+from backend.core.enums import NamedEnum
 from backend.core.schemas import Day, Output
 
 
-class Mark(StrEnum):
+class Mark(NamedEnum):
     """A figure that stands out: among the worst tenth of the county's areas of its level."""
 
-    silent = "silent"
-    overdue_reports = "overdue_reports"
-    low_coverage = "low_coverage"
-    open_findings = "open_findings"
-    overdue_problems = "overdue_problems"
+    silent = "silent", "报贫沉默"
+    overdue_reports = "overdue_reports", "报告逾期多"
+    low_coverage = "low_coverage", "遍访偏低"
+    open_findings = "open_findings", "排查问题多"
+    overdue_problems = "overdue_problems", "整改逾期多"
 
 
-MARK_NAMES = {
-    Mark.silent: "报贫沉默",
-    Mark.overdue_reports: "报告逾期多",
-    Mark.low_coverage: "遍访偏低",
-    Mark.open_findings: "排查问题多",
-    Mark.overdue_problems: "整改逾期多",
-}
+MARK_NAMES = Mark.names()
 
 
 class Funnel(Output):

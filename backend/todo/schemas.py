@@ -1,33 +1,23 @@
 """待办: what waits for the caller's action, most urgent first, and the counts per tile."""
 
-from enum import StrEnum
-
 from pydantic import Field
 
+from backend.core.enums import NamedEnum
 from backend.core.schemas import Day, Output
 
 
-class TodoKind(StrEnum):
-    assign_report = "assign_report"
-    verify_report = "verify_report"
-    review_report = "review_report"
-    decide_report = "decide_report"
-    notice_ending = "notice_ending"
-    claim_problem = "claim_problem"
-    rectify_problem = "rectify_problem"
-    review_problem = "review_problem"
+class TodoKind(NamedEnum):
+    assign_report = "assign_report", "安排入户核实"
+    verify_report = "verify_report", "入户核实"
+    review_report = "review_report", "乡镇审核"
+    decide_report = "decide_report", "县级审定"
+    notice_ending = "notice_ending", "村内公示即将结束"
+    claim_problem = "claim_problem", "认领问题"
+    rectify_problem = "rectify_problem", "整改问题"
+    review_problem = "review_problem", "审核销号"
 
 
-KIND_NAMES = {
-    TodoKind.assign_report: "安排入户核实",
-    TodoKind.verify_report: "入户核实",
-    TodoKind.review_report: "乡镇审核",
-    TodoKind.decide_report: "县级审定",
-    TodoKind.notice_ending: "村内公示即将结束",
-    TodoKind.claim_problem: "认领问题",
-    TodoKind.rectify_problem: "整改问题",
-    TodoKind.review_problem: "审核销号",
-}
+KIND_NAMES = TodoKind.names()
 
 
 class TodoItem(Output):
