@@ -26,6 +26,7 @@ from backend.audit.router import router as audit_router
 from backend.checks.router import router as checks_router
 from backend.core import headers, idempotency, logs, versions
 from backend.core.db import get_read_engine
+from backend.core.downloads import DOCX, XLSX
 from backend.core.errors import complete_openapi, install_handlers
 from backend.core.inflight import InFlightLimit
 from backend.core.settings import get_settings
@@ -33,8 +34,6 @@ from backend.files.router import router as files_router
 from backend.households.router import router as households_router
 from backend.notices.router import router as notices_router
 from backend.privacy.router import router as privacy_router
-from backend.rectification.ledger import XLSX
-from backend.rectification.report import DOCX
 from backend.rectification.router import router as rectification_router
 from backend.reports.router import pages as report_pages
 from backend.reports.router import router as reports_router

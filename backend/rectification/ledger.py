@@ -23,8 +23,6 @@ from backend.rectification.models import (
 )
 from backend.rectification.sheets import short_name
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 LEDGER_COLUMNS = [
     ("序号", 6),
     ("问题标题", 28),

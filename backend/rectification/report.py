@@ -44,7 +44,6 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "frontend" / "templates"
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True
 )
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 _DIGITS = "零一二三四五六七八九"
 

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from backend.accounts.deps import CurrentUser
 from backend.core.deps import PagingDep, SessionDep
+from backend.core.downloads import DOCX, XLSX, download
 from backend.core.errors import Invalid
 from backend.core.idempotency import Idempotent
 from backend.core.settings import get_settings
@@ -131,17 +132,12 @@ def import_problems(
     "/problem-batches/{batch_id}/ledger",
     operation_id="export_problem_ledger",
     response_class=Response,
-    responses={200: {"content": {ledger.XLSX: {}}, "description": "整改台账（XLSX）"}},
+    responses={200: {"content": {XLSX: {}}, "description": "整改台账（XLSX）"}},
 )
 def export_ledger(session: SessionDep, user: CurrentUser, batch: VisibleBatch) -> Response:
     """整改台账 as XLSX: every problem with steps, evidence count, status and dates."""
-    body = ledger.ledger_xlsx(session=session, batch=batch, user=user)
-    return Response(
-        body,
-        media_type=ledger.XLSX,
-        headers={
-            "Content-Disposition": "attachment; filename*=UTF-8''%E6%95%B4%E6%94%B9%E5%8F%B0%E8%B4%A6.xlsx"
-        },
+    return download(
+        ledger.ledger_xlsx(session=session, batch=batch, user=user), XLSX, "整改台账.xlsx"
     )
 
 
@@ -151,7 +147,7 @@ def export_ledger(session: SessionDep, user: CurrentUser, batch: VisibleBatch) -
     response_class=Response,
     responses={
         200: {
-            "content": {"text/html": {}, report.DOCX: {}},
+            "content": {"text/html": {}, DOCX: {}},
             "description": "可打印的网页，或 format=docx 时的 Word 文档",
         }
     },
@@ -165,13 +161,7 @@ def rectification_report(
     """整改情况报告 from live data, shaped like the reports townships send up."""
     data = report.build(session=session, batch=batch, user=user)
     if format == "docx":
-        return Response(
-            report.docx(data),
-            media_type=report.DOCX,
-            headers={
-                "Content-Disposition": "attachment; filename*=UTF-8''%E6%95%B4%E6%94%B9%E6%83%85%E5%86%B5%E6%8A%A5%E5%91%8A.docx"
-            },
-        )
+        return download(report.docx(data), DOCX, "整改情况报告.docx")
     return HTMLResponse(report.html(data))
 
 

@@ -22,7 +22,6 @@ from backend.reports import poster
 from backend.reports.models import APPROVED, ReportKind, SelfReport
 
 Stage = Literal["public_notice", "announcement"]
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 # What the notice says is decided, by what the case asks for.
 DECISION = {

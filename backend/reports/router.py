@@ -18,6 +18,7 @@ from backend import pwa
 from backend.accounts.deps import CurrentUser
 from backend.accounts.models import User
 from backend.core.deps import AreaQuery, PagingDep, SessionDep
+from backend.core.downloads import DOCX
 from backend.core.errors import Error, Invalid
 from backend.core.idempotency import Idempotent
 from backend.core.schemas import Day
@@ -276,7 +277,7 @@ def get_self_report(
     response_class=Response,
     operation_id="self_report_notice",
     responses={
-        200: {"content": {"text/html": {}, notices.DOCX: {}}},
+        200: {"content": {"text/html": {}, DOCX: {}}},
         409: {"description": "公示或公告尚未记录"},
     },
 )
@@ -295,7 +296,7 @@ def self_report_notice(
     if format == "docx":
         return Response(
             notices.docx(notice),
-            media_type=notices.DOCX,
+            media_type=DOCX,
             headers={
                 "Content-Disposition": f'attachment; filename="{stage}-{report.receipt_code}.docx"'
             },

@@ -1,13 +1,13 @@
 """HTTP for the statistics: the overview and the trend of an area, as JSON or XLSX."""
 
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from backend.accounts.deps import CurrentUser
 from backend.core.deps import SessionDep
+from backend.core.downloads import XLSX, download
 from backend.stats import service, sheets
 from backend.stats.schemas import Overview, Trend
 
@@ -17,15 +17,7 @@ AreaParam = Annotated[
     str | None, Query(pattern=r"^\d{2,12}$", description="地区代码(默认本人辖区)")
 ]
 FormatParam = Annotated[Literal["json", "xlsx"], Query(description="json 或 xlsx")]
-XLSX_RESPONSE = {200: {"content": {sheets.XLSX: {}}, "description": "JSON,或 format=xlsx 时的表格"}}
-
-
-def _download(body: bytes, name: str) -> Response:
-    return Response(
-        body,
-        media_type=sheets.XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
-    )
+XLSX_RESPONSE = {200: {"content": {XLSX: {}}, "description": "JSON,或 format=xlsx 时的表格"}}
 
 
 @router.get(
@@ -37,7 +29,7 @@ def overview(
     """Where an area stands, with the same figures for each child area."""
     data = service.overview(session=session, user=user, area=area)
     if format == "xlsx":
-        return _download(sheets.overview_xlsx(data), f"统计概览{data.area.area_code}.xlsx")
+        return download(sheets.overview_xlsx(data), XLSX, f"统计概览{data.area.area_code}.xlsx")
     return data
 
 
@@ -52,5 +44,5 @@ def trend(
     """Month by month: monitored, enrolled, cleared, reports and visits, per child area."""
     data = service.trend(session=session, user=user, area=area, months=months)
     if format == "xlsx":
-        return _download(sheets.trend_xlsx(data), f"逐月趋势{data.area.area_code}.xlsx")
+        return download(sheets.trend_xlsx(data), XLSX, f"逐月趋势{data.area.area_code}.xlsx")
     return data

@@ -9,8 +9,6 @@ from openpyxl.styles import Font
 
 from backend.stats.schemas import MARK_NAMES, AreaFigures, Overview, Trend, WarningYield
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 def _percent(value: float | None) -> Any:
     return round(value * 100, 1) if value is not None else None

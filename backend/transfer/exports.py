@@ -35,7 +35,6 @@ from backend.transfer.export_spec import ExportFilters, Reader, Spec
 from backend.transfer.schemas import ExportFormat, ExportKind
 
 CSV = "text/csv; charset=utf-8"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Rows per partition: what one round of look-ups and one write covers.
 PARTITION = 1000
 

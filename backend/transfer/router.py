@@ -3,13 +3,13 @@ taking records out (CSV or XLSX, streamed)."""
 
 import uuid
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from backend.accounts.deps import CurrentUser
 from backend.core.deps import PagingDep, SessionDep
+from backend.core.downloads import XLSX, attachment
 from backend.core.errors import Error, error_responses
 from backend.households.schemas import ImportAccount
 from backend.transfer import exports, service
@@ -109,7 +109,7 @@ def get_household_import(session: SessionDep, user: CurrentUser, import_id: uuid
     response_class=StreamingResponse,
     responses={
         200: {
-            "content": {exports.CSV: {}, exports.XLSX: {}},
+            "content": {exports.CSV: {}, XLSX: {}},
             "description": "CSV(UTF-8,带 BOM)或 XLSX 文件",
         }
     },
@@ -136,6 +136,6 @@ def export_records(
     name = exports.filename(kind, format, area or user.scope)
     return StreamingResponse(
         exports.stream(user=user, kind=kind, fmt=format, filters=filters),
-        media_type=exports.CSV if format == ExportFormat.csv else exports.XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+        media_type=exports.CSV if format == ExportFormat.csv else XLSX,
+        headers=attachment(name),
     )
