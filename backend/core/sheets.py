@@ -103,6 +103,19 @@ def short_name(name: str) -> str:
     return name
 
 
+def one_by_name(
+    by_name: Mapping[str, set[str]], text: str, *, missing: str, ask: str
+) -> tuple[str | None, str | None]:
+    """(code, None) for the one area called `text` in `by_name` (name → codes); else (None,
+    why not): `missing` when none is; when several are, their codes and `ask` (write what)."""
+    found = by_name.get(text, set())
+    if len(found) == 1:
+        return next(iter(found)), None
+    if not found:
+        return None, missing
+    return None, f"“{text}”有重名({'、'.join(sorted(found))}),{ask}"
+
+
 def header_key(value: Any) -> str:
     """A header cell without its spaces, line breaks and a trailing (元) or *: 人均纯收入(元)
     and 人均纯收入 are the same column."""

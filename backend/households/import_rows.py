@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from backend.areas import service as areas_service
 from backend.core import clock, security
-from backend.core.sheets import cell_text, parse_date, short_name
+from backend.core.sheets import cell_text, one_by_name, parse_date, short_name
 from backend.households import import_columns as c
 from backend.households.import_sheet import Row
 from backend.households.models import (
@@ -69,12 +69,12 @@ class Villages:
             if len(text) == 12 and not text.startswith(self.scope):
                 return None, f"村代码 {text} 不在导入范围({self.scope or '全部'})内"
             return None, f"导入范围内没有村代码 {text}"
-        found = self.by_name.get(text, set())
-        if len(found) == 1:
-            return next(iter(found)), None
-        if not found:
-            return None, f"导入范围内没有叫“{text}”的村,请核对村名或填写 12 位村代码"
-        return None, f"“{text}”有重名({'、'.join(sorted(found))}),请填写 12 位村代码"
+        return one_by_name(
+            self.by_name,
+            text,
+            missing=f"导入范围内没有叫“{text}”的村,请核对村名或填写 12 位村代码",
+            ask="请填写 12 位村代码",
+        )
 
 
 # --- a household's rows ------------------------------------------------------------------

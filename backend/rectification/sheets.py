@@ -13,7 +13,14 @@ from sqlmodel import Session, select
 from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.core.errors import AppError, Invalid
-from backend.core.sheets import cell_text, find_header, open_xlsx, parse_date, short_name
+from backend.core.sheets import (
+    cell_text,
+    find_header,
+    one_by_name,
+    open_xlsx,
+    parse_date,
+    short_name,
+)
 from backend.core.usecase import use_case
 from backend.rectification import service
 from backend.rectification.models import (
@@ -103,12 +110,9 @@ class AreaResolver:
             return (
                 (text, None) if text in self.codes else (None, f"本清单范围内没有地区代码 {text}")
             )
-        found = self.by_name.get(text, set())
-        if len(found) == 1:
-            return next(iter(found)), None
-        if not found:
-            return None, f"本清单范围内没有叫“{text}”的地区"
-        return None, f"“{text}”有重名({'、'.join(sorted(found))}),请填写地区代码"
+        return one_by_name(
+            self.by_name, text, missing=f"本清单范围内没有叫“{text}”的地区", ask="请填写地区代码"
+        )
 
 
 def _headers(row: tuple[Any, ...]) -> dict[str, int]:
