@@ -33,4 +33,6 @@ PagingDep = Annotated[Paging, Depends()]
 
 # The area a list or a figure is narrowed to (a county, a township or a village); None: the
 # caller's whole scope. A code outside the scope is refused by the service, not here.
-AreaQuery = Annotated[str | None, Query(pattern=r"^\d{2,12}$", description="地区代码")]
+AreaQuery = Annotated[
+    str | None, Query(pattern=r"^\d{2,12}$", description="地区代码(默认本人辖区)")
+]

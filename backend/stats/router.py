@@ -6,16 +6,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from backend.accounts.deps import CurrentUser
-from backend.core.deps import SessionDep
+from backend.core.deps import AreaQuery, SessionDep
 from backend.core.downloads import XLSX, download
 from backend.stats import service, sheets
 from backend.stats.schemas import Overview, Trend
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
 
-AreaParam = Annotated[
-    str | None, Query(pattern=r"^\d{2,12}$", description="地区代码(默认本人辖区)")
-]
 FormatParam = Annotated[Literal["json", "xlsx"], Query(description="json 或 xlsx")]
 XLSX_RESPONSE = {200: {"content": {XLSX: {}}, "description": "JSON,或 format=xlsx 时的表格"}}
 
@@ -24,7 +21,7 @@ XLSX_RESPONSE = {200: {"content": {XLSX: {}}, "description": "JSON,或 format=xl
     "/overview", response_model=Overview, operation_id="stats_overview", responses=XLSX_RESPONSE
 )
 def overview(
-    session: SessionDep, user: CurrentUser, area: AreaParam = None, format: FormatParam = "json"
+    session: SessionDep, user: CurrentUser, area: AreaQuery = None, format: FormatParam = "json"
 ) -> Overview | Response:
     """Where an area stands, with the same figures for each child area."""
     data = service.overview(session=session, user=user, area=area)
@@ -37,7 +34,7 @@ def overview(
 def trend(
     session: SessionDep,
     user: CurrentUser,
-    area: AreaParam = None,
+    area: AreaQuery = None,
     months: Annotated[int, Query(ge=1, le=36, description="月数")] = 12,
     format: FormatParam = "json",
 ) -> Trend | Response:

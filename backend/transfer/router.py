@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from backend.accounts.deps import CurrentUser
-from backend.core.deps import PagingDep, SessionDep
+from backend.core.deps import AreaQuery, PagingDep, SessionDep
 from backend.core.downloads import XLSX, attachment
 from backend.core.errors import Error, error_responses
 from backend.households.schemas import ImportAccount
@@ -24,10 +24,6 @@ from backend.transfer.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["transfer"])
-
-AreaParam = Annotated[
-    str | None, Query(pattern=r"^\d{2,12}$", description="地区代码(默认本人辖区)")
-]
 
 
 @router.post(
@@ -45,7 +41,7 @@ def import_households(
     user: CurrentUser,
     file: UploadFile,
     dry_run: Annotated[bool, Query(description="只检查,不写入")] = False,
-    area: AreaParam = None,
+    area: AreaQuery = None,
     background: Annotated[
         bool, Query(description=f"交后台导入(超过 {service.BACKGROUND_ROWS} 行时总是如此)")
     ] = False,
@@ -118,7 +114,7 @@ def export_records(
     user: CurrentUser,
     kind: ExportKind,
     format: Annotated[ExportFormat, Query(description="csv 或 xlsx")] = ExportFormat.csv,
-    area: AreaParam = None,
+    area: AreaQuery = None,
     status: Annotated[
         str | None,
         Query(max_length=32, description="状态(农户、成员:监测状态;报告、问题、发现:各自的状态)"),
