@@ -6,14 +6,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from backend.core.enums import NamedEnum
 from backend.core.models import (
+    CreatedRow,
+    Row,
     area_field,
     created_at_field,
     enum_field,
-    id_field,
     json_field,
     time_field,
 )
@@ -36,14 +37,13 @@ FINDING_STATUS_NAMES = FindingStatus.names()
 RUN_STATUS_NAMES = RunStatus.names()
 
 
-class CheckParameter(SQLModel, table=True):
+class CheckParameter(Row, table=True):
     """The parameters an area (a county, usually) set for one check: they apply to every
     area under it unless a nearer one sets its own."""
 
     __tablename__ = "check_parameter"
     __table_args__ = (UniqueConstraint("check_code", "area_code"),)
 
-    id: uuid.UUID = id_field()
     check_code: str = Field(max_length=40, index=True)
     area_code: str = area_field()
     values: dict[str, Any] = json_field()
@@ -51,12 +51,11 @@ class CheckParameter(SQLModel, table=True):
     updated_at: datetime | None = time_field()
 
 
-class CheckRun(SQLModel, table=True):
+class CheckRun(CreatedRow, table=True):
     """One run of every check over an area."""
 
     __tablename__ = "check_run"
 
-    id: uuid.UUID = id_field()
     area_code: str = area_field()
     status: RunStatus = enum_field(RunStatus.queued, index=True)
     requested_by: uuid.UUID | None = Field(default=None, foreign_key="app_user.id")
@@ -66,12 +65,11 @@ class CheckRun(SQLModel, table=True):
     resolved: int = 0
     duration_ms: int | None = None
     error: str = Field(default="", max_length=500)
-    created_at: datetime = created_at_field()
     started_at: datetime | None = time_field()
     finished_at: datetime | None = time_field()
 
 
-class Finding(SQLModel, table=True):
+class Finding(Row, table=True):
     """What one check found about one subject (a household, member, helper or village):
     open while the data triggers it, resolved when it no longer does, or dismissed by a
     person until the triggering values change (`fingerprint`)."""
@@ -106,7 +104,6 @@ class Finding(SQLModel, table=True):
         Index("ix_finding_status_area_count", "status", "area_code"),
     )
 
-    id: uuid.UUID = id_field()
     check_code: str = Field(max_length=40)
     # "household:<id>", "member:<id>", "helper:<id>", "village:<code>"
     subject_key: str = Field(max_length=60)

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from backend.core.enums import NamedEnum
-from backend.core.models import area_field, created_at_field, enum_field, id_field, time_field
+from backend.core.models import CreatedRow, area_field, enum_field, time_field
 
 
 class ImportStatus(NamedEnum):
@@ -19,14 +19,13 @@ class ImportStatus(NamedEnum):
     failed = "failed", "失败"
 
 
-class HouseholdImport(SQLModel, table=True):
+class HouseholdImport(CreatedRow, table=True):
     """One uploaded sheet imported in the background. The file lies in the data directory
     (`imports/<id>`) until the import ends; the account (counts, issues, outcomes when the
     file is small enough) is kept here."""
 
     __tablename__ = "household_import"
 
-    id: uuid.UUID = id_field()
     area_code: str = area_field()
     dry_run: bool = False
     filename: str = Field(default="", max_length=200)
@@ -40,6 +39,5 @@ class HouseholdImport(SQLModel, table=True):
     message: str = Field(default="", max_length=500)
     created_by: uuid.UUID = Field(foreign_key="app_user.id", index=True)
     job_id: uuid.UUID | None = None
-    created_at: datetime = created_at_field()
     started_at: datetime | None = time_field()
     finished_at: datetime | None = time_field()

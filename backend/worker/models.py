@@ -6,10 +6,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from backend.core.enums import NamedEnum
-from backend.core.models import created_at_field, enum_field, id_field, json_field, time_field
+from backend.core.models import (
+    CreatedRow,
+    Row,
+    created_at_field,
+    enum_field,
+    json_field,
+    time_field,
+)
 
 
 class JobStatus(NamedEnum):
@@ -20,7 +27,7 @@ class JobStatus(NamedEnum):
     dead = "dead", "已放弃"
 
 
-class Job(SQLModel, table=True):
+class Job(CreatedRow, table=True):
     """One piece of work for the worker. `key`, when given, is unique: a scheduled job's
     slot (`nightly-analyze:2026-12-01`), so several workers enqueue it once."""
 
@@ -28,7 +35,6 @@ class Job(SQLModel, table=True):
     # The claim's look-up: due jobs by status and time (and running ones by lease).
     __table_args__ = (Index("ix_job_status_run_after", "status", "run_after"),)
 
-    id: uuid.UUID = id_field()
     kind: str = Field(max_length=64)
     key: str | None = Field(default=None, max_length=200, unique=True)
     payload: dict[str, Any] = json_field()
@@ -40,17 +46,15 @@ class Job(SQLModel, table=True):
     locked_until: datetime | None = time_field()
     locked_by: str = Field(default="", max_length=100)
     last_error: str = Field(default="", max_length=500)
-    created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 
 
-class JobAttempt(SQLModel, table=True):
+class JobAttempt(Row, table=True):
     """One try at a job: who took it, when, and how it ended (unfinished: still running, or
     its worker died and the job was taken again)."""
 
     __tablename__ = "job_attempt"
 
-    id: uuid.UUID = id_field()
     job_id: uuid.UUID = Field(foreign_key="job.id", index=True)
     number: int
     worker: str = Field(default="", max_length=100)
