@@ -6,8 +6,6 @@ from typing import Any
 from sqlalchemy import and_, true
 from sqlalchemy.sql import ColumnElement
 
-from backend.core.errors import NotFound
-
 
 def _successor(prefix: str) -> str | None:
     """The smallest digit string greater than every string starting with `prefix`."""
@@ -38,10 +36,3 @@ def contains(prefix: str, area_code: str | None) -> bool:
 def in_area(prefix: str) -> Callable[[Any], bool]:
     """The row test of a load by id (core.loaders.load_or_404): its area lies in `prefix`."""
     return lambda row: contains(prefix, row.area_code)
-
-
-def visible_or_404(obj: Any, prefix: str, what: str = "记录") -> Any:
-    """The object, if it exists and lies in scope; otherwise the same 404 either way."""
-    if obj is None or not contains(prefix, getattr(obj, "area_code", None)):
-        raise NotFound(f"没有找到这条{what}")
-    return obj
