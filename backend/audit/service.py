@@ -107,14 +107,23 @@ def record(
     return entry
 
 
+_INSERT = insert(AuditEntry.__table__)  # type: ignore[attr-defined]  # built once
+
+
 def record_many(
-    *, session: Session, actor: Any, changes: Iterable[tuple[str, Any, str, str, dict[str, Any]]]
+    *,
+    session: Session,
+    actor: Any,
+    changes: Iterable[tuple[str, Any, str, str, dict[str, Any]]],
+    actor_name: str | None = None,
 ) -> int:
     """`record` for many rows at once, (entity, entity_id, area_code, action, changes) each,
-    in one INSERT: a phone's batch of visits writes hundreds. Returns how many."""
+    in one INSERT: a phone's batch of visits writes hundreds. Returns how many. Also for one
+    row where the caller needs no AuditEntry back: a prebuilt INSERT of a dict, not a model
+    built and flushed."""
     common = {
         "actor_id": getattr(actor, "id", None),
-        "actor_name": getattr(actor, "full_name", None) or "系统",
+        "actor_name": actor_name or getattr(actor, "full_name", None) or "系统",
         "actor_role": str(getattr(actor, "role", "")) or None,
         "client": current_client.get()[:200],
         "at": clock.now(),
@@ -132,7 +141,7 @@ def record_many(
         for entity, entity_id, area_code, action, change in changes
     ]
     if rows:
-        session.execute(insert(AuditEntry.__table__), rows)  # type: ignore[attr-defined]
+        session.connection().execute(_INSERT, rows)
     return len(rows)
 
 

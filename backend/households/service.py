@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -105,23 +105,20 @@ def visit_homes(*, session: Session, household_ids: set[uuid.UUID]) -> list[Any]
     area_code, helper_id, registered_on, active members)."""
     if not household_ids:
         return []
-    size = (
-        select(func.count())
-        .where(Member.household_id == Household.id, col(Member.active).is_(True))
-        .correlate(Household)
-        .scalar_subquery()
-    )
-    return list(
-        session.exec(
-            select(
-                Household.id,
-                Household.area_code,
-                Household.helper_id,
-                Household.registered_on,
-                size,
-            ).where(col(Household.id).in_(household_ids))
-        ).all()
-    )
+    return list(session.connection().execute(_VISIT_HOMES, {"ids": list(household_ids)}))
+
+
+# Built once: it runs for every visit stored (visits/recording.py).
+_VISIT_HOMES = select(
+    Household.id,
+    Household.area_code,
+    Household.helper_id,
+    Household.registered_on,
+    select(func.count())
+    .where(Member.household_id == Household.id, col(Member.active).is_(True))
+    .correlate(Household)
+    .scalar_subquery(),
+).where(col(Household.id).in_(bindparam("ids", expanding=True)))
 
 
 def any_registered(*, session: Session) -> bool:

@@ -7,9 +7,10 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, insert, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -18,7 +19,7 @@ from backend.areas import service as areas_service
 from backend.audit import service as audit
 from backend.core import clock, db, security
 from backend.core.errors import Conflict, Invalid
-from backend.core.ids import short_code
+from backend.core.ids import new_id, short_code
 from backend.core.usecase import use_case
 from backend.files import service as files_service
 from backend.households import service as households_service
@@ -49,37 +50,65 @@ def _open_report_of(
     """An open report of the same person or household in the same village, which a new one
     joins. Never one of another village: the new report's farmer could then read how
     someone else's report was decided."""
-    same = []
-    if id_hash:
-        same.append(SelfReport.id_number_hash == id_hash)
-    if household_id:
-        same.append(SelfReport.household_id == household_id)
-    if phone and name:
-        same.append((SelfReport.phone == phone) & (SelfReport.name == name))
-    if not same:
+    ways = (bool(id_hash), bool(household_id), bool(phone and name))
+    if not any(ways):
         return None
-    stmt = (
-        select(SelfReport)
+    found = (
+        session.connection()
+        .execute(
+            _open_report_statement(ways),
+            {
+                "area": area_code,
+                "id_hash": id_hash,
+                "household": household_id,
+                "phone": phone,
+                "name": name,
+            },
+        )
+        .first()
+    )
+    # Loaded whole only when there is one to join (most reports join none).
+    return session.get(SelfReport, found[0]) if found is not None else None
+
+
+@cache
+def _open_report_statement(ways: tuple[bool, bool, bool]) -> Any:
+    """The open-report look-up for the ways a report names its person, built once each:
+    it runs for every report received."""
+    by_id, by_household, by_phone = ways
+    same = []
+    if by_id:
+        same.append(SelfReport.id_number_hash == bindparam("id_hash"))
+    if by_household:
+        same.append(SelfReport.household_id == bindparam("household"))
+    if by_phone:
+        same.append(
+            (SelfReport.phone == bindparam("phone")) & (SelfReport.name == bindparam("name"))
+        )
+    return (
+        select(SelfReport.id)
         .where(
-            SelfReport.area_code == area_code,
+            SelfReport.area_code == bindparam("area"),
             col(SelfReport.status).in_(OPEN),
             # Never a village's proposal: a farmer's report is a case of its own.
             SelfReport.kind == ReportKind.self_report,
             or_(*same),
         )
         .order_by(col(SelfReport.submitted_at))
+        .limit(1)
     )
-    return session.exec(stmt).first()
+
+
+_INSERT_EVENT = insert(ReportEvent.__table__)  # type: ignore[attr-defined]
+_CODE_TAKEN = select(SelfReport.id).where(SelfReport.receipt_code == bindparam("code"))
+_STORED = select(SelfReport.id).where(SelfReport.id == bindparam("id"))
 
 
 def new_receipt_code(session: Session) -> str:
     """A receipt code no report has yet (proposals.py numbers its cases with it too)."""
     while True:
         code = short_code(8)
-        if (
-            session.exec(select(SelfReport.id).where(SelfReport.receipt_code == code)).first()
-            is None
-        ):
+        if session.connection().execute(_CODE_TAKEN, {"code": code}).first() is None:
             return code
 
 
@@ -242,6 +271,9 @@ def _digest(data: SelfReportCreate, photos: Sequence[Photo]) -> str:
 
 
 def _stored(session: Session, report_id: uuid.UUID) -> SelfReport | None:
+    # A new report's id is not stored: asked in a prebuilt statement, loaded only if it is.
+    if session.connection().execute(_STORED, {"id": report_id}).first() is None:
+        return None
     return session.get(SelfReport, report_id)
 
 
@@ -324,7 +356,22 @@ def _record_submit(
     *, session: Session, report: SelfReport, primary: SelfReport | None, data: SelfReportCreate
 ) -> None:
     """The new report's timeline and audit row, and the joined report's timeline."""
-    add_event(session=session, report=report, action="submit", actor=None)
+    # The submit line as add_event writes it, by a prebuilt INSERT (every report has one).
+    session.connection().execute(
+        _INSERT_EVENT,
+        {
+            "id": new_id(),
+            "report_id": report.id,
+            "at": clock.now(),
+            "action": "submit",
+            "from_status": None,
+            "to_status": str(report.status),
+            "actor_id": None,
+            "actor_name": FARMER,
+            "note": "",
+            "data": {},
+        },
+    )
     if primary is not None:
         add_event(
             session=session,
@@ -334,20 +381,26 @@ def _record_submit(
             note=f"同一户的新报告 {report.receipt_code} 并入本报告",
             data={"report_id": str(report.id)},
         )
-    audit.record_change(
+    audit.record_many(
         session=session,
-        row=report,
         actor=None,
         actor_name=data.reporter_name or data.name,
-        action="submit",
-        changes={
-            "status": [None, report.status],
-            "phone": [None, data.phone],
-            "id_number": [None, data.id_number],
-            "risk_types": [None, report.risk_types],
-            "on_behalf": [None, report.on_behalf],
-            "merged_into_id": [None, report.merged_into_id],
-        },
+        changes=[
+            (
+                SelfReport.__tablename__,
+                report.id,
+                report.area_code,
+                "submit",
+                {
+                    "status": [None, report.status],
+                    "phone": [None, data.phone],
+                    "id_number": [None, data.id_number],
+                    "risk_types": [None, report.risk_types],
+                    "on_behalf": [None, report.on_behalf],
+                    "merged_into_id": [None, report.merged_into_id],
+                },
+            )
+        ],
     )
 
 

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any, Protocol
 
 from sqlalchemy import Row, bindparam, insert, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from backend.accounts.models import User
@@ -50,29 +51,41 @@ def _last_year(month: str) -> str:
     return f"{int(month[:4]) - 1:04d}{month[4:]}"
 
 
+_LEDGER = LedgerEntry.__table__  # type: ignore[attr-defined]
+# Built once (the write path's statements: recording.py).
+_STORED = core_select(
+    _LEDGER.c.id,
+    _LEDGER.c.household_id,
+    _LEDGER.c.month,
+    _LEDGER.c.as_of,
+    _LEDGER.c.area_code,
+    *(_LEDGER.c[k] for k in INCOME_PARTS),
+).where(
+    _LEDGER.c.household_id.in_(bindparam("households", expanding=True)),
+    _LEDGER.c.month.in_(bindparam("months", expanding=True)),
+    _LEDGER.c.superseded_at.is_(None),
+)
+_SUPERSEDE = (
+    update(_LEDGER)
+    .where(_LEDGER.c.id == bindparam("held_id"))
+    .values(superseded_at=bindparam("at"), superseded_by=bindparam("by"))
+)
+_INSERT = insert(_LEDGER)
+
+
 def _stored(*, session: Session, taken: list[Taken]) -> dict[tuple[uuid.UUID, str], dict[str, Any]]:
     """The stored current entry of each (household, month) the visits are for, and of the
     same month last year (for the copy-paste sign): one read, from the one-current-entry
     index."""
     months = {t.visit["month"] for t in taken}
-    e = LedgerEntry
-    return {
-        (row.household_id, row.month): {**row._mapping, "stored": True}
-        for row in session.execute(
-            select(
-                e.id,
-                e.household_id,
-                e.month,
-                e.as_of,
-                e.area_code,
-                *(col(getattr(e, k)) for k in INCOME_PARTS),
-            ).where(
-                col(e.household_id).in_({t.household.id for t in taken}),
-                col(e.month).in_(months | {_last_year(m) for m in months}),
-                col(e.superseded_at).is_(None),
-            )
-        )
-    }
+    rows = session.connection().execute(
+        _STORED,
+        {
+            "households": list({t.household.id for t in taken}),
+            "months": sorted(months | {_last_year(m) for m in months}),
+        },
+    )
+    return {(row.household_id, row.month): {**row._mapping, "stored": True} for row in rows}
 
 
 def _copied(figures: dict[str, int], before: dict[str, Any] | None) -> bool:
@@ -158,19 +171,17 @@ def record(
                 },
             )
         )
-    table = LedgerEntry.__table__  # type: ignore[attr-defined]
+    conn = session.connection()
     if superseded:
         # First free each month's "one current entry" slot, then insert.
-        session.execute(
-            update(table)
-            .where(table.c.id == bindparam("held_id"))
-            .values(superseded_at=bindparam("at"), superseded_by=bindparam("by")),
+        conn.execute(
+            _SUPERSEDE,
             [
                 {"held_id": h["id"], "at": h["superseded_at"], "by": h["superseded_by"]}
                 for h in superseded
             ],
         )
-    session.execute(insert(table), entries)
+    conn.execute(_INSERT, entries)
     return audits, {e["visit_id"]: e for e in entries}
 
 

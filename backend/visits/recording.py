@@ -15,11 +15,11 @@ from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, bindparam, case, or_, update
+from sqlalchemy import and_, bindparam, case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from backend.accounts.models import User
 from backend.audit import service as audit
@@ -126,14 +126,25 @@ def _parse(index: int, raw: Any) -> _Item:
 # --- first: every check, without the write lock ------------------------------------------
 
 
+# The write path's statements are built once, as Core statements on the tables, and run on
+# the session's connection: building them per request (and the ORM's execution around them)
+# was most of a POST visit's CPU, more than SQLite's own work (cProfile, bench/RESULTS.md).
+_VISIT = Visit.__table__  # type: ignore[attr-defined]
+_HOUSEHOLD = Household.__table__  # type: ignore[attr-defined]
+_KNOWN = select(
+    _VISIT.c.id, _VISIT.c.household_id, _VISIT.c.month, _VISIT.c.payload_hash, _VISIT.c.visitor_id
+).where(_VISIT.c.id.in_(bindparam("ids", expanding=True)))
+# INSERT … ON CONFLICT (id) DO NOTHING RETURNING id, per dialect.
+_INSERT_NEW = {
+    name: insert(_VISIT).on_conflict_do_nothing(index_elements=["id"]).returning(_VISIT.c.id)
+    for name, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+
+
 def _known(*, session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, _Known]:
     if not ids:
         return {}
-    rows = session.exec(
-        select(
-            Visit.id, Visit.household_id, Visit.month, Visit.payload_hash, Visit.visitor_id
-        ).where(col(Visit.id).in_(ids))
-    )
+    rows = session.connection().execute(_KNOWN, {"ids": list(ids)})
     return {r[0]: _Known(*r[1:]) for r in rows}
 
 
@@ -264,10 +275,8 @@ def _row(*, item: _Item, actor: User, now: Any) -> dict[str, Any]:
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
     """INSERT … ON CONFLICT (id) DO NOTHING for all rows in one statement: the ids this call
     stored. An id stored meanwhile (the same batch sent twice at once) is skipped, no error."""
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    table = Visit.__table__  # type: ignore[attr-defined]
-    stmt = insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
-    return set(session.execute(stmt, rows).scalars())
+    conn = session.connection()
+    return set(conn.execute(_INSERT_NEW[conn.dialect.name], rows).scalars())
 
 
 def _mark_visited(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -285,8 +294,13 @@ def _mark_visited(session: Session, rows: list[dict[str, Any]]) -> None:
         latest[key] = max(latest.get(key, row["month"]), row["month"])
     if not latest:
         return
-    t = Household.__table__  # type: ignore[attr-defined]
-    month, visitor = bindparam("m"), bindparam("v")
+    session.connection().execute(
+        _MARK_VISITED, [{"h": h, "v": v, "m": m} for (h, v), m in latest.items()]
+    )
+
+
+def _mark_visited_statement() -> Any:
+    t, month, visitor = _HOUSEHOLD, bindparam("m"), bindparam("v")
     later = or_(t.c.last_visited_month.is_(None), t.c.last_visited_month < month)
     helpers = and_(
         t.c.helper_id == visitor,
@@ -296,16 +310,18 @@ def _mark_visited(session: Session, rows: list[dict[str, Any]]) -> None:
             t.c.helper_visit_month < month,
         ),
     )
-    session.execute(
+    return (
         update(t)
         .where(t.c.id == bindparam("h"), or_(later, helpers))
         .values(
             last_visited_month=case((later, month), else_=t.c.last_visited_month),
             helper_visit_month=case((helpers, month), else_=t.c.helper_visit_month),
             helper_visit_by=case((helpers, visitor), else_=t.c.helper_visit_by),
-        ),
-        [{"h": h, "v": v, "m": m} for (h, v), m in latest.items()],
+        )
     )
+
+
+_MARK_VISITED = _mark_visited_statement()
 
 
 def _audit_changes(row: dict[str, Any]) -> tuple[str, Any, str, str, dict[str, Any]]:

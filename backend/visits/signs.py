@@ -65,15 +65,17 @@ def pasted_with(*, session: Session, notes_hash: str | None, household_id: uuid.
     needs no read after the commit."""
     if not notes_hash:
         return False
-    households = set(
-        session.exec(
-            select(Visit.household_id)
-            .where(Visit.notes_hash == notes_hash)
-            .distinct()
-            .limit(PASTED_MIN_HOUSEHOLDS)
-        )
-    )
+    households = set(session.connection().execute(_PASTED_WITH, {"h": notes_hash}).scalars())
     return len(households | {household_id}) >= PASTED_MIN_HOUSEHOLDS
+
+
+# Built once: it runs for every visit stored.
+_PASTED_WITH = (
+    select(Visit.household_id)
+    .where(Visit.notes_hash == bindparam("h"))
+    .distinct()
+    .limit(PASTED_MIN_HOUSEHOLDS)
+)
 
 
 @dataclass

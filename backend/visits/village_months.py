@@ -15,21 +15,28 @@ from backend.core.scope import within
 from backend.visits.models import Visit, VisitVillageMonth
 
 
+def _count_statement(upsert: Any) -> Any:
+    table = VisitVillageMonth.__table__  # type: ignore[attr-defined]
+    stmt = upsert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["area_code", "month"],
+        set_={"visits": table.c.visits + stmt.excluded.visits},
+    )
+
+
+# Built once: `excluded` alone made a copy of the table's columns each time (1 ms a visit).
+_COUNT = {"sqlite": _count_statement(sqlite_insert), "postgresql": _count_statement(pg_insert)}
+
+
 def count_stored(session: Session, rows: Iterable[Mapping[str, Any]]) -> None:
     """Add the visits just stored (rows with area_code and month) to their village-months:
     one upsert, in key order so two writers never take the rows in opposite orders."""
     added = Counter((row["area_code"], row["month"]) for row in rows)
     if not added:
         return
-    dialect = session.get_bind().dialect.name
-    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = VisitVillageMonth.__table__  # type: ignore[attr-defined]
-    stmt = upsert(table)
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["area_code", "month"],
-            set_={"visits": table.c.visits + stmt.excluded.visits},
-        ),
+    conn = session.connection()
+    conn.execute(
+        _COUNT[conn.dialect.name],
         [{"area_code": a, "month": m, "visits": n} for (a, m), n in sorted(added.items())],
     )
 

@@ -33,14 +33,16 @@ EVENT_SCOPES = {
 }
 
 
+# Built once: every visit and report stored asks (most installations have no subscription).
+_ACTIVE = select(
+    WebhookSubscription.id, WebhookSubscription.client_id, WebhookSubscription.events
+).where(col(WebhookSubscription.active).is_(True))
+
+
 def _listeners(*, session: Session, kind: EventKind) -> list[tuple[uuid.UUID, str]]:
     """The active subscriptions that hear `kind`, with their client's area: the client is
     active and holds the event's read scope."""
-    subscriptions = session.exec(
-        select(
-            WebhookSubscription.id, WebhookSubscription.client_id, WebhookSubscription.events
-        ).where(col(WebhookSubscription.active).is_(True))
-    ).all()
+    subscriptions = session.connection().execute(_ACTIVE).all()
     wanted = [(sid, cid) for sid, cid, events in subscriptions if kind.value in events]
     clients = api_clients.listening(session=session, ids={cid for _, cid in wanted})
     return [

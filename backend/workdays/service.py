@@ -10,7 +10,7 @@ from itertools import accumulate
 from typing import Any
 
 import chinese_calendar
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 from sqlmodel import Session, col, func, select
 
 from backend.accounts.models import User
@@ -204,10 +204,16 @@ def _rows(session: Session, where: Any) -> list[tuple[str, date, bool]]:
     return [tuple(r) for r in session.exec(stmt)]  # type: ignore[misc]
 
 
+# Built once: every self-report received reads its village's corrections.
+_CORRECTIONS_OF = select(CalendarDay.area_code, CalendarDay.day, CalendarDay.is_workday).where(
+    col(CalendarDay.area_code).in_(bindparam("codes", expanding=True))
+)
+
+
 def calendar(*, session: Session, area_code: str) -> Calendar:
     """The working-day calendar of one area (one small query for its corrections)."""
-    rows = _rows(session, col(CalendarDay.area_code).in_(_prefixes(area_code)))
-    return Calendar(_merge(rows, area_code))
+    found = session.connection().execute(_CORRECTIONS_OF, {"codes": _prefixes(area_code)})
+    return Calendar(_merge([tuple(r) for r in found], area_code))  # type: ignore[misc]
 
 
 def calendars(*, session: Session, area_codes: Iterable[str]) -> dict[str, Calendar]:
