@@ -241,7 +241,12 @@ def make_engine(url: str, *, writer: bool = True, query_only: bool = False) -> E
         # A request that waits this long for a row another request has locked gives up with
         # 503 (errors.py) rather than hold its thread for ever (a safety net: core/inflight.py
         # keeps a free thread for every request in flight, so lock holders always go on).
-        connect_args: dict[str, Any] = {"options": f"-c lock_timeout={LOCK_TIMEOUT_SECONDS}s"}
+        # jit=off as deploy/postgresql/shouwang.conf sets it, on any server: a stock one
+        # compiled coverage's county tally (its per-household EXISTS costed for every row,
+        # so past jit_optimize_above_cost) for 360 ms of a 480 ms statement.
+        connect_args: dict[str, Any] = {
+            "options": f"-c lock_timeout={LOCK_TIMEOUT_SECONDS}s -c jit=off"
+        }
         if get_settings().database_pgbouncer:
             # Transaction pooling (deploy/pgbouncer.ini): no server-side prepared statements
             # (the next transaction may run on another server connection) and no `options`

@@ -183,6 +183,17 @@ class Household(EditedRow, table=True):
             "helper_visit_month",
             "helper_visit_by",
         ),
+        # Coverage's count per village (due, visited, monitored) from this narrow index
+        # alone, in village order: on PostgreSQL the county's 100,000 households read from
+        # 7.5 MB instead of the 80 MB table (ix_household_visits, 44 MB, cost more than the
+        # table to the planner), 110 -> 40 ms for the statement.
+        Index(
+            "ix_household_village_visits",
+            "area_code",
+            "monitoring_status",
+            "last_visited_month",
+            "id",
+        ),
         # The monitored households of an area from this index alone: the statistics' risk
         # types per village join the 7 % under monitoring to household_risk by id, rather
         # than read every household of the county for its status.
