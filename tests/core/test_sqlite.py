@@ -36,6 +36,46 @@ def test_writer_leaves_checkpoints_to_its_thread(tmp_path) -> None:  # type: ign
     reader.dispose()
 
 
+def _sqlite_memory_used() -> int | None:
+    """The bytes SQLite holds in this process (sqlite3_memory_used), where the sqlite3 module
+    runs on the system's shared library and can be asked."""
+    import ctypes
+
+    try:
+        lib = ctypes.CDLL("libsqlite3.so.0")
+    except OSError:
+        return None
+    lib.sqlite3_memory_used.restype = ctypes.c_int64
+    return lib.sqlite3_memory_used()
+
+
+def test_a_connection_back_in_the_pool_keeps_no_page_cache(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    if _sqlite_memory_used() is None:
+        pytest.skip("the sqlite3 module is not on the system's libsqlite3")
+    url = f"sqlite:///{tmp_path}/m.db"
+    writer, reader = db.make_engine(url), db.make_engine(url, writer=False, query_only=True)
+    with writer.begin() as conn:  # 4 MB of rows
+        conn.execute(text("CREATE TABLE t (s TEXT)"))
+        conn.execute(
+            text(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) "
+                "INSERT INTO t SELECT hex(randomblob(500)) FROM n"
+            )
+        )
+    for engine in (writer, reader):
+        with engine.connect() as conn:
+            conn.execute(text("SELECT count(*) FROM t WHERE s LIKE '%zz%'")).scalar()
+            reading = _sqlite_memory_used()
+        after = _sqlite_memory_used()
+        assert reading is not None and after is not None
+        # Its 2 MB cache was full of the table's pages; back in the pool, it is let go.
+        assert reading - after > 1_000_000
+    writer.dispose()
+    reader.dispose()
+
+
 def test_concurrent_writers_all_succeed(tmp_path) -> None:  # type: ignore[no-untyped-def]
     engine = db.make_engine(f"sqlite:///{tmp_path}/w.db")
     with engine.begin() as conn:
