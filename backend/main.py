@@ -24,7 +24,7 @@ from backend.areas.router import router as areas_router
 from backend.audit.context import current_client
 from backend.audit.router import router as audit_router
 from backend.checks.router import router as checks_router
-from backend.core import headers, idempotency, logs, versions
+from backend.core import headers, idempotency, logs, memory, versions
 from backend.core.db import get_read_engine
 from backend.core.downloads import DOCX, XLSX
 from backend.core.errors import complete_openapi, install_handlers
@@ -199,7 +199,11 @@ def _freeze_start_up() -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """On the embedded default the worker (texts, nightly jobs) is a thread of this process,
-    so `make run` starts one process; with PostgreSQL it is `shouwang worker` (settings)."""
+    so `make run` starts one process; with PostgreSQL it is `shouwang worker` (settings).
+    Beside it a thread gives back the memory a burst of requests freed (core/memory.py)."""
+    memory.limit_arenas()  # before this process starts a thread
+    returner = memory.Returner()
+    returner.start()
     worker = Worker() if get_settings().runs_worker_in_process else None
     app.state.worker = worker
     if worker is not None:
@@ -209,6 +213,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        returner.stop()
         if worker is not None:
             # It finishes the job in hand; wait in a thread, not in the event loop.
             await anyio.to_thread.run_sync(worker.stop)
