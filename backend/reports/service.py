@@ -132,19 +132,29 @@ def add_event(
     data: dict[str, Any] | None = None,
 ) -> None:
     """A line on the report's timeline (its status change, if any, included)."""
+    session.add(ReportEvent(**_event_values(report, action, actor, before, note, data)))
+
+
+def _event_values(
+    report: SelfReport,
+    action: str,
+    actor: User | None,
+    before: ReportStatus | None = None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A timeline line's columns, as `add_event` adds it and the intake inserts it."""
     changed = before is not None and before != report.status
-    session.add(
-        ReportEvent(
-            report_id=report.id,
-            action=action,
-            from_status=str(before) if changed and before else None,
-            to_status=str(report.status) if changed or action == "submit" else None,
-            actor_id=actor.id if actor else None,
-            actor_name=actor.full_name if actor else FARMER,
-            note=note[:500],
-            data=data or {},
-        )
-    )
+    return {
+        "report_id": report.id,
+        "action": action,
+        "from_status": str(before) if changed and before else None,
+        "to_status": str(report.status) if changed or action == "submit" else None,
+        "actor_id": actor.id if actor else None,
+        "actor_name": actor.full_name if actor else FARMER,
+        "note": note[:500],
+        "data": data or {},
+    }
 
 
 # --- the farmer's report -----------------------------------------------------------------
@@ -356,21 +366,10 @@ def _record_submit(
     *, session: Session, report: SelfReport, primary: SelfReport | None, data: SelfReportCreate
 ) -> None:
     """The new report's timeline and audit row, and the joined report's timeline."""
-    # The submit line as add_event writes it, by a prebuilt INSERT (every report has one).
+    # The submit line by a prebuilt INSERT (every report has one), not a model flushed.
     session.connection().execute(
         _INSERT_EVENT,
-        {
-            "id": new_id(),
-            "report_id": report.id,
-            "at": clock.now(),
-            "action": "submit",
-            "from_status": None,
-            "to_status": str(report.status),
-            "actor_id": None,
-            "actor_name": FARMER,
-            "note": "",
-            "data": {},
-        },
+        {"id": new_id(), "at": clock.now(), **_event_values(report, "submit", None)},
     )
     if primary is not None:
         add_event(
